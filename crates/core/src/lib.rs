@@ -1,14 +1,17 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! pingan-core: the pure evaluation engine of 平安建设测评平台 — framework
+//! model and lint, formulas, element resolution, scoring rules, totals,
+//! grades and ranks. No IO, no async, no database.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod data;
+pub mod formula;
+pub mod framework;
+pub mod num;
+pub mod period;
+pub mod region;
+pub mod resolve;
+pub mod rules;
+pub mod score;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use framework::{Framework, default_framework};
+pub use period::Period;
+pub use region::{Level, RegionTree};

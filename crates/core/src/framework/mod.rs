@@ -1,0 +1,191 @@
+//! The indicator framework (scoring.md §1): dimensions → domains →
+//! indicators, the data elements they read, benchmarks, grades.
+
+mod compile;
+mod doc;
+mod lint;
+
+pub use lint::{Issue, LintReport, Warning, check};
+
+use crate::formula::Expr;
+use crate::rules::{Better, Rule};
+
+/// The seed's framework (default-framework.md), built into every binary.
+pub const DEFAULT_TOML: &str = include_str!("../../../../frameworks/pingan-2024.toml");
+pub const DEFAULT_FILE_NAME: &str = "pingan-2024.toml";
+
+/// The built-in default framework. It is checked by the test suite, so a
+/// failure here is a build defect, not user input.
+pub fn default_framework() -> Framework {
+    match check(DEFAULT_TOML).framework {
+        Some(f) => f,
+        None => panic!("内置指标体系 {DEFAULT_FILE_NAME} 校验失败"),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingPolicy {
+    /// 未报送不得分: the indicator's full points still count.
+    Zero,
+    /// The total is rescaled over the indicators that are present.
+    Exclude,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionAgg {
+    Sum,
+    Mean,
+    WeightedMean,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeAgg {
+    Sum,
+    Mean,
+    Last,
+    Max,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotApplicable {
+    Full,
+    Missing,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grade {
+    pub name: String,
+    pub min: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Element {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub department: String,
+    pub region_agg: RegionAgg,
+    /// Index of the weighting element for `weighted_mean`.
+    pub weight_by: Option<usize>,
+    pub time_agg: TimeAgg,
+}
+
+#[derive(Clone, Debug)]
+pub struct Benchmark {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Indicator {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub department: String,
+    pub definition: String,
+    pub formula_text: String,
+    pub formula: Expr,
+    pub polarity: Better,
+    pub weight: f64,
+    pub public_opinion: bool,
+    pub provisional: bool,
+    pub not_applicable: NotApplicable,
+    pub rule: Rule,
+    /// Index into `Framework::benchmarks` of the rule's target, if any.
+    pub benchmark: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Domain {
+    pub code: String,
+    pub name: String,
+    pub weight: f64,
+    pub indicators: Vec<Indicator>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dimension {
+    pub code: String,
+    pub name: String,
+    pub weight: f64,
+    pub domains: Vec<Domain>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Framework {
+    pub code: String,
+    pub name: String,
+    pub year: Option<i32>,
+    pub total: f64,
+    pub missing: MissingPolicy,
+    pub min_public_opinion_share: f64,
+    pub grades: Vec<Grade>,
+    /// Index into `grades`.
+    pub veto_grade: usize,
+    pub rank_decimals: u32,
+    pub elements: Vec<Element>,
+    pub benchmarks: Vec<Benchmark>,
+    pub dimensions: Vec<Dimension>,
+}
+
+/// An indicator with its place in the tree and its effective weight.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed<'a> {
+    pub dimension: usize,
+    pub domain: usize,
+    pub indicator: &'a Indicator,
+    /// w_dimension × w_domain × w_indicator.
+    pub effective_weight: f64,
+    /// total × effective weight.
+    pub max: f64,
+}
+
+impl Framework {
+    /// Every indicator in file order, with effective weight and full points.
+    pub fn indicators(&self) -> Vec<Placed<'_>> {
+        let mut out = Vec::new();
+        for (di, d) in self.dimensions.iter().enumerate() {
+            for (mi, m) in d.domains.iter().enumerate() {
+                for ind in &m.indicators {
+                    let w = d.weight * m.weight * ind.weight;
+                    out.push(Placed {
+                        dimension: di,
+                        domain: mi,
+                        indicator: ind,
+                        effective_weight: w,
+                        max: self.total * w,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn element_index(&self, code: &str) -> Option<usize> {
+        self.elements.iter().position(|e| e.code == code)
+    }
+
+    pub fn benchmark_index(&self, code: &str) -> Option<usize> {
+        self.benchmarks.iter().position(|b| b.code == code)
+    }
+
+    /// Σ effective weight over public-opinion indicators (seed §1.2).
+    pub fn public_opinion_share(&self) -> f64 {
+        self.indicators()
+            .iter()
+            .filter(|p| p.indicator.public_opinion)
+            .map(|p| p.effective_weight)
+            .sum()
+    }
+
+    /// The grade for a total: the first (in the order written) whose `min`
+    /// the snapped total reaches.
+    pub fn grade_for(&self, total: f64) -> usize {
+        let t = crate::num::snap(total);
+        self.grades
+            .iter()
+            .position(|g| t >= g.min)
+            .unwrap_or(self.grades.len() - 1)
+    }
+}

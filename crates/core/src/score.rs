@@ -1,0 +1,402 @@
+//! Scores, totals, grades and ranks for every region valid in a period
+//! (scoring.md §4, §5, §7).
+
+use crate::data::DataSet;
+use crate::formula::Eval;
+use crate::framework::{Framework, MissingPolicy, NotApplicable, Placed};
+use crate::num::round_half_away;
+use crate::period::Period;
+use crate::region::{Level, RegionTree};
+use crate::resolve::Resolver;
+use crate::rules::{Ctx, Rule};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScoreError {
+    #[error("缺少基准值 {benchmark}（{name}）{period} 的数据：指标 {indicator} 的计分规则需要它")]
+    MissingBenchmark {
+        benchmark: String,
+        name: String,
+        period: Period,
+        indicator: String,
+    },
+    #[error(
+        "基准值 {benchmark}（{name}）{period} 为 0：指标 {indicator} 按相对差计分，不能以 0 为基准"
+    )]
+    ZeroBenchmark {
+        benchmark: String,
+        name: String,
+        period: Period,
+        indicator: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScoreReport {
+    pub framework: String,
+    pub period: Period,
+    pub results: Vec<RegionResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RegionResult {
+    pub region: String,
+    pub name: String,
+    pub level: &'static str,
+    pub parent: Option<String>,
+    pub total: f64,
+    pub max: f64,
+    pub grade: String,
+    pub veto: bool,
+    pub rank: usize,
+    pub peers: usize,
+    pub bottom: bool,
+    pub level_rank: usize,
+    pub level_peers: usize,
+    pub level_bottom: bool,
+    pub dimensions: Vec<PartScore>,
+    pub domains: Vec<PartScore>,
+    pub indicators: Vec<IndicatorResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PartScore {
+    pub code: String,
+    pub points: f64,
+    pub max: f64,
+    pub percent: f64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IndicatorResult {
+    pub code: String,
+    pub value: Option<f64>,
+    pub points: f64,
+    pub max: f64,
+    pub missing: bool,
+    pub not_applicable: bool,
+    pub reasons: Vec<String>,
+    pub name: String,
+    pub unit: String,
+    pub provisional: bool,
+    /// The indicator's rule vetoed the region.
+    pub veto: bool,
+}
+
+/// An indicator's value for one region before points are given.
+enum State {
+    Value(f64),
+    Missing(String),
+    NotApplicable,
+}
+
+/// Regions scored in one run and their peer groups.
+struct Cohort {
+    regions: Vec<usize>,
+    /// For each scored region: members (positions in `regions`) of its peer group.
+    peers: Vec<std::rc::Rc<Vec<usize>>>,
+    level_peers: Vec<std::rc::Rc<Vec<usize>>>,
+}
+
+impl Cohort {
+    fn new(tree: &RegionTree, period: Period, level: Option<Level>) -> Cohort {
+        let regions: Vec<usize> = (0..tree.len())
+            .filter(|&i| {
+                let r = tree.get(i);
+                r.valid_in(period) && level.is_none_or(|l| r.level == l)
+            })
+            .collect();
+        let mut groups: FxHashMap<(Option<usize>, Level), Vec<usize>> = FxHashMap::default();
+        let mut levels: FxHashMap<Level, Vec<usize>> = FxHashMap::default();
+        for (k, &i) in regions.iter().enumerate() {
+            let r = tree.get(i);
+            groups.entry((r.parent, r.level)).or_default().push(k);
+            levels.entry(r.level).or_default().push(k);
+        }
+        let groups: FxHashMap<_, _> = groups
+            .into_iter()
+            .map(|(k, v)| (k, std::rc::Rc::new(v)))
+            .collect();
+        let levels: FxHashMap<_, _> = levels
+            .into_iter()
+            .map(|(k, v)| (k, std::rc::Rc::new(v)))
+            .collect();
+        let peers = regions
+            .iter()
+            .map(|&i| groups[&(tree.get(i).parent, tree.get(i).level)].clone())
+            .collect();
+        let level_peers = regions
+            .iter()
+            .map(|&i| levels[&tree.get(i).level].clone())
+            .collect();
+        Cohort {
+            regions,
+            peers,
+            level_peers,
+        }
+    }
+}
+
+/// Look up every benchmark a rule needs for the period, refusing to score
+/// without one (an input error, scoring.md §6).
+fn benchmarks<'f>(
+    fw: &'f Framework,
+    placed: &[Placed<'f>],
+    data: &DataSet,
+    period: Period,
+) -> Result<Vec<Option<(&'f str, f64)>>, ScoreError> {
+    placed
+        .iter()
+        .map(|p| {
+            let Some(b) = p.indicator.benchmark else {
+                return Ok(None);
+            };
+            let bm = &fw.benchmarks[b];
+            let err_fields = || (bm.code.clone(), bm.name.clone(), p.indicator.code.clone());
+            match data.benchmark(b, period) {
+                None => {
+                    let (benchmark, name, indicator) = err_fields();
+                    Err(ScoreError::MissingBenchmark {
+                        benchmark,
+                        name,
+                        period,
+                        indicator,
+                    })
+                }
+                Some(v) if v == 0.0 && p.indicator.rule.relative() => {
+                    let (benchmark, name, indicator) = err_fields();
+                    Err(ScoreError::ZeroBenchmark {
+                        benchmark,
+                        name,
+                        period,
+                        indicator,
+                    })
+                }
+                Some(v) => Ok(Some((bm.name.as_str(), v))),
+            }
+        })
+        .collect()
+}
+
+fn evaluate(
+    resolver: &mut Resolver,
+    fw: &Framework,
+    p: &Placed,
+    region: usize,
+    period: Period,
+) -> State {
+    let ind = p.indicator;
+    let eval = ind
+        .formula
+        .eval(period, &mut |e, per| resolver.value(region, per, e));
+    match eval {
+        Eval::Value(v) if v < 0.0 && matches!(ind.rule, Rule::Proportional(_)) => State::Missing(
+            format!("值为负数（{}），无法按比例计分", crate::num::fmt(v)),
+        ),
+        Eval::Value(v) => State::Value(v),
+        Eval::NotApplicable => match ind.not_applicable {
+            NotApplicable::Full => State::NotApplicable,
+            NotApplicable::Missing => State::Missing("不适用（分母为0），按未报送处理".into()),
+        },
+        Eval::Missing(list) => {
+            let parts: Vec<String> = list
+                .iter()
+                .map(|&(e, per)| resolver.explain_missing(region, per, e))
+                .collect();
+            let _ = fw;
+            State::Missing(parts.join("；"))
+        }
+    }
+}
+
+fn part(code: &str, name: &str, points: f64, max: f64) -> PartScore {
+    PartScore {
+        code: code.to_string(),
+        points,
+        max,
+        percent: if max > 0.0 { points / max * 100.0 } else { 0.0 },
+        name: name.to_string(),
+    }
+}
+
+/// rank = 1 + peers with a strictly higher rounded total.
+fn rank_in(members: &[usize], rounded: &[f64], k: usize) -> (usize, usize, bool) {
+    let me = rounded[k];
+    let rank = 1 + members.iter().filter(|&&o| rounded[o] > me).count();
+    let n = members.len();
+    (rank, n, n >= 4 && rank > n - 3)
+}
+
+/// Score every region valid in `period` (only those of `level`, when given;
+/// peers are always of one level, so this changes no number).
+pub fn score(
+    fw: &Framework,
+    tree: &RegionTree,
+    data: &DataSet,
+    period: Period,
+    level: Option<Level>,
+) -> Result<ScoreReport, ScoreError> {
+    let placed = fw.indicators();
+    let bench = benchmarks(fw, &placed, data, period)?;
+    let cohort = Cohort::new(tree, period, level);
+    let n = cohort.regions.len();
+    let mut resolver = Resolver::new(fw, tree, data);
+
+    // states[j][k]: indicator j for scored region k.
+    let states: Vec<Vec<State>> = placed
+        .iter()
+        .map(|p| {
+            cohort
+                .regions
+                .iter()
+                .map(|&r| evaluate(&mut resolver, fw, p, r, period))
+                .collect()
+        })
+        .collect();
+
+    let exclude = fw.missing == MissingPolicy::Exclude;
+    let mut indicators: Vec<Vec<IndicatorResult>> =
+        (0..n).map(|_| Vec::with_capacity(placed.len())).collect();
+    for (j, p) in placed.iter().enumerate() {
+        let ind = p.indicator;
+        let col = &states[j];
+        // Peer values for proportional and rank, computed once per group.
+        let mut peer_cache: FxHashMap<*const Vec<usize>, Vec<f64>> = FxHashMap::default();
+        for k in 0..n {
+            let mut res = IndicatorResult {
+                code: ind.code.clone(),
+                value: None,
+                points: 0.0,
+                max: p.max,
+                missing: false,
+                not_applicable: false,
+                reasons: Vec::new(),
+                name: ind.name.clone(),
+                unit: ind.unit.clone(),
+                provisional: ind.provisional,
+                veto: false,
+            };
+            match &col[k] {
+                State::NotApplicable => {
+                    res.not_applicable = true;
+                    res.points = p.max;
+                }
+                State::Missing(why) => {
+                    res.missing = true;
+                    res.not_applicable = why.starts_with("不适用");
+                    let effect = if exclude {
+                        "不计入总分"
+                    } else {
+                        "不得分"
+                    };
+                    res.reasons.push(format!("未报送，{effect}：{why}"));
+                }
+                State::Value(v) => {
+                    let members = &cohort.peers[k];
+                    let peers: &[f64] = if ind.rule.needs_peers() {
+                        peer_cache
+                            .entry(std::rc::Rc::as_ptr(members))
+                            .or_insert_with(|| {
+                                members
+                                    .iter()
+                                    .filter_map(|&o| match col[o] {
+                                        State::Value(x) => Some(x),
+                                        _ => None,
+                                    })
+                                    .collect()
+                            })
+                    } else {
+                        &[]
+                    };
+                    let ctx = Ctx {
+                        max: p.max,
+                        unit: &ind.unit,
+                        benchmark: bench[j],
+                        peers,
+                    };
+                    let out = ind.rule.score(*v, &ctx);
+                    res.value = Some(*v);
+                    res.points = out.points;
+                    res.reasons = out.reasons;
+                    res.veto = out.veto;
+                }
+            }
+            indicators[k].push(res);
+        }
+    }
+
+    let mut results = Vec::with_capacity(n);
+    let mut totals = Vec::with_capacity(n);
+    for (k, inds) in indicators.into_iter().enumerate() {
+        let mut domains = Vec::new();
+        let mut dimensions = Vec::new();
+        let mut at = 0;
+        for d in &fw.dimensions {
+            let (mut dp, mut dm) = (0.0, 0.0);
+            for m in &d.domains {
+                let slice = &inds[at..at + m.indicators.len()];
+                at += m.indicators.len();
+                let mp: f64 = slice.iter().map(|i| i.points).sum();
+                let mm: f64 = slice.iter().map(|i| i.max).sum();
+                domains.push(part(&m.code, &m.name, mp, mm));
+                dp += mp;
+                dm += mm;
+            }
+            dimensions.push(part(&d.code, &d.name, dp, dm));
+        }
+        let total = if exclude {
+            let present: f64 = inds.iter().filter(|i| !i.missing).map(|i| i.max).sum();
+            let got: f64 = inds.iter().map(|i| i.points).sum();
+            if present > 0.0 {
+                got / present * fw.total
+            } else {
+                0.0
+            }
+        } else {
+            dimensions.iter().map(|d| d.points).sum()
+        };
+        let veto = inds.iter().any(|i| i.veto);
+        let grade = if veto {
+            fw.veto_grade
+        } else {
+            fw.grade_for(total)
+        };
+        let r = tree.get(cohort.regions[k]);
+        totals.push(total);
+        results.push(RegionResult {
+            region: r.code.clone(),
+            name: r.name.clone(),
+            level: r.level.code(),
+            parent: r.parent.map(|p| tree.get(p).code.clone()),
+            total,
+            max: fw.total,
+            grade: fw.grades[grade].name.clone(),
+            veto,
+            rank: 0,
+            peers: 0,
+            bottom: false,
+            level_rank: 0,
+            level_peers: 0,
+            level_bottom: false,
+            dimensions,
+            domains,
+            indicators: inds,
+        });
+    }
+    let rounded: Vec<f64> = totals
+        .iter()
+        .map(|&t| round_half_away(t, fw.rank_decimals))
+        .collect();
+    for (k, res) in results.iter_mut().enumerate() {
+        (res.rank, res.peers, res.bottom) = rank_in(&cohort.peers[k], &rounded, k);
+        (res.level_rank, res.level_peers, res.level_bottom) =
+            rank_in(&cohort.level_peers[k], &rounded, k);
+    }
+    Ok(ScoreReport {
+        framework: fw.code.clone(),
+        period,
+        results,
+    })
+}
