@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! pingan-input: the CSV files of scoring.md §6 — `regions.csv`,
+//! `values.csv`, `benchmarks.csv` — read from bytes in UTF-8 (with or
+//! without BOM) or GB18030, with `file:line: what is wrong` errors.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod decode;
+mod error;
+mod regions;
+mod table;
+mod values;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use decode::decode;
+pub use error::{InputError, InputErrors};
+pub use regions::read_regions;
+pub use values::{ValueRow, for_each_value, read_benchmarks, read_values};

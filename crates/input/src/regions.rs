@@ -1,0 +1,168 @@
+//! `regions.csv`: `code,name,parent,level[,valid_from,valid_to]`.
+
+use crate::decode::decode;
+use crate::error::{Collector, InputErrors};
+use crate::table::{Columns, csv_error, looks_scientific, reader, scientific_message};
+use pingan_core::period::{Date, YearEnd};
+use pingan_core::region::{Level, RegionRow, RegionTree};
+
+const COLUMNS: [(&str, bool); 6] = [
+    ("code", true),
+    ("name", true),
+    ("parent", true),
+    ("level", true),
+    ("valid_from", false),
+    ("valid_to", false),
+];
+
+pub fn read_regions(file: &str, bytes: &[u8]) -> Result<RegionTree, InputErrors> {
+    let text = decode(bytes);
+    let mut errs = Collector::new(file);
+    let mut rdr = reader(&text);
+    let mut rec = csv::ByteRecord::new();
+    let cols = match rdr.read_byte_record(&mut rec) {
+        Ok(true) => Columns::read(&rec, &COLUMNS, &mut errs),
+        Ok(false) => {
+            errs.push(None, "文件为空：应有表头 code,name,parent,level");
+            None
+        }
+        Err(e) => {
+            let (line, msg) = csv_error(&e);
+            errs.push(line, msg);
+            None
+        }
+    };
+    let Some(cols) = cols else {
+        return Err(errs.finish(()).unwrap_err());
+    };
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let (l, msg) = csv_error(&e);
+                errs.push(l.or(Some(line)), msg);
+                if errs.full() {
+                    break;
+                }
+                continue;
+            }
+        }
+        let field = |j: usize| String::from_utf8_lossy(cols.get(&rec, j)).into_owned();
+        let (code, name, parent, level) = (field(0), field(1), field(2), field(3));
+        let mut bad = false;
+        for c in [&code, &parent] {
+            if looks_scientific(c) {
+                errs.push(Some(line), scientific_message(c));
+                bad = true;
+            }
+        }
+        if code.is_empty() {
+            errs.push(Some(line), "地区代码（code）为空");
+            bad = true;
+        }
+        let level = match level.parse::<Level>() {
+            Ok(l) => Some(l),
+            Err(msg) => {
+                errs.push(Some(line), msg);
+                None
+            }
+        };
+        let mut date = |j: usize, end: YearEnd| -> Option<Date> {
+            let s = field(j);
+            if s.is_empty() {
+                return None;
+            }
+            match Date::parse(&s, end) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errs.push(Some(line), e.to_string());
+                    bad = true;
+                    None
+                }
+            }
+        };
+        let valid_from = date(4, YearEnd::Start);
+        let valid_to = date(5, YearEnd::End);
+        if let (Some(level), false) = (level, bad) {
+            rows.push(RegionRow {
+                code,
+                name,
+                parent: (!parent.is_empty()).then_some(parent),
+                level,
+                valid_from,
+                valid_to,
+            });
+            lines.push(line);
+        }
+        if errs.full() {
+            break;
+        }
+    }
+    if !errs.errors.is_empty() {
+        return errs.finish(RegionTree::default());
+    }
+    if rows.is_empty() {
+        errs.push(None, "文件中没有任何地区");
+        return errs.finish(RegionTree::default());
+    }
+    match RegionTree::new(rows) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            errs.push(Some(lines[e.row]), e.message);
+            errs.finish(RegionTree::default())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(src: &str) -> String {
+        read_regions("regions.csv", src.as_bytes())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn reads_a_tree_with_validity() {
+        let t = read_regions(
+            "regions.csv",
+            "code,name,parent,level,valid_from,valid_to\n330000,浙,,province,,\n330100,杭,330000,city,,2023\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(1).valid_to.unwrap().to_string(), "2023-12-31");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        assert_eq!(
+            msg("code,name,parent,level\n33,a,,province\n3301,b,9999,city\n"),
+            "regions.csv:3: 上级地区代码 9999 不存在"
+        );
+        assert!(
+            msg("code,name,parent,level\n3.3E+11,a,,province\n")
+                .starts_with("regions.csv:2: 地区代码“3.3E+11”是科学计数法")
+        );
+        assert!(
+            msg("code,name,parent,level\n33,a,,state\n").starts_with("regions.csv:2: 层级“state”")
+        );
+        assert!(msg("code,name,parent\n").contains("缺少必需的列“level”"));
+        assert!(
+            msg("code,name,parent,level\n33,a,,province,extra\n")
+                .starts_with("regions.csv:2: 本行有 5 列")
+        );
+        assert!(msg("code,name,parent,level\nA,a,B,city\nB,b,A,city\n").contains("循环"));
+        assert!(
+            msg("code,name,parent,level,valid_from\n33,a,,province,2024-02-30\n")
+                .contains("2024-02-30")
+        );
+        assert!(msg("").contains("文件为空"));
+    }
+}

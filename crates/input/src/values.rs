@@ -1,0 +1,458 @@
+//! `values.csv` (`region,period,element,value[,source,note]`) and
+//! `benchmarks.csv` (`benchmark,period,value`).
+
+use crate::decode::decode;
+use crate::error::{Collector, InputErrors};
+use crate::table::{Columns, csv_error, looks_scientific, reader, scientific_message};
+use pingan_core::Framework;
+use pingan_core::data::DataSet;
+use pingan_core::period::Period;
+use pingan_core::region::RegionTree;
+use rustc_hash::FxHashMap;
+
+/// One parsed row, borrowed from the file.
+#[derive(Clone, Copy, Debug)]
+pub struct ValueRow<'a> {
+    pub line: usize,
+    pub region: usize,
+    pub period: Period,
+    pub element: usize,
+    pub value: f64,
+    pub source: &'a str,
+    pub note: &'a str,
+}
+
+const VALUE_COLUMNS: [(&str, bool); 6] = [
+    ("region", true),
+    ("period", true),
+    ("element", true),
+    ("value", true),
+    ("source", false),
+    ("note", false),
+];
+
+fn text(b: &[u8]) -> &str {
+    // The whole file was decoded to UTF-8 and fields split on ASCII bytes.
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+fn parse_value(raw: &str) -> Result<f64, String> {
+    if raw.is_empty() {
+        return Err("数值为空".into());
+    }
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(format!("数值“{raw}”不是有限数")),
+        Err(_) if raw.contains(',') || raw.contains('，') => {
+            Err(format!("数值“{raw}”不是数字（请去掉千位分隔符）"))
+        }
+        Err(_) if raw.ends_with('%') => {
+            Err(format!("数值“{raw}”不是数字（请去掉百分号，只填数字）"))
+        }
+        Err(_) => Err(format!("数值“{raw}”不是数字")),
+    }
+}
+
+/// Call `f` for every valid row, in file order. Errors of the file itself
+/// and the messages `f` returns are collected with their line.
+pub fn for_each_value(
+    file: &str,
+    bytes: &[u8],
+    fw: &Framework,
+    tree: &RegionTree,
+    mut f: impl FnMut(ValueRow) -> Result<(), String>,
+) -> Result<usize, InputErrors> {
+    let text_all = decode(bytes);
+    let mut errs = Collector::new(file);
+    let mut rdr = reader(&text_all);
+    let mut rec = csv::ByteRecord::new();
+    let cols = match rdr.read_byte_record(&mut rec) {
+        Ok(true) => Columns::read(&rec, &VALUE_COLUMNS, &mut errs),
+        Ok(false) => {
+            errs.push(None, "文件为空：应有表头 region,period,element,value");
+            None
+        }
+        Err(e) => {
+            let (line, msg) = csv_error(&e);
+            errs.push(line, msg);
+            None
+        }
+    };
+    let Some(cols) = cols else {
+        return errs.finish(0);
+    };
+    let elements: FxHashMap<&str, usize> = fw
+        .elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.code.as_str(), i))
+        .collect();
+    // Few distinct periods and regions repeat row after row: remember them.
+    let mut periods: FxHashMap<Vec<u8>, Period> = FxHashMap::default();
+    let mut last_region: (Vec<u8>, usize) = (Vec::new(), usize::MAX);
+    let mut rows = 0usize;
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let (l, msg) = csv_error(&e);
+                errs.push(l.or(Some(line)), msg);
+                if errs.full() {
+                    break;
+                }
+                continue;
+            }
+        }
+        let (r, p, e, v) = (
+            cols.get(&rec, 0),
+            cols.get(&rec, 1),
+            cols.get(&rec, 2),
+            cols.get(&rec, 3),
+        );
+        let region = if r == last_region.0.as_slice() {
+            Some(last_region.1)
+        } else {
+            let code = text(r);
+            match tree.find(code) {
+                Some(i) => {
+                    last_region = (r.to_vec(), i);
+                    Some(i)
+                }
+                None if looks_scientific(code) => {
+                    errs.push(Some(line), scientific_message(code));
+                    None
+                }
+                None if code.is_empty() => {
+                    errs.push(Some(line), "地区代码（region）为空");
+                    None
+                }
+                None => {
+                    errs.push(
+                        Some(line),
+                        format!("未知的地区代码“{code}”（regions.csv 中没有）"),
+                    );
+                    None
+                }
+            }
+        };
+        let period = match periods.get(p) {
+            Some(&per) => Some(per),
+            None => match text(p).parse::<Period>() {
+                Ok(per) => {
+                    periods.insert(p.to_vec(), per);
+                    Some(per)
+                }
+                Err(err) => {
+                    errs.push(Some(line), err.to_string());
+                    None
+                }
+            },
+        };
+        let element = match elements.get(text(e)) {
+            Some(&i) => Some(i),
+            None => {
+                errs.push(
+                    Some(line),
+                    format!("未知的数据项代码“{}”（指标体系中没有）", text(e)),
+                );
+                None
+            }
+        };
+        let value = match parse_value(text(v)) {
+            Ok(x) => Some(x),
+            Err(msg) => {
+                errs.push(Some(line), msg);
+                None
+            }
+        };
+        if let (Some(region), Some(period), Some(element), Some(value)) =
+            (region, period, element, value)
+        {
+            let row = ValueRow {
+                line,
+                region,
+                period,
+                element,
+                value,
+                source: text(cols.get(&rec, 4)),
+                note: text(cols.get(&rec, 5)),
+            };
+            if let Err(msg) = f(row) {
+                errs.push(Some(line), msg);
+            }
+            rows += 1;
+        }
+        if errs.full() {
+            break;
+        }
+    }
+    errs.finish(rows)
+}
+
+/// Read values for scoring: one value per (region, period, element).
+pub fn read_values(
+    file: &str,
+    bytes: &[u8],
+    fw: &Framework,
+    tree: &RegionTree,
+) -> Result<DataSet, InputErrors> {
+    // ~40 bytes a row is typical; reserving avoids rehashing millions of keys.
+    let mut data = DataSet::with_capacity(bytes.len() / 40);
+    let mut dup_lines = Vec::new();
+    let result = for_each_value(file, bytes, fw, tree, |row| {
+        if data
+            .insert(row.region, row.period, row.element, row.value)
+            .is_err()
+        {
+            dup_lines.push((row.line, row.region, row.period, row.element));
+        }
+        Ok(())
+    });
+    result?;
+    if dup_lines.is_empty() {
+        return Ok(data);
+    }
+    // Rare path: find where each duplicated key first appeared.
+    let mut first: FxHashMap<(usize, Period, usize), usize> = FxHashMap::default();
+    let wanted: FxHashMap<(usize, Period, usize), ()> = dup_lines
+        .iter()
+        .map(|&(_, r, p, e)| ((r, p, e), ()))
+        .collect();
+    let _ = for_each_value(file, bytes, fw, tree, |row| {
+        let key = (row.region, row.period, row.element);
+        if wanted.contains_key(&key) {
+            first.entry(key).or_insert(row.line);
+        }
+        Ok(())
+    });
+    let mut errs = Collector::new(file);
+    for (line, r, p, e) in dup_lines {
+        errs.push(
+            Some(line),
+            format!(
+                "重复的数据：地区 {}、期间 {p}、数据项 {} 已在第 {} 行出现（计分时每个地区、期间、数据项只能有一个值）",
+                tree.get(r).code,
+                fw.elements[e].code,
+                first.get(&(r, p, e)).copied().unwrap_or(0)
+            ),
+        );
+    }
+    errs.finish(data)
+}
+
+const BENCHMARK_COLUMNS: [(&str, bool); 3] =
+    [("benchmark", true), ("period", true), ("value", true)];
+
+/// Read `benchmarks.csv` into `data`.
+pub fn read_benchmarks(
+    file: &str,
+    bytes: &[u8],
+    fw: &Framework,
+    data: &mut DataSet,
+) -> Result<(), InputErrors> {
+    let text_all = decode(bytes);
+    let mut errs = Collector::new(file);
+    let mut rdr = reader(&text_all);
+    let mut rec = csv::ByteRecord::new();
+    let cols = match rdr.read_byte_record(&mut rec) {
+        Ok(true) => Columns::read(&rec, &BENCHMARK_COLUMNS, &mut errs),
+        Ok(false) => {
+            errs.push(None, "文件为空：应有表头 benchmark,period,value");
+            None
+        }
+        Err(e) => {
+            let (line, msg) = csv_error(&e);
+            errs.push(line, msg);
+            None
+        }
+    };
+    let Some(cols) = cols else {
+        return errs.finish(());
+    };
+    let mut seen: FxHashMap<(usize, Period), usize> = FxHashMap::default();
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let (l, msg) = csv_error(&e);
+                errs.push(l.or(Some(line)), msg);
+                continue;
+            }
+        }
+        let (b, p, v) = (
+            text(cols.get(&rec, 0)),
+            text(cols.get(&rec, 1)),
+            text(cols.get(&rec, 2)),
+        );
+        let bench = fw.benchmark_index(b);
+        if bench.is_none() {
+            errs.push(
+                Some(line),
+                format!("未知的基准值代码“{b}”（指标体系中没有）"),
+            );
+        }
+        let period = p
+            .parse::<Period>()
+            .map_err(|e| errs.push(Some(line), e.to_string()))
+            .ok();
+        let value = parse_value(v).map_err(|m| errs.push(Some(line), m)).ok();
+        if let (Some(bench), Some(period), Some(value)) = (bench, period, value) {
+            if let Some(first) = seen.insert((bench, period), line) {
+                errs.push(
+                    Some(line),
+                    format!("重复的基准值：{b} {period} 已在第 {first} 行出现"),
+                );
+            } else {
+                let _ = data.insert_benchmark(bench, period, value);
+            }
+        }
+        if errs.full() {
+            break;
+        }
+    }
+    errs.finish(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read_regions;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static FW: LazyLock<Framework> = LazyLock::new(pingan_core::default_framework);
+
+    fn tree() -> RegionTree {
+        read_regions(
+            "regions.csv",
+            b"code,name,parent,level\n99,P,,province\n9901,C,99,city\n",
+        )
+        .unwrap()
+    }
+
+    fn err(src: &str) -> String {
+        let fw = &*FW;
+        read_values("values.csv", src.as_bytes(), fw, &tree())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn reads_values_and_provenance() {
+        let fw = &*FW;
+        let src = "region,period,element,value,source,note\n9901,2024-03,population,100,统计,\n99,2024,safety_index,4.1,,\n";
+        let d = read_values("values.csv", src.as_bytes(), fw, &tree()).unwrap();
+        let pop = fw.element_index("population").unwrap();
+        assert_eq!(d.get(1, Period::Month(2024, 3), pop), Some(100.0));
+        let mut sources = Vec::new();
+        for_each_value("values.csv", src.as_bytes(), fw, &tree(), |r| {
+            sources.push((r.line, r.source.to_string()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sources, vec![(2, "统计".to_string()), (3, String::new())]);
+    }
+
+    #[test]
+    fn every_bad_row_is_named() {
+        let h = "region,period,element,value\n";
+        assert_eq!(
+            err(&format!("{h}9902,2024,population,1\n")),
+            "values.csv:2: 未知的地区代码“9902”（regions.csv 中没有）"
+        );
+        assert_eq!(
+            err(&format!("{h}99,2024,popu,1\n")),
+            "values.csv:2: 未知的数据项代码“popu”（指标体系中没有）"
+        );
+        assert!(
+            err(&format!("{h}99,2024年,population,1\n"))
+                .starts_with("values.csv:2: 期间“2024年”无法识别")
+        );
+        assert_eq!(
+            err(&format!("{h}99,2024,population,abc\n")),
+            "values.csv:2: 数值“abc”不是数字"
+        );
+        assert_eq!(
+            err(&format!("{h}99,2024,population,NaN\n")),
+            "values.csv:2: 数值“NaN”不是有限数"
+        );
+        assert_eq!(
+            err(&format!("{h}99,2024,population,inf\n")),
+            "values.csv:2: 数值“inf”不是有限数"
+        );
+        assert_eq!(
+            err(&format!("{h}99,2024,population,\n")),
+            "values.csv:2: 数值为空"
+        );
+        assert!(err(&format!("{h}99,2024,population\n")).starts_with("values.csv:2: 本行有 3 列"));
+        assert!(err(&format!("{h}9.9E+1,2024,population,1\n")).contains("科学计数法"));
+        assert_eq!(
+            err(&format!("{h}99,2024,population,1\n99,2024,population,2\n")),
+            "values.csv:3: 重复的数据：地区 99、期间 2024、数据项 population 已在第 2 行出现（计分时每个地区、期间、数据项只能有一个值）"
+        );
+        assert!(err("region,period,value\n").contains("缺少必需的列“element”"));
+        // Two errors on two lines are both reported.
+        let two = err(&format!("{h}x,2024,population,1\n99,2024,population,y\n"));
+        assert_eq!(two.lines().count(), 2, "{two}");
+    }
+
+    #[test]
+    fn gb18030_file() {
+        let fw = &*FW;
+        let (regions, _, _) =
+            encoding_rs::GB18030.encode("code,name,parent,level\n99,平安省,,province\n");
+        let t = read_regions("regions.csv", &regions).unwrap();
+        assert_eq!(t.get(0).name, "平安省");
+        let (vals, _, _) = encoding_rs::GB18030
+            .encode("region,period,element,value,source,note\n99,2024,population,1,统计局,备注\n");
+        let d = read_values("values.csv", &vals, fw, &t).unwrap();
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn benchmarks() {
+        let fw = &*FW;
+        let mut d = DataSet::default();
+        read_benchmarks(
+            "benchmarks.csv",
+            b"benchmark,period,value\nnational_criminal_rate,2024,350\n",
+            fw,
+            &mut d,
+        )
+        .unwrap();
+        assert_eq!(d.benchmark(0, Period::Year(2024)), Some(350.0));
+        let e = read_benchmarks(
+            "b.csv",
+            b"benchmark,period,value\nnope,2024,1\n",
+            fw,
+            &mut d,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "b.csv:2: 未知的基准值代码“nope”（指标体系中没有）"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let fw = &*FW;
+            let _ = read_regions("r.csv", &bytes);
+            let _ = read_values("v.csv", &bytes, fw, &tree());
+            let mut d = DataSet::default();
+            let _ = read_benchmarks("b.csv", &bytes, fw, &mut d);
+        }
+
+        #[test]
+        fn csv_like_text_never_panics(s in "(region,period,element,value\n)?([0-9a-z_.,E+\\-\"\n ]|平|安){0,200}") {
+            let fw = &*FW;
+            let _ = read_regions("r.csv", s.as_bytes());
+            let _ = read_values("v.csv", s.as_bytes(), fw, &tree());
+        }
+    }
+}
