@@ -1,3 +1,94 @@
-fn main() {
-    println!("Hello, world!");
+//! `pingan`: the command line of 平安建设测评平台. Each subcommand is a thin
+//! shell over pingan-core and pingan-input.
+
+mod bench;
+mod cmd_framework;
+mod cmd_generate;
+mod cmd_score;
+mod demo;
+mod files;
+mod table;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "pingan",
+    version,
+    about = "平安建设测评平台 — public-safety construction evaluation: framework, scoring, rankings",
+    long_about = "平安建设测评平台（pingan）：指标体系校验、按规则计分、排名与扣分说明。\n\
+                  pingan runs a province's annual public-safety evaluation: framework lint, scoring, ranks, deduction reasons."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
+
+#[derive(Subcommand)]
+enum Command {
+    /// 指标体系：校验（check）与查看（show） / lint and show a framework file
+    Framework {
+        #[command(subcommand)]
+        command: cmd_framework::FrameworkCommand,
+    },
+    /// 按指标体系计分并排名 / score regions for a period (scoring.md §7)
+    Score(cmd_score::ScoreArgs),
+    /// 生成模拟省份数据 / generate a synthetic province (regions, values, benchmarks)
+    Generate(cmd_generate::GenerateArgs),
+    /// 演示：生成模拟省份、计分并显示排名 / demo: a synthetic province scored
+    Demo(demo::DemoArgs),
+    /// 性能测试 / measure how long scoring the generated province takes
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// An error in what the user gave us: printed as is, exit status 1.
+#[derive(Debug)]
+pub struct InputFailure(pub String);
+
+impl std::fmt::Display for InputFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputFailure {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Framework { command } => cmd_framework::run(command),
+        Command::Score(args) => cmd_score::run(args),
+        Command::Generate(args) => cmd_generate::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Bench { command } => bench::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            match e.downcast_ref::<InputFailure>() {
+                Some(f) => eprintln!("{f}"),
+                None => eprintln!("错误：{e:#}"),
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A file path argument shown in messages as the user typed it.
+pub fn display_path(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+pub type Paths = Vec<PathBuf>;

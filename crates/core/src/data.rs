@@ -1,27 +1,13 @@
 //! Reported values and benchmarks, keyed for fast lookup.
 
+use crate::grid::Grid;
 use crate::period::Period;
 use rustc_hash::FxHashMap;
 
-/// Regions, elements and benchmarks are addressed by index; the key packs
-/// (region, period, element) into one integer because scoring a province
-/// looks values up millions of times.
-pub(crate) fn pack(region: usize, period: Period, element: usize) -> u64 {
-    let p = match period {
-        Period::Year(y) => (y as u64) << 5,
-        Period::Month(y, m) => ((y as u64) << 5) | m as u64,
-        Period::Quarter(y, q) => ((y as u64) << 5) | (16 + q as u64),
-    };
-    ((region as u64) << 35) | ((element as u64) << 19) | p
-}
-
-/// Limits that keep `pack` collision-free.
-pub const MAX_REGIONS: usize = 1 << 28;
-pub const MAX_ELEMENTS: usize = 1 << 16;
-
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DataSet {
-    direct: FxHashMap<u64, f64>,
+    direct: Grid,
+    len: usize,
     benchmarks: FxHashMap<(usize, Period), f64>,
 }
 
@@ -32,11 +18,12 @@ pub struct Duplicate {
 }
 
 impl DataSet {
-    pub fn with_capacity(values: usize) -> Self {
-        let mut direct = FxHashMap::default();
-        direct.reserve(values);
+    /// A data set for `regions` regions and `elements` elements (it grows if
+    /// more arrive, but sizing it right avoids copying).
+    pub fn new(regions: usize, elements: usize) -> Self {
         DataSet {
-            direct,
+            direct: Grid::new(regions, elements),
+            len: 0,
             benchmarks: FxHashMap::default(),
         }
     }
@@ -50,26 +37,28 @@ impl DataSet {
         element: usize,
         value: f64,
     ) -> Result<(), Duplicate> {
-        debug_assert!(region < MAX_REGIONS && element < MAX_ELEMENTS);
-        match self.direct.entry(pack(region, period, element)) {
-            std::collections::hash_map::Entry::Occupied(o) => Err(Duplicate { existing: *o.get() }),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(value);
+        match self.direct.set(region, period, element, value) {
+            Some(existing) => {
+                self.direct.set(region, period, element, existing);
+                Err(Duplicate { existing })
+            }
+            None => {
+                self.len += 1;
                 Ok(())
             }
         }
     }
 
     pub fn get(&self, region: usize, period: Period, element: usize) -> Option<f64> {
-        self.direct.get(&pack(region, period, element)).copied()
+        self.direct.get(region, period, element)
     }
 
     pub fn len(&self) -> usize {
-        self.direct.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.direct.is_empty()
+        self.len == 0
     }
 
     pub fn insert_benchmark(
@@ -97,29 +86,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_do_not_collide_across_granularities() {
-        let keys = [
-            pack(1, Period::Year(2024), 2),
-            pack(1, Period::Month(2024, 1), 2),
-            pack(1, Period::Quarter(2024, 1), 2),
-            pack(2, Period::Year(2024), 1),
-            pack(1, Period::Year(2023), 2),
-            pack(1, Period::Month(2024, 12), 2),
-            pack(1, Period::Quarter(2024, 4), 2),
-        ];
-        let mut sorted = keys.to_vec();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), keys.len());
-        assert_ne!(
-            pack(MAX_REGIONS - 1, Period::Year(9999), MAX_ELEMENTS - 1),
-            pack(0, Period::Year(9999), MAX_ELEMENTS - 1)
-        );
-    }
-
-    #[test]
     fn duplicates_are_refused() {
-        let mut d = DataSet::default();
+        let mut d = DataSet::new(1, 1);
         d.insert(0, Period::Year(2024), 0, 1.0).unwrap();
         assert_eq!(
             d.insert(0, Period::Year(2024), 0, 2.0),

@@ -5,6 +5,7 @@
 pub mod data;
 pub mod formula;
 pub mod framework;
+mod grid;
 pub mod num;
 pub mod period;
 pub mod region;

@@ -38,7 +38,7 @@ mod tests {
 
     #[test]
     fn snap_guards_binary_rounding() {
-        assert_eq!(57.0_f64 / 100.0 * 100.0 == 57.0, false);
+        assert_ne!(57.0_f64 / 100.0 * 100.0, 57.0);
         assert_eq!(snap(57.0 / 100.0 * 100.0), 57.0);
         assert_eq!(round_half_away(2.5, 0), 3.0);
         assert_eq!(round_half_away(-2.5, 0), -3.0);

@@ -2,17 +2,18 @@
 //! value, else the year from the region's own months or quarters, else the
 //! roll-up of its children — recursively, memoised.
 
-use crate::data::{DataSet, pack};
+use crate::data::DataSet;
 use crate::framework::{Framework, RegionAgg, TimeAgg};
+use crate::grid::Grid;
 use crate::period::Period;
 use crate::region::RegionTree;
-use rustc_hash::FxHashMap;
 
 pub struct Resolver<'a> {
     fw: &'a Framework,
     tree: &'a RegionTree,
     data: &'a DataSet,
-    memo: FxHashMap<u64, Option<f64>>,
+    /// Derived values; a NaN marks "derived: no value".
+    memo: Grid,
 }
 
 impl<'a> Resolver<'a> {
@@ -21,7 +22,7 @@ impl<'a> Resolver<'a> {
             fw,
             tree,
             data,
-            memo: FxHashMap::default(),
+            memo: Grid::new(tree.len(), fw.elements.len()),
         }
     }
 
@@ -29,12 +30,12 @@ impl<'a> Resolver<'a> {
         if let Some(v) = self.data.get(region, period, element) {
             return Some(v);
         }
-        let key = pack(region, period, element);
-        if let Some(v) = self.memo.get(&key) {
-            return *v;
+        if let Some(v) = self.memo.get(region, period, element) {
+            return (!v.is_nan()).then_some(v);
         }
         let v = self.derive(region, period, element);
-        self.memo.insert(key, v);
+        self.memo
+            .set(region, period, element, v.unwrap_or(f64::NAN));
         v
     }
 
@@ -249,7 +250,7 @@ weight = 1
     fn direct_wins_at_its_own_place_and_is_not_used_above() {
         let f = fw("mean", "max");
         let t = tree();
-        let mut d = DataSet::default();
+        let mut d = DataSet::new(4, 2);
         monthly(&mut d, 2, 0.0); // K1: 1..12
         monthly(&mut d, 3, 10.0); // K2: 11..22
         d.insert(1, Period::Year(2024), X, 999.0).unwrap();
@@ -264,7 +265,7 @@ weight = 1
     fn months_then_quarters_then_children() {
         let f = fw("sum", "sum");
         let t = tree();
-        let mut d = DataSet::default();
+        let mut d = DataSet::new(4, 2);
         for q in 1..=4 {
             d.insert(2, Period::Quarter(2024, q), X, 10.0).unwrap();
         }
@@ -281,7 +282,7 @@ weight = 1
     fn weighted_mean_and_missing_children() {
         let f = fw("weighted_mean", "mean");
         let t = tree();
-        let mut d = DataSet::default();
+        let mut d = DataSet::new(4, 2);
         d.insert(2, Period::Year(2024), X, 4.0).unwrap();
         d.insert(3, Period::Year(2024), X, 3.0).unwrap();
         for m in 1..=12 {
@@ -294,7 +295,7 @@ weight = 1
             Some((300.0 * 4.0 + 100.0 * 3.0) / 400.0)
         );
         // A child lacking the value: nothing.
-        let mut d2 = DataSet::default();
+        let mut d2 = DataSet::new(4, 2);
         d2.insert(2, Period::Year(2024), X, 4.0).unwrap();
         let mut r = Resolver::new(&f, &t, &d2);
         assert_eq!(r.value(1, Period::Year(2024), X), None);
@@ -306,7 +307,7 @@ weight = 1
     fn region_agg_none_and_invalid_children() {
         let f = fw("none", "sum");
         let t = tree();
-        let mut d = DataSet::default();
+        let mut d = DataSet::new(4, 2);
         d.insert(2, Period::Year(2024), X, 4.0).unwrap();
         let mut r = Resolver::new(&f, &t, &d);
         assert_eq!(r.value(1, Period::Year(2024), X), None);
@@ -316,7 +317,7 @@ weight = 1
     fn explains_partial_months() {
         let f = fw("sum", "sum");
         let t = tree();
-        let mut d = DataSet::default();
+        let mut d = DataSet::new(4, 2);
         for m in [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12] {
             d.insert(2, Period::Month(2024, m), X, 1.0).unwrap();
         }

@@ -2,7 +2,7 @@
 
 use crate::decode::decode;
 use crate::error::{Collector, InputErrors};
-use crate::table::{Columns, csv_error, looks_scientific, reader, scientific_message};
+use crate::table::{Columns, each_record, looks_scientific, scientific_message};
 use pingan_core::period::{Date, YearEnd};
 use pingan_core::region::{Level, RegionRow, RegionTree};
 
@@ -18,40 +18,15 @@ const COLUMNS: [(&str, bool); 6] = [
 pub fn read_regions(file: &str, bytes: &[u8]) -> Result<RegionTree, InputErrors> {
     let text = decode(bytes);
     let mut errs = Collector::new(file);
-    let mut rdr = reader(&text);
-    let mut rec = csv::ByteRecord::new();
-    let cols = match rdr.read_byte_record(&mut rec) {
-        Ok(true) => Columns::read(&rec, &COLUMNS, &mut errs),
-        Ok(false) => {
-            errs.push(None, "文件为空：应有表头 code,name,parent,level");
-            None
-        }
-        Err(e) => {
-            let (line, msg) = csv_error(&e);
-            errs.push(line, msg);
-            None
-        }
-    };
-    let Some(cols) = cols else {
-        return Err(errs.finish(()).unwrap_err());
-    };
+    let mut cols: Option<Columns> = None;
     let mut rows = Vec::new();
     let mut lines = Vec::new();
-    loop {
-        let line = rdr.position().line() as usize;
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let (l, msg) = csv_error(&e);
-                errs.push(l.or(Some(line)), msg);
-                if errs.full() {
-                    break;
-                }
-                continue;
-            }
-        }
-        let field = |j: usize| String::from_utf8_lossy(cols.get(&rec, j)).into_owned();
+    each_record(&text, &mut errs, |errs, line, rec| {
+        let Some(cols) = &cols else {
+            cols = Columns::read(rec, &COLUMNS, errs);
+            return cols.is_some();
+        };
+        let field = |j: usize| String::from_utf8_lossy(cols.get(rec, j)).into_owned();
         let (code, name, parent, level) = (field(0), field(1), field(2), field(3));
         let mut bad = false;
         for c in [&code, &parent] {
@@ -98,9 +73,10 @@ pub fn read_regions(file: &str, bytes: &[u8]) -> Result<RegionTree, InputErrors>
             });
             lines.push(line);
         }
-        if errs.full() {
-            break;
-        }
+        true
+    });
+    if cols.is_none() && errs.errors.is_empty() {
+        errs.push(None, "文件为空：应有表头 code,name,parent,level");
     }
     if !errs.errors.is_empty() {
         return errs.finish(RegionTree::default());

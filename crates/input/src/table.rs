@@ -3,17 +3,14 @@
 
 use crate::error::Collector;
 
+#[derive(Clone)]
 pub(crate) struct Columns {
     idx: Vec<Option<usize>>,
 }
 
 impl Columns {
     /// `names`: (column, required). Returns None after recording errors.
-    pub fn read(
-        header: &csv::ByteRecord,
-        names: &[(&str, bool)],
-        errs: &mut Collector,
-    ) -> Option<Columns> {
+    pub fn read(header: &[&[u8]], names: &[(&str, bool)], errs: &mut Collector) -> Option<Columns> {
         let mut idx = vec![None; names.len()];
         let mut ok = true;
         for (i, raw) in header.iter().enumerate() {
@@ -45,9 +42,9 @@ impl Columns {
     }
 
     /// The trimmed field of column `j`, "" when the column is absent.
-    pub fn get<'r>(&self, rec: &'r csv::ByteRecord, j: usize) -> &'r [u8] {
+    pub fn get<'r>(&self, rec: &[&'r [u8]], j: usize) -> &'r [u8] {
         match self.idx[j] {
-            Some(i) => trim(rec.get(i).unwrap_or(b"")),
+            Some(i) => trim(rec.get(i).copied().unwrap_or(b"")),
             None => b"",
         }
     }
@@ -65,11 +62,98 @@ pub(crate) fn trim(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-pub(crate) fn reader(text: &str) -> csv::Reader<&[u8]> {
+fn reader(text: &str) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
         .from_reader(text.as_bytes())
+}
+
+/// More columns than any of our files has: such a row is refused anyway.
+const MAX_FIELDS: usize = 16;
+
+/// Split quote-free CSV `bytes` (whose first line is `first_line`) into
+/// records. `expected` is the column count, or None to take it from the
+/// first record (the header).
+pub(crate) fn split_records<'b>(
+    bytes: &'b [u8],
+    first_line: usize,
+    mut expected: Option<usize>,
+    errs: &mut Collector,
+    mut row: impl FnMut(&mut Collector, usize, &[&'b [u8]]) -> bool,
+) {
+    let mut fields: [&'b [u8]; MAX_FIELDS] = [b""; MAX_FIELDS];
+    let mut start = 0;
+    let mut line = first_line - 1;
+    while start < bytes.len() {
+        line += 1;
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let mut rec = &bytes[start..end];
+        start = end + 1;
+        if let Some(r) = rec.strip_suffix(b"\r") {
+            rec = r;
+        }
+        if rec.is_empty() {
+            continue;
+        }
+        let mut n = 0;
+        for f in rec.split(|&b| b == b',') {
+            if n < MAX_FIELDS {
+                fields[n] = f;
+            }
+            n += 1;
+        }
+        let want = *expected.get_or_insert(n);
+        if n != want || n > MAX_FIELDS {
+            errs.push(
+                Some(line),
+                format!("本行有 {n} 列，表头有 {want} 列（检查逗号和引号）"),
+            );
+        } else if !row(errs, line, &fields[..n]) {
+            return;
+        }
+        if errs.full() {
+            return;
+        }
+    }
+}
+
+/// Calls `row(errs, line, fields)` for every record, the header (line 1)
+/// included, until it returns false or `errs` is full. Files without a
+/// quote character (all generated and most exported files) are split
+/// directly, which is several times faster than a general CSV reader on
+/// millions of rows; anything else goes through the `csv` crate.
+pub(crate) fn each_record(
+    text: &str,
+    errs: &mut Collector,
+    mut row: impl FnMut(&mut Collector, usize, &[&[u8]]) -> bool,
+) {
+    let bytes = text.as_bytes();
+    if memchr::memchr(b'"', bytes).is_none() {
+        split_records(bytes, 1, None, errs, row);
+        return;
+    }
+    let mut rdr = reader(text);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => return,
+            Ok(true) => {
+                let fields: Vec<&[u8]> = rec.iter().collect();
+                if !row(errs, line, &fields) {
+                    return;
+                }
+            }
+            Err(e) => {
+                let (l, msg) = csv_error(&e);
+                errs.push(l.or(Some(line)), msg);
+            }
+        }
+        if errs.full() {
+            return;
+        }
+    }
 }
 
 /// The csv crate's error in Chinese, with its line when it has one.

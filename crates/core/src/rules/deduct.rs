@@ -127,7 +127,7 @@ impl Deduct {
             (Target::Number(t), _) => *t,
             (Target::Benchmark(_), Some((_, t))) => t,
             // The scorer refuses to run without the benchmark (an input
-            // error), so this is unreachable in practice; NaN scores zero.
+            // error), so this is unreachable in practice.
             (Target::Benchmark(_), None) => f64::NAN,
         }
     }
@@ -172,7 +172,7 @@ impl Deduct {
         if self.relative {
             gap = gap / t.abs() * 100.0;
         }
-        if !(snap(gap) > 0.0) {
+        if gap.is_nan() || snap(gap) <= 0.0 {
             return Outcome::full(max);
         }
         let steps = match self.mode {

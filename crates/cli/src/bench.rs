@@ -1,0 +1,101 @@
+//! `pingan bench score`: where the time of a scoring run goes, phase by phase.
+
+use crate::cmd_generate;
+use anyhow::Result;
+use clap::Subcommand;
+use pingan_core::Period;
+use pingan_core::framework::{self, DEFAULT_TOML};
+use pingan_core::score::score;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 计分全过程计时（读文件、解析、计分、输出 JSON） / time each phase of `pingan score --format json`
+    Score {
+        /// 已生成的数据目录；省略时生成默认模拟省份 / folder from `pingan generate` (default: generate one)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// 重复次数 / repetitions
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long, default_value_t = 2024)]
+        year: i32,
+    },
+}
+
+pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
+    let BenchCommand::Score { dir, runs, year } = cmd;
+    let dir = match dir {
+        Some(d) => d,
+        None => {
+            let d = tempfile::Builder::new()
+                .prefix("pingan-bench-")
+                .tempdir()?
+                .keep();
+            eprintln!("生成默认模拟省份到 {} ……", d.display());
+            cmd_generate::write(&pingan_synth::Options::default(), &d)?;
+            d
+        }
+    };
+    let phases = [
+        "读文件",
+        "指标体系",
+        "地区",
+        "数据",
+        "基准值",
+        "计分",
+        "JSON输出",
+        "合计",
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); phases.len()];
+    let mut rows = 0;
+    for _ in 0..runs.max(1) {
+        let mut t = Vec::new();
+        let start = Instant::now();
+        let mut lap = Instant::now();
+        let mut mark = |t: &mut Vec<Duration>| {
+            t.push(lap.elapsed());
+            lap = Instant::now();
+        };
+        let r = std::fs::read(dir.join("regions.csv"))?;
+        let v = std::fs::read(dir.join("values.csv"))?;
+        let b = std::fs::read(dir.join("benchmarks.csv"))?;
+        mark(&mut t);
+        let fw = framework::check(DEFAULT_TOML)
+            .framework
+            .expect("内置指标体系");
+        mark(&mut t);
+        let tree = pingan_input::read_regions("regions.csv", &r)?;
+        mark(&mut t);
+        let mut data = pingan_input::read_values("values.csv", &v, &fw, &tree)?;
+        rows = data.len();
+        mark(&mut t);
+        pingan_input::read_benchmarks("benchmarks.csv", &b, &fw, &mut data)?;
+        mark(&mut t);
+        let report = score(&fw, &tree, &data, Period::Year(year), None)?;
+        mark(&mut t);
+        let json = serde_json::to_vec(&report)?;
+        std::hint::black_box(&json);
+        mark(&mut t);
+        t.push(start.elapsed());
+        for (i, d) in t.into_iter().enumerate() {
+            samples[i].push(d);
+        }
+    }
+    println!(
+        "数据目录 {}，{rows} 行数据，{runs} 次（中位数 / 最小值，毫秒）",
+        dir.display()
+    );
+    for (name, s) in phases.iter().zip(samples.iter_mut()) {
+        s.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{name:　<6}  {:>9.1}  {:>9.1}",
+            ms(s[s.len() / 2]),
+            ms(s[0])
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

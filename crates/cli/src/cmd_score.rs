@@ -1,0 +1,184 @@
+//! `pingan score` (scoring.md §7).
+
+use crate::table::Table;
+use crate::{Format, InputFailure, files};
+use anyhow::Result;
+use clap::Args;
+use pingan_core::num::fmt_num;
+use pingan_core::score::{ScoreReport, score};
+use pingan_core::{Level, Period};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// 指标体系文件（TOML）；省略时使用内置默认体系 / framework file (default: built-in pingan-2024)
+    #[arg(long)]
+    pub framework: Option<PathBuf>,
+    /// 地区文件 regions.csv
+    #[arg(long)]
+    pub regions: PathBuf,
+    /// 数据文件 values.csv
+    #[arg(long)]
+    pub values: PathBuf,
+    /// 基准值文件 benchmarks.csv
+    #[arg(long)]
+    pub benchmarks: Option<PathBuf>,
+    /// 测评期间：2024、2024-03 或 2024Q1 / period to score
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// 只输出该层级：province、city、county、township / only output this level
+    #[arg(long, value_parser = parse_level)]
+    pub level: Option<Level>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+pub fn parse_period(s: &str) -> Result<Period, String> {
+    s.parse::<Period>().map_err(|e| e.to_string())
+}
+
+pub fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse::<Level>()
+}
+
+pub fn run(args: ScoreArgs) -> Result<ExitCode> {
+    let inp = files::inputs(
+        args.framework.as_deref(),
+        &args.regions,
+        &args.values,
+        args.benchmarks.as_deref(),
+    )?;
+    let report = score(
+        &inp.framework,
+        &inp.tree,
+        &inp.data,
+        args.period,
+        args.level,
+    )
+    .map_err(|e| {
+        let file = args.benchmarks.as_ref().map_or(
+            "benchmarks.csv（未提供 --benchmarks）".to_string(),
+            |b| b.display().to_string(),
+        );
+        InputFailure(format!("{file}: {e}"))
+    })?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(&mut out, &report, &inp.framework)?,
+        Format::Table => out.write_all(ranking_table(&report, &inp.framework).as_bytes())?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_csv(
+    out: &mut impl Write,
+    report: &ScoreReport,
+    fw: &pingan_core::Framework,
+) -> Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<String> = [
+        "region",
+        "name",
+        "level",
+        "parent",
+        "total",
+        "grade",
+        "veto",
+        "rank",
+        "peers",
+        "level_rank",
+        "level_peers",
+        "bottom",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(fw.dimensions.iter().map(|d| d.code.clone()));
+    w.write_record(&header)?;
+    for r in &report.results {
+        let mut row = vec![
+            r.region.clone(),
+            r.name.clone(),
+            r.level.to_string(),
+            r.parent.clone().unwrap_or_default(),
+            r.total.to_string(),
+            r.grade.clone(),
+            r.veto.to_string(),
+            r.rank.to_string(),
+            r.peers.to_string(),
+            r.level_rank.to_string(),
+            r.level_peers.to_string(),
+            r.bottom.to_string(),
+        ];
+        row.extend(r.dimensions.iter().map(|d| d.points.to_string()));
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The ranking as an office would paste it into a report.
+pub fn ranking_table(report: &ScoreReport, fw: &pingan_core::Framework) -> String {
+    let mut header = vec![
+        "代码",
+        "地区",
+        "层级",
+        "总分",
+        "等级",
+        "同级排名",
+        "全省同级排名",
+    ];
+    let dim_names: Vec<String> = fw
+        .dimensions
+        .iter()
+        .map(|d| format!("{}{}", d.code, d.name))
+        .collect();
+    header.extend(dim_names.iter().map(|s| s.as_str()));
+    header.push("说明");
+    let numeric: Vec<usize> = (3..header.len() - 1).filter(|&i| i != 4).collect();
+    let mut t = Table::new(&header).right(&numeric);
+    for r in &report.results {
+        let level: Level = r.level.parse().unwrap_or(Level::Township);
+        let mut row = vec![
+            r.region.clone(),
+            r.name.clone(),
+            level.label().to_string(),
+            fmt_num(r.total, 2),
+            r.grade.clone(),
+            format!("{}/{}", r.rank, r.peers),
+            format!("{}/{}", r.level_rank, r.level_peers),
+        ];
+        row.extend(r.dimensions.iter().map(|d| fmt_num(d.points, 2)));
+        let mut notes = Vec::new();
+        if r.veto {
+            notes.push("一票否决".to_string());
+        }
+        if r.level_bottom {
+            notes.push("全省后三位".to_string());
+        } else if r.bottom {
+            notes.push("同级后三位".to_string());
+        }
+        let missing = r.indicators.iter().filter(|i| i.missing).count();
+        if missing > 0 {
+            notes.push(format!("{missing}项未报送"));
+        }
+        row.push(notes.join("，"));
+        t.row(row);
+    }
+    format!(
+        "{}　{}　共 {} 个地区\n{}",
+        fw.name,
+        report.period.label(),
+        report.results.len(),
+        t.render()
+    )
+}

@@ -1,0 +1,59 @@
+//! Loading the input files of a scoring run, with `file:line` errors.
+
+use crate::InputFailure;
+use anyhow::Result;
+use pingan_core::data::DataSet;
+use pingan_core::framework::{self, DEFAULT_FILE_NAME, DEFAULT_TOML};
+use pingan_core::{Framework, RegionTree};
+use std::path::Path;
+
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| InputFailure(format!("{}: 无法读取文件：{e}", path.display())).into())
+}
+
+/// The framework file given, or the built-in default.
+pub fn framework(path: Option<&Path>) -> Result<Framework> {
+    let (name, src) = match path {
+        None => (DEFAULT_FILE_NAME.to_string(), DEFAULT_TOML.to_string()),
+        Some(p) => {
+            let bytes = read(p)?;
+            let text = pingan_input::decode(&bytes).into_owned();
+            (p.display().to_string(), text)
+        }
+    };
+    let report = framework::check(&src);
+    match report.framework {
+        Some(f) => Ok(f),
+        None => Err(InputFailure(report.error_lines(&name).join("\n")).into()),
+    }
+}
+
+pub struct Inputs {
+    pub framework: Framework,
+    pub tree: RegionTree,
+    pub data: DataSet,
+}
+
+pub fn inputs(
+    framework_path: Option<&Path>,
+    regions: &Path,
+    values: &Path,
+    benchmarks: Option<&Path>,
+) -> Result<Inputs> {
+    let fw = framework(framework_path)?;
+    let tree = pingan_input::read_regions(&regions.display().to_string(), &read(regions)?)
+        .map_err(|e| InputFailure(e.to_string()))?;
+    let mut data =
+        pingan_input::read_values(&values.display().to_string(), &read(values)?, &fw, &tree)
+            .map_err(|e| InputFailure(e.to_string()))?;
+    if let Some(b) = benchmarks {
+        pingan_input::read_benchmarks(&b.display().to_string(), &read(b)?, &fw, &mut data)
+            .map_err(|e| InputFailure(e.to_string()))?;
+    }
+    Ok(Inputs {
+        framework: fw,
+        tree,
+        data,
+    })
+}

@@ -1,0 +1,129 @@
+//! A dense store of one number per (region, element, period). Scoring a
+//! province reads millions of values; indexing by position instead of
+//! hashing keeps that cheap. Each (region, element) pair owns a series of
+//! 17 slots per year: the year, four quarters, twelve months.
+
+use crate::period::Period;
+
+const PER_YEAR: usize = 17;
+
+fn slot(p: Period) -> usize {
+    match p {
+        Period::Year(_) => 0,
+        Period::Quarter(_, q) => q as usize,
+        Period::Month(_, m) => 4 + m as usize,
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Series {
+    first_year: i32,
+    vals: Vec<f64>,
+}
+
+/// Cells hold `EMPTY` until set; values may be anything else (callers use
+/// other NaN payloads as markers).
+#[derive(Clone, Debug)]
+pub(crate) struct Grid {
+    elements: usize,
+    /// (region × elements + element) → index into `series`, or u32::MAX.
+    index: Vec<u32>,
+    series: Vec<Series>,
+}
+
+pub(crate) const EMPTY: u64 = 0x7ff8_dead_0000_0000;
+
+impl Grid {
+    pub fn new(regions: usize, elements: usize) -> Self {
+        Grid {
+            elements,
+            index: vec![u32::MAX; regions * elements],
+            series: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, region: usize, period: Period, element: usize) -> Option<f64> {
+        let i = *self.index.get(region * self.elements + element)?;
+        let s = self.series.get(i as usize)?;
+        let y = period.year() - s.first_year;
+        if y < 0 {
+            return None;
+        }
+        let v = *s.vals.get(y as usize * PER_YEAR + slot(period))?;
+        (v.to_bits() != EMPTY).then_some(v)
+    }
+
+    /// Set a cell, returning what was there.
+    pub fn set(
+        &mut self,
+        region: usize,
+        period: Period,
+        element: usize,
+        value: f64,
+    ) -> Option<f64> {
+        let k = region * self.elements + element;
+        if k >= self.index.len() {
+            // Regions or elements beyond the declared size: grow rather than fail.
+            self.index.resize(k + 1, u32::MAX);
+        }
+        let year = period.year();
+        if self.index[k] == u32::MAX {
+            self.index[k] = self.series.len() as u32;
+            self.series.push(Series {
+                first_year: year,
+                vals: vec![f64::from_bits(EMPTY); PER_YEAR],
+            });
+        }
+        let s = &mut self.series[self.index[k] as usize];
+        if year < s.first_year {
+            let shift = (s.first_year - year) as usize * PER_YEAR;
+            s.vals
+                .splice(0..0, std::iter::repeat_n(f64::from_bits(EMPTY), shift));
+            s.first_year = year;
+        }
+        let at = (year - s.first_year) as usize * PER_YEAR + slot(period);
+        if at >= s.vals.len() {
+            let len = (at / PER_YEAR + 1) * PER_YEAR;
+            s.vals.resize(len, f64::from_bits(EMPTY));
+        }
+        let old = std::mem::replace(&mut s.vals[at], value);
+        (old.to_bits() != EMPTY).then_some(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_independent() {
+        let mut g = Grid::new(3, 2);
+        assert_eq!(g.set(1, Period::Month(2024, 3), 1, 5.0), None);
+        assert_eq!(
+            g.set(1, Period::Year(2022), 1, 7.0),
+            None,
+            "earlier year shifts the series"
+        );
+        assert_eq!(
+            g.set(1, Period::Quarter(2026, 4), 1, 9.0),
+            None,
+            "later year grows it"
+        );
+        assert_eq!(g.get(1, Period::Month(2024, 3), 1), Some(5.0));
+        assert_eq!(g.get(1, Period::Year(2022), 1), Some(7.0));
+        assert_eq!(g.get(1, Period::Quarter(2026, 4), 1), Some(9.0));
+        assert_eq!(g.get(1, Period::Month(2024, 4), 1), None);
+        assert_eq!(g.get(1, Period::Year(2024), 1), None);
+        assert_eq!(g.get(0, Period::Month(2024, 3), 1), None);
+        assert_eq!(g.get(1, Period::Month(2024, 3), 0), None);
+        assert_eq!(g.get(1, Period::Year(2010), 1), None);
+        assert_eq!(g.get(1, Period::Year(2030), 1), None);
+        assert_eq!(g.set(1, Period::Month(2024, 3), 1, 6.0), Some(5.0));
+        assert_eq!(
+            g.set(5, Period::Year(2024), 0, 1.0),
+            None,
+            "grows past the declared size"
+        );
+        assert_eq!(g.get(5, Period::Year(2024), 0), Some(1.0));
+    }
+}
