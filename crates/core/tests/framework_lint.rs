@@ -88,6 +88,9 @@ fn each_error_is_named_with_its_line() {
     assert_eq!(e[0].0, "parse");
     assert!(e[0].1.contains("colour"), "{e:?}");
     assert_eq!(e[0].2, Some(check_line_of("colour = 1")));
+    let e = broken("weight = 0.30", "weight = \"0.30\"");
+    assert_eq!(e[0].0, "parse");
+    assert!(e[0].1.contains("dimension.weight"), "{e:?}");
     let e = broken("[framework]", "[framework\n");
     assert_eq!(e[0].0, "parse");
 }

@@ -64,7 +64,20 @@ pub fn check(src: &str) -> LintReport {
         Ok(d) => d,
         Err(e) => {
             let line = e.span().map(|s| line_of(src, s.start));
-            let message = e.message().trim().replace('\n', "；");
+            // Without the input, the error's text names the key path
+            // (`in dimension.weight`) instead of drawing the line.
+            let mut bare = e.clone();
+            bare.set_input(None);
+            let message = bare
+                .to_string()
+                .trim()
+                .replace("\nin `", "（键 `")
+                .replace('\n', "；");
+            let message = if message.contains("（键 `") {
+                format!("{message}）")
+            } else {
+                message
+            };
             return LintReport {
                 errors: vec![Issue {
                     kind: "parse",

@@ -3,7 +3,7 @@
 
 use super::reader::Reader;
 use super::{Ctx, Outcome, with_unit};
-use crate::num::fmt;
+use crate::num::{fmt, fmt_num};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear {
@@ -41,7 +41,7 @@ impl Linear {
                 with_unit(v, ctx.unit),
                 with_unit(self.zero_at, ctx.unit),
                 with_unit(self.full_at, ctx.unit),
-                fmt(share * 100.0),
+                fmt_num(share * 100.0, 2),
                 fmt(lost)
             )
         })

@@ -2,7 +2,7 @@
 
 use super::reader::Reader;
 use super::{Better, Ctx, Outcome, with_unit};
-use crate::num::fmt;
+use crate::num::{fmt, fmt_num};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proportional {
@@ -51,7 +51,7 @@ impl Proportional {
                 "{}，按同级第1名（{}）的比例得分，得满分的{}%，扣{}分",
                 with_unit(v, ctx.unit),
                 with_unit(best, ctx.unit),
-                fmt(points / ctx.max * 100.0),
+                fmt_num(points / ctx.max * 100.0, 2),
                 fmt(lost)
             )
         })
