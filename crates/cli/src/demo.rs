@@ -1,6 +1,7 @@
 //! `pingan demo`: a synthetic province generated, scored and ranked.
 
 use crate::cmd_generate;
+use crate::cmd_score::total_text;
 use crate::files;
 use crate::table::Table;
 use anyhow::Result;
@@ -94,7 +95,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         t.row(vec![
             c.rank.to_string(),
             c.name.clone(),
-            fmt_num(c.total, 2),
+            total_text(fw, c.total),
             c.grade.clone(),
             weakest_dim,
             weakest_ind,
