@@ -4,8 +4,14 @@
 //! 17 slots per year: the year, four quarters, twelve months.
 
 use crate::period::Period;
+use rustc_hash::FxHashMap;
 
 const PER_YEAR: usize = 17;
+
+/// A series spans at most this many years; cells further out (a typo like
+/// 1024 for 2024) go to a hash map so one odd row cannot make every series
+/// thousands of years long.
+const MAX_SPAN: i32 = 64;
 
 fn slot(p: Period) -> usize {
     match p {
@@ -29,6 +35,7 @@ pub(crate) struct Grid {
     /// (region × elements + element) → index into `series`, or u32::MAX.
     index: Vec<u32>,
     series: Vec<Series>,
+    overflow: FxHashMap<(usize, Period, usize), f64>,
 }
 
 pub(crate) const EMPTY: u64 = 0x7ff8_dead_0000_0000;
@@ -39,6 +46,7 @@ impl Grid {
             elements,
             index: vec![u32::MAX; regions * elements],
             series: Vec::new(),
+            overflow: FxHashMap::default(),
         }
     }
 
@@ -46,11 +54,21 @@ impl Grid {
         let i = *self.index.get(region * self.elements + element)?;
         let s = self.series.get(i as usize)?;
         let y = period.year() - s.first_year;
-        if y < 0 {
+        if y < 0 || y >= MAX_SPAN {
+            return self.overflow_get(region, period, element);
+        }
+        match s.vals.get(y as usize * PER_YEAR + slot(period)) {
+            Some(v) if v.to_bits() != EMPTY => Some(*v),
+            Some(_) => None,
+            None => self.overflow_get(region, period, element),
+        }
+    }
+
+    fn overflow_get(&self, region: usize, period: Period, element: usize) -> Option<f64> {
+        if self.overflow.is_empty() {
             return None;
         }
-        let v = *s.vals.get(y as usize * PER_YEAR + slot(period))?;
-        (v.to_bits() != EMPTY).then_some(v)
+        self.overflow.get(&(region, period, element)).copied()
     }
 
     /// Set a cell, returning what was there.
@@ -75,6 +93,10 @@ impl Grid {
             });
         }
         let s = &mut self.series[self.index[k] as usize];
+        let last_year = s.first_year + (s.vals.len() / PER_YEAR) as i32 - 1;
+        if year.max(last_year) - year.min(s.first_year) >= MAX_SPAN {
+            return self.overflow.insert((region, period, element), value);
+        }
         if year < s.first_year {
             let shift = (s.first_year - year) as usize * PER_YEAR;
             s.vals
@@ -125,5 +147,19 @@ mod tests {
             "grows past the declared size"
         );
         assert_eq!(g.get(5, Period::Year(2024), 0), Some(1.0));
+    }
+
+    #[test]
+    fn far_years_do_not_stretch_series() {
+        let mut g = Grid::new(1, 1);
+        g.set(0, Period::Year(2024), 0, 1.0);
+        assert_eq!(g.set(0, Period::Year(1024), 0, 2.0), None);
+        assert_eq!(g.set(0, Period::Month(9999, 1), 0, 3.0), None);
+        assert_eq!(g.set(0, Period::Month(9999, 1), 0, 4.0), Some(3.0));
+        assert_eq!(g.series[0].vals.len(), PER_YEAR);
+        assert_eq!(g.get(0, Period::Year(2024), 0), Some(1.0));
+        assert_eq!(g.get(0, Period::Year(1024), 0), Some(2.0));
+        assert_eq!(g.get(0, Period::Month(9999, 1), 0), Some(4.0));
+        assert_eq!(g.get(0, Period::Month(9999, 2), 0), None);
     }
 }
