@@ -54,7 +54,7 @@ impl Grid {
         let i = *self.index.get(region * self.elements + element)?;
         let s = self.series.get(i as usize)?;
         let y = period.year() - s.first_year;
-        if y < 0 || y >= MAX_SPAN {
+        if !(0..MAX_SPAN).contains(&y) {
             return self.overflow_get(region, period, element);
         }
         match s.vals.get(y as usize * PER_YEAR + slot(period)) {
