@@ -2,7 +2,7 @@
 //! (seed §2.2: 每低于5个百分点扣1分; 每超1分钟扣0.3分; 每上升1个百分点扣0.5分).
 
 use super::reader::{Reader, as_number};
-use super::{Ctx, Outcome, gap_unit, lost_text, with_unit};
+use super::{Assessment, Ctx, Outcome, Share, gap_unit, lost_text, with_unit};
 use crate::num::{fmt, snap};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +35,13 @@ pub enum Mode {
     Whole,
     /// A started step counts in full (不足一档按一档计).
     Started,
+}
+
+enum Measure {
+    Met,
+    ZeroBelow(f64),
+    ZeroAbove(f64),
+    Short { target: f64, gap: f64, steps: f64 },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -139,30 +146,18 @@ impl Deduct {
         }
     }
 
-    pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
-        let max = ctx.max;
+    /// The shortfall and the step count, or why the value scores nothing.
+    fn measure(&self, v: f64, ctx: &Ctx) -> Measure {
         let sv = snap(v);
         if let Some(zb) = self.zero_below
             && sv < zb
         {
-            return Outcome::with(max, 0.0, |_| {
-                format!(
-                    "{}低于{}，不得分",
-                    with_unit(v, ctx.unit),
-                    with_unit(zb, ctx.unit)
-                )
-            });
+            return Measure::ZeroBelow(zb);
         }
         if let Some(za) = self.zero_above
             && sv > za
         {
-            return Outcome::with(max, 0.0, |_| {
-                format!(
-                    "{}高于{}，不得分",
-                    with_unit(v, ctx.unit),
-                    with_unit(za, ctx.unit)
-                )
-            });
+            return Measure::ZeroAbove(za);
         }
         let t = self.target_value(ctx);
         let mut gap = match self.direction {
@@ -173,18 +168,56 @@ impl Deduct {
             gap = gap / t.abs() * 100.0;
         }
         if gap.is_nan() || snap(gap) <= 0.0 {
-            return Outcome::full(max);
+            return Measure::Met;
         }
         let steps = match self.mode {
             Mode::Linear => gap / self.step,
             Mode::Whole => snap(gap / self.step).floor(),
             Mode::Started => snap(gap / self.step).ceil(),
         };
-        let lost = match self.basis {
-            Basis::Points => steps * self.deduct,
-            Basis::Percent => steps * self.deduct / 100.0 * max,
+        Measure::Short {
+            target: t,
+            gap,
+            steps,
+        }
+    }
+
+    pub fn assess(&self, v: f64, ctx: &Ctx) -> Assessment {
+        Assessment::of(match self.measure(v, ctx) {
+            Measure::ZeroBelow(_) | Measure::ZeroAbove(_) => Share::Fraction(0.0),
+            Measure::Met => Share::Fraction(1.0),
+            Measure::Short { steps, .. } => match self.basis {
+                Basis::Points => Share::LosePoints(steps * self.deduct),
+                Basis::Percent => Share::LoseShare(steps * self.deduct / 100.0),
+            },
+        })
+    }
+
+    pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
+        let max = ctx.max;
+        let points = self.assess(v, ctx).share.points(max);
+        let (t, gap) = match self.measure(v, ctx) {
+            Measure::Met => return Outcome::full(max),
+            Measure::ZeroBelow(zb) => {
+                return Outcome::with(max, points, |_| {
+                    format!(
+                        "{}低于{}，不得分",
+                        with_unit(v, ctx.unit),
+                        with_unit(zb, ctx.unit)
+                    )
+                });
+            }
+            Measure::ZeroAbove(za) => {
+                return Outcome::with(max, points, |_| {
+                    format!(
+                        "{}高于{}，不得分",
+                        with_unit(v, ctx.unit),
+                        with_unit(za, ctx.unit)
+                    )
+                });
+            }
+            Measure::Short { target, gap, .. } => (target, gap),
         };
-        let points = (max - lost).clamp(0.0, max);
         let side = match self.direction {
             Direction::Below => "低于",
             Direction::Above => "高于",
@@ -209,10 +242,16 @@ impl Deduct {
         };
         let relative_note = if self.relative { "（相对值）" } else { "" };
         let target_text = self.target_text(ctx, t);
+        // Clamped when the rule would take more than there is.
+        let wanted = match self.assess(v, ctx).share {
+            Share::LosePoints(l) => l,
+            Share::LoseShare(s) => s * max,
+            Share::Fraction(f) => max - f * max,
+        };
         Outcome::with(max, points, |shown| {
             format!(
                 "{side}{target_text}{gap_text}{relative_note}，每{step_text}{per}{mode_note}，{}",
-                lost_text(shown, max, lost > shown + 1e-12)
+                lost_text(shown, max, wanted > shown + 1e-12)
             )
         })
     }

@@ -2,7 +2,7 @@
 //! (full points), either way round.
 
 use super::reader::Reader;
-use super::{Ctx, Outcome, with_unit};
+use super::{Assessment, Ctx, Outcome, Share, with_unit};
 use crate::num::{fmt, fmt_num};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -33,9 +33,17 @@ impl Linear {
         })
     }
 
+    fn fraction(&self, v: f64) -> f64 {
+        ((v - self.zero_at) / (self.full_at - self.zero_at)).clamp(0.0, 1.0)
+    }
+
+    pub fn assess(&self, v: f64) -> Assessment {
+        Assessment::of(Share::Fraction(self.fraction(v)))
+    }
+
     pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
-        let share = ((v - self.zero_at) / (self.full_at - self.zero_at)).clamp(0.0, 1.0);
-        Outcome::with(ctx.max, share * ctx.max, |lost| {
+        let share = self.fraction(v);
+        Outcome::with(ctx.max, self.assess(v).share.points(ctx.max), |lost| {
             format!(
                 "{}，在{}（0分）至{}（满分）之间按比例得分，得满分的{}%，扣{}分",
                 with_unit(v, ctx.unit),

@@ -55,6 +55,42 @@ pub struct Ctx<'a> {
     pub peers: &'a [f64],
 }
 
+/// How an indicator's points depend on its full points. Weights change
+/// only `max`, so sensitivity analysis re-weights through this without
+/// scoring again. Each variant keeps the order of operations of scoring.md §4.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Share {
+    /// points = f × max (tiers, linear, proportional, rank, veto).
+    Fraction(f64),
+    /// points = clamp(max − lost, 0, max), `lost` in points (deduct, basis points).
+    LosePoints(f64),
+    /// points = clamp(max − s × max, 0, max) (deduct, basis percent: s = steps × deduct / 100).
+    LoseShare(f64),
+}
+
+impl Share {
+    pub fn points(self, max: f64) -> f64 {
+        match self {
+            Share::Fraction(f) => f * max,
+            Share::LosePoints(lost) => (max - lost).clamp(0.0, max),
+            Share::LoseShare(s) => (max - s * max).clamp(0.0, max),
+        }
+    }
+}
+
+/// A rule's verdict on a value, without words.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Assessment {
+    pub share: Share,
+    pub veto: bool,
+}
+
+impl Assessment {
+    fn of(share: Share) -> Self {
+        Assessment { share, veto: false }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     pub points: f64,
@@ -118,6 +154,18 @@ impl Rule {
 
     pub fn relative(&self) -> bool {
         matches!(self, Rule::Deduct(d) if d.relative)
+    }
+
+    /// Points as a function of full points (no reasons: the fast path).
+    pub fn assess(&self, v: f64, ctx: &Ctx) -> Assessment {
+        match self {
+            Rule::Deduct(r) => r.assess(v, ctx),
+            Rule::Tiers(r) => r.assess(v),
+            Rule::Linear(r) => r.assess(v),
+            Rule::Proportional(r) => r.assess(v, ctx),
+            Rule::Rank(r) => r.assess(v, ctx),
+            Rule::Veto(r) => r.assess(v),
+        }
     }
 
     pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {

@@ -1,7 +1,7 @@
 //! `proportional`: points in proportion to the best peer (按第1名的比例得分).
 
 use super::reader::Reader;
-use super::{Better, Ctx, Outcome, with_unit};
+use super::{Assessment, Better, Ctx, Outcome, Share, with_unit};
 use crate::num::{fmt, fmt_num};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -21,31 +21,26 @@ impl Proportional {
 
     /// `v` ≥ 0 and `ctx.peers` (region included, all ≥ 0) are checked by the
     /// scorer: a negative value is a missing indicator.
+    fn best(&self, v: f64, ctx: &Ctx) -> f64 {
+        match self.direction {
+            Better::Higher => ctx.peers.iter().copied().fold(v, f64::max),
+            Better::Lower => ctx.peers.iter().copied().fold(v, f64::min),
+        }
+    }
+
+    pub fn assess(&self, v: f64, ctx: &Ctx) -> Assessment {
+        let best = self.best(v, ctx);
+        Assessment::of(Share::Fraction(match self.direction {
+            Better::Higher if best == 0.0 => 1.0,
+            Better::Higher => v / best,
+            Better::Lower if v == 0.0 => 1.0,
+            Better::Lower => best / v,
+        }))
+    }
+
     pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
-        let (best, points) = match self.direction {
-            Better::Higher => {
-                let best = ctx.peers.iter().copied().fold(v, f64::max);
-                (
-                    best,
-                    if best == 0.0 {
-                        ctx.max
-                    } else {
-                        v / best * ctx.max
-                    },
-                )
-            }
-            Better::Lower => {
-                let best = ctx.peers.iter().copied().fold(v, f64::min);
-                (
-                    best,
-                    if v == 0.0 {
-                        ctx.max
-                    } else {
-                        best / v * ctx.max
-                    },
-                )
-            }
-        };
+        let best = self.best(v, ctx);
+        let points = self.assess(v, ctx).share.points(ctx.max);
         Outcome::with(ctx.max, points, |lost| {
             format!(
                 "{}，按同级第1名（{}）的比例得分，得满分的{}%，扣{}分",

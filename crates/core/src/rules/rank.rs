@@ -1,7 +1,7 @@
 //! `rank`: points by place among peers (排名1-5名依次赋予…分).
 
 use super::reader::Reader;
-use super::{Better, Ctx, Outcome};
+use super::{Assessment, Better, Ctx, Outcome, Share};
 use crate::num::{fmt, round_half_away};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,10 +57,20 @@ impl Rank {
             .count()
     }
 
+    fn percent(&self, place: usize) -> f64 {
+        (self.first - (place as f64 - 1.0) * self.step).max(self.floor)
+    }
+
+    pub fn assess(&self, v: f64, ctx: &Ctx) -> Assessment {
+        Assessment::of(Share::Fraction(
+            self.percent(self.place(v, ctx.peers)) / 100.0,
+        ))
+    }
+
     pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
         let r = self.place(v, ctx.peers);
-        let pct = (self.first - (r as f64 - 1.0) * self.step).max(self.floor);
-        Outcome::with(ctx.max, pct / 100.0 * ctx.max, |lost| {
+        let pct = self.percent(r);
+        Outcome::with(ctx.max, self.assess(v, ctx).share.points(ctx.max), |lost| {
             format!(
                 "在{}个同级地区中排第{r}名，得满分的{}%，扣{}分",
                 ctx.peers.len(),

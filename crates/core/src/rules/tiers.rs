@@ -2,7 +2,7 @@
 //! (seed §2.4: ≥95%得满分；90%-94%得80分；85%-89%得60分；<85%不得分).
 
 use super::reader::{Reader, as_number};
-use super::{Better, Ctx, Outcome, with_unit};
+use super::{Assessment, Better, Ctx, Outcome, Share, with_unit};
 use crate::num::{fmt, snap};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -88,18 +88,33 @@ impl Tiers {
         })
     }
 
-    pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
+    /// The first tier reached, in the order written.
+    fn hit(&self, v: f64) -> Option<(f64, f64)> {
         let sv = snap(v);
-        let hit = self.tiers.iter().find(|(t, _)| match self.direction {
-            Better::Higher => sv >= *t,
-            Better::Lower => sv <= *t,
-        });
+        self.tiers
+            .iter()
+            .find(|(t, _)| match self.direction {
+                Better::Higher => sv >= *t,
+                Better::Lower => sv <= *t,
+            })
+            .copied()
+    }
+
+    pub fn assess(&self, v: f64) -> Assessment {
+        Assessment::of(Share::Fraction(
+            self.hit(v).map_or(0.0, |(_, pct)| pct / 100.0),
+        ))
+    }
+
+    pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
+        let points = self.assess(v).share.points(ctx.max);
+        let hit = self.hit(v);
         let (cmp, miss) = match self.direction {
             Better::Higher => ("≥", "低于"),
             Better::Lower => ("≤", "高于"),
         };
         match hit {
-            Some(&(t, pct)) => Outcome::with(ctx.max, pct / 100.0 * ctx.max, |lost| {
+            Some((t, pct)) => Outcome::with(ctx.max, points, |lost| {
                 format!(
                     "{}，处于{cmp}{}档，得满分的{}%，扣{}分",
                     with_unit(v, ctx.unit),
@@ -110,7 +125,7 @@ impl Tiers {
             }),
             None => {
                 let last = self.tiers.last().map_or(0.0, |t| t.0);
-                Outcome::with(ctx.max, 0.0, |_| {
+                Outcome::with(ctx.max, points, |_| {
                     format!(
                         "{}，{miss}最低一档{}，不得分",
                         with_unit(v, ctx.unit),

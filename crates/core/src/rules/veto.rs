@@ -2,7 +2,7 @@
 //! nothing and the region gets the veto grade.
 
 use super::reader::Reader;
-use super::{Ctx, Outcome, with_unit};
+use super::{Assessment, Ctx, Outcome, Share, with_unit};
 use crate::num::snap;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -16,8 +16,16 @@ impl Veto {
         Some(Veto { max_allowed })
     }
 
+    pub fn assess(&self, v: f64) -> Assessment {
+        let ok = snap(v) <= self.max_allowed;
+        Assessment {
+            share: Share::Fraction(if ok { 1.0 } else { 0.0 }),
+            veto: !ok,
+        }
+    }
+
     pub fn score(&self, v: f64, ctx: &Ctx) -> Outcome {
-        if snap(v) <= self.max_allowed {
+        if !self.assess(v).veto {
             return Outcome {
                 points: ctx.max,
                 reasons: Vec::new(),
