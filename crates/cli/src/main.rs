@@ -5,6 +5,8 @@ mod bench;
 mod cmd_framework;
 mod cmd_generate;
 mod cmd_score;
+mod cmd_sensitivity;
+mod cmd_weights;
 mod demo;
 mod files;
 mod table;
@@ -35,6 +37,13 @@ enum Command {
     },
     /// 按指标体系计分并排名 / score regions for a period (scoring.md §7)
     Score(cmd_score::ScoreArgs),
+    /// 指标权重：层次分析法、德尔菲法、熵权法、CRITIC、组合、写回 / expert and objective weights
+    Weights {
+        #[command(subcommand)]
+        command: cmd_weights::WeightsCommand,
+    },
+    /// 排名的不确定性与敏感性分析（蒙特卡洛） / how sure the ranking is under uncertain weights
+    Sensitivity(cmd_sensitivity::SensitivityArgs),
     /// 生成模拟省份数据 / generate a synthetic province (regions, values, benchmarks)
     Generate(cmd_generate::GenerateArgs),
     /// 演示：生成模拟省份、计分并显示排名 / demo: a synthetic province scored
@@ -70,6 +79,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Framework { command } => cmd_framework::run(command),
         Command::Score(args) => cmd_score::run(args),
+        Command::Weights { command } => cmd_weights::run(command),
+        Command::Sensitivity(args) => cmd_sensitivity::run(args),
         Command::Generate(args) => cmd_generate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Bench { command } => bench::run(command),

@@ -12,6 +12,8 @@ pub mod region;
 pub mod resolve;
 pub mod rules;
 pub mod score;
+pub mod sensitivity;
+pub mod weights;
 
 pub use framework::{Framework, default_framework};
 pub use period::Period;

@@ -8,7 +8,7 @@ use crate::num::round_half_away;
 use crate::period::Period;
 use crate::region::{Level, RegionTree};
 use crate::resolve::Resolver;
-use crate::rules::{Ctx, Rule};
+use crate::rules::{Assessment, Ctx, Rule, Share};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -229,23 +229,34 @@ fn rank_in(members: &[usize], rounded: &[f64], k: usize) -> (usize, usize, bool)
     (rank, n, n >= 4 && rank > n - 3)
 }
 
-/// Score every region valid in `period` (only those of `level`, when given;
-/// peers are always of one level, so this changes no number).
-pub fn score(
-    fw: &Framework,
-    tree: &RegionTree,
+/// The indicator values of every scored region, before any points: the
+/// part of scoring that weights cannot change.
+pub struct Evaluation<'f> {
+    fw: &'f Framework,
+    tree: &'f RegionTree,
+    period: Period,
+    placed: Vec<Placed<'f>>,
+    bench: Vec<Option<(&'f str, f64)>>,
+    cohort: Cohort,
+    /// states[j][k]: indicator j for scored region k.
+    states: Vec<Vec<State>>,
+}
+
+/// Resolve every indicator of every region valid in `period` (only those of
+/// `level`, when given; peers are always of one level, so this changes no
+/// number).
+pub fn evaluate_all<'f>(
+    fw: &'f Framework,
+    tree: &'f RegionTree,
     data: &DataSet,
     period: Period,
     level: Option<Level>,
-) -> Result<ScoreReport, ScoreError> {
+) -> Result<Evaluation<'f>, ScoreError> {
     let placed = fw.indicators();
     let bench = benchmarks(fw, &placed, data, period)?;
     let cohort = Cohort::new(tree, period, level);
-    let n = cohort.regions.len();
     let mut resolver = Resolver::new(fw, tree, data);
-
-    // states[j][k]: indicator j for scored region k.
-    let states: Vec<Vec<State>> = placed
+    let states = placed
         .iter()
         .map(|p| {
             cohort
@@ -255,148 +266,249 @@ pub fn score(
                 .collect()
         })
         .collect();
-
-    let exclude = fw.missing == MissingPolicy::Exclude;
-    let mut indicators: Vec<Vec<IndicatorResult>> =
-        (0..n).map(|_| Vec::with_capacity(placed.len())).collect();
-    for (j, p) in placed.iter().enumerate() {
-        let ind = p.indicator;
-        let col = &states[j];
-        // Peer values for proportional and rank, computed once per group.
-        let mut peer_cache: FxHashMap<*const Vec<usize>, Vec<f64>> = FxHashMap::default();
-        for k in 0..n {
-            let mut res = IndicatorResult {
-                code: ind.code.clone(),
-                value: None,
-                points: 0.0,
-                max: p.max,
-                missing: false,
-                not_applicable: false,
-                reasons: Vec::new(),
-                name: ind.name.clone(),
-                unit: ind.unit.clone(),
-                provisional: ind.provisional,
-                veto: false,
-            };
-            match &col[k] {
-                State::NotApplicable => {
-                    res.not_applicable = true;
-                    res.points = p.max;
-                }
-                State::Missing(why) => {
-                    res.missing = true;
-                    res.not_applicable = why.starts_with("不适用");
-                    let effect = if exclude {
-                        "不计入总分"
-                    } else {
-                        "不得分"
-                    };
-                    res.reasons.push(format!("未报送，{effect}：{why}"));
-                }
-                State::Value(v) => {
-                    let members = &cohort.peers[k];
-                    let peers: &[f64] = if ind.rule.needs_peers() {
-                        peer_cache
-                            .entry(std::rc::Rc::as_ptr(members))
-                            .or_insert_with(|| {
-                                members
-                                    .iter()
-                                    .filter_map(|&o| match col[o] {
-                                        State::Value(x) => Some(x),
-                                        _ => None,
-                                    })
-                                    .collect()
-                            })
-                    } else {
-                        &[]
-                    };
-                    let ctx = Ctx {
-                        max: p.max,
-                        unit: &ind.unit,
-                        benchmark: bench[j],
-                        peers,
-                    };
-                    let out = ind.rule.score(*v, &ctx);
-                    res.value = Some(*v);
-                    res.points = out.points;
-                    res.reasons = out.reasons;
-                    res.veto = out.veto;
-                }
-            }
-            indicators[k].push(res);
-        }
-    }
-
-    let mut results = Vec::with_capacity(n);
-    let mut totals = Vec::with_capacity(n);
-    for (k, inds) in indicators.into_iter().enumerate() {
-        let mut domains = Vec::new();
-        let mut dimensions = Vec::new();
-        let mut at = 0;
-        for d in &fw.dimensions {
-            let (mut dp, mut dm) = (0.0, 0.0);
-            for m in &d.domains {
-                let slice = &inds[at..at + m.indicators.len()];
-                at += m.indicators.len();
-                let mp: f64 = slice.iter().map(|i| i.points).sum();
-                let mm: f64 = slice.iter().map(|i| i.max).sum();
-                domains.push(part(&m.code, &m.name, mp, mm));
-                dp += mp;
-                dm += mm;
-            }
-            dimensions.push(part(&d.code, &d.name, dp, dm));
-        }
-        let total = if exclude {
-            let present: f64 = inds.iter().filter(|i| !i.missing).map(|i| i.max).sum();
-            let got: f64 = inds.iter().map(|i| i.points).sum();
-            if present > 0.0 {
-                got / present * fw.total
-            } else {
-                0.0
-            }
-        } else {
-            dimensions.iter().map(|d| d.points).sum()
-        };
-        let veto = inds.iter().any(|i| i.veto);
-        let grade = if veto {
-            fw.veto_grade
-        } else {
-            fw.grade_for(total)
-        };
-        let r = tree.get(cohort.regions[k]);
-        totals.push(total);
-        results.push(RegionResult {
-            region: r.code.clone(),
-            name: r.name.clone(),
-            level: r.level.code(),
-            parent: r.parent.map(|p| tree.get(p).code.clone()),
-            total,
-            max: fw.total,
-            grade: fw.grades[grade].name.clone(),
-            veto,
-            rank: 0,
-            peers: 0,
-            bottom: false,
-            level_rank: 0,
-            level_peers: 0,
-            level_bottom: false,
-            dimensions,
-            domains,
-            indicators: inds,
-        });
-    }
-    let rounded: Vec<f64> = totals
-        .iter()
-        .map(|&t| round_half_away(t, fw.rank_decimals))
-        .collect();
-    for (k, res) in results.iter_mut().enumerate() {
-        (res.rank, res.peers, res.bottom) = rank_in(&cohort.peers[k], &rounded, k);
-        (res.level_rank, res.level_peers, res.level_bottom) =
-            rank_in(&cohort.level_peers[k], &rounded, k);
-    }
-    Ok(ScoreReport {
-        framework: fw.code.clone(),
+    Ok(Evaluation {
+        fw,
+        tree,
         period,
-        results,
+        placed,
+        bench,
+        cohort,
+        states,
     })
+}
+
+impl<'f> Evaluation<'f> {
+    pub fn framework(&self) -> &'f Framework {
+        self.fw
+    }
+
+    pub fn region(&self, index: usize) -> &'f crate::region::Region {
+        self.tree.get(index)
+    }
+
+    /// Scored regions (indices into the tree), in file order.
+    pub fn regions(&self) -> &[usize] {
+        &self.cohort.regions
+    }
+
+    /// For each scored region, the positions (in `regions()`) of its peers,
+    /// itself included.
+    pub fn peer_groups(&self) -> Vec<Vec<usize>> {
+        self.cohort
+            .peers
+            .iter()
+            .map(|g| g.as_ref().clone())
+            .collect()
+    }
+
+    pub fn indicators(&self) -> &[Placed<'f>] {
+        &self.placed
+    }
+
+    /// Values of indicator `j` for the peers of every region (only for rules
+    /// that compare peers), computed once per peer group.
+    fn peer_values(&self, j: usize) -> Vec<std::rc::Rc<Vec<f64>>> {
+        let empty = std::rc::Rc::new(Vec::new());
+        if !self.placed[j].indicator.rule.needs_peers() {
+            return vec![empty; self.cohort.regions.len()];
+        }
+        let col = &self.states[j];
+        let mut cache: FxHashMap<*const Vec<usize>, std::rc::Rc<Vec<f64>>> = FxHashMap::default();
+        self.cohort
+            .peers
+            .iter()
+            .map(|members| {
+                cache
+                    .entry(std::rc::Rc::as_ptr(members))
+                    .or_insert_with(|| {
+                        std::rc::Rc::new(
+                            members
+                                .iter()
+                                .filter_map(|&o| match col[o] {
+                                    State::Value(x) => Some(x),
+                                    _ => None,
+                                })
+                                .collect(),
+                        )
+                    })
+                    .clone()
+            })
+            .collect()
+    }
+
+    fn ctx<'a>(&'a self, j: usize, peers: &'a [f64]) -> Ctx<'a> {
+        let p = &self.placed[j];
+        Ctx {
+            max: p.max,
+            unit: &p.indicator.unit,
+            benchmark: self.bench[j],
+            peers,
+        }
+    }
+
+    /// assessments[k][j]: how indicator j's points depend on its full
+    /// points for region k; None when it is missing.
+    pub fn assessments(&self) -> Vec<Vec<Option<Assessment>>> {
+        let n = self.cohort.regions.len();
+        let mut out: Vec<Vec<Option<Assessment>>> = (0..n)
+            .map(|_| Vec::with_capacity(self.placed.len()))
+            .collect();
+        for j in 0..self.placed.len() {
+            let peers = self.peer_values(j);
+            for (k, row) in out.iter_mut().enumerate() {
+                row.push(match &self.states[j][k] {
+                    State::Value(v) => Some(
+                        self.placed[j]
+                            .indicator
+                            .rule
+                            .assess(*v, &self.ctx(j, &peers[k])),
+                    ),
+                    State::NotApplicable => Some(Assessment {
+                        share: Share::Fraction(1.0),
+                        veto: false,
+                    }),
+                    State::Missing(_) => None,
+                });
+            }
+        }
+        out
+    }
+
+    /// Points, reasons, totals, grades and ranks.
+    pub fn score(&self) -> ScoreReport {
+        let (fw, tree, placed) = (self.fw, self.tree, &self.placed);
+        let n = self.cohort.regions.len();
+        let exclude = fw.missing == MissingPolicy::Exclude;
+        let mut indicators: Vec<Vec<IndicatorResult>> =
+            (0..n).map(|_| Vec::with_capacity(placed.len())).collect();
+        for (j, p) in placed.iter().enumerate() {
+            let ind = p.indicator;
+            let peers = self.peer_values(j);
+            for k in 0..n {
+                let mut res = IndicatorResult {
+                    code: ind.code.clone(),
+                    value: None,
+                    points: 0.0,
+                    max: p.max,
+                    missing: false,
+                    not_applicable: false,
+                    reasons: Vec::new(),
+                    name: ind.name.clone(),
+                    unit: ind.unit.clone(),
+                    provisional: ind.provisional,
+                    veto: false,
+                };
+                match &self.states[j][k] {
+                    State::NotApplicable => {
+                        res.not_applicable = true;
+                        res.points = p.max;
+                    }
+                    State::Missing(why) => {
+                        res.missing = true;
+                        res.not_applicable = why.starts_with("不适用");
+                        let effect = if exclude {
+                            "不计入总分"
+                        } else {
+                            "不得分"
+                        };
+                        res.reasons.push(format!("未报送，{effect}：{why}"));
+                    }
+                    State::Value(v) => {
+                        let out = ind.rule.score(*v, &self.ctx(j, &peers[k]));
+                        res.value = Some(*v);
+                        res.points = out.points;
+                        res.reasons = out.reasons;
+                        res.veto = out.veto;
+                    }
+                }
+                indicators[k].push(res);
+            }
+        }
+        let cohort = &self.cohort;
+        let period = self.period;
+        let mut results = Vec::with_capacity(n);
+        let mut totals = Vec::with_capacity(n);
+        for (k, inds) in indicators.into_iter().enumerate() {
+            let mut domains = Vec::new();
+            let mut dimensions = Vec::new();
+            let mut at = 0;
+            for d in &fw.dimensions {
+                let (mut dp, mut dm) = (0.0, 0.0);
+                for m in &d.domains {
+                    let slice = &inds[at..at + m.indicators.len()];
+                    at += m.indicators.len();
+                    let mp: f64 = slice.iter().map(|i| i.points).sum();
+                    let mm: f64 = slice.iter().map(|i| i.max).sum();
+                    domains.push(part(&m.code, &m.name, mp, mm));
+                    dp += mp;
+                    dm += mm;
+                }
+                dimensions.push(part(&d.code, &d.name, dp, dm));
+            }
+            let total = if exclude {
+                let present: f64 = inds.iter().filter(|i| !i.missing).map(|i| i.max).sum();
+                let got: f64 = inds.iter().map(|i| i.points).sum();
+                if present > 0.0 {
+                    got / present * fw.total
+                } else {
+                    0.0
+                }
+            } else {
+                dimensions.iter().map(|d| d.points).sum()
+            };
+            let veto = inds.iter().any(|i| i.veto);
+            let grade = if veto {
+                fw.veto_grade
+            } else {
+                fw.grade_for(total)
+            };
+            let r = tree.get(cohort.regions[k]);
+            totals.push(total);
+            results.push(RegionResult {
+                region: r.code.clone(),
+                name: r.name.clone(),
+                level: r.level.code(),
+                parent: r.parent.map(|p| tree.get(p).code.clone()),
+                total,
+                max: fw.total,
+                grade: fw.grades[grade].name.clone(),
+                veto,
+                rank: 0,
+                peers: 0,
+                bottom: false,
+                level_rank: 0,
+                level_peers: 0,
+                level_bottom: false,
+                dimensions,
+                domains,
+                indicators: inds,
+            });
+        }
+        let rounded: Vec<f64> = totals
+            .iter()
+            .map(|&t| round_half_away(t, fw.rank_decimals))
+            .collect();
+        for (k, res) in results.iter_mut().enumerate() {
+            (res.rank, res.peers, res.bottom) = rank_in(&cohort.peers[k], &rounded, k);
+            (res.level_rank, res.level_peers, res.level_bottom) =
+                rank_in(&cohort.level_peers[k], &rounded, k);
+        }
+        ScoreReport {
+            framework: fw.code.clone(),
+            period,
+            results,
+        }
+    }
+}
+
+/// Score every region valid in `period` (only those of `level`, when given;
+/// peers are always of one level, so this changes no number).
+pub fn score(
+    fw: &Framework,
+    tree: &RegionTree,
+    data: &DataSet,
+    period: Period,
+    level: Option<Level>,
+) -> Result<ScoreReport, ScoreError> {
+    Ok(evaluate_all(fw, tree, data, period, level)?.score())
 }

@@ -3,6 +3,7 @@
 
 mod compile;
 mod doc;
+pub mod edit;
 mod lint;
 
 pub use lint::{Issue, LintReport, Warning, check};
