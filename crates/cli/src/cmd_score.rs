@@ -1,7 +1,7 @@
 //! `pingan score` (scoring.md §7).
 
 use crate::table::Table;
-use crate::{Format, InputFailure, files};
+use crate::{Format, files};
 use anyhow::Result;
 use clap::Args;
 use pingan_core::num::fmt_num;
@@ -57,13 +57,7 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
         args.period,
         args.level,
     )
-    .map_err(|e| {
-        let file = args.benchmarks.as_ref().map_or(
-            "benchmarks.csv（未提供 --benchmarks）".to_string(),
-            |b| b.display().to_string(),
-        );
-        InputFailure(format!("{file}: {e}"))
-    })?;
+    .map_err(|e| files::score_failure(e, args.benchmarks.as_deref()))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {

@@ -47,15 +47,8 @@ pub fn run(a: SensitivityArgs) -> Result<ExitCode> {
         &a.values,
         a.benchmarks.as_deref(),
     )?;
-    let eval =
-        evaluate_all(&inp.framework, &inp.tree, &inp.data, a.period, a.level).map_err(|e| {
-            InputFailure(format!(
-                "{}: {e}",
-                a.benchmarks
-                    .as_ref()
-                    .map_or("benchmarks.csv".into(), |b| b.display().to_string())
-            ))
-        })?;
+    let eval = evaluate_all(&inp.framework, &inp.tree, &inp.data, a.period, a.level)
+        .map_err(|e| files::score_failure(e, a.benchmarks.as_deref()))?;
     let opts = Options {
         samples: a.samples,
         spread: a.spread,

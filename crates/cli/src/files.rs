@@ -57,3 +57,24 @@ pub fn inputs(
         data,
     })
 }
+
+/// A scoring error is about `benchmarks.csv`: name the file, and the line
+/// when the benchmark is there but unusable.
+pub fn score_failure(e: pingan_core::score::ScoreError, benchmarks: Option<&Path>) -> InputFailure {
+    use pingan_core::score::ScoreError;
+    let Some(path) = benchmarks else {
+        return InputFailure(format!("benchmarks.csv（未提供 --benchmarks）: {e}"));
+    };
+    let line = match &e {
+        ScoreError::ZeroBenchmark {
+            benchmark, period, ..
+        } => std::fs::read(path)
+            .ok()
+            .and_then(|b| pingan_input::benchmark_line(&b, benchmark, *period)),
+        ScoreError::MissingBenchmark { .. } => None,
+    };
+    match line {
+        Some(l) => InputFailure(format!("{}:{l}: {e}", path.display())),
+        None => InputFailure(format!("{}: {e}", path.display())),
+    }
+}

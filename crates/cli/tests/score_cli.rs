@@ -355,7 +355,10 @@ fn missing_or_zero_benchmark_is_an_input_error() {
             "benchmark,period,value\nnat_rate,2023,100\n",
             "缺少基准值 nat_rate（全国发案率）2024 的数据",
         ),
-        ("benchmark,period,value\nnat_rate,2024,0\n", "为 0"),
+        (
+            "benchmark,period,value\nnat_rate,2023,1\nnat_rate,2024,0\n",
+            "benchmarks.csv:3: 基准值 nat_rate（全国发案率）2024 为 0",
+        ),
     ] {
         std::fs::write(&b, content).unwrap();
         let out = pingan(&[
@@ -375,7 +378,7 @@ fn missing_or_zero_benchmark_is_an_input_error() {
         assert!(out.stdout.is_empty());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("benchmarks.csv: ") && err.contains(want),
+            err.contains("benchmarks.csv:") && err.contains(want),
             "{err}"
         );
     }

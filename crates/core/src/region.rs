@@ -157,26 +157,54 @@ impl RegionTree {
                 valid_to: row.valid_to,
             });
         }
+        // Every region must reach a root. Each walk up stops at a region
+        // already known to reach one, so this is linear in the regions.
+        let mut state = vec![0u8; regions.len()]; // 0 unseen, 1 on this walk, 2 reaches a root
+        for start in 0..regions.len() {
+            let mut path = Vec::new();
+            let mut at = Some(start);
+            while let Some(i) = at {
+                match state[i] {
+                    2 => break,
+                    1 => {
+                        return Err(RegionError {
+                            row: start,
+                            message: format!("地区 {} 的上级关系构成循环", regions[start].code),
+                        });
+                    }
+                    _ => {
+                        state[i] = 1;
+                        path.push(i);
+                        at = regions[i].parent;
+                    }
+                }
+            }
+            for i in path {
+                state[i] = 2;
+            }
+        }
+        // A child sits below its parent (a city may hold townships directly,
+        // as 东莞 does); this also bounds the tree's depth at four.
+        for (i, r) in regions.iter().enumerate() {
+            if let Some(p) = r.parent
+                && regions[p].level >= r.level
+            {
+                return Err(RegionError {
+                    row: i,
+                    message: format!(
+                        "地区 {}（{}）的层级应低于其上级 {}（{}）",
+                        r.code,
+                        r.level.label(),
+                        regions[p].code,
+                        regions[p].level.label()
+                    ),
+                });
+            }
+        }
         let mut children = vec![Vec::new(); regions.len()];
         for (i, r) in regions.iter().enumerate() {
             if let Some(p) = r.parent {
                 children[p].push(i);
-            }
-        }
-        // Every region must reach a root; walking more steps than there are
-        // regions means a cycle.
-        for start in 0..regions.len() {
-            let mut at = start;
-            let mut steps = 0;
-            while let Some(p) = regions[at].parent {
-                at = p;
-                steps += 1;
-                if steps > regions.len() {
-                    return Err(RegionError {
-                        row: start,
-                        message: format!("地区 {} 的上级关系构成循环", regions[start].code),
-                    });
-                }
             }
         }
         Ok(RegionTree {
@@ -269,6 +297,21 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.message.contains("循环"));
+        let e = RegionTree::new(vec![
+            row("K", None, Level::County),
+            row("C", Some("K"), Level::City),
+        ])
+        .unwrap_err();
+        assert_eq!(e.row, 1);
+        assert!(e.message.contains("层级应低于"), "{}", e.message);
+        // A city may hold townships directly.
+        assert!(
+            RegionTree::new(vec![
+                row("C", None, Level::City),
+                row("T", Some("C"), Level::Township)
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

@@ -88,7 +88,8 @@ pub struct IndicatorResult {
 /// An indicator's value for one region before points are given.
 enum State {
     Value(f64),
-    Missing(String),
+    /// Why, and whether it is a zero denominator counted as missing.
+    Missing(String, bool),
     NotApplicable,
 }
 
@@ -194,11 +195,14 @@ fn evaluate(
     match eval {
         Eval::Value(v) if v < 0.0 && matches!(ind.rule, Rule::Proportional(_)) => State::Missing(
             format!("值为负数（{}），无法按比例计分", crate::num::fmt(v)),
+            false,
         ),
         Eval::Value(v) => State::Value(v),
         Eval::NotApplicable => match ind.not_applicable {
             NotApplicable::Full => State::NotApplicable,
-            NotApplicable::Missing => State::Missing("不适用（分母为0），按未报送处理".into()),
+            NotApplicable::Missing => {
+                State::Missing("不适用（分母为0），按未报送处理".into(), true)
+            }
         },
         Eval::Missing(list) => {
             let parts: Vec<String> = list
@@ -206,7 +210,7 @@ fn evaluate(
                 .map(|&(e, per)| resolver.explain_missing(region, per, e))
                 .collect();
             let _ = fw;
-            State::Missing(parts.join("；"))
+            State::Missing(parts.join("；"), false)
         }
     }
 }
@@ -367,7 +371,7 @@ impl<'f> Evaluation<'f> {
                         share: Share::Fraction(1.0),
                         veto: false,
                     }),
-                    State::Missing(_) => None,
+                    State::Missing(..) => None,
                 });
             }
         }
@@ -403,9 +407,9 @@ impl<'f> Evaluation<'f> {
                         res.not_applicable = true;
                         res.points = p.max;
                     }
-                    State::Missing(why) => {
+                    State::Missing(why, not_applicable) => {
                         res.missing = true;
-                        res.not_applicable = why.starts_with("不适用");
+                        res.not_applicable = *not_applicable;
                         let effect = if exclude {
                             "不计入总分"
                         } else {

@@ -89,7 +89,8 @@ impl<'a> RowParser<'a> {
             cols.get(rec, 2),
             cols.get(rec, 3),
         );
-        let region = if r == self.last_region.0.as_slice() {
+        // An empty code never matches the cache (it starts empty).
+        let region = if !r.is_empty() && r == self.last_region.0.as_slice() {
             Some(self.last_region.1)
         } else {
             let code = text(r);
@@ -128,7 +129,8 @@ impl<'a> RowParser<'a> {
                 }
             },
         };
-        let cached = (e == self.last_element.0.as_slice()).then_some(self.last_element.1);
+        let cached =
+            (!e.is_empty() && e == self.last_element.0.as_slice()).then_some(self.last_element.1);
         let element = match cached.or_else(|| self.elements.get(text(e)).copied()) {
             Some(i) => {
                 if cached.is_none() {
@@ -368,6 +370,28 @@ pub fn read_benchmarks(
     errs.finish(())
 }
 
+/// The line of `benchmarks.csv` that gives `code` for `period`, so that a
+/// value found wrong later (0 under a relative rule) can be pointed at.
+pub fn benchmark_line(bytes: &[u8], code: &str, period: Period) -> Option<usize> {
+    let text_all = decode(bytes);
+    let mut errs = Collector::new("");
+    let mut cols: Option<Columns> = None;
+    let mut found = None;
+    each_record(&text_all, &mut errs, |errs, line, rec| {
+        let Some(cols) = &cols else {
+            cols = Columns::read(rec, &BENCHMARK_COLUMNS, errs);
+            return cols.is_some();
+        };
+        if text(cols.get(rec, 0)) == code && text(cols.get(rec, 1)).parse::<Period>() == Ok(period)
+        {
+            found = Some(line);
+            return false;
+        }
+        true
+    });
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +465,15 @@ mod tests {
         );
         assert!(err(&format!("{h}99,2024,population\n")).starts_with("values.csv:2: 本行有 3 列"));
         assert!(err(&format!("{h}9.9E+1,2024,population,1\n")).contains("科学计数法"));
+        // Empty codes on the first rows are errors, not cache hits.
+        assert_eq!(
+            err(&format!("{h}99,2024,,1\n")),
+            "values.csv:2: 未知的数据项代码“”（指标体系中没有）"
+        );
+        assert_eq!(
+            err(&format!("{h},2024,population,1\n")),
+            "values.csv:2: 地区代码（region）为空"
+        );
         assert_eq!(
             err(&format!("{h}99,2024,population,1\n99,2024,population,2\n")),
             "values.csv:3: 重复的数据：地区 99、期间 2024、数据项 population 已在第 2 行出现（计分时每个地区、期间、数据项只能有一个值）"

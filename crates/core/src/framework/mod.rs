@@ -149,13 +149,14 @@ impl Framework {
         for (di, d) in self.dimensions.iter().enumerate() {
             for (mi, m) in d.domains.iter().enumerate() {
                 for ind in &m.indicators {
-                    let w = d.weight * m.weight * ind.weight;
                     out.push(Placed {
                         dimension: di,
                         domain: mi,
                         indicator: ind,
-                        effective_weight: w,
-                        max: self.total * w,
+                        effective_weight: d.weight * m.weight * ind.weight,
+                        // Left to right as scoring.md §4 writes it: the last
+                        // bit can decide a rank at a rounding boundary.
+                        max: self.total * d.weight * m.weight * ind.weight,
                     });
                 }
             }
@@ -177,7 +178,8 @@ impl Framework {
             .iter()
             .filter(|p| p.indicator.public_opinion)
             .map(|p| p.effective_weight)
-            .sum()
+            .sum::<f64>()
+            + 0.0 // an empty sum is −0.0
     }
 
     /// The grade for a total: the first (in the order written) whose `min`
