@@ -76,7 +76,7 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_csv(
+pub fn write_csv(
     out: &mut impl Write,
     report: &ScoreReport,
     fw: &pingan_core::Framework,

@@ -2,6 +2,7 @@
 //! shell over pingan-core and pingan-input.
 
 mod bench;
+mod cmd_db;
 mod cmd_framework;
 mod cmd_generate;
 mod cmd_score;
@@ -44,6 +45,24 @@ enum Command {
     },
     /// 排名的不确定性与敏感性分析（蒙特卡洛） / how sure the ranking is under uncertain weights
     Sensitivity(cmd_sensitivity::SensitivityArgs),
+    /// 初始化数据库（建表、默认指标体系、审计日志） / create or upgrade a database
+    Init(cmd_db::InitArgs),
+    /// 导入文件到数据库（全部成功或全部不写入） / import into the database, all or nothing
+    Import {
+        #[command(subcommand)]
+        command: cmd_db::ImportCommand,
+    },
+    /// 读取数据库中保存的得分（与 score 的输出相同） / stored scores
+    Scores(cmd_db::ScoresArgs),
+    /// 审计日志：校验、最新哈希、查询导出 / the audit ledger
+    Audit {
+        #[command(subcommand)]
+        command: cmd_db::AuditCommand,
+    },
+    /// 备份数据库 / consistent backup
+    Backup(cmd_db::BackupArgs),
+    /// 从备份恢复到空数据库 / restore into an empty database
+    Restore(cmd_db::RestoreArgs),
     /// 生成模拟省份数据 / generate a synthetic province (regions, values, benchmarks)
     Generate(cmd_generate::GenerateArgs),
     /// 演示：生成模拟省份、计分并显示排名 / demo: a synthetic province scored
@@ -81,6 +100,12 @@ fn main() -> ExitCode {
         Command::Score(args) => cmd_score::run(args),
         Command::Weights { command } => cmd_weights::run(command),
         Command::Sensitivity(args) => cmd_sensitivity::run(args),
+        Command::Init(args) => cmd_db::init(args),
+        Command::Import { command } => cmd_db::import(command),
+        Command::Scores(args) => cmd_db::scores(args),
+        Command::Audit { command } => cmd_db::audit(command),
+        Command::Backup(args) => cmd_db::backup(args),
+        Command::Restore(args) => cmd_db::restore(args),
         Command::Generate(args) => cmd_generate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Bench { command } => bench::run(command),

@@ -102,6 +102,13 @@ impl serde::Serialize for Period {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl Period {
     pub fn year(self) -> i32 {
         match self {

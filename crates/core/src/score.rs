@@ -10,7 +10,7 @@ use crate::region::{Level, RegionTree};
 use crate::resolve::Resolver;
 use crate::rules::{Assessment, Ctx, Rule, Share};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScoreError {
@@ -32,18 +32,18 @@ pub enum ScoreError {
     },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScoreReport {
     pub framework: String,
     pub period: Period,
     pub results: Vec<RegionResult>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RegionResult {
     pub region: String,
     pub name: String,
-    pub level: &'static str,
+    pub level: String,
     pub parent: Option<String>,
     pub total: f64,
     pub max: f64,
@@ -60,7 +60,7 @@ pub struct RegionResult {
     pub indicators: Vec<IndicatorResult>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PartScore {
     pub code: String,
     pub points: f64,
@@ -69,7 +69,7 @@ pub struct PartScore {
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IndicatorResult {
     pub code: String,
     pub value: Option<f64>,
@@ -471,7 +471,7 @@ impl<'f> Evaluation<'f> {
             results.push(RegionResult {
                 region: r.code.clone(),
                 name: r.name.clone(),
-                level: r.level.code(),
+                level: r.level.code().to_string(),
                 parent: r.parent.map(|p| tree.get(p).code.clone()),
                 total,
                 max: fw.total,

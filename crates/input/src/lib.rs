@@ -12,7 +12,10 @@ mod weights;
 pub use decode::decode;
 pub use error::{InputError, InputErrors};
 pub use regions::read_regions;
-pub use values::{ValueRow, benchmark_line, for_each_value, read_benchmarks, read_values};
+pub use values::{
+    BenchmarkRow, ValueRow, benchmark_line, for_each_value, read_benchmark_rows, read_benchmarks,
+    read_values,
+};
 pub use weights::{
     read_authority, read_decision_matrix, read_delphi_scores, read_judgement_matrix,
 };

@@ -319,17 +319,27 @@ pub fn read_values(
 const BENCHMARK_COLUMNS: [(&str, bool); 3] =
     [("benchmark", true), ("period", true), ("value", true)];
 
-/// Read `benchmarks.csv` into `data`.
-pub fn read_benchmarks(
+/// One row of `benchmarks.csv`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BenchmarkRow {
+    pub line: usize,
+    pub benchmark: usize,
+    pub period: Period,
+    pub value: f64,
+}
+
+/// Every row of `benchmarks.csv`, checked: known codes, periods, numbers,
+/// no (benchmark, period) twice.
+pub fn read_benchmark_rows(
     file: &str,
     bytes: &[u8],
     fw: &Framework,
-    data: &mut DataSet,
-) -> Result<(), InputErrors> {
+) -> Result<Vec<BenchmarkRow>, InputErrors> {
     let text_all = decode(bytes);
     let mut errs = Collector::new(file);
     let mut seen: FxHashMap<(usize, Period), usize> = FxHashMap::default();
     let mut cols: Option<Columns> = None;
+    let mut out = Vec::new();
     each_record(&text_all, &mut errs, |errs, line, rec| {
         let Some(cols) = &cols else {
             cols = Columns::read(rec, &BENCHMARK_COLUMNS, errs);
@@ -352,14 +362,19 @@ pub fn read_benchmarks(
             .map_err(|e| errs.push(Some(line), e.to_string()))
             .ok();
         let value = parse_value(v).map_err(|m| errs.push(Some(line), m)).ok();
-        if let (Some(bench), Some(period), Some(value)) = (bench, period, value) {
-            if let Some(first) = seen.insert((bench, period), line) {
+        if let (Some(benchmark), Some(period), Some(value)) = (bench, period, value) {
+            if let Some(first) = seen.insert((benchmark, period), line) {
                 errs.push(
                     Some(line),
                     format!("重复的基准值：{b} {period} 已在第 {first} 行出现"),
                 );
             } else {
-                let _ = data.insert_benchmark(bench, period, value);
+                out.push(BenchmarkRow {
+                    line,
+                    benchmark,
+                    period,
+                    value,
+                });
             }
         }
         true
@@ -367,7 +382,20 @@ pub fn read_benchmarks(
     if cols.is_none() && errs.errors.is_empty() {
         errs.push(None, "文件为空：应有表头 benchmark,period,value");
     }
-    errs.finish(())
+    errs.finish(out)
+}
+
+/// Read `benchmarks.csv` into `data`.
+pub fn read_benchmarks(
+    file: &str,
+    bytes: &[u8],
+    fw: &Framework,
+    data: &mut DataSet,
+) -> Result<(), InputErrors> {
+    for r in read_benchmark_rows(file, bytes, fw)? {
+        let _ = data.insert_benchmark(r.benchmark, r.period, r.value);
+    }
+    Ok(())
 }
 
 /// The line of `benchmarks.csv` that gives `code` for `period`, so that a

@@ -1,0 +1,545 @@
+//! Commands on the store: init, import, scores, audit, backup, restore.
+
+use crate::cmd_score::{parse_level, parse_period, ranking_table, write_csv};
+use crate::table::Table;
+use crate::{Format, InputFailure, files};
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use pingan_core::{Level, Period};
+use pingan_store::{Actor, HashAlgo, ImportSummary, Store, StoreError};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// 数据库地址：sqlite://文件路径（默认，首次使用时创建）或 postgres://用户@主机/库
+    #[arg(long, env = "PINGAN_DB", default_value = "sqlite://pingan.db")]
+    pub db: String,
+    /// 操作人（记入数据来源和审计日志）
+    #[arg(long, env = "PINGAN_USER")]
+    pub user: Option<String>,
+}
+
+impl DbArgs {
+    fn actor(&self) -> Actor {
+        let user = self
+            .user
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "admin".into());
+        Actor::cli(&user)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum HashArg {
+    Sm3,
+    Sha256,
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 审计日志哈希算法：sm3（国密，默认）或 sha256
+    #[arg(long, value_enum, default_value = "sm3")]
+    hash: HashArg,
+    /// 不导入内置的默认指标体系
+    #[arg(long)]
+    no_default_framework: bool,
+    /// 内置指标体系自哪一年起适用（之后导入的版本按其年度替换）
+    #[arg(long, default_value_t = 2000)]
+    framework_from: i32,
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// 导入指标体系（TOML），自其 year 起适用 / a framework version
+    Framework {
+        file: PathBuf,
+        /// 适用的起始年度（文件中无 year 时必填）
+        #[arg(long)]
+        year: Option<i32>,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// 导入地区 regions.csv
+    Regions {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// 导入数据 values.csv（幂等：地区、期间、数据项、来源相同则覆盖或忽略）
+    Values {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// 导入基准值 benchmarks.csv
+    Benchmarks {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 试运行：检查并报告，不写入
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct ScoresArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[arg(long, value_parser = parse_period)]
+    period: Period,
+    #[arg(long, value_parser = parse_level)]
+    level: Option<Level>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// 校验审计日志的哈希链 / recompute the chain
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 之前用 audit head 保存的哈希：可发现末尾被截断
+        #[arg(long)]
+        head: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// 显示最新一条记录的哈希（请在数据库之外保存） / the newest hash
+    Head {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 查询与导出审计日志 / list and export
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 起始时间（含），如 2024-01-01
+        #[arg(long)]
+        from: Option<String>,
+        /// 截止时间（含），如 2024-12-31
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long = "by")]
+        by_user: Option<String>,
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+        /// 导出文件（xlsx 时必填）
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 备份文件（gzip 压缩的 JSON 行）
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 备份文件
+    #[arg(long)]
+    from: PathBuf,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Store errors a user caused (bad file, unreachable database) exit 1 with
+/// the message alone.
+fn user_error(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Db(_) | StoreError::Migrate(_) => anyhow::Error::new(e),
+        other => InputFailure(other.to_string()).into(),
+    }
+}
+
+async fn open(db: &DbArgs) -> Result<Store> {
+    Store::open(&db.db).await.map_err(user_error)
+}
+
+pub fn init(a: InitArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(&a.db).await?;
+        let algo = match a.hash {
+            HashArg::Sm3 => HashAlgo::Sm3,
+            HashArg::Sha256 => HashAlgo::Sha256,
+        };
+        store.set_hash_algo(algo).await.map_err(user_error)?;
+        let actor = a.db.actor();
+        let fresh = store.audit_count().await.map_err(user_error)? == 0;
+        if fresh {
+            store
+                .audit(
+                    &actor,
+                    &pingan_store::NewEntry::new(
+                        "init",
+                        "database",
+                        serde_json::json!({"hash": algo.name()}),
+                    ),
+                )
+                .await
+                .map_err(user_error)?;
+        }
+        if !a.no_default_framework
+            && store
+                .framework_for_year(i32::MAX)
+                .await
+                .map_err(user_error)?
+                .is_none()
+        {
+            let s = store
+                .import_framework(
+                    pingan_core::framework::DEFAULT_FILE_NAME,
+                    pingan_core::framework::DEFAULT_TOML.as_bytes(),
+                    Some(a.framework_from),
+                    false,
+                    &actor,
+                )
+                .await
+                .map_err(user_error)?;
+            println!(
+                "已导入内置指标体系 {}（版本 {}）",
+                s.file,
+                s.import_id.unwrap_or_default()
+            );
+        }
+        println!("数据库已就绪：{}（审计哈希 {}）", store.url(), algo.name());
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(s)?);
+        return Ok(());
+    }
+    println!(
+        "导入{} {}{}：共 {} 行，新增 {}，更新 {}，未变 {}，错误 0",
+        s.kind.label(),
+        s.file,
+        if s.dry_run {
+            "（试运行，未写入）"
+        } else {
+            ""
+        },
+        s.rows,
+        s.imported,
+        s.updated,
+        s.ignored
+    );
+    println!("内容 SHA-256：{}", s.sha256);
+    if !s.rescored.is_empty() {
+        println!("已重新计分：{}", s.rescored.join("、"));
+    }
+    for n in &s.notes {
+        println!("提示：{n}");
+    }
+    Ok(())
+}
+
+pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
+    let (kind, file, year, common) = match cmd {
+        ImportCommand::Framework { file, year, common } => ("framework", file, year, common),
+        ImportCommand::Regions { file, common } => ("regions", file, None, common),
+        ImportCommand::Values { file, common } => ("values", file, None, common),
+        ImportCommand::Benchmarks { file, common } => ("benchmarks", file, None, common),
+    };
+    let bytes = files::read(&file)?;
+    let name = file.display().to_string();
+    runtime()?.block_on(async {
+        let store = open(&common.db).await?;
+        let actor = common.db.actor();
+        let dry = common.dry_run;
+        let result = match kind {
+            "framework" => {
+                store
+                    .import_framework(&name, &bytes, year, dry, &actor)
+                    .await
+            }
+            "regions" => store.import_regions(&name, &bytes, dry, &actor).await,
+            "values" => store.import_values(&name, &bytes, dry, &actor).await,
+            _ => store.import_benchmarks(&name, &bytes, dry, &actor).await,
+        };
+        store.close().await;
+        match result {
+            Ok(s) => {
+                print_summary(&s, common.format)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(StoreError::Input(errs)) => Err(InputFailure(format!(
+                "{errs}\n导入失败：未写入任何数据（共 {} 个错误）",
+                errs.0.len()
+            ))
+            .into()),
+            Err(e) => Err(user_error(e)),
+        }
+    })
+}
+
+pub fn scores(a: ScoresArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(&a.db).await?;
+        let report = store
+            .scores(a.period, a.level, &a.db.actor())
+            .await
+            .map_err(user_error)?;
+        let fw = store
+            .framework_for_year(a.period.year())
+            .await
+            .map_err(user_error)?
+            .context("没有适用的指标体系")?;
+        store.close().await;
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        match a.format {
+            Format::Json => {
+                serde_json::to_writer(&mut out, &report)?;
+                writeln!(out)?;
+            }
+            Format::Csv => write_csv(&mut out, &report, &fw)?,
+            Format::Table => out.write_all(ranking_table(&report, &fw).as_bytes())?,
+        }
+        out.flush()?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn audit(cmd: AuditCommand) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        match cmd {
+            AuditCommand::Verify { db, head, format } => {
+                let store = open(&db).await?;
+                let v = store
+                    .audit_verify(head.as_deref())
+                    .await
+                    .map_err(user_error)?;
+                store.close().await;
+                if format == Format::Json {
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                } else if let Some(p) = &v.problem {
+                    println!(
+                        "审计日志校验未通过（{}，共 {} 条）：{}",
+                        v.algorithm, v.entries, p.message
+                    );
+                } else {
+                    println!(
+                        "审计日志校验通过：共 {} 条，算法 {}，最新哈希 {}",
+                        v.entries, v.algorithm, v.head
+                    );
+                }
+                Ok(if v.ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            AuditCommand::Head { db } => {
+                let store = open(&db).await?;
+                let (seq, hash) = store.audit_head().await.map_err(user_error)?;
+                store.close().await;
+                println!("{hash}");
+                eprintln!(
+                    "第 {seq} 条记录的哈希；请保存在数据库之外，日后用 audit verify --head 核对"
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            AuditCommand::List {
+                db,
+                from,
+                to,
+                by_user,
+                action,
+                format,
+                out,
+            } => {
+                let store = open(&db).await?;
+                let filter = pingan_store::AuditFilter {
+                    from,
+                    to: to.map(|t| {
+                        if t.len() == 10 {
+                            format!("{t}T23:59:59.999Z")
+                        } else {
+                            t
+                        }
+                    }),
+                    user: by_user,
+                    action,
+                };
+                let entries = store
+                    .audit_entries(&filter, None)
+                    .await
+                    .map_err(user_error)?;
+                store.close().await;
+                write_audit(&entries, format, out)?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+const AUDIT_HEADER: [&str; 9] = [
+    "编号",
+    "时间",
+    "操作人",
+    "操作",
+    "对象",
+    "详情",
+    "原因",
+    "终端",
+    "哈希",
+];
+
+fn write_audit(
+    entries: &[pingan_store::Entry],
+    format: ListFormat,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    let rows: Vec<[String; 9]> = entries
+        .iter()
+        .map(|e| {
+            [
+                e.id.to_string(),
+                e.at.clone(),
+                e.user.clone(),
+                e.action.clone(),
+                e.object.clone(),
+                e.detail.clone(),
+                e.reason.clone(),
+                e.client.clone(),
+                e.hash.clone(),
+            ]
+        })
+        .collect();
+    match format {
+        ListFormat::Json => println!("{}", serde_json::to_string_pretty(entries)?),
+        ListFormat::Table => {
+            let mut t = Table::new(&AUDIT_HEADER[..8]).right(&[0]);
+            for r in &rows {
+                let mut r = r[..8].to_vec();
+                if r[5].chars().count() > 60 {
+                    r[5] = r[5].chars().take(60).collect::<String>() + "…";
+                }
+                t.row(r);
+            }
+            print!("{}", t.render());
+            println!("共 {} 条", rows.len());
+        }
+        ListFormat::Csv => {
+            let mut buf: Vec<u8> = "\u{feff}".as_bytes().to_vec();
+            {
+                let mut w = csv::Writer::from_writer(&mut buf);
+                w.write_record(AUDIT_HEADER)?;
+                for r in &rows {
+                    w.write_record(r)?;
+                }
+                w.flush()?;
+            }
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, buf).with_context(|| format!("无法写入 {}", p.display()))?
+                }
+                None => std::io::stdout().write_all(&buf)?,
+            }
+        }
+        ListFormat::Xlsx => {
+            let p = out.ok_or_else(|| InputFailure("导出 xlsx 需要 --out 文件名".into()))?;
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            sheet.set_name("审计日志")?;
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            for (c, h) in AUDIT_HEADER.iter().enumerate() {
+                sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    if c == 0 {
+                        sheet.write_number(
+                            r as u32 + 1,
+                            0,
+                            v.parse::<f64>().unwrap_or_default(),
+                        )?;
+                    } else {
+                        sheet.write_string(r as u32 + 1, c as u16, v)?;
+                    }
+                }
+            }
+            sheet.set_column_width(1, 26)?;
+            sheet.set_column_width(5, 60)?;
+            sheet.set_freeze_panes(1, 0)?;
+            book.save(&p)
+                .with_context(|| format!("无法写入 {}", p.display()))?;
+            eprintln!("已导出 {} 条到 {}", rows.len(), p.display());
+        }
+    }
+    Ok(())
+}
+
+pub fn backup(a: BackupArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(&a.db).await?;
+        let s = store.backup(&a.out).await.map_err(user_error)?;
+        store.close().await;
+        let rows: usize = s.tables.iter().map(|t| t.1).sum();
+        println!(
+            "已备份 {} 行（{} 张表）到 {}；审计日志 {} 条，最新哈希 {}",
+            rows,
+            s.tables.len(),
+            s.file,
+            s.audit_entries,
+            s.head
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn restore(a: RestoreArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(&a.db).await?;
+        let s = store
+            .restore(&a.from, &a.db.actor())
+            .await
+            .map_err(user_error)?;
+        store.close().await;
+        let rows: usize = s.tables.iter().map(|t| t.1).sum();
+        println!(
+            "已从 {} 恢复 {} 行；审计日志 {} 条校验通过，备份时最新哈希 {}",
+            s.file, rows, s.audit_entries, s.head
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

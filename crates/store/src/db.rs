@@ -1,0 +1,158 @@
+//! Opening a database by URL, migrations, and the dispatch between backends.
+
+use crate::{Result, StoreError};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// Run `$body` with `$p` bound to the backend's pool; the body is compiled
+/// once per backend.
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Pg($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    pub(crate) url: String,
+}
+
+fn connect_error(url: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Connect {
+        url: redact(url),
+        message: e.to_string().lines().next().unwrap_or_default().to_string(),
+    }
+}
+
+/// A URL with its password hidden, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Open (and create, for SQLite) the database and bring its schema up to date.
+    pub async fn open(url: &str) -> Result<Store> {
+        let pool = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| connect_error(url, e))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await
+                .map_err(|e| connect_error(url, e))?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|e| connect_error(url, e))?;
+            Pool::Pg(pool)
+        } else {
+            return Err(StoreError::Connect {
+                url: redact(url),
+                message: "数据库地址应以 sqlite:// 或 postgres:// 开头".into(),
+            });
+        };
+        let store = Store {
+            pool,
+            url: url.to_string(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Pg(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        redact(&self.url)
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let v: Option<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(p)
+            .await)?;
+        Ok(v.map(|x| x.0))
+    }
+
+    pub(crate) async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact("sqlite://pingan.db"), "sqlite://pingan.db");
+    }
+}

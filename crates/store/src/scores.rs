@@ -1,0 +1,267 @@
+//! Stored scores: computed with the framework version in force for the
+//! period's year, kept per (version, period), dropped when data, framework
+//! or benchmarks of that year change, so reading them is cheap.
+
+use crate::audit::{NewEntry, append_in};
+use crate::db::{Store, on_pool};
+use crate::{Actor, Result, StoreError};
+use pingan_core::data::DataSet;
+use pingan_core::framework::check;
+use pingan_core::period::{Date, Period, YearEnd};
+use pingan_core::region::{Level, RegionRow, RegionTree};
+use pingan_core::score::{RegionResult, ScoreReport, evaluate_all};
+use pingan_core::{Framework, default_framework};
+use serde_json::json;
+
+/// A framework version as stored.
+pub(crate) struct Version {
+    pub id: i64,
+    pub framework: Framework,
+}
+
+impl Store {
+    /// The regions in file order.
+    pub async fn region_tree(&self) -> Result<RegionTree> {
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT code, name, parent, level, valid_from, valid_to FROM regions ORDER BY ord, code"
+        ).fetch_all(p).await)?;
+        let date = |s: Option<String>, end| s.and_then(|s| Date::parse(&s, end).ok());
+        let rows: Vec<RegionRow> = rows
+            .into_iter()
+            .map(|(code, name, parent, level, from, to)| RegionRow {
+                code,
+                name,
+                parent,
+                level: level.parse().unwrap_or(Level::Township),
+                valid_from: date(from, YearEnd::Start),
+                valid_to: date(to, YearEnd::End),
+            })
+            .collect();
+        RegionTree::new(rows)
+            .map_err(|e| StoreError::Invalid(format!("数据库中的地区树有误：{}", e.message)))
+    }
+
+    /// The framework version in force for `year`: the latest imported one
+    /// whose first year is not after it.
+    pub(crate) async fn version_for(&self, year: i32) -> Result<Option<Version>> {
+        let row: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, source FROM frameworks WHERE year_from <= $1 ORDER BY year_from DESC, id DESC LIMIT 1"
+        ).bind(year).fetch_optional(p).await)?;
+        Ok(row.and_then(|(id, source)| {
+            check(&source)
+                .framework
+                .map(|framework| Version { id, framework })
+        }))
+    }
+
+    /// The framework in force for `year`, if any version is stored.
+    pub async fn framework_for_year(&self, year: i32) -> Result<Option<Framework>> {
+        Ok(self.version_for(year).await?.map(|v| v.framework))
+    }
+
+    /// Every element and benchmark any stored version knows: what an import
+    /// may name (the built-in framework when none is stored yet).
+    pub(crate) async fn known_codes(&self) -> Result<Framework> {
+        let sources: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT source FROM frameworks ORDER BY id DESC").fetch_all(p).await)?;
+        let mut all: Option<Framework> = None;
+        for (src,) in sources {
+            let Some(fw) = check(&src).framework else {
+                continue;
+            };
+            match &mut all {
+                None => all = Some(fw),
+                Some(a) => {
+                    for e in fw.elements {
+                        if a.element_index(&e.code).is_none() {
+                            a.elements.push(e);
+                        }
+                    }
+                    for b in fw.benchmarks {
+                        if a.benchmark_index(&b.code).is_none() {
+                            a.benchmarks.push(b);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(all.unwrap_or_else(default_framework))
+    }
+
+    /// Values for scoring `period`: its year and the one before (prev()).
+    /// Where several sources report one key, the latest submission counts.
+    async fn load_data(
+        &self,
+        fw: &Framework,
+        tree: &RegionTree,
+        period: Period,
+    ) -> Result<DataSet> {
+        let year = period.year();
+        type Row = (String, String, String, f64);
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT region, period, element, value FROM data_values WHERE year IN ($1, $2) \
+             ORDER BY region, period, element, submitted_at DESC, source"
+        ).bind(year).bind(year - 1).fetch_all(p).await)?;
+        let mut data = DataSet::new(tree.len(), fw.elements.len());
+        for (region, per, element, value) in rows {
+            let (Some(r), Ok(per), Some(e)) = (
+                tree.find(&region),
+                per.parse::<Period>(),
+                fw.element_index(&element),
+            ) else {
+                continue;
+            };
+            // The first row of a key is the latest; later ones are older sources.
+            let _ = data.insert(r, per, e, value);
+        }
+        let bench: Vec<(String, String, f64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT code, period, value FROM benchmarks WHERE year IN ($1, $2)"
+        ).bind(year).bind(year - 1).fetch_all(p).await)?;
+        for (code, per, value) in bench {
+            if let (Some(b), Ok(per)) = (fw.benchmark_index(&code), per.parse::<Period>()) {
+                let _ = data.insert_benchmark(b, per, value);
+            }
+        }
+        Ok(data)
+    }
+
+    /// Score `period` from the stored data and keep the result.
+    pub async fn compute_scores(&self, period: Period, actor: &Actor) -> Result<ScoreReport> {
+        let year = period.year();
+        let version = self.version_for(year).await?.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "没有适用于 {year} 年的指标体系：请先导入（pingan import framework）"
+            ))
+        })?;
+        let tree = self.region_tree().await?;
+        if tree.is_empty() {
+            return Err(StoreError::Invalid(
+                "数据库中还没有地区：请先导入（pingan import regions）".into(),
+            ));
+        }
+        let data = self.load_data(&version.framework, &tree, period).await?;
+        let eval = evaluate_all(&version.framework, &tree, &data, period, None)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let report = eval.score();
+        let algo = self.hash_algo().await?;
+        let at = crate::now();
+        let rows: Vec<(String, String, String)> = report
+            .results
+            .iter()
+            .map(|r| Ok((r.region.clone(), r.level.clone(), serde_json::to_string(r)?)))
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let digest = crate::sha256_hex(
+            rows.iter()
+                .map(|r| r.2.as_str())
+                .collect::<String>()
+                .as_bytes(),
+        );
+        let entry = NewEntry::new(
+            "score_run",
+            &format!("scores:{period}"),
+            json!({"period": period.to_string(), "framework_version": version.id,
+                   "framework": version.framework.code, "regions": rows.len(), "sha256": digest}),
+        );
+        let period_text = period.to_string();
+        let numbered = self.backend() == crate::Backend::Postgres;
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM score_runs WHERE framework_id = $1 AND period = $2")
+                .bind(version.id).bind(&period_text).execute(&mut *tx).await?;
+            let (run,): (i64,) = sqlx::query_as(
+                "INSERT INTO score_runs (framework_id, period, computed_at) VALUES ($1, $2, $3) RETURNING id",
+            ).bind(version.id).bind(&period_text).bind(&at).fetch_one(&mut *tx).await?;
+            for (c, chunk) in rows.chunks(500).enumerate() {
+                let mut sql = String::from("INSERT INTO score_results (run_id, ord, region, level, result) VALUES ");
+                for i in 0..chunk.len() {
+                    let b = i * 5;
+                    if i > 0 { sql.push(','); }
+                    if numbered {
+                        sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+                    } else {
+                        sql.push_str("(?, ?, ?, ?, ?)");
+                    }
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, (region, level, result)) in chunk.iter().enumerate() {
+                    q = q.bind(run).bind((c * 500 + i) as i64).bind(region).bind(level).bind(result);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            append_in!(tx, algo, actor, &entry);
+            tx.commit().await?;
+        });
+        Ok(report)
+    }
+
+    /// The stored scores of `period` (computed now if missing or stale), as
+    /// `pingan score` prints them; `level` filters the output only.
+    pub async fn scores(
+        &self,
+        period: Period,
+        level: Option<Level>,
+        actor: &Actor,
+    ) -> Result<ScoreReport> {
+        let year = period.year();
+        let version = self.version_for(year).await?.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "没有适用于 {year} 年的指标体系：请先导入（pingan import framework）"
+            ))
+        })?;
+        let period_text = period.to_string();
+        let run: Option<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id FROM score_runs WHERE framework_id = $1 AND period = $2"
+        ).bind(version.id).bind(&period_text).fetch_optional(p).await)?;
+        let results = match run {
+            None => self.compute_scores(period, actor).await?.results,
+            Some((run,)) => {
+                let level_text = level.map(|l| l.code().to_string());
+                let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
+                    "SELECT result FROM score_results WHERE run_id = $1 AND ($2 IS NULL OR level = $2) ORDER BY ord"
+                ).bind(run).bind(&level_text).fetch_all(p).await)?;
+                rows.into_iter()
+                    .map(|(r,)| serde_json::from_str::<RegionResult>(&r))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| StoreError::Invalid(format!("存储的得分无法读取：{e}")))?
+            }
+        };
+        let results = results
+            .into_iter()
+            .filter(|r| level.is_none_or(|l| r.level == l.code()))
+            .collect();
+        Ok(ScoreReport {
+            framework: version.framework.code.clone(),
+            period,
+            results,
+        })
+    }
+}
+
+/// Drop stored scores whose inputs changed: every period of these years and
+/// of the year after each (prev() reads the year before).
+macro_rules! invalidate_years_in {
+    ($tx:expr, $years:expr) => {{
+        let mut ys: Vec<i32> = Vec::new();
+        for &y in $years {
+            ys.push(y);
+            ys.push(y + 1);
+        }
+        ys.sort();
+        ys.dedup();
+        for y in ys {
+            sqlx::query("DELETE FROM score_runs WHERE period LIKE $1")
+                .bind(format!("{y}%"))
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+pub(crate) use invalidate_years_in;
