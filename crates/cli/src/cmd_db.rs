@@ -244,11 +244,13 @@ pub fn init(a: InitArgs) -> Result<ExitCode> {
 }
 
 fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(s)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "导入{} {}{}：共 {} 行，新增 {}，更新 {}，未变 {}，错误 0",
         s.kind.label(),
         s.file,
@@ -261,13 +263,13 @@ fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
         s.imported,
         s.updated,
         s.ignored
-    );
-    println!("内容 SHA-256：{}", s.sha256);
+    )?;
+    writeln!(out, "内容 SHA-256：{}", s.sha256)?;
     if !s.rescored.is_empty() {
-        println!("已重新计分：{}", s.rescored.join("、"));
+        writeln!(out, "已重新计分：{}", s.rescored.join("、"))?;
     }
     for n in &s.notes {
-        println!("提示：{n}");
+        writeln!(out, "提示：{n}")?;
     }
     Ok(())
 }

@@ -112,6 +112,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             match e.downcast_ref::<InputFailure>() {
                 Some(f) => eprintln!("{f}"),
@@ -120,6 +121,15 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `pingan … | head` closes our stdout early: that is the reader's choice,
+/// not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// A file path argument shown in messages as the user typed it.

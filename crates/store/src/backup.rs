@@ -145,7 +145,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("hash", Text),
         ],
     ),
-    ("audit_head", &[("id", Int), ("seq", Int), ("hash", Text)]),
+    ("audit_head", &[("id", Int32), ("seq", Int), ("hash", Text)]),
 ];
 
 /// Tables whose id column is generated (sequences to advance on PostgreSQL).

@@ -98,6 +98,21 @@ impl Store {
         Ok(store)
     }
 
+    /// A connection without migrations, to create and drop test databases.
+    #[doc(hidden)]
+    pub async fn open_admin(url: &str) -> Result<Store> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| connect_error(url, e))?;
+        Ok(Store {
+            pool: Pool::Pg(pool),
+            url: url.to_string(),
+        })
+    }
+
     async fn migrate(&self) -> Result<()> {
         match &self.pool {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
@@ -119,6 +134,25 @@ impl Store {
 
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
+    }
+
+    /// Run one statement as is. For tests that tamper with the ledger and
+    /// for maintenance; never called with user input.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        let sql = sql.to_string();
+        Ok(
+            on_pool!(self, p => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|r| r.rows_affected()))?,
+        )
+    }
+
+    /// Rows in a table, for summaries and tests.
+    #[doc(hidden)]
+    pub async fn count(&self, table: &str) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let (n,): (i64,) =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(p).await)?;
+        Ok(n)
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {

@@ -1,0 +1,302 @@
+//! The store through the CLI: init, import, scores, audit, backup, restore,
+//! and an import killed mid-transaction.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn pingan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pingan"))
+        .args(args)
+        .env_remove("PINGAN_DB")
+        .env("PINGAN_USER", "测试员")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A small generated province and a fresh database in a temp folder.
+fn setup(dir: &Path) -> String {
+    let d = dir.to_str().unwrap();
+    ok(pingan(&[
+        "generate",
+        "--out",
+        d,
+        "--cities",
+        "2",
+        "--counties",
+        "4",
+        "--townships",
+        "12",
+        "--years",
+        "2023-2024",
+    ]));
+    let db = format!("sqlite://{d}/t.db");
+    ok(pingan(&["init", "--db", &db]));
+    for (kind, file) in [
+        ("regions", "regions.csv"),
+        ("benchmarks", "benchmarks.csv"),
+        ("values", "values.csv"),
+    ] {
+        ok(pingan(&[
+            "import",
+            kind,
+            &format!("{d}/{file}"),
+            "--db",
+            &db,
+        ]));
+    }
+    db
+}
+
+#[test]
+fn stored_scores_equal_file_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let d = dir.path().to_str().unwrap();
+    for level in [None, Some("county")] {
+        let mut a = vec![
+            "scores", "--db", &db, "--period", "2024", "--format", "json",
+        ];
+        let mut b = vec![
+            "score".to_string(),
+            "--regions".into(),
+            format!("{d}/regions.csv"),
+            "--values".into(),
+            format!("{d}/values.csv"),
+            "--benchmarks".into(),
+            format!("{d}/benchmarks.csv"),
+            "--period".into(),
+            "2024".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        if let Some(l) = level {
+            a.extend(["--level", l]);
+            b.extend(["--level".to_string(), l.to_string()]);
+        }
+        let b: Vec<&str> = b.iter().map(String::as_str).collect();
+        assert_eq!(ok(pingan(&a)), ok(pingan(&b)), "{level:?}");
+    }
+    let csv = ok(pingan(&[
+        "scores", "--db", &db, "--period", "2024", "--format", "csv",
+    ]));
+    assert!(csv.starts_with("\u{feff}region,name,level,parent,total"));
+}
+
+#[test]
+fn import_summary_dry_run_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let values = format!("{d}/values.csv");
+    let out = ok(pingan(&[
+        "import",
+        "values",
+        &values,
+        "--db",
+        &db,
+        "--dry-run",
+        "--format",
+        "json",
+    ]));
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["imported"], 0);
+    assert_eq!(s["ignored"], s["rows"]);
+    assert_eq!(s["dry_run"], true);
+    let text = ok(pingan(&["import", "values", &values, "--db", &db]));
+    assert!(text.contains("新增 0，更新 0，未变"), "{text}");
+
+    let log_before = ok(pingan(&["audit", "list", "--db", &db, "--format", "json"]));
+    let bad = format!("{d}/bad.csv");
+    std::fs::write(&bad, "region,period,element,value\n990101001,2024-01,population,1\n990101001,2024-13,population,1\n").unwrap();
+    let out = pingan(&["import", "values", &bad, "--db", &db]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{bad}:3: 期间“2024-13”无法识别")) && err.contains("未写入任何数据"),
+        "{err}"
+    );
+    assert_eq!(
+        ok(pingan(&["audit", "list", "--db", &db, "--format", "json"])),
+        log_before
+    );
+}
+
+#[test]
+fn audit_head_verify_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let head = ok(pingan(&["audit", "head", "--db", &db]))
+        .trim()
+        .to_string();
+    assert_eq!(head.len(), 64);
+    let v = ok(pingan(&["audit", "verify", "--db", &db, "--head", &head]));
+    assert!(v.contains("校验通过"), "{v}");
+    let out = pingan(&["audit", "verify", "--db", &db, "--head", &"0".repeat(64)]);
+    assert_eq!(out.status.code(), Some(1));
+    let list: Value = serde_json::from_str(&ok(pingan(&[
+        "audit", "list", "--db", &db, "--format", "json",
+    ])))
+    .unwrap();
+    let actions: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &actions[..4],
+        [
+            "init",
+            "import_framework",
+            "import_regions",
+            "import_benchmarks"
+        ]
+    );
+    assert!(actions.contains(&"import_values") && actions.contains(&"score_run"));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["user"] == "测试员")
+    );
+    let only: Value = serde_json::from_str(&ok(pingan(&[
+        "audit",
+        "list",
+        "--db",
+        &db,
+        "--action",
+        "import_values",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let csv = format!("{d}/audit.csv");
+    ok(pingan(&[
+        "audit", "list", "--db", &db, "--format", "csv", "--out", &csv,
+    ]));
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("\u{feff}编号,时间,操作人,操作")
+    );
+    let xlsx = format!("{d}/audit.xlsx");
+    ok(pingan(&[
+        "audit", "list", "--db", &db, "--format", "xlsx", "--out", &xlsx,
+    ]));
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip file");
+}
+
+#[test]
+fn backup_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let file = format!("{d}/pingan.bak");
+    ok(pingan(&["backup", "--db", &db, "--out", &file]));
+    let copy = format!("sqlite://{d}/copy.db");
+    let out = ok(pingan(&["restore", "--db", &copy, "--from", &file]));
+    assert!(out.contains("校验通过"), "{out}");
+    let a = ok(pingan(&[
+        "scores", "--db", &db, "--period", "2024", "--format", "json",
+    ]));
+    let b = ok(pingan(&[
+        "scores", "--db", &copy, "--period", "2024", "--format", "json",
+    ]));
+    assert_eq!(a, b);
+    let out = pingan(&["restore", "--db", &db, "--from", &file]);
+    assert_eq!(out.status.code(), Some(1), "only into an empty database");
+}
+
+#[test]
+fn unreachable_database() {
+    let out = pingan(&[
+        "scores",
+        "--db",
+        "postgres://nobody@127.0.0.1:1/none",
+        "--period",
+        "2024",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.starts_with("无法连接数据库"), "{err}");
+}
+
+/// An import killed with SIGKILL mid-transaction leaves the database as it was.
+#[test]
+fn killed_import_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(pingan(&[
+        "generate",
+        "--out",
+        d,
+        "--cities",
+        "2",
+        "--counties",
+        "4",
+        "--townships",
+        "12",
+        "--years",
+        "2024",
+    ]));
+    let db = format!("sqlite://{d}/t.db");
+    ok(pingan(&["init", "--db", &db]));
+    ok(pingan(&[
+        "import",
+        "regions",
+        &format!("{d}/regions.csv"),
+        "--db",
+        &db,
+    ]));
+    let head_before = ok(pingan(&["audit", "head", "--db", &db]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pingan"))
+        .args(["import", "values", &format!("{d}/values.csv"), "--db", &db])
+        .env("PINGAN_TEST_PAUSE_AFTER_BATCHES", "3")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(
+        line.trim(),
+        "PINGAN_TEST_PAUSED",
+        "three batches (3,000 rows) are in the open transaction"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(ok(pingan(&["audit", "head", "--db", &db])), head_before);
+    assert!(ok(pingan(&["audit", "verify", "--db", &db])).contains("校验通过"));
+    let dry: Value = serde_json::from_str(&ok(pingan(&[
+        "import",
+        "values",
+        &format!("{d}/values.csv"),
+        "--db",
+        &db,
+        "--dry-run",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        dry["imported"], dry["rows"],
+        "no row of the killed import was kept"
+    );
+}

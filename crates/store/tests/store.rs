@@ -1,0 +1,503 @@
+//! The same store suite on a fresh SQLite file and a fresh PostgreSQL
+//! database per test. PostgreSQL tests use 127.0.0.1:5432 (trust auth, the
+//! `test` database to create others from) unless PINGAN_TEST_PG=off.
+
+use pingan_core::Period;
+use pingan_store::{Actor, AuditFilter, Store, StoreError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fresh database that is dropped at the end.
+struct Fresh {
+    store: Store,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+async fn sqlite() -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    Fresh {
+        store: Store::open(&url).await.unwrap(),
+        pg_name: None,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Fresh> {
+    if std::env::var("PINGAN_TEST_PG").as_deref() == Ok("off") {
+        eprintln!("PINGAN_TEST_PG=off: PostgreSQL test skipped");
+        return None;
+    }
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "pingan_t_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = Store::open_admin(PG_ADMIN)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 (set PINGAN_TEST_PG=off to skip)");
+    admin
+        .execute_raw(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
+    admin
+        .execute_raw(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await;
+    let store = Store::open(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        .await
+        .unwrap();
+    Some(Fresh {
+        store,
+        pg_name: Some(name),
+        _dir: None,
+    })
+}
+
+impl Fresh {
+    async fn done(self) {
+        self.store.close().await;
+        if let Some(name) = self.pg_name {
+            let admin = Store::open_admin(PG_ADMIN).await.unwrap();
+            admin
+                .execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+/// `name_sqlite` and `name_postgres` from one body taking `store: &Store`.
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let f = super::sqlite().await;
+                ($body)(&f.store).await;
+                f.done().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(f) = super::postgres().await {
+                    ($body)(&f.store).await;
+                    f.done().await;
+                }
+            }
+        }
+    };
+}
+
+fn actor() -> Actor {
+    Actor::cli("tester")
+}
+
+fn province() -> pingan_synth::Output {
+    pingan_synth::generate(&pingan_synth::Options {
+        seed: 3,
+        cities: 2,
+        counties: 5,
+        townships: 15,
+        first_year: 2023,
+        last_year: 2024,
+    })
+    .unwrap()
+}
+
+async fn load(store: &Store, p: &pingan_synth::Output) {
+    let a = actor();
+    store
+        .import_framework(
+            "pingan-2024.toml",
+            pingan_core::framework::DEFAULT_TOML.as_bytes(),
+            Some(2000),
+            false,
+            &a,
+        )
+        .await
+        .unwrap();
+    store
+        .import_regions("regions.csv", p.regions.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    store
+        .import_benchmarks("benchmarks.csv", p.benchmarks.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    let s = store
+        .import_values("values.csv", p.values.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    assert_eq!(s.imported, s.rows);
+}
+
+/// The file engine on the same files.
+fn file_scores(p: &pingan_synth::Output, period: Period) -> pingan_core::score::ScoreReport {
+    let fw = pingan_core::default_framework();
+    let tree = pingan_input::read_regions("r", p.regions.as_bytes()).unwrap();
+    let mut data = pingan_input::read_values("v", p.values.as_bytes(), &fw, &tree).unwrap();
+    pingan_input::read_benchmarks("b", p.benchmarks.as_bytes(), &fw, &mut data).unwrap();
+    pingan_core::score::score(&fw, &tree, &data, period, None).unwrap()
+}
+
+both!(round_trip_equals_file_scoring, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        for period in [Period::Year(2024), Period::Year(2023)] {
+            let stored = store.scores(period, None, &actor()).await.unwrap();
+            let direct = file_scores(&p, period);
+            assert_eq!(
+                serde_json::to_string(&stored).unwrap(),
+                serde_json::to_string(&direct).unwrap(),
+                "{period}"
+            );
+        }
+        // --level filters the stored output only.
+        let cities = store
+            .scores(Period::Year(2024), Some(pingan_core::Level::City), &actor())
+            .await
+            .unwrap();
+        assert_eq!(cities.results.len(), 2);
+        assert!(store.audit_verify(None).await.unwrap().ok);
+    }
+});
+
+both!(
+    reimport_is_idempotent_and_updates_are_counted,
+    |store: &Store| {
+        let store = store.clone();
+        async move {
+            let p = province();
+            load(&store, &p).await;
+            let entries = store.audit_count().await.unwrap();
+            let s = store
+                .import_values("values.csv", p.values.as_bytes(), false, &actor())
+                .await
+                .unwrap();
+            assert_eq!((s.imported, s.updated, s.ignored), (0, 0, s.rows));
+            assert_eq!(
+                store.audit_count().await.unwrap(),
+                entries,
+                "nothing written, nothing logged"
+            );
+            // One changed value and one new source for the same key.
+            let first = p.values.lines().nth(1).unwrap();
+            let mut cols: Vec<&str> = first.split(',').collect();
+            let changed = format!("{}", cols[3].parse::<f64>().unwrap() + 1.0);
+            cols[3] = &changed;
+            let edit = format!(
+                "region,period,element,value,source\n{},\n{},网格平台\n",
+                cols.join(","),
+                first
+            );
+            let dry = store
+                .import_values("edit.csv", edit.as_bytes(), true, &actor())
+                .await
+                .unwrap();
+            assert_eq!(
+                (dry.imported, dry.updated, dry.ignored, dry.dry_run),
+                (1, 1, 0, true)
+            );
+            assert_eq!(
+                store.audit_count().await.unwrap(),
+                entries,
+                "a dry run writes nothing"
+            );
+            let s = store
+                .import_values("edit.csv", edit.as_bytes(), false, &actor())
+                .await
+                .unwrap();
+            assert_eq!((s.imported, s.updated), (1, 1));
+            let log = store
+                .audit_entries(
+                    &AuditFilter {
+                        action: Some("import_values".into()),
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            let last: serde_json::Value =
+                serde_json::from_str(&log.last().unwrap().detail).unwrap();
+            assert_eq!(last["rows"], 2);
+            assert_eq!(last["sha256"], pingan_store::sha256_hex(edit.as_bytes()));
+            assert_eq!(last["years"][0], 2023);
+            assert!(store.audit_verify(None).await.unwrap().ok);
+        }
+    }
+);
+
+both!(bad_input_stores_nothing, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let before = store.count("data_values").await.unwrap();
+        let entries = store.audit_count().await.unwrap();
+        let bad = format!(
+            "{}\n990101001,2024-01,population,abc\nnowhere,2024,population,1\n",
+            p.values.trim_end()
+        );
+        let lines = bad.lines().count();
+        match store
+            .import_values("bad.csv", bad.as_bytes(), false, &actor())
+            .await
+        {
+            Err(StoreError::Input(e)) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains(&format!("bad.csv:{}: 数值“abc”不是数字", lines - 1)),
+                    "{text}"
+                );
+                assert!(
+                    text.contains(&format!("bad.csv:{lines}: 未知的地区代码“nowhere”")),
+                    "{text}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let dup = format!(
+            "{}\n{}\n",
+            p.values.trim_end(),
+            p.values.lines().nth(1).unwrap()
+        );
+        assert!(
+            store
+                .import_values("dup.csv", dup.as_bytes(), false, &actor())
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .import_regions(
+                    "r.csv",
+                    b"code,name,parent,level\nX,x,NOPE,city\n",
+                    false,
+                    &actor()
+                )
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .import_benchmarks(
+                    "b.csv",
+                    b"benchmark,period,value\nnope,2024,1\n",
+                    false,
+                    &actor()
+                )
+                .await
+                .is_err()
+        );
+        assert!(
+            store
+                .import_framework("f.toml", b"[framework]\ncode = 1\n", None, false, &actor())
+                .await
+                .is_err()
+        );
+        assert_eq!(store.count("data_values").await.unwrap(), before);
+        assert_eq!(store.audit_count().await.unwrap(), entries);
+    }
+});
+
+both!(framework_versions_apply_from_their_year, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let src =
+            pingan_core::framework::DEFAULT_TOML.replacen("\"pingan-2024\"", "\"pingan-2025\"", 1);
+        let s = store
+            .import_framework("v2.toml", src.as_bytes(), Some(2025), false, &actor())
+            .await
+            .unwrap();
+        assert_eq!(s.imported, 1);
+        let again = store
+            .import_framework("v2.toml", src.as_bytes(), Some(2025), false, &actor())
+            .await
+            .unwrap();
+        assert_eq!(again.ignored, 1, "same version again changes nothing");
+        assert_eq!(
+            store.framework_for_year(2024).await.unwrap().unwrap().code,
+            "pingan-2024"
+        );
+        assert_eq!(
+            store.framework_for_year(2026).await.unwrap().unwrap().code,
+            "pingan-2025"
+        );
+        assert_eq!(
+            store
+                .scores(Period::Year(2024), None, &actor())
+                .await
+                .unwrap()
+                .framework,
+            "pingan-2024"
+        );
+    }
+});
+
+both!(tampering_is_detected, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let v = store.audit_verify(None).await.unwrap();
+        assert!(v.ok, "{v:?}");
+        let (seq, head) = store.audit_head().await.unwrap();
+        assert!(seq >= 5);
+        // Changed content.
+        store
+            .execute_raw("UPDATE audit SET user_name = 'mallory' WHERE id = 3")
+            .await
+            .unwrap();
+        let v = store.audit_verify(None).await.unwrap();
+        assert_eq!(
+            (
+                v.ok,
+                v.problem.as_ref().unwrap().id,
+                v.problem.as_ref().unwrap().kind
+            ),
+            (false, 3, "changed")
+        );
+        store
+            .execute_raw("UPDATE audit SET user_name = 'tester' WHERE id = 3")
+            .await
+            .unwrap();
+        assert!(store.audit_verify(None).await.unwrap().ok);
+        // Reordered: swap two entries' ids.
+        store
+            .execute_raw("UPDATE audit SET id = -2 WHERE id = 2")
+            .await
+            .unwrap();
+        store
+            .execute_raw("UPDATE audit SET id = 2 WHERE id = 3")
+            .await
+            .unwrap();
+        store
+            .execute_raw("UPDATE audit SET id = 3 WHERE id = -2")
+            .await
+            .unwrap();
+        let v = store.audit_verify(None).await.unwrap();
+        assert!(!v.ok);
+        assert_eq!(v.problem.as_ref().unwrap().id, 2, "{v:?}");
+        store
+            .execute_raw("UPDATE audit SET id = -2 WHERE id = 2")
+            .await
+            .unwrap();
+        store
+            .execute_raw("UPDATE audit SET id = 2 WHERE id = 3")
+            .await
+            .unwrap();
+        store
+            .execute_raw("UPDATE audit SET id = 3 WHERE id = -2")
+            .await
+            .unwrap();
+        assert!(store.audit_verify(None).await.unwrap().ok);
+        // Removed from the middle.
+        let backup = tempfile::NamedTempFile::new().unwrap();
+        store.backup(backup.path()).await.unwrap();
+        store
+            .execute_raw("DELETE FROM audit WHERE id = 4")
+            .await
+            .unwrap();
+        let v = store.audit_verify(None).await.unwrap();
+        assert_eq!(
+            (
+                v.problem.as_ref().unwrap().id,
+                v.problem.as_ref().unwrap().kind
+            ),
+            (4, "removed")
+        );
+        // Truncated at the end, head row rewritten to match: only the kept head tells.
+        store
+            .execute_raw(&format!("DELETE FROM audit WHERE id >= 4"))
+            .await
+            .unwrap();
+        store
+            .execute_raw(&format!(
+                "UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit WHERE id = 3) WHERE id = 1"
+            ))
+            .await
+            .unwrap();
+        assert!(
+            store.audit_verify(None).await.unwrap().ok,
+            "undetectable without an outside head"
+        );
+        let v = store.audit_verify(Some(&head)).await.unwrap();
+        assert_eq!(v.problem.as_ref().unwrap().kind, "truncated", "{v:?}");
+        // Truncated without touching the head row: detected even without it.
+        store
+            .execute_raw("DELETE FROM audit WHERE id = 3")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .audit_verify(None)
+                .await
+                .unwrap()
+                .problem
+                .unwrap()
+                .kind,
+            "truncated"
+        );
+    }
+});
+
+both!(backup_restores_into_either_backend, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let b = store.backup(file.path()).await.unwrap();
+        assert!(
+            b.tables
+                .iter()
+                .any(|(t, n)| t == "data_values" && *n > 10_000)
+        );
+        let target = super::sqlite().await;
+        let r = target.store.restore(file.path(), &actor()).await.unwrap();
+        assert_eq!(r.head, b.head);
+        assert!(target.store.audit_verify(Some(&b.head)).await.unwrap().ok);
+        let a = store
+            .scores(Period::Year(2024), None, &actor())
+            .await
+            .unwrap();
+        let c = target
+            .store
+            .scores(Period::Year(2024), None, &actor())
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&c).unwrap()
+        );
+        // Not into a database that has data.
+        assert!(store.restore(file.path(), &actor()).await.is_err());
+        target.done().await;
+    }
+});
+
+#[tokio::test]
+async fn unreachable_database_is_one_clear_line() {
+    let e = Store::open("postgres://nobody:secret@127.0.0.1:1/none")
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with("无法连接数据库 postgres://nobody:***@127.0.0.1:1/none"),
+        "{text}"
+    );
+    assert!(!text.contains('\n') && !text.contains("secret"));
+    let e = Store::open("mysql://x").await.unwrap_err();
+    assert!(e.to_string().contains("sqlite:// 或 postgres://"));
+}
