@@ -419,13 +419,11 @@ both!(tampering_is_detected, |store: &Store| {
         );
         // Truncated at the end, head row rewritten to match: only the kept head tells.
         store
-            .execute_raw(&format!("DELETE FROM audit WHERE id >= 4"))
+            .execute_raw("DELETE FROM audit WHERE id >= 4")
             .await
             .unwrap();
         store
-            .execute_raw(&format!(
-                "UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit WHERE id = 3) WHERE id = 1"
-            ))
+            .execute_raw("UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit WHERE id = 3) WHERE id = 1")
             .await
             .unwrap();
         assert!(
