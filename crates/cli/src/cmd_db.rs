@@ -22,7 +22,7 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    fn actor(&self) -> Actor {
+    pub fn actor(&self) -> Actor {
         let user = self
             .user
             .clone()
@@ -172,7 +172,7 @@ pub struct RestoreArgs {
     from: PathBuf,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
@@ -180,20 +180,20 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Store errors a user caused (bad file, unreachable database) exit 1 with
 /// the message alone.
-fn user_error(e: StoreError) -> anyhow::Error {
+pub fn user_error(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Db(_) | StoreError::Migrate(_) => anyhow::Error::new(e),
         other => InputFailure(other.to_string()).into(),
     }
 }
 
-async fn open(db: &DbArgs) -> Result<Store> {
+pub async fn open_store(db: &DbArgs) -> Result<Store> {
     Store::open(&db.db).await.map_err(user_error)
 }
 
 pub fn init(a: InitArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open(&a.db).await?;
+        let store = open_store(&a.db).await?;
         let algo = match a.hash {
             HashArg::Sm3 => HashAlgo::Sm3,
             HashArg::Sha256 => HashAlgo::Sha256,
@@ -284,7 +284,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let store = open(&common.db).await?;
+        let store = open_store(&common.db).await?;
         let actor = common.db.actor();
         let dry = common.dry_run;
         let result = match kind {
@@ -315,7 +315,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
 
 pub fn scores(a: ScoresArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open(&a.db).await?;
+        let store = open_store(&a.db).await?;
         let report = store
             .scores(a.period, a.level, &a.db.actor())
             .await
@@ -345,7 +345,7 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode> {
     runtime()?.block_on(async {
         match cmd {
             AuditCommand::Verify { db, head, format } => {
-                let store = open(&db).await?;
+                let store = open_store(&db).await?;
                 let v = store
                     .audit_verify(head.as_deref())
                     .await
@@ -371,7 +371,7 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode> {
                 })
             }
             AuditCommand::Head { db } => {
-                let store = open(&db).await?;
+                let store = open_store(&db).await?;
                 let (seq, hash) = store.audit_head().await.map_err(user_error)?;
                 store.close().await;
                 println!("{hash}");
@@ -389,7 +389,7 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode> {
                 format,
                 out,
             } => {
-                let store = open(&db).await?;
+                let store = open_store(&db).await?;
                 let filter = pingan_store::AuditFilter {
                     from,
                     to: to.map(|t| {
@@ -513,7 +513,7 @@ fn write_audit(
 
 pub fn backup(a: BackupArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open(&a.db).await?;
+        let store = open_store(&a.db).await?;
         let s = store.backup(&a.out).await.map_err(user_error)?;
         store.close().await;
         let rows: usize = s.tables.iter().map(|t| t.1).sum();
@@ -531,7 +531,7 @@ pub fn backup(a: BackupArgs) -> Result<ExitCode> {
 
 pub fn restore(a: RestoreArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open(&a.db).await?;
+        let store = open_store(&a.db).await?;
         let s = store
             .restore(&a.from, &a.db.actor())
             .await

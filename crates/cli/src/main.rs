@@ -7,6 +7,7 @@ mod cmd_framework;
 mod cmd_generate;
 mod cmd_score;
 mod cmd_sensitivity;
+mod cmd_users;
 mod cmd_weights;
 mod demo;
 mod files;
@@ -59,6 +60,16 @@ enum Command {
         #[command(subcommand)]
         command: cmd_db::AuditCommand,
     },
+    /// 账户管理 / accounts
+    User {
+        #[command(subcommand)]
+        command: cmd_users::UserCommand,
+    },
+    /// 部门系统的 API 令牌 / department API tokens
+    Token {
+        #[command(subcommand)]
+        command: cmd_users::TokenCommand,
+    },
     /// 备份数据库 / consistent backup
     Backup(cmd_db::BackupArgs),
     /// 从备份恢复到空数据库 / restore into an empty database
@@ -104,6 +115,8 @@ fn main() -> ExitCode {
         Command::Import { command } => cmd_db::import(command),
         Command::Scores(args) => cmd_db::scores(args),
         Command::Audit { command } => cmd_db::audit(command),
+        Command::User { command } => cmd_users::user(command),
+        Command::Token { command } => cmd_users::token(command),
         Command::Backup(args) => cmd_db::backup(args),
         Command::Restore(args) => cmd_db::restore(args),
         Command::Generate(args) => cmd_generate::run(args),

@@ -300,3 +300,98 @@ fn killed_import_changes_nothing() {
         "no row of the killed import was kept"
     );
 }
+
+fn pingan_pw(args: &[&str], pw: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pingan"))
+        .args(args)
+        .env_remove("PINGAN_DB")
+        .env("PINGAN_USER", "安全管理员")
+        .env("PINGAN_PASSWORD", pw)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn users_and_tokens_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let db = format!("sqlite://{d}/u.db");
+    ok(pingan(&["init", "--db", &db]));
+    let out = ok(pingan_pw(
+        &[
+            "user",
+            "add",
+            "li",
+            "--role",
+            "expert,office_admin",
+            "--db",
+            &db,
+        ],
+        "Pingan-2024x",
+    ));
+    assert!(out.contains("首次登录须修改密码"), "{out}");
+    ok(pingan_pw(
+        &[
+            "user",
+            "add",
+            "demo",
+            "--role",
+            "supervisor",
+            "--no-force-change",
+            "--db",
+            &db,
+        ],
+        "Pingan-2024x",
+    ));
+    let out = pingan_pw(
+        &[
+            "user",
+            "add",
+            "x",
+            "--role",
+            "system_admin,audit_admin",
+            "--db",
+            &db,
+        ],
+        "Pingan-2024x",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("三员分立"));
+    let out = pingan_pw(
+        &["user", "add", "y", "--role", "expert", "--db", &db],
+        "weak",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    ok(pingan(&[
+        "user", "lock", "li", "--reason", "离职", "--db", &db,
+    ]));
+    let list = ok(pingan(&["user", "list", "--db", &db]));
+    assert!(
+        list.contains("锁定") && list.contains("专家评审组"),
+        "{list}"
+    );
+    ok(pingan(&["user", "unlock", "li", "--db", &db]));
+    ok(pingan_pw(
+        &["user", "passwd", "li", "--db", &db],
+        "Another-Pass-9",
+    ));
+    let token = ok(pingan(&[
+        "token",
+        "create",
+        "--name",
+        "公安接口",
+        "--department",
+        "公安",
+        "--db",
+        &db,
+    ]));
+    assert!(
+        token.trim().starts_with("pa_") && token.trim().len() == 67,
+        "{token}"
+    );
+    ok(pingan(&["token", "revoke", "1", "--db", &db]));
+    assert!(ok(pingan(&["token", "list", "--db", &db])).contains("已吊销"));
+    let log = ok(pingan(&["audit", "list", "--db", &db, "--format", "json"]));
+    assert!(!log.contains("Pingan-2024x") && !log.contains(token.trim()));
+    assert!(ok(pingan(&["audit", "verify", "--db", &db])).contains("校验通过"));
+}

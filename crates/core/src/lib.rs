@@ -2,6 +2,7 @@
 //! model and lint, formulas, element resolution, scoring rules, totals,
 //! grades and ranks. No IO, no async, no database.
 
+pub mod access;
 pub mod data;
 pub mod formula;
 pub mod framework;

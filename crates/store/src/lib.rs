@@ -7,12 +7,14 @@
 //! each such body once per backend; sqlx's generic database bounds would
 //! cost more than they save here.
 
+mod accounts;
 mod audit;
 mod backup;
 mod db;
 mod imports;
 mod scores;
 
+pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};
 pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, VerifyError};
 pub use backup::BackupSummary;
 pub use db::{Backend, Store};

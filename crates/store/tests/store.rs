@@ -499,3 +499,168 @@ async fn unreachable_database_is_one_clear_line() {
     let e = Store::open("mysql://x").await.unwrap_err();
     assert!(e.to_string().contains("sqlite:// 或 postgres://"));
 }
+
+fn new_user(name: &str, roles: &str) -> pingan_store::NewUser {
+    pingan_store::NewUser {
+        username: name.into(),
+        password: "Pingan-2024x".into(),
+        roles: pingan_core::access::parse_roles(roles).unwrap(),
+        region: None,
+        department: None,
+        must_change_password: true,
+    }
+}
+
+both!(accounts_lockout_sessions_tokens, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let a = actor();
+        let u = store
+            .add_user(&new_user("zhang", "office_admin,expert"), &a)
+            .await
+            .unwrap();
+        assert!(u.must_change_password);
+        // Rules: complexity, 三员分立 is checked by parse_roles, department accounts, duplicates, regions.
+        let mut weak = new_user("li", "expert");
+        weak.password = "short".into();
+        assert!(store.add_user(&weak, &a).await.is_err());
+        assert!(
+            store
+                .add_user(&new_user("zhang", "expert"), &a)
+                .await
+                .is_err(),
+            "duplicate"
+        );
+        assert!(
+            store
+                .add_user(&new_user("dept", "department"), &a)
+                .await
+                .is_err(),
+            "department needed"
+        );
+        let mut official = new_user("wang", "region_official");
+        official.region = Some("nowhere".into());
+        assert!(store.add_user(&official, &a).await.is_err());
+        official.region = Some("990100".into());
+        store.add_user(&official, &a).await.unwrap();
+
+        // Good login, then five bad ones lock the account.
+        assert!(
+            store
+                .check_login("zhang", "Pingan-2024x", "test")
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(
+            store.check_login("nobody", "x", "test").await.unwrap(),
+            Err(pingan_store::LoginRefusal::BadCredentials)
+        );
+        for i in 0..4 {
+            let r = store.check_login("zhang", "wrong", "test").await.unwrap();
+            assert_eq!(
+                r,
+                Err(pingan_store::LoginRefusal::BadCredentials),
+                "attempt {i}"
+            );
+        }
+        let r = store.check_login("zhang", "wrong", "test").await.unwrap();
+        assert!(
+            matches!(r, Err(pingan_store::LoginRefusal::Locked { .. })),
+            "{r:?}"
+        );
+        let r = store
+            .check_login("zhang", "Pingan-2024x", "test")
+            .await
+            .unwrap();
+        assert!(
+            matches!(r, Err(pingan_store::LoginRefusal::Locked { .. })),
+            "locked even with the right password"
+        );
+        store
+            .set_locked("zhang", false, "核实身份后解锁", &a)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .check_login("zhang", "Pingan-2024x", "test")
+                .await
+                .unwrap()
+                .is_ok()
+        );
+
+        // Sessions: valid, then idle-expired.
+        let token = store.create_session(u.id, "test").await.unwrap();
+        assert_eq!(
+            store.session_user(&token).await.unwrap().unwrap().username,
+            "zhang"
+        );
+        store
+            .execute_raw("UPDATE sessions SET last_seen = '2000-01-01T00:00:00.000Z'")
+            .await
+            .unwrap();
+        assert!(
+            store.session_user(&token).await.unwrap().is_none(),
+            "30 idle minutes end a session"
+        );
+        assert!(store.session_user("not-a-session").await.unwrap().is_none());
+        // A password change ends sessions.
+        let token = store.create_session(u.id, "test").await.unwrap();
+        store
+            .set_password("zhang", "Another-Pass-9", false, &a)
+            .await
+            .unwrap();
+        assert!(store.session_user(&token).await.unwrap().is_none());
+        assert!(
+            store
+                .check_login("zhang", "Another-Pass-9", "test")
+                .await
+                .unwrap()
+                .is_ok()
+        );
+
+        // Tokens: scoped, expiring, revocable, stored hashed.
+        let (id, tok) = store
+            .create_token("公安接口", "公安", None, 30, &a)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.token_scope(&tok).await.unwrap().unwrap().department,
+            "公安"
+        );
+        let stored: i64 = store.count("api_tokens").await.unwrap();
+        assert_eq!(stored, 1);
+        store.revoke_token(id, &a).await.unwrap();
+        assert!(store.token_scope(&tok).await.unwrap().is_none());
+        assert!(store.revoke_token(id, &a).await.is_err());
+        let (_, tok2) = store
+            .create_token("过期", "公安", None, 1, &a)
+            .await
+            .unwrap();
+        store.execute_raw("UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL").await.unwrap();
+        assert!(store.token_scope(&tok2).await.unwrap().is_none(), "expired");
+
+        // Every step is in the ledger; no secret is.
+        let log = store
+            .audit_entries(&AuditFilter::default(), None)
+            .await
+            .unwrap();
+        let text = serde_json::to_string(&log).unwrap();
+        assert!(!text.contains("Pingan-2024x") && !text.contains(&tok) && !text.contains(&token));
+        for action in [
+            "user_add",
+            "login",
+            "login_failed",
+            "user_unlock",
+            "user_password",
+            "token_create",
+            "token_revoke",
+        ] {
+            assert!(log.iter().any(|e| e.action == action), "{action}");
+        }
+        assert!(store.audit_verify(None).await.unwrap().ok);
+        assert!(store.count("login_history").await.unwrap() >= 8);
+    }
+});

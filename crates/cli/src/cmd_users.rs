@@ -1,0 +1,265 @@
+//! `pingan user …` and `pingan token …`: accounts and department tokens for
+//! scripting (the server's pages do the same for administrators).
+
+use crate::InputFailure;
+use crate::cmd_db::{DbArgs, open_store, runtime, user_error};
+use crate::table::Table;
+use anyhow::Result;
+use clap::Subcommand;
+use pingan_core::access::parse_roles;
+use pingan_store::NewUser;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// 新建账户；密码取自 PINGAN_PASSWORD 或提示输入 / add an account
+    Add {
+        name: String,
+        /// 角色代码，逗号分隔：office_admin、department、collector、verifier、expert、region_official、supervisor、system_admin、security_admin、audit_admin
+        #[arg(long = "role")]
+        roles: String,
+        /// 数据范围：地区代码（省略为全省）
+        #[arg(long)]
+        region: Option<String>,
+        /// 部门（部门报送员必填）
+        #[arg(long)]
+        department: Option<String>,
+        /// 首次登录不强制修改密码（演示账户用）
+        #[arg(long)]
+        no_force_change: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 列出账户 / list accounts
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 锁定账户 / lock an account
+    Lock {
+        name: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 解锁账户 / unlock an account
+    Unlock {
+        name: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 重设密码（下次登录须修改，除非 --no-force-change） / reset a password
+    Passwd {
+        name: String,
+        #[arg(long)]
+        no_force_change: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// 为部门系统创建 API 令牌（只显示一次） / create a department token
+    Create {
+        /// 令牌名称，如“公安数据接口”
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        department: String,
+        /// 数据范围：地区代码（省略为全省）
+        #[arg(long)]
+        region: Option<String>,
+        /// 有效天数
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 吊销令牌 / revoke a token
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// 列出令牌 / list tokens
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// The new password: PINGAN_PASSWORD, or asked twice on the terminal.
+fn password(name: &str) -> Result<String> {
+    if let Ok(p) = std::env::var("PINGAN_PASSWORD") {
+        return Ok(p);
+    }
+    let first = rpassword::prompt_password(format!("{name} 的新密码：")).map_err(|_| {
+        InputFailure("无法读取密码：请在终端中输入，或设置环境变量 PINGAN_PASSWORD".into())
+    })?;
+    let again = rpassword::prompt_password("再输入一次：")
+        .map_err(|_| InputFailure("无法读取密码".into()))?;
+    if first != again {
+        return Err(InputFailure("两次输入的密码不一致".into()).into());
+    }
+    Ok(first)
+}
+
+pub fn user(cmd: UserCommand) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        match cmd {
+            UserCommand::Add {
+                name,
+                roles,
+                region,
+                department,
+                no_force_change,
+                db,
+            } => {
+                let roles = parse_roles(&roles).map_err(InputFailure)?;
+                let pw = password(&name)?;
+                let store = open_store(&db).await?;
+                let new = NewUser {
+                    username: name,
+                    password: pw,
+                    roles,
+                    region,
+                    department,
+                    must_change_password: !no_force_change,
+                };
+                let u = store
+                    .add_user(&new, &db.actor())
+                    .await
+                    .map_err(user_error)?;
+                store.close().await;
+                let roles: Vec<&str> = u.roles.iter().map(|r| r.label()).collect();
+                println!(
+                    "已创建账户 {}（{}）{}",
+                    u.username,
+                    roles.join("、"),
+                    if u.must_change_password {
+                        "，首次登录须修改密码"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            UserCommand::List { db } => {
+                let store = open_store(&db).await?;
+                let users = store.users().await.map_err(user_error)?;
+                store.close().await;
+                let mut t = Table::new(&["用户名", "角色", "地区", "部门", "状态", "创建时间"]);
+                let now = pingan_store::now();
+                for u in users {
+                    let roles: Vec<&str> = u.roles.iter().map(|r| r.label()).collect();
+                    let state = if u.disabled {
+                        "停用".to_string()
+                    } else if u.locked_until.as_deref().is_some_and(|t| t > now.as_str()) {
+                        "锁定".to_string()
+                    } else if u.must_change_password {
+                        "待改密码".to_string()
+                    } else {
+                        "正常".to_string()
+                    };
+                    t.row(vec![
+                        u.username,
+                        roles.join("、"),
+                        u.region.unwrap_or_else(|| "全省".into()),
+                        u.department.unwrap_or_default(),
+                        state,
+                        u.created_at,
+                    ]);
+                }
+                print!("{}", t.render());
+            }
+            UserCommand::Lock { name, reason, db } => lock(&name, true, &reason, &db).await?,
+            UserCommand::Unlock { name, reason, db } => lock(&name, false, &reason, &db).await?,
+            UserCommand::Passwd {
+                name,
+                no_force_change,
+                db,
+            } => {
+                let pw = password(&name)?;
+                let store = open_store(&db).await?;
+                store
+                    .set_password(&name, &pw, !no_force_change, &db.actor())
+                    .await
+                    .map_err(user_error)?;
+                store.close().await;
+                println!("已重设 {name} 的密码");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn lock(name: &str, lock: bool, reason: &str, db: &DbArgs) -> Result<()> {
+    let store = open_store(db).await?;
+    store
+        .set_locked(name, lock, reason, &db.actor())
+        .await
+        .map_err(user_error)?;
+    store.close().await;
+    println!("已{}账户 {name}", if lock { "锁定" } else { "解锁" });
+    Ok(())
+}
+
+pub fn token(cmd: TokenCommand) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        match cmd {
+            TokenCommand::Create {
+                name,
+                department,
+                region,
+                days,
+                db,
+            } => {
+                let store = open_store(&db).await?;
+                let (id, tok) = store
+                    .create_token(&name, &department, region.as_deref(), days, &db.actor())
+                    .await
+                    .map_err(user_error)?;
+                store.close().await;
+                println!("{tok}");
+                eprintln!(
+                    "令牌 {id}（{department}，{days} 天有效）只显示这一次，请妥善交给部门系统管理员"
+                );
+            }
+            TokenCommand::Revoke { id, db } => {
+                let store = open_store(&db).await?;
+                store
+                    .revoke_token(id, &db.actor())
+                    .await
+                    .map_err(user_error)?;
+                store.close().await;
+                println!("已吊销令牌 {id}");
+            }
+            TokenCommand::List { db } => {
+                let store = open_store(&db).await?;
+                let tokens = store.tokens().await.map_err(user_error)?;
+                store.close().await;
+                let mut t =
+                    Table::new(&["编号", "名称", "部门", "地区", "有效期至", "状态"]).right(&[0]);
+                for x in tokens {
+                    t.row(vec![
+                        x.id.to_string(),
+                        x.name,
+                        x.department,
+                        x.region.unwrap_or_else(|| "全省".into()),
+                        x.expires_at,
+                        if x.revoked {
+                            "已吊销".into()
+                        } else {
+                            "有效".into()
+                        },
+                    ]);
+                }
+                print!("{}", t.render());
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
