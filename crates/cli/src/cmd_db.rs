@@ -42,9 +42,9 @@ pub enum HashArg {
 pub struct InitArgs {
     #[command(flatten)]
     db: DbArgs,
-    /// 审计日志哈希算法：sm3（国密，默认）或 sha256
-    #[arg(long, value_enum, default_value = "sm3")]
-    hash: HashArg,
+    /// 审计日志哈希算法：sm3（国密，新库默认）或 sha256；已有日志的库不能更改
+    #[arg(long, value_enum)]
+    hash: Option<HashArg>,
     /// 不导入内置的默认指标体系
     #[arg(long)]
     no_default_framework: bool,
@@ -195,8 +195,9 @@ pub fn init(a: InitArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open_store(&a.db).await?;
         let algo = match a.hash {
-            HashArg::Sm3 => HashAlgo::Sm3,
-            HashArg::Sha256 => HashAlgo::Sha256,
+            Some(HashArg::Sm3) => HashAlgo::Sm3,
+            Some(HashArg::Sha256) => HashAlgo::Sha256,
+            None => store.hash_algo().await.map_err(user_error)?,
         };
         store.set_hash_algo(algo).await.map_err(user_error)?;
         let actor = a.db.actor();

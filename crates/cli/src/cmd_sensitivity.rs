@@ -57,7 +57,12 @@ pub fn run(a: SensitivityArgs) -> Result<ExitCode> {
     };
     let r = sensitivity::analyse(&eval, &opts).map_err(|e| InputFailure(e.to_string()))?;
     if a.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        use std::io::Write;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&r)?
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(

@@ -111,7 +111,7 @@ pub enum CombineMethod {
 
 #[derive(Args)]
 pub struct CombineArgs {
-    /// 主观权重结果 JSON（weights ahp/delphi 等的输出）
+    /// 主观权重结果 JSON（weights ahp 的输出，或含 items 与 weights 的同样格式）
     #[arg(long)]
     subjective: PathBuf,
     /// 客观权重结果 JSON（weights entropy/critic 的输出）
@@ -160,7 +160,12 @@ fn name(p: &Path) -> String {
 }
 
 fn print_json(v: &impl Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    use std::io::Write;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(v)?
+    )?;
     Ok(())
 }
 
@@ -487,6 +492,14 @@ fn run_combine(a: CombineArgs) -> Result<ExitCode> {
 
 fn run_apply(a: ApplyArgs) -> Result<ExitCode> {
     let (items, mut weights) = read_result(&a.result)?;
+    let sum: f64 = weights.iter().sum();
+    if weights.iter().any(|w| !(0.0..=1.0).contains(w)) || (sum - 1.0).abs() > 1e-6 {
+        return Err(InputFailure(format!(
+            "{}: 权重应在 0 到 1 之间且合计为 1（实际合计 {sum}）",
+            name(&a.result)
+        ))
+        .into());
+    }
     if let Some(d) = a.decimals {
         weights = edit::round_weights(&weights, d.min(12));
     }

@@ -358,6 +358,18 @@ impl Expr {
         }
     }
 
+    /// How many periods back the formula reaches (`prev(prev(x))` is 2).
+    pub fn prev_depth(&self) -> usize {
+        match self {
+            Expr::Num(_) | Expr::Elem(_) => 0,
+            Expr::Prev(x) => 1 + x.prev_depth(),
+            Expr::Neg(x) | Expr::Abs(x) => x.prev_depth(),
+            Expr::Bin(_, a, b) | Expr::Min(a, b) | Expr::Max(a, b) => {
+                a.prev_depth().max(b.prev_depth())
+            }
+        }
+    }
+
     /// Every element index the formula reads, each once.
     pub fn elements(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -474,6 +486,18 @@ mod tests {
         assert!(parse(&deep, &lookup).is_err());
         let negs = "-".repeat(500) + "a";
         assert!(parse(&negs, &lookup).is_err());
+    }
+
+    #[test]
+    fn prev_depth_counts_nesting() {
+        assert_eq!(parse("a", &lookup).unwrap().prev_depth(), 0);
+        assert_eq!(parse("a - prev(a)", &lookup).unwrap().prev_depth(), 1);
+        assert_eq!(
+            parse("prev(prev(a)) + prev(b)", &lookup)
+                .unwrap()
+                .prev_depth(),
+            2
+        );
     }
 
     #[test]

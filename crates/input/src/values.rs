@@ -41,7 +41,8 @@ fn parse_value(raw: &str) -> Result<f64, String> {
         return Err("数值为空".into());
     }
     match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
+        // + 0.0 turns −0 into 0: both databases must store the same number.
+        Ok(v) if v.is_finite() => Ok(v + 0.0),
         Ok(_) => Err(format!("数值“{raw}”不是有限数")),
         Err(_) if raw.contains(',') || raw.contains('，') => {
             Err(format!("数值“{raw}”不是数字（请去掉千位分隔符）"))

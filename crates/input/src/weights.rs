@@ -30,6 +30,10 @@ fn judgement(raw: &str) -> Result<f64, String> {
     if !v.is_finite() || v <= 0.0 {
         return Err(format!("判断值“{raw}”无效：必须为正数"));
     }
+    // Saaty's scale runs from 1/9 to 9 (a small tolerance for 0.111).
+    if !(1.0 / 9.0 - 1e-3..=9.0).contains(&v) {
+        return Err(format!("判断值“{raw}”超出 1–9 标度（应在 1/9 到 9 之间）"));
+    }
     Ok(v)
 }
 
@@ -46,6 +50,14 @@ pub fn read_judgement_matrix(file: &str, bytes: &[u8]) -> Result<ExpertMatrix, I
             let names: Vec<String> = rec.iter().skip(1).map(|b| field(b)).collect();
             if names.is_empty() || names.iter().any(|n| n.is_empty()) {
                 errs.push(Some(line), "表头应为：第一格空，其后每格一个项目名称");
+                return false;
+            }
+            if let Some(d) = names
+                .iter()
+                .enumerate()
+                .find(|(i, n)| names[..*i].contains(n))
+            {
+                errs.push(Some(line), format!("项目名称“{}”重复", d.1));
                 return false;
             }
             items = Some(names);
@@ -231,7 +243,16 @@ pub fn read_decision_matrix(file: &str, bytes: &[u8]) -> Result<Matrix, InputErr
                 errs.push(Some(line), "表头应为 alternative,指标1,指标2,…");
                 return false;
             }
-            criteria = Some(rec.iter().skip(1).map(|b| field(b)).collect());
+            let names: Vec<String> = rec.iter().skip(1).map(|b| field(b)).collect();
+            if let Some(d) = names
+                .iter()
+                .enumerate()
+                .find(|(i, n)| names[..*i].contains(n))
+            {
+                errs.push(Some(line), format!("指标名称“{}”重复", d.1));
+                return false;
+            }
+            criteria = Some(names);
             return true;
         };
         let name = field(rec[0]);
@@ -302,6 +323,8 @@ mod tests {
         assert!(e(",a,b\na,1,2,3\nb,1,1\n").starts_with("m.csv:2: 本行有 4 列"));
         assert!(e(",a,b\nb,1,2\na,1/2,1\n").contains("不一致"));
         assert!(e(",a,b\na,1,x\nb,1,1\n").contains("不是数字或分数"));
+        assert!(e(",a,a\na,1,1\na,1,1\n").contains("重复"));
+        assert!(e(",a,b\na,1,20\nb,1/20,1\n").contains("1–9 标度"));
     }
 
     #[test]

@@ -170,12 +170,12 @@ pub struct Verification {
     pub problem: Option<VerifyError>,
 }
 
-fn row_entry(r: &impl RowLike) -> Entry {
+pub(crate) fn row_entry(r: &impl RowLike) -> Entry {
     r.entry()
 }
 
 /// Decoding a ledger row the same way on both backends.
-trait RowLike {
+pub(crate) trait RowLike {
     fn entry(&self) -> Entry;
 }
 
@@ -279,84 +279,121 @@ impl Store {
 
     /// Recompute the chain. With `head`, a hash kept outside the database,
     /// truncation (entries removed from the end, head row rewritten) shows too.
+    /// Entries and head are read in one snapshot, so appends running
+    /// meanwhile cannot look like a truncation.
     pub async fn audit_verify(&self, head: Option<&str>) -> Result<Verification> {
         let algo = self.hash_algo().await?;
-        let entries = self.audit_entries(&Filter::default(), None).await?;
-        let (seq, head_hash) = self.audit_head().await?;
-        let mut problem = None;
-        let mut prev_hash = String::new();
-        let mut prev_id = 0i64;
-        for e in &entries {
-            let recomputed = entry_hash(
-                algo,
-                &e.prev_hash,
-                e.id,
-                &e.at,
-                &e.user,
-                &e.action,
-                &e.object,
-                &e.detail,
-                &e.reason,
-                &e.client,
-            );
-            if recomputed != e.hash {
-                problem = Some(VerifyError {
-                    id: e.id,
-                    kind: "changed",
-                    message: format!("第 {} 条记录的内容被修改（哈希不符）", e.id),
-                });
-                break;
+        let pg = self.backend() == crate::Backend::Postgres;
+        let (entries, seq, head_hash) = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            if pg {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
             }
-            if e.id != prev_id + 1 {
-                problem = Some(VerifyError {
-                    id: prev_id + 1,
-                    kind: "removed",
-                    message: format!(
-                        "第 {} 条记录被删除（编号从 {} 跳到 {}）",
-                        prev_id + 1,
-                        prev_id,
-                        e.id
-                    ),
-                });
-                break;
-            }
-            if e.prev_hash != prev_hash {
-                problem = Some(VerifyError {
-                    id: e.id,
-                    kind: "reordered",
-                    message: format!("第 {} 条记录与前一条不相连（记录被调换或替换）", e.id),
-                });
-                break;
-            }
-            prev_hash = e.hash.clone();
-            prev_id = e.id;
-        }
-        if problem.is_none() && (seq != prev_id || head_hash != prev_hash) {
+            let (entries, seq, hash) = read_ledger!(tx);
+            tx.commit().await?;
+            (entries, seq, hash)
+        });
+        Ok(verify_chain(algo, &entries, seq, &head_hash, head))
+    }
+}
+
+/// Every ledger entry in id order and the head row, inside transaction `$tx`.
+macro_rules! read_ledger {
+    ($tx:expr) => {{
+        let rows = sqlx::query(
+            "SELECT id, at, user_name, action, object, detail, reason, client, prev_hash, hash FROM audit ORDER BY id",
+        )
+        .fetch_all(&mut *$tx)
+        .await?;
+        let entries: Vec<$crate::audit::Entry> = rows.iter().map($crate::audit::row_entry).collect();
+        let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *$tx)
+            .await?;
+        (entries, seq, hash)
+    }};
+}
+pub(crate) use read_ledger;
+
+/// Check a ledger read in one snapshot: each entry's hash, gapless ids,
+/// links to the previous hash, the head row, and an outside head if given.
+pub(crate) fn verify_chain(
+    algo: HashAlgo,
+    entries: &[Entry],
+    seq: i64,
+    head_hash: &str,
+    head: Option<&str>,
+) -> Verification {
+    let mut problem = None;
+    let mut prev_hash = String::new();
+    let mut prev_id = 0i64;
+    for e in entries {
+        let recomputed = entry_hash(
+            algo,
+            &e.prev_hash,
+            e.id,
+            &e.at,
+            &e.user,
+            &e.action,
+            &e.object,
+            &e.detail,
+            &e.reason,
+            &e.client,
+        );
+        if recomputed != e.hash {
             problem = Some(VerifyError {
-                id: prev_id + 1,
-                kind: "truncated",
-                message: format!("日志头记录为第 {seq} 条，实际只有 {prev_id} 条：末尾记录被删除"),
+                id: e.id,
+                kind: "changed",
+                message: format!("第 {} 条记录的内容被修改或位置被调换（哈希不符）", e.id),
             });
+            break;
         }
-        if problem.is_none()
-            && let Some(h) = head
-            && !entries.iter().any(|e| e.hash == h)
-        {
+        if e.id != prev_id + 1 {
             problem = Some(VerifyError {
                 id: prev_id + 1,
-                kind: "truncated",
+                kind: "removed",
                 message: format!(
-                    "保存的日志头 {h} 不在链中：日志被截断或改写（当前共 {prev_id} 条）"
+                    "第 {} 条记录被删除（编号从 {} 跳到 {}）",
+                    prev_id + 1,
+                    prev_id,
+                    e.id
                 ),
             });
+            break;
         }
-        Ok(Verification {
-            algorithm: algo.name(),
-            entries: entries.len(),
-            head: prev_hash,
-            ok: problem.is_none(),
-            problem,
-        })
+        if e.prev_hash != prev_hash {
+            problem = Some(VerifyError {
+                id: e.id,
+                kind: "reordered",
+                message: format!("第 {} 条记录与前一条不相连（记录被调换或替换）", e.id),
+            });
+            break;
+        }
+        prev_hash = e.hash.clone();
+        prev_id = e.id;
+    }
+    if problem.is_none() && (seq != prev_id || head_hash != prev_hash) {
+        problem = Some(VerifyError {
+            id: prev_id + 1,
+            kind: "truncated",
+            message: format!("日志头记录为第 {seq} 条，实际只有 {prev_id} 条：末尾记录被删除"),
+        });
+    }
+    if problem.is_none()
+        && let Some(h) = head
+        && !entries.iter().any(|e| e.hash == h)
+    {
+        problem = Some(VerifyError {
+            id: prev_id + 1,
+            kind: "truncated",
+            message: format!("保存的日志头 {h} 不在链中：日志被截断或改写（当前共 {prev_id} 条）"),
+        });
+    }
+    Verification {
+        algorithm: algo.name(),
+        entries: entries.len(),
+        head: prev_hash,
+        ok: problem.is_none(),
+        problem,
     }
 }
 

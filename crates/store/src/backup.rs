@@ -27,6 +27,7 @@ enum Kind {
     /// INTEGER (years)
     Int32,
     Float,
+    Bool,
 }
 
 use Kind::*;
@@ -146,10 +147,60 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     ("audit_head", &[("id", Int32), ("seq", Int), ("hash", Text)]),
+    (
+        "users",
+        &[
+            ("id", Int),
+            ("username", Text),
+            ("password_hash", Text),
+            ("roles", Text),
+            ("region", OptText),
+            ("department", OptText),
+            ("must_change", Bool),
+            ("failed_logins", Int),
+            ("locked_until", OptText),
+            ("totp_secret", OptText),
+            ("disabled", Bool),
+            ("created_at", Text),
+            ("password_changed_at", Text),
+        ],
+    ),
+    (
+        "api_tokens",
+        &[
+            ("id", Int),
+            ("name", Text),
+            ("token_hash", Text),
+            ("department", Text),
+            ("region", OptText),
+            ("created_by", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+            ("revoked_at", OptText),
+        ],
+    ),
+    (
+        "login_history",
+        &[
+            ("id", Int),
+            ("username", Text),
+            ("at", Text),
+            ("client", Text),
+            ("success", Bool),
+            ("reason", Text),
+        ],
+    ),
 ];
 
 /// Tables whose id column is generated (sequences to advance on PostgreSQL).
-const SERIAL: &[&str] = &["frameworks", "imports", "score_runs"];
+const SERIAL: &[&str] = &[
+    "frameworks",
+    "imports",
+    "score_runs",
+    "users",
+    "api_tokens",
+    "login_history",
+];
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BackupSummary {
@@ -172,6 +223,7 @@ macro_rules! cell {
                 .map_or(Value::Null, Value::from),
             Int32 => Value::from($row.try_get::<i32, _>($name)?),
             Float => Value::from($row.try_get::<f64, _>($name)?),
+            Bool => Value::from($row.try_get::<bool, _>($name)?),
         }
     };
 }
@@ -188,7 +240,8 @@ impl Store {
         let mut w = GzEncoder::new(std::io::BufWriter::new(file), Compression::fast());
         let io =
             |e: std::io::Error| StoreError::Invalid(format!("{}: 写入失败：{e}", out.display()));
-        let header = json!({"pingan_backup": 1, "at": crate::now(), "backend": format!("{:?}", self.backend())});
+        let header = json!({"pingan_backup": 1, "at": crate::now(), "backend": format!("{:?}", self.backend()),
+                            "hash": self.hash_algo().await?.name()});
         writeln!(w, "{header}").map_err(io)?;
         let mut tables = Vec::new();
         on_pool!(self, p => {
@@ -232,7 +285,8 @@ impl Store {
             on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM regions").fetch_one(p).await)?;
         let (values,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM data_values").fetch_one(p).await)?;
         let (fws,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM frameworks").fetch_one(p).await)?;
-        if regions + values + fws + self.audit_count().await? > 0 {
+        let users = self.count("users").await?;
+        if regions + values + fws + users + self.audit_count().await? > 0 {
             return Err(StoreError::Invalid(
                 "只能恢复到空数据库：目标数据库中已有数据".into(),
             ));
@@ -256,6 +310,14 @@ impl Store {
         }
         let mut tables = Vec::new();
         let numbered = self.backend() == crate::Backend::Postgres;
+        let algo = match header
+            .get("hash")
+            .and_then(Value::as_str)
+            .and_then(crate::HashAlgo::parse)
+        {
+            Some(a) => a,
+            None => self.hash_algo().await?,
+        };
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             // The migration seeded the head row; the backup brings its own.
@@ -289,6 +351,12 @@ impl Store {
             }
             if v.get("end") != Some(&json!(true)) {
                 return Err(bad(line, "文件不完整"));
+            }
+            // Check the restored ledger before anything is kept.
+            let (entries, seq, head_hash) = crate::audit::read_ledger!(tx);
+            let check = crate::audit::verify_chain(algo, &entries, seq, &head_hash, None);
+            if let Some(p) = check.problem {
+                return Err(StoreError::Invalid(format!("备份中的审计日志校验失败，未恢复任何数据：{}", p.message)));
             }
             if self.backend() == crate::Backend::Postgres {
                 for t in SERIAL {
@@ -356,6 +424,7 @@ macro_rules! insert_rows {
                     OptInt => q.bind(cell.as_i64()),
                     Int32 => q.bind(cell.as_i64().ok_or_else(|| bad($line, "应为整数"))? as i32),
                     Float => q.bind(cell.as_f64().ok_or_else(|| bad($line, "应为数字"))?),
+                    Bool => q.bind(cell.as_bool().ok_or_else(|| bad($line, "应为 true/false"))?),
                 };
             }
         }

@@ -126,11 +126,6 @@ struct ValueRecord {
 }
 
 impl Store {
-    async fn record_import(&self, s: &ImportSummary) -> Result<()> {
-        let _ = s;
-        Ok(())
-    }
-
     /// A framework version, from its `year` (or `year` given) on.
     pub async fn import_framework(
         &self,
@@ -212,7 +207,6 @@ impl Store {
             id
         });
         s.import_id = Some(id);
-        self.record_import(&s).await?;
         Ok(s)
     }
 
@@ -375,12 +369,13 @@ impl Store {
         years.dedup();
 
         // What is already stored for these years, to tell new from changed.
-        let mut existing: FxHashMap<(usize, Period, usize, u32), f64> = FxHashMap::default();
+        let mut existing: FxHashMap<(usize, Period, usize, u32), (f64, String)> =
+            FxHashMap::default();
         for &y in &years {
-            let rows: Vec<(String, String, String, String, f64)> = on_pool!(self, p => sqlx::query_as(
-                "SELECT region, period, element, source, value FROM data_values WHERE year = $1"
+            let rows: Vec<(String, String, String, String, f64, String)> = on_pool!(self, p => sqlx::query_as(
+                "SELECT region, period, element, source, value, note FROM data_values WHERE year = $1"
             ).bind(y).fetch_all(p).await)?;
-            for (region, per, element, source, value) in rows {
+            for (region, per, element, source, value, note) in rows {
                 let (Some(r), Ok(per), Some(e), Some(&src)) = (
                     tree.find(&region),
                     per.parse::<Period>(),
@@ -389,7 +384,7 @@ impl Store {
                 ) else {
                     continue;
                 };
-                existing.insert((r, per, e, src), value);
+                existing.insert((r, per, e, src), (value, note));
             }
         }
         let source_names: Vec<String> = {
@@ -402,7 +397,7 @@ impl Store {
         let mut records = Vec::new();
         for (r, per, e, src, value, note) in parsed {
             match existing.get(&(r, per, e, src)) {
-                Some(old) if old.to_bits() == value.to_bits() => {
+                Some((old, old_note)) if *old == value && *old_note == note => {
                     s.ignored += 1;
                     continue;
                 }
@@ -492,7 +487,7 @@ impl Store {
                 r.period.to_string(),
             );
             match existing.get(&key) {
-                Some(v) if v.to_bits() == r.value.to_bits() => {
+                Some(v) if *v == r.value => {
                     s.ignored += 1;
                     continue;
                 }

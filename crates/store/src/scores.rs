@@ -95,8 +95,9 @@ impl Store {
         Ok(all.unwrap_or_else(default_framework))
     }
 
-    /// Values for scoring `period`: its year and the one before (prev()).
-    /// Where several sources report one key, the latest submission counts.
+    /// Values for scoring `period`: its year and as many before as the
+    /// formulas' prev() reach. Where several sources report one key, the
+    /// latest submission counts.
     async fn load_data(
         &self,
         fw: &Framework,
@@ -104,11 +105,12 @@ impl Store {
         period: Period,
     ) -> Result<DataSet> {
         let year = period.year();
+        let first = year - fw.prev_depth() as i32;
         type Row = (String, String, String, f64);
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
-            "SELECT region, period, element, value FROM data_values WHERE year IN ($1, $2) \
+            "SELECT region, period, element, value FROM data_values WHERE year >= $2 AND year <= $1 \
              ORDER BY region, period, element, submitted_at DESC, source"
-        ).bind(year).bind(year - 1).fetch_all(p).await)?;
+        ).bind(year).bind(first).fetch_all(p).await)?;
         let mut data = DataSet::new(tree.len(), fw.elements.len());
         for (region, per, element, value) in rows {
             let (Some(r), Ok(per), Some(e)) = (
@@ -122,8 +124,8 @@ impl Store {
             let _ = data.insert(r, per, e, value);
         }
         let bench: Vec<(String, String, f64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT code, period, value FROM benchmarks WHERE year IN ($1, $2)"
-        ).bind(year).bind(year - 1).fetch_all(p).await)?;
+            "SELECT code, period, value FROM benchmarks WHERE year >= $2 AND year <= $1"
+        ).bind(year).bind(first).fetch_all(p).await)?;
         for (code, per, value) in bench {
             if let (Some(b), Ok(per)) = (fw.benchmark_index(&code), per.parse::<Period>()) {
                 let _ = data.insert_benchmark(b, per, value);
@@ -245,20 +247,13 @@ impl Store {
     }
 }
 
-/// Drop stored scores whose inputs changed: every period of these years and
-/// of the year after each (prev() reads the year before).
+/// Drop stored scores whose inputs changed: every period from the earliest
+/// changed year on (prev(), nested, reads any number of years back).
 macro_rules! invalidate_years_in {
     ($tx:expr, $years:expr) => {{
-        let mut ys: Vec<i32> = Vec::new();
-        for &y in $years {
-            ys.push(y);
-            ys.push(y + 1);
-        }
-        ys.sort();
-        ys.dedup();
-        for y in ys {
-            sqlx::query("DELETE FROM score_runs WHERE period LIKE $1")
-                .bind(format!("{y}%"))
+        if let Some(first) = $years.iter().min() {
+            sqlx::query("DELETE FROM score_runs WHERE period >= $1")
+                .bind(first.to_string())
                 .execute(&mut *$tx)
                 .await?;
         }

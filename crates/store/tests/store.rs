@@ -664,3 +664,111 @@ both!(accounts_lockout_sessions_tokens, |store: &Store| {
         assert!(store.count("login_history").await.unwrap() >= 8);
     }
 });
+
+both!(nested_prev_and_provenance_changes, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = pingan_synth::generate(&pingan_synth::Options {
+            seed: 5,
+            cities: 1,
+            counties: 2,
+            townships: 4,
+            first_year: 2022,
+            last_year: 2024,
+        })
+        .unwrap();
+        let src = pingan_core::framework::DEFAULT_TOML.replacen(
+            "prev(repeat_petitions / petitions)",
+            "prev(prev(repeat_petitions / petitions))",
+            1,
+        );
+        assert_ne!(src, pingan_core::framework::DEFAULT_TOML);
+        let a = actor();
+        store
+            .import_framework("deep.toml", src.as_bytes(), Some(2000), false, &a)
+            .await
+            .unwrap();
+        store
+            .import_regions("regions.csv", p.regions.as_bytes(), false, &a)
+            .await
+            .unwrap();
+        store
+            .import_benchmarks("benchmarks.csv", p.benchmarks.as_bytes(), false, &a)
+            .await
+            .unwrap();
+        store
+            .import_values("values.csv", p.values.as_bytes(), false, &a)
+            .await
+            .unwrap();
+        let fw = pingan_core::framework::check(&src).framework.unwrap();
+        let tree = pingan_input::read_regions("r", p.regions.as_bytes()).unwrap();
+        let mut data = pingan_input::read_values("v", p.values.as_bytes(), &fw, &tree).unwrap();
+        pingan_input::read_benchmarks("b", p.benchmarks.as_bytes(), &fw, &mut data).unwrap();
+        let direct =
+            pingan_core::score::score(&fw, &tree, &data, Period::Year(2024), None).unwrap();
+        let stored = store.scores(Period::Year(2024), None, &a).await.unwrap();
+        assert_eq!(
+            serde_json::to_string(&stored).unwrap(),
+            serde_json::to_string(&direct).unwrap()
+        );
+
+        // −0 is 0, and a changed note is an update.
+        let row = "region,period,element,value,source,note\n990101001,2024-02,criminal_cases,-0,公安,first\n";
+        store
+            .import_values("z.csv", row.as_bytes(), false, &a)
+            .await
+            .unwrap();
+        let again = store
+            .import_values("z.csv", row.as_bytes(), false, &a)
+            .await
+            .unwrap();
+        assert_eq!((again.updated, again.ignored), (0, 1));
+        let noted = row.replace("first", "按2024年2月核查更正");
+        let s = store
+            .import_values("z.csv", noted.as_bytes(), false, &a)
+            .await
+            .unwrap();
+        assert_eq!(s.updated, 1);
+    }
+});
+
+both!(a_tampered_backup_restores_nothing, |store: &Store| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let file = tempfile::NamedTempFile::new().unwrap();
+        store.backup(file.path()).await.unwrap();
+        // Rewrite one ledger user inside the gzip'd backup.
+        use std::io::{Read, Write};
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(file.path()).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let bad = text.replacen(
+            "\"tester\",\"import_regions\"",
+            "\"mallory\",\"import_regions\"",
+            1,
+        );
+        assert_ne!(bad, text);
+        let tampered = tempfile::NamedTempFile::new().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(tampered.path()).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(bad.as_bytes()).unwrap();
+        gz.finish().unwrap();
+        let target = super::sqlite().await;
+        let e = target
+            .store
+            .restore(tampered.path(), &actor())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("未恢复任何数据"), "{e}");
+        assert_eq!(target.store.count("data_values").await.unwrap(), 0);
+        assert_eq!(target.store.audit_count().await.unwrap(), 0);
+        // The good backup still restores into it.
+        target.store.restore(file.path(), &actor()).await.unwrap();
+        target.done().await;
+    }
+});

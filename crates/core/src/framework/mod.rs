@@ -172,6 +172,15 @@ impl Framework {
         self.benchmarks.iter().position(|b| b.code == code)
     }
 
+    /// How many years before the scored one the formulas read (prev()).
+    pub fn prev_depth(&self) -> usize {
+        self.indicators()
+            .iter()
+            .map(|p| p.indicator.formula.prev_depth())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Σ effective weight over public-opinion indicators (seed §1.2).
     pub fn public_opinion_share(&self) -> f64 {
         self.indicators()

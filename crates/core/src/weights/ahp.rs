@@ -286,13 +286,21 @@ pub fn geometric_mean(ms: &[Matrix]) -> Matrix {
         .collect()
 }
 
-/// The judgements (upper triangle, i < j) that most disagree with the
-/// weights: largest |a_ij · w_j / w_i − 1| first.
+/// The judgements that most disagree with the weights: largest
+/// |a_ij · w_j / w_i − 1| over every i ≠ j, each pair named once (by the
+/// direction that deviates more, so a reversed judgement shows).
 pub fn worst_judgements(a: &Matrix, w: &[f64], k: usize) -> Vec<(usize, usize, f64)> {
     let n = a.len();
+    let dev = |i: usize, j: usize| (a[i][j] * w[j] / w[i] - 1.0).abs();
     let mut all: Vec<(usize, usize, f64)> = (0..n)
         .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-        .map(|(i, j)| (i, j, (a[i][j] * w[j] / w[i] - 1.0).abs()))
+        .map(|(i, j)| {
+            if dev(j, i) > dev(i, j) {
+                (j, i, dev(j, i))
+            } else {
+                (i, j, dev(i, j))
+            }
+        })
         .collect();
     all.sort_by(|x, y| y.2.total_cmp(&x.2));
     all.truncate(k);
@@ -516,6 +524,16 @@ mod tests {
         let (w, _) = priorities(&a, Method::Eigen);
         let worst = worst_judgements(&a, &w, 1);
         assert_eq!((worst[0].0, worst[0].1), (0, 2));
+        // A reversed judgement (too small) is named from the side that shows it.
+        let r = vec![
+            vec![1.0, 2.0, 4.0, 1.0 / 8.0],
+            vec![0.5, 1.0, 4.0, 4.0],
+            vec![0.25, 0.25, 1.0, 2.0],
+            vec![8.0, 0.25, 0.5, 1.0],
+        ];
+        let (w, _) = priorities(&r, Method::Eigen);
+        let worst = worst_judgements(&r, &w, 1);
+        assert_eq!((worst[0].0, worst[0].1), (3, 0), "{worst:?}");
     }
 
     #[test]
