@@ -7,6 +7,7 @@ mod cmd_framework;
 mod cmd_generate;
 mod cmd_score;
 mod cmd_sensitivity;
+mod cmd_serve;
 mod cmd_users;
 mod cmd_weights;
 mod demo;
@@ -60,6 +61,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd_db::AuditCommand,
     },
+    /// 启动 JSON API 服务 / serve the JSON API
+    Serve(cmd_serve::ServeArgs),
     /// 账户管理 / accounts
     User {
         #[command(subcommand)]
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Import { command } => cmd_db::import(command),
         Command::Scores(args) => cmd_db::scores(args),
         Command::Audit { command } => cmd_db::audit(command),
+        Command::Serve(args) => cmd_serve::run(args),
         Command::User { command } => cmd_users::user(command),
         Command::Token { command } => cmd_users::token(command),
         Command::Backup(args) => cmd_db::backup(args),

@@ -149,9 +149,11 @@ impl Store {
             ));
         }
         let data = self.load_data(&version.framework, &tree, period).await?;
-        let eval = evaluate_all(&version.framework, &tree, &data, period, None)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let report = eval.score();
+        // The evaluation holds Rc's: finish it before the next await, so the
+        // future stays Send (the server runs this on a multi-threaded runtime).
+        let report = evaluate_all(&version.framework, &tree, &data, period, None)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .score();
         let algo = self.hash_algo().await?;
         let at = crate::now();
         let rows: Vec<(String, String, String)> = report

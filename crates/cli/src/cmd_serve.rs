@@ -1,0 +1,40 @@
+//! `pingan serve`: the JSON API on one address.
+
+use crate::cmd_db::{DbArgs, open_store, runtime};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 监听地址
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+}
+
+pub fn run(a: ServeArgs) -> Result<ExitCode> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PINGAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .try_init();
+    runtime()?.block_on(async {
+        let store = open_store(&a.db).await?;
+        let listener = tokio::net::TcpListener::bind(&a.bind)
+            .await
+            .with_context(|| format!("无法监听 {}", a.bind))?;
+        eprintln!(
+            "平安建设测评平台 API 已启动：http://{}/api/v1/openapi.json（Ctrl-C 停止）",
+            listener.local_addr()?
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        pingan_server::serve(store.clone(), listener, shutdown).await?;
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,33 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pingan 平安建设测评平台 API",
+        description = "api.md; errors are {status, code, message}"
+    ),
+    paths(
+        crate::routes::login,
+        crate::routes::logout,
+        crate::routes::change_password,
+        crate::routes::regions,
+        crate::routes::scores,
+        crate::routes::audit_list,
+        crate::routes::audit_verify,
+    ),
+    components(schemas(
+        crate::ApiError,
+        crate::routes::LoginBody,
+        crate::routes::SessionInfo,
+        crate::routes::PasswordBody,
+        crate::routes::RegionItem
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,441 @@
+//! The API against a real server on a random port and a temporary SQLite
+//! database holding a small generated province.
+
+use pingan_core::access::parse_roles;
+use pingan_store::{Actor, NewUser, Store};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct App {
+    base: String,
+    /// Two counties: the county official's own and another.
+    counties: Vec<String>,
+    store: Store,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+const PW: &str = "Pingan-2024x";
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("api.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let p = pingan_synth::generate(&pingan_synth::Options {
+        seed: 9,
+        cities: 2,
+        counties: 4,
+        townships: 8,
+        first_year: 2023,
+        last_year: 2024,
+    })
+    .unwrap();
+    let a = Actor::cli("setup");
+    store
+        .import_framework(
+            "f.toml",
+            pingan_core::framework::DEFAULT_TOML.as_bytes(),
+            Some(2000),
+            false,
+            &a,
+        )
+        .await
+        .unwrap();
+    store
+        .import_regions("r.csv", p.regions.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    store
+        .import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    store
+        .import_values("v.csv", p.values.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    let tree = store.region_tree().await.unwrap();
+    let counties: Vec<String> = tree
+        .regions()
+        .iter()
+        .filter(|r| r.level == pingan_core::Level::County)
+        .map(|r| r.code.clone())
+        .collect();
+    let own = counties[0].clone();
+    for (name, roles, region, dept, must) in [
+        ("office", "office_admin", None, None, false),
+        ("county", "region_official", Some(own.as_str()), None, false),
+        ("super", "supervisor", None, None, false),
+        ("auditor", "audit_admin", None, None, false),
+        ("sysadmin", "system_admin", None, None, false),
+        ("dept", "department", None, Some("公安"), false),
+        ("expert", "expert", None, None, false),
+        ("fresh", "office_admin", None, None, true),
+    ] {
+        store
+            .add_user(
+                &NewUser {
+                    username: name.into(),
+                    password: PW.into(),
+                    roles: parse_roles(roles).unwrap(),
+                    region: region.map(Into::into),
+                    department: dept.map(Into::into),
+                    must_change_password: must,
+                },
+                &a,
+            )
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let s = store.clone();
+    tokio::spawn(async move {
+        pingan_server::serve(s, listener, std::future::pending())
+            .await
+            .unwrap();
+    });
+    App {
+        base,
+        counties,
+        store,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl App {
+    async fn login(&self, user: &str, pw: &str) -> (StatusCode, Value, Option<String>) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&json!({"username": user, "password": pw}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string);
+        (status, r.json().await.unwrap_or(Value::Null), cookie)
+    }
+
+    async fn cookie(&self, user: &str) -> String {
+        let (s, _, c) = self.login(user, PW).await;
+        assert_eq!(s, StatusCode::OK, "{user}");
+        c.unwrap()
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let r = req.send().await.unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn assert_error_shape(v: &Value, status: u16) {
+    assert_eq!(v["status"], status, "{v}");
+    assert!(
+        v["code"]
+            .as_str()
+            .is_some_and(|c| c.chars().all(|c| c.is_ascii_lowercase() || c == '_')),
+        "{v}"
+    );
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_ascii()),
+        "Chinese message: {v}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_lockout_and_session_cookie() {
+    let app = spawn_app().await;
+    let (s, body, cookie) = app.login("office", PW).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["user"], "office");
+    assert_eq!(body["roles"], json!(["office_admin"]));
+    assert_eq!(body["must_change_password"], false);
+    assert!(cookie.unwrap().starts_with("pingan_session="));
+    let (s, body, _) = app.login("office", "wrong").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_error_shape(&body, 401);
+    for _ in 0..5 {
+        app.login("expert", "wrong").await;
+    }
+    let (s, body, _) = app.login("expert", PW).await;
+    assert_eq!(s, StatusCode::LOCKED);
+    assert_error_shape(&body, 423);
+    assert!(body["message"].as_str().unwrap().contains("锁定"));
+    // Unknown field → 400 naming it.
+    let r = app
+        .http
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "office", "password": PW, "colour": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"].as_str().unwrap().contains("colour"), "{v}");
+    // Oversized bodies are refused before they are read.
+    // Announce a body over the limit and send none: the answer comes first.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        pingan_server::BODY_LIMIT + 1
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 64];
+    let n = sock.read(&mut buf).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_change_idle_expiry_logout() {
+    let app = spawn_app().await;
+    let (s, body, cookie) = app.login("fresh", PW).await;
+    assert_eq!(
+        (s, body["must_change_password"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    let cookie = cookie.unwrap();
+    let (s, v) = app.get("/api/v1/scores?period=2024", Some(&cookie)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(v["message"].as_str().unwrap().contains("修改密码"));
+    let r = app
+        .http
+        .post(format!("{}/api/v1/session/password", app.base))
+        .header("cookie", &cookie)
+        .json(&json!({"old": PW, "new": "Brand-New-Pass-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let fresh_cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (s, _) = app
+        .get("/api/v1/scores?period=2024&level=city", Some(&fresh_cookie))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Idle for 30 minutes: gone.
+    app.store
+        .execute_raw("UPDATE sessions SET last_seen = '2000-01-01T00:00:00.000Z'")
+        .await
+        .unwrap();
+    let (s, v) = app
+        .get("/api/v1/scores?period=2024", Some(&fresh_cookie))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_error_shape(&v, 401);
+    // Logout ends the session.
+    let c = app.cookie("office").await;
+    let r = app
+        .http
+        .delete(format!("{}/api/v1/session", app.base))
+        .header("cookie", &c)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/regions", Some(&c)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // A cross-site POST with a cookie is refused.
+    let c = app.cookie("office").await;
+    let r = app
+        .http
+        .post(format!("{}/api/v1/session/password", app.base))
+        .header("cookie", &c)
+        .header("origin", "http://evil.example")
+        .json(&json!({"old": PW, "new": "Brand-New-Pass-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// Every role × endpoint × own/other region: allowed, or 401/403, no leak.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix() {
+    let app = spawn_app().await;
+    let own = app.counties[0].as_str(); // the county official's county
+    let other = app.counties[1].as_str();
+    let endpoints = |region: &str| {
+        vec![
+            ("regions", format!("/api/v1/regions?parent={region}")),
+            (
+                "scores",
+                format!("/api/v1/scores?period=2024&parent={region}"),
+            ),
+            ("audit", "/api/v1/audit".to_string()),
+            ("verify", "/api/v1/audit/verify".to_string()),
+        ]
+    };
+    // (user, endpoint) → allowed for own region, allowed for other region.
+    let allowed = |user: &str, ep: &str| -> (bool, bool) {
+        match (user, ep) {
+            (_, "regions") if user == "county" => (true, false),
+            (_, "regions") => (true, true),
+            ("county", "scores") => (true, false),
+            ("office" | "super" | "expert", "scores") => (true, true),
+            ("super" | "auditor", "audit" | "verify") => (true, true),
+            _ => (false, false),
+        }
+    };
+    for user in [
+        "office", "county", "super", "auditor", "sysadmin", "dept", "expert",
+    ] {
+        let c = app.cookie(user).await;
+        for (which, region) in [(0, own), (1, other)] {
+            for (ep, path) in endpoints(region) {
+                let want = if which == 0 {
+                    allowed(user, ep).0
+                } else {
+                    allowed(user, ep).1
+                };
+                let (s, v) = app.get(&path, Some(&c)).await;
+                if want {
+                    assert_eq!(s, StatusCode::OK, "{user} {path}: {v}");
+                } else {
+                    assert_eq!(s, StatusCode::FORBIDDEN, "{user} {path}: {v}");
+                    assert_error_shape(&v, 403);
+                }
+            }
+        }
+        // Not logged in: 401 everywhere.
+        for (_, path) in endpoints(own) {
+            assert_eq!(
+                app.get(&path, None).await.0,
+                StatusCode::UNAUTHORIZED,
+                "{path}"
+            );
+        }
+    }
+    // The county official's scores hold only their county and below.
+    let c = app.cookie("county").await;
+    let (_, v) = app.get("/api/v1/scores?period=2024", Some(&c)).await;
+    let codes: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.is_empty()
+            && codes
+                .iter()
+                .all(|c| c.starts_with(app.counties[0].as_str())),
+        "{codes:?}"
+    );
+    let (_, v) = app.get("/api/v1/regions", Some(&c)).await;
+    assert_eq!(v["items"][0]["code"], app.counties[0].as_str());
+    assert_eq!(v["total"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scores_equal_the_stored_report_and_tokens_expire() {
+    let app = spawn_app().await;
+    let c = app.cookie("office").await;
+    let (s, v) = app
+        .get("/api/v1/scores?period=2024&level=city", Some(&c))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let stored = app
+        .store
+        .scores(
+            pingan_core::Period::Year(2024),
+            Some(pingan_core::Level::City),
+            &Actor::cli("t"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, serde_json::to_value(&stored).unwrap());
+    let (s, v) = app.get("/api/v1/scores?period=2024-13", Some(&c)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["message"].as_str().unwrap().contains("period"));
+    // A department token reads structure, not scores; revoked or expired, nothing.
+    let (id, tok) = app
+        .store
+        .create_token("公安接口", "公安", None, 30, &Actor::cli("sec"))
+        .await
+        .unwrap();
+    let bearer = |t: &str| format!("Bearer {t}");
+    let r = app
+        .http
+        .get(format!("{}/api/v1/regions", app.base))
+        .header("authorization", bearer(&tok))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .http
+        .get(format!("{}/api/v1/scores?period=2024", app.base))
+        .header("authorization", bearer(&tok))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.store
+        .revoke_token(id, &Actor::cli("sec"))
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .get(format!("{}/api/v1/regions", app.base))
+        .header("authorization", bearer(&tok))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (_, tok2) = app
+        .store
+        .create_token("临时", "公安", None, 1, &Actor::cli("sec"))
+        .await
+        .unwrap();
+    app.store
+        .execute_raw("UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000Z'")
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .get(format!("{}/api/v1/regions", app.base))
+        .header("authorization", bearer(&tok2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // The OpenAPI document describes what is served.
+    let (s, doc) = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    for path in [
+        "/api/v1/session",
+        "/api/v1/session/password",
+        "/api/v1/regions",
+        "/api/v1/scores",
+        "/api/v1/audit",
+        "/api/v1/audit/verify",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+}
