@@ -82,6 +82,19 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
+type TokenRow = (i64, String, String, Option<String>, String, Option<String>);
+
+fn token_of(r: TokenRow) -> TokenInfo {
+    TokenInfo {
+        id: r.0,
+        name: r.1,
+        department: r.2,
+        region: r.3,
+        expires_at: r.4,
+        revoked: r.5.is_some(),
+    }
+}
+
 type UserRow = (
     i64,
     String,
@@ -466,39 +479,18 @@ impl Store {
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        type Row = (i64, String, String, Option<String>, String, Option<String>);
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+        let rows: Vec<TokenRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT id, name, department, region, expires_at, revoked_at FROM api_tokens ORDER BY id"
         ).fetch_all(p).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| TokenInfo {
-                id: r.0,
-                name: r.1,
-                department: r.2,
-                region: r.3,
-                expires_at: r.4,
-                revoked: r.5.is_some(),
-            })
-            .collect())
+        Ok(rows.into_iter().map(token_of).collect())
     }
 
     /// The token's scope when it is valid: not revoked, not expired.
     pub async fn token_scope(&self, token: &str) -> Result<Option<TokenInfo>> {
-        type Row = (i64, String, String, Option<String>, String, Option<String>);
-        let row: Option<Row> = on_pool!(self, p => sqlx::query_as(
+        let row: Option<TokenRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT id, name, department, region, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1"
         ).bind(sha256_hex(token.as_bytes())).fetch_optional(p).await)?;
         let now = crate::now();
-        Ok(row
-            .filter(|r| r.5.is_none() && r.4 > now)
-            .map(|r| TokenInfo {
-                id: r.0,
-                name: r.1,
-                department: r.2,
-                region: r.3,
-                expires_at: r.4,
-                revoked: false,
-            }))
+        Ok(row.filter(|r| r.5.is_none() && r.4 > now).map(token_of))
     }
 }

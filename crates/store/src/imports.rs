@@ -273,19 +273,14 @@ impl Store {
             .collect();
         for (code, (_, name, parent, level, from, to, _)) in &existing {
             if tree.find(code).is_none() {
-                use pingan_core::period::{Date, YearEnd};
-                merged.push(pingan_core::region::RegionRow {
-                    code: code.clone(),
-                    name: name.clone(),
-                    parent: parent.clone(),
-                    level: level.parse().unwrap_or(pingan_core::Level::Township),
-                    valid_from: from
-                        .as_deref()
-                        .and_then(|d| Date::parse(d, YearEnd::Start).ok()),
-                    valid_to: to
-                        .as_deref()
-                        .and_then(|d| Date::parse(d, YearEnd::End).ok()),
-                });
+                merged.push(crate::scores::region_row(
+                    code.clone(),
+                    name.clone(),
+                    parent.clone(),
+                    level,
+                    from.clone(),
+                    to.clone(),
+                ));
             }
         }
         if let Err(e) = RegionTree::new(merged) {

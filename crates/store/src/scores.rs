@@ -19,6 +19,26 @@ pub(crate) struct Version {
     pub framework: Framework,
 }
 
+/// A stored region as the core's row (dates and level parsed back).
+pub(crate) fn region_row(
+    code: String,
+    name: String,
+    parent: Option<String>,
+    level: &str,
+    from: Option<String>,
+    to: Option<String>,
+) -> RegionRow {
+    let date = |s: Option<String>, end| s.and_then(|s| Date::parse(&s, end).ok());
+    RegionRow {
+        code,
+        name,
+        parent,
+        level: level.parse().unwrap_or(Level::Township),
+        valid_from: date(from, YearEnd::Start),
+        valid_to: date(to, YearEnd::End),
+    }
+}
+
 impl Store {
     /// The regions in file order.
     pub async fn region_tree(&self) -> Result<RegionTree> {
@@ -33,16 +53,10 @@ impl Store {
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
             "SELECT code, name, parent, level, valid_from, valid_to FROM regions ORDER BY ord, code"
         ).fetch_all(p).await)?;
-        let date = |s: Option<String>, end| s.and_then(|s| Date::parse(&s, end).ok());
         let rows: Vec<RegionRow> = rows
             .into_iter()
-            .map(|(code, name, parent, level, from, to)| RegionRow {
-                code,
-                name,
-                parent,
-                level: level.parse().unwrap_or(Level::Township),
-                valid_from: date(from, YearEnd::Start),
-                valid_to: date(to, YearEnd::End),
+            .map(|(code, name, parent, level, from, to)| {
+                region_row(code, name, parent, &level, from, to)
             })
             .collect();
         RegionTree::new(rows)
