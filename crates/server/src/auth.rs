@@ -23,6 +23,10 @@ pub enum Cap {
     Structure,
     Scores,
     Ledger,
+    /// Reported values (a department only its own elements).
+    Values,
+    /// Submitting values (a department only its own elements).
+    Submit,
 }
 
 #[derive(Clone, Debug)]
@@ -31,6 +35,8 @@ pub struct Caller {
     pub roles: Vec<Role>,
     /// Scope root; None = the whole tree.
     pub region: Option<String>,
+    /// For department accounts and tokens: the elements they own.
+    pub department: Option<String>,
     pub must_change_password: bool,
     pub client: String,
 }
@@ -63,12 +69,29 @@ impl Caller {
                 Verifier,
             ]),
             Cap::Ledger => self.has(&[Supervisor, AuditAdmin]),
+            Cap::Values => self.has(&[
+                OfficeAdmin,
+                Department,
+                Collector,
+                Verifier,
+                Expert,
+                RegionOfficial,
+                Supervisor,
+            ]),
+            Cap::Submit => self.has(&[OfficeAdmin, Department]),
         };
         if ok {
             Ok(())
         } else {
             Err(ApiError::forbidden("当前角色无权执行此操作"))
         }
+    }
+
+    /// A department-only caller sees its department's elements only; the
+    /// other roles that read values see all of them.
+    pub fn element_allowed(&self, department_of_element: &str) -> bool {
+        let only_department = self.roles.iter().all(|r| *r == Role::Department);
+        !only_department || self.department.as_deref() == Some(department_of_element)
     }
 
     /// Is region `i` of `tree` within this caller's scope?
@@ -160,6 +183,7 @@ impl FromRequestParts<AppState> for Caller {
                 name: format!("token:{}", t.id),
                 roles: vec![Role::Department],
                 region: t.region,
+                department: Some(t.department),
                 must_change_password: false,
                 client,
             });
@@ -186,6 +210,7 @@ impl FromRequestParts<AppState> for Caller {
             name: user.username,
             roles: user.roles,
             region: user.region,
+            department: user.department,
             must_change_password: user.must_change_password,
             client,
         })

@@ -17,6 +17,9 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/session/password", post(change_password))
         .route("/api/v1/regions", get(regions))
+        .route("/api/v1/framework", get(framework))
+        .route("/api/v1/values", get(values))
+        .route("/api/v1/dataValueSets", post(data_value_sets))
         .route("/api/v1/scores", get(scores))
         .route("/api/v1/audit", get(audit_list))
         .route("/api/v1/audit/verify", get(audit_verify))
@@ -352,4 +355,278 @@ pub async fn audit_verify(
 ) -> Result<Response, ApiError> {
     caller.require(Cap::Ledger)?;
     Ok(Json(state.store.audit_verify(None).await?).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkQuery {
+    /// The framework in force for this year (the latest version when omitted).
+    pub year: Option<i32>,
+}
+
+/// The framework tree with effective weights and full points, and its lint.
+#[utoipa::path(get, path = "/api/v1/framework", params(FrameworkQuery),
+    responses((status = 200, description = "the tree and the lint"), (status = 404, body = ApiError)))]
+pub async fn framework(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<FrameworkQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Cap::Structure)?;
+    let fw = state
+        .store
+        .framework_for_year(q.year.unwrap_or(i32::MAX))
+        .await?
+        .ok_or_else(|| ApiError::not_found("没有适用的指标体系"))?;
+    let dims: Vec<serde_json::Value> = fw
+        .dimensions
+        .iter()
+        .map(|d| {
+            let domains: Vec<serde_json::Value> = d
+                .domains
+                .iter()
+                .map(|m| {
+                    let inds: Vec<serde_json::Value> = m
+                        .indicators
+                        .iter()
+                        .map(|i| {
+                            let ew = d.weight * m.weight * i.weight;
+                            serde_json::json!({
+                                "code": i.code, "name": i.name, "unit": i.unit, "department": i.department,
+                                "definition": i.definition, "formula": i.formula_text, "weight": i.weight,
+                                "effective_weight": ew, "max": fw.total * d.weight * m.weight * i.weight,
+                                "public_opinion": i.public_opinion, "provisional": i.provisional,
+                                "rule": i.rule.kind(), "rule_text": i.rule.describe(&i.unit),
+                            })
+                        })
+                        .collect();
+                    serde_json::json!({"code": m.code, "name": m.name, "weight": m.weight,
+                        "effective_weight": d.weight * m.weight, "max": fw.total * d.weight * m.weight, "indicators": inds})
+                })
+                .collect();
+            serde_json::json!({"code": d.code, "name": d.name, "weight": d.weight, "effective_weight": d.weight,
+                "max": fw.total * d.weight, "domains": domains})
+        })
+        .collect();
+    let elements: Vec<serde_json::Value> = fw
+        .elements
+        .iter()
+        .map(|e| serde_json::json!({"code": e.code, "name": e.name, "unit": e.unit, "department": e.department}))
+        .collect();
+    // The lint of the version in force, as `pingan framework check` reports it.
+    let lint = {
+        let share = fw.public_opinion_share();
+        serde_json::json!({"public_opinion_share": share, "min_public_opinion_share": fw.min_public_opinion_share,
+            "provisional": fw.indicators().iter().filter(|p| p.indicator.provisional).map(|p| p.indicator.code.clone()).collect::<Vec<_>>()})
+    };
+    Ok(Json(serde_json::json!({
+        "code": fw.code, "name": fw.name, "year": fw.year, "total": fw.total,
+        "dimensions": dims, "elements": elements, "lint": lint,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ValuesQuery {
+    pub region: Option<String>,
+    pub period: Option<String>,
+    pub element: Option<String>,
+    #[serde(default = "one")]
+    pub page: usize,
+    #[serde(default = "fifty")]
+    pub page_size: usize,
+}
+
+/// Stored values with provenance, within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/values", params(ValuesQuery),
+    responses((status = 200, description = "a page of values"), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn values(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ValuesQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Cap::Values)?;
+    if let Some(p) = &q.period {
+        p.parse::<Period>()
+            .map_err(|e| ApiError::invalid(format!("参数 period：{e}")))?;
+    }
+    let tree = state.store.region_tree().await?;
+    if let Some(r) = &q.region {
+        caller.region_in_scope(&tree, r)?;
+    }
+    let fw = state.store.known_codes().await?;
+    let dept = |code: &str| {
+        fw.element_index(code)
+            .map(|i| fw.elements[i].department.clone())
+    };
+    if let Some(e) = &q.element {
+        let d =
+            dept(e).ok_or_else(|| ApiError::invalid(format!("参数 element：未知的数据项 {e}")))?;
+        if !caller.element_allowed(&d) {
+            return Err(ApiError::forbidden("无权访问其他部门的数据项"));
+        }
+    }
+    let rows = state
+        .store
+        .values(
+            q.region.as_deref(),
+            q.period.as_deref(),
+            q.element.as_deref(),
+        )
+        .await?;
+    let rows: Vec<pingan_store::StoredValue> = rows
+        .into_iter()
+        .filter(|v| tree.find(&v.region).is_some_and(|i| caller.sees(&tree, i)))
+        .filter(|v| dept(&v.element).is_some_and(|d| caller.element_allowed(&d)))
+        .collect();
+    Ok(Json(page(rows, q.page, q.page_size)?).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataValueSet {
+    #[serde(rename = "dataValues")]
+    pub data_values: Vec<DataValue>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataValue {
+    pub region: String,
+    pub period: String,
+    pub element: String,
+    /// A number (a numeric string is accepted too).
+    #[schema(value_type = f64)]
+    pub value: serde_json::Value,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DryRun {
+    #[serde(rename = "dryRun", default)]
+    pub dry_run: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportError {
+    pub index: usize,
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    /// OK, WARNING or ERROR.
+    pub status: &'static str,
+    pub imported: usize,
+    pub updated: usize,
+    pub ignored: usize,
+    pub errors: Vec<ImportError>,
+}
+
+/// Submit values: checked whole, stored in one transaction, idempotent on
+/// (region, period, element, source). Also answers for a dry run.
+#[utoipa::path(post, path = "/api/v1/dataValueSets", params(DryRun), request_body = DataValueSet,
+    responses((status = 200, body = ImportResult), (status = 422, body = ImportResult), (status = 403, body = ApiError)))]
+pub async fn data_value_sets(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DryRun>,
+    Body(set): Body<DataValueSet>,
+) -> Result<Response, ApiError> {
+    caller.require(Cap::Submit)?;
+    let tree = state.store.region_tree().await?;
+    let fw = state.store.known_codes().await?;
+    let mut errors = Vec::new();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| ApiError::invalid(e.to_string());
+    w.write_record(["region", "period", "element", "value", "source", "note"])
+        .map_err(io)?;
+    let default_source = caller.department.clone().unwrap_or_default();
+    for (i, v) in set.data_values.iter().enumerate() {
+        let value = match &v.value {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            other => {
+                errors.push(ImportError {
+                    index: i,
+                    message: format!("value 应为数字，实际是 {other}"),
+                });
+                String::new()
+            }
+        };
+        if let Some(r) = tree.find(&v.region)
+            && !caller.sees(&tree, r)
+        {
+            errors.push(ImportError {
+                index: i,
+                message: format!("无权报送地区 {} 的数据", v.region),
+            });
+        }
+        if let Some(e) = fw.element_index(&v.element)
+            && !caller.element_allowed(&fw.elements[e].department)
+        {
+            errors.push(ImportError {
+                index: i,
+                message: format!("数据项 {} 不属于本部门", v.element),
+            });
+        }
+        let source = v.source.clone().unwrap_or_else(|| default_source.clone());
+        w.write_record([
+            &v.region,
+            &v.period,
+            &v.element,
+            &value,
+            &source,
+            &v.comment.clone().unwrap_or_default(),
+        ])
+        .map_err(io)?;
+    }
+    let fail = |errors: Vec<ImportError>| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(ImportResult {
+                status: "ERROR",
+                imported: 0,
+                updated: 0,
+                ignored: 0,
+                errors,
+            }),
+        )
+            .into_response()
+    };
+    if !errors.is_empty() {
+        return Ok(fail(errors));
+    }
+    let csv = w
+        .into_inner()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    match state
+        .store
+        .import_values("dataValueSets", &csv, q.dry_run, &caller.actor())
+        .await
+    {
+        Ok(s) => Ok(Json(ImportResult {
+            status: if s.notes.is_empty() { "OK" } else { "WARNING" },
+            imported: s.imported,
+            updated: s.updated,
+            ignored: s.ignored,
+            errors: Vec::new(),
+        })
+        .into_response()),
+        // Line n of the CSV is value n − 2 of the request.
+        Err(pingan_store::StoreError::Input(e)) => Ok(fail(
+            e.0.into_iter()
+                .map(|x| ImportError {
+                    index: x.line.unwrap_or(2).saturating_sub(2),
+                    message: x.message,
+                })
+                .collect(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

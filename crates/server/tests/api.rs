@@ -439,3 +439,180 @@ async fn scores_equal_the_stored_report_and_tokens_expire() {
     }
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn framework_values_and_data_value_sets() {
+    let app = spawn_app().await;
+    let c = app.cookie("office").await;
+    let (s, fw) = app.get("/api/v1/framework?year=2024", Some(&c)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(fw["dimensions"].as_array().unwrap().len(), 5);
+    assert!((fw["lint"]["public_opinion_share"].as_f64().unwrap() - 0.116335).abs() < 1e-9);
+    let d111 = &fw["dimensions"][0]["domains"][0]["indicators"][0];
+    assert!((d111["max"].as_f64().unwrap() - 4.2).abs() < 1e-12);
+
+    let town = format!("{}001", app.counties[0]);
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/values?region={town}&period=2024-01"),
+            Some(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["total"].as_u64().unwrap() > 10);
+    assert!(v["items"][0]["submitted_by"].is_string());
+    assert_eq!(
+        app.get("/api/v1/values", Some(&c)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let county = app.cookie("county").await;
+    let other = format!("{}001", app.counties[1]);
+    assert_eq!(
+        app.get(&format!("/api/v1/values?region={other}"), Some(&county))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // A 公安 token: its own elements, not others'.
+    let (_, tok) = app
+        .store
+        .create_token("公安接口", "公安", None, 30, &Actor::cli("sec"))
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {tok}");
+    let get = |path: String| {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .header("authorization", bearer.clone())
+            .send()
+    };
+    assert_eq!(
+        get(format!(
+            "/api/v1/values?element=criminal_cases&region={town}"
+        ))
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(format!("/api/v1/values?element=food_samples&region={town}"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let post = |body: Value, dry: bool| {
+        app.http
+            .post(format!("{}/api/v1/dataValueSets?dryRun={dry}", app.base))
+            .header("authorization", bearer.clone())
+            .json(&body)
+            .send()
+    };
+    let set = json!({"dataValues": [
+        {"region": town, "period": "2025-01", "element": "criminal_cases", "value": 7, "comment": "接口推送"},
+        {"region": town, "period": "2025-01", "element": "major_cases", "value": "0"}
+    ]});
+    let before = app.store.count("data_values").await.unwrap();
+    let r = post(set.clone(), true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["imported"].as_u64()),
+        (Some("OK"), Some(2))
+    );
+    assert_eq!(
+        app.store.count("data_values").await.unwrap(),
+        before,
+        "dry run stores nothing"
+    );
+    let v: Value = post(set.clone(), false)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["imported"], 2);
+    let v: Value = post(set.clone(), false)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["imported"].as_u64(), v["ignored"].as_u64()),
+        (Some(0), Some(2)),
+        "a retried push never duplicates"
+    );
+    let stored = app
+        .store
+        .values(Some(&town), Some("2025-01"), Some("criminal_cases"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            stored.len(),
+            stored[0].source.as_str(),
+            stored[0].note.as_str()
+        ),
+        (1, "公安", "接口推送")
+    );
+    // All or nothing, with the index of each bad value.
+    let bad = json!({"dataValues": [
+        {"region": town, "period": "2025-02", "element": "criminal_cases", "value": 1},
+        {"region": town, "period": "2025-13", "element": "criminal_cases", "value": 1},
+        {"region": town, "period": "2025-02", "element": "food_samples", "value": 1}
+    ]});
+    let r = post(bad, false).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "ERROR");
+    let idx: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        idx,
+        [2],
+        "the other department's element is refused before anything runs: {v}"
+    );
+    let bad = json!({"dataValues": [
+        {"region": town, "period": "2025-02", "element": "criminal_cases", "value": 1},
+        {"region": town, "period": "2025-13", "element": "criminal_cases", "value": 1}
+    ]});
+    let v: Value = post(bad, false).await.unwrap().json().await.unwrap();
+    assert_eq!(v["errors"][0]["index"], 1, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2025-13")
+    );
+    assert!(
+        app.store
+            .values(Some(&town), Some("2025-02"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = post(json!({"dataValues": [], "extra": 1}), false)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A supervisor reads but never writes.
+    let sup = app.cookie("super").await;
+    let r = app
+        .http
+        .post(format!("{}/api/v1/dataValueSets", app.base))
+        .header("cookie", &sup)
+        .json(&set)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.audit_verify(None).await.unwrap().ok);
+}

@@ -19,6 +19,7 @@ pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, 
 pub use backup::BackupSummary;
 pub use db::{Backend, Store};
 pub use imports::{ImportKind, ImportSummary};
+pub use scores::{StoredValue, VALUES_LIMIT};
 
 /// Who did something and from where, for provenance and the ledger.
 #[derive(Clone, Debug)]

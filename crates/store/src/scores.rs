@@ -83,7 +83,7 @@ impl Store {
 
     /// Every element and benchmark any stored version knows: what an import
     /// may name (the built-in framework when none is stored yet).
-    pub(crate) async fn known_codes(&self) -> Result<Framework> {
+    pub async fn known_codes(&self) -> Result<Framework> {
         let sources: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT source FROM frameworks ORDER BY id DESC").fetch_all(p).await)?;
         let mut all: Option<Framework> = None;
         for (src,) in sources {
@@ -276,3 +276,66 @@ macro_rules! invalidate_years_in {
     }};
 }
 pub(crate) use invalidate_years_in;
+
+/// A stored value with its provenance.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StoredValue {
+    pub region: String,
+    pub period: String,
+    pub element: String,
+    pub source: String,
+    pub value: f64,
+    pub note: String,
+    pub submitted_by: String,
+    pub submitted_at: String,
+    pub import_id: Option<i64>,
+}
+
+/// At most this many values in one answer.
+pub const VALUES_LIMIT: i64 = 100_000;
+
+impl Store {
+    /// Reported values matching every filter given (at least one is needed).
+    pub async fn values(
+        &self,
+        region: Option<&str>,
+        period: Option<&str>,
+        element: Option<&str>,
+    ) -> Result<Vec<StoredValue>> {
+        if region.is_none() && period.is_none() && element.is_none() {
+            return Err(StoreError::Invalid(
+                "请至少指定 region、period、element 之一".into(),
+            ));
+        }
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            f64,
+            String,
+            String,
+            String,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT region, period, element, source, value, note, submitted_by, submitted_at, import_id \
+             FROM data_values WHERE ($1 IS NULL OR region = $1) AND ($2 IS NULL OR period = $2) \
+             AND ($3 IS NULL OR element = $3) ORDER BY region, period, element, source LIMIT $4"
+        ).bind(region).bind(period).bind(element).bind(VALUES_LIMIT).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredValue {
+                region: r.0,
+                period: r.1,
+                element: r.2,
+                source: r.3,
+                value: r.4,
+                note: r.5,
+                submitted_by: r.6,
+                submitted_at: r.7,
+                import_id: r.8,
+            })
+            .collect())
+    }
+}
