@@ -15,6 +15,11 @@ pub struct ServeArgs {
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
+    serve_url(&a.db.db, &a.bind)
+}
+
+/// Serve the database at `url` on `bind` until Ctrl-C.
+pub fn serve_url(url: &str, bind: &str) -> Result<ExitCode> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PINGAN_LOG")
@@ -22,10 +27,14 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         )
         .try_init();
     runtime()?.block_on(async {
-        let store = open_store(&a.db).await?;
-        let listener = tokio::net::TcpListener::bind(&a.bind)
+        let db = DbArgs {
+            db: url.to_string(),
+            user: None,
+        };
+        let store = open_store(&db).await?;
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
-            .with_context(|| format!("无法监听 {}", a.bind))?;
+            .with_context(|| format!("无法监听 {bind}"))?;
         eprintln!(
             "平安建设测评平台 API 已启动：http://{}/api/v1/openapi.json（Ctrl-C 停止）",
             listener.local_addr()?

@@ -23,6 +23,111 @@ pub struct DemoArgs {
     /// 测评年度 / year to score
     #[arg(long, default_value_t = 2024)]
     pub year: i32,
+    /// 服务监听地址 / where to serve the API
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// 只生成、入库并显示结果，不启动服务 / do not serve
+    #[arg(long)]
+    pub no_serve: bool,
+    /// 省份规模（测试用）/ province size, for quick runs
+    #[arg(long, default_value_t = 13, hide = true)]
+    pub cities: usize,
+    #[arg(long, default_value_t = 100, hide = true)]
+    pub counties: usize,
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub townships: usize,
+}
+
+/// The demo accounts: one per role, no forced change, passwords printed once.
+const DEMO_ACCOUNTS: [(&str, &str, &str); 10] = [
+    ("office", "office_admin", "测评办管理员"),
+    ("gongan", "department", "部门报送员（公安）"),
+    ("collector", "collector", "数据采集组"),
+    ("verifier", "verifier", "实地核查组"),
+    ("expert", "expert", "专家评审组"),
+    ("county", "region_official", "地区用户"),
+    ("supervisor", "supervisor", "监督小组"),
+    ("sysadmin", "system_admin", "系统管理员"),
+    ("secadmin", "security_admin", "安全管理员"),
+    ("auditor", "audit_admin", "审计管理员"),
+];
+
+/// A password the complexity rule accepts, different every run.
+fn demo_password() -> String {
+    let t = pingan_store::random_token();
+    format!("Demo-{}-{}", &t[..4].to_uppercase(), &t[4..8])
+}
+
+/// Generated files into a fresh SQLite database with one account per role;
+/// returns the database URL and the accounts (name, password, role label, scope).
+fn load_database(
+    dir: &std::path::Path,
+    tree: &pingan_core::RegionTree,
+) -> Result<(String, Vec<(String, String, String, String)>)> {
+    use crate::cmd_db::runtime;
+    let path = dir.join("pingan.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let url = format!("sqlite://{}", path.display());
+    let county = tree
+        .regions()
+        .iter()
+        .find(|r| r.level == Level::County)
+        .map(|r| (r.code.clone(), r.name.clone()));
+    runtime()?.block_on(async {
+        let store = pingan_store::Store::open(&url)
+            .await
+            .map_err(crate::cmd_db::user_error)?;
+        let actor = pingan_store::Actor::cli("demo");
+        let fail = crate::cmd_db::user_error;
+        store
+            .import_framework(
+                pingan_core::framework::DEFAULT_FILE_NAME,
+                pingan_core::framework::DEFAULT_TOML.as_bytes(),
+                Some(2000),
+                false,
+                &actor,
+            )
+            .await
+            .map_err(fail)?;
+        for (kind, file) in [
+            ("regions", "regions.csv"),
+            ("benchmarks", "benchmarks.csv"),
+            ("values", "values.csv"),
+        ] {
+            let bytes = std::fs::read(dir.join(file))?;
+            let name = dir.join(file).display().to_string();
+            let r = match kind {
+                "regions" => store.import_regions(&name, &bytes, false, &actor).await,
+                "benchmarks" => store.import_benchmarks(&name, &bytes, false, &actor).await,
+                _ => store.import_values(&name, &bytes, false, &actor).await,
+            };
+            r.map_err(fail)?;
+        }
+        let mut accounts = Vec::new();
+        for (name, role, label) in DEMO_ACCOUNTS {
+            let password = demo_password();
+            let (region, scope) = match (role, &county) {
+                ("region_official", Some((code, cname))) => {
+                    (Some(code.clone()), format!("{cname}（{code}）"))
+                }
+                _ => (None, "全省".to_string()),
+            };
+            let new = pingan_store::NewUser {
+                username: name.to_string(),
+                password: password.clone(),
+                roles: vec![role.parse().map_err(crate::InputFailure)?],
+                region,
+                department: (role == "department").then(|| "公安".to_string()),
+                must_change_password: false,
+            };
+            store.add_user(&new, &actor).await.map_err(fail)?;
+            accounts.push((name.to_string(), password, label.to_string(), scope));
+        }
+        store.close().await;
+        Ok((url, accounts))
+    })
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -37,7 +142,9 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         seed: args.seed,
         first_year: args.year - 2,
         last_year: args.year,
-        ..Default::default()
+        cities: args.cities,
+        counties: args.counties,
+        townships: args.townships,
     };
     eprintln!(
         "正在生成模拟省份（{} 个市、{} 个县、{} 个乡镇，{}—{} 年逐月数据）……",
@@ -166,5 +273,21 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         b.display(),
         args.year
     );
-    Ok(ExitCode::SUCCESS)
+
+    eprintln!("正在把模拟数据导入数据库并计分（完整规模约需一分钟）……");
+    let (url, accounts) = load_database(&dir, &inp.tree)?;
+    println!("\n数据库：{url}");
+    let mut t = Table::new(&["账户", "密码", "角色", "数据范围"]);
+    for (name, pw, label, scope) in &accounts {
+        t.row(vec![name.clone(), pw.clone(), label.clone(), scope.clone()]);
+    }
+    println!("演示账户（密码只显示这一次）\n{}", t.render());
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "JSON API：http://{}/api/v1（接口文档 /api/v1/openapi.json；网页界面随后续版本提供；Ctrl-C 停止）",
+        args.bind
+    );
+    crate::cmd_serve::serve_url(&url, &args.bind)
 }

@@ -395,3 +395,47 @@ fn users_and_tokens_from_the_cli() {
     assert!(!log.contains("Pingan-2024x") && !log.contains(token.trim()));
     assert!(ok(pingan(&["audit", "verify", "--db", &db])).contains("校验通过"));
 }
+
+#[test]
+fn demo_builds_a_database_with_one_account_per_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = ok(pingan(&[
+        "demo",
+        "--out",
+        d,
+        "--no-serve",
+        "--cities",
+        "2",
+        "--counties",
+        "4",
+        "--townships",
+        "8",
+    ]));
+    assert!(
+        out.contains("各市排名") && out.contains("演示账户"),
+        "{out}"
+    );
+    for role in [
+        "测评办管理员",
+        "部门报送员（公安）",
+        "地区用户",
+        "监督小组",
+        "系统管理员",
+        "安全管理员",
+        "审计管理员",
+    ] {
+        assert!(out.contains(role), "{role}");
+    }
+    let db = format!("sqlite://{d}/pingan.db");
+    let users: Value = serde_json::from_str(&ok(pingan(&[
+        "audit", "list", "--db", &db, "--action", "user_add", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 10);
+    let scores: Value = serde_json::from_str(&ok(pingan(&[
+        "scores", "--db", &db, "--period", "2024", "--level", "city", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(scores["results"].as_array().unwrap().len(), 2);
+}
