@@ -52,6 +52,9 @@ const DEMO_ACCOUNTS: [(&str, &str, &str); 10] = [
     ("auditor", "audit_admin", "审计管理员"),
 ];
 
+/// (name, password, role label, scope) as printed.
+type DemoAccount = (String, String, String, String);
+
 /// A password the complexity rule accepts, different every run.
 fn demo_password() -> String {
     let t = pingan_store::random_token();
@@ -63,7 +66,7 @@ fn demo_password() -> String {
 fn load_database(
     dir: &std::path::Path,
     tree: &pingan_core::RegionTree,
-) -> Result<(String, Vec<(String, String, String, String)>)> {
+) -> Result<(String, Vec<DemoAccount>)> {
     use crate::cmd_db::runtime;
     let path = dir.join("pingan.db");
     for suffix in ["", "-wal", "-shm"] {
