@@ -403,8 +403,12 @@ impl Store {
             self.delete_session(token).await?;
             return Ok(None);
         }
-        on_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
-            .bind(crate::now()).bind(&id).execute(p).await.map(|_| ()))?;
+        // Touch at most once a minute: a write per request would serialise
+        // every reader on SQLite, and idle expiry needs no finer grain.
+        if last_seen < stamp(OffsetDateTime::now_utc() - Duration::minutes(1)) {
+            on_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
+                .bind(crate::now()).bind(&id).execute(p).await.map(|_| ()))?;
+        }
         self.user(&username).await
     }
 
