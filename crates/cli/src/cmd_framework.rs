@@ -1,7 +1,7 @@
 //! `pingan framework check|show`.
 
 use crate::table::Table;
-use crate::{Format, InputFailure, files};
+use crate::{Format, files};
 use anyhow::Result;
 use clap::Subcommand;
 use pingan_core::framework::{self, DEFAULT_FILE_NAME, DEFAULT_TOML};
@@ -86,44 +86,10 @@ fn show(file: Option<PathBuf>, format: Format) -> Result<ExitCode> {
     let fw = files::framework(file.as_deref())?;
     match format {
         Format::Json => {
-            let dims: Vec<_> = fw
-                .dimensions
-                .iter()
-                .map(|d| {
-                    let domains: Vec<_> = d
-                        .domains
-                        .iter()
-                        .map(|m| {
-                            let inds: Vec<_> = m
-                                .indicators
-                                .iter()
-                                .map(|i| {
-                                    let ew = d.weight * m.weight * i.weight;
-                                    json!({
-                                        "code": i.code, "name": i.name, "unit": i.unit,
-                                        "department": i.department, "definition": i.definition,
-                                        "formula": i.formula_text,
-                                        "polarity": if i.polarity == pingan_core::rules::Better::Higher { "higher" } else { "lower" },
-                                        "weight": i.weight, "effective_weight": ew, "max": fw.total * ew,
-                                        "public_opinion": i.public_opinion, "provisional": i.provisional,
-                                        "rule": i.rule.kind(), "rule_text": i.rule.describe(&i.unit),
-                                    })
-                                })
-                                .collect();
-                            json!({"code": m.code, "name": m.name, "weight": m.weight,
-                                   "effective_weight": d.weight * m.weight,
-                                   "max": fw.total * d.weight * m.weight, "indicators": inds})
-                        })
-                        .collect();
-                    json!({"code": d.code, "name": d.name, "weight": d.weight,
-                           "effective_weight": d.weight, "max": fw.total * d.weight, "domains": domains})
-                })
-                .collect();
-            let out = json!({
-                "code": fw.code, "name": fw.name, "year": fw.year, "total": fw.total,
-                "public_opinion_share": fw.public_opinion_share(), "dimensions": dims,
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&pingan_core::framework::view::tree(&fw))?
+            );
         }
         Format::Table | Format::Csv => {
             println!("{}（{}）满分 {}", fw.name, fw.code, fmt_num(fw.total, 4));
@@ -176,6 +142,5 @@ fn show(file: Option<PathBuf>, format: Format) -> Result<ExitCode> {
             );
         }
     }
-    let _ = InputFailure;
     Ok(ExitCode::SUCCESS)
 }

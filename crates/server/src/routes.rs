@@ -378,52 +378,17 @@ pub async fn framework(
         .framework_for_year(q.year.unwrap_or(i32::MAX))
         .await?
         .ok_or_else(|| ApiError::not_found("没有适用的指标体系"))?;
-    let dims: Vec<serde_json::Value> = fw
-        .dimensions
+    let provisional: Vec<String> = fw
+        .indicators()
         .iter()
-        .map(|d| {
-            let domains: Vec<serde_json::Value> = d
-                .domains
-                .iter()
-                .map(|m| {
-                    let inds: Vec<serde_json::Value> = m
-                        .indicators
-                        .iter()
-                        .map(|i| {
-                            let ew = d.weight * m.weight * i.weight;
-                            serde_json::json!({
-                                "code": i.code, "name": i.name, "unit": i.unit, "department": i.department,
-                                "definition": i.definition, "formula": i.formula_text, "weight": i.weight,
-                                "effective_weight": ew, "max": fw.total * d.weight * m.weight * i.weight,
-                                "public_opinion": i.public_opinion, "provisional": i.provisional,
-                                "rule": i.rule.kind(), "rule_text": i.rule.describe(&i.unit),
-                            })
-                        })
-                        .collect();
-                    serde_json::json!({"code": m.code, "name": m.name, "weight": m.weight,
-                        "effective_weight": d.weight * m.weight, "max": fw.total * d.weight * m.weight, "indicators": inds})
-                })
-                .collect();
-            serde_json::json!({"code": d.code, "name": d.name, "weight": d.weight, "effective_weight": d.weight,
-                "max": fw.total * d.weight, "domains": domains})
-        })
+        .filter(|p| p.indicator.provisional)
+        .map(|p| p.indicator.code.clone())
         .collect();
-    let elements: Vec<serde_json::Value> = fw
-        .elements
-        .iter()
-        .map(|e| serde_json::json!({"code": e.code, "name": e.name, "unit": e.unit, "department": e.department}))
-        .collect();
-    // The lint of the version in force, as `pingan framework check` reports it.
-    let lint = {
-        let share = fw.public_opinion_share();
-        serde_json::json!({"public_opinion_share": share, "min_public_opinion_share": fw.min_public_opinion_share,
-            "provisional": fw.indicators().iter().filter(|p| p.indicator.provisional).map(|p| p.indicator.code.clone()).collect::<Vec<_>>()})
-    };
-    Ok(Json(serde_json::json!({
-        "code": fw.code, "name": fw.name, "year": fw.year, "total": fw.total,
-        "dimensions": dims, "elements": elements, "lint": lint,
-    }))
-    .into_response())
+    let mut body = serde_json::to_value(pingan_core::framework::view::tree(&fw))
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    body["lint"] = serde_json::json!({"public_opinion_share": fw.public_opinion_share(),
+        "min_public_opinion_share": fw.min_public_opinion_share, "provisional": provisional});
+    Ok(Json(body).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

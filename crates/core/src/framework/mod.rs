@@ -5,6 +5,7 @@ mod compile;
 mod doc;
 pub mod edit;
 mod lint;
+pub mod view;
 
 pub use lint::{Issue, LintReport, Warning, check};
 
