@@ -51,6 +51,14 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// 开启（或 --disable 关闭）动态口令第二因素 / turn the TOTP second factor on or off
+    Totp {
+        name: String,
+        #[arg(long)]
+        disable: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// 重设密码（下次登录须修改，除非 --no-force-change） / reset a password
     Passwd {
         name: String,
@@ -177,6 +185,18 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             }
             UserCommand::Lock { name, reason, db } => lock(&name, true, &reason, &db).await?,
             UserCommand::Unlock { name, reason, db } => lock(&name, false, &reason, &db).await?,
+            UserCommand::Totp { name, disable, db } => {
+                let store = open_store(&db).await?;
+                let secret = store.set_totp(&name, !disable, &db.actor()).await.map_err(user_error)?;
+                store.close().await;
+                match secret {
+                    Some(s) => {
+                        println!("{}", pingan_store::totp::url(&s, &name));
+                        eprintln!("已为 {name} 开启动态口令：请用验证器应用添加上面的地址（或手动输入密钥 {s}）；只显示这一次");
+                    }
+                    None => println!("已关闭 {name} 的动态口令"),
+                }
+            }
             UserCommand::Passwd {
                 name,
                 no_force_change,

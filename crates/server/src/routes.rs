@@ -78,10 +78,14 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     state.limiter.check(ip)?;
     let client = ip.map_or_else(|| "unknown".into(), |i| i.to_string());
-    let _ = body.totp;
     match state
         .store
-        .check_login(&body.username, &body.password, &client)
+        .check_login_totp(
+            &body.username,
+            &body.password,
+            body.totp.as_deref(),
+            &client,
+        )
         .await?
     {
         Ok(user) => {
@@ -106,6 +110,11 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             "account_disabled",
             "账户已停用",
+        )),
+        Err(LoginRefusal::TotpRequired) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "totp_required",
+            "请输入动态口令（TOTP）",
         )),
         Err(LoginRefusal::BadCredentials) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -616,3 +616,43 @@ async fn framework_values_and_data_value_sets() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(app.store.audit_verify(None).await.unwrap().ok);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_second_factor() {
+    let app = spawn_app().await;
+    let secret = app
+        .store
+        .set_totp("expert", true, &Actor::cli("sec"))
+        .await
+        .unwrap()
+        .unwrap();
+    let (s, v, _) = app.login("expert", PW).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["code"], "totp_required");
+    let login = |code: String| {
+        app.http
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": "expert", "password": PW, "totp": code}))
+            .send()
+    };
+    let now = pingan_store::totp::now_unix();
+    let wrong = if pingan_store::totp::code(&secret, now).unwrap() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    assert_eq!(
+        login(wrong.to_string()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = login(pingan_store::totp::code(&secret, now).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Turned off again, the password alone is enough.
+    app.store
+        .set_totp("expert", false, &Actor::cli("sec"))
+        .await
+        .unwrap();
+    assert_eq!(app.login("expert", PW).await.0, StatusCode::OK);
+}

@@ -70,6 +70,8 @@ pub enum LoginRefusal {
         until: String,
     },
     Disabled,
+    /// The account has a second factor and no code was given.
+    TotpRequired,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -294,12 +296,25 @@ impl Store {
         password: &str,
         client: &str,
     ) -> Result<Result<User, LoginRefusal>> {
+        self.check_login_totp(username, password, None, client)
+            .await
+    }
+
+    /// As `check_login`, with the TOTP code for accounts that have one; a
+    /// wrong code counts as a failure like a wrong password.
+    pub async fn check_login_totp(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: Option<&str>,
+        client: &str,
+    ) -> Result<Result<User, LoginRefusal>> {
         let actor = Actor {
             user: username.to_string(),
             client: client.to_string(),
         };
-        let row: Option<(String, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT password_hash, failed_logins FROM users WHERE username = $1"
+        let row: Option<(String, i64, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT password_hash, failed_logins, totp_secret FROM users WHERE username = $1"
         ).bind(username).fetch_optional(p).await)?;
         let user = self.user(username).await?;
         let now = crate::now();
@@ -315,8 +330,18 @@ impl Store {
                     until: u.locked_until.clone().unwrap_or_default(),
                 })
             }
-            (Some(u), Some((hash, failed))) => {
-                if verify_password(password.to_string(), hash).await {
+            (Some(u), Some((hash, failed, totp))) => {
+                let password_ok = verify_password(password.to_string(), hash).await;
+                let second = match (&totp, totp_code) {
+                    (None, _) => Some(true),
+                    (Some(_), None) => None,
+                    (Some(secret), Some(c)) => {
+                        Some(crate::totp::check(secret, c, crate::totp::now_unix()))
+                    }
+                };
+                if password_ok && second.is_none() {
+                    Err(LoginRefusal::TotpRequired)
+                } else if password_ok && second == Some(true) {
                     Ok(u.clone())
                 } else if failed + 1 >= MAX_FAILURES {
                     Err(LoginRefusal::Locked {
@@ -352,6 +377,7 @@ impl Store {
                     }
                 }
                 Err(LoginRefusal::Disabled) => (false, "账户已停用".into(), None),
+                Err(LoginRefusal::TotpRequired) => (false, "需要动态口令".into(), None),
             };
         let algo = self.hash_algo().await?;
         let entry = NewEntry::new(
@@ -376,6 +402,37 @@ impl Store {
             tx.commit().await?;
         });
         Ok(verdict)
+    }
+
+    /// Turn the second factor on (returns the new secret) or off.
+    pub async fn set_totp(
+        &self,
+        username: &str,
+        enable: bool,
+        actor: &Actor,
+    ) -> Result<Option<String>> {
+        if self.user(username).await?.is_none() {
+            return Err(StoreError::Invalid(format!("用户 {username} 不存在")));
+        }
+        let secret = enable.then(crate::totp::new_secret);
+        let algo = self.hash_algo().await?;
+        let entry = NewEntry::new(
+            if enable {
+                "totp_enable"
+            } else {
+                "totp_disable"
+            },
+            &format!("user:{username}"),
+            json!({}),
+        );
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET totp_secret = $1 WHERE username = $2")
+                .bind(&secret).bind(username).execute(&mut *tx).await?;
+            append_in!(tx, algo, actor, &entry);
+            tx.commit().await?;
+        });
+        Ok(secret)
     }
 
     /// Start a session; returns the cookie value (only its hash is stored).

@@ -13,6 +13,7 @@ mod backup;
 mod db;
 mod imports;
 mod scores;
+pub mod totp;
 
 pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};
 pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, VerifyError};
