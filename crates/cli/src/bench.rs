@@ -12,6 +12,23 @@ use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// API 并发压测：一个路径在多个长连接下的延迟 / latency of an API path under load
+    Api {
+        /// 服务地址，如 127.0.0.1:8080
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        #[arg(long)]
+        user: String,
+        /// 密码（也可用环境变量 PINGAN_PASSWORD）
+        #[arg(long, env = "PINGAN_PASSWORD")]
+        password: String,
+        #[arg(long, default_value = "/api/v1/scores?period=2024&level=city")]
+        path: String,
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        #[arg(long, default_value_t = 20000)]
+        requests: usize,
+    },
     /// 计分全过程计时（读文件、解析、计分、输出 JSON） / time each phase of `pingan score --format json`
     Score {
         /// 已生成的数据目录；省略时生成默认模拟省份 / folder from `pingan generate` (default: generate one)
@@ -26,7 +43,20 @@ pub enum BenchCommand {
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
-    let BenchCommand::Score { dir, runs, year } = cmd;
+    let (dir, runs, year) = match cmd {
+        BenchCommand::Score { dir, runs, year } => (dir, runs, year),
+        BenchCommand::Api {
+            addr,
+            user,
+            password,
+            path,
+            connections,
+            requests,
+        } => {
+            crate::bench_api::run(&addr, &user, &password, &path, connections, requests)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let dir = match dir {
         Some(d) => d,
         None => {

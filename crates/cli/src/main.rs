@@ -2,6 +2,7 @@
 //! shell over pingan-core and pingan-input.
 
 mod bench;
+mod bench_api;
 mod cmd_db;
 mod cmd_framework;
 mod cmd_generate;

@@ -3,6 +3,7 @@
 //! one PostgreSQL.
 
 mod auth;
+mod cache;
 mod error;
 mod openapi;
 mod routes;
@@ -22,6 +23,7 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub store: Store,
     pub(crate) limiter: Arc<auth::LoginLimiter>,
+    pub(crate) cache: Arc<tokio::sync::Mutex<cache::Cache>>,
 }
 
 /// Requests larger than this are refused before they are read.
@@ -31,6 +33,7 @@ pub fn router(store: Store) -> Router {
     let state = AppState {
         store,
         limiter: Arc::new(auth::LoginLimiter::default()),
+        cache: Arc::default(),
     };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     routes::api()
