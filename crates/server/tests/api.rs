@@ -656,3 +656,45 @@ async fn totp_second_factor() {
         .unwrap();
     assert_eq!(app.login("expert", PW).await.0, StatusCode::OK);
 }
+
+/// A write moves the ledger head, so the cached scores are not served stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_scores_follow_writes() {
+    let app = spawn_app().await;
+    let c = app.cookie("office").await;
+    let path = "/api/v1/scores?period=2024&level=county";
+    let (_, before) = app.get(path, Some(&c)).await;
+    assert_eq!(
+        app.get(path, Some(&c)).await.1,
+        before,
+        "served again from the cache"
+    );
+    // Turn one township's 2024 safety survey down: its county's score must move.
+    let town = format!("{}001", app.counties[0]);
+    let r = app
+        .http
+        .post(format!("{}/api/v1/dataValueSets", app.base))
+        .header("cookie", &c)
+        .json(&json!({"dataValues": [{"region": town, "period": "2024", "element": "safety_index", "value": 1.0}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, after) = app.get(path, Some(&c)).await;
+    let total = |v: &Value| {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["region"] == app.counties[0].as_str())
+            .unwrap()["total"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        total(&after) < total(&before),
+        "{} → {}",
+        total(&before),
+        total(&after)
+    );
+}
