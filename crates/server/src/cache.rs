@@ -16,7 +16,7 @@ pub struct Cache {
     seq: i64,
     tree: Option<Arc<RegionTree>>,
     /// (period, level, parent) → the `/scores` body for an unscoped caller.
-    scores: HashMap<ScoresKey, Arc<Vec<u8>>>,
+    scores: HashMap<ScoresKey, axum::body::Bytes>,
 }
 
 impl AppState {
@@ -43,11 +43,18 @@ impl AppState {
         Ok(t)
     }
 
-    pub async fn cached_scores(&self, key: &ScoresKey) -> Result<Option<Arc<Vec<u8>>>, ApiError> {
+    pub async fn cached_scores(
+        &self,
+        key: &ScoresKey,
+    ) -> Result<Option<axum::body::Bytes>, ApiError> {
         Ok(self.fresh().await?.scores.get(key).cloned())
     }
 
-    pub async fn keep_scores(&self, key: ScoresKey, body: Arc<Vec<u8>>) -> Result<(), ApiError> {
+    pub async fn keep_scores(
+        &self,
+        key: ScoresKey,
+        body: axum::body::Bytes,
+    ) -> Result<(), ApiError> {
         self.fresh().await?.scores.insert(key, body);
         Ok(())
     }

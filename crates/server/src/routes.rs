@@ -320,11 +320,7 @@ pub async fn scores(
         q.parent.clone(),
     );
     if unscoped && let Some(body) = state.cached_scores(&key).await? {
-        return Ok((
-            [(header::CONTENT_TYPE, "application/json")],
-            body.as_ref().clone(),
-        )
-            .into_response());
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
     }
     let mut report = state.store.scores(period, level, &caller.actor()).await?;
     report.results.retain(|r| {
@@ -334,10 +330,9 @@ pub async fn scores(
                 .is_none_or(|p| r.parent.as_ref() == Some(p))
     });
     let body = serde_json::to_vec(&report).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let body = axum::body::Bytes::from(body);
     if unscoped {
-        state
-            .keep_scores(key, std::sync::Arc::new(body.clone()))
-            .await?;
+        state.keep_scores(key, body.clone()).await?;
     }
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

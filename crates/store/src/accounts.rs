@@ -110,6 +110,21 @@ type UserRow = (
     String,
 );
 
+/// A session's last use, then the user's columns.
+type SessionRow = (
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<String>,
+    bool,
+    Option<String>,
+    String,
+);
+
 const USER_COLS: &str = "id, username, roles, region, department, must_change, locked_until, disabled, totp_secret, created_at";
 
 fn user_of(r: UserRow) -> User {
@@ -449,10 +464,30 @@ impl Store {
     /// using it extends it. An expired session is deleted.
     pub async fn session_user(&self, token: &str) -> Result<Option<User>> {
         let id = sha256_hex(token.as_bytes());
-        let row: Option<(String, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT u.username, s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
-        ).bind(&id).fetch_optional(p).await)?;
-        let Some((username, last_seen)) = row else {
+        // One query for the session and its user: this runs on every request.
+        let sql = format!(
+            "SELECT s.last_seen, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+            USER_COLS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let row: Option<SessionRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&id).fetch_optional(p).await)?;
+        let Some((
+            last_seen,
+            uid,
+            name,
+            roles,
+            region,
+            dept,
+            must,
+            locked,
+            disabled,
+            totp,
+            created,
+        )) = row
+        else {
             return Ok(None);
         };
         let cutoff = stamp(OffsetDateTime::now_utc() - IDLE);
@@ -466,7 +501,9 @@ impl Store {
             on_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
                 .bind(crate::now()).bind(&id).execute(p).await.map(|_| ()))?;
         }
-        self.user(&username).await
+        Ok(Some(user_of((
+            uid, name, roles, region, dept, must, locked, disabled, totp, created,
+        ))))
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
