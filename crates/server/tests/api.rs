@@ -277,6 +277,13 @@ async fn forced_change_idle_expiry_logout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorization_matrix() {
     let app = spawn_app().await;
+    // One login per account: the login limit (10 a minute per address) applies to tests too.
+    let mut cookies = std::collections::HashMap::new();
+    for user in [
+        "office", "county", "super", "auditor", "sysadmin", "dept", "expert",
+    ] {
+        cookies.insert(user, app.cookie(user).await);
+    }
     let own = app.counties[0].as_str(); // the county official's county
     let other = app.counties[1].as_str();
     let endpoints = |region: &str| {
@@ -304,7 +311,7 @@ async fn authorization_matrix() {
     for user in [
         "office", "county", "super", "auditor", "sysadmin", "dept", "expert",
     ] {
-        let c = app.cookie(user).await;
+        let c = cookies[user].clone();
         for (which, region) in [(0, own), (1, other)] {
             for (ep, path) in endpoints(region) {
                 let want = if which == 0 {
@@ -330,8 +337,66 @@ async fn authorization_matrix() {
             );
         }
     }
+    // Values (read) and dataValueSets (write, dry run) for every role.
+    for user in [
+        "office", "county", "super", "auditor", "sysadmin", "dept", "expert",
+    ] {
+        let c = cookies[user].clone();
+        for (which, county) in [(0, own), (1, other)] {
+            let town = format!("{county}001");
+            let read_ok = match user {
+                "office" | "super" | "expert" | "dept" => true,
+                "county" => which == 0,
+                _ => false,
+            };
+            let (s, v) = app
+                .get(
+                    &format!("/api/v1/values?region={town}&period=2024-01"),
+                    Some(&c),
+                )
+                .await;
+            assert_eq!(
+                s,
+                if read_ok {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                "{user} values {town}: {v}"
+            );
+            if user == "dept" {
+                // Only 公安's elements come back.
+                assert!(
+                    v["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|x| x["element"] != "food_samples"),
+                    "{v}"
+                );
+            }
+            let write_ok = matches!(user, "office" | "dept");
+            let r = app
+                .http
+                .post(format!("{}/api/v1/dataValueSets?dryRun=true", app.base))
+                .header("cookie", &c)
+                .json(&json!({"dataValues": [{"region": town, "period": "2025-03", "element": "criminal_cases", "value": 3}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                if write_ok {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                "{user} submit {town}"
+            );
+        }
+    }
     // The county official's scores hold only their county and below.
-    let c = app.cookie("county").await;
+    let c = cookies["county"].clone();
     let (_, v) = app.get("/api/v1/scores?period=2024", Some(&c)).await;
     let codes: Vec<&str> = v["results"]
         .as_array()
