@@ -36,6 +36,11 @@ pub(crate) use on_pool;
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) url: String,
+    /// Framework versions parsed once: their rows are only ever inserted,
+    /// never changed, so an id always means the same framework.
+    pub(crate) parsed: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<pingan_core::Framework>>>,
+    >,
 }
 
 fn connect_error(url: &str, e: impl std::fmt::Display) -> StoreError {
@@ -93,6 +98,7 @@ impl Store {
         let store = Store {
             pool,
             url: url.to_string(),
+            parsed: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -110,6 +116,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Pg(pool),
             url: url.to_string(),
+            parsed: Default::default(),
         })
     }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 /// A framework version as stored.
 pub(crate) struct Version {
     pub id: i64,
-    pub framework: Framework,
+    pub framework: std::sync::Arc<Framework>,
 }
 
 /// A stored region as the core's row (dates and level parsed back).
@@ -66,30 +66,59 @@ impl Store {
     /// The framework version in force for `year`: the latest imported one
     /// whose first year is not after it.
     pub(crate) async fn version_for(&self, year: i32) -> Result<Option<Version>> {
-        let row: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, source FROM frameworks WHERE year_from <= $1 ORDER BY year_from DESC, id DESC LIMIT 1"
+        let row: Option<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id FROM frameworks WHERE year_from <= $1 ORDER BY year_from DESC, id DESC LIMIT 1"
         ).bind(year).fetch_optional(p).await)?;
-        Ok(row.and_then(|(id, source)| {
-            check(&source)
-                .framework
-                .map(|framework| Version { id, framework })
-        }))
+        let Some((id,)) = row else { return Ok(None) };
+        Ok(self
+            .parsed_framework(id)
+            .await?
+            .map(|framework| Version { id, framework }))
+    }
+
+    /// Framework version `id`, parsed once per store.
+    async fn parsed_framework(&self, id: i64) -> Result<Option<std::sync::Arc<Framework>>> {
+        if let Some(f) = self
+            .parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            return Ok(Some(f.clone()));
+        }
+        let row: Option<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT source FROM frameworks WHERE id = $1"
+        ).bind(id).fetch_optional(p).await)?;
+        let Some(framework) = row.and_then(|(src,)| check(&src).framework) else {
+            return Ok(None);
+        };
+        let framework = std::sync::Arc::new(framework);
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, framework.clone());
+        Ok(Some(framework))
     }
 
     /// The framework in force for `year`, if any version is stored.
     pub async fn framework_for_year(&self, year: i32) -> Result<Option<Framework>> {
-        Ok(self.version_for(year).await?.map(|v| v.framework))
+        Ok(self
+            .version_for(year)
+            .await?
+            .map(|v| v.framework.as_ref().clone()))
     }
 
     /// Every element and benchmark any stored version knows: what an import
     /// may name (the built-in framework when none is stored yet).
     pub async fn known_codes(&self) -> Result<Framework> {
-        let sources: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT source FROM frameworks ORDER BY id DESC").fetch_all(p).await)?;
+        let ids: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM frameworks ORDER BY id DESC").fetch_all(p).await)?;
+        let mut versions = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            versions.extend(self.parsed_framework(id).await?);
+        }
         let mut all: Option<Framework> = None;
-        for (src,) in sources {
-            let Some(fw) = check(&src).framework else {
-                continue;
-            };
+        for fw in versions {
+            let fw = fw.as_ref().clone();
             match &mut all {
                 None => all = Some(fw),
                 Some(a) => {
