@@ -28,6 +28,9 @@ pub enum BenchCommand {
         connections: usize,
         #[arg(long, default_value_t = 20000)]
         requests: usize,
+        /// 请求 gzip 压缩的响应（浏览器默认如此）；计入的是压缩后的字节 / ask for gzip, as browsers do
+        #[arg(long)]
+        gzip: bool,
     },
     /// 计分全过程计时（读文件、解析、计分、输出 JSON） / time each phase of `pingan score --format json`
     Score {
@@ -52,8 +55,9 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             path,
             connections,
             requests,
+            gzip,
         } => {
-            crate::bench_api::run(&addr, &user, &password, &path, connections, requests)?;
+            crate::bench_api::run(&addr, &user, &password, &path, connections, requests, gzip)?;
             return Ok(ExitCode::SUCCESS);
         }
     };

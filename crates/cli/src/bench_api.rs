@@ -15,8 +15,12 @@ async fn request(
     path: &str,
     cookie: &str,
     body: &str,
+    gzip: bool,
 ) -> Result<(u16, Vec<u8>, String)> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: keep-alive\r\n");
+    if gzip {
+        req.push_str("Accept-Encoding: gzip\r\n");
+    }
     if !cookie.is_empty() {
         req.push_str(&format!("Cookie: {cookie}\r\n"));
     }
@@ -82,6 +86,7 @@ pub fn run(
     path: &str,
     connections: usize,
     requests: usize,
+    gzip: bool,
 ) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,8 +96,16 @@ pub fn run(
             .await
             .with_context(|| format!("无法连接 {addr}"))?;
         let login = serde_json::json!({"username": user, "password": password}).to_string();
-        let (status, body, cookie) =
-            request(&mut sock, addr, "POST", "/api/v1/session", "", &login).await?;
+        let (status, body, cookie) = request(
+            &mut sock,
+            addr,
+            "POST",
+            "/api/v1/session",
+            "",
+            &login,
+            false,
+        )
+        .await?;
         if status != 200 {
             bail!("登录失败（{status}）：{}", String::from_utf8_lossy(&body));
         }
@@ -108,7 +121,7 @@ pub fn run(
                 for _ in 0..per {
                     let t = Instant::now();
                     let (status, body, _) =
-                        request(&mut sock, &addr, "GET", &path, &cookie, "").await?;
+                        request(&mut sock, &addr, "GET", &path, &cookie, "", gzip).await?;
                     if status != 200 {
                         bail!("请求失败（{status}）：{}", String::from_utf8_lossy(&body));
                     }

@@ -8,11 +8,8 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use pingan_core::RegionTree;
 use pingan_core::access::Role;
-use pingan_store::Actor;
-use std::collections::HashMap;
+use pingan_store::{Actor, Store};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 pub const COOKIE: &str = "pingan_session";
 
@@ -232,29 +229,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Login attempts per client address: at most 10 a minute.
-#[derive(Default)]
-pub struct LoginLimiter {
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
+/// At most this many login attempts per client address per minute, counted
+/// over the login history in the database so every instance sees the same.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: i64 = 10;
 
-impl LoginLimiter {
-    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let Some(ip) = ip else { return Ok(()) };
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let e = seen.entry(ip).or_insert((now, 0));
-        if now.duration_since(e.0) > Duration::from_secs(60) {
-            *e = (now, 0);
-        }
-        e.1 += 1;
-        if e.1 > 10 {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "登录尝试过于频繁，请一分钟后再试",
-            ));
-        }
-        Ok(())
+pub async fn check_login_rate(store: &Store, client: &str) -> Result<(), ApiError> {
+    if store.recent_login_attempts(client, 60).await? >= LOGIN_ATTEMPTS_PER_MINUTE {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "登录尝试过于频繁，请一分钟后再试",
+        ));
     }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! each keep their own copy and stay correct.
 
 use crate::{ApiError, AppState};
+use axum::body::Bytes;
 use pingan_core::RegionTree;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +17,32 @@ pub struct Cache {
     seq: i64,
     tree: Option<Arc<RegionTree>>,
     /// (period, level, parent) → the `/scores` body for an unscoped caller.
-    scores: HashMap<ScoresKey, axum::body::Bytes>,
+    scores: HashMap<ScoresKey, Body>,
+}
+
+/// A response body kept as is and gzip'd, compressed once when it is kept
+/// rather than on every request.
+#[derive(Clone)]
+pub struct Body {
+    pub raw: Bytes,
+    pub gzip: Bytes,
+}
+
+impl Body {
+    pub fn new(raw: Bytes) -> Body {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(
+            Vec::with_capacity(raw.len() / 8),
+            flate2::Compression::new(6),
+        );
+        // Writing to a Vec cannot fail.
+        let gzip = z
+            .write_all(&raw)
+            .and_then(|_| z.finish())
+            .map(Bytes::from)
+            .unwrap_or_default();
+        Body { raw, gzip }
+    }
 }
 
 impl AppState {
@@ -35,6 +61,10 @@ impl AppState {
 
     pub async fn tree(&self) -> Result<Arc<RegionTree>, ApiError> {
         let mut c = self.fresh().await?;
+        self.tree_in(&mut c).await
+    }
+
+    async fn tree_in(&self, c: &mut Cache) -> Result<Arc<RegionTree>, ApiError> {
         if let Some(t) = &c.tree {
             return Ok(t.clone());
         }
@@ -43,18 +73,18 @@ impl AppState {
         Ok(t)
     }
 
-    pub async fn cached_scores(
+    /// The region tree and, if kept, the `/scores` body: one look at the
+    /// ledger head for both, as this is the busiest path.
+    pub async fn tree_and_scores(
         &self,
         key: &ScoresKey,
-    ) -> Result<Option<axum::body::Bytes>, ApiError> {
-        Ok(self.fresh().await?.scores.get(key).cloned())
+    ) -> Result<(Arc<RegionTree>, Option<Body>), ApiError> {
+        let mut c = self.fresh().await?;
+        let tree = self.tree_in(&mut c).await?;
+        Ok((tree, c.scores.get(key).cloned()))
     }
 
-    pub async fn keep_scores(
-        &self,
-        key: ScoresKey,
-        body: axum::body::Bytes,
-    ) -> Result<(), ApiError> {
+    pub async fn keep_scores(&self, key: ScoresKey, body: Body) -> Result<(), ApiError> {
         self.fresh().await?.scores.insert(key, body);
         Ok(())
     }

@@ -22,7 +22,6 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub(crate) limiter: Arc<auth::LoginLimiter>,
     pub(crate) cache: Arc<tokio::sync::Mutex<cache::Cache>>,
 }
 
@@ -32,7 +31,6 @@ pub const BODY_LIMIT: usize = 8 << 20;
 pub fn router(store: Store) -> Router {
     let state = AppState {
         store,
-        limiter: Arc::new(auth::LoginLimiter::default()),
         cache: Arc::default(),
     };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");

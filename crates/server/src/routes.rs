@@ -1,9 +1,9 @@
 //! The `/api/v1` resources of api.md.
 
-use crate::auth::{COOKIE, Caller, Cap, ClientIp, session_token};
+use crate::auth::{self, COOKIE, Caller, Cap, ClientIp, session_token};
 use crate::{ApiError, AppState};
 use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -76,8 +76,8 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Body(body): Body<LoginBody>,
 ) -> Result<Response, ApiError> {
-    state.limiter.check(ip)?;
     let client = ip.map_or_else(|| "unknown".into(), |i| i.to_string());
+    auth::check_login_rate(&state.store, &client).await?;
     match state
         .store
         .check_login_totp(
@@ -292,6 +292,7 @@ pub struct ScoreQuery {
 pub async fn scores(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Query(q): Query<ScoreQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Cap::Scores)?;
@@ -308,19 +309,20 @@ pub async fn scores(
         ),
         None => None,
     };
-    let tree = state.tree().await?;
-    if let Some(p) = &q.parent {
-        caller.region_in_scope(&tree, p)?;
-    }
-    // An unscoped caller gets the same bytes as every other: keep them.
-    let unscoped = caller.region.is_none();
     let key = (
         period.to_string(),
         level.map(|l| l.code().to_string()),
         q.parent.clone(),
     );
-    if unscoped && let Some(body) = state.cached_scores(&key).await? {
-        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+    let (tree, kept) = state.tree_and_scores(&key).await?;
+    if let Some(p) = &q.parent {
+        caller.region_in_scope(&tree, p)?;
+    }
+    // An unscoped caller gets the same bytes as every other: keep them.
+    let unscoped = caller.region.is_none();
+    let gzip = accepts_gzip(&headers);
+    if unscoped && let Some(body) = kept {
+        return Ok(json_body(&body, gzip));
     }
     let mut report = state.store.scores(period, level, &caller.actor()).await?;
     report.results.retain(|r| {
@@ -332,9 +334,48 @@ pub async fn scores(
     let body = serde_json::to_vec(&report).map_err(|e| ApiError::invalid(e.to_string()))?;
     let body = axum::body::Bytes::from(body);
     if unscoped {
+        let body = crate::cache::Body::new(body);
         state.keep_scores(key, body.clone()).await?;
+        return Ok(json_body(&body, gzip));
     }
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| {
+            let mut parts = e.split(';');
+            parts.next().is_some_and(|n| n.trim() == "gzip")
+                && parts.all(|p| p.trim().replace(' ', "") != "q=0")
+        })
+}
+
+/// A kept JSON body, gzip'd for clients that accept it.
+fn json_body(body: &crate::cache::Body, gzip: bool) -> Response {
+    body_for(body, gzip, "application/json")
+}
+
+/// A kept body with its content type, gzip'd for clients that accept it.
+pub(crate) fn body_for(body: &crate::cache::Body, gzip: bool, mime: &'static str) -> Response {
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    let kind = (header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if gzip && !body.gzip.is_empty() {
+        (
+            [
+                kind,
+                vary,
+                (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            ],
+            body.gzip.clone(),
+        )
+            .into_response()
+    } else {
+        ([kind, vary], body.raw.clone()).into_response()
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

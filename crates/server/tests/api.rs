@@ -1,26 +1,26 @@
-//! The API against a real server on a random port and a temporary SQLite
-//! database holding a small generated province.
+//! The API against a real server on a random port, on a temporary SQLite
+//! database and on a fresh PostgreSQL one, holding a small generated province.
 
 use pingan_core::access::parse_roles;
+use pingan_store::testing::{Fresh, Kind, fresh};
 use pingan_store::{Actor, NewUser, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 struct App {
     base: String,
+    db: Fresh,
     /// Two counties: the county official's own and another.
     counties: Vec<String>,
     store: Store,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
 }
 
 const PW: &str = "Pingan-2024x";
 
-async fn spawn_app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("api.db").display());
-    let store = Store::open(&url).await.unwrap();
+async fn spawn_app(kind: Kind) -> Option<App> {
+    let db = fresh(kind).await?;
+    let store = db.store.clone();
     let p = pingan_synth::generate(&pingan_synth::Options {
         seed: 9,
         cities: 2,
@@ -94,16 +94,64 @@ async fn spawn_app() -> App {
             .await
             .unwrap();
     });
-    App {
+    Some(App {
         base,
+        db,
         counties,
         store,
         http: reqwest::Client::new(),
-        _dir: dir,
-    }
+    })
 }
 
+/// Each test body runs once on SQLite and once on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = super::spawn_app(super::Kind::Sqlite).await.unwrap();
+                super::$name(&app).await;
+                app.db.done().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = super::spawn_app(super::Kind::Postgres).await {
+                    super::$name(&app).await;
+                    app.db.done().await;
+                }
+            })*
+        }
+    };
+}
+
+on_both!(
+    instances_share_sessions_and_the_login_limit,
+    login_lockout_and_session_cookie,
+    forced_change_idle_expiry_logout,
+    authorization_matrix,
+    scores_equal_the_stored_report_and_tokens_expire,
+    framework_values_and_data_value_sets,
+    totp_second_factor,
+    cached_scores_follow_writes
+);
+
 impl App {
+    /// Another server instance on the same database, as behind a load
+    /// balancer; returns its base address.
+    async fn second_instance(&self) -> String {
+        let store = Store::open(&self.db.url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            pingan_server::serve(store, listener, std::future::pending())
+                .await
+                .unwrap();
+        });
+        base
+    }
+
     async fn login(&self, user: &str, pw: &str) -> (StatusCode, Value, Option<String>) {
         let r = self
             .http
@@ -153,9 +201,7 @@ fn assert_error_shape(v: &Value, status: u16) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_lockout_and_session_cookie() {
-    let app = spawn_app().await;
+async fn login_lockout_and_session_cookie(app: &App) {
     let (s, body, cookie) = app.login("office", PW).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["user"], "office");
@@ -203,9 +249,7 @@ async fn login_lockout_and_session_cookie() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forced_change_idle_expiry_logout() {
-    let app = spawn_app().await;
+async fn forced_change_idle_expiry_logout(app: &App) {
     let (s, body, cookie) = app.login("fresh", PW).await;
     assert_eq!(
         (s, body["must_change_password"].clone()),
@@ -274,9 +318,7 @@ async fn forced_change_idle_expiry_logout() {
 }
 
 /// Every role × endpoint × own/other region: allowed, or 401/403, no leak.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorization_matrix() {
-    let app = spawn_app().await;
+async fn authorization_matrix(app: &App) {
     // One login per account: the login limit (10 a minute per address) applies to tests too.
     let mut cookies = std::collections::HashMap::new();
     for user in [
@@ -416,9 +458,7 @@ async fn authorization_matrix() {
     assert_eq!(v["total"], 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scores_equal_the_stored_report_and_tokens_expire() {
-    let app = spawn_app().await;
+async fn scores_equal_the_stored_report_and_tokens_expire(app: &App) {
     let c = app.cookie("office").await;
     let (s, v) = app
         .get("/api/v1/scores?period=2024&level=city", Some(&c))
@@ -434,6 +474,28 @@ async fn scores_equal_the_stored_report_and_tokens_expire() {
         .await
         .unwrap();
     assert_eq!(v, serde_json::to_value(&stored).unwrap());
+    // The kept body is served gzip'd to clients that ask, plain otherwise.
+    let plain = reqwest::Client::builder().no_gzip().build().unwrap();
+    let url = format!("{}/api/v1/scores?period=2024&level=city", app.base);
+    let r = plain.get(&url).header("cookie", &c).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.json::<Value>().await.unwrap(), v);
+    let r = plain
+        .get(&url)
+        .header("cookie", &c)
+        .header("accept-encoding", "br;q=1.0, gzip;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let zipped = r.bytes().await.unwrap();
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&unzipped).unwrap(), v);
     let (s, v) = app.get("/api/v1/scores?period=2024-13", Some(&c)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["message"].as_str().unwrap().contains("period"));
@@ -505,9 +567,7 @@ async fn scores_equal_the_stored_report_and_tokens_expire() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn framework_values_and_data_value_sets() {
-    let app = spawn_app().await;
+async fn framework_values_and_data_value_sets(app: &App) {
     let c = app.cookie("office").await;
     let (s, fw) = app.get("/api/v1/framework?year=2024", Some(&c)).await;
     assert_eq!(s, StatusCode::OK);
@@ -668,6 +728,46 @@ async fn framework_values_and_data_value_sets() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Malformed JSON, a number out of range, an unknown code, text for a
+    // number: refused with a Chinese message naming the problem, nothing kept.
+    let before = app.store.count("data_values").await.unwrap();
+    let raw = |body: &'static str| {
+        app.http
+            .post(format!("{}/api/v1/dataValueSets", app.base))
+            .header("authorization", bearer.clone())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let r = raw("{\"dataValues\": [").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_error_shape(&r.json().await.unwrap(), 400);
+    let r = raw("{\"dataValues\": [{\"region\": \"x\", \"period\": \"2025-03\", \"element\": \"criminal_cases\", \"value\": 1e999}]}")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_error_shape(&v, 400);
+    for (body, needle) in [
+        (
+            json!({"dataValues": [{"region": "000001", "period": "2025-03", "element": "criminal_cases", "value": 1}]}),
+            "000001",
+        ),
+        (
+            json!({"dataValues": [{"region": town, "period": "2025-03", "element": "no_such_element", "value": 1}]}),
+            "no_such_element",
+        ),
+        (
+            json!({"dataValues": [{"region": town, "period": "2025-03", "element": "criminal_cases", "value": "很多"}]}),
+            "很多",
+        ),
+    ] {
+        let r = post(body, false).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{needle}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v.to_string().contains(needle), "{needle}: {v}");
+    }
+    assert_eq!(app.store.count("data_values").await.unwrap(), before);
     // A supervisor reads but never writes.
     let sup = app.cookie("super").await;
     let r = app
@@ -682,9 +782,7 @@ async fn framework_values_and_data_value_sets() {
     assert!(app.store.audit_verify(None).await.unwrap().ok);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn totp_second_factor() {
-    let app = spawn_app().await;
+async fn totp_second_factor(app: &App) {
     let secret = app
         .store
         .set_totp("expert", true, &Actor::cli("sec"))
@@ -723,9 +821,7 @@ async fn totp_second_factor() {
 }
 
 /// A write moves the ledger head, so the cached scores are not served stale.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cached_scores_follow_writes() {
-    let app = spawn_app().await;
+async fn cached_scores_follow_writes(app: &App) {
     let c = app.cookie("office").await;
     let path = "/api/v1/scores?period=2024&level=county";
     let (_, before) = app.get(path, Some(&c)).await;
@@ -762,4 +858,35 @@ async fn cached_scores_follow_writes() {
         total(&before),
         total(&after)
     );
+}
+
+/// Sessions and the login limit live in the database, so a second instance
+/// honours a session made on the first and counts its login attempts.
+async fn instances_share_sessions_and_the_login_limit(app: &App) {
+    let other = app.second_instance().await;
+    let cookie = app.cookie("office").await;
+    let r = app
+        .http
+        .get(format!("{other}/api/v1/regions"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // One attempt used above; nine more on the first instance …
+    for _ in 0..9 {
+        let (s, _, _) = app.login("nobody", "wrong").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // … and the second instance refuses the eleventh.
+    let r = app
+        .http
+        .post(format!("{other}/api/v1/session"))
+        .json(&json!({"username": "office", "password": PW}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let v: Value = r.json().await.unwrap();
+    assert_error_shape(&v, 429);
 }

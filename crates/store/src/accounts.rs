@@ -419,6 +419,16 @@ impl Store {
         Ok(verdict)
     }
 
+    /// Login attempts from one client address within the last `window_secs`,
+    /// counted in the database so that the limit holds across instances.
+    pub async fn recent_login_attempts(&self, client: &str, window_secs: i64) -> Result<i64> {
+        let since = stamp(OffsetDateTime::now_utc() - Duration::seconds(window_secs));
+        let n: (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM login_history WHERE client = $1 AND at > $2"
+        ).bind(client).bind(&since).fetch_one(p).await)?;
+        Ok(n.0)
+    }
+
     /// Turn the second factor on (returns the new secret) or off.
     pub async fn set_totp(
         &self,

@@ -13,6 +13,8 @@ mod backup;
 mod db;
 mod imports;
 mod scores;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod totp;
 
 pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};

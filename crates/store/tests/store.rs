@@ -3,74 +3,8 @@
 //! `test` database to create others from) unless PINGAN_TEST_PG=off.
 
 use pingan_core::Period;
+use pingan_store::testing::{postgres, sqlite};
 use pingan_store::{Actor, AuditFilter, Store, StoreError};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// A fresh database that is dropped at the end.
-struct Fresh {
-    store: Store,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-async fn sqlite() -> Fresh {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    Fresh {
-        store: Store::open(&url).await.unwrap(),
-        pg_name: None,
-        _dir: Some(dir),
-    }
-}
-
-async fn postgres() -> Option<Fresh> {
-    if std::env::var("PINGAN_TEST_PG").as_deref() == Ok("off") {
-        eprintln!("PINGAN_TEST_PG=off: PostgreSQL test skipped");
-        return None;
-    }
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "pingan_t_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let admin = Store::open_admin(PG_ADMIN)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (set PINGAN_TEST_PG=off to skip)");
-    admin
-        .execute_raw(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin
-        .execute_raw(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    admin.close().await;
-    let store = Store::open(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
-        .await
-        .unwrap();
-    Some(Fresh {
-        store,
-        pg_name: Some(name),
-        _dir: None,
-    })
-}
-
-impl Fresh {
-    async fn done(self) {
-        self.store.close().await;
-        if let Some(name) = self.pg_name {
-            let admin = Store::open_admin(PG_ADMIN).await.unwrap();
-            admin
-                .execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .unwrap();
-            admin.close().await;
-        }
-    }
-}
 
 /// `name_sqlite` and `name_postgres` from one body taking `store: &Store`.
 macro_rules! both {
