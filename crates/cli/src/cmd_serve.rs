@@ -36,7 +36,7 @@ pub fn serve_url(url: &str, bind: &str) -> Result<ExitCode> {
             .await
             .with_context(|| format!("无法监听 {bind}"))?;
         eprintln!(
-            "平安建设测评平台 API 已启动：http://{}/api/v1/openapi.json（Ctrl-C 停止）",
+            "平安建设测评平台已启动：网页 http://{0}/ ，接口文档 http://{0}/api/v1/openapi.json（Ctrl-C 停止）",
             listener.local_addr()?
         );
         let shutdown = async {

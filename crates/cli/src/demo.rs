@@ -289,7 +289,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "JSON API：http://{}/api/v1（接口文档 /api/v1/openapi.json；网页界面随后续版本提供；Ctrl-C 停止）",
+        "网页：http://{0}/ （用上面的账户登录）\nJSON API：http://{0}/api/v1（接口文档 /api/v1/openapi.json；Ctrl-C 停止）",
         args.bind
     );
     crate::cmd_serve::serve_url(&url, &args.bind)

@@ -16,6 +16,7 @@ pub type ScoresKey = (String, Option<String>, Option<String>);
 pub struct Cache {
     seq: i64,
     tree: Option<Arc<RegionTree>>,
+    years: Option<Arc<Vec<i32>>>,
     /// (period, level, parent) → the `/scores` body for an unscoped caller.
     scores: HashMap<ScoresKey, Body>,
 }
@@ -71,6 +72,17 @@ impl AppState {
         let t = Arc::new(self.store.region_tree().await?);
         c.tree = Some(t.clone());
         Ok(t)
+    }
+
+    /// The years that have values (for the period pickers and trends).
+    pub async fn years(&self) -> Result<Arc<Vec<i32>>, ApiError> {
+        let mut c = self.fresh().await?;
+        if let Some(y) = &c.years {
+            return Ok(y.clone());
+        }
+        let y = Arc::new(self.store.value_years().await?);
+        c.years = Some(y.clone());
+        Ok(y)
     }
 
     /// The region tree and, if kept, the `/scores` body: one look at the

@@ -1,4 +1,5 @@
-//! pingan-server: the JSON API (`/api/v1`, api.md) over the store.
+//! pingan-server: the JSON API (`/api/v1`, api.md) and the Chinese web
+//! pages over the store.
 //! Stateless: sessions live in the database, so several instances can share
 //! one PostgreSQL.
 
@@ -7,6 +8,7 @@ mod cache;
 mod error;
 mod openapi;
 mod routes;
+mod web;
 
 pub use error::ApiError;
 
@@ -35,6 +37,7 @@ pub fn router(store: Store) -> Router {
     };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     routes::api()
+        .merge(web::routes())
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))

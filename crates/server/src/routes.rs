@@ -76,30 +76,45 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Body(body): Body<LoginBody>,
 ) -> Result<Response, ApiError> {
+    let (user, token) = sign_in(
+        &state,
+        ip,
+        &body.username,
+        &body.password,
+        body.totp.as_deref(),
+    )
+    .await?;
+    let info = SessionInfo {
+        user: user.username,
+        roles: user.roles.iter().map(|r| r.code().to_string()).collect(),
+        region: user.region,
+        must_change_password: user.must_change_password,
+    };
+    let mut resp = Json(info).into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&token, 30 * 60));
+    Ok(resp)
+}
+
+/// Check the login limit and the credentials; a new session on success.
+/// Shared by the API and the login page, so both refuse alike.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    username: &str,
+    password: &str,
+    totp: Option<&str>,
+) -> Result<(pingan_store::User, String), ApiError> {
     let client = ip.map_or_else(|| "unknown".into(), |i| i.to_string());
     auth::check_login_rate(&state.store, &client).await?;
     match state
         .store
-        .check_login_totp(
-            &body.username,
-            &body.password,
-            body.totp.as_deref(),
-            &client,
-        )
+        .check_login_totp(username, password, totp, &client)
         .await?
     {
         Ok(user) => {
             let token = state.store.create_session(user.id, &client).await?;
-            let info = SessionInfo {
-                user: user.username,
-                roles: user.roles.iter().map(|r| r.code().to_string()).collect(),
-                region: user.region,
-                must_change_password: user.must_change_password,
-            };
-            let mut resp = Json(info).into_response();
-            resp.headers_mut()
-                .insert(header::SET_COOKIE, set_cookie(&token, 30 * 60));
-            Ok(resp)
+            Ok((user, token))
         }
         Err(LoginRefusal::Locked { until }) => Err(ApiError::new(
             StatusCode::LOCKED,
@@ -122,6 +137,14 @@ pub async fn login(
             "用户名或密码错误",
         )),
     }
+}
+
+pub(crate) fn session_cookie(token: &str) -> HeaderValue {
+    set_cookie(token, 30 * 60)
+}
+
+pub(crate) fn clear_cookie() -> HeaderValue {
+    set_cookie("", 0)
 }
 
 /// Log out: the session ends here and in the database.
@@ -152,38 +175,46 @@ pub async fn change_password(
     caller: Caller,
     Body(body): Body<PasswordBody>,
 ) -> Result<Response, ApiError> {
+    let token = change_own_password(&state, &caller, &body.old, &body.new).await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&token, 30 * 60));
+    Ok(resp)
+}
+
+/// Check the old password, set the new one, and open a fresh session (the
+/// change ends every session, this one included). Returns its token.
+pub(crate) async fn change_own_password(
+    state: &AppState,
+    caller: &Caller,
+    old: &str,
+    new: &str,
+) -> Result<String, ApiError> {
     if caller.name.starts_with("token:") {
         return Err(ApiError::forbidden("令牌不能修改密码"));
     }
-    match state
+    if state
         .store
-        .check_login(&caller.name, &body.old, &caller.client)
+        .check_login(&caller.name, old, &caller.client)
         .await?
+        .is_err()
     {
-        Ok(_) => {}
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "原密码错误",
-            ));
-        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "原密码错误",
+        ));
     }
     state
         .store
-        .set_password(&caller.name, &body.new, false, &caller.actor())
+        .set_password(&caller.name, new, false, &caller.actor())
         .await?;
-    // The change ended every session, this one included: start a fresh one.
     let user = state
         .store
         .user(&caller.name)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    let token = state.store.create_session(user.id, &caller.client).await?;
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(&token, 30 * 60));
-    Ok(resp)
+    Ok(state.store.create_session(user.id, &caller.client).await?)
 }
 
 fn one() -> usize {

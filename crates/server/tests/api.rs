@@ -1,107 +1,13 @@
 //! The API against a real server on a random port, on a temporary SQLite
 //! database and on a fresh PostgreSQL one, holding a small generated province.
 
-use pingan_core::access::parse_roles;
-use pingan_store::testing::{Fresh, Kind, fresh};
-use pingan_store::{Actor, NewUser, Store};
+mod common;
+
+use common::{App, PW, spawn_app};
+use pingan_store::Actor;
+use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-struct App {
-    base: String,
-    db: Fresh,
-    /// Two counties: the county official's own and another.
-    counties: Vec<String>,
-    store: Store,
-    http: reqwest::Client,
-}
-
-const PW: &str = "Pingan-2024x";
-
-async fn spawn_app(kind: Kind) -> Option<App> {
-    let db = fresh(kind).await?;
-    let store = db.store.clone();
-    let p = pingan_synth::generate(&pingan_synth::Options {
-        seed: 9,
-        cities: 2,
-        counties: 4,
-        townships: 8,
-        first_year: 2023,
-        last_year: 2024,
-    })
-    .unwrap();
-    let a = Actor::cli("setup");
-    store
-        .import_framework(
-            "f.toml",
-            pingan_core::framework::DEFAULT_TOML.as_bytes(),
-            Some(2000),
-            false,
-            &a,
-        )
-        .await
-        .unwrap();
-    store
-        .import_regions("r.csv", p.regions.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_values("v.csv", p.values.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    let tree = store.region_tree().await.unwrap();
-    let counties: Vec<String> = tree
-        .regions()
-        .iter()
-        .filter(|r| r.level == pingan_core::Level::County)
-        .map(|r| r.code.clone())
-        .collect();
-    let own = counties[0].clone();
-    for (name, roles, region, dept, must) in [
-        ("office", "office_admin", None, None, false),
-        ("county", "region_official", Some(own.as_str()), None, false),
-        ("super", "supervisor", None, None, false),
-        ("auditor", "audit_admin", None, None, false),
-        ("sysadmin", "system_admin", None, None, false),
-        ("dept", "department", None, Some("公安"), false),
-        ("expert", "expert", None, None, false),
-        ("fresh", "office_admin", None, None, true),
-    ] {
-        store
-            .add_user(
-                &NewUser {
-                    username: name.into(),
-                    password: PW.into(),
-                    roles: parse_roles(roles).unwrap(),
-                    region: region.map(Into::into),
-                    department: dept.map(Into::into),
-                    must_change_password: must,
-                },
-                &a,
-            )
-            .await
-            .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = store.clone();
-    tokio::spawn(async move {
-        pingan_server::serve(s, listener, std::future::pending())
-            .await
-            .unwrap();
-    });
-    Some(App {
-        base,
-        db,
-        counties,
-        store,
-        http: reqwest::Client::new(),
-    })
-}
 
 /// Each test body runs once on SQLite and once on PostgreSQL.
 macro_rules! on_both {
@@ -136,56 +42,6 @@ on_both!(
     totp_second_factor,
     cached_scores_follow_writes
 );
-
-impl App {
-    /// Another server instance on the same database, as behind a load
-    /// balancer; returns its base address.
-    async fn second_instance(&self) -> String {
-        let store = Store::open(&self.db.url).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            pingan_server::serve(store, listener, std::future::pending())
-                .await
-                .unwrap();
-        });
-        base
-    }
-
-    async fn login(&self, user: &str, pw: &str) -> (StatusCode, Value, Option<String>) {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/session", self.base))
-            .json(&json!({"username": user, "password": pw}))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let cookie = r
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_string);
-        (status, r.json().await.unwrap_or(Value::Null), cookie)
-    }
-
-    async fn cookie(&self, user: &str) -> String {
-        let (s, _, c) = self.login(user, PW).await;
-        assert_eq!(s, StatusCode::OK, "{user}");
-        c.unwrap()
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> (StatusCode, Value) {
-        let mut req = self.http.get(format!("{}{path}", self.base));
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
-        }
-        let r = req.send().await.unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-}
 
 fn assert_error_shape(v: &Value, status: u16) {
     assert_eq!(v["status"], status, "{v}");

@@ -177,6 +177,19 @@ impl Store {
         Ok(data)
     }
 
+    /// The years that have reported values, ascending. A loose index scan
+    /// (one index probe per year), so it stays fast on millions of rows.
+    pub async fn value_years(&self) -> Result<Vec<i32>> {
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "WITH RECURSIVE y(v) AS ( \
+               SELECT MIN(year) FROM data_values \
+               UNION ALL \
+               SELECT (SELECT MIN(year) FROM data_values WHERE year > y.v) FROM y WHERE y.v IS NOT NULL) \
+             SELECT CAST(v AS BIGINT) FROM y WHERE v IS NOT NULL"
+        ).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|r| r.0 as i32).collect())
+    }
+
     /// Score `period` from the stored data and keep the result.
     pub async fn compute_scores(&self, period: Period, actor: &Actor) -> Result<ScoreReport> {
         let year = period.year();
@@ -257,6 +270,31 @@ impl Store {
         level: Option<Level>,
         actor: &Actor,
     ) -> Result<ScoreReport> {
+        self.scores_where(period, level, None, actor).await
+    }
+
+    /// One region's stored result of `period` (computed now if missing).
+    pub async fn region_score(
+        &self,
+        period: Period,
+        region: &str,
+        actor: &Actor,
+    ) -> Result<Option<RegionResult>> {
+        Ok(self
+            .scores_where(period, None, Some(region), actor)
+            .await?
+            .results
+            .into_iter()
+            .next())
+    }
+
+    async fn scores_where(
+        &self,
+        period: Period,
+        level: Option<Level>,
+        region: Option<&str>,
+        actor: &Actor,
+    ) -> Result<ScoreReport> {
         let year = period.year();
         let version = self.version_for(year).await?.ok_or_else(|| {
             StoreError::Invalid(format!(
@@ -272,8 +310,9 @@ impl Store {
             Some((run,)) => {
                 let level_text = level.map(|l| l.code().to_string());
                 let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
-                    "SELECT result FROM score_results WHERE run_id = $1 AND ($2 IS NULL OR level = $2) ORDER BY ord"
-                ).bind(run).bind(&level_text).fetch_all(p).await)?;
+                    "SELECT result FROM score_results WHERE run_id = $1 AND ($2 IS NULL OR level = $2) \
+                     AND ($3 IS NULL OR region = $3) ORDER BY ord"
+                ).bind(run).bind(&level_text).bind(region).fetch_all(p).await)?;
                 rows.into_iter()
                     .map(|(r,)| serde_json::from_str::<RegionResult>(&r))
                     .collect::<Result<_, _>>()
@@ -283,6 +322,7 @@ impl Store {
         let results = results
             .into_iter()
             .filter(|r| level.is_none_or(|l| r.level == l.code()))
+            .filter(|r| region.is_none_or(|c| r.region == c))
             .collect();
         Ok(ScoreReport {
             framework: version.framework.code.clone(),

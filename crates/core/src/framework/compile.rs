@@ -383,6 +383,7 @@ impl<'s> Compiler<'s> {
                 code: d.code,
                 name: d.name,
                 weight: d.weight,
+                note: d.note,
                 domains,
             });
         }

@@ -64,6 +64,10 @@ pub struct DimensionDoc {
     pub code: String,
     pub name: String,
     pub weight: f64,
+    /// Why the dimension weighs what it does (seed §2.3), shown beside the
+    /// weight chart.
+    #[serde(default)]
+    pub note: String,
     #[serde(default)]
     pub domain: Vec<Spanned<DomainDoc>>,
 }

@@ -111,6 +111,7 @@ pub struct Dimension {
     pub code: String,
     pub name: String,
     pub weight: f64,
+    pub note: String,
     pub domains: Vec<Domain>,
 }
 

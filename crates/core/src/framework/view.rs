@@ -22,6 +22,8 @@ pub struct TreeView {
 pub struct NodeView {
     pub code: String,
     pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
     pub weight: f64,
     pub effective_weight: f64,
     pub max: f64,
@@ -64,6 +66,7 @@ pub fn tree(fw: &Framework) -> TreeView {
         .map(|d| NodeView {
             code: d.code.clone(),
             name: d.name.clone(),
+            note: d.note.clone(),
             weight: d.weight,
             effective_weight: d.weight,
             max: fw.total * d.weight,
@@ -74,6 +77,7 @@ pub fn tree(fw: &Framework) -> TreeView {
                 .map(|m| NodeView {
                     code: m.code.clone(),
                     name: m.name.clone(),
+                    note: String::new(),
                     weight: m.weight,
                     effective_weight: d.weight * m.weight,
                     max: fw.total * d.weight * m.weight,

@@ -1,0 +1,166 @@
+// pingan 平安建设测评平台: draws the charts from the JSON each page embeds
+// and makes the data tables sortable, filterable and paginated. Our own
+// file; ECharts comes from npm through the lockfile and is served by the
+// binary (no request leaves the machine).
+(function () {
+  'use strict';
+
+  function data(el) {
+    var src = document.getElementById(el.getAttribute('data-source'));
+    return src ? JSON.parse(src.textContent) : null;
+  }
+  function pct(v) { return v == null ? '—' : (Math.round(v * 10) / 10) + '%'; }
+  var palette = ['#409eff', '#e6a23c', '#67c23a', '#f56c6c', '#909399', '#9b59b6'];
+
+  var charts = {
+    radar: function (d) {
+      return {
+        color: ['#409eff', '#e6a23c'],
+        tooltip: { trigger: 'item' },
+        legend: { bottom: 0 },
+        radar: { indicator: d.indicators, radius: '62%', axisName: { color: '#606266' } },
+        series: [{ type: 'radar', data: d.series.map(function (s, i) {
+          return { name: s.name, value: s.value.map(function (v) { return Math.round(v * 10) / 10; }),
+            areaStyle: i === 0 ? { opacity: 0.2 } : undefined };
+        }) }]
+      };
+    },
+    heatmap: function (d) {
+      return {
+        tooltip: { position: 'top', formatter: function (p) {
+          return d.regions[p.value[1]] + ' · ' + d.dimensions[p.value[0]] + '：' + pct(p.value[2]);
+        } },
+        grid: { left: 90, right: 20, top: 10, bottom: 80 },
+        xAxis: { type: 'category', data: d.dimensions, axisLabel: { interval: 0, rotate: 20 } },
+        yAxis: { type: 'category', data: d.regions, inverse: true },
+        visualMap: { min: 50, max: 100, calculable: true, orient: 'horizontal', left: 'center', bottom: 0,
+          text: ['100%', '50%'], inRange: { color: ['#f56c6c', '#e6a23c', '#f7f7a1', '#67c23a'] } },
+        series: [{ type: 'heatmap', data: d.cells, label: { show: d.regions.length <= 20, fontSize: 11,
+          formatter: function (p) { return Math.round(p.value[2]); } } }]
+      };
+    },
+    trend: function (d) {
+      var series = [{ name: '总分', type: 'line', yAxisIndex: 0, data: d.total, lineStyle: { width: 3 },
+        label: { show: true, formatter: function (p) { return p.value == null ? '' : (Math.round(p.value * 100) / 100); } } }];
+      d.dimensions.forEach(function (x) {
+        series.push({ name: x.name, type: 'line', yAxisIndex: 1, data: x.percent.map(function (v) {
+          return v == null ? null : Math.round(v * 10) / 10; }) });
+      });
+      return {
+        color: palette,
+        tooltip: { trigger: 'axis' },
+        legend: { bottom: 0, type: 'scroll' },
+        grid: { left: 50, right: 50, top: 30, bottom: 60 },
+        xAxis: { type: 'category', data: d.years },
+        yAxis: [{ type: 'value', name: '总分', scale: true }, { type: 'value', name: '得分率%', scale: true }],
+        series: series
+      };
+    },
+    weights: function (d) {
+      return {
+        color: ['#409eff'],
+        tooltip: { formatter: function (p) { return p.name + '：' + p.value + '%<br>' + (d.notes[p.dataIndex] || ''); } },
+        grid: { left: 50, right: 20, top: 30, bottom: 40 },
+        xAxis: { type: 'category', data: d.names, axisLabel: { interval: 0 } },
+        yAxis: { type: 'value', name: '权重%' },
+        series: [{ type: 'bar', data: d.weights, barMaxWidth: 60,
+          label: { show: true, position: 'top', formatter: function (p) { return p.value + '%'; } } }]
+      };
+    }
+  };
+
+  function drawCharts() {
+    if (!window.echarts) { return; }
+    var made = [];
+    document.querySelectorAll('[data-chart]').forEach(function (el) {
+      var make = charts[el.getAttribute('data-chart')];
+      var d = data(el);
+      if (!make || !d) { return; }
+      var c = echarts.init(el, null, { renderer: 'canvas' });
+      c.setOption(make(d));
+      c.on('finished', function () { el.setAttribute('data-rendered', '1'); });
+      made.push(c);
+    });
+    window.addEventListener('resize', function () { made.forEach(function (c) { c.resize(); }); });
+  }
+
+  // Tables: click a header with data-sort to sort; data-filter adds a search
+  // box; data-page-size paginates.
+  function enhance(table) {
+    var body = table.tBodies[0];
+    if (!body) { return; }
+    var rows = Array.prototype.slice.call(body.rows);
+    var size = parseInt(table.getAttribute('data-page-size') || '0', 10);
+    var page = 1, query = '';
+    var tools = document.createElement('div');
+    tools.className = 'table-tools';
+    var pager = document.createElement('div');
+    pager.className = 'pager';
+    var wrap = table.parentNode.classList.contains('table-wrap') ? table.parentNode : table;
+    wrap.parentNode.insertBefore(tools, wrap);
+    wrap.parentNode.insertBefore(pager, wrap.nextSibling);
+    if (table.getAttribute('data-filter')) {
+      var input = document.createElement('input');
+      input.type = 'search';
+      input.placeholder = '筛选（输入名称、代码等）';
+      input.className = 'table-filter';
+      input.addEventListener('input', function () { query = input.value.trim(); page = 1; render(); });
+      tools.appendChild(input);
+    }
+    function visible() {
+      return rows.filter(function (r) { return !query || r.textContent.indexOf(query) >= 0; });
+    }
+    function render() {
+      var vis = visible();
+      var pages = size ? Math.max(1, Math.ceil(vis.length / size)) : 1;
+      if (page > pages) { page = pages; }
+      rows.forEach(function (r) { r.style.display = 'none'; });
+      vis.forEach(function (r, i) {
+        var shown = !size || (i >= (page - 1) * size && i < page * size);
+        r.style.display = shown ? '' : 'none';
+        body.appendChild(r);
+      });
+      pager.innerHTML = '';
+      var info = document.createElement('span');
+      info.textContent = '共 ' + vis.length + ' 条' + (size ? '，第 ' + page + ' / ' + pages + ' 页' : '');
+      pager.appendChild(info);
+      if (size && pages > 1) {
+        [['上一页', page - 1, page > 1], ['下一页', page + 1, page < pages]].forEach(function (b) {
+          var btn = document.createElement('button');
+          btn.type = 'button'; btn.className = 'btn small'; btn.textContent = b[0]; btn.disabled = !b[2];
+          btn.addEventListener('click', function () { page = b[1]; render(); });
+          pager.appendChild(btn);
+        });
+      }
+    }
+    Array.prototype.forEach.call(table.tHead ? table.tHead.rows[0].cells : [], function (th, col) {
+      var kind = th.getAttribute('data-sort');
+      if (!kind) { return; }
+      th.addEventListener('click', function () {
+        var asc = !th.classList.contains('asc');
+        Array.prototype.forEach.call(th.parentNode.cells, function (x) { x.classList.remove('asc', 'desc'); });
+        th.classList.add(asc ? 'asc' : 'desc');
+        rows.sort(function (a, b) {
+          var x = a.cells[col], y = b.cells[col];
+          var r;
+          if (kind === 'num') {
+            var vx = parseFloat(x.getAttribute('data-value') || x.textContent);
+            var vy = parseFloat(y.getAttribute('data-value') || y.textContent);
+            vx = isNaN(vx) ? -Infinity : vx; vy = isNaN(vy) ? -Infinity : vy;
+            r = vx - vy;
+          } else {
+            r = x.textContent.trim().localeCompare(y.textContent.trim(), 'zh-CN');
+          }
+          return asc ? r : -r;
+        });
+        render();
+      });
+    });
+    render();
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('table.data[data-page-size], table.data[data-filter]').forEach(enhance);
+    drawCharts();
+  });
+})();

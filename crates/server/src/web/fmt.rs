@@ -1,0 +1,61 @@
+//! Numbers the way a Chinese report writes them: 分, %, units, no noise.
+
+/// At most `digits` decimals, trailing zeros dropped: 87.50 → "87.5".
+pub fn num(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return "—".into();
+    }
+    let s = format!("{x:.digits$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
+pub fn points(x: f64) -> String {
+    format!("{}分", num(x, 2))
+}
+
+pub fn percent(x: f64) -> String {
+    format!("{}%", num(x, 1))
+}
+
+/// A value with its unit: "12.3%", "1.35 起/10万人", "312 人".
+pub fn value(x: Option<f64>, unit: &str) -> String {
+    match x {
+        None => "—".into(),
+        Some(v) if unit == "%" => format!("{}%", num(v, 2)),
+        Some(v) if unit.is_empty() => num(v, 2),
+        Some(v) => format!("{} {unit}", num(v, 2)),
+    }
+}
+
+/// A grade's tag colour.
+pub fn grade_class(grade: &str) -> &'static str {
+    match grade {
+        "优秀" => "ok",
+        "良好" => "primary",
+        "合格" => "warn",
+        _ => "danger",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_numbers() {
+        assert_eq!(num(87.5, 2), "87.5");
+        assert_eq!(num(87.0, 2), "87");
+        assert_eq!(num(-0.0001, 2), "0");
+        assert_eq!(points(3.456), "3.46分");
+        assert_eq!(percent(91.666), "91.7%");
+        assert_eq!(value(Some(1.3462), "人/10万人"), "1.35 人/10万人");
+        assert_eq!(value(Some(64.0353), "%"), "64.04%");
+        assert_eq!(value(None, "%"), "—");
+        assert_eq!(num(f64::NAN, 2), "—");
+    }
+}

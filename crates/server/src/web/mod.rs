@@ -1,0 +1,39 @@
+//! The web pages: server-rendered Simplified Chinese over the same store
+//! and the same `Caller` rules as the JSON API. Charts are drawn in the
+//! browser by ECharts from data embedded in each page; every file the pages
+//! load comes from this binary (see `assets`).
+
+mod assets;
+mod audit;
+mod dashboard;
+mod export;
+mod fmt;
+mod framework;
+mod layout;
+mod region;
+mod session;
+mod users;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route(
+            "/login",
+            get(session::login_page).post(session::login_submit),
+        )
+        .route("/logout", post(session::logout))
+        .route(
+            "/password",
+            get(session::password_page).post(session::password_submit),
+        )
+        .route("/region/{code}", get(region::page))
+        .route("/framework", get(framework::page))
+        .route("/audit", get(audit::page))
+        .route("/users", get(users::page).post(users::action))
+        .route("/export/{name}", get(export::xlsx))
+        .route("/static/{version}/{name}", get(assets::serve))
+}

@@ -1,0 +1,430 @@
+//! The web pages over HTTP: login and its redirects, what each role may
+//! open, the ranking table against the API, exports, static assets served
+//! from the binary, and user management under 三员分立. (The headless
+//! browser suite in `browser.rs` checks what a person sees.)
+
+mod common;
+
+use common::{App, PW, spawn_app};
+use pingan_store::testing::Kind;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+struct Browser<'a> {
+    app: &'a App,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a App) -> Self {
+        Browser {
+            app,
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .no_gzip()
+                .build()
+                .unwrap(),
+            cookie: String::new(),
+        }
+    }
+
+    async fn login(app: &'a App, user: &str) -> Self {
+        let mut b = Browser::new(app);
+        let (s, loc, _) = b
+            .post(
+                "/login",
+                &[("username", user), ("password", PW), ("next", "/")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{user}");
+        assert!(!b.cookie.is_empty(), "{user} {loc}");
+        b
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        let loc = location(&r);
+        (s, loc, r.text().await.unwrap())
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let r = self
+            .http
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        if let Some(c) = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+        {
+            self.cookie = c.to_string();
+        }
+        let s = r.status();
+        let loc = location(&r);
+        (s, loc, r.text().await.unwrap())
+    }
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `attr="…"` values in order of appearance.
+fn attrs(html: &str, attr: &str) -> Vec<String> {
+    let key = format!("{attr}=\"");
+    html.match_indices(&key)
+        .map(|(i, _)| {
+            let rest = &html[i + key.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_pages_and_assets() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let mut anon = Browser::new(&app);
+    let (s, loc, _) = anon.get("/region/990101").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(loc, "/login?next=/region/990101");
+    let (s, _, html) = anon.get("/login").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("平安建设测评平台") && html.contains("id=\"login\""));
+    // A wrong password: the form again, with the reason in Chinese.
+    let (s, _, html) = anon
+        .post("/login", &[("username", "office"), ("password", "nope")])
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("用户名或密码错误"), "{html}");
+    // Never redirect off the site after login.
+    let (s, loc, _) = anon
+        .post(
+            "/login",
+            &[
+                ("username", "office"),
+                ("password", PW),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!((s, loc.as_str()), (StatusCode::SEE_OTHER, "/"));
+    let (s, _, html) = anon.get("/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("测评总览") && html.contains("id=\"ranking\""));
+    // Every asset comes from this server.
+    for url in attrs(&html, "src")
+        .iter()
+        .chain(attrs(&html, "href").iter())
+    {
+        assert!(url.starts_with('/') || url.is_empty(), "external: {url}");
+    }
+    let echarts = attrs(&html, "src")
+        .into_iter()
+        .find(|s| s.ends_with("echarts.min.js"))
+        .unwrap();
+    let r = anon
+        .http
+        .get(format!("{}{echarts}", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(r.bytes().await.unwrap().len() > 100_000);
+    // Logout, then an old cookie is an expired session.
+    let old = anon.cookie.clone();
+    let (s, loc, _) = anon.post("/logout", &[]).await;
+    assert_eq!((s, loc.as_str()), (StatusCode::SEE_OTHER, "/login?bye=1"));
+    anon.cookie = old;
+    let (_, loc, _) = anon.get("/").await;
+    assert_eq!(loc, "/login?expired=1&next=/");
+    let (_, _, html) = anon.get(&loc).await;
+    assert!(html.contains("登录已超时"));
+    // Forced password change comes first.
+    let mut fresh = Browser::login(&app, "fresh").await;
+    let (_, loc, _) = fresh.get("/").await;
+    assert_eq!(loc, "/password");
+    let (s, _, html) = fresh
+        .post(
+            "/password",
+            &[
+                ("old", PW),
+                ("new", "Another-Pass-9"),
+                ("confirm", "Another-Pass-8"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("两次输入的新密码不一致"));
+    let (s, loc, _) = fresh
+        .post(
+            "/password",
+            &[
+                ("old", PW),
+                ("new", "Another-Pass-9"),
+                ("confirm", "Another-Pass-9"),
+            ],
+        )
+        .await;
+    assert_eq!((s, loc.as_str()), (StatusCode::SEE_OTHER, "/"));
+    assert_eq!(fresh.get("/").await.0, StatusCode::OK);
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_its_pages_and_scope() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let (own, other) = (app.counties[0].clone(), app.counties[1].clone());
+    let region_own = format!("/region/{own}?period=2024");
+    let region_other = format!("/region/{other}?period=2024");
+    let drill_other = format!("/?region={other}");
+    // (user, path, expected status, redirect target)
+    let cases: Vec<(&str, &str, u16, &str)> = vec![
+        ("office", "/", 200, ""),
+        ("office", "/framework", 200, ""),
+        ("office", &region_other, 200, ""),
+        ("office", "/audit", 403, ""),
+        ("office", "/users", 403, ""),
+        ("county", "/", 200, ""),
+        ("county", &region_own, 200, ""),
+        ("county", &region_other, 403, ""),
+        ("county", &drill_other, 403, ""),
+        ("county", "/export/ranking.xlsx", 200, ""),
+        ("super", "/audit", 200, ""),
+        ("super", "/users", 403, ""),
+        ("auditor", "/", 303, "/framework"),
+        ("auditor", "/audit", 200, ""),
+        ("auditor", "/users", 403, ""),
+        ("auditor", &region_own, 403, ""),
+        ("sysadmin", "/users", 200, ""),
+        ("sysadmin", "/audit", 403, ""),
+        ("secadmin", "/users", 200, ""),
+        ("secadmin", "/export/users.xlsx", 200, ""),
+        ("dept", "/", 303, "/framework"),
+        ("dept", "/framework", 200, ""),
+        ("dept", "/export/ranking.xlsx", 403, ""),
+        ("expert", "/", 200, ""),
+        ("expert", "/audit", 403, ""),
+    ];
+    let mut sessions: Vec<(String, Browser)> = Vec::new();
+    for (user, path, status, to) in cases {
+        if !sessions.iter().any(|(u, _)| u == user) {
+            sessions.push((user.to_string(), Browser::login(&app, user).await));
+        }
+        let b = &mut sessions.iter_mut().find(|(u, _)| u == user).unwrap().1;
+        let (s, loc, html) = b.get(path).await;
+        assert_eq!(s.as_u16(), status, "{user} {path}");
+        if !to.is_empty() {
+            assert_eq!(loc, to, "{user} {path}");
+        }
+        if status == 403 {
+            assert!(html.contains("无权") || html.contains("三员分立") || html.contains("只有"));
+        }
+    }
+    // The county official's overview is their county, its townships ranked.
+    let b = &mut sessions.iter_mut().find(|(u, _)| u == "county").unwrap().1;
+    let (_, _, html) = b.get("/").await;
+    let rows = attrs(&html, "data-region");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.starts_with(&own)), "{rows:?}");
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranking_table_equals_the_api_and_exports_open() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let mut b = Browser::login(&app, "office").await;
+    let (_, _, html) = b.get("/?period=2024").await;
+    let codes = attrs(&html, "data-region");
+    let r = b
+        .http
+        .get(format!("{}/api/v1/scores?period=2024&level=city", app.base))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap();
+    let api: Value = r.json().await.unwrap();
+    let results = api["results"].as_array().unwrap();
+    let mut by_rank: Vec<&Value> = results.iter().collect();
+    by_rank.sort_by_key(|r| r["rank"].as_u64());
+    let api_codes: Vec<String> = by_rank
+        .iter()
+        .map(|r| r["region"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, api_codes);
+    // Totals at full precision in data-value, in the same order.
+    let totals: Vec<f64> = html
+        .split("class=\"num total\" data-value=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+        .collect();
+    let api_totals: Vec<f64> = by_rank
+        .iter()
+        .map(|r| r["total"].as_f64().unwrap())
+        .collect();
+    assert_eq!(totals, api_totals);
+    // Exports are real .xlsx files with a Chinese file name.
+    for path in [
+        "/export/ranking.xlsx?period=2024",
+        &format!("/export/region.xlsx?region={}&period=2024", app.counties[0]),
+        "/export/framework.xlsx",
+    ] {
+        let r = b
+            .http
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &b.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("filename*=UTF-8''"),
+        );
+        let bytes = r.bytes().await.unwrap();
+        assert_eq!(&bytes[..2], b"PK", "{path}");
+    }
+    let (s, _, html) = b
+        .get(&format!("/region/{}?period=2024", app.counties[0]))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"indicators\"") && html.contains("id=\"veto-status\""));
+    assert!(attrs(&html, "data-indicator").len() >= 40);
+    let (s, _, html) = b.get("/framework").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("基础性指标，反映社会治安整体状况"));
+    assert!(html.contains("id=\"lint-share\""));
+    let (s, _, _) = b.get("/?period=20x4").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_management_keeps_the_three_admins_apart() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let mut sys = Browser::login(&app, "sysadmin").await;
+    let mut sec = Browser::login(&app, "secadmin").await;
+    let mut auditor = Browser::login(&app, "auditor").await;
+    let own = app.counties[0].clone();
+    let (s, loc, _) = sys
+        .post(
+            "/users",
+            &[
+                ("op", "add"),
+                ("username", "zhang"),
+                ("password", "Init-Pass-2024x"),
+                ("region", &own),
+                ("role", "region_official"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(loc.starts_with("/users?ok="), "{loc}");
+    let u = app.store.user("zhang").await.unwrap().unwrap();
+    assert!(u.must_change_password);
+    // The system admin may not grant an admin role nor change roles.
+    let (_, loc, _) = sys
+        .post(
+            "/users",
+            &[
+                ("op", "add"),
+                ("username", "li"),
+                ("password", "Li-Init-2024x"),
+                ("role", "audit_admin"),
+            ],
+        )
+        .await;
+    assert!(loc.starts_with("/users?err="), "{loc}");
+    let (s, _, _) = sys
+        .post(
+            "/users",
+            &[("op", "roles"), ("username", "zhang"), ("role", "expert")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The security admin sets roles, never two of the three admin roles.
+    let (_, loc, _) = sec
+        .post(
+            "/users",
+            &[
+                ("op", "roles"),
+                ("username", "zhang"),
+                ("role", "audit_admin"),
+                ("role", "expert"),
+            ],
+        )
+        .await;
+    assert!(loc.starts_with("/users?err="), "{loc}");
+    let (_, _, html) = sec.get(&loc).await;
+    assert!(html.contains("三员分立"), "{html}");
+    let (_, loc, _) = sec
+        .post(
+            "/users",
+            &[
+                ("op", "roles"),
+                ("username", "zhang"),
+                ("role", "expert"),
+                ("role", "collector"),
+                ("region", ""),
+            ],
+        )
+        .await;
+    assert!(loc.starts_with("/users?ok="), "{loc}");
+    let u = app.store.user("zhang").await.unwrap().unwrap();
+    assert_eq!(u.roles.len(), 2);
+    assert_eq!(u.region, None);
+    let (_, loc, _) = sec
+        .post("/users", &[("op", "lock"), ("username", "zhang")])
+        .await;
+    assert!(loc.starts_with("/users?ok="), "{loc}");
+    let (s, _, _) = sec
+        .post(
+            "/users",
+            &[
+                ("op", "reset"),
+                ("username", "zhang"),
+                ("password", "X-Reset-2024"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(auditor.get("/users").await.0, StatusCode::FORBIDDEN);
+    // Every change is in the ledger, which the audit admin reads.
+    let (s, _, html) = auditor.get("/audit?action=user_roles").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("user:zhang"));
+    let (_, _, html) = auditor.get("/audit?verify=1").await;
+    assert!(html.contains("校验通过"), "{html}");
+    app.db.done().await;
+}
