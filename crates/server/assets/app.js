@@ -9,6 +9,7 @@
     var src = document.getElementById(el.getAttribute('data-source'));
     return src ? JSON.parse(src.textContent) : null;
   }
+  function narrow() { return window.innerWidth < 768; }
   function pct(v) { return v == null ? '—' : (Math.round(v * 10) / 10) + '%'; }
   var palette = ['#409eff', '#e6a23c', '#67c23a', '#f56c6c', '#909399', '#9b59b6'];
 
@@ -18,7 +19,7 @@
         color: ['#409eff', '#e6a23c'],
         tooltip: { trigger: 'item' },
         legend: { bottom: 0 },
-        radar: { indicator: d.indicators, radius: '62%', axisName: { color: '#606266' } },
+        radar: { indicator: d.indicators, radius: '55%', center: ['50%', '48%'], axisName: { color: '#606266', fontSize: 12 } },
         series: [{ type: 'radar', data: d.series.map(function (s, i) {
           return { name: s.name, value: s.value.map(function (v) { return Math.round(v * 10) / 10; }),
             areaStyle: i === 0 ? { opacity: 0.2 } : undefined };
@@ -30,11 +31,11 @@
         tooltip: { position: 'top', formatter: function (p) {
           return d.regions[p.value[1]] + ' · ' + d.dimensions[p.value[0]] + '：' + pct(p.value[2]);
         } },
-        grid: { left: 90, right: 20, top: 10, bottom: 80 },
-        xAxis: { type: 'category', data: d.dimensions, axisLabel: { interval: 0, rotate: 20 } },
+        grid: { left: 90, right: 20, top: 10, bottom: narrow() ? 130 : 110 },
+        xAxis: { type: 'category', data: d.dimensions, axisLabel: { interval: 0, rotate: narrow() ? 45 : 20 } },
         yAxis: { type: 'category', data: d.regions, inverse: true },
-        visualMap: { min: 50, max: 100, calculable: true, orient: 'horizontal', left: 'center', bottom: 0,
-          text: ['100%', '50%'], inRange: { color: ['#f56c6c', '#e6a23c', '#f7f7a1', '#67c23a'] } },
+        visualMap: { min: 50, max: 100, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
+          itemHeight: 120, text: ['100%', '≤50%'], inRange: { color: ['#f56c6c', '#e6a23c', '#f7f7a1', '#67c23a'] } },
         series: [{ type: 'heatmap', data: d.cells, label: { show: d.regions.length <= 20, fontSize: 11,
           formatter: function (p) { return Math.round(p.value[2]); } } }]
       };
@@ -52,7 +53,8 @@
         legend: { bottom: 0, type: 'scroll' },
         grid: { left: 50, right: 50, top: 30, bottom: 60 },
         xAxis: { type: 'category', data: d.years },
-        yAxis: [{ type: 'value', name: '总分', scale: true }, { type: 'value', name: '得分率%', scale: true }],
+        yAxis: [{ type: 'value', name: '总分', scale: true },
+          { type: 'value', name: '得分率%', scale: true, splitLine: { show: false } }],
         series: series
       };
     },

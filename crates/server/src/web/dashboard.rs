@@ -325,7 +325,7 @@ pub async fn page(
 
     let body = html! {
         div.stats {
-            div.stat { div.n id="my-total" { @if let Some(m) = &me { (fmt::num(m.total, 2)) } @else { "—" } } div.l { (region.name) "总分" } }
+            div.stat { div.n id="my-total" { @if let Some(m) = &me { (fmt::fixed(m.total)) } @else { "—" } } div.l { (region.name) "总分" } }
             div.stat { div.n { @if let Some(m) = &me { span class={"tag " (fmt::grade_class(&m.grade))} { (m.grade) } } @else { "—" } } div.l { "等级" } }
             div.stat { div.n { @if let Some(m) = &me { @if m.peers > 0 { (m.rank) " / " (m.peers) } @else { "—" } } @else { "—" } } div.l { "同级排名" } }
             @for (g, n) in &grades {
@@ -357,9 +357,9 @@ pub async fn page(
                                     td.num.rank { (r.rank) }
                                     td { a.drill href=(format!("/?region={}&period={}", r.region, s.year)) { (r.name) } " "
                                          a.muted href=(format!("/region/{}?period={}", r.region, s.year)) title="地区详情" { "详情" } }
-                                    td.num.total data-value=(r.total) { (fmt::num(r.total, 2)) }
+                                    td.num.total data-value=(r.total) { (fmt::fixed(r.total)) }
                                     td { span class={"tag " (fmt::grade_class(&r.grade))} { (r.grade) } }
-                                    @for d in &r.dimensions { td.num data-value=(d.points) title=(fmt::percent(d.percent)) { (fmt::num(d.points, 2)) } }
+                                    @for d in &r.dimensions { td.num data-value=(d.points) title=(fmt::percent(d.percent)) { (fmt::fixed(d.points)) } }
                                     td {
                                         @if r.veto { span.tag.danger { "一票否决" } " " }
                                         @if r.bottom { span.tag.warn { "后三位" } }

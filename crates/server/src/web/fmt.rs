@@ -14,6 +14,15 @@ pub fn num(x: f64, digits: usize) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
+/// Totals and points as a report prints them: always two decimals.
+pub fn fixed(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "—".into()
+    }
+}
+
 pub fn points(x: f64) -> String {
     format!("{}分", num(x, 2))
 }
@@ -57,5 +66,6 @@ mod tests {
         assert_eq!(value(Some(64.0353), "%"), "64.04%");
         assert_eq!(value(None, "%"), "—");
         assert_eq!(num(f64::NAN, 2), "—");
+        assert_eq!(fixed(81.0), "81.00");
     }
 }

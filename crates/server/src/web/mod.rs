@@ -36,4 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users::page).post(users::action))
         .route("/export/{name}", get(export::xlsx))
         .route("/static/{version}/{name}", get(assets::serve))
+        // Browsers ask for it on their own; answer without a 404 in the log.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
 }

@@ -137,7 +137,7 @@ pub async fn page(
     };
     let body = html! {
         div.stats {
-            div.stat { div.n id="region-total" { (fmt::num(me.total, 2)) } div.l { "总分（满分 " (fmt::num(me.max, 2)) "）" } }
+            div.stat { div.n id="region-total" { (fmt::fixed(me.total)) } div.l { "总分（满分 " (fmt::num(me.max, 2)) "）" } }
             div.stat { div.n { span class={"tag " (fmt::grade_class(&me.grade))} { (me.grade) } } div.l { "等级" } }
             div.stat { div.n { @if me.peers > 0 { (me.rank) " / " (me.peers) } @else { "—" } } div.l { "同级排名" } }
             div.stat { div.n { (missing) } div.l { "未报送指标" } }
@@ -162,7 +162,7 @@ pub async fn page(
         div.grid {
             (card("五个维度", None, html! {
                 table.data { thead { tr { th { "维度" } th.num { "得分" } th.num { "满分" } th.num { "得分率" } } }
-                tbody { @for d in &me.dimensions { tr { td { (d.code) " " (d.name) } td.num { (fmt::num(d.points, 2)) } td.num { (fmt::num(d.max, 2)) } td.num { (fmt::percent(d.percent)) } } } } }
+                tbody { @for d in &me.dimensions { tr { td { (d.code) " " (d.name) } td.num { (fmt::fixed(d.points)) } td.num { (fmt::num(d.max, 2)) } td.num { (fmt::percent(d.percent)) } } } } }
             }))
             (card(&format!("{}历年得分趋势", me.name), None, html! {
                 (data_script("trend-data", &trend))

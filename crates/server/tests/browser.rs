@@ -1,0 +1,238 @@
+//! The web pages in a real browser: a server on a random port holding a
+//! small generated province (three years), one account per role, and the
+//! headless-Chromium suite in `tests/ui/run.mjs` (playwright-core from npm
+//! through `tests/ui/package-lock.json`, Debian's `/usr/bin/chromium`).
+//!
+//! `.ci/run` installs Chromium and the npm packages. Set
+//! `PINGAN_TEST_BROWSER=off` to skip this test with a printed reason.
+
+use pingan_core::access::parse_roles;
+use pingan_store::{Actor, NewUser};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PW: &str = "Pingan-2024x";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The whole suite takes well under a minute; this only stops a hung run.
+const LIMIT: Duration = Duration::from_secs(600);
+
+fn ui_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui")
+}
+
+fn workspace() -> PathBuf {
+    let w = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    w.canonicalize().unwrap_or(w)
+}
+
+/// `node --version`, or why there is none.
+fn node_version() -> Result<String, String> {
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
+        Ok(o) => Err(format!("`node --version` exited with {}", o.status)),
+        Err(e) => Err(format!("`node` not found: {e}")),
+    }
+}
+
+/// `npm ci` in tests/ui unless playwright-core is installed there.
+fn ensure_node_modules() {
+    let dir = ui_dir();
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        return;
+    }
+    eprintln!(
+        "installing the browser suite's npm packages: npm ci in {}",
+        dir.display()
+    );
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("npm not found ({e}); .ci/run installs the browser suite's tools")
+        });
+    assert!(
+        status.success(),
+        "`npm ci` in {} failed ({status}); .ci/run runs it before the tests",
+        dir.display()
+    );
+}
+
+/// Run the suite, reading its output while it runs; kill it past `LIMIT`.
+fn run_suite(envs: Vec<(&'static str, String)>) -> (Option<i32>, String, String, Duration) {
+    let start = Instant::now();
+    let mut child = Command::new("node")
+        .arg(ui_dir().join("run.mjs"))
+        .current_dir(ui_dir())
+        .envs(envs)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = r.read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait for node") {
+            break s.code();
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (
+        code,
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+        start.elapsed(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_headless_chromium() {
+    if std::env::var("PINGAN_TEST_BROWSER").as_deref() == Ok("off") {
+        eprintln!("PINGAN_TEST_BROWSER=off: the headless-browser test is skipped");
+        return;
+    }
+    let node = node_version().unwrap_or_else(|e| {
+        panic!("the browser test needs Node.js 20+: {e}; .ci/run installs it (or set PINGAN_TEST_BROWSER=off)")
+    });
+    assert!(
+        Path::new(CHROMIUM).is_file(),
+        "the browser test needs Chromium at {CHROMIUM}: .ci/run installs it \
+         (apt-get install chromium), or set PINGAN_TEST_BROWSER=off"
+    );
+    tokio::task::spawn_blocking(ensure_node_modules)
+        .await
+        .unwrap();
+
+    let db = pingan_store::testing::sqlite().await;
+    let store = db.store.clone();
+    let p = pingan_synth::generate(&pingan_synth::Options {
+        seed: 5,
+        cities: 3,
+        counties: 6,
+        townships: 12,
+        first_year: 2022,
+        last_year: 2024,
+    })
+    .unwrap();
+    let a = Actor::cli("setup");
+    store
+        .import_framework(
+            "f.toml",
+            pingan_core::framework::DEFAULT_TOML.as_bytes(),
+            Some(2000),
+            false,
+            &a,
+        )
+        .await
+        .unwrap();
+    store
+        .import_regions("r.csv", p.regions.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    store
+        .import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    store
+        .import_values("v.csv", p.values.as_bytes(), false, &a)
+        .await
+        .unwrap();
+    let tree = store.region_tree().await.unwrap();
+    let counties: Vec<String> = tree
+        .regions()
+        .iter()
+        .filter(|r| r.level == pingan_core::Level::County)
+        .map(|r| r.code.clone())
+        .collect();
+    assert!(counties.len() >= 2, "{counties:?}");
+    let own = counties[0].clone();
+    let other = counties[counties.len() - 1].clone();
+    for (name, roles, region, dept) in [
+        ("office", "office_admin", None, None),
+        ("county", "region_official", Some(own.as_str()), None),
+        ("super", "supervisor", None, None),
+        ("auditor", "audit_admin", None, None),
+        ("sysadmin", "system_admin", None, None),
+        ("secadmin", "security_admin", None, None),
+        ("dept", "department", None, Some("公安")),
+        ("expert", "expert", None, None),
+    ] {
+        store
+            .add_user(
+                &NewUser {
+                    username: name.into(),
+                    password: PW.into(),
+                    roles: parse_roles(roles).unwrap(),
+                    region: region.map(Into::into),
+                    department: dept.map(Into::into),
+                    must_change_password: false,
+                },
+                &a,
+            )
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let s = store.clone();
+    tokio::spawn(async move {
+        pingan_server::serve(s, listener, std::future::pending())
+            .await
+            .unwrap();
+    });
+
+    let shots = workspace().join("target/ui-screenshots");
+    eprintln!(
+        "browser suite: node {node}, server {base}, own county {own}, other county {other}, screenshots in {}",
+        shots.display()
+    );
+    let envs = vec![
+        ("PINGAN_UI_BASE", base),
+        ("PINGAN_UI_PASSWORD", PW.to_string()),
+        ("PINGAN_UI_OWN_COUNTY", own),
+        ("PINGAN_UI_OTHER_COUNTY", other),
+        ("PINGAN_UI_SHOTS", shots.display().to_string()),
+    ];
+    let (code, out, err, took) = tokio::task::spawn_blocking(move || run_suite(envs))
+        .await
+        .unwrap();
+    println!("{out}");
+    if !err.trim().is_empty() {
+        println!("stderr:\n{err}");
+    }
+    println!("browser suite took {:.1}s", took.as_secs_f64());
+    // The full output is printed above; the panic names what failed.
+    let failed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("FAIL"))
+        .chain(err.lines().filter(|l| !l.trim().is_empty()).take(20))
+        .collect();
+    let exit = match code {
+        Some(c) => c.to_string(),
+        None => "none: killed after the time limit".into(),
+    };
+    assert!(
+        code == Some(0),
+        "the browser suite failed (exit {exit}):\n{}",
+        failed.join("\n")
+    );
+    db.done().await;
+}

@@ -1,0 +1,554 @@
+// The headless-browser suite for the pingan web pages (issue 6): Debian's
+// Chromium, driven by playwright-core, signs in through the login form as
+// every role, opens every page of its navigation, waits for every chart,
+// compares the ranking with the JSON API, drills down, downloads an Excel
+// export and reads it, checks the county scope, the audit chain check,
+// logout and the phone layout, and proves that no request leaves
+// 127.0.0.1. Run by crates/server/tests/browser.rs against a server it
+// starts; it can also run by hand against any instance:
+//
+//   PINGAN_UI_BASE=http://127.0.0.1:8080 PINGAN_UI_PASSWORD=… \
+//   PINGAN_UI_OWN_COUNTY=… PINGAN_UI_OTHER_COUNTY=… PINGAN_UI_SHOTS=/tmp/shots \
+//   node crates/server/tests/ui/run.mjs
+//
+// Exit 0 when every check passes; otherwise every failed check is printed
+// (one per line, after "FAIL") and the exit code is 1.
+
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+
+const CHROMIUM = '/usr/bin/chromium';
+const YEAR = '2024';
+const CHART_TIMEOUT = 20000;
+
+function env(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`FAIL: environment variable ${name} is not set`);
+    process.exit(1);
+  }
+  return v;
+}
+
+const BASE = env('PINGAN_UI_BASE').replace(/\/+$/, '');
+const PASSWORD = env('PINGAN_UI_PASSWORD');
+const OWN_COUNTY = env('PINGAN_UI_OWN_COUNTY');
+const OTHER_COUNTY = env('PINGAN_UI_OTHER_COUNTY');
+const SHOTS = env('PINGAN_UI_SHOTS');
+
+const USERS = ['office', 'county', 'super', 'auditor', 'sysadmin', 'secadmin', 'dept', 'expert'];
+
+const failures = [];
+const notes = [];
+const t0 = Date.now();
+
+function fail(msg) {
+  failures.push(msg);
+  console.log(`  ✗ ${msg}`);
+}
+function check(cond, msg) {
+  if (!cond) fail(msg);
+  return !!cond;
+}
+function log(msg) {
+  console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+}
+function path(url) {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+// ---------------------------------------------------------------- xlsx ----
+// An .xlsx is a zip of XML files: read the central directory, inflate the
+// entries we need with node's zlib, and take the first sheet's cells.
+
+function unzip(buf) {
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 65535); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  }
+  if (eocd < 0) throw new Error('not a zip file (no end of central directory)');
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const files = new Map();
+  for (let k = 0; k < count; k++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('bad zip central directory');
+    const method = buf.readUInt16LE(p + 10);
+    const csize = buf.readUInt32LE(p + 20);
+    const nlen = buf.readUInt16LE(p + 28);
+    const xlen = buf.readUInt16LE(p + 30);
+    const clen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nlen);
+    p += 46 + nlen + xlen + clen;
+    if (buf.readUInt32LE(local) !== 0x04034b50) throw new Error(`bad zip local header for ${name}`);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(start, start + csize);
+    files.set(name, () => {
+      if (method === 0) return raw.toString('utf8');
+      if (method === 8) return inflateRawSync(raw).toString('utf8');
+      throw new Error(`zip method ${method} for ${name}`);
+    });
+  }
+  return files;
+}
+
+function xmlText(s) {
+  return s
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(+n))
+    .replace(/&#x([0-9a-f]+);/gi, (_, n) => String.fromCodePoint(parseInt(n, 16)))
+    .replace(/&amp;/g, '&');
+}
+
+function joined(fragment) {
+  return [...fragment.matchAll(/<t(?:\s[^>]*)?>([\s\S]*?)<\/t>/g)].map((m) => xmlText(m[1])).join('');
+}
+
+/** The first sheet of an .xlsx as rows of cell values (strings or numbers). */
+function readFirstSheet(buf) {
+  const files = unzip(buf);
+  const read = (name) => {
+    const f = files.get(name);
+    if (!f) throw new Error(`xlsx has no ${name}`);
+    return f();
+  };
+  const wb = read('xl/workbook.xml');
+  const sheet = wb.match(/<sheet\s[^>]*?r:id="([^"]+)"/);
+  if (!sheet) throw new Error('xlsx workbook lists no sheet');
+  const rels = read('xl/_rels/workbook.xml.rels');
+  let target = null;
+  for (const m of rels.matchAll(/<Relationship\s[^>]*>/g)) {
+    const id = m[0].match(/Id="([^"]+)"/);
+    const t = m[0].match(/Target="([^"]+)"/);
+    if (id && t && id[1] === sheet[1]) target = t[1];
+  }
+  if (!target) throw new Error(`xlsx relationship ${sheet[1]} not found`);
+  target = target.startsWith('/') ? target.slice(1) : `xl/${target}`;
+  const shared = files.has('xl/sharedStrings.xml')
+    ? [...read('xl/sharedStrings.xml').matchAll(/<si>([\s\S]*?)<\/si>/g)].map((m) => joined(m[1]))
+    : [];
+  const rows = [];
+  for (const r of read(target).matchAll(/<row\b[^>]*?(?:\/>|>([\s\S]*?)<\/row>)/g)) {
+    const row = [];
+    for (const c of (r[1] || '').matchAll(/<c\b([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)/g)) {
+      const ref = (c[1].match(/\br="([A-Z]+)\d+"/) || [])[1];
+      let col = row.length;
+      if (ref) col = [...ref].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+      const type = (c[1].match(/\bt="([^"]+)"/) || [])[1];
+      const inner = c[2] || '';
+      const v = (inner.match(/<v>([\s\S]*?)<\/v>/) || [])[1];
+      let value = '';
+      if (type === 's') value = shared[+v] ?? '';
+      else if (type === 'inlineStr') value = joined(inner);
+      else if (type === 'str' || type === 'e') value = v == null ? '' : xmlText(v);
+      else if (type === 'b') value = v === '1';
+      else if (v != null) value = Number(v);
+      row[col] = value;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+// ------------------------------------------------------------- helpers ----
+
+/** Each `div[data-chart]` gets data-rendered="1" and a non-empty canvas. */
+async function checkCharts(page, where) {
+  const charts = await page.$$eval('div[data-chart]', (els) => els.map((e) => e.getAttribute('data-chart')));
+  for (let i = 0; i < charts.length; i++) {
+    const name = `${where}: chart div[data-chart="${charts[i]}"]`;
+    try {
+      await page.waitForFunction(
+        (k) => document.querySelectorAll('div[data-chart]')[k]?.getAttribute('data-rendered') === '1',
+        i,
+        { timeout: CHART_TIMEOUT },
+      );
+    } catch {
+      fail(`${name} did not get data-rendered="1" within ${CHART_TIMEOUT / 1000}s`);
+      continue;
+    }
+    const c = await page.evaluate((k) => {
+      const el = document.querySelectorAll('div[data-chart]')[k];
+      const cv = el.querySelector('canvas');
+      if (!cv) return null;
+      const b = cv.getBoundingClientRect();
+      return { w: cv.width, h: cv.height, bw: b.width, bh: b.height };
+    }, i);
+    if (check(c, `${name} has no canvas`)) {
+      check(c.w > 0 && c.h > 0 && c.bw > 0 && c.bh > 0,
+        `${name}: canvas is empty (${c.w}×${c.h}, shown ${c.bw}×${c.bh})`);
+    }
+  }
+  return charts;
+}
+
+/** A page of the app: a heading or a table, no error banner, every chart drawn. */
+async function checkPage(page, where) {
+  const info = await page.evaluate(() => {
+    const h2 = [...document.querySelectorAll('h2')].some((h) => h.textContent.trim() !== '');
+    const table = document.querySelector('table') !== null;
+    // The one red banner that is content, not an error: a region's veto.
+    const errors = [...document.querySelectorAll('.banner.error')]
+      .filter((b) => b.id !== 'veto-status' && !b.textContent.includes('一票否决'))
+      .map((b) => b.textContent.trim());
+    return { h2, table, errors, title: document.title };
+  });
+  check(info.h2 || info.table, `${where}: no non-empty h2 and no table (title "${info.title}")`);
+  check(info.errors.length === 0, `${where}: error banner: ${info.errors.join(' | ')}`);
+  return checkCharts(page, where);
+}
+
+async function goto(page, url, where, expectStatus = 200) {
+  const resp = await page.goto(BASE + url, { waitUntil: 'load' });
+  const status = resp ? resp.status() : 0;
+  check(status === expectStatus, `${where}: GET ${url} answered ${status}, expected ${expectStatus}`);
+  return status;
+}
+
+async function clickAndWait(page, locator) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
+}
+
+async function login(page, user) {
+  await goto(page, '/login', `login page for ${user}`);
+  await page.fill('#username', user);
+  await page.fill('#password', PASSWORD);
+  await clickAndWait(page, page.locator('form#login button[type="submit"]'));
+  const url = new URL(page.url());
+  if (url.pathname === '/login') {
+    const msg = await page.locator('#login-message').textContent().catch(() => '(no #login-message)');
+    throw new Error(`login as ${user} failed: ${msg}`);
+  }
+}
+
+async function logout(page, user) {
+  await clickAndWait(page, page.locator('#logout'));
+  const p = new URL(page.url()).pathname;
+  check(p === '/login', `${user}: #logout led to ${page.url()}, expected /login`);
+  // The session is over: the dashboard sends us back to the login page.
+  await page.goto(`${BASE}/`);
+  check(new URL(page.url()).pathname === '/login', `${user}: after logout / did not go to /login (${page.url()})`);
+}
+
+async function api(page, url) {
+  const r = await page.request.get(BASE + url);
+  if (r.status() !== 200) throw new Error(`GET ${url} answered ${r.status()}: ${(await r.text()).slice(0, 300)}`);
+  return r.json();
+}
+
+/** The ranking table's rows: region code, rank and total, hidden rows too. */
+function rankingRows(page) {
+  return page.$$eval('table#ranking tbody tr[data-region]', (trs) => trs.map((tr) => ({
+    region: tr.getAttribute('data-region'),
+    rank: tr.querySelector('td.rank')?.textContent.trim(),
+    total: tr.querySelector('td.total')?.getAttribute('data-value'),
+  })));
+}
+
+/** Compare the table's rows with API results (same codes, rank, total). */
+function compareRanking(rows, results, where) {
+  const want = new Map(results.map((r) => [r.region, r]));
+  const got = new Map(rows.map((r) => [r.region, r]));
+  const missing = [...want.keys()].filter((k) => !got.has(k));
+  const extra = [...got.keys()].filter((k) => !want.has(k));
+  check(missing.length === 0 && extra.length === 0 && rows.length === results.length,
+    `${where}: ranking regions differ from the API (missing ${missing.join(',') || '-'}, extra ${extra.join(',') || '-'}, ${rows.length} rows vs ${results.length})`);
+  check(results.length > 0, `${where}: the API returned no results to compare with`);
+  for (const [code, r] of want) {
+    const g = got.get(code);
+    if (!g) continue;
+    check(Number(g.rank) === r.rank, `${where}: ${code} rank ${g.rank} in the table, ${r.rank} in the API`);
+    const t = Number(g.total);
+    check(Number.isFinite(t) && Math.abs(t - r.total) <= 1e-9,
+      `${where}: ${code} total ${g.total} in the table, ${r.total} in the API`);
+  }
+}
+
+async function crumbs(page) {
+  return page.$$eval('.crumb > a, .crumb > span:not(.sep)', (xs) => xs.map((x) => x.textContent.trim()));
+}
+
+/** Elements that stick out to the right of `limit` px, outside scrolling boxes. */
+async function overflowing(page, limit) {
+  return page.evaluate((limit) => {
+    const clipped = (el) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o !== 'visible') return true;
+      }
+      return false;
+    };
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '') +
+      [...el.classList].map((c) => `.${c}`).join('');
+    const out = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const b = el.getBoundingClientRect();
+      if (b.width === 0 || b.right <= limit || clipped(el)) continue;
+      // Report the outermost offender only.
+      if (out.some((o) => o.el.contains(el))) continue;
+      out.push({ el, text: `${name(el)} (right edge ${Math.round(b.right)}px, width ${Math.round(b.width)}px)` });
+    }
+    return out.slice(0, 8).map((o) => o.text);
+  }, limit);
+}
+
+// ---------------------------------------------------------- scenarios ----
+
+async function officeChecks(page) {
+  // The province root: ranking of the cities against the API.
+  await goto(page, '/', 'office dashboard');
+  const period = await page.$eval('#period', (s) => s.value).catch(() => null);
+  check(period === YEAR, `office /: year picker #period shows ${period}, expected ${YEAR}`);
+  const rows = await rankingRows(page);
+  const cities = (await api(page, `/api/v1/scores?period=${YEAR}&level=city`)).results;
+  compareRanking(rows, cities, 'office / (province)');
+  log(`  ranking: ${rows.length} cities match /api/v1/scores`);
+
+  // Export the ranking and read the workbook.
+  try {
+    const link = page.locator('a.export').first();
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), link.click()]);
+    const file = join(SHOTS, 'ranking-export.xlsx');
+    await download.saveAs(file);
+    const sheet = readFirstSheet(readFileSync(file));
+    const head = (sheet[0] || []).map(String);
+    check(head.includes('排名') && head.includes('总分'),
+      `ranking export: header row is [${head.join(', ')}], expected 排名 and 总分`);
+    const data = sheet.slice(1).filter((r) => r.some((v) => v !== '' && v != null));
+    check(data.length === rows.length,
+      `ranking export: ${data.length} data rows, the ranking table has ${rows.length}`);
+    const codeCol = head.indexOf('地区代码');
+    if (codeCol >= 0) {
+      const codes = new Set(data.map((r) => String(r[codeCol])));
+      check(rows.every((r) => codes.has(r.region)), `ranking export: region codes differ from the table`);
+    }
+    const rankCol = head.indexOf('排名');
+    const totalCol = head.indexOf('总分');
+    if (codeCol >= 0 && rankCol >= 0 && totalCol >= 0) {
+      for (const r of data) {
+        const api = cities.find((c) => c.region === String(r[codeCol]));
+        if (!api) continue;
+        check(Number(r[rankCol]) === api.rank && Math.abs(Number(r[totalCol]) - api.total) <= 1e-9,
+          `ranking export: ${api.region} has rank ${r[rankCol]} total ${r[totalCol]}, API ${api.rank} ${api.total}`);
+      }
+    }
+    log(`  export: ${download.suggestedFilename()} with ${data.length} rows, header ${head.slice(0, 4).join('/')}…`);
+  } catch (e) {
+    fail(`ranking export: ${e.message}`);
+  }
+
+  // Screenshots of the dashboard, desktop width.
+  await page.screenshot({ path: join(SHOTS, 'dashboard-1366x768.png') });
+  await page.screenshot({ path: join(SHOTS, 'dashboard-1366x768-full.png'), fullPage: true });
+
+  // Drill down: province → city → county.
+  let before = await crumbs(page);
+  const levels = [['city', 'county'], ['county', 'township']];
+  let county = null;
+  for (const [level, childLevel] of levels) {
+    const drill = page.locator('table#ranking tbody tr[data-region] a.drill').first();
+    if (!(await drill.count())) {
+      fail(`drill-down at ${level}: no a.drill link in table#ranking`);
+      return null;
+    }
+    const code = await drill.evaluate((a) => a.closest('tr').getAttribute('data-region'));
+    const name = (await drill.textContent()).trim();
+    await clickAndWait(page, drill);
+    const where = `drill-down to ${level} ${code} ${name} (${path(page.url())})`;
+    await checkPage(page, where);
+    const now = await crumbs(page);
+    check(now.length === before.length + 1,
+      `${where}: breadcrumb [${now.join(' / ')}] does not grow by one from [${before.join(' / ')}]`);
+    check(now[now.length - 1] === name, `${where}: breadcrumb ends with "${now[now.length - 1]}", expected "${name}"`);
+    const kids = (await api(page, `/api/v1/scores?period=${YEAR}&level=${childLevel}`)).results
+      .filter((r) => r.parent === code);
+    compareRanking(await rankingRows(page), kids, where);
+    log(`  drilled to ${level} ${name}: ${kids.length} ${childLevel} rows, breadcrumb ${now.join(' / ')}`);
+    before = now;
+    if (level === 'county') county = code;
+  }
+
+  // The region page of that county.
+  if (county) {
+    const where = `office /region/${county}`;
+    await goto(page, `/region/${county}?period=${YEAR}`, where);
+    await checkPage(page, where);
+    const n = await page.locator('table#indicators tbody tr').count();
+    check(n >= 40, `${where}: table#indicators has ${n} rows, expected ≥ 40`);
+    check(await page.locator('#veto-status').count() === 1, `${where}: #veto-status missing`);
+    const trend = await page.locator('div[data-chart="trend"]').count();
+    check(trend === 1, `${where}: no trend chart (div[data-chart="trend"])`);
+    await page.screenshot({ path: join(SHOTS, 'region-1366x768.png') });
+    await page.screenshot({ path: join(SHOTS, 'region-1366x768-full.png'), fullPage: true });
+    log(`  region page: ${n} indicators`);
+  }
+
+  // Phone width: the dashboard must not scroll sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await goto(page, '/', 'office dashboard at 390px');
+  await checkCharts(page, 'office / at 390×844');
+  await page.screenshot({ path: join(SHOTS, 'dashboard-390x844.png'), fullPage: true });
+  const widths = await page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth,
+    body: document.body.scrollWidth,
+  }));
+  if (!check(widths.doc <= 410 && widths.body <= 410,
+    `dashboard at 390×844 overflows horizontally: documentElement.scrollWidth ${widths.doc}px, body.scrollWidth ${widths.body}px (limit 410)`)) {
+    const wide = await overflowing(page, 410);
+    fail(`dashboard at 390×844: elements past 410px outside a scrolling box: ${wide.join('; ') || '(none found)'}`);
+  }
+  log(`  phone width: scrollWidth ${widths.doc}px`);
+  await page.setViewportSize({ width: 1366, height: 768 });
+}
+
+async function countyChecks(page) {
+  await goto(page, '/', 'county dashboard');
+  const rows = await rankingRows(page);
+  const towns = (await api(page, `/api/v1/scores?period=${YEAR}&level=township`)).results
+    .filter((r) => r.parent === OWN_COUNTY);
+  compareRanking(rows, towns, `county / (own county ${OWN_COUNTY})`);
+  const picked = await page.$eval('#pickers input[name="region"]', (i) => i.value).catch(() => null);
+  check(picked === OWN_COUNTY, `county /: the page shows region ${picked}, expected ${OWN_COUNTY}`);
+  log(`  county dashboard: ${rows.length} townships of ${OWN_COUNTY}`);
+  await goto(page, `/region/${OTHER_COUNTY}?period=${YEAR}`, `county /region/${OTHER_COUNTY} (another county)`, 403);
+  await goto(page, `/?region=${OTHER_COUNTY}&period=${YEAR}`, `county /?region=${OTHER_COUNTY} (another county)`, 403);
+  const r = await page.request.get(`${BASE}/export/ranking.xlsx?region=${OTHER_COUNTY}&period=${YEAR}`);
+  check(r.status() === 403, `county: export of another county answered ${r.status()}, expected 403`);
+  log(`  another county ${OTHER_COUNTY}: 403`);
+}
+
+async function auditorChecks(page) {
+  await goto(page, '/audit', 'auditor /audit');
+  check(await page.locator('table#audit').count() === 1, 'auditor /audit: table#audit missing');
+  const verify = page.locator('#verify');
+  if (!check(await verify.count() === 1, 'auditor /audit: #verify missing')) return;
+  await clickAndWait(page, verify);
+  const ok = await page.locator('.banner.ok').count();
+  const text = ok ? (await page.locator('.banner.ok').first().textContent()).trim() : '';
+  const err = await page.locator('.banner.error').allTextContents();
+  check(ok > 0, `auditor: #verify gave no .banner.ok (${path(page.url())}; error banners: ${err.join(' | ') || 'none'})`);
+  log(`  audit chain: ${text}`);
+}
+
+// ---------------------------------------------------------------- main ----
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  const profile = mkdtempSync(join(tmpdir(), 'pingan-ui-'));
+  const requests = [];
+  const pageErrors = [];
+  const badResponses = [];
+  const loadErrors = [];
+  const expectedErrors = new Set();
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1366, height: 768 },
+      acceptDownloads: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    log(`Chromium ${context.browser()?.version() ?? ''} at ${CHROMIUM}; server ${BASE}`);
+    context.on('request', (r) => requests.push(r.url()));
+    context.on('response', (r) => {
+      const s = r.status();
+      if (s >= 400 && !expectedErrors.has(path(r.url()))) badResponses.push(`${s} ${r.request().method()} ${r.url()}`);
+    });
+    const page = context.pages()[0] ?? await context.newPage();
+    page.setDefaultTimeout(20000);
+    page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (/Failed to load resource/.test(m.text())) {
+        // Also seen for requests the request events do not report (the icon).
+        const u = m.location()?.url || page.url();
+        if (!expectedErrors.has(path(u))) loadErrors.push(`${u}: ${m.text()}`);
+      } else {
+        pageErrors.push(`${page.url()}: console.error: ${m.text()}`);
+      }
+    });
+    for (const u of [`/region/${OTHER_COUNTY}?period=${YEAR}`, `/?region=${OTHER_COUNTY}&period=${YEAR}`,
+      `/export/ranking.xlsx?region=${OTHER_COUNTY}&period=${YEAR}`]) expectedErrors.add(u);
+
+    for (const user of USERS) {
+      log(`${user}: sign in through form#login`);
+      try {
+        await login(page, user);
+      } catch (e) {
+        fail(e.message);
+        continue;
+      }
+      try {
+        const nav = await page.$$eval('aside.side nav a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent.trim()]));
+        check(nav.length > 0, `${user}: no links in aside.side nav`);
+        log(`  landed on ${path(page.url())}; navigation: ${nav.map(([h, t]) => `${t} ${h}`).join(', ')}`);
+        for (const [href, label] of nav) {
+          const where = `${user} ${label} ${href}`;
+          await goto(page, href, where);
+          const active = await page.$eval('aside.side nav a.active', (a) => a.getAttribute('href')).catch(() => null);
+          check(active === href, `${where}: active navigation entry is ${active}`);
+          const charts = await checkPage(page, where);
+          log(`  ${label} ${href}: ok${charts.length ? `, charts ${charts.join('/')}` : ''}`);
+        }
+        if (user === 'office') await officeChecks(page);
+        if (user === 'county') await countyChecks(page);
+        if (user === 'auditor') await auditorChecks(page);
+      } catch (e) {
+        fail(`${user}: ${e.message.split('\n')[0]}`);
+      }
+      try {
+        await goto(page, '/password', `${user} before logout`);
+        await logout(page, user);
+      } catch (e) {
+        fail(`${user}: logout: ${e.message.split('\n')[0]}`);
+      }
+    }
+  } finally {
+    if (context) await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+
+  // Offline: every request of every page went to 127.0.0.1.
+  const outside = requests.filter((u) => {
+    const url = new URL(u);
+    if (['data:', 'blob:', 'about:'].includes(url.protocol)) return false;
+    return url.hostname !== '127.0.0.1';
+  });
+  check(requests.length > 0, 'no request was recorded at all');
+  check(outside.length === 0, `requests that left 127.0.0.1: ${[...new Set(outside)].join(', ')}`);
+  log(`network: ${requests.length} requests, all to 127.0.0.1: ${outside.length === 0}`);
+  const seen = new Map();
+  for (const e of pageErrors) seen.set(e, (seen.get(e) || 0) + 1);
+  for (const [e, n] of seen) fail(`JavaScript error: ${e}${n > 1 ? ` (${n}×)` : ''}`);
+  const isIcon = (x) => /\/favicon\.ico\b/.test(x);
+  const icon = [...badResponses, ...loadErrors].filter(isIcon);
+  if (icon.length) notes.push(`/favicon.ico failed to load (${icon.length}×): the pages declare no icon and none is served`);
+  for (const r of badResponses.filter((x) => !isIcon(x))) fail(`unexpected error response: ${r}`);
+  for (const r of new Set(loadErrors.filter((x) => !isIcon(x)))) {
+    if (!badResponses.some((b) => r.startsWith(b.split(' ').pop()))) fail(`resource failed to load: ${r}`);
+  }
+
+  for (const n of notes) console.log(`note: ${n}`);
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (failures.length) {
+    console.log(`\nFAIL: ${failures.length} check(s) failed in ${secs}s:`);
+    for (const f of failures) console.log(`FAIL ${f}`);
+    console.log(`screenshots in ${SHOTS}`);
+    return 1;
+  }
+  console.log(`\nok: browser suite passed in ${secs}s (${USERS.length} accounts); screenshots in ${SHOTS}`);
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.log(`FAIL: the browser suite stopped: ${e.stack || e}`);
+  process.exit(1);
+});
