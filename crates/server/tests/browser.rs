@@ -6,14 +6,15 @@
 //! `.ci/run` installs Chromium and the npm packages. Set
 //! `PINGAN_TEST_BROWSER=off` to skip this test with a printed reason.
 
-use pingan_core::access::parse_roles;
-use pingan_store::{Actor, NewUser};
+mod common;
+
+use common::PW;
+use pingan_store::testing::Kind;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PW: &str = "Pingan-2024x";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The whole suite takes well under a minute; this only stops a hung run.
 const LIMIT: Duration = Duration::from_secs(600);
@@ -121,83 +122,24 @@ async fn pages_in_headless_chromium() {
         .await
         .unwrap();
 
-    let db = pingan_store::testing::sqlite().await;
-    let store = db.store.clone();
-    let p = pingan_synth::generate(&pingan_synth::Options {
-        seed: 5,
-        cities: 3,
-        counties: 6,
-        townships: 12,
-        first_year: 2022,
-        last_year: 2024,
-    })
+    let app = common::spawn_app_with(
+        Kind::Sqlite,
+        &pingan_synth::Options {
+            seed: 5,
+            cities: 3,
+            counties: 6,
+            townships: 12,
+            first_year: 2022,
+            last_year: 2024,
+        },
+    )
+    .await
     .unwrap();
-    let a = Actor::cli("setup");
-    store
-        .import_framework(
-            "f.toml",
-            pingan_core::framework::DEFAULT_TOML.as_bytes(),
-            Some(2000),
-            false,
-            &a,
-        )
-        .await
-        .unwrap();
-    store
-        .import_regions("r.csv", p.regions.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_values("v.csv", p.values.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    let tree = store.region_tree().await.unwrap();
-    let counties: Vec<String> = tree
-        .regions()
-        .iter()
-        .filter(|r| r.level == pingan_core::Level::County)
-        .map(|r| r.code.clone())
-        .collect();
+    let counties = &app.counties;
     assert!(counties.len() >= 2, "{counties:?}");
     let own = counties[0].clone();
     let other = counties[counties.len() - 1].clone();
-    for (name, roles, region, dept) in [
-        ("office", "office_admin", None, None),
-        ("county", "region_official", Some(own.as_str()), None),
-        ("super", "supervisor", None, None),
-        ("auditor", "audit_admin", None, None),
-        ("sysadmin", "system_admin", None, None),
-        ("secadmin", "security_admin", None, None),
-        ("dept", "department", None, Some("公安")),
-        ("expert", "expert", None, None),
-    ] {
-        store
-            .add_user(
-                &NewUser {
-                    username: name.into(),
-                    password: PW.into(),
-                    roles: parse_roles(roles).unwrap(),
-                    region: region.map(Into::into),
-                    department: dept.map(Into::into),
-                    must_change_password: false,
-                },
-                &a,
-            )
-            .await
-            .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = store.clone();
-    tokio::spawn(async move {
-        pingan_server::serve(s, listener, std::future::pending())
-            .await
-            .unwrap();
-    });
+    let base = app.base.clone();
 
     let shots = workspace().join("target/ui-screenshots");
     eprintln!(
@@ -234,5 +176,5 @@ async fn pages_in_headless_chromium() {
         "the browser suite failed (exit {exit}):\n{}",
         failed.join("\n")
     );
-    db.done().await;
+    app.db.done().await;
 }

@@ -1,4 +1,4 @@
-//! The test server shared by the API and page tests: a small generated
+//! The test server shared by the API, page and browser tests: a small generated
 //! province in a fresh SQLite or PostgreSQL database, one account per role,
 //! and `pingan_server::serve` on a random port.
 #![allow(dead_code)]
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 pub struct App {
     pub base: String,
     pub db: Fresh,
-    /// Two counties: the county official's own and another.
+    /// Every county; the first is the county official's own.
     pub counties: Vec<String>,
     pub store: Store,
     pub http: reqwest::Client,
@@ -20,18 +20,28 @@ pub struct App {
 
 pub const PW: &str = "Pingan-2024x";
 
-pub async fn spawn_app(kind: Kind) -> Option<App> {
-    let db = fresh(kind).await?;
-    let store = db.store.clone();
-    let p = pingan_synth::generate(&pingan_synth::Options {
+/// The province most tests use: two years, two cities.
+pub fn small_province() -> pingan_synth::Options {
+    pingan_synth::Options {
         seed: 9,
         cities: 2,
         counties: 4,
         townships: 8,
         first_year: 2023,
         last_year: 2024,
-    })
-    .unwrap();
+    }
+}
+
+pub async fn spawn_app(kind: Kind) -> Option<App> {
+    spawn_app_with(kind, &small_province()).await
+}
+
+/// A server over `province` with one account per role (password `PW`;
+/// `county` holds the first county, `fresh` must change its password).
+pub async fn spawn_app_with(kind: Kind, province: &pingan_synth::Options) -> Option<App> {
+    let db = fresh(kind).await?;
+    let store = db.store.clone();
+    let p = pingan_synth::generate(province).unwrap();
     let a = Actor::cli("setup");
     store
         .import_framework(
