@@ -281,18 +281,34 @@ impl Store {
         actor: &Actor,
     ) -> Result<Option<RegionResult>> {
         Ok(self
-            .scores_where(period, None, Some(region), actor)
+            .region_scores(period, &[region.to_string()], actor)
             .await?
-            .results
             .into_iter()
             .next())
+    }
+
+    /// The stored results of these regions, in the stored order: a page
+    /// about one region and its children reads only those rows.
+    pub async fn region_scores(
+        &self,
+        period: Period,
+        regions: &[String],
+        actor: &Actor,
+    ) -> Result<Vec<RegionResult>> {
+        if regions.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .scores_where(period, None, Some(regions), actor)
+            .await?
+            .results)
     }
 
     async fn scores_where(
         &self,
         period: Period,
         level: Option<Level>,
-        region: Option<&str>,
+        regions: Option<&[String]>,
         actor: &Actor,
     ) -> Result<ScoreReport> {
         let year = period.year();
@@ -309,10 +325,23 @@ impl Store {
             None => self.compute_scores(period, actor).await?.results,
             Some((run,)) => {
                 let level_text = level.map(|l| l.code().to_string());
-                let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
-                    "SELECT result FROM score_results WHERE run_id = $1 AND ($2 IS NULL OR level = $2) \
-                     AND ($3 IS NULL OR region = $3) ORDER BY ord"
-                ).bind(run).bind(&level_text).bind(region).fetch_all(p).await)?;
+                let mut sql = String::from(
+                    "SELECT result FROM score_results WHERE run_id = $1 AND ($2 IS NULL OR level = $2)",
+                );
+                if let Some(codes) = regions {
+                    // Few codes (one region and its children): $n is fine.
+                    let marks: Vec<String> =
+                        (0..codes.len()).map(|i| format!("${}", i + 3)).collect();
+                    sql.push_str(&format!(" AND region IN ({})", marks.join(", ")));
+                }
+                sql.push_str(" ORDER BY ord");
+                let rows: Vec<(String,)> = on_pool!(self, p => {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(run).bind(&level_text);
+                    for c in regions.unwrap_or_default() {
+                        q = q.bind(c);
+                    }
+                    q.fetch_all(p).await
+                })?;
                 rows.into_iter()
                     .map(|(r,)| serde_json::from_str::<RegionResult>(&r))
                     .collect::<Result<_, _>>()
@@ -322,7 +351,7 @@ impl Store {
         let results = results
             .into_iter()
             .filter(|r| level.is_none_or(|l| r.level == l.code()))
-            .filter(|r| region.is_none_or(|c| r.region == c))
+            .filter(|r| regions.is_none_or(|codes| codes.contains(&r.region)))
             .collect();
         Ok(ScoreReport {
             framework: version.framework.code.clone(),

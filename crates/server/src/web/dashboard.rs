@@ -165,22 +165,17 @@ pub async fn children_results(
     s: &Scope,
     region: usize,
 ) -> Result<Vec<RegionResult>, Response> {
-    let kids = s.tree.children(region);
-    let Some(first) = kids.first() else {
-        return Ok(Vec::new());
-    };
-    let level = s.tree.get(*first).level;
-    let code = &s.tree.get(region).code;
-    let report = state
+    let codes: Vec<String> = s
+        .tree
+        .children(region)
+        .iter()
+        .map(|i| s.tree.get(*i).code.clone())
+        .collect();
+    state
         .store
-        .scores(s.period(), Some(level), &caller.actor())
+        .region_scores(s.period(), &codes, &caller.actor())
         .await
-        .map_err(scores_error)?;
-    Ok(report
-        .results
-        .into_iter()
-        .filter(|r| r.parent.as_deref() == Some(code.as_str()))
-        .collect())
+        .map_err(scores_error)
 }
 
 /// The region's total and dimensions in each year that has values.
