@@ -32,7 +32,7 @@ pub fn serve_url(url: &str, bind: &str) -> Result<ExitCode> {
             user: None,
         };
         let store = open_store(&db).await?;
-        let listener = tokio::net::TcpListener::bind(bind)
+        let listener = pingan_server::bind(bind)
             .await
             .with_context(|| format!("无法监听 {bind}"))?;
         eprintln!(

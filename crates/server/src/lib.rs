@@ -25,6 +25,9 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub store: Store,
     pub(crate) cache: Arc<tokio::sync::Mutex<cache::Cache>>,
+    /// Held while one request fills the `/scores` cache, so a burst of
+    /// misses (after a start or a write) computes the body once, not per request.
+    pub(crate) filling: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Requests larger than this are refused before they are read.
@@ -34,6 +37,7 @@ pub fn router(store: Store) -> Router {
     let state = AppState {
         store,
         cache: Arc::default(),
+        filling: Arc::default(),
     };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     routes::api()
@@ -43,6 +47,34 @@ pub fn router(store: Store) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// Pending connections the kernel queues before `accept`. The usual 128
+/// overflows when a few hundred clients connect at once (seen under
+/// `wrk -c200`: dropped SYNs, each retried after a second).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Listen on `addr` with `LISTEN_BACKLOG` (capped by the kernel's somaxconn).
+pub async fn bind(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|_| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("无法解析地址 {addr}"),
+        )
+    }))
 }
 
 /// Serve until `shutdown` resolves (Ctrl-C in `pingan serve`).
@@ -58,4 +90,14 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn binds_with_a_deep_backlog_and_names_bad_addresses() {
+        let l = super::bind("127.0.0.1:0").await.unwrap();
+        assert!(l.local_addr().unwrap().port() > 0);
+        assert!(super::bind("not an address").await.is_err());
+    }
 }

@@ -355,6 +355,20 @@ pub async fn scores(
     if unscoped && let Some(body) = kept {
         return Ok(json_body(&body, gzip));
     }
+    // One request fills; the others wait for it (taking and dropping the
+    // lock at once, so they do not queue behind each other) and then read
+    // what it kept.
+    let _filling = match unscoped.then(|| state.filling.try_lock()) {
+        Some(Ok(guard)) => Some(guard),
+        Some(Err(_)) => {
+            drop(state.filling.lock().await);
+            if let (_, Some(body)) = state.tree_and_scores(&key).await? {
+                return Ok(json_body(&body, gzip));
+            }
+            None
+        }
+        None => None,
+    };
     let mut report = state.store.scores(period, level, &caller.actor()).await?;
     report.results.retain(|r| {
         tree.find(&r.region).is_some_and(|i| caller.sees(&tree, i))

@@ -557,14 +557,33 @@ impl Store {
             return Ok(None);
         }
         // Touch at most once a minute: a write per request would serialise
-        // every reader on SQLite, and idle expiry needs no finer grain.
-        if last_seen < stamp(OffsetDateTime::now_utc() - Duration::minutes(1)) {
+        // every reader on SQLite, and idle expiry needs no finer grain. The
+        // claim in `touched` makes one of many concurrent requests the writer.
+        if last_seen < stamp(OffsetDateTime::now_utc() - Duration::minutes(1))
+            && self.claim_touch(&id)
+        {
             on_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
                 .bind(crate::now()).bind(&id).execute(p).await.map(|_| ()))?;
         }
         Ok(Some(user_of((
             uid, name, roles, region, dept, must, locked, disabled, totp, created,
         ))))
+    }
+
+    /// True for the first caller in a minute for this session on this
+    /// instance; the others skip the write that caller makes.
+    fn claim_touch(&self, id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let minute = std::time::Duration::from_secs(60);
+        let mut t = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        if t.get(id).is_some_and(|at| now.duration_since(*at) < minute) {
+            return false;
+        }
+        if t.len() > 10_000 {
+            t.retain(|_, at| now.duration_since(*at) < minute);
+        }
+        t.insert(id.to_string(), now);
+        true
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
@@ -651,5 +670,24 @@ impl Store {
         ).bind(sha256_hex(token.as_bytes())).fetch_optional(p).await)?;
         let now = crate::now();
         Ok(row.filter(|r| r.5.is_none() && r.4 > now).map(token_of))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_touch_per_session_per_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        assert!(store.claim_touch("a"));
+        assert!(
+            !store.claim_touch("a"),
+            "the second request skips the write"
+        );
+        assert!(store.claim_touch("b"));
+        store.close().await;
     }
 }
