@@ -297,6 +297,7 @@ async fn ranking_table_equals_the_api_and_exports_open() {
         "/export/ranking.xlsx?period=2024",
         &format!("/export/region.xlsx?region={}&period=2024", app.counties[0]),
         "/export/framework.xlsx",
+        "/export/framework.xlsx?year=2024",
     ] {
         let r = b
             .http

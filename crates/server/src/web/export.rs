@@ -95,6 +95,8 @@ fn file(name: &str, bytes: Vec<u8>) -> Response {
 pub struct ExportQuery {
     region: Option<String>,
     period: Option<String>,
+    /// The framework in force for this year (the latest when omitted).
+    year: Option<i32>,
     user: Option<String>,
     action: Option<String>,
     object: Option<String>,
@@ -224,7 +226,11 @@ pub async fn xlsx(
             if !c.can(Cap::Structure) {
                 return forbidden();
             }
-            let fw = match state.store.framework_for_year(i32::MAX).await {
+            let fw = match state
+                .store
+                .framework_for_year(q.year.unwrap_or(i32::MAX))
+                .await
+            {
                 Ok(Some(f)) => f,
                 Ok(None) => return layout::error_page(StatusCode::NOT_FOUND, "没有指标体系"),
                 Err(e) => return super::dashboard::scores_error(e),

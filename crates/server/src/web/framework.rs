@@ -98,7 +98,7 @@ pub async fn page(
                 }
             }))
         }
-        (card("指标体系", Some(html! { a.btn.small.export href="/export/framework.xlsx" download { "导出 Excel" } }), html! {
+        (card("指标体系", Some(html! { a.btn.small.export href=(match q.year { Some(y) => format!("/export/framework.xlsx?year={y}"), None => "/export/framework.xlsx".into() }) download { "导出 Excel" } }), html! {
             div.table-wrap {
                 table.data id="framework" {
                     thead { tr {
