@@ -9,6 +9,7 @@ pub mod framework;
 mod grid;
 pub mod num;
 pub mod period;
+pub mod quality;
 pub mod region;
 pub mod resolve;
 pub mod rules;

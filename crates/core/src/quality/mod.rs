@@ -1,0 +1,744 @@
+//! Quality control (seed §3.2, §3.4, §6.1, §7.3): validation rules,
+//! anomaly detection, cross-source comparison and timeliness over reported
+//! values, before any score is official. Pure: the caller brings the values.
+
+pub mod anomaly;
+pub mod rules;
+pub mod stats;
+
+use crate::data::DataSet;
+use crate::framework::{Framework, RegionAgg};
+use crate::num::fmt;
+use crate::period::{Date, Period};
+use crate::region::RegionTree;
+use crate::resolve::Resolver;
+use anomaly::{Finding, Outcome};
+use rules::{Applies, Missing, Operator, RuleSet};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// The kinds of flag, with the codes of `pingan check --format json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    Zscore,
+    ModZscore,
+    Jump,
+    RunAboveMean,
+    Peer,
+    Rule,
+    CrossSource,
+    Timeliness,
+}
+
+impl FlagKind {
+    pub const ALL: [FlagKind; 8] = [
+        FlagKind::Zscore,
+        FlagKind::ModZscore,
+        FlagKind::Jump,
+        FlagKind::RunAboveMean,
+        FlagKind::Peer,
+        FlagKind::Rule,
+        FlagKind::CrossSource,
+        FlagKind::Timeliness,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FlagKind::Zscore => "zscore",
+            FlagKind::ModZscore => "mod_zscore",
+            FlagKind::Jump => "jump",
+            FlagKind::RunAboveMean => "run_above_mean",
+            FlagKind::Peer => "peer",
+            FlagKind::Rule => "rule",
+            FlagKind::CrossSource => "cross_source",
+            FlagKind::Timeliness => "timeliness",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagKind::Zscore => "偏离历史均值（z 值）",
+            FlagKind::ModZscore => "偏离历史中位数（修正 z 值）",
+            FlagKind::Jump => "环比突变",
+            FlagKind::RunAboveMean => "连续高于均值",
+            FlagKind::Peer => "同级地区离群",
+            FlagKind::Rule => "逻辑校验不通过",
+            FlagKind::CrossSource => "多来源差异（数据溯源）",
+            FlagKind::Timeliness => "时效性",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FlagKind> {
+        FlagKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+}
+
+/// Thresholds of the anomaly methods; the `[anomaly]` table of a rules file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    /// |z| at or above this flags (seed: 3.0).
+    pub z: f64,
+    /// |modified z| at or above this flags (Iglewicz & Hoaglin: 3.5).
+    pub mod_z: f64,
+    /// Period-on-period change in percent that counts as a jump.
+    pub jump_pct: f64,
+    /// …and the smallest absolute change that does.
+    pub jump_min_abs: f64,
+    /// Consecutive periods above the line for the run rule.
+    pub run_len: usize,
+    /// The run rule's line: mean + this many SD.
+    pub run_sd: f64,
+    pub peer_mod_z: f64,
+    /// Earlier periods a series needs before a method judges it.
+    pub min_history: usize,
+    /// Sibling regions needed for the peer comparison.
+    pub min_peers: usize,
+    /// A statistical flag also needs a deviation of at least this share of
+    /// the baseline…
+    pub min_rel: f64,
+    /// …and at least this much in the element's unit.
+    pub min_abs: f64,
+    /// Two sources differing by more than this percent of the larger open a trace task.
+    pub cross_source_pct: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            z: 3.0,
+            mod_z: 3.5,
+            jump_pct: 50.0,
+            jump_min_abs: 5.0,
+            run_len: 3,
+            run_sd: 1.0,
+            peer_mod_z: 3.5,
+            min_history: 6,
+            min_peers: 5,
+            min_rel: 0.25,
+            min_abs: 3.0,
+            cross_source_pct: 5.0,
+        }
+    }
+}
+
+impl Params {
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("z", self.z),
+            ("mod_z", self.mod_z),
+            ("jump_pct", self.jump_pct),
+            ("peer_mod_z", self.peer_mod_z),
+            ("cross_source_pct", self.cross_source_pct),
+        ];
+        for (k, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("[anomaly] 的 {k} 应为正数，而不是 {v}"));
+            }
+        }
+        for (k, v) in [
+            ("jump_min_abs", self.jump_min_abs),
+            ("run_sd", self.run_sd),
+            ("min_rel", self.min_rel),
+            ("min_abs", self.min_abs),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("[anomaly] 的 {k} 应为非负数，而不是 {v}"));
+            }
+        }
+        if self.run_len < 2 || self.min_history < 2 || self.min_peers < 3 {
+            return Err("[anomaly] 的 run_len、min_history 至少为 2，min_peers 至少为 3".into());
+        }
+        Ok(())
+    }
+}
+
+/// One reported value with its provenance.
+#[derive(Clone, Debug)]
+pub struct Observation {
+    pub region: usize,
+    pub period: Period,
+    pub element: usize,
+    pub value: f64,
+    pub source: String,
+    /// When it was submitted (stored values); files have none.
+    pub submitted: Option<Date>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flag {
+    pub region: usize,
+    pub element: usize,
+    pub period: Period,
+    pub kind: FlagKind,
+    pub score: f64,
+    /// Chinese, naming the region, element, period and the numbers.
+    pub message: String,
+    pub numbers: Vec<(String, f64)>,
+    /// The validation rule's code, for `rule` flags.
+    pub rule: Option<String>,
+    /// The sources compared, for `cross_source` flags.
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Reported values in the checked periods.
+    pub values: usize,
+    /// Series (region × element × granularity) with a value in them.
+    pub series: usize,
+    /// Flags of each kind.
+    pub flags: Vec<(FlagKind, usize)>,
+    /// Points each method could not judge: fewer than `min_history`
+    /// earlier periods (or `min_peers` siblings).
+    pub skipped_short: Vec<(FlagKind, usize)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub flags: Vec<Flag>,
+    pub summary: Summary,
+}
+
+/// Whether `p` lies within the checked period (a year covers its quarters and months).
+pub fn within(p: Period, scope: Period) -> bool {
+    p == scope || matches!(scope, Period::Year(y) if p.year() == y)
+}
+
+fn series_key(p: Period) -> (u8, i64) {
+    match p {
+        Period::Year(y) => (0, y as i64),
+        Period::Quarter(y, q) => (1, y as i64 * 4 + q as i64 - 1),
+        Period::Month(y, m) => (2, y as i64 * 12 + m as i64 - 1),
+    }
+}
+
+fn season(gran: u8) -> usize {
+    [1, 4, 12][gran as usize]
+}
+
+/// Days since 1970-01-01 (Hinnant's days_from_civil).
+fn days(d: Date) -> i64 {
+    let y = d.year as i64 - i64::from(d.month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = d.month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d.day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+struct Ctx<'a> {
+    fw: &'a Framework,
+    tree: &'a RegionTree,
+    flags: Vec<Flag>,
+    short: FxHashMap<FlagKind, usize>,
+}
+
+impl Ctx<'_> {
+    fn head(&self, r: usize, e: usize, p: Period) -> String {
+        let reg = self.tree.get(r);
+        let el = &self.fw.elements[e];
+        let unit = if el.unit.is_empty() {
+            String::new()
+        } else {
+            format!("（{}）", el.unit)
+        };
+        format!("{}（{}）{}{unit} {}：", reg.name, reg.code, el.name, p.label())
+    }
+
+    fn finding(&mut self, r: usize, e: usize, p: Period, o: Outcome) {
+        match o {
+            Outcome::Flag(f) => self.push(r, e, p, f),
+            Outcome::Short => {}
+            Outcome::Clear => {}
+        }
+    }
+
+    fn push(&mut self, r: usize, e: usize, p: Period, f: Finding) {
+        let message = format!("{}{}", self.head(r, e, p), f.detail);
+        self.flags.push(Flag {
+            region: r,
+            element: e,
+            period: p,
+            kind: f.kind,
+            score: f.score,
+            message,
+            numbers: f.numbers,
+            rule: None,
+            sources: Vec::new(),
+        });
+    }
+
+    fn short(&mut self, kind: FlagKind, o: &Outcome) {
+        if matches!(o, Outcome::Short) {
+            *self.short.entry(kind).or_default() += 1;
+        }
+    }
+}
+
+/// Run every check over `obs` for the periods within `scope`. Where one key
+/// has several sources, the first in `obs` is the value the other checks
+/// read (callers put the preferred source first).
+pub fn check(
+    fw: &Framework,
+    tree: &RegionTree,
+    rules: &RuleSet,
+    obs: &[Observation],
+    scope: Period,
+) -> Report {
+    let p = &rules.params;
+    let mut cx = Ctx {
+        fw,
+        tree,
+        flags: Vec::new(),
+        short: FxHashMap::default(),
+    };
+    let mut data = DataSet::new(tree.len(), fw.elements.len());
+    // Every source of each in-scope key, for the cross-source comparison.
+    let mut by_key: FxHashMap<(usize, Period, usize), Vec<usize>> = FxHashMap::default();
+    // (region, element, granularity) → (index, value), primary values only.
+    let mut series: FxHashMap<(usize, usize, u8), Vec<(i64, f64)>> = FxHashMap::default();
+    let mut summary = Summary::default();
+    for (i, o) in obs.iter().enumerate() {
+        let first = data.insert(o.region, o.period, o.element, o.value).is_ok();
+        if within(o.period, scope) {
+            by_key
+                .entry((o.region, o.period, o.element))
+                .or_default()
+                .push(i);
+        }
+        if first {
+            let (g, idx) = series_key(o.period);
+            series
+                .entry((o.region, o.element, g))
+                .or_default()
+                .push((idx, o.value));
+        }
+    }
+
+    // Own-history methods, and the values the peer comparison will use.
+    let mut peer_groups: FxHashMap<(Option<usize>, usize, Period), Vec<(usize, f64)>> =
+        FxHashMap::default();
+    let mut keys: Vec<_> = series.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let (r, e, g) = key;
+        let mut pts = std::mem::take(series.get_mut(&key).expect("key"));
+        pts.sort_unstable_by_key(|x| x.0);
+        let first = pts[0].0;
+        let len = (pts[pts.len() - 1].0 - first + 1) as usize;
+        let mut dense = vec![None; len];
+        for &(idx, v) in &pts {
+            dense[(idx - first) as usize] = Some(v);
+        }
+        let mut in_scope = false;
+        let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
+        for &(idx, x) in &pts {
+            let t = (idx - first) as usize;
+            let period = period_of(g, idx);
+            if !within(period, scope) {
+                continue;
+            }
+            in_scope = true;
+            summary.values += 1;
+            let hist = anomaly::history(&dense, t);
+            let s = season(g);
+            let outcomes = [
+                anomaly::zscore(&hist, x, p),
+                anomaly::mod_zscore(&hist, x, p),
+                anomaly::jump(&dense, t, s, p),
+                anomaly::run_above_mean(&dense, t, s, p),
+            ];
+            let kinds = [
+                FlagKind::Zscore,
+                FlagKind::ModZscore,
+                FlagKind::Jump,
+                FlagKind::RunAboveMean,
+            ];
+            for (kind, o) in kinds.into_iter().zip(outcomes) {
+                cx.short(kind, &o);
+                cx.finding(r, e, period, o);
+            }
+            // Counts scale with a region's size, so siblings are compared
+            // on each one's value relative to its own usual level.
+            let peer_value = if intensive {
+                Some(x)
+            } else if hist.len() >= p.min_history {
+                stats::median(&hist).filter(|m| *m > 0.0).map(|m| x / m)
+            } else {
+                None
+            };
+            match peer_value {
+                Some(v) => peer_groups
+                    .entry((tree.get(r).parent, e, period))
+                    .or_default()
+                    .push((r, v)),
+                None => *cx.short.entry(FlagKind::Peer).or_default() += 1,
+            }
+        }
+        if in_scope {
+            summary.series += 1;
+        }
+    }
+
+    let mut groups: Vec<_> = peer_groups.into_iter().collect();
+    groups.sort_unstable_by_key(|g| (g.0.0, g.0.1, g.0.2));
+    for ((_, e, period), members) in groups {
+        let vals: Vec<f64> = members.iter().map(|m| m.1).collect();
+        if vals.len() < p.min_peers {
+            *cx.short.entry(FlagKind::Peer).or_default() += vals.len();
+            continue;
+        }
+        let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
+        for (i, mut f) in anomaly::peers(&vals, p) {
+            let r = members[i].0;
+            if !intensive {
+                let med = f.numbers[1].1;
+                let x = data.get(r, period, e).unwrap_or(f64::NAN);
+                f.detail = format!(
+                    "{} 为自身历史中位数的 {} 倍，同级 {} 个地区的中位数为 {} 倍，修正 z 值 {}，超过阈值 {}",
+                    fmt(x),
+                    fmt_ratio(vals[i]),
+                    vals.len(),
+                    fmt_ratio(med),
+                    fmt((f.score * 100.0).round() / 100.0),
+                    fmt(p.peer_mod_z)
+                );
+                f.numbers.insert(0, ("reported".into(), x));
+            }
+            cx.push(r, e, period, f);
+        }
+    }
+
+    validate(&mut cx, rules, &data, obs, scope);
+    cross_source(&mut cx, rules, obs, &by_key);
+    timeliness(&mut cx, rules, obs, scope);
+
+    cx.flags.sort_by(|a, b| {
+        (a.region, a.element, a.period, a.kind).cmp(&(b.region, b.element, b.period, b.kind))
+    });
+    let mut counts: FxHashMap<FlagKind, usize> = FxHashMap::default();
+    for f in &cx.flags {
+        *counts.entry(f.kind).or_default() += 1;
+    }
+    summary.flags = FlagKind::ALL
+        .iter()
+        .map(|k| (*k, counts.get(k).copied().unwrap_or(0)))
+        .collect();
+    summary.skipped_short = FlagKind::ALL
+        .iter()
+        .filter_map(|k| cx.short.get(k).map(|n| (*k, *n)))
+        .collect();
+    Report {
+        flags: cx.flags,
+        summary,
+    }
+}
+
+fn fmt_ratio(x: f64) -> String {
+    fmt((x * 100.0).round() / 100.0)
+}
+
+fn period_of(g: u8, idx: i64) -> Period {
+    match g {
+        0 => Period::Year(idx as i32),
+        1 => Period::Quarter(idx.div_euclid(4) as i32, (idx.rem_euclid(4) + 1) as u8),
+        _ => Period::Month(idx.div_euclid(12) as i32, (idx.rem_euclid(12) + 1) as u8),
+    }
+}
+
+/// Validation rules and ranges (二审数据逻辑).
+fn validate(cx: &mut Ctx, rules: &RuleSet, data: &DataSet, obs: &[Observation], scope: Period) {
+    // Ranges, on every reported in-scope value (each source).
+    let mut ranges_of: Vec<Vec<usize>> = vec![Vec::new(); cx.fw.elements.len()];
+    for (i, r) in rules.ranges.iter().enumerate() {
+        for &e in &r.elements {
+            ranges_of[e].push(i);
+        }
+    }
+    for o in obs.iter().filter(|o| within(o.period, scope)) {
+        for &i in &ranges_of[o.element] {
+            let r = &rules.ranges[i];
+            let low = r.min.is_some_and(|m| o.value < m);
+            let high = r.max.is_some_and(|m| o.value > m);
+            if !(low || high) {
+                continue;
+            }
+            let bound = if low { r.min } else { r.max }.unwrap_or(0.0);
+            let range = match (r.min, r.max) {
+                (Some(a), Some(b)) => format!("{}–{}", fmt(a), fmt(b)),
+                (Some(a), None) => format!("不小于 {}", fmt(a)),
+                (None, Some(b)) => format!("不大于 {}", fmt(b)),
+                (None, None) => String::new(),
+            };
+            let src = if o.source.is_empty() {
+                String::new()
+            } else {
+                format!("（来源：{}）", o.source)
+            };
+            let message = format!(
+                "{}数值 {}{src} 超出范围规则 {}「{}」的取值范围（{range}）",
+                cx.head(o.region, o.element, o.period),
+                fmt(o.value),
+                r.code,
+                r.name
+            );
+            cx.flags.push(Flag {
+                region: o.region,
+                element: o.element,
+                period: o.period,
+                kind: FlagKind::Rule,
+                score: o.value - bound,
+                message,
+                numbers: vec![("value".into(), o.value), ("bound".into(), bound)],
+                rule: Some(r.code.clone()),
+                sources: vec![o.source.clone()],
+            });
+        }
+    }
+
+    // Rules over expressions, at each (region, period) that reported one of
+    // the rule's elements.
+    let mut reported: FxHashMap<(usize, Period), Vec<usize>> = FxHashMap::default();
+    let mut reporters: Vec<usize> = Vec::new();
+    for o in obs.iter().filter(|o| within(o.period, scope)) {
+        let v = reported.entry((o.region, o.period)).or_default();
+        if !v.contains(&o.element) {
+            v.push(o.element);
+        }
+        reporters.push(o.region);
+    }
+    reporters.sort_unstable();
+    reporters.dedup();
+    let mut points: Vec<(usize, Period)> = reported.keys().copied().collect();
+    points.sort_unstable();
+    let mut resolver = Resolver::new(cx.fw, cx.tree, data);
+    for rule in &rules.rules {
+        let mut els = rule.left.elements();
+        els.extend(rule.right.elements());
+        let Some(principal) = rule.principal() else {
+            continue;
+        };
+        let targets: Vec<(usize, Period)> = match rule.applies {
+            Applies::Reported => points
+                .iter()
+                .filter(|k| reported[k].iter().any(|e| els.contains(e)))
+                .copied()
+                .collect(),
+            Applies::Year => match scope {
+                Period::Year(_) => reporters.iter().map(|&r| (r, scope)).collect(),
+                _ => Vec::new(),
+            },
+        };
+        for (r, period) in targets {
+            let mut get = |e: usize, p: Period| match rule.applies {
+                Applies::Reported => data.get(r, p, e),
+                Applies::Year => resolver.value(r, p, e),
+            };
+            let present: Vec<bool> = els.iter().map(|&e| get(e, period).is_some()).collect();
+            if rule.operator == Operator::CompulsoryPair {
+                let left: Vec<usize> = rule.left.elements();
+                let mut has = |side: &[usize]| side.iter().any(|&e| get(e, period).is_some());
+                let (l, rr) = (has(&left), has(&rule.right.elements()));
+                if l != rr {
+                    let message = format!(
+                        "{}规则 {}「{}」不成立：{} 与 {} 应同时报送，现仅报送了{}",
+                        cx.head(r, principal, period),
+                        rule.code,
+                        rule.name,
+                        rule.left_src,
+                        rule.right_src,
+                        if l { "前者" } else { "后者" }
+                    );
+                    cx.flags.push(Flag {
+                        region: r,
+                        element: principal,
+                        period,
+                        kind: FlagKind::Rule,
+                        score: 1.0,
+                        message,
+                        numbers: Vec::new(),
+                        rule: Some(rule.code.clone()),
+                        sources: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let all_missing = present.iter().all(|x| !x);
+            let any_missing = present.iter().any(|x| !x);
+            let skip = match rule.missing {
+                Missing::SkipIfAny => any_missing,
+                Missing::SkipIfAll => all_missing,
+                Missing::Never => false,
+            };
+            if skip {
+                continue;
+            }
+            let mut get0 = |e: usize, p: Period| get(e, p).or(Some(0.0));
+            let (l, rv) = (
+                rule.left.eval(period, &mut get0),
+                rule.right.eval(period, &mut get0),
+            );
+            let (crate::formula::Eval::Value(l), crate::formula::Eval::Value(rv)) = (l, rv) else {
+                continue;
+            };
+            if rule.operator.holds(l, rv) {
+                continue;
+            }
+            let message = format!(
+                "{}规则 {}「{}」不成立：{} = {}，{} {} = {}（重要程度：{}）",
+                cx.head(r, principal, period),
+                rule.code,
+                rule.name,
+                rule.left_src,
+                fmt(l),
+                rule.operator.symbol(),
+                rule.right_src,
+                fmt(rv),
+                rule.importance.label()
+            );
+            cx.flags.push(Flag {
+                region: r,
+                element: principal,
+                period,
+                kind: FlagKind::Rule,
+                score: l - rv,
+                message,
+                numbers: vec![("left".into(), l), ("right".into(), rv)],
+                rule: Some(rule.code.clone()),
+                sources: Vec::new(),
+            });
+        }
+    }
+}
+
+/// 数据溯源: one key reported by several sources that disagree.
+fn cross_source(
+    cx: &mut Ctx,
+    rules: &RuleSet,
+    obs: &[Observation],
+    by_key: &FxHashMap<(usize, Period, usize), Vec<usize>>,
+) {
+    let mut keys: Vec<_> = by_key.iter().filter(|(_, v)| v.len() > 1).collect();
+    keys.sort_unstable_by_key(|(k, _)| **k);
+    for (&(r, period, e), idx) in keys {
+        let lo = idx
+            .iter()
+            .copied()
+            .min_by(|&a, &b| obs[a].value.total_cmp(&obs[b].value))
+            .expect("non-empty");
+        let hi = idx
+            .iter()
+            .copied()
+            .max_by(|&a, &b| obs[a].value.total_cmp(&obs[b].value))
+            .expect("non-empty");
+        let (a, b) = (&obs[lo], &obs[hi]);
+        let larger = a.value.abs().max(b.value.abs());
+        let diff = b.value - a.value;
+        if larger == 0.0 || diff / larger * 100.0 <= rules.params.cross_source_pct {
+            continue;
+        }
+        let pct = diff / larger * 100.0;
+        let name = |s: &str| {
+            if s.is_empty() {
+                "（未注明来源）".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let message = format!(
+            "{}来源“{}”报 {}，来源“{}”报 {}，相差 {}%（超过 {}%），需启动数据溯源",
+            cx.head(r, e, period),
+            name(&b.source),
+            fmt(b.value),
+            name(&a.source),
+            fmt(a.value),
+            fmt((pct * 100.0).round() / 100.0),
+            fmt(rules.params.cross_source_pct)
+        );
+        cx.flags.push(Flag {
+            region: r,
+            element: e,
+            period,
+            kind: FlagKind::CrossSource,
+            score: pct,
+            message,
+            numbers: vec![("high".into(), b.value), ("low".into(), a.value)],
+            rule: None,
+            sources: vec![b.source.clone(), a.source.clone()],
+        });
+    }
+}
+
+/// 三审数据时效: a file's values for periods after the cycle; stored values
+/// submitted after the deadline or before their period began.
+fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period) {
+    let cycle_end = days(Period::Year(scope.year()).last_day());
+    // A file may hold several years: a later year counts as another cycle's
+    // data when it is substantial, and as stray rows in this cycle's
+    // submission when it has under a tenth of this cycle's rows.
+    let mut per_year: FxHashMap<i32, usize> = FxHashMap::default();
+    for o in obs {
+        *per_year.entry(o.period.year()).or_default() += 1;
+    }
+    let this_cycle = per_year.get(&scope.year()).copied().unwrap_or(0);
+    let stray = |y: i32| per_year.get(&y).copied().unwrap_or(0) * 10 < this_cycle;
+    let mut seen = rustc_hash::FxHashSet::default();
+    for o in obs {
+        let first = days(o.period.first_day());
+        let last = days(o.period.last_day());
+        let problem = match o.submitted {
+            None if first > cycle_end && stray(o.period.year()) => Some((
+                (first - cycle_end) as f64,
+                format!(
+                    "期间不在本测评周期（{} 年）内，不应随本期数据报送",
+                    scope.year()
+                ),
+            )),
+            Some(at) if within(o.period, scope) => {
+                let at_d = days(at);
+                let due = last + rules.deadline_days as i64;
+                if at_d > due {
+                    Some((
+                        (at_d - due) as f64,
+                        format!(
+                            "逾期报送：应于期末后 {} 天内报送，实际 {} 报送，逾期 {} 天",
+                            rules.deadline_days,
+                            at,
+                            at_d - due
+                        ),
+                    ))
+                } else if at_d < first {
+                    Some((
+                        (first - at_d) as f64,
+                        format!("报送日期 {at} 早于所属期间开始，数据不可能已经产生"),
+                    ))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        if let Some((score, detail)) = problem
+            && seen.insert((o.region, o.period, o.element))
+        {
+            let message = format!("{}{detail}", cx.head(o.region, o.element, o.period));
+            cx.flags.push(Flag {
+                region: o.region,
+                element: o.element,
+                period: o.period,
+                kind: FlagKind::Timeliness,
+                score,
+                message,
+                numbers: vec![("value".into(), o.value)],
+                rule: None,
+                sources: vec![o.source.clone()],
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+use super::*;
+use crate::default_framework;
+use crate::region::{Level, RegionRow};
+
+/// A county with six townships.
+fn tree() -> RegionTree {
+    let row = |c: &str, p: Option<&str>, l| RegionRow {
+        code: c.into(),
+        name: format!("地区{c}"),
+        parent: p.map(Into::into),
+        level: l,
+        valid_from: None,
+        valid_to: None,
+    };
+    let mut rows = vec![row("K", None, Level::County)];
+    for i in 0..6 {
+        rows.push(row(&format!("T{i}"), Some("K"), Level::Township));
+    }
+    RegionTree::new(rows).unwrap()
+}
+
+struct Obs<'a> {
+    fw: &'a Framework,
+    tree: &'a RegionTree,
+    out: Vec<Observation>,
+}
+
+impl Obs<'_> {
+    fn add(&mut self, r: &str, p: &str, e: &str, v: f64, src: &str) {
+        self.out.push(Observation {
+            region: self.tree.find(r).unwrap(),
+            period: p.parse().unwrap(),
+            element: self.fw.element_index(e).unwrap(),
+            value: v,
+            source: src.into(),
+            submitted: None,
+        });
+    }
+}
+
+/// Two years of steady monthly disputes (≈ 40 + size) for each township.
+fn steady<'a>(fw: &'a Framework, tree: &'a RegionTree) -> Obs<'a> {
+    let mut o = Obs {
+        fw,
+        tree,
+        out: Vec::new(),
+    };
+    for t in 0..6 {
+        for y in [2023, 2024] {
+            for m in 1..=12 {
+                let wobble = [0.0, 2.0, -1.0, 1.0, -2.0, 1.0][(m + t) % 6];
+                let v = 40.0 + 10.0 * t as f64 + wobble;
+                let p = format!("{y}-{m:02}");
+                o.add(&format!("T{t}"), &p, "disputes", v, "");
+                o.add(&format!("T{t}"), &p, "disputes_resolved", v - 5.0, "");
+            }
+        }
+    }
+    o
+}
+
+fn run(o: &Obs, scope: &str) -> Report {
+    let rules = RuleSet::default_for(o.fw);
+    check(o.fw, o.tree, &rules, &o.out, scope.parse().unwrap())
+}
+
+fn kinds_at(r: &Report, region: usize, p: &str) -> Vec<FlagKind> {
+    let p: Period = p.parse().unwrap();
+    r.flags
+        .iter()
+        .filter(|f| f.region == region && f.period == p)
+        .map(|f| f.kind)
+        .collect()
+}
+
+#[test]
+fn clean_data_raises_nothing() {
+    let fw = default_framework();
+    let tree = tree();
+    let o = steady(&fw, &tree);
+    let r = run(&o, "2024");
+    assert!(r.flags.is_empty(), "{:#?}", r.flags);
+    assert_eq!(r.summary.values, 6 * 2 * 12);
+    // January 2023 has no history: every method skipped it, none flagged it.
+    let r = run(&o, "2023-03");
+    assert!(r.flags.is_empty());
+    assert!(r.summary.skipped_short.iter().any(|(k, n)| *k == FlagKind::Zscore && *n == 12));
+}
+
+#[test]
+fn a_spike_a_rule_breach_and_two_sources() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    let t2 = tree.find("T2").unwrap();
+    // A spike in June: 4× the usual.
+    for x in o.out.iter_mut() {
+        if x.region == t2 && x.period == "2024-06".parse().unwrap() {
+            x.value *= 4.0;
+        }
+    }
+    // More resolved than reported in T3, September.
+    o.add("T4", "2024-09", "fraud_cases", 10.0, "");
+    o.add("T4", "2024-09", "fraud_solved", 12.0, "");
+    // A second source that disagrees by 20 %.
+    o.add("T5", "2024-03", "disputes", 48.0, "网格平台");
+    let r = run(&o, "2024");
+    let spike = kinds_at(&r, t2, "2024-06");
+    for k in [FlagKind::Zscore, FlagKind::ModZscore, FlagKind::Jump, FlagKind::Peer] {
+        assert!(spike.contains(&k), "{k:?} {spike:?}");
+    }
+    // The month after the spike is a return, not a new jump.
+    assert!(kinds_at(&r, t2, "2024-07").is_empty(), "{:#?}", r.flags);
+    let rule = r
+        .flags
+        .iter()
+        .find(|f| f.kind == FlagKind::Rule)
+        .expect("rule flag");
+    assert_eq!(rule.rule.as_deref(), Some("L02"));
+    assert_eq!(rule.element, fw.element_index("fraud_solved").unwrap());
+    assert!(rule.message.contains("网络诈骗案件破案数") || rule.message.contains("L02"));
+    let cs = r
+        .flags
+        .iter()
+        .find(|f| f.kind == FlagKind::CrossSource)
+        .expect("cross-source flag");
+    assert!(cs.message.contains("网格平台"), "{}", cs.message);
+    assert!(cs.score > 5.0);
+}
+
+#[test]
+fn a_run_of_three_months_is_flagged_on_its_last() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    let t1 = tree.find("T1").unwrap();
+    let d = fw.element_index("disputes").unwrap();
+    for x in o.out.iter_mut() {
+        if x.region == t1 && x.element == d {
+            if let Period::Month(2024, m @ 8..=10) = x.period {
+                x.value += 6.0 + m as f64 * 0.1;
+            }
+        }
+    }
+    let r = run(&o, "2024");
+    let runs: Vec<_> = r
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::RunAboveMean)
+        .collect();
+    assert_eq!(runs.len(), 1, "{:#?}", r.flags);
+    assert_eq!(runs[0].period, "2024-10".parse().unwrap());
+    assert!(runs[0].message.contains("连续 3 期"));
+}
+
+#[test]
+fn timeliness_out_of_cycle_and_late() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    o.add("T0", "2025-01", "disputes", 40.0, "");
+    let r = run(&o, "2024");
+    let t: Vec<_> = r
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::Timeliness)
+        .collect();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].period, "2025-01".parse().unwrap());
+    // Stored values carry their submission date.
+    let mut o = steady(&fw, &tree);
+    for x in o.out.iter_mut() {
+        x.submitted = Some(Date {
+            year: x.period.year(),
+            month: 12,
+            day: 31,
+        });
+    }
+    let r = run(&o, "2024-12");
+    let late: Vec<_> = r
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::Timeliness)
+        .collect();
+    assert!(late.is_empty(), "{late:#?}");
+    // November's values came 31 days after the month ended: 16 days late.
+    let r = run(&o, "2024-11");
+    let late: Vec<_> = r
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::Timeliness)
+        .collect();
+    assert_eq!(late.len(), 12, "{late:#?}");
+    assert_eq!(late[0].score, 16.0);
+    assert!(late[0].message.contains("逾期"));
+}
+
+#[test]
+fn year_rules_use_rolled_up_values() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    // T0 resolves ~88 % of its disputes but screened 1 of 20 villages.
+    for m in 1..=12 {
+        let p = format!("2024-{m:02}");
+        o.add("T0", &p, "villages", 20.0, "");
+        o.add("T0", &p, "villages_screened", 1.0, "");
+    }
+    let r = run(&o, "2024");
+    let p01: Vec<_> = r
+        .flags
+        .iter()
+        .filter(|f| f.rule.as_deref() == Some("P01"))
+        .collect();
+    assert_eq!(p01.len(), 1, "{:#?}", r.flags);
+    assert_eq!(p01[0].period, Period::Year(2024));
+    // Checking one month does not run year rules.
+    let r = run(&o, "2024-05");
+    assert!(r.flags.iter().all(|f| f.rule.as_deref() != Some("P01")));
+}
+
+#[test]
+fn days_count_like_the_calendar() {
+    let d = |y, m, d| days(Date {
+        year: y,
+        month: m,
+        day: d,
+    });
+    assert_eq!(d(1970, 1, 1), 0);
+    assert_eq!(d(2024, 3, 1) - d(2024, 2, 28), 2);
+    assert_eq!(d(2025, 1, 1) - d(2024, 1, 1), 366);
+}
