@@ -546,3 +546,56 @@ pub fn restore(a: RestoreArgs) -> Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// `pingan check --db`: the checks over stored values; with `save`, the
+/// flags go to the follow-up queue.
+pub fn check_store(
+    url: &str,
+    user: Option<&str>,
+    rules: Option<&std::path::Path>,
+    period: pingan_core::Period,
+    save: bool,
+) -> Result<(
+    pingan_core::Framework,
+    pingan_core::RegionTree,
+    pingan_core::quality::Report,
+)> {
+    let db = DbArgs {
+        db: url.to_string(),
+        user: user.map(str::to_string),
+    };
+    runtime()?.block_on(async {
+        let store = open_store(&db).await?;
+        let fw = store
+            .framework_for_year(period.year())
+            .await
+            .map_err(user_error)?
+            .ok_or_else(|| {
+                InputFailure(format!(
+                    "数据库中没有适用于 {} 年的指标体系：请先导入（pingan import framework）",
+                    period.year()
+                ))
+            })?;
+        let rules = match rules {
+            Some(p) => Some(crate::cmd_check::rules(Some(p), &fw)?),
+            None => None,
+        };
+        let (fw, tree, report) = store
+            .run_check(rules.as_ref(), period)
+            .await
+            .map_err(user_error)?;
+        if save {
+            let views: Vec<_> = report.flags.iter().map(|f| f.view(&fw, &tree)).collect();
+            let s = store
+                .save_flags(period, &views, &db.actor())
+                .await
+                .map_err(user_error)?;
+            eprintln!(
+                "已写入待核查队列：新增 {} 条，更新 {} 条，已处理过的 {} 条保持不变",
+                s.new, s.updated, s.resolved_before
+            );
+        }
+        store.close().await;
+        Ok((fw.as_ref().clone(), tree, report))
+    })
+}

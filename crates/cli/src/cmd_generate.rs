@@ -26,6 +26,10 @@ pub struct GenerateArgs {
     /// 年份范围，如 2022-2024 / years, e.g. 2022-2024
     #[arg(long, default_value = "2022-2024", value_parser = parse_years)]
     pub years: (i32, i32),
+    /// 在最后一年注入 N 个已知异常（突变、连续高于均值、离群、逻辑错误、多来源差异、超期数据），
+    /// 清单写入 anomalies.csv，供 pingan check --expected 计算召回率与精确率
+    #[arg(long, default_value_t = 0)]
+    pub anomalies: usize,
 }
 
 fn parse_years(s: &str) -> Result<(i32, i32), String> {
@@ -51,6 +55,7 @@ impl GenerateArgs {
             townships: self.townships,
             first_year: self.years.0,
             last_year: self.years.1,
+            anomalies: self.anomalies,
         }
     }
 }
@@ -64,7 +69,11 @@ pub fn write(opts: &Options, dir: &Path) -> Result<usize> {
         ("regions.csv", &out.regions),
         ("values.csv", &out.values),
         ("benchmarks.csv", &out.benchmarks),
+        ("anomalies.csv", &out.anomalies),
     ] {
+        if name == "anomalies.csv" && opts.anomalies == 0 {
+            continue;
+        }
         let p = dir.join(name);
         std::fs::write(&p, text).with_context(|| format!("无法写入 {}", p.display()))?;
     }

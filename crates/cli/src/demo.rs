@@ -148,6 +148,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         cities: args.cities,
         counties: args.counties,
         townships: args.townships,
+        anomalies: 0,
     };
     eprintln!(
         "正在生成模拟省份（{} 个市、{} 个县、{} 个乡镇，{}—{} 年逐月数据）……",

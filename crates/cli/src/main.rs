@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_api;
+mod cmd_check;
 mod cmd_db;
 mod cmd_framework;
 mod cmd_generate;
@@ -55,6 +56,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd_db::ImportCommand,
     },
+    /// 数据质量检查：逻辑校验、异常值识别、多来源比对、时效 / validation rules and anomaly detection
+    Check(cmd_check::CheckArgs),
     /// 读取数据库中保存的得分（与 score 的输出相同） / stored scores
     Scores(cmd_db::ScoresArgs),
     /// 审计日志：校验、最新哈希、查询导出 / the audit ledger
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Sensitivity(args) => cmd_sensitivity::run(args),
         Command::Init(args) => cmd_db::init(args),
         Command::Import { command } => cmd_db::import(command),
+        Command::Check(args) => cmd_check::run(args),
         Command::Scores(args) => cmd_db::scores(args),
         Command::Audit { command } => cmd_db::audit(command),
         Command::Serve(args) => cmd_serve::run(args),

@@ -57,6 +57,10 @@ impl From<pingan_store::StoreError> for ApiError {
         match e {
             pingan_store::StoreError::Invalid(m) => ApiError::invalid(m),
             pingan_store::StoreError::Input(m) => ApiError::invalid(m.to_string()),
+            pingan_store::StoreError::NotFound(m) => ApiError::not_found(m),
+            pingan_store::StoreError::Conflict(m) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", m)
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::new(

@@ -131,6 +131,7 @@ async fn pages_in_headless_chromium() {
             townships: 12,
             first_year: 2022,
             last_year: 2024,
+            anomalies: 0,
         },
     )
     .await

@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod db;
 mod imports;
+mod quality;
 mod scores;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -22,6 +23,7 @@ pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, 
 pub use backup::BackupSummary;
 pub use db::{Backend, Store};
 pub use imports::{ImportKind, ImportSummary};
+pub use quality::{CORRECTION_SOURCE, FlagFilter, Resolution, SaveSummary, StoredFlag};
 pub use scores::{StoredValue, VALUES_LIMIT};
 
 /// Who did something and from where, for provenance and the ledger.
@@ -52,6 +54,11 @@ pub enum StoreError {
     Input(#[from] pingan_input::InputErrors),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The row changed state since it was read (already resolved, locked).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

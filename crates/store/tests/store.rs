@@ -40,6 +40,7 @@ fn province() -> pingan_synth::Output {
         townships: 15,
         first_year: 2023,
         last_year: 2024,
+        anomalies: 0,
     })
     .unwrap()
 }
@@ -609,6 +610,7 @@ both!(nested_prev_and_provenance_changes, |store: &Store| {
             townships: 4,
             first_year: 2022,
             last_year: 2024,
+            anomalies: 0,
         })
         .unwrap();
         let src = pingan_core::framework::DEFAULT_TOML.replacen(

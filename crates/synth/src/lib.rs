@@ -16,6 +16,7 @@
 //! comes from a random stream keyed by (seed, region, year, element), so one
 //! element's model can change without moving any other column.
 
+mod anomalies;
 mod elements;
 mod model;
 mod names;
@@ -54,6 +55,9 @@ pub struct Options {
     pub first_year: i32,
     /// Last year generated (inclusive). Default 2024.
     pub last_year: i32,
+    /// Known anomalies to inject into the last year (0: none, and the
+    /// files are exactly as without this option).
+    pub anomalies: usize,
 }
 
 impl Default for Options {
@@ -65,6 +69,7 @@ impl Default for Options {
             townships: 1000,
             first_year: 2022,
             last_year: 2024,
+            anomalies: 0,
         }
     }
 }
@@ -75,6 +80,9 @@ pub struct Output {
     pub regions: String,
     pub values: String,
     pub benchmarks: String,
+    /// `region,element,period,kind` of each injected anomaly (header only
+    /// when none were asked for).
+    pub anomalies: String,
 }
 
 /// Options that cannot produce a valid province.
@@ -220,15 +228,60 @@ pub fn generate(opts: &Options) -> Result<Output, Error> {
 
     let rows_per_town = years.len() * (N_MONTHLY * 12 + ELEMENTS.len() - N_MONTHLY);
     let mut values = String::with_capacity(16 + tree.towns.len() * rows_per_town * 46);
-    values.push_str("region,period,element,value\n");
+    // Injected anomalies may add a second source for a key: the file then
+    // has a source column (empty on every ordinary row).
+    let with_source = opts.anomalies > 0;
+    values.push_str(if with_source {
+        "region,period,element,value,source\n"
+    } else {
+        "region,period,element,value\n"
+    });
+    let plans = anomalies::plan(opts.seed, &tree, opts.anomalies);
+    let mut plans_of: Vec<Vec<&anomalies::Plan>> = vec![Vec::new(); tree.towns.len()];
+    for p in &plans {
+        plans_of[p.town].push(p);
+    }
+    let mut injected = Vec::new();
     let generator = Gen::new();
     let mut block = Block::new();
+    let mut earlier: Vec<Block> = Vec::new();
     for (i, t) in tree.towns.iter().enumerate() {
         let town = Town::new(&world, &tree, i);
+        earlier.clear();
         for &year in &years {
             generator.town_year(&world, &town, year, &mut block);
-            write::block(&mut values, &t.code, year, &block);
+            if year == opts.last_year && !plans_of[i].is_empty() {
+                anomalies::apply(
+                    opts.seed,
+                    &t.code,
+                    year,
+                    &plans_of[i],
+                    &mut block,
+                    &earlier,
+                    &mut injected,
+                );
+            } else if !plans_of[i].is_empty() {
+                earlier.push(block.clone());
+            }
+            write::block(&mut values, &t.code, year, &block, with_source);
         }
+    }
+    let mut anomalies = String::from("region,element,period,kind\n");
+    for a in &injected {
+        if let Some((period, value, source)) = &a.extra {
+            for f in [a.region.as_str(), period, a.element, value, source] {
+                values.push_str(f);
+                values.push(',');
+            }
+            values.pop();
+            values.push('\n');
+        }
+        for f in [a.region.as_str(), a.element, &a.period, a.kind] {
+            anomalies.push_str(f);
+            anomalies.push(',');
+        }
+        anomalies.pop();
+        anomalies.push('\n');
     }
 
     let mut benchmarks = String::from("benchmark,period,value\n");
@@ -245,5 +298,6 @@ pub fn generate(opts: &Options) -> Result<Output, Error> {
         regions: regions::write_csv(&tree),
         values,
         benchmarks,
+        anomalies,
     })
 }

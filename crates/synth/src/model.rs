@@ -22,6 +22,7 @@ const TREND: f64 = 0.15;
 const MAX_TREND_YEARS: i32 = 30;
 
 /// One township-year of values, in the units of each element's `Format`.
+#[derive(Clone)]
 pub(crate) struct Block {
     pub monthly: [[u64; 12]; N_MONTHLY],
     pub annual: [u64; N_ANNUAL],

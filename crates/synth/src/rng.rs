@@ -25,6 +25,7 @@ pub(crate) mod tag {
     pub const BENCHMARK: u64 = 12;
     pub const IDIO: u64 = 13;
     pub const REPEAT_SHARE: u64 = 14;
+    pub const ANOMALY: u64 = 15;
 }
 
 fn splitmix(mut x: u64) -> u64 {

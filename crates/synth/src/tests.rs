@@ -13,6 +13,7 @@ fn small() -> Options {
         townships: 60,
         first_year: 2022,
         last_year: 2024,
+        anomalies: 0,
     }
 }
 
@@ -217,6 +218,7 @@ fn tiny_province() {
         townships: 5,
         first_year: 2024,
         last_year: 2024,
+        anomalies: 0,
     };
     let p = parse(&o);
     assert_eq!(p.regions.len(), 1 + 2 + 3 + 5);
@@ -240,6 +242,7 @@ fn far_years_stay_plausible() {
             townships: 3,
             first_year,
             last_year,
+            anomalies: 0,
         };
         let out = generate(&o).unwrap();
         for row in out.benchmarks.lines().skip(1) {
@@ -344,4 +347,52 @@ fn default_sizes() {
         .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
         .sum();
     assert!((20_000_000..80_000_000).contains(&pop), "{pop}");
+}
+
+#[test]
+fn anomalies_are_listed_and_only_change_the_last_year() {
+    let base = Options {
+        seed: 4,
+        cities: 2,
+        counties: 6,
+        townships: 40,
+        first_year: 2022,
+        last_year: 2024,
+        anomalies: 0,
+    };
+    let clean = generate(&base).unwrap();
+    let dirty = generate(&Options {
+        anomalies: 21,
+        ..base.clone()
+    })
+    .unwrap();
+    let list: Vec<&str> = dirty.anomalies.lines().skip(1).collect();
+    assert_eq!(list.len(), 21);
+    for kind in crate::anomalies::KINDS {
+        assert_eq!(
+            list.iter()
+                .filter(|l| l.ends_with(&format!(",{kind}")))
+                .count(),
+            3,
+            "{kind}"
+        );
+    }
+    assert_eq!(clean.anomalies, "region,element,period,kind\n");
+    // Every earlier-year row is unchanged (plus an empty source column).
+    let dirty_rows: std::collections::HashSet<&str> = dirty.values.lines().collect();
+    for row in clean
+        .values
+        .lines()
+        .skip(1)
+        .filter(|r| !r.contains(",2024"))
+    {
+        assert!(dirty_rows.contains(format!("{row},").as_str()), "{row}");
+    }
+    assert_eq!(
+        dirty.values.lines().next(),
+        Some("region,period,element,value,source")
+    );
+    // Cross-source rows name their source; timeliness rows fall in 2025.
+    assert_eq!(dirty.values.matches(",网格平台\n").count(), 3);
+    assert_eq!(dirty.values.matches(",2025-0").count(), 3);
 }

@@ -36,24 +36,48 @@ pub(crate) fn scaled(out: &mut String, v: u64, format: Format) {
 }
 
 /// Rows of one township-year: elements in table order, months within each.
-pub(crate) fn block(out: &mut String, code: &str, year: i32, b: &Block) {
+pub(crate) fn block(out: &mut String, code: &str, year: i32, b: &Block, source_col: bool) {
     let y = year.to_string();
     let months: [String; 12] = std::array::from_fn(|m| format!("{y}-{:02}", m + 1));
     for (e, el) in ELEMENTS.iter().enumerate() {
         match el.kind {
             Kind::Flow | Kind::Snapshot => {
                 for (m, period) in months.iter().enumerate() {
-                    row(out, code, period, el.code, b.monthly[e][m], el.format);
+                    row(
+                        out,
+                        code,
+                        period,
+                        el.code,
+                        b.monthly[e][m],
+                        el.format,
+                        source_col,
+                    );
                 }
             }
             Kind::Rating | Kind::Survey => {
-                row(out, code, &y, el.code, b.annual[e - N_MONTHLY], el.format);
+                row(
+                    out,
+                    code,
+                    &y,
+                    el.code,
+                    b.annual[e - N_MONTHLY],
+                    el.format,
+                    source_col,
+                );
             }
         }
     }
 }
 
-fn row(out: &mut String, code: &str, period: &str, element: &str, v: u64, format: Format) {
+fn row(
+    out: &mut String,
+    code: &str,
+    period: &str,
+    element: &str,
+    v: u64,
+    format: Format,
+    source_col: bool,
+) {
     out.push_str(code);
     out.push(',');
     out.push_str(period);
@@ -61,6 +85,9 @@ fn row(out: &mut String, code: &str, period: &str, element: &str, v: u64, format
     out.push_str(element);
     out.push(',');
     scaled(out, v, format);
+    if source_col {
+        out.push(',');
+    }
     out.push('\n');
 }
 

@@ -15,6 +15,7 @@ fn engine_scores_the_synthetic_province() {
         townships: 90,
         first_year: 2023,
         last_year: 2024,
+        anomalies: 0,
     };
     let out = generate(&opts).unwrap();
     let fw = default_framework();

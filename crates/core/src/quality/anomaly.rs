@@ -37,7 +37,11 @@ pub fn material(dev: f64, baseline: f64, p: &Params) -> bool {
 
 /// The present values before index `t`.
 pub fn history(series: &[Option<f64>], t: usize) -> Vec<f64> {
-    series[..t.min(series.len())].iter().flatten().copied().collect()
+    series[..t.min(series.len())]
+        .iter()
+        .flatten()
+        .copied()
+        .collect()
 }
 
 /// z-score against the series' own history.
@@ -145,6 +149,16 @@ pub fn jump(series: &[Option<f64>], t: usize, season: usize, p: &Params) -> Outc
     if !is_jump(prev, x, p) {
         return Outcome::Clear;
     }
+    // A change the series makes every few periods anyway (small counts
+    // swing by half from one month to the next) is its normal movement.
+    let diffs: Vec<f64> = (1..t).filter_map(|i| Some(at(i)? - at(i - 1)?)).collect();
+    if diffs.len() >= p.min_history
+        && let Some(md) = median(&diffs)
+        && let Some(scale) = robust_scale(&diffs, md)
+        && ((x - prev) - md).abs() * scale < p.jump_noise
+    {
+        return Outcome::Clear;
+    }
     let up = x > prev;
     if let Some(before) = t.checked_sub(2).and_then(at)
         && is_jump(before, prev, p)
@@ -169,7 +183,11 @@ pub fn jump(series: &[Option<f64>], t: usize, season: usize, p: &Params) -> Outc
     Outcome::Flag(Finding {
         kind: FlagKind::Jump,
         score: pct,
-        numbers: vec![num("value", x), num("previous", prev), num("change_pct", pct)],
+        numbers: vec![
+            num("value", x),
+            num("previous", prev),
+            num("change_pct", pct),
+        ],
         detail: format!(
             "由上期 {} 变为 {}，环比{} {}%，超过 {}%",
             fmt(prev),
@@ -183,57 +201,37 @@ pub fn jump(series: &[Option<f64>], t: usize, season: usize, p: &Params) -> Outc
 
 /// The run rule (seed §7.3 "连续三个月高于均值"): the last `run_len`
 /// periods all above the mean + `run_sd` SD of the history before the run,
-/// flagged in the period the run reaches that length. Exempt when the same
-/// periods of the previous year were above the same line (a seasonal peak).
+/// flagged in the period the run reaches that length.
 pub fn run_above_mean(series: &[Option<f64>], t: usize, season: usize, p: &Params) -> Outcome {
-    let n = p.run_len.max(1);
-    if t >= series.len() {
-        return Outcome::Clear;
-    }
-    if t + 1 < n {
-        return Outcome::Short;
-    }
-    let start = t + 1 - n;
-    let Some(run) = series[start..=t]
-        .iter()
-        .copied()
-        .collect::<Option<Vec<f64>>>()
-    else {
-        return Outcome::Clear;
+    let run = match run_fires(series, t, p) {
+        Ok(r) => r,
+        Err(o) => return o,
     };
-    let hist = history(series, start);
-    if hist.len() < p.min_history {
-        return Outcome::Short;
-    }
-    let Some((mean, sd)) = mean_sd(&hist) else {
-        return Outcome::Short;
-    };
-    let line = mean + p.run_sd * sd;
-    let above = |v: f64| v > line && v - mean >= p.min_abs;
-    if !run.iter().all(|&v| above(v)) {
+    // The same run a year earlier (against its own history then) makes
+    // this the series' rhythm: a seasonal peak, a year-to-date count
+    // climbing as every year, a target raised each January.
+    if season > 1 && t >= season && window_above(series, t - season, p) {
         return Outcome::Clear;
     }
-    if start > 0 && series[start - 1].is_some_and(above) {
-        return Outcome::Clear;
-    }
-    if season > 1 && start >= season {
-        let last_year = &series[start - season..=t - season];
-        if last_year.iter().all(|v| v.is_some_and(above)) {
-            return Outcome::Clear;
-        }
-    }
-    let run_mean = run.iter().sum::<f64>() / n as f64;
+    let Run {
+        values,
+        mean,
+        sd,
+        line,
+    } = run;
+    let n = values.len();
+    let run_mean = values.iter().sum::<f64>() / n as f64;
     let score = if sd > 0.0 {
         (run_mean - mean) / sd
     } else {
         0.0
     };
-    let values: Vec<String> = run.iter().map(|v| fmt(*v)).collect();
+    let shown: Vec<String> = values.iter().map(|v| fmt(*v)).collect();
     Outcome::Flag(Finding {
         kind: FlagKind::RunAboveMean,
         score,
         numbers: vec![
-            num("value", run[n - 1]),
+            num("value", values[n - 1]),
             num("mean", mean),
             num("sd", sd),
             num("line", line),
@@ -241,11 +239,76 @@ pub fn run_above_mean(series: &[Option<f64>], t: usize, season: usize, p: &Param
         ],
         detail: format!(
             "连续 {n} 期（{}）高于历史均值 {} + {} 个标准差（{}）",
-            values.join("、"),
+            shown.join("、"),
             fmt(round2(mean)),
             fmt(p.run_sd),
             fmt(round2(line))
         ),
+    })
+}
+
+/// Whether the `run_len` periods ending at `end` were all above the line of
+/// the history before them.
+fn window_above(series: &[Option<f64>], end: usize, p: &Params) -> bool {
+    let n = p.run_len.max(1);
+    if end + 1 < n || end >= series.len() {
+        return false;
+    }
+    let start = end + 1 - n;
+    let hist = history(series, start);
+    let Some((mean, sd)) = (hist.len() >= 2).then(|| mean_sd(&hist)).flatten() else {
+        return false;
+    };
+    let line = mean + p.run_sd * sd;
+    series[start..=end]
+        .iter()
+        .all(|v| v.is_some_and(|v| v > line))
+}
+
+struct Run {
+    values: Vec<f64>,
+    mean: f64,
+    sd: f64,
+    line: f64,
+}
+
+/// Whether a run of `run_len` above the line completes at `t`.
+fn run_fires(series: &[Option<f64>], t: usize, p: &Params) -> Result<Run, Outcome> {
+    let n = p.run_len.max(1);
+    if t >= series.len() {
+        return Err(Outcome::Clear);
+    }
+    if t + 1 < n {
+        return Err(Outcome::Short);
+    }
+    let start = t + 1 - n;
+    let Some(values) = series[start..=t]
+        .iter()
+        .copied()
+        .collect::<Option<Vec<f64>>>()
+    else {
+        return Err(Outcome::Clear);
+    };
+    let hist = history(series, start);
+    if hist.len() < p.min_history {
+        return Err(Outcome::Short);
+    }
+    let Some((mean, sd)) = mean_sd(&hist) else {
+        return Err(Outcome::Short);
+    };
+    let line = mean + p.run_sd * sd;
+    let above = |v: f64| v > line && v - mean >= p.min_abs;
+    if !values.iter().all(|&v| above(v)) {
+        return Err(Outcome::Clear);
+    }
+    if start > 0 && series[start - 1].is_some_and(above) {
+        return Err(Outcome::Clear);
+    }
+    Ok(Run {
+        values,
+        mean,
+        sd,
+        line,
     })
 }
 
@@ -351,7 +414,10 @@ mod tests {
         let ytd: Vec<f64> = (0..30).map(|i| 10.0 + 10.0 * (i % 12) as f64).collect();
         let series = s(&ytd);
         assert_eq!(jump(&series, 24, 12, &p()), Outcome::Clear);
-        assert!(matches!(jump(&series, 12, 12, &p()), Outcome::Short | Outcome::Flag(_)));
+        assert!(matches!(
+            jump(&series, 12, 12, &p()),
+            Outcome::Short | Outcome::Flag(_)
+        ));
         // Too little history.
         assert_eq!(jump(&s(&[10.0, 10.0, 40.0]), 2, 12, &p()), Outcome::Short);
     }

@@ -84,8 +84,11 @@ pub struct Params {
     pub mod_z: f64,
     /// Period-on-period change in percent that counts as a jump.
     pub jump_pct: f64,
-    /// …and the smallest absolute change that does.
+    /// …and the smallest absolute change that does…
     pub jump_min_abs: f64,
+    /// …and how many robust SDs of the series' usual period-on-period
+    /// changes it must be.
+    pub jump_noise: f64,
     /// Consecutive periods above the line for the run rule.
     pub run_len: usize,
     /// The run rule's line: mean + this many SD.
@@ -111,6 +114,7 @@ impl Default for Params {
             mod_z: 3.5,
             jump_pct: 50.0,
             jump_min_abs: 5.0,
+            jump_noise: 3.0,
             run_len: 3,
             run_sd: 1.0,
             peer_mod_z: 3.5,
@@ -139,6 +143,7 @@ impl Params {
         }
         for (k, v) in [
             ("jump_min_abs", self.jump_min_abs),
+            ("jump_noise", self.jump_noise),
             ("run_sd", self.run_sd),
             ("min_rel", self.min_rel),
             ("min_abs", self.min_abs),
@@ -245,7 +250,13 @@ impl Ctx<'_> {
         } else {
             format!("（{}）", el.unit)
         };
-        format!("{}（{}）{}{unit} {}：", reg.name, reg.code, el.name, p.label())
+        format!(
+            "{}（{}）{}{unit} {}：",
+            reg.name,
+            reg.code,
+            el.name,
+            p.label()
+        )
     }
 
     fn finding(&mut self, r: usize, e: usize, p: Period, o: Outcome) {
@@ -319,8 +330,9 @@ pub fn check(
     }
 
     // Own-history methods, and the values the peer comparison will use.
-    let mut peer_groups: FxHashMap<(Option<usize>, usize, Period), Vec<(usize, f64)>> =
-        FxHashMap::default();
+    // (parent, element, period) → (region, value) of the siblings.
+    type PeerKey = (Option<usize>, usize, Period);
+    let mut peer_groups: FxHashMap<PeerKey, Vec<(usize, f64)>> = FxHashMap::default();
     let mut keys: Vec<_> = series.keys().copied().collect();
     keys.sort_unstable();
     for key in keys {
@@ -335,6 +347,7 @@ pub fn check(
         }
         let mut in_scope = false;
         let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
+        let stepwise = g == 2 && stepwise(&pts, scope.year());
         for &(idx, x) in &pts {
             let t = (idx - first) as usize;
             let period = period_of(g, idx);
@@ -345,37 +358,70 @@ pub fn check(
             summary.values += 1;
             let hist = anomaly::history(&dense, t);
             let s = season(g);
-            let outcomes = [
-                anomaly::zscore(&hist, x, p),
-                anomaly::mod_zscore(&hist, x, p),
-                anomaly::jump(&dense, t, s, p),
-                anomaly::run_above_mean(&dense, t, s, p),
-            ];
+            let prev = t.checked_sub(1).and_then(|i| dense[i]);
             let kinds = [
                 FlagKind::Zscore,
                 FlagKind::ModZscore,
                 FlagKind::Jump,
                 FlagKind::RunAboveMean,
             ];
+            // A stock reported monthly but set once a year (a target, a
+            // backlog count): its January is a yearly figure with only a
+            // few years behind it, too few to judge.
+            if stepwise && matches!(period, Period::Month(_, 1)) {
+                for kind in kinds {
+                    *cx.short.entry(kind).or_default() += 1;
+                }
+                *cx.short.entry(FlagKind::Peer).or_default() += 1;
+                continue;
+            }
+            // The same value as the period before was judged when it first
+            // appeared; flagging it again each month adds nothing to review.
+            let repeated = prev == Some(x);
+            // A deviation the same period of the year before also showed,
+            // in the same direction, is the season (安全生产月 in June, the
+            // pre-festival peak), not an anomaly of this year.
+            let seasonal = |method: fn(&[f64], f64, &Params) -> Outcome, o: Outcome| {
+                let Outcome::Flag(f) = &o else { return o };
+                if s > 1
+                    && let Some(k) = t.checked_sub(s)
+                    && let Some(xk) = dense[k]
+                    && let Outcome::Flag(g) = method(&anomaly::history(&dense, k), xk, p)
+                    && (g.score > 0.0) == (f.score > 0.0)
+                {
+                    return Outcome::Clear;
+                }
+                o
+            };
+            let outcomes = [
+                if repeated {
+                    Outcome::Clear
+                } else {
+                    seasonal(anomaly::zscore, anomaly::zscore(&hist, x, p))
+                },
+                if repeated {
+                    Outcome::Clear
+                } else {
+                    seasonal(anomaly::mod_zscore, anomaly::mod_zscore(&hist, x, p))
+                },
+                anomaly::jump(&dense, t, s, p),
+                anomaly::run_above_mean(&dense, t, s, p),
+            ];
             for (kind, o) in kinds.into_iter().zip(outcomes) {
                 cx.short(kind, &o);
                 cx.finding(r, e, period, o);
             }
-            // Counts scale with a region's size, so siblings are compared
-            // on each one's value relative to its own usual level.
-            let peer_value = if intensive {
-                Some(x)
-            } else if hist.len() >= p.min_history {
-                stats::median(&hist).filter(|m| *m > 0.0).map(|m| x / m)
-            } else {
-                None
-            };
-            match peer_value {
-                Some(v) => peer_groups
+            if repeated {
+                continue;
+            }
+            // Only values that compare across regions of different sizes
+            // (means, ratings, survey scores) are compared with siblings;
+            // a count is judged against its own history.
+            if intensive {
+                peer_groups
                     .entry((tree.get(r).parent, e, period))
                     .or_default()
-                    .push((r, v)),
-                None => *cx.short.entry(FlagKind::Peer).or_default() += 1,
+                    .push((r, x));
             }
         }
         if in_scope {
@@ -391,23 +437,8 @@ pub fn check(
             *cx.short.entry(FlagKind::Peer).or_default() += vals.len();
             continue;
         }
-        let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
-        for (i, mut f) in anomaly::peers(&vals, p) {
+        for (i, f) in anomaly::peers(&vals, p) {
             let r = members[i].0;
-            if !intensive {
-                let med = f.numbers[1].1;
-                let x = data.get(r, period, e).unwrap_or(f64::NAN);
-                f.detail = format!(
-                    "{} 为自身历史中位数的 {} 倍，同级 {} 个地区的中位数为 {} 倍，修正 z 值 {}，超过阈值 {}",
-                    fmt(x),
-                    fmt_ratio(vals[i]),
-                    vals.len(),
-                    fmt_ratio(med),
-                    fmt((f.score * 100.0).round() / 100.0),
-                    fmt(p.peer_mod_z)
-                );
-                f.numbers.insert(0, ("reported".into(), x));
-            }
             cx.push(r, e, period, f);
         }
     }
@@ -437,8 +468,29 @@ pub fn check(
     }
 }
 
-fn fmt_ratio(x: f64) -> String {
-    fmt((x * 100.0).round() / 100.0)
+/// Monthly points (index, value) that were constant within every earlier
+/// year (at least two years with two or more months each).
+fn stepwise(pts: &[(i64, f64)], year: i32) -> bool {
+    let mut years = 0;
+    let mut i = 0;
+    while i < pts.len() {
+        let y = pts[i].0.div_euclid(12);
+        if y >= year as i64 {
+            break;
+        }
+        let mut j = i;
+        while j < pts.len() && pts[j].0.div_euclid(12) == y {
+            j += 1;
+        }
+        if j - i >= 2 {
+            if pts[i..j].iter().any(|q| q.1 != pts[i].1) {
+                return false;
+            }
+            years += 1;
+        }
+        i = j;
+    }
+    years >= 2
 }
 
 fn period_of(g: u8, idx: i64) -> Period {
@@ -742,3 +794,89 @@ fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period)
 
 #[cfg(test)]
 mod tests;
+
+/// Numbers behind a flag, serialised as a JSON object in their order.
+#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+#[serde(from = "std::collections::BTreeMap<String, f64>")]
+pub struct Numbers(pub Vec<(String, f64)>);
+
+impl From<std::collections::BTreeMap<String, f64>> for Numbers {
+    fn from(m: std::collections::BTreeMap<String, f64>) -> Self {
+        Numbers(m.into_iter().collect())
+    }
+}
+
+impl Serialize for Numbers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// A flag by codes, as `pingan check --format json` prints it and the
+/// follow-up queue stores it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlagView {
+    pub region: String,
+    pub region_name: String,
+    pub element: String,
+    pub element_name: String,
+    pub period: Period,
+    pub kind: FlagKind,
+    pub score: f64,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    pub numbers: Numbers,
+}
+
+impl Flag {
+    pub fn view(&self, fw: &Framework, tree: &RegionTree) -> FlagView {
+        let r = tree.get(self.region);
+        let e = &fw.elements[self.element];
+        FlagView {
+            region: r.code.clone(),
+            region_name: r.name.clone(),
+            element: e.code.clone(),
+            element_name: e.name.clone(),
+            period: self.period,
+            kind: self.kind,
+            score: self.score,
+            message: self.message.clone(),
+            rule: self.rule.clone(),
+            sources: self.sources.clone(),
+            numbers: Numbers(self.numbers.clone()),
+        }
+    }
+}
+
+impl Summary {
+    /// `{"values":…,"series":…,"flags":{kind:n},"skipped_short":{kind:n}}`.
+    pub fn view(&self) -> SummaryView {
+        let map = |v: &[(FlagKind, usize)]| {
+            v.iter()
+                .map(|(k, n)| (k.code().to_string(), *n))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        SummaryView {
+            values: self.values,
+            series: self.series,
+            flags: map(&self.flags),
+            skipped_short: map(&self.skipped_short),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SummaryView {
+    pub values: usize,
+    pub series: usize,
+    pub flags: std::collections::BTreeMap<String, usize>,
+    pub skipped_short: std::collections::BTreeMap<String, usize>,
+}

@@ -8,8 +8,7 @@ use crate::framework::Framework;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub const DEFAULT_RULES_TOML: &str =
-    include_str!("../../../../frameworks/pingan-2024.rules.toml");
+pub const DEFAULT_RULES_TOML: &str = include_str!("../../../../frameworks/pingan-2024.rules.toml");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operator {
@@ -293,7 +292,10 @@ impl RuleSet {
                 }
             };
             if r.min.is_none() && r.max.is_none() {
-                errors.push(err(line, format!("范围规则 {} 至少要有 min 或 max", r.code)));
+                errors.push(err(
+                    line,
+                    format!("范围规则 {} 至少要有 min 或 max", r.code),
+                ));
             }
             if let (Some(a), Some(b)) = (r.min, r.max)
                 && a > b
@@ -325,7 +327,10 @@ impl RuleSet {
                 Ok(e) if e.prev_depth() > 0 => {
                     errors.push(err(
                         line,
-                        format!("规则 {} 的{label}不能使用 prev()：校验只看同一期的数据", r.code),
+                        format!(
+                            "规则 {} 的{label}不能使用 prev()：校验只看同一期的数据",
+                            r.code
+                        ),
                     ));
                     None
                 }
@@ -365,7 +370,9 @@ impl RuleSet {
                 o => {
                     errors.push(err(
                         line,
-                        format!("period“{o}”无效：应为 reported（有报送的期间）或 year（年度汇总）"),
+                        format!(
+                            "period“{o}”无效：应为 reported（有报送的期间）或 year（年度汇总）"
+                        ),
                     ));
                     None
                 }
@@ -437,7 +444,11 @@ mod tests {
         let fw = default_framework();
         let rs = RuleSet::parse("r.toml", DEFAULT_RULES_TOML, &fw).unwrap();
         assert!(rs.rules.len() >= 20, "{}", rs.rules.len());
-        assert!(rs.ranges.iter().any(|r| r.elements.len() == fw.elements.len()));
+        assert!(
+            rs.ranges
+                .iter()
+                .any(|r| r.elements.len() == fw.elements.len())
+        );
         assert!(rs.rules.iter().any(|r| r.applies == Applies::Year));
     }
 

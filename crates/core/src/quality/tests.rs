@@ -84,7 +84,12 @@ fn clean_data_raises_nothing() {
     // January 2023 has no history: every method skipped it, none flagged it.
     let r = run(&o, "2023-03");
     assert!(r.flags.is_empty());
-    assert!(r.summary.skipped_short.iter().any(|(k, n)| *k == FlagKind::Zscore && *n == 12));
+    assert!(
+        r.summary
+            .skipped_short
+            .iter()
+            .any(|(k, n)| *k == FlagKind::Zscore && *n == 12)
+    );
 }
 
 #[test]
@@ -106,7 +111,7 @@ fn a_spike_a_rule_breach_and_two_sources() {
     o.add("T5", "2024-03", "disputes", 48.0, "网格平台");
     let r = run(&o, "2024");
     let spike = kinds_at(&r, t2, "2024-06");
-    for k in [FlagKind::Zscore, FlagKind::ModZscore, FlagKind::Jump, FlagKind::Peer] {
+    for k in [FlagKind::Zscore, FlagKind::ModZscore, FlagKind::Jump] {
         assert!(spike.contains(&k), "{k:?} {spike:?}");
     }
     // The month after the spike is a return, not a new jump.
@@ -129,6 +134,33 @@ fn a_spike_a_rule_breach_and_two_sources() {
 }
 
 #[test]
+fn peers_compare_scores_not_counts() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    // Survey means compare across townships of any size: T5 stands out.
+    for (t, v) in [3.9, 3.85, 4.0, 3.95, 3.9, 2.2].into_iter().enumerate() {
+        o.add(&format!("T{t}"), "2024", "safety_index", v, "");
+    }
+    let r = run(&o, "2024");
+    let peers: Vec<_> = r
+        .flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::Peer)
+        .collect();
+    assert_eq!(peers.len(), 1, "{:#?}", r.flags);
+    assert_eq!(peers[0].region, tree.find("T5").unwrap());
+    assert!(peers[0].message.contains("同级"), "{}", peers[0].message);
+    // Disputes differ by township size (40 to 90 a month) and are never
+    // compared with siblings.
+    assert!(
+        r.flags
+            .iter()
+            .all(|f| f.element == fw.element_index("safety_index").unwrap())
+    );
+}
+
+#[test]
 fn a_run_of_three_months_is_flagged_on_its_last() {
     let fw = default_framework();
     let tree = tree();
@@ -136,10 +168,11 @@ fn a_run_of_three_months_is_flagged_on_its_last() {
     let t1 = tree.find("T1").unwrap();
     let d = fw.element_index("disputes").unwrap();
     for x in o.out.iter_mut() {
-        if x.region == t1 && x.element == d {
-            if let Period::Month(2024, m @ 8..=10) = x.period {
-                x.value += 6.0 + m as f64 * 0.1;
-            }
+        if x.region == t1
+            && x.element == d
+            && let Period::Month(2024, m @ 8..=10) = x.period
+        {
+            x.value += 6.0 + m as f64 * 0.1;
         }
     }
     let r = run(&o, "2024");
@@ -221,11 +254,13 @@ fn year_rules_use_rolled_up_values() {
 
 #[test]
 fn days_count_like_the_calendar() {
-    let d = |y, m, d| days(Date {
-        year: y,
-        month: m,
-        day: d,
-    });
+    let d = |y, m, d| {
+        days(Date {
+            year: y,
+            month: m,
+            day: d,
+        })
+    };
     assert_eq!(d(1970, 1, 1), 0);
     assert_eq!(d(2024, 3, 1) - d(2024, 2, 28), 2);
     assert_eq!(d(2025, 1, 1) - d(2024, 1, 1), 366);

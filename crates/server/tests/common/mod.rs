@@ -29,6 +29,7 @@ pub fn small_province() -> pingan_synth::Options {
         townships: 8,
         first_year: 2023,
         last_year: 2024,
+        anomalies: 0,
     }
 }
 
