@@ -24,6 +24,11 @@ pub enum Cap {
     Values,
     /// Submitting values (a department only its own elements).
     Submit,
+    /// Reading the quality follow-up queue.
+    Quality,
+    /// Running checks and resolving flags (数据采集组 anomaly follow-up,
+    /// 实地核查组, the office).
+    Review,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +81,15 @@ impl Caller {
                 Supervisor,
             ]),
             Cap::Submit => self.has(&[OfficeAdmin, Department]),
+            Cap::Quality => self.has(&[
+                OfficeAdmin,
+                Collector,
+                Verifier,
+                Expert,
+                Supervisor,
+                RegionOfficial,
+            ]),
+            Cap::Review => self.has(&[OfficeAdmin, Collector, Verifier]),
         };
         if ok {
             Ok(())

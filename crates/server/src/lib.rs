@@ -7,6 +7,7 @@ mod auth;
 mod cache;
 mod error;
 mod openapi;
+mod quality;
 mod routes;
 mod web;
 

@@ -20,13 +20,20 @@ use utoipa::OpenApi;
         crate::routes::scores,
         crate::routes::audit_list,
         crate::routes::audit_verify,
+        crate::quality::run_check,
+        crate::quality::flags,
+        crate::quality::flag,
+        crate::quality::resolve,
     ),
     components(schemas(
         crate::ApiError,
         crate::routes::LoginBody,
         crate::routes::SessionInfo,
         crate::routes::PasswordBody,
-        crate::routes::RegionItem
+        crate::routes::RegionItem,
+        crate::quality::CheckBody,
+        crate::quality::CheckResult,
+        crate::quality::ResolveBody
     ))
 )]
 pub struct ApiDoc;

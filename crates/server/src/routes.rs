@@ -21,6 +21,10 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/values", get(values))
         .route("/api/v1/dataValueSets", post(data_value_sets))
         .route("/api/v1/scores", get(scores))
+        .route("/api/v1/checks", post(crate::quality::run_check))
+        .route("/api/v1/flags", get(crate::quality::flags))
+        .route("/api/v1/flags/{id}", get(crate::quality::flag))
+        .route("/api/v1/flags/{id}/resolve", post(crate::quality::resolve))
         .route("/api/v1/audit", get(audit_list))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
@@ -217,10 +221,10 @@ pub(crate) async fn change_own_password(
     Ok(state.store.create_session(user.id, &caller.client).await?)
 }
 
-fn one() -> usize {
+pub(crate) fn one() -> usize {
     1
 }
-fn fifty() -> usize {
+pub(crate) fn fifty() -> usize {
     50
 }
 
@@ -232,7 +236,7 @@ pub struct Page<T> {
     pub page_size: usize,
 }
 
-fn page<T>(all: Vec<T>, page: usize, size: usize) -> Result<Page<T>, ApiError> {
+pub(crate) fn page<T>(all: Vec<T>, page: usize, size: usize) -> Result<Page<T>, ApiError> {
     if page == 0 || !(1..=1000).contains(&size) {
         return Err(ApiError::invalid(
             "page 应从 1 开始，page_size 应在 1 到 1000 之间",

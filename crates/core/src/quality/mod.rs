@@ -737,6 +737,19 @@ fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period)
     }
     let this_cycle = per_year.get(&scope.year()).copied().unwrap_or(0);
     let stray = |y: i32| per_year.get(&y).copied().unwrap_or(0) * 10 < this_cycle;
+    // Lateness is measured against a collection that ran: a period whose
+    // very first value came after its deadline was loaded afterwards as
+    // history (an office importing past years), not reported late.
+    let mut first_in: FxHashMap<Period, i64> = FxHashMap::default();
+    for o in obs {
+        if let Some(at) = o.submitted {
+            let d = days(at);
+            first_in
+                .entry(o.period)
+                .and_modify(|x| *x = (*x).min(d))
+                .or_insert(d);
+        }
+    }
     let mut seen = rustc_hash::FxHashSet::default();
     for o in obs {
         let first = days(o.period.first_day());
@@ -752,7 +765,8 @@ fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period)
             Some(at) if within(o.period, scope) => {
                 let at_d = days(at);
                 let due = last + rules.deadline_days as i64;
-                if at_d > due {
+                let collected = first_in.get(&o.period).is_some_and(|&f| f <= due);
+                if at_d > due && collected {
                     Some((
                         (at_d - due) as f64,
                         format!(

@@ -216,14 +216,29 @@ fn timeliness_out_of_cycle_and_late() {
         .filter(|f| f.kind == FlagKind::Timeliness)
         .collect();
     assert!(late.is_empty(), "{late:#?}");
-    // November's values came 31 days after the month ended: 16 days late.
+    // Loaded all at once after the deadline: history, not late reporting.
+    let r = run(&o, "2024-11");
+    assert!(r.flags.iter().all(|f| f.kind != FlagKind::Timeliness));
+    // Once one township reported on time, the others are late.
+    let t0 = tree.find("T0").unwrap();
+    for x in o.out.iter_mut() {
+        if x.region == t0 && x.period == "2024-11".parse().unwrap() {
+            x.submitted = Some(Date {
+                year: 2024,
+                month: 12,
+                day: 10,
+            });
+        }
+    }
+    // November's other values came 31 days after the month ended: 16 days late.
     let r = run(&o, "2024-11");
     let late: Vec<_> = r
         .flags
         .iter()
         .filter(|f| f.kind == FlagKind::Timeliness)
         .collect();
-    assert_eq!(late.len(), 12, "{late:#?}");
+    assert_eq!(late.len(), 10, "{late:#?}");
+    assert!(late.iter().all(|f| f.region != t0));
     assert_eq!(late[0].score, 16.0);
     assert!(late[0].message.contains("逾期"));
 }

@@ -98,6 +98,8 @@ pub struct ExportQuery {
     /// The framework in force for this year (the latest when omitted).
     year: Option<i32>,
     user: Option<String>,
+    status: Option<String>,
+    kind: Option<String>,
     action: Option<String>,
     object: Option<String>,
     from: Option<String>,
@@ -276,6 +278,80 @@ pub async fn xlsx(
                 rows,
             )
             .map(|b| (format!("{}.xlsx", t.name), b))
+            .map_err(|e| layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e))
+        }
+        "flags.xlsx" => {
+            if !c.can(Cap::Quality) {
+                return forbidden();
+            }
+            let wq = super::quality::QualityQuery {
+                status: q.status.clone(),
+                kind: q.kind.clone(),
+                period: q.period.clone(),
+                region: q.region.clone(),
+                ..Default::default()
+            };
+            let (tree, flags) =
+                match crate::quality::list(&state, c, &super::quality::to_query(&wq)).await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        return layout::error_page(StatusCode::UNPROCESSABLE_ENTITY, &e.message);
+                    }
+                };
+            let fw = match state.store.known_codes().await {
+                Ok(f) => f,
+                Err(e) => {
+                    return layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+                }
+            };
+            let rows = flags
+                .iter()
+                .map(|f| {
+                    let region = tree
+                        .find(&f.region)
+                        .map(|i| tree.get(i).name.clone())
+                        .unwrap_or_default();
+                    let element = fw
+                        .element_index(&f.element)
+                        .map(|i| fw.elements[i].name.clone())
+                        .unwrap_or_default();
+                    vec![
+                        Cell::Num(f.id as f64),
+                        f.region.as_str().into(),
+                        region.into(),
+                        f.element.as_str().into(),
+                        element.into(),
+                        f.period.as_str().into(),
+                        f.kind.label().into(),
+                        f.rule.as_str().into(),
+                        f.score.into(),
+                        f.message.as_str().into(),
+                        super::quality::status_label(&f.status).into(),
+                        f.resolution.as_str().into(),
+                        f.corrected_value.into(),
+                    ]
+                })
+                .collect();
+            workbook(
+                "待核查问题",
+                &[
+                    "编号",
+                    "地区代码",
+                    "地区",
+                    "数据项代码",
+                    "数据项",
+                    "期间",
+                    "类型",
+                    "规则",
+                    "分值",
+                    "说明",
+                    "状态",
+                    "处理说明",
+                    "更正后数值",
+                ],
+                rows,
+            )
+            .map(|b| ("数据质量问题.xlsx".to_string(), b))
             .map_err(|e| layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e))
         }
         "audit.xlsx" => {

@@ -10,6 +10,7 @@ mod export;
 mod fmt;
 mod framework;
 mod layout;
+mod quality;
 mod region;
 mod session;
 mod users;
@@ -33,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/region/{code}", get(region::page))
         .route("/framework", get(framework::page))
         .route("/audit", get(audit::page))
+        .route("/quality", get(quality::page).post(quality::action))
+        .route("/quality/{id}", get(quality::detail).post(quality::resolve))
         .route("/users", get(users::page).post(users::action))
         .route("/export/{name}", get(export::xlsx))
         .route("/static/{version}/{name}", get(assets::serve))

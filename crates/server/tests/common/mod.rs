@@ -83,6 +83,7 @@ pub async fn spawn_app_with(kind: Kind, province: &pingan_synth::Options) -> Opt
         ("secadmin", "security_admin", None, None, false),
         ("dept", "department", None, Some("公安"), false),
         ("expert", "expert", None, None, false),
+        ("collector", "collector", None, None, false),
         ("fresh", "office_admin", None, None, true),
     ] {
         store

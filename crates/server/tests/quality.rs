@@ -1,0 +1,298 @@
+//! Quality checks and the follow-up queue over the API, on SQLite and on
+//! PostgreSQL, with a province holding known anomalies.
+
+mod common;
+
+use common::{App, spawn_app_with};
+use pingan_store::testing::Kind;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn province() -> pingan_synth::Options {
+    pingan_synth::Options {
+        seed: 3,
+        cities: 1,
+        counties: 2,
+        townships: 12,
+        first_year: 2023,
+        last_year: 2024,
+        anomalies: 14,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_on_sqlite() {
+    let app = spawn_app_with(Kind::Sqlite, &province()).await.unwrap();
+    queue(&app).await;
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_on_postgres() {
+    if let Some(app) = spawn_app_with(Kind::Postgres, &province()).await {
+        queue(&app).await;
+        app.db.done().await;
+    }
+}
+
+async fn post(app: &App, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn queue(app: &App) {
+    let collector = app.cookie("collector").await;
+    let dept = app.cookie("dept").await;
+    let sup = app.cookie("super").await;
+    let county = app.cookie("county").await;
+
+    // Only the review roles run checks.
+    let (s, _) = post(
+        app,
+        "/api/v1/checks",
+        &dept,
+        json!({"period": "2024", "save": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = post(app, "/api/v1/checks", &collector, json!({"period": "20x4"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    let (s, run) = post(
+        app,
+        "/api/v1/checks",
+        &collector,
+        json!({"period": "2024", "save": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    let flags = run["flags"].as_array().unwrap();
+    assert!(!flags.is_empty());
+    let n = flags.len() as u64;
+    assert_eq!(run["saved"]["new"], n);
+    let kinds: Vec<&str> = flags.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    for k in ["rule", "cross_source"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    assert!(run["summary"]["values"].as_u64().unwrap() > 1000);
+    // Found again: the open rows are refreshed, not repeated.
+    let (_, again) = post(
+        app,
+        "/api/v1/checks",
+        &collector,
+        json!({"period": "2024", "save": true}),
+    )
+    .await;
+    assert_eq!(again["saved"]["new"], 0);
+    assert_eq!(again["saved"]["updated"], n);
+
+    let (s, list) = app
+        .get("/api/v1/flags?status=open&page_size=1000", Some(&collector))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["total"], n);
+    let (_, cs) = app.get("/api/v1/flags?kind=cross_source", Some(&sup)).await;
+    let item = &cs["items"][0];
+    assert!(
+        item["sources"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("网格平台")),
+        "{item}"
+    );
+    assert!(item["message"].as_str().unwrap().contains("数据溯源"));
+    let (s, v) = app.get("/api/v1/flags?kind=nope", Some(&sup)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // A county official sees its own county's flags only.
+    let own = &app.counties[0];
+    let (s, mine) = app.get("/api/v1/flags?page_size=1000", Some(&county)).await;
+    assert_eq!(s, StatusCode::OK);
+    let items = mine["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|f| f["region"].as_str().unwrap().starts_with(own.as_str()))
+    );
+    assert!(mine["total"].as_u64().unwrap() < n);
+    let other = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| !f["region"].as_str().unwrap().starts_with(own.as_str()))
+        .unwrap_or_else(|| panic!("{own} {list}"));
+    let (s, _) = app
+        .get(&format!("/api/v1/flags/{}", other["id"]), Some(&county))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Resolve a rule breach as a confirmed error with the corrected value.
+    let rule = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "rule")
+        .unwrap()
+        .clone();
+    let id = rule["id"].as_i64().unwrap();
+    let path = format!("/api/v1/flags/{id}/resolve");
+    let (s, _) = post(
+        app,
+        &path,
+        &sup,
+        json!({"resolution": "explained", "note": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the supervisor writes nothing");
+    let (s, v) = post(
+        app,
+        &path,
+        &collector,
+        json!({"resolution": "corrected", "value": 5, "reason": " "}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = post(
+        app,
+        &path,
+        &collector,
+        json!({"resolution": "corrected", "value": "abc", "reason": "r"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, done) = post(
+        app,
+        &path,
+        &collector,
+        json!({"resolution": "corrected", "value": 1, "reason": "核对台账：查处数误录"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "corrected");
+    assert_eq!(done["corrected_value"], 1.0);
+    assert_eq!(done["resolved_by"], "collector");
+    let (s, v) = post(
+        app,
+        &path,
+        &collector,
+        json!({"resolution": "explained", "note": "again"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    // The original value stays; the correction is the latest submission.
+    let (_, vals) = app
+        .get(
+            &format!(
+                "/api/v1/values?region={}&period={}&element={}",
+                rule["region"].as_str().unwrap(),
+                rule["period"].as_str().unwrap(),
+                rule["element"].as_str().unwrap()
+            ),
+            Some(&sup),
+        )
+        .await;
+    let sources: Vec<&str> = vals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["source"].as_str().unwrap())
+        .collect();
+    assert!(sources.contains(&"核查更正"), "{vals}");
+    assert!(sources.len() >= 2, "{vals}");
+
+    // Explain another.
+    let other_id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] != "rule")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, v) = post(
+        app,
+        &format!("/api/v1/flags/{other_id}/resolve"),
+        &collector,
+        json!({"resolution": "explained", "note": "当月开展专项行动"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = post(
+        app,
+        "/api/v1/flags/999999/resolve",
+        &collector,
+        json!({"resolution": "explained", "note": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Found again: resolved rows stay resolved.
+    let (_, third) = post(
+        app,
+        "/api/v1/checks",
+        &collector,
+        json!({"period": "2024", "save": true}),
+    )
+    .await;
+    assert!(
+        third["saved"]["resolved_before"].as_u64().unwrap() >= 1,
+        "{}",
+        third["saved"]
+    );
+    let (_, open) = app
+        .get("/api/v1/flags?status=open&page_size=1000", Some(&collector))
+        .await;
+    assert!(open["total"].as_u64().unwrap() < n + 1);
+
+    // Every resolution is in the ledger, which still verifies.
+    let (_, audit) = app
+        .get("/api/v1/audit?action=quality_resolve", Some(&sup))
+        .await;
+    assert_eq!(audit["total"], 2, "{audit}");
+    let (_, verify) = app.get("/api/v1/audit/verify", Some(&sup)).await;
+    assert_eq!(verify["ok"], true, "{verify}");
+
+    // The queue page and its export.
+    let r = app
+        .http
+        .get(format!("{}/quality?status=all", app.base))
+        .header("cookie", &collector)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("按地区和类型汇总") && html.contains("多来源差异"),
+        "{html}"
+    );
+    let r = app
+        .http
+        .get(format!("{}/export/flags.xlsx?status=all", app.base))
+        .header("cookie", &sup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let r = app
+        .http
+        .get(format!("{}/quality/{id}", app.base))
+        .header("cookie", &collector)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("已更正") && html.contains("核查更正"),
+        "{html}"
+    );
+}
