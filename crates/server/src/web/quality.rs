@@ -160,7 +160,7 @@ pub async fn page(
             }
         }
     }
-    rows.sort_by(|a, b| b.2.cmp(&a.2));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
     let link = |region: Option<&str>, kind: Option<&str>, p: usize| {
         let mut s = format!("/quality?page={p}");
         let status = some(&q.status);
