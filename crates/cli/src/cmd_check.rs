@@ -42,7 +42,7 @@ pub struct CheckArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
     pub kind: Vec<FlagKind>,
     /// 把结果写入数据库的待核查队列（仅数据库模式） / keep the flags in the follow-up queue
-    #[arg(long, requires = "db")]
+    #[arg(long)]
     pub save: bool,
     /// 已知异常清单 anomalies.csv（generate --anomalies 生成）：在标准错误输出召回率与精确率
     #[arg(long)]
@@ -108,6 +108,13 @@ fn observations(path: &Path, fw: &Framework, tree: &RegionTree) -> Result<Vec<Ob
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
+    if args.save && args.db.is_none() {
+        clap::Error::raw(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--save 把问题写入数据库的待核查队列，需要同时给出 --db\n",
+        )
+        .exit();
+    }
     let (fw, tree, report) = match &args.db {
         Some(url) => crate::cmd_db::check_store(
             url,

@@ -39,7 +39,7 @@ const OWN_COUNTY = env('PINGAN_UI_OWN_COUNTY');
 const OTHER_COUNTY = env('PINGAN_UI_OTHER_COUNTY');
 const SHOTS = env('PINGAN_UI_SHOTS');
 
-const USERS = ['office', 'county', 'super', 'auditor', 'sysadmin', 'secadmin', 'dept', 'expert'];
+const USERS = ['office', 'county', 'super', 'auditor', 'sysadmin', 'secadmin', 'dept', 'expert', 'collector'];
 
 const failures = [];
 const notes = [];
@@ -434,6 +434,31 @@ async function auditorChecks(page) {
   log(`  audit chain: ${text}`);
 }
 
+async function collectorChecks(page) {
+  await goto(page, '/quality', 'collector /quality');
+  await page.fill('#c-period', String(YEAR));
+  await clickAndWait(page, page.locator('#run-check button[type="submit"]'));
+  const banner = (await page.locator('.banner.ok').allTextContents()).join(' ');
+  if (!check(banner.includes('检查完成'), `collector: running the check gave no .banner.ok with 检查完成 (${path(page.url())})`)) return;
+  log(`  check: ${banner.trim()}`);
+  const summary = await page.locator('table#flag-summary tbody tr').count();
+  const flags = await page.locator('table#flags tbody tr').count();
+  check(summary > 0 && flags > 0, `collector /quality: ${summary} summary rows and ${flags} flags after the check`);
+  await page.screenshot({ path: join(SHOTS, 'quality-1366x768-full.png'), fullPage: true });
+  if (!flags) return;
+  await clickAndWait(page, page.locator('table#flags tbody tr a').first());
+  check(/\/quality\/\d+$/.test(path(page.url())), `collector: 处理 led to ${path(page.url())}`);
+  check(await page.locator('form#correct').count() === 1 && await page.locator('form#explain').count() === 1,
+    `collector ${path(page.url())}: the resolve forms are missing`);
+  await page.fill('#r-note', '当月开展专项行动，受理量集中上升');
+  await clickAndWait(page, page.locator('form#explain button[type="submit"]'));
+  const done = (await page.locator('.banner.ok').allTextContents()).join(' ');
+  check(done.includes('已说明'), `collector: explaining a flag gave "${done.trim()}" (${path(page.url())})`);
+  check(await page.locator('form#explain').count() === 0, 'collector: the resolve forms are still shown after resolving');
+  await page.screenshot({ path: join(SHOTS, 'quality-flag-1366x768.png'), fullPage: true });
+  log(`  resolved ${path(page.url())}: ${done.trim()}`);
+}
+
 // ---------------------------------------------------------------- main ----
 
 async function main() {
@@ -501,6 +526,7 @@ async function main() {
         if (user === 'office') await officeChecks(page);
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
+        if (user === 'collector') await collectorChecks(page);
       } catch (e) {
         fail(`${user}: ${e.message.split('\n')[0]}`);
       }

@@ -1,0 +1,278 @@
+//! `pingan check` on files and on the database, against a generated
+//! province with known anomalies.
+
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn pingan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pingan"))
+        .args(args)
+        .env_remove("PINGAN_DB")
+        .env("PINGAN_USER", "测试员")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> (String, String) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn generate(dir: &Path) {
+    ok(pingan(&[
+        "generate",
+        "--out",
+        dir.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--cities",
+        "1",
+        "--counties",
+        "3",
+        "--townships",
+        "24",
+        "--years",
+        "2022-2024",
+        "--anomalies",
+        "35",
+    ]));
+}
+
+#[test]
+fn files_json_recall_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let p = |f: &str| d.join(f).display().to_string();
+    let (out, err) = ok(pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024",
+        "--format",
+        "json",
+        "--expected",
+        &p("anomalies.csv"),
+    ]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let flags = v["flags"].as_array().unwrap();
+    let kinds = [
+        "zscore",
+        "mod_zscore",
+        "jump",
+        "run_above_mean",
+        "peer",
+        "rule",
+        "cross_source",
+        "timeliness",
+    ];
+    for f in flags {
+        assert!(kinds.contains(&f["kind"].as_str().unwrap()), "{f}");
+        assert!(f["region"].is_string() && f["element"].is_string() && f["period"].is_string());
+        assert!(f["score"].as_f64().unwrap().is_finite());
+        assert!(!f["message"].as_str().unwrap().is_ascii(), "{f}");
+    }
+    for k in kinds {
+        assert!(flags.iter().any(|f| f["kind"] == k), "no {k} flag");
+    }
+    // Every injected anomaly is found (the list names region, element, period).
+    let found: HashSet<(String, String, String)> = flags
+        .iter()
+        .map(|f| {
+            (
+                f["region"].as_str().unwrap().to_string(),
+                f["element"].as_str().unwrap().to_string(),
+                f["period"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let list = std::fs::read_to_string(d.join("anomalies.csv")).unwrap();
+    let mut hits = 0;
+    let mut total = 0;
+    for line in list.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        total += 1;
+        if found.contains(&(c[0].into(), c[1].into(), c[2].into())) {
+            hits += 1;
+        }
+    }
+    assert_eq!(total, 35);
+    assert!(hits as f64 / total as f64 >= 0.9, "recall {hits}/{total}");
+    assert!(err.contains("召回") && err.contains("精确率"), "{err}");
+    assert!(v["summary"]["values"].as_u64().unwrap() > 0);
+
+    // One month, one kind; the table and CSV forms.
+    let (out, _) = ok(pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024-06",
+        "--kind",
+        "rule,cross_source",
+        "--format",
+        "json",
+    ]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    for f in v["flags"].as_array().unwrap() {
+        assert_eq!(f["period"], "2024-06");
+        assert!(f["kind"] == "rule" || f["kind"] == "cross_source");
+    }
+    let (table, _) = ok(pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024",
+    ]));
+    assert!(
+        table.contains("共检查") && table.contains("待核查问题"),
+        "{table}"
+    );
+    let (csv, _) = ok(pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024",
+        "--format",
+        "csv",
+    ]));
+    assert!(csv.starts_with("\u{feff}region,name,element,period,kind,score,rule,message"));
+}
+
+#[test]
+fn bad_rules_and_bad_values_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let p = |f: &str| d.join(f).display().to_string();
+    std::fs::write(
+        d.join("rules.toml"),
+        "[[rule]]\ncode = \"A\"\nname = \"甲\"\nleft = \"no_such\"\noperator = \"<=\"\nright = \"disputes\"\n",
+    )
+    .unwrap();
+    let out = pingan(&[
+        "check",
+        "--rules",
+        &p("rules.toml"),
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rules.toml:1:") && err.contains("no_such"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    std::fs::write(d.join("broken.toml"), "[anomaly]\nz = \"three\"\n").unwrap();
+    let out = pingan(&[
+        "check",
+        "--rules",
+        &p("broken.toml"),
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.toml:2:"));
+    // The same (region, period, element, source) twice.
+    std::fs::write(
+        d.join("dup.csv"),
+        "region,period,element,value,source\n990101001,2024-01,disputes,3,\n990101001,2024-01,disputes,4,\n",
+    )
+    .unwrap();
+    let out = pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("dup.csv"),
+        "--period",
+        "2024",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dup.csv:3:") && err.contains("第 2 行"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stored_values_and_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let p = |f: &str| d.join(f).display().to_string();
+    let db = format!("sqlite://{}/t.db", d.display());
+    ok(pingan(&["init", "--db", &db]));
+    for (kind, file) in [
+        ("regions", "regions.csv"),
+        ("benchmarks", "benchmarks.csv"),
+        ("values", "values.csv"),
+    ] {
+        ok(pingan(&["import", kind, &p(file), "--db", &db]));
+    }
+    let (out, err) = ok(pingan(&[
+        "check", "--db", &db, "--period", "2024", "--format", "json", "--save",
+    ]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let n = v["flags"].as_array().unwrap().len();
+    assert!(n > 0);
+    assert!(err.contains(&format!("新增 {n} 条")), "{err}");
+    // Stored values carry their source: the cross-source rows are compared.
+    assert!(
+        v["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "cross_source")
+    );
+    let (_, err) = ok(pingan(&[
+        "check", "--db", &db, "--period", "2024", "--save",
+    ]));
+    assert!(err.contains("新增 0 条"), "{err}");
+    let (ledger, _) = ok(pingan(&["audit", "list", "--db", &db, "--format", "json"]));
+    assert!(ledger.matches("quality_check").count() >= 2, "{ledger}");
+    // --save needs the database; --db and files do not mix.
+    let out = pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024",
+        "--save",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = pingan(&["check", "--period", "2024"]);
+    assert_eq!(out.status.code(), Some(2));
+}
