@@ -66,7 +66,8 @@ fn demo_password() -> String {
 fn load_database(
     dir: &std::path::Path,
     tree: &pingan_core::RegionTree,
-) -> Result<(String, Vec<DemoAccount>)> {
+    year: i32,
+) -> Result<(String, Vec<DemoAccount>, usize)> {
     use crate::cmd_db::runtime;
     let path = dir.join("pingan.db");
     for suffix in ["", "-wal", "-shm"] {
@@ -108,6 +109,15 @@ fn load_database(
             };
             r.map_err(fail)?;
         }
+        // The quality checks of the scored year fill the follow-up queue,
+        // so the 数据质量 page has something to review.
+        let period = Period::Year(year);
+        let (fw, tree, report) = store.run_check(None, period).await.map_err(fail)?;
+        let views: Vec<_> = report.flags.iter().map(|f| f.view(&fw, &tree)).collect();
+        store
+            .save_flags(period, &views, &actor)
+            .await
+            .map_err(fail)?;
         let mut accounts = Vec::new();
         for (name, role, label) in DEMO_ACCOUNTS {
             let password = demo_password();
@@ -129,7 +139,7 @@ fn load_database(
             accounts.push((name.to_string(), password, label.to_string(), scope));
         }
         store.close().await;
-        Ok((url, accounts))
+        Ok((url, accounts, views.len()))
     })
 }
 
@@ -279,8 +289,12 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     );
 
     eprintln!("正在把模拟数据导入数据库并计分（完整规模约需一分钟）……");
-    let (url, accounts) = load_database(&dir, &inp.tree)?;
+    let (url, accounts, flags) = load_database(&dir, &inp.tree, args.year)?;
     println!("\n数据库：{url}");
+    println!(
+        "数据质量检查（{} 年）：{flags} 条待核查问题，见网页“数据质量”或 pingan check --db {url} --period {}",
+        args.year, args.year
+    );
     let mut t = Table::new(&["账户", "密码", "角色", "数据范围"]);
     for (name, pw, label, scope) in &accounts {
         t.row(vec![name.clone(), pw.clone(), label.clone(), scope.clone()]);

@@ -99,6 +99,32 @@ fn branch(tree: &RegionTree, root: usize, i: usize) -> Option<usize> {
     None
 }
 
+/// Broken rules, disagreeing sources and late data first (each is a
+/// definite problem), then the statistical flags by how far past their
+/// threshold they are, so reviewers meet the strongest evidence first.
+pub fn sort_by_severity(flags: &mut [StoredFlag]) {
+    let p = pingan_core::quality::Params::default();
+    let weight = |f: &StoredFlag| -> (u8, f64) {
+        let over = |t: f64| f.score.abs() / t;
+        match f.kind {
+            FlagKind::Rule => (0, 0.0),
+            FlagKind::CrossSource => (1, -f.score.abs()),
+            FlagKind::Timeliness => (2, -f.score.abs()),
+            FlagKind::Zscore => (3, -over(p.z)),
+            FlagKind::ModZscore => (3, -over(p.mod_z)),
+            FlagKind::Peer => (3, -over(p.peer_mod_z)),
+            FlagKind::Jump => (3, -over(p.jump_pct * 2.0)),
+            FlagKind::RunAboveMean => (3, -over(p.run_sd * 2.0)),
+        }
+    };
+    flags.sort_by(|a, b| {
+        let (x, y) = (weight(a), weight(b));
+        x.0.cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then(a.id.cmp(&b.id))
+    });
+}
+
 fn may_review(c: &Caller) -> bool {
     c.can(Cap::Review)
 }
@@ -113,7 +139,7 @@ pub async fn page(
         return layout::error_page(StatusCode::FORBIDDEN, "当前角色无权查看数据质量问题");
     }
     let fq = to_query(&q);
-    let (tree, flags) = match list(&state, c, &fq).await {
+    let (tree, mut flags) = match list(&state, c, &fq).await {
         Ok(x) => x,
         Err(e) => {
             return layout::error_page(
@@ -126,6 +152,7 @@ pub async fn page(
         Ok(f) => f,
         Err(e) => return layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
+    sort_by_severity(&mut flags);
     let years = state
         .years()
         .await
@@ -259,7 +286,7 @@ pub async fn page(
                 }
             }
         }))
-        (card(&format!("待核查问题（共 {} 条）", flags.len()), Some(html! {
+        (card(&format!("待核查问题（共 {} 条，逻辑错误、多来源差异、时效问题在前，其余按超出阈值的程度排列）", flags.len()), Some(html! {
             a.btn.small.export href=(export) download { "导出 Excel" }
         }), html! {
             @if flags.is_empty() {
