@@ -113,6 +113,14 @@ fn from_row(r: FlagRow) -> StoredFlag {
     }
 }
 
+/// An RFC 3339 UTC timestamp's digits as a number that sorts like the text.
+fn time_key(at: &str) -> u64 {
+    at.bytes()
+        .filter(u8::is_ascii_digit)
+        .take(17)
+        .fold(0u64, |k, d| k * 10 + u64::from(d - b'0'))
+}
+
 /// `2024-06-03T…` → 2024-06-03.
 fn date_of(at: &str) -> Option<Date> {
     at.get(..10)
@@ -122,36 +130,75 @@ fn date_of(at: &str) -> Option<Date> {
 impl Store {
     /// Every stored value up to the end of `year`, latest submission first
     /// within each key (the value scoring reads), with its submission date.
+    /// The rows come packed one text per region and are ordered here: a
+    /// check reads millions of rows, and row-by-row decoding (sqlx's SQLite
+    /// worker hands each row across threads) took most of its time.
     pub async fn observations(
         &self,
         fw: &Framework,
         tree: &RegionTree,
         year: i32,
     ) -> Result<Vec<Observation>> {
-        type Row = (String, String, String, f64, String, String);
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
-            "SELECT region, period, element, value, source, submitted_at FROM data_values \
-             WHERE year <= $1 ORDER BY region, period, element, submitted_at DESC, source"
-        ).bind(year).fetch_all(p).await)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (region, per, element, value, source, at) in rows {
-            let (Some(r), Ok(per), Some(e)) = (
-                tree.find(&region),
-                per.parse::<Period>(),
-                fw.element_index(&element),
-            ) else {
-                continue;
-            };
-            out.push(Observation {
-                region: r,
-                period: per,
-                element: e,
-                value,
-                source,
-                submitted: date_of(&at),
-            });
+        // Fields split by U+001F, rows by U+001E; the source comes last so
+        // that any text in it survives.
+        let sql = match self.backend() {
+            crate::Backend::Sqlite => {
+                "SELECT region, group_concat(period || char(31) || element || char(31) || printf('%.17g', value) \
+                 || char(31) || submitted_at || char(31) || source, char(30)) \
+                 FROM data_values WHERE year <= $1 GROUP BY region"
+            }
+            crate::Backend::Postgres => {
+                "SELECT region, string_agg(period || chr(31) || element || chr(31) || value::text \
+                 || chr(31) || submitted_at || chr(31) || source, chr(30)) \
+                 FROM data_values WHERE year <= $1 GROUP BY region"
+            }
+        };
+        let packed: Vec<(String, String)> = on_pool!(self, p => sqlx::query_as(sql)
+            .bind(year).fetch_all(p).await)?;
+        let mut out: Vec<(Observation, u64)> = Vec::new();
+        let mut periods: rustc_hash::FxHashMap<&str, Period> = Default::default();
+        for (region, rows) in &packed {
+            let Some(r) = tree.find(region) else { continue };
+            for row in rows.split('\u{1e}') {
+                let mut f = row.splitn(5, '\u{1f}');
+                let (Some(per_s), Some(el), Some(v), Some(at), Some(source)) =
+                    (f.next(), f.next(), f.next(), f.next(), f.next())
+                else {
+                    continue;
+                };
+                let per = match periods.get(per_s) {
+                    Some(p) => *p,
+                    None => match per_s.parse::<Period>() {
+                        Ok(p) => {
+                            periods.insert(per_s, p);
+                            p
+                        }
+                        Err(_) => continue,
+                    },
+                };
+                let (Some(e), Ok(value)) = (fw.element_index(el), v.parse::<f64>()) else {
+                    continue;
+                };
+                out.push((
+                    Observation {
+                        region: r,
+                        period: per,
+                        element: e,
+                        value,
+                        source: source.to_string(),
+                        submitted: date_of(at),
+                    },
+                    time_key(at),
+                ));
+            }
         }
-        Ok(out)
+        out.sort_by(|(a, ta), (b, tb)| {
+            (a.region, a.period, a.element)
+                .cmp(&(b.region, b.period, b.element))
+                .then(tb.cmp(ta))
+                .then_with(|| a.source.cmp(&b.source))
+        });
+        Ok(out.into_iter().map(|(o, _)| o).collect())
     }
 
     /// Run the checks for `period` over the stored values.

@@ -149,7 +149,7 @@ pub(crate) fn apply(
                 push(e, month(year, m), None);
             }
             "jump" => {
-                let e = pick_free(block, 20.0, &mut s);
+                let e = pick_free(block, 40.0, &mut s);
                 let v = &mut block.monthly[e as usize][11];
                 let f = if s.uniform() < 0.5 {
                     s.range(2.2, 3.0)
