@@ -82,6 +82,12 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: ImportArgs,
     },
+    /// 导入填好的部门报送模板（pingan template 生成的 .xlsx），来源记为该部门
+    Excel {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
 }
 
 #[derive(Args)]
@@ -281,6 +287,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Regions { file, common } => ("regions", file, None, common),
         ImportCommand::Values { file, common } => ("values", file, None, common),
         ImportCommand::Benchmarks { file, common } => ("benchmarks", file, None, common),
+        ImportCommand::Excel { file, common } => ("excel", file, None, common),
     };
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
@@ -289,6 +296,22 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         let actor = common.db.actor();
         let dry = common.dry_run;
         let result = match kind {
+            "excel" => {
+                let fw = store.known_codes().await.map_err(user_error)?;
+                let tree = store.region_tree().await.map_err(user_error)?;
+                let filled = pingan_input::excel::read_template(&name, &bytes, &fw, &tree)
+                    .map_err(|errs| {
+                        InputFailure(format!(
+                            "{}\n导入失败：未写入任何数据（共 {} 个错误）",
+                            errs.join("\n"),
+                            errs.len()
+                        ))
+                    })?;
+                let csv = crate::cmd_template::as_values_csv(&filled, &fw, &tree);
+                store
+                    .import_values(&name, csv.as_bytes(), dry, &actor)
+                    .await
+            }
             "framework" => {
                 store
                     .import_framework(&name, &bytes, year, dry, &actor)

@@ -10,6 +10,7 @@ mod cmd_generate;
 mod cmd_score;
 mod cmd_sensitivity;
 mod cmd_serve;
+mod cmd_template;
 mod cmd_users;
 mod cmd_weights;
 mod demo;
@@ -58,6 +59,8 @@ enum Command {
     },
     /// 数据质量检查：逻辑校验、异常值识别、多来源比对、时效 / validation rules and anomaly detection
     Check(cmd_check::CheckArgs),
+    /// 生成部门报送模板（Excel：每个期间一个工作表，带数据校验） / a department's Excel template
+    Template(cmd_template::TemplateArgs),
     /// 读取数据库中保存的得分（与 score 的输出相同） / stored scores
     Scores(cmd_db::ScoresArgs),
     /// 审计日志：校验、最新哈希、查询导出 / the audit ledger
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd_db::init(args),
         Command::Import { command } => cmd_db::import(command),
         Command::Check(args) => cmd_check::run(args),
+        Command::Template(args) => cmd_template::run(args),
         Command::Scores(args) => cmd_db::scores(args),
         Command::Audit { command } => cmd_db::audit(command),
         Command::Serve(args) => cmd_serve::run(args),

@@ -1,9 +1,11 @@
 //! pingan-input: the CSV files of scoring.md §6 — `regions.csv`,
 //! `values.csv`, `benchmarks.csv` — read from bytes in UTF-8 (with or
-//! without BOM) or GB18030, with `file:line: what is wrong` errors.
+//! without BOM) or GB18030, with `file:line: what is wrong` errors — and the
+//! departments' Excel templates (`excel`), with `Sheet "2024-06" C14` errors.
 
 mod decode;
 mod error;
+pub mod excel;
 mod regions;
 mod table;
 mod values;
