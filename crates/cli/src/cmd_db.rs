@@ -307,7 +307,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
                             errs.len()
                         ))
                     })?;
-                let csv = crate::cmd_template::as_values_csv(&filled, &fw, &tree);
+                let csv = filled.to_values_csv(&fw, &tree);
                 store
                     .import_values(&name, csv.as_bytes(), dry, &actor)
                     .await

@@ -4,8 +4,8 @@ use crate::InputFailure;
 use crate::cmd_db::{open_store, runtime, user_error};
 use anyhow::{Context, Result};
 use clap::Args;
-use pingan_core::{Framework, Period, RegionTree};
-use pingan_input::excel::{Filled, TemplateSpec, write_template};
+use pingan_core::Period;
+use pingan_input::excel::{TemplateSpec, write_template};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,33 +33,6 @@ pub struct TemplateArgs {
     /// 输出文件（.xlsx）
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// The regions a template lists: the leaves under `root` valid in every period.
-pub fn leaf_regions(tree: &RegionTree, root: Option<usize>, periods: &[Period]) -> Vec<usize> {
-    (0..tree.len())
-        .filter(|&i| tree.children(i).is_empty())
-        .filter(|&i| root.is_none_or(|r| tree.is_within(i, r)))
-        .filter(|&i| periods.iter().all(|p| tree.get(i).valid_in(*p)))
-        .collect()
-}
-
-/// The values of a filled template as values.csv text, the source being
-/// the department (as for `dataValueSets`).
-pub fn as_values_csv(f: &Filled, fw: &Framework, tree: &RegionTree) -> String {
-    let mut out = String::from("region,period,element,value,source\n");
-    let source = f.department.replace([',', '"', '\n', '\r'], " ");
-    for v in &f.values {
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            tree.get(v.region).code,
-            v.period,
-            fw.elements[v.element].code,
-            v.value,
-            source
-        ));
-    }
-    out
 }
 
 pub fn run(a: TemplateArgs) -> Result<ExitCode> {
@@ -94,7 +67,7 @@ pub fn run(a: TemplateArgs) -> Result<ExitCode> {
             ),
             None => None,
         };
-        let regions = leaf_regions(&tree, root, &periods);
+        let regions = pingan_input::excel::base_regions(&tree, root, &periods);
         let mut stored = std::collections::HashMap::new();
         if a.prefill {
             // Latest submission first within each key, as scoring reads them.

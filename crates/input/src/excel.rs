@@ -34,6 +34,16 @@ pub fn department_elements(fw: &Framework, department: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The rows of a template: the base regions (those without children)
+/// under `root`, valid in every period.
+pub fn base_regions(tree: &RegionTree, root: Option<usize>, periods: &[Period]) -> Vec<usize> {
+    (0..tree.len())
+        .filter(|&i| tree.children(i).is_empty())
+        .filter(|&i| root.is_none_or(|r| tree.is_within(i, r)))
+        .filter(|&i| periods.iter().all(|p| tree.get(i).valid_in(*p)))
+        .collect()
+}
+
 /// Excel's column letters for a 0-based column.
 pub fn column_name(mut c: u32) -> String {
     let mut s = Vec::new();
@@ -166,6 +176,26 @@ pub struct Filled {
     pub values: Vec<TemplateValue>,
     /// Cells left empty (not reported).
     pub blank: usize,
+}
+
+impl Filled {
+    /// The values as values.csv text, the source being the department (as
+    /// for `dataValueSets`), for the one import path every channel shares.
+    pub fn to_values_csv(&self, fw: &Framework, tree: &RegionTree) -> String {
+        let mut out = String::from("region,period,element,value,source\n");
+        let source = self.department.replace([',', '"', '\n', '\r'], " ");
+        for v in &self.values {
+            out.push_str(&format!(
+                "{},{},{},{},{}\n",
+                tree.get(v.region).code,
+                v.period,
+                fw.elements[v.element].code,
+                v.value,
+                source
+            ));
+        }
+        out
+    }
 }
 
 fn cell_name(row: u32, col: u32) -> String {

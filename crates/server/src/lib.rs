@@ -44,6 +44,9 @@ pub fn router(store: Store) -> Router {
     routes::api()
         .merge(web::routes())
         .with_state(state)
+        // One limit for every body, refused before it is read; axum's own
+        // 2 MiB default for extractors would cut a year's template short.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())

@@ -82,6 +82,9 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
     if c.can(Cap::Structure) {
         v.push(("/framework", "指标体系"));
     }
+    if c.can(Cap::Submit) {
+        v.push(("/submit", "数据报送"));
+    }
     if c.can(Cap::Quality) {
         v.push(("/quality", "数据质量"));
     }

@@ -13,6 +13,7 @@ mod layout;
 mod quality;
 mod region;
 mod session;
+mod submit;
 mod users;
 
 use crate::AppState;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/framework", get(framework::page))
         .route("/audit", get(audit::page))
         .route("/quality", get(quality::page).post(quality::action))
+        .route("/submit", get(submit::page).post(submit::upload))
+        .route("/submit/template.xlsx", get(submit::template))
         .route("/quality/{id}", get(quality::detail).post(quality::resolve))
         .route("/users", get(users::page).post(users::action))
         .route("/export/{name}", get(export::xlsx))

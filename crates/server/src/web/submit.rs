@@ -1,0 +1,319 @@
+//! 数据报送: a department downloads its Excel template and uploads it
+//! filled (seed §3.2). The upload is checked whole first (every bad cell
+//! named), then stored in one transaction through the values import, so a
+//! retried upload changes nothing.
+
+use super::audit::urlencode;
+use super::layout::{self, Frame, Viewer, card};
+use crate::AppState;
+use crate::auth::{Caller, Cap};
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use pingan_core::access::Role;
+use pingan_core::{Framework, Period};
+use pingan_input::excel::{TemplateSpec, base_regions, read_template, write_template};
+use std::collections::BTreeSet;
+
+#[derive(serde::Deserialize, Default)]
+pub struct TemplateQuery {
+    pub department: Option<String>,
+    /// `2024-06`, several separated by commas, or a year for its twelve months.
+    pub periods: Option<String>,
+    pub region: Option<String>,
+}
+
+/// The departments a caller may submit for: its own, or any for the office.
+fn departments(c: &Caller, fw: &Framework) -> Vec<String> {
+    if c.is(Role::OfficeAdmin) {
+        let set: BTreeSet<String> = fw
+            .elements
+            .iter()
+            .map(|e| e.department.clone())
+            .filter(|d| !d.is_empty())
+            .collect();
+        set.into_iter().collect()
+    } else {
+        c.department.clone().into_iter().collect()
+    }
+}
+
+fn parse_periods(s: &str) -> Result<Vec<Period>, String> {
+    let mut out = Vec::new();
+    for part in s.split([',', '，', ' ']).filter(|p| !p.trim().is_empty()) {
+        match part.trim().parse::<Period>() {
+            Ok(Period::Year(y)) => out.extend(Period::months(y)),
+            Ok(p) => out.push(p),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    if out.is_empty() {
+        return Err("请填写期间，如 2024-06；填年份（2024）则生成 12 个月份工作表".into());
+    }
+    out.dedup();
+    Ok(out)
+}
+
+fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Markup>) -> Markup {
+    let default_period = latest.map(|y| format!("{y}-12")).unwrap_or_default();
+    html! {
+        @if let Some(r) = result { (r) }
+        (card("下载报送模板", None, html! {
+            form.inline method="get" action="/submit/template.xlsx" id="template" {
+                label for="t-dept" { "部门" }
+                select id="t-dept" name="department" {
+                    @for d in deps { option value=(d) { (d) } }
+                }
+                label for="t-periods" { "期间" }
+                input type="text" id="t-periods" name="periods" size="16" required value=(default_period)
+                    placeholder="2024-06，或 2024 表示全年 12 个月";
+                label for="t-region" { "地区代码" }
+                input type="text" id="t-region" name="region" size="10" value=[c.region.clone()] placeholder="默认全部";
+                button.btn.primary type="submit" { "下载模板" }
+            }
+            p.muted { "模板每个期间一个工作表，每行一个基层地区，每列一个本部门的数据项（中文名称和单位）。只填数字，未报送的留空；不要改动表头、工作表名或隐藏的 _codes 工作表。" }
+        }))
+        (card("上传填好的模板", None, html! {
+            form.stack method="post" action="/submit" enctype="multipart/form-data" id="upload" {
+                label for="u-file" { "文件（.xlsx）" }
+                input type="file" id="u-file" name="file" required accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+                label { input type="checkbox" name="dry_run" value="1"; " 只检查，不写入（试运行）" }
+                button.btn.primary type="submit" { "上传" }
+            }
+            p.muted { "上传后先整体检查：有任何错误都不写入，并逐个列出出错的单元格；全部正确才在一个事务中写入，来源记为本部门。同一文件重复上传不会重复记录。" }
+        }))
+    }
+}
+
+fn frame<'a>(c: &'a Caller, banner: Option<(&'static str, String)>) -> Frame<'a> {
+    Frame {
+        caller: c,
+        title: "数据报送",
+        active: "/submit",
+        crumbs: vec![("数据报送".into(), None)],
+        pickers: None,
+        banner,
+    }
+}
+
+pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
+    let c = &v.0;
+    if !c.can(Cap::Submit) {
+        return layout::error_page(
+            StatusCode::FORBIDDEN,
+            "只有部门报送员和测评办管理员可以报送数据",
+        );
+    }
+    let fw = match state.store.known_codes().await {
+        Ok(f) => f,
+        Err(e) => return layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let latest = state.years().await.ok().and_then(|y| y.last().copied());
+    layout::page(
+        frame(c, None),
+        page_body(c, &departments(c, &fw), latest, None),
+    )
+}
+
+pub async fn template(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<TemplateQuery>,
+) -> Response {
+    let c = &v.0;
+    if !c.can(Cap::Submit) {
+        return layout::error_page(
+            StatusCode::FORBIDDEN,
+            "只有部门报送员和测评办管理员可以报送数据",
+        );
+    }
+    let made = async {
+        let periods = parse_periods(q.periods.as_deref().unwrap_or(""))?;
+        let year = periods.iter().map(|p| p.year()).max().unwrap_or(0);
+        let fw = state
+            .store
+            .framework_for_year(year)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or_else(pingan_core::default_framework);
+        let department = q.department.clone().unwrap_or_default();
+        if !departments(c, &fw).contains(&department) {
+            return Err(format!("无权下载部门“{department}”的模板"));
+        }
+        let tree = state.tree().await.map_err(|e| e.message)?;
+        let region = q
+            .region
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or(c.region.clone());
+        let root = match region {
+            Some(code) => Some(c.region_in_scope(&tree, &code).map_err(|e| e.message)?),
+            None => None,
+        };
+        let regions = base_regions(&tree, root, &periods);
+        let bytes = write_template(
+            &fw,
+            &tree,
+            &TemplateSpec {
+                department: &department,
+                periods: &periods,
+                regions: &regions,
+                prefill: None,
+            },
+        )?;
+        let name = format!(
+            "{department}报送模板{}.xlsx",
+            periods.first().map(|p| p.to_string()).unwrap_or_default()
+        );
+        Ok::<_, String>((name, bytes))
+    }
+    .await;
+    match made {
+        Ok((name, bytes)) => {
+            let mut resp = bytes.into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "attachment; filename=\"template.xlsx\"; filename*=UTF-8''{}",
+                urlencode(&name)
+            )) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(m) => layout::error_page(StatusCode::UNPROCESSABLE_ENTITY, &m),
+    }
+}
+
+/// POST /submit: check the whole file, then import it (or only check).
+pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipart) -> Response {
+    let c = &v.0;
+    if !c.can(Cap::Submit) {
+        return layout::error_page(
+            StatusCode::FORBIDDEN,
+            "只有部门报送员和测评办管理员可以报送数据",
+        );
+    }
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut dry_run = false;
+    loop {
+        match form.next_field().await {
+            Ok(Some(f)) => {
+                let name = f.name().unwrap_or_default().to_string();
+                let fname = f.file_name().unwrap_or("上传文件.xlsx").to_string();
+                match f.bytes().await {
+                    Ok(b) if name == "file" => file = Some((fname, b.to_vec())),
+                    Ok(_) if name == "dry_run" => dry_run = true,
+                    Ok(_) => {}
+                    Err(e) => {
+                        return layout::error_page(
+                            StatusCode::BAD_REQUEST,
+                            &format!("上传中断：{e}"),
+                        );
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return layout::error_page(
+                    StatusCode::BAD_REQUEST,
+                    &format!("上传的表单无法读取：{e}"),
+                );
+            }
+        }
+    }
+    let fw = match state.store.known_codes().await {
+        Ok(f) => f,
+        Err(e) => return layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let deps = departments(c, &fw);
+    let latest = state.years().await.ok().and_then(|y| y.last().copied());
+    let Some((name, bytes)) = file.filter(|f| !f.1.is_empty()) else {
+        let r = html! { div.banner.error { "请选择要上传的文件" } };
+        return layout::page(frame(c, None), page_body(c, &deps, latest, Some(r)));
+    };
+    let outcome: Result<String, Vec<String>> = async {
+        let tree = state.tree().await.map_err(|e| vec![e.message])?;
+        let filled = read_template(&name, &bytes, &fw, &tree)?;
+        if !deps.contains(&filled.department) {
+            return Err(vec![format!(
+                "{name}: 这是部门“{}”的模板，当前账户无权报送该部门的数据",
+                filled.department
+            )]);
+        }
+        let mut errs = Vec::new();
+        for v in &filled.values {
+            if !c.sees(&tree, v.region) {
+                errs.push(format!(
+                    "{name}: 地区 {} 不在当前账户的数据范围内",
+                    tree.get(v.region).code
+                ));
+            }
+            if fw.elements[v.element].department != filled.department {
+                errs.push(format!(
+                    "{name}: 数据项 {} 不属于部门“{}”",
+                    fw.elements[v.element].code, filled.department
+                ));
+            }
+            if errs.len() >= 50 {
+                break;
+            }
+        }
+        if !errs.is_empty() {
+            errs.dedup();
+            return Err(errs);
+        }
+        if filled.values.is_empty() {
+            return Err(vec![format!("{name}: 模板中没有填写任何数值")]);
+        }
+        let csv = filled.to_values_csv(&fw, &tree);
+        let s = state
+            .store
+            .import_values(&name, csv.as_bytes(), dry_run, &c.actor())
+            .await
+            .map_err(|e| match e {
+                pingan_store::StoreError::Input(errs) => {
+                    errs.0.iter().map(|x| x.to_string()).collect()
+                }
+                other => vec![other.to_string()],
+            })?;
+        Ok(format!(
+            "{}{}：共 {} 个数值，新增 {}，更新 {}，未变 {}{}",
+            if dry_run {
+                "试运行通过（未写入）"
+            } else {
+                "已导入"
+            },
+            name,
+            s.rows,
+            s.imported,
+            s.updated,
+            s.ignored,
+            if filled.blank > 0 {
+                format!("；留空未报送 {} 格", filled.blank)
+            } else {
+                String::new()
+            }
+        ))
+    }
+    .await;
+    let result = match &outcome {
+        Ok(m) => html! { div.banner.ok id="upload-result" { (m) } },
+        Err(errs) => html! {
+            div.banner.error id="upload-result" {
+                "未写入任何数据，请改正以下 " (errs.len()) " 处后重新上传："
+                ul.errors { @for e in errs { li { (e) } } }
+            }
+        },
+    };
+    layout::page(frame(c, None), page_body(c, &deps, latest, Some(result)))
+}
