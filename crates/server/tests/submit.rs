@@ -123,3 +123,64 @@ async fn a_department_submits_its_template() {
         "{html}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_board_counts_missing_and_late() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let office = app.cookie("office").await;
+    let dept = app.cookie("dept").await;
+    // The generated province reports every element of every base region.
+    let r = app
+        .http
+        .get(format!("{}/progress?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("2024 年报送进度") && html.contains("8/8"),
+        "{html}"
+    );
+    // Remove one township's 公安 values for June: one missing there.
+    let tree = app.store.region_tree().await.unwrap();
+    let town = (0..tree.len())
+        .find(|&i| tree.children(i).is_empty())
+        .map(|i| tree.get(i).code.clone())
+        .unwrap();
+    app.store
+        .execute_raw(&format!(
+            "DELETE FROM data_values WHERE region = '{town}' AND period = '2024-06' AND element IN \
+             ('criminal_cases','public_order_cases','public_order_solved','major_cases','fraud_cases','fraud_solved',\
+              'population','monitored_area','required_monitored_area','patrol_teams','patrol_teams_required',\
+              'safety_volunteers','transit_checked','transit_total','lighting_ok','lighting_total','campus_order_rating',\
+              'reward_mechanism_rating','police_satisfaction','night_safety_satisfaction','safety_index')"
+        ))
+        .await
+        .unwrap();
+    // The department sees its own row only, with the gap.
+    let r = app
+        .http
+        .get(format!(
+            "{}/progress?year=2024&department=%E5%85%AC%E5%AE%89&period=2024-06",
+            app.base
+        ))
+        .header("cookie", &dept)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("缺报 1 个") && html.contains(&town), "{html}");
+    assert!(html.contains("7/8"), "{html}");
+    assert!(!html.contains("<td>应急</td>"), "{html}");
+    let r = app
+        .http
+        .get(format!("{}/export/progress.xlsx?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+}

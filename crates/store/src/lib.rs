@@ -23,7 +23,7 @@ pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, 
 pub use backup::BackupSummary;
 pub use db::{Backend, Store};
 pub use imports::{ImportKind, ImportSummary};
-pub use quality::{CORRECTION_SOURCE, FlagFilter, Resolution, SaveSummary, StoredFlag};
+pub use quality::{CORRECTION_SOURCE, FlagFilter, Resolution, SaveSummary, StoredFlag, Submission};
 pub use scores::{StoredValue, VALUES_LIMIT};
 
 /// Who did something and from where, for provenance and the ledger.

@@ -408,3 +408,44 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("待核查问题 {id} 不存在")))
     }
 }
+
+/// One department's reporting for one region and period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Submission {
+    pub department: String,
+    pub region: String,
+    pub period: String,
+    /// Values stored.
+    pub values: i64,
+    /// The first submission's time.
+    pub first_at: String,
+}
+
+impl Store {
+    /// What each department reported for each region and period of `year`
+    /// (the 报送进度 board), by the framework in force that year.
+    pub async fn submissions(&self, year: i32) -> Result<Vec<Submission>> {
+        let Some(v) = self.version_for(year).await? else {
+            return Ok(Vec::new());
+        };
+        type Row = (String, String, String, i64, String);
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT e.department, v.region, v.period, COUNT(*), MIN(v.submitted_at) \
+             FROM data_values v JOIN elements e ON e.framework_id = $2 AND e.code = v.element \
+             WHERE v.year = $1 AND e.department <> '' \
+             GROUP BY e.department, v.region, v.period"
+        ).bind(year).bind(v.id).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(department, region, period, values, first_at)| Submission {
+                    department,
+                    region,
+                    period,
+                    values,
+                    first_at,
+                },
+            )
+            .collect())
+    }
+}

@@ -354,6 +354,58 @@ pub async fn xlsx(
             .map(|b| ("数据质量问题.xlsx".to_string(), b))
             .map_err(|e| layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e))
         }
+        "progress.xlsx" => {
+            if !(c.can(Cap::Quality) || c.can(Cap::Submit)) {
+                return forbidden();
+            }
+            let years = state
+                .years()
+                .await
+                .map(|y| y.as_ref().clone())
+                .unwrap_or_default();
+            let year = q.year.or(years.last().copied()).unwrap_or(2024);
+            let b = match super::progress::board(&state, c, year).await {
+                Ok(b) => b,
+                Err(e) => return layout::error_page(StatusCode::UNPROCESSABLE_ENTITY, &e.message),
+            };
+            let mut rows = Vec::new();
+            for d in &b.departments {
+                for p in &b.periods {
+                    let cell = &b.cells[&(d.clone(), *p)];
+                    let names = |v: &mut dyn Iterator<Item = usize>| {
+                        v.map(|i| b.tree.get(i).name.clone())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    };
+                    rows.push(vec![
+                        d.as_str().into(),
+                        p.to_string().into(),
+                        cell.expected.into(),
+                        cell.submitted.into(),
+                        cell.missing.len().into(),
+                        cell.late.len().into(),
+                        names(&mut cell.missing.iter().copied()).into(),
+                        names(&mut cell.late.iter().map(|x| x.0)).into(),
+                    ]);
+                }
+            }
+            workbook(
+                "报送进度",
+                &[
+                    "部门",
+                    "期间",
+                    "应报地区数",
+                    "已报地区数",
+                    "缺报数",
+                    "逾期数",
+                    "缺报地区",
+                    "逾期地区",
+                ],
+                rows,
+            )
+            .map(|b| (format!("{year}年报送进度.xlsx"), b))
+            .map_err(|e| layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e))
+        }
         "audit.xlsx" => {
             if !c.can(Cap::Ledger) {
                 return forbidden();

@@ -85,6 +85,9 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
     if c.can(Cap::Submit) {
         v.push(("/submit", "数据报送"));
     }
+    if c.can(Cap::Quality) || c.can(Cap::Submit) {
+        v.push(("/progress", "报送进度"));
+    }
     if c.can(Cap::Quality) {
         v.push(("/quality", "数据质量"));
     }

@@ -10,6 +10,7 @@ mod export;
 mod fmt;
 mod framework;
 mod layout;
+mod progress;
 mod quality;
 mod region;
 mod session;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::page))
         .route("/quality", get(quality::page).post(quality::action))
         .route("/submit", get(submit::page).post(submit::upload))
+        .route("/progress", get(progress::page))
         .route("/submit/template.xlsx", get(submit::template))
         .route("/quality/{id}", get(quality::detail).post(quality::resolve))
         .route("/users", get(users::page).post(users::action))
