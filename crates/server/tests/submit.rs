@@ -184,3 +184,90 @@ async fn the_progress_board_counts_missing_and_late() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_entry_form_submits_changed_cells_only() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let dept = app.cookie("dept").await;
+    let county = &app.counties[0];
+    let r = app
+        .http
+        .get(format!(
+            "{}/submit/form?department=%E5%85%AC%E5%AE%89&period=2024-06&region={county}",
+            app.base
+        ))
+        .header("cookie", &dept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("entry-grid") && html.contains("刑事案件立案数"),
+        "{html}"
+    );
+    let tree = app.store.region_tree().await.unwrap();
+    let root = tree.find(county).unwrap();
+    let town = (0..tree.len())
+        .find(|&i| tree.children(i).is_empty() && tree.is_within(i, root))
+        .map(|i| tree.get(i).code.clone())
+        .unwrap();
+    let post = |fields: Vec<(String, String)>| {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        app.http
+            .post(format!("{}/submit/form", app.base))
+            .header("cookie", &dept)
+            .header("origin", &app.base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let base = vec![
+        ("department".to_string(), "公安".to_string()),
+        ("period".to_string(), "2024-06".to_string()),
+    ];
+    // A bad cell: nothing is stored, the cell is named.
+    let mut bad = base.clone();
+    bad.push((format!("v.{town}.criminal_cases"), "99".into()));
+    bad.push((format!("v.{town}.fraud_cases"), "abc".into()));
+    let html = post(bad).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("未写入任何数据") && html.contains("“abc”不是数字"),
+        "{html}"
+    );
+    let mut good = base.clone();
+    good.push((format!("v.{town}.criminal_cases"), "99".into()));
+    good.push((format!("o.{town}.criminal_cases"), "5".into()));
+    good.push((format!("v.{town}.fraud_cases"), "3".into()));
+    good.push((format!("o.{town}.fraud_cases"), "3".into()));
+    let html = post(good).await.unwrap().text().await.unwrap();
+    assert!(html.contains("已提交：1 个数值，新增 1"), "{html}");
+    let (_, vals) = app
+        .get(
+            &format!("/api/v1/values?region={town}&period=2024-06&element=criminal_cases"),
+            Some(&dept),
+        )
+        .await;
+    assert!(
+        vals["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["source"] == "公安" && v["value"] == 99.0),
+        "{vals}"
+    );
+    // Another department's form is refused.
+    let r = app
+        .http
+        .get(format!(
+            "{}/submit/form?department=%E5%BA%94%E6%80%A5&period=2024-06",
+            app.base
+        ))
+        .header("cookie", &dept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -38,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::page))
         .route("/quality", get(quality::page).post(quality::action))
         .route("/submit", get(submit::page).post(submit::upload))
+        .route(
+            "/submit/form",
+            get(submit::form_page).post(submit::form_submit),
+        )
         .route("/progress", get(progress::page))
         .route("/submit/template.xlsx", get(submit::template))
         .route("/quality/{id}", get(quality::detail).post(quality::resolve))

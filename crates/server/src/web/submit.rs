@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use pingan_core::access::Role;
 use pingan_core::{Framework, Period};
 use pingan_input::excel::{TemplateSpec, base_regions, read_template, write_template};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(serde::Deserialize, Default)]
 pub struct TemplateQuery {
@@ -73,6 +73,20 @@ fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Ma
                 button.btn.primary type="submit" { "下载模板" }
             }
             p.muted { "模板每个期间一个工作表，每行一个基层地区，每列一个本部门的数据项（中文名称和单位）。只填数字，未报送的留空；不要改动表头、工作表名或隐藏的 _codes 工作表。" }
+        }))
+        (card("网页填报", None, html! {
+            form.inline method="get" action="/submit/form" id="open-form" {
+                label for="f-dept" { "部门" }
+                select id="f-dept" name="department" {
+                    @for d in deps { option value=(d) { (d) } }
+                }
+                label for="f-period" { "期间" }
+                input type="text" id="f-period" name="period" size="8" required value=(latest.map(|y| format!("{y}-12")).unwrap_or_default());
+                label for="f-region" { "地区代码" }
+                input type="text" id="f-region" name="region" size="10" value=[c.region.clone()];
+                button.btn type="submit" { "打开表单" }
+            }
+            p.muted { "在网页上直接填写一个期间的数据（一次最多 300 个基层地区）。" }
         }))
         (card("上传填好的模板", None, html! {
             form.stack method="post" action="/submit" enctype="multipart/form-data" id="upload" {
@@ -316,4 +330,281 @@ pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipar
         },
     };
     layout::page(frame(c, None), page_body(c, &deps, latest, Some(result)))
+}
+
+/// More rows than this make a page nobody can fill in; narrow the region.
+const FORM_ROWS: usize = 300;
+
+#[derive(serde::Deserialize, Default)]
+pub struct FormQuery {
+    pub department: Option<String>,
+    pub period: Option<String>,
+    pub region: Option<String>,
+}
+
+/// What the form edits: the department, one period, the base regions.
+struct FormScope {
+    department: String,
+    period: Period,
+    regions: Vec<usize>,
+    elements: Vec<usize>,
+    fw: Framework,
+    tree: std::sync::Arc<pingan_core::RegionTree>,
+}
+
+async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormScope, String> {
+    let period = q
+        .period
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .parse::<Period>()
+        .map_err(|e| e.to_string())?;
+    let fw = state
+        .store
+        .framework_for_year(period.year())
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_else(pingan_core::default_framework);
+    let department = q.department.clone().unwrap_or_default();
+    if !departments(c, &fw).contains(&department) {
+        return Err(format!("无权报送部门“{department}”的数据"));
+    }
+    let tree = state.tree().await.map_err(|e| e.message)?;
+    let region = q
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .or(c.region.clone());
+    let root = match region {
+        Some(code) => Some(c.region_in_scope(&tree, &code).map_err(|e| e.message)?),
+        None => None,
+    };
+    let regions = base_regions(&tree, root, &[period]);
+    if regions.len() > FORM_ROWS {
+        return Err(format!(
+            "所选范围有 {} 个基层地区，网页表单一次最多 {FORM_ROWS} 个：请填写更小的地区代码，或使用 Excel 模板",
+            regions.len()
+        ));
+    }
+    let elements = pingan_input::excel::department_elements(&fw, &department);
+    Ok(FormScope {
+        department,
+        period,
+        regions,
+        elements,
+        fw,
+        tree,
+    })
+}
+
+/// The latest stored value of each (region, element) of the form.
+async fn current(state: &AppState, s: &FormScope) -> HashMap<(usize, usize), f64> {
+    let mut out = HashMap::new();
+    let wanted: std::collections::HashSet<usize> = s.regions.iter().copied().collect();
+    if let Ok(obs) = state
+        .store
+        .observations(&s.fw, &s.tree, s.period.year())
+        .await
+    {
+        for o in obs {
+            if o.period == s.period && wanted.contains(&o.region) {
+                out.entry((o.region, o.element)).or_insert(o.value);
+            }
+        }
+    }
+    out
+}
+
+fn num_text(v: f64) -> String {
+    pingan_core::num::fmt_num(v, 6)
+}
+
+fn form_body(
+    s: &FormScope,
+    values: &HashMap<(usize, usize), f64>,
+    entered: &HashMap<String, String>,
+    result: Option<Markup>,
+) -> Markup {
+    html! {
+        @if let Some(r) = result { (r) }
+        (card(&format!("{} {} 数据填报（{} 个地区）", s.department, s.period.label(), s.regions.len()), None, html! {
+            form method="post" action="/submit/form" id="entry" {
+                input type="hidden" name="department" value=(s.department);
+                input type="hidden" name="period" value=(s.period.to_string());
+                div.table-wrap {
+                    table.data id="entry-grid" {
+                        thead { tr {
+                            th { "地区" }
+                            @for &e in &s.elements {
+                                @let el = &s.fw.elements[e];
+                                th { (el.name) @if !el.unit.is_empty() { br; span.muted { "（" (el.unit) "）" } } }
+                            }
+                        } }
+                        tbody {
+                            @for &r in &s.regions {
+                                @let reg = s.tree.get(r);
+                                tr {
+                                    td { (reg.name) br; span.muted { (reg.code) } }
+                                    @for &e in &s.elements {
+                                        @let key = format!("v.{}.{}", reg.code, s.fw.elements[e].code);
+                                        @let old = values.get(&(r, e)).map(|v| num_text(*v)).unwrap_or_default();
+                                        @let shown = entered.get(&key).cloned().unwrap_or_else(|| old.clone());
+                                        td {
+                                            input type="text" inputmode="decimal" size="7" name=(key) value=(shown);
+                                            input type="hidden" name=(format!("o.{}.{}", reg.code, s.fw.elements[e].code)) value=(old);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                label { input type="checkbox" name="dry_run" value="1"; " 只检查，不写入（试运行）" }
+                " "
+                button.btn.primary type="submit" { "提交" }
+                p.muted { "只提交改动过的格子；留空表示未报送。提交前整体检查，有任何错误都不写入。" }
+            }
+        }))
+    }
+}
+
+/// GET /submit/form: the grid of one department, period and region.
+pub async fn form_page(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<FormQuery>,
+) -> Response {
+    let c = &v.0;
+    if !c.can(Cap::Submit) {
+        return layout::error_page(
+            StatusCode::FORBIDDEN,
+            "只有部门报送员和测评办管理员可以报送数据",
+        );
+    }
+    let s = match form_scope(&state, c, &q).await {
+        Ok(s) => s,
+        Err(m) => return layout::error_page(StatusCode::UNPROCESSABLE_ENTITY, &m),
+    };
+    let values = current(&state, &s).await;
+    layout::page(
+        frame(c, None),
+        form_body(&s, &values, &HashMap::new(), None),
+    )
+}
+
+/// POST /submit/form: the changed cells, checked whole, then imported.
+pub async fn form_submit(State(state): State<AppState>, v: Viewer, body: String) -> Response {
+    let c = &v.0;
+    if !c.can(Cap::Submit) {
+        return layout::error_page(
+            StatusCode::FORBIDDEN,
+            "只有部门报送员和测评办管理员可以报送数据",
+        );
+    }
+    let fields: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let q = FormQuery {
+        department: fields.get("department").cloned(),
+        period: fields.get("period").cloned(),
+        region: None,
+    };
+    let s = match form_scope(&state, c, &q).await {
+        Ok(s) => s,
+        Err(m) => return layout::error_page(StatusCode::UNPROCESSABLE_ENTITY, &m),
+    };
+    let dry_run = fields.contains_key("dry_run");
+    let mut errs = Vec::new();
+    let mut csv = String::from("region,period,element,value,source\n");
+    let source = s.department.replace([',', '"', '\n', '\r'], " ");
+    let mut changed = 0usize;
+    for &r in &s.regions {
+        let reg = s.tree.get(r);
+        for &e in &s.elements {
+            let el = &s.fw.elements[e];
+            let key = format!("{}.{}", reg.code, el.code);
+            let new = fields
+                .get(&format!("v.{key}"))
+                .map(|x| x.trim())
+                .unwrap_or("");
+            let old = fields
+                .get(&format!("o.{key}"))
+                .map(|x| x.trim())
+                .unwrap_or("");
+            if new == old || new.is_empty() {
+                continue;
+            }
+            match new.parse::<f64>() {
+                Ok(v) if v.is_finite() => {
+                    changed += 1;
+                    csv.push_str(&format!(
+                        "{},{},{},{},{source}\n",
+                        reg.code,
+                        s.period,
+                        el.code,
+                        v + 0.0
+                    ));
+                }
+                _ => errs.push(format!(
+                    "{}（{}）{}：“{new}”不是数字",
+                    reg.name, reg.code, el.name
+                )),
+            }
+        }
+    }
+    let entered: HashMap<String, String> = fields
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("v.").map(|_| (k.clone(), v.clone())))
+        .collect();
+    let outcome: Result<String, Vec<String>> = if !errs.is_empty() {
+        Err(errs)
+    } else if changed == 0 {
+        Err(vec!["没有改动任何数值".to_string()])
+    } else {
+        state
+            .store
+            .import_values("网页填报", csv.as_bytes(), dry_run, &c.actor())
+            .await
+            .map(|x| {
+                format!(
+                    "{}：{} 个数值，新增 {}，更新 {}，未变 {}",
+                    if dry_run {
+                        "试运行通过（未写入）"
+                    } else {
+                        "已提交"
+                    },
+                    x.rows,
+                    x.imported,
+                    x.updated,
+                    x.ignored
+                )
+            })
+            .map_err(|e| match e {
+                pingan_store::StoreError::Input(errs) => {
+                    errs.0.iter().map(|x| x.to_string()).collect()
+                }
+                other => vec![other.to_string()],
+            })
+    };
+    let result = match &outcome {
+        Ok(m) => html! { div.banner.ok id="entry-result" { (m) } },
+        Err(errs) => html! {
+            div.banner.error id="entry-result" {
+                "未写入任何数据：" ul.errors { @for e in errs { li { (e) } } }
+            }
+        },
+    };
+    // After a real import the form shows the stored values again.
+    let (values, entered) = if outcome.is_ok() && !dry_run {
+        (current(&state, &s).await, HashMap::new())
+    } else {
+        (current(&state, &s).await, entered)
+    };
+    layout::page(
+        frame(c, None),
+        form_body(&s, &values, &entered, Some(result)),
+    )
 }
