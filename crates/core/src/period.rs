@@ -221,6 +221,16 @@ impl Date {
         }
         Ok(Date { year, month, day })
     }
+
+    /// Days since 1970-01-01 (Hinnant's days_from_civil), for deadlines.
+    pub fn days(self) -> i64 {
+        let y = self.year as i64 - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = self.month as i64;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + self.day as i64 - 1;
+        era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    }
 }
 
 impl fmt::Display for Date {

@@ -223,15 +223,8 @@ fn season(gran: u8) -> usize {
     [1, 4, 12][gran as usize]
 }
 
-/// Days since 1970-01-01 (Hinnant's days_from_civil).
 fn days(d: Date) -> i64 {
-    let y = d.year as i64 - i64::from(d.month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = d.month as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d.day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    d.days()
 }
 
 struct Ctx<'a> {

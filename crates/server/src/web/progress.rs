@@ -41,20 +41,10 @@ fn may_see(c: &Caller) -> bool {
     c.can(Cap::Quality) || c.can(Cap::Submit)
 }
 
-fn days(d: Date) -> i64 {
-    // Days since 1970-01-01 (Hinnant's days_from_civil).
-    let y = d.year as i64 - i64::from(d.month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = d.month as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d.day as i64 - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
 fn day_of(at: &str) -> Option<i64> {
     at.get(..10)
         .and_then(|d| Date::parse(d, pingan_core::period::YearEnd::Start).ok())
-        .map(days)
+        .map(Date::days)
 }
 
 pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, crate::ApiError> {
@@ -104,7 +94,7 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
                 .filter(|&i| tree.get(i).valid_in(p))
                 .collect();
             let sub = got.remove(&(d.clone(), p)).unwrap_or_default();
-            let due = days(p.last_day()) + deadline_days;
+            let due = p.last_day().days() + deadline_days;
             // A period whose first value came after its deadline was loaded
             // as history: nobody in it is "late".
             let first = sub.values().filter_map(|a| day_of(a)).min();
