@@ -26,8 +26,9 @@ use std::process::ExitCode;
     name = "pingan",
     version,
     about = "平安建设测评平台 — public-safety construction evaluation: framework, scoring, rankings",
-    long_about = "平安建设测评平台（pingan）：指标体系校验、按规则计分、排名与扣分说明。\n\
-                  pingan runs a province's annual public-safety evaluation: framework lint, scoring, ranks, deduction reasons."
+    long_about = "平安建设测评平台（pingan）：指标体系校验、按规则计分、排名与扣分说明、部门报送模板、数据质量检查、数据库与网页服务。\n\
+                  pingan runs a province's annual public-safety evaluation: framework lint, scoring, ranks, deduction reasons, \
+                  department templates, quality checks, the database and the web server."
 )]
 struct Cli {
     #[command(subcommand)]
