@@ -19,6 +19,8 @@ pub struct Cache {
     years: Option<Arc<Vec<i32>>>,
     /// (period, level, parent) → the `/scores` body for an unscoped caller.
     scores: HashMap<ScoresKey, Body>,
+    /// year → what each department reported (the 报送进度 board).
+    submissions: HashMap<i32, Arc<Vec<pingan_store::Submission>>>,
 }
 
 /// A response body kept as is and gzip'd, compressed once when it is kept
@@ -72,6 +74,28 @@ impl AppState {
         let t = Arc::new(self.store.region_tree().await?);
         c.tree = Some(t.clone());
         Ok(t)
+    }
+
+    /// What each department reported in `year`, kept until the next write.
+    /// The cache is not held while the store groups a year of values (2–4 s
+    /// on the full province), so other requests are not kept waiting.
+    pub async fn submissions(
+        &self,
+        year: i32,
+    ) -> Result<Arc<Vec<pingan_store::Submission>>, ApiError> {
+        let seq = {
+            let c = self.fresh().await?;
+            if let Some(s) = c.submissions.get(&year) {
+                return Ok(s.clone());
+            }
+            c.seq
+        };
+        let s = Arc::new(self.store.submissions(year).await?);
+        let mut c = self.cache.lock().await;
+        if c.seq == seq {
+            c.submissions.insert(year, s.clone());
+        }
+        Ok(s)
     }
 
     /// The years that have values (for the period pickers and trends).

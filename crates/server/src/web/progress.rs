@@ -74,16 +74,16 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
         .collect();
     // (department, period) → region → first submission
     let mut got: HashMap<(String, Period), HashMap<usize, String>> = HashMap::new();
-    for s in state.store.submissions(year).await? {
+    for s in state.submissions(year).await?.iter() {
         let (Some(r), Ok(p)) = (tree.find(&s.region), s.period.parse::<Period>()) else {
             continue;
         };
         if !tree.children(r).is_empty() || !c.sees(&tree, r) {
             continue;
         }
-        got.entry((s.department, p))
+        got.entry((s.department.clone(), p))
             .or_default()
-            .insert(r, s.first_at);
+            .insert(r, s.first_at.clone());
     }
     let mut cells = HashMap::new();
     for d in &departments {
