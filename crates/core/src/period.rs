@@ -222,6 +222,13 @@ impl Date {
         Ok(Date { year, month, day })
     }
 
+    /// The date of an RFC 3339 timestamp (`2024-06-03T…`), as the store
+    /// keeps submission times.
+    pub fn of_timestamp(at: &str) -> Option<Date> {
+        at.get(..10)
+            .and_then(|d| Date::parse(d, YearEnd::Start).ok())
+    }
+
     /// Days since 1970-01-01 (Hinnant's days_from_civil), for deadlines.
     pub fn days(self) -> i64 {
         let y = self.year as i64 - i64::from(self.month <= 2);

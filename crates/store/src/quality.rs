@@ -121,12 +121,6 @@ fn time_key(at: &str) -> u64 {
         .fold(0u64, |k, d| k * 10 + u64::from(d - b'0'))
 }
 
-/// `2024-06-03T…` → 2024-06-03.
-fn date_of(at: &str) -> Option<Date> {
-    at.get(..10)
-        .and_then(|d| Date::parse(d, pingan_core::period::YearEnd::Start).ok())
-}
-
 impl Store {
     /// Every stored value up to the end of `year`, latest submission first
     /// within each key (the value scoring reads), with its submission date.
@@ -186,7 +180,7 @@ impl Store {
                         element: e,
                         value,
                         source: source.to_string(),
-                        submitted: date_of(at),
+                        submitted: Date::of_timestamp(at),
                     },
                     time_key(at),
                 ));

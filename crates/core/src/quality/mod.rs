@@ -223,8 +223,15 @@ fn season(gran: u8) -> usize {
     [1, 4, 12][gran as usize]
 }
 
-fn days(d: Date) -> i64 {
-    d.days()
+/// How many days a value submitted on `at` is late for `period`, when its
+/// values are due `deadline_days` after it ends. `first` is the earliest
+/// submission of any value for the period: lateness is measured against a
+/// collection that ran, so a period whose very first value came after its
+/// deadline was loaded afterwards as history (an office importing past
+/// years), and nothing in it is late.
+pub fn days_late(period: Period, deadline_days: u32, at: Date, first: Date) -> Option<i64> {
+    let due = period.last_day().days() + i64::from(deadline_days);
+    (first.days() <= due && at.days() > due).then(|| at.days() - due)
 }
 
 struct Ctx<'a> {
@@ -720,7 +727,7 @@ fn cross_source(
 /// 三审数据时效: a file's values for periods after the cycle; stored values
 /// submitted after the deadline or before their period began.
 fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period) {
-    let cycle_end = days(Period::Year(scope.year()).last_day());
+    let cycle_end = Period::Year(scope.year()).last_day().days();
     // A file may hold several years: a later year counts as another cycle's
     // data when it is substantial, and as stray rows in this cycle's
     // submission when it has under a tenth of this cycle's rows.
@@ -730,23 +737,18 @@ fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period)
     }
     let this_cycle = per_year.get(&scope.year()).copied().unwrap_or(0);
     let stray = |y: i32| per_year.get(&y).copied().unwrap_or(0) * 10 < this_cycle;
-    // Lateness is measured against a collection that ran: a period whose
-    // very first value came after its deadline was loaded afterwards as
-    // history (an office importing past years), not reported late.
-    let mut first_in: FxHashMap<Period, i64> = FxHashMap::default();
+    let mut first_in: FxHashMap<Period, Date> = FxHashMap::default();
     for o in obs {
         if let Some(at) = o.submitted {
-            let d = days(at);
             first_in
                 .entry(o.period)
-                .and_modify(|x| *x = (*x).min(d))
-                .or_insert(d);
+                .and_modify(|x| *x = (*x).min(at))
+                .or_insert(at);
         }
     }
     let mut seen = rustc_hash::FxHashSet::default();
     for o in obs {
-        let first = days(o.period.first_day());
-        let last = days(o.period.last_day());
+        let first = o.period.first_day().days();
         let problem = match o.submitted {
             None if first > cycle_end && stray(o.period.year()) => Some((
                 (first - cycle_end) as f64,
@@ -756,17 +758,16 @@ fn timeliness(cx: &mut Ctx, rules: &RuleSet, obs: &[Observation], scope: Period)
                 ),
             )),
             Some(at) if within(o.period, scope) => {
-                let at_d = days(at);
-                let due = last + rules.deadline_days as i64;
-                let collected = first_in.get(&o.period).is_some_and(|&f| f <= due);
-                if at_d > due && collected {
+                let at_d = at.days();
+                let late = first_in
+                    .get(&o.period)
+                    .and_then(|&f| days_late(o.period, rules.deadline_days, at, f));
+                if let Some(late) = late {
                     Some((
-                        (at_d - due) as f64,
+                        late as f64,
                         format!(
-                            "逾期报送：应于期末后 {} 天内报送，实际 {} 报送，逾期 {} 天",
-                            rules.deadline_days,
-                            at,
-                            at_d - due
+                            "逾期报送：应于期末后 {} 天内报送，实际 {} 报送，逾期 {late} 天",
+                            rules.deadline_days, at
                         ),
                     ))
                 } else if at_d < first {

@@ -270,11 +270,12 @@ fn year_rules_use_rolled_up_values() {
 #[test]
 fn days_count_like_the_calendar() {
     let d = |y, m, d| {
-        days(Date {
+        Date {
             year: y,
             month: m,
             day: d,
-        })
+        }
+        .days()
     };
     assert_eq!(d(1970, 1, 1), 0);
     assert_eq!(d(2024, 3, 1) - d(2024, 2, 28), 2);

@@ -11,6 +11,7 @@ use axum::response::Response;
 use maud::html;
 use pingan_core::access::Role;
 use pingan_core::period::{Date, Period};
+use pingan_core::quality::days_late;
 use pingan_core::region::RegionTree;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -41,12 +42,6 @@ fn may_see(c: &Caller) -> bool {
     c.can(Cap::Quality) || c.can(Cap::Submit)
 }
 
-fn day_of(at: &str) -> Option<i64> {
-    at.get(..10)
-        .and_then(|d| Date::parse(d, pingan_core::period::YearEnd::Start).ok())
-        .map(Date::days)
-}
-
 pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, crate::ApiError> {
     let tree = state.tree().await?;
     let fw = state
@@ -54,7 +49,7 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
         .framework_for_year(year)
         .await?
         .unwrap_or_else(pingan_core::default_framework);
-    let deadline_days = pingan_core::quality::rules::RuleSet::default_for(&fw).deadline_days as i64;
+    let deadline_days = pingan_core::quality::rules::RuleSet::default_for(&fw).deadline_days;
     let mut departments: Vec<String> = fw
         .elements
         .iter()
@@ -94,14 +89,14 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
                 .filter(|&i| tree.get(i).valid_in(p))
                 .collect();
             let sub = got.remove(&(d.clone(), p)).unwrap_or_default();
-            let due = p.last_day().days() + deadline_days;
-            // A period whose first value came after its deadline was loaded
-            // as history: nobody in it is "late".
-            let first = sub.values().filter_map(|a| day_of(a)).min();
-            let collected = first.is_some_and(|f| f <= due);
+            let first = sub.values().filter_map(|a| Date::of_timestamp(a)).min();
             let mut late: Vec<(usize, String)> = sub
                 .iter()
-                .filter(|(_, at)| collected && day_of(at).is_some_and(|x| x > due))
+                .filter(|(_, at)| {
+                    first
+                        .zip(Date::of_timestamp(at))
+                        .is_some_and(|(f, at)| days_late(p, deadline_days, at, f).is_some())
+                })
                 .map(|(r, at)| (*r, at.clone()))
                 .collect();
             late.sort();
