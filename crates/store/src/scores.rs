@@ -416,11 +416,32 @@ impl Store {
             String,
             Option<i64>,
         );
-        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+        // Only the filters given go into the WHERE clause: `($1 IS NULL OR
+        // region = $1)` keeps SQLite off the primary key and scans every row
+        // (0.19 s on the full province instead of well under a millisecond).
+        let given: Vec<(&str, &str)> =
+            [("region", region), ("period", period), ("element", element)]
+                .into_iter()
+                .filter_map(|(col, v)| v.map(|v| (col, v)))
+                .collect();
+        let conditions: Vec<String> = given
+            .iter()
+            .enumerate()
+            .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
+            .collect();
+        let sql = format!(
             "SELECT region, period, element, source, value, note, submitted_by, submitted_at, import_id \
-             FROM data_values WHERE ($1 IS NULL OR region = $1) AND ($2 IS NULL OR period = $2) \
-             AND ($3 IS NULL OR element = $3) ORDER BY region, period, element, source LIMIT $4"
-        ).bind(region).bind(period).bind(element).bind(VALUES_LIMIT).fetch_all(p).await)?;
+             FROM data_values WHERE {} ORDER BY region, period, element, source LIMIT ${}",
+            conditions.join(" AND "),
+            given.len() + 1
+        );
+        let rows: Vec<Row> = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for (_, v) in &given {
+                q = q.bind(*v);
+            }
+            q.bind(VALUES_LIMIT).fetch_all(p).await
+        })?;
         Ok(rows
             .into_iter()
             .map(|r| StoredValue {

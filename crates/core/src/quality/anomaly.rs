@@ -139,7 +139,7 @@ pub fn jump(series: &[Option<f64>], t: usize, season: usize, p: &Params) -> Outc
     let Some(x) = series.get(t).copied().flatten() else {
         return Outcome::Clear;
     };
-    if history(series, t).len() < p.min_history {
+    if series[..t.min(series.len())].iter().flatten().count() < p.min_history {
         return Outcome::Short;
     }
     let at = |i: usize| series.get(i).copied().flatten();
