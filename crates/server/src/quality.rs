@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use pingan_core::Period;
-use pingan_core::quality::{FlagKind, FlagView};
+use pingan_core::quality::{FlagKind, FlagView, Summary};
 use pingan_core::region::RegionTree;
 use pingan_store::{FlagFilter, Resolution, SaveSummary, StoredFlag};
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,35 @@ fn scope_codes(caller: &Caller, tree: &RegionTree) -> Option<Vec<String>> {
     )
 }
 
+/// Run the checks over the stored values and keep the flags the caller may
+/// see (saving them to the queue when asked): the API's and the page's one
+/// path.
+pub(crate) async fn check_in_scope(
+    state: &AppState,
+    caller: &Caller,
+    period: Period,
+    save: bool,
+) -> Result<(Vec<FlagView>, Summary, Option<SaveSummary>), ApiError> {
+    let (fw, tree, report) = state.store.run_check(None, period).await?;
+    let flags: Vec<FlagView> = report
+        .flags
+        .iter()
+        .filter(|f| caller.sees(&tree, f.region))
+        .map(|f| f.view(&fw, &tree))
+        .collect();
+    let saved = if save {
+        Some(
+            state
+                .store
+                .save_flags(period, &flags, &caller.actor())
+                .await?,
+        )
+    } else {
+        None
+    };
+    Ok((flags, report.summary, saved))
+}
+
 /// Run validation rules and anomaly detection over the stored values.
 #[utoipa::path(post, path = "/api/v1/checks", request_body = CheckBody,
     responses((status = 200, body = CheckResult), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
@@ -61,27 +90,11 @@ pub async fn run_check(
 ) -> Result<Response, ApiError> {
     caller.require(Cap::Review)?;
     let period = parse_period(&b.period)?;
-    let (fw, tree, report) = state.store.run_check(None, period).await?;
-    let flags: Vec<FlagView> = report
-        .flags
-        .iter()
-        .filter(|f| caller.sees(&tree, f.region))
-        .map(|f| f.view(&fw, &tree))
-        .collect();
-    let saved = if b.save {
-        Some(
-            state
-                .store
-                .save_flags(period, &flags, &caller.actor())
-                .await?,
-        )
-    } else {
-        None
-    };
+    let (flags, summary, saved) = check_in_scope(&state, &caller, period, b.save).await?;
     Ok(Json(CheckResult {
         period: period.to_string(),
         flags,
-        summary: report.summary.view(),
+        summary: summary.view(),
         saved,
     })
     .into_response())

@@ -25,7 +25,8 @@ pub struct AuditQuery {
 
 const PAGE: usize = 50;
 
-fn some(s: &Option<String>) -> Option<String> {
+/// A query parameter's trimmed text, when there is any.
+pub(super) fn some(s: &Option<String>) -> Option<String> {
     s.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -1,7 +1,7 @@
 //! 数据质量 (seed §3.4, §6.1): run the checks, the follow-up queue by
 //! region and kind, and one flag with its numbers and the resolve forms.
 
-use super::audit::urlencode;
+use super::audit::{some, urlencode};
 use super::layout::{self, Frame, Viewer, card};
 use crate::AppState;
 use crate::auth::{Caller, Cap};
@@ -29,13 +29,6 @@ pub struct QualityQuery {
 }
 
 const PAGE: usize = 50;
-
-fn some(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
 
 pub fn status_label(s: &str) -> &'static str {
     match s {
@@ -366,22 +359,16 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
         Ok(p) => p,
         Err(e) => return back("/quality", Err(e.to_string())),
     };
-    let result = async {
-        let (fw, tree, report) = state.store.run_check(None, period).await?;
-        let views: Vec<_> = report
-            .flags
-            .iter()
-            .filter(|f| c.sees(&tree, f.region))
-            .map(|f| f.view(&fw, &tree))
-            .collect();
-        let s = state.store.save_flags(period, &views, &c.actor()).await?;
-        Ok::<_, pingan_store::StoreError>(format!(
-            "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变）",
-            report.summary.values, s.found, s.new, s.updated, s.resolved_before
-        ))
-    }
-    .await
-    .map_err(|e| e.to_string());
+    let result = crate::quality::check_in_scope(&state, c, period, true)
+        .await
+        .map(|(_, summary, saved)| {
+            let s = saved.unwrap_or_default();
+            format!(
+                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变）",
+                summary.values, s.found, s.new, s.updated, s.resolved_before
+            )
+        })
+        .map_err(|e| e.message);
     back("/quality", result)
 }
 

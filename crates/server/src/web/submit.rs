@@ -100,6 +100,14 @@ fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Ma
     }
 }
 
+/// An import's refusal as the lines the page lists.
+fn import_errors(e: pingan_store::StoreError) -> Vec<String> {
+    match e {
+        pingan_store::StoreError::Input(errs) => errs.0.iter().map(|x| x.to_string()).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
 fn frame<'a>(c: &'a Caller, banner: Option<(&'static str, String)>) -> Frame<'a> {
     Frame {
         caller: c,
@@ -144,30 +152,19 @@ pub async fn template(
     }
     let made = async {
         let periods = parse_periods(q.periods.as_deref().unwrap_or(""))?;
-        let year = periods.iter().map(|p| p.year()).max().unwrap_or(0);
-        let fw = state
-            .store
-            .framework_for_year(year)
-            .await
-            .map_err(|e| e.to_string())?
-            .unwrap_or_else(pingan_core::default_framework);
-        let department = q.department.clone().unwrap_or_default();
-        if !departments(c, &fw).contains(&department) {
-            return Err(format!("无权下载部门“{department}”的模板"));
-        }
-        let tree = state.tree().await.map_err(|e| e.message)?;
-        let region = q
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .or(c.region.clone());
-        let root = match region {
-            Some(code) => Some(c.region_in_scope(&tree, &code).map_err(|e| e.message)?),
-            None => None,
-        };
-        let regions = base_regions(&tree, root, &periods);
+        let Scope {
+            department,
+            fw,
+            tree,
+            regions,
+        } = scope(
+            &state,
+            c,
+            q.department.as_deref(),
+            &periods,
+            q.region.as_deref(),
+        )
+        .await?;
         let bytes = write_template(
             &fw,
             &tree,
@@ -294,12 +291,7 @@ pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipar
             .store
             .import_values(&name, csv.as_bytes(), dry_run, &c.actor())
             .await
-            .map_err(|e| match e {
-                pingan_store::StoreError::Input(errs) => {
-                    errs.0.iter().map(|x| x.to_string()).collect()
-                }
-                other => vec![other.to_string()],
-            })?;
+            .map_err(import_errors)?;
         Ok(format!(
             "{}{}：共 {} 个数值，新增 {}，更新 {}，未变 {}{}",
             if dry_run {
@@ -352,28 +344,36 @@ struct FormScope {
     tree: std::sync::Arc<pingan_core::RegionTree>,
 }
 
-async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormScope, String> {
-    let period = q
-        .period
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .parse::<Period>()
-        .map_err(|e| e.to_string())?;
+/// What a template or a form covers: a department the caller may report
+/// for, the framework of the periods' year, and the base regions under the
+/// chosen region (the caller's scope by default).
+struct Scope {
+    department: String,
+    fw: Framework,
+    tree: std::sync::Arc<pingan_core::RegionTree>,
+    regions: Vec<usize>,
+}
+
+async fn scope(
+    state: &AppState,
+    c: &Caller,
+    department: Option<&str>,
+    periods: &[Period],
+    region: Option<&str>,
+) -> Result<Scope, String> {
+    let year = periods.iter().map(|p| p.year()).max().unwrap_or(0);
     let fw = state
         .store
-        .framework_for_year(period.year())
+        .framework_for_year(year)
         .await
         .map_err(|e| e.to_string())?
         .unwrap_or_else(pingan_core::default_framework);
-    let department = q.department.clone().unwrap_or_default();
+    let department = department.unwrap_or_default().to_string();
     if !departments(c, &fw).contains(&department) {
         return Err(format!("无权报送部门“{department}”的数据"));
     }
     let tree = state.tree().await.map_err(|e| e.message)?;
-    let region = q
-        .region
-        .as_deref()
+    let region = region
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -382,7 +382,36 @@ async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormS
         Some(code) => Some(c.region_in_scope(&tree, &code).map_err(|e| e.message)?),
         None => None,
     };
-    let regions = base_regions(&tree, root, &[period]);
+    let regions = base_regions(&tree, root, periods);
+    Ok(Scope {
+        department,
+        fw,
+        tree,
+        regions,
+    })
+}
+
+async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormScope, String> {
+    let period = q
+        .period
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .parse::<Period>()
+        .map_err(|e| e.to_string())?;
+    let Scope {
+        department,
+        fw,
+        tree,
+        regions,
+    } = scope(
+        state,
+        c,
+        q.department.as_deref(),
+        &[period],
+        q.region.as_deref(),
+    )
+    .await?;
     if regions.len() > FORM_ROWS {
         return Err(format!(
             "所选范围有 {} 个基层地区，网页表单一次最多 {FORM_ROWS} 个：请填写更小的地区代码，或使用 Excel 模板",
@@ -400,22 +429,31 @@ async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormS
     })
 }
 
-/// The latest stored value of each (region, element) of the form.
+/// The latest stored value of each (region, element) of the form: one
+/// primary-key lookup per region, not a read of the whole year.
 async fn current(state: &AppState, s: &FormScope) -> HashMap<(usize, usize), f64> {
-    let mut out = HashMap::new();
-    let wanted: std::collections::HashSet<usize> = s.regions.iter().copied().collect();
-    if let Ok(obs) = state
-        .store
-        .observations(&s.fw, &s.tree, s.period.year())
-        .await
-    {
-        for o in obs {
-            if o.period == s.period && wanted.contains(&o.region) {
-                out.entry((o.region, o.element)).or_insert(o.value);
+    let mut latest: HashMap<(usize, usize), (String, f64)> = HashMap::new();
+    let period = s.period.to_string();
+    for &r in &s.regions {
+        let Ok(rows) = state
+            .store
+            .values(Some(&s.tree.get(r).code), Some(&period), None)
+            .await
+        else {
+            continue;
+        };
+        for v in rows {
+            let Some(e) = s.fw.element_index(&v.element) else {
+                continue;
+            };
+            let slot = latest.entry((r, e)).or_insert((String::new(), v.value));
+            // Latest first, the first source on a tie: as scoring reads them.
+            if v.submitted_at > slot.0 {
+                *slot = (v.submitted_at, v.value);
             }
         }
     }
-    out
+    latest.into_iter().map(|(k, (_, v))| (k, v)).collect()
 }
 
 fn num_text(v: f64) -> String {
@@ -582,12 +620,7 @@ pub async fn form_submit(State(state): State<AppState>, v: Viewer, body: String)
                     x.ignored
                 )
             })
-            .map_err(|e| match e {
-                pingan_store::StoreError::Input(errs) => {
-                    errs.0.iter().map(|x| x.to_string()).collect()
-                }
-                other => vec![other.to_string()],
-            })
+            .map_err(import_errors)
     };
     let result = match &outcome {
         Ok(m) => html! { div.banner.ok id="entry-result" { (m) } },
