@@ -97,6 +97,9 @@ pub struct ImportArgs {
     /// 试运行：检查并报告，不写入
     #[arg(long)]
     dry_run: bool,
+    /// 数据进入三级审核，审核通过后才计入正式得分（仅 values、excel；默认直接生效）
+    #[arg(long)]
+    review: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -109,6 +112,9 @@ pub struct ScoresArgs {
     period: Period,
     #[arg(long, value_parser = parse_level)]
     level: Option<Level>,
+    /// 预览：计入尚在三级审核中的数据，不保存，结果注明“预览”，不是正式得分
+    #[arg(long)]
+    preview: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -275,6 +281,13 @@ fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
     if !s.rescored.is_empty() {
         writeln!(out, "已重新计分：{}", s.rescored.join("、"))?;
     }
+    if s.review == "pending" && s.data_sets > 0 {
+        writeln!(
+            out,
+            "已进入三级审核：{} 个数据集，审核通过后计入正式得分",
+            s.data_sets
+        )?;
+    }
     for n in &s.notes {
         writeln!(out, "提示：{n}")?;
     }
@@ -288,6 +301,14 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Values { file, common } => ("values", file, None, common),
         ImportCommand::Benchmarks { file, common } => ("benchmarks", file, None, common),
         ImportCommand::Excel { file, common } => ("excel", file, None, common),
+    };
+    if common.review && !matches!(kind, "values" | "excel") {
+        return Err(InputFailure("--review 只适用于 import values 和 import excel".into()).into());
+    }
+    let intake = if common.review {
+        pingan_store::Intake::Pending
+    } else {
+        pingan_store::Intake::Direct
     };
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
@@ -309,7 +330,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
                     })?;
                 let csv = filled.to_values_csv(&fw, &tree);
                 store
-                    .import_values(&name, csv.as_bytes(), dry, &actor)
+                    .import_values_as(&name, csv.as_bytes(), dry, intake, &actor)
                     .await
             }
             "framework" => {
@@ -318,7 +339,11 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
                     .await
             }
             "regions" => store.import_regions(&name, &bytes, dry, &actor).await,
-            "values" => store.import_values(&name, &bytes, dry, &actor).await,
+            "values" => {
+                store
+                    .import_values_as(&name, &bytes, dry, intake, &actor)
+                    .await
+            }
             _ => store.import_benchmarks(&name, &bytes, dry, &actor).await,
         };
         store.close().await;
@@ -340,10 +365,20 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
 pub fn scores(a: ScoresArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open_store(&a.db).await?;
-        let report = store
-            .scores(a.period, a.level, &a.db.actor())
-            .await
-            .map_err(user_error)?;
+        let report = if a.preview {
+            store.preview_scores(a.period, a.level).await
+        } else {
+            store.scores(a.period, a.level, &a.db.actor()).await
+        }
+        .map_err(user_error)?;
+        let pending = if a.preview {
+            store
+                .pending_values(a.period.year())
+                .await
+                .map_err(user_error)?
+        } else {
+            0
+        };
         let fw = store
             .framework_for_year(a.period.year())
             .await
@@ -352,13 +387,31 @@ pub fn scores(a: ScoresArgs) -> Result<ExitCode> {
         store.close().await;
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
+        let notice = format!("预览：计入了 {pending} 个尚在三级审核中的数据，不是正式得分，未保存");
         match a.format {
+            Format::Json if a.preview => {
+                let mut v = serde_json::to_value(&report)?;
+                v["preview"] = serde_json::json!(true);
+                v["pending_values"] = serde_json::json!(pending);
+                serde_json::to_writer(&mut out, &v)?;
+                writeln!(out)?;
+            }
             Format::Json => {
                 serde_json::to_writer(&mut out, &report)?;
                 writeln!(out)?;
             }
-            Format::Csv => write_csv(&mut out, &report, &fw)?,
-            Format::Table => out.write_all(ranking_table(&report, &fw).as_bytes())?,
+            Format::Csv => {
+                if a.preview {
+                    eprintln!("{notice}");
+                }
+                write_csv(&mut out, &report, &fw)?
+            }
+            Format::Table => {
+                if a.preview {
+                    writeln!(out, "【{notice}】")?;
+                }
+                out.write_all(ranking_table(&report, &fw).as_bytes())?
+            }
         }
         out.flush()?;
         Ok(ExitCode::SUCCESS)

@@ -39,11 +39,12 @@ pub struct DemoArgs {
 }
 
 /// The demo accounts: one per role, no forced change, passwords printed once.
-const DEMO_ACCOUNTS: [(&str, &str, &str); 10] = [
+const DEMO_ACCOUNTS: [(&str, &str, &str); 11] = [
     ("office", "office_admin", "测评办管理员"),
     ("gongan", "department", "部门报送员（公安）"),
     ("collector", "collector", "数据采集组"),
     ("verifier", "verifier", "实地核查组"),
+    ("verifier2", "verifier", "实地核查组（双人核查的第二人）"),
     ("expert", "expert", "专家评审组"),
     ("county", "region_official", "地区用户"),
     ("supervisor", "supervisor", "监督小组"),
@@ -118,6 +119,7 @@ fn load_database(
             .save_flags(period, &views, &actor)
             .await
             .map_err(fail)?;
+        seed_review(&store, &tree, year).await.map_err(fail)?;
         let mut accounts = Vec::new();
         for (name, role, label) in DEMO_ACCOUNTS {
             let password = demo_password();
@@ -308,4 +310,67 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         args.bind
     );
     crate::cmd_serve::serve_url(&url, &args.bind)
+}
+
+/// Give the 数据审核 and 实地核查 pages something to do: 公安 submits one
+/// county's December through the review, and five townships are drawn for
+/// field verification.
+async fn seed_review(
+    store: &pingan_store::Store,
+    tree: &pingan_core::RegionTree,
+    year: i32,
+) -> Result<(), pingan_store::StoreError> {
+    let dept = pingan_store::Actor {
+        user: "gongan".into(),
+        client: "demo".into(),
+    };
+    let fw = store.known_codes().await?;
+    let own: Vec<&str> = fw
+        .elements
+        .iter()
+        .filter(|e| e.department == "公安")
+        .map(|e| e.code.as_str())
+        .collect();
+    let Some(county) = (0..tree.len()).find(|&i| tree.get(i).level == Level::County) else {
+        return Ok(());
+    };
+    let period = format!("{year}-12");
+    let mut csv = String::from("region,period,element,value,source\n");
+    for &t in tree.children(county) {
+        let code = &tree.get(t).code;
+        for v in store.values(Some(code), Some(&period), None).await? {
+            if own.contains(&v.element.as_str()) {
+                csv.push_str(&format!("{code},{period},{},{},公安\n", v.element, v.value));
+            }
+        }
+    }
+    store
+        .import_values_as(
+            "公安报送.csv",
+            csv.as_bytes(),
+            false,
+            pingan_store::Intake::Pending,
+            &dept,
+        )
+        .await?;
+    let base: Vec<usize> = (0..tree.len())
+        .filter(|&i| tree.children(i).is_empty())
+        .collect();
+    let tasks: Vec<pingan_store::NewTask> = pingan_core::field::draw(base.len(), 5, year as u64)
+        .into_iter()
+        .map(|k| pingan_store::NewTask {
+            region: tree.get(base[k]).code.clone(),
+            period: year.to_string(),
+            elements: vec!["patrol_teams".into(), "monitored_area".into()],
+            checklist: Vec::new(),
+            origin: "draw".into(),
+            flag_id: None,
+            parent_id: None,
+            note: format!("演示：随机抽取（种子 {year}）"),
+        })
+        .collect();
+    store
+        .create_tasks(&tasks, &pingan_store::Actor::cli("demo"))
+        .await?;
+    Ok(())
 }

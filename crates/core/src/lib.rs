@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod data;
+pub mod field;
 pub mod formula;
 pub mod framework;
 mod grid;
@@ -12,6 +13,7 @@ pub mod period;
 pub mod quality;
 pub mod region;
 pub mod resolve;
+pub mod review;
 pub mod rules;
 pub mod score;
 pub mod sensitivity;

@@ -164,5 +164,22 @@
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('table.data[data-page-size], table.data[data-filter]').forEach(enhance);
     drawCharts();
+    // 实地核查: fill the position from the device, where the browser may.
+    var locate = document.getElementById('locate');
+    if (locate && navigator.geolocation) {
+      locate.addEventListener('click', function () {
+        navigator.geolocation.getCurrentPosition(function (p) {
+          document.getElementById('r-lat').value = p.coords.latitude.toFixed(6);
+          document.getElementById('r-lon').value = p.coords.longitude.toFixed(6);
+        }, function () { locate.textContent = '无法获取位置，请手工填写'; });
+      });
+    }
+    // 数据审核: one box checks every set on the page.
+    var all = document.getElementById('select-all');
+    if (all) {
+      all.addEventListener('change', function () {
+        document.querySelectorAll('input[name="set"]').forEach(function (b) { b.checked = all.checked; });
+      });
+    }
   });
 })();

@@ -29,6 +29,9 @@ pub enum Cap {
     /// Running checks and resolving flags (数据采集组 anomaly follow-up,
     /// 实地核查组, the office).
     Review,
+    /// Field verification: creating tasks (the office, 实地核查组); the
+    /// records themselves are the verifiers' alone.
+    Field,
 }
 
 #[derive(Clone, Debug)]
@@ -90,12 +93,27 @@ impl Caller {
                 RegionOfficial,
             ]),
             Cap::Review => self.has(&[OfficeAdmin, Collector, Verifier]),
+            Cap::Field => self.has(&[OfficeAdmin, Verifier]),
         };
         if ok {
             Ok(())
         } else {
             Err(ApiError::forbidden("当前角色无权执行此操作"))
         }
+    }
+
+    /// How this caller's submissions enter: the office's are approved on
+    /// import unless it asks for the review; everyone else's wait for it.
+    pub fn intake(&self, review: bool) -> pingan_store::Intake {
+        if self.roles.contains(&Role::OfficeAdmin) && !review {
+            pingan_store::Intake::Direct
+        } else {
+            pingan_store::Intake::Pending
+        }
+    }
+
+    pub fn is_verifier(&self) -> bool {
+        self.roles.contains(&Role::Verifier)
     }
 
     /// A department-only caller sees its department's elements only; the

@@ -58,6 +58,7 @@ impl From<pingan_store::StoreError> for ApiError {
             pingan_store::StoreError::Invalid(m) => ApiError::invalid(m),
             pingan_store::StoreError::Input(m) => ApiError::invalid(m.to_string()),
             pingan_store::StoreError::NotFound(m) => ApiError::not_found(m),
+            pingan_store::StoreError::Forbidden(m) => ApiError::forbidden(m),
             pingan_store::StoreError::Conflict(m) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", m)
             }

@@ -6,8 +6,10 @@
 mod auth;
 mod cache;
 mod error;
+mod field;
 mod openapi;
 mod quality;
+mod review;
 mod routes;
 mod web;
 

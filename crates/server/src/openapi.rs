@@ -24,6 +24,18 @@ use utoipa::OpenApi;
         crate::quality::flags,
         crate::quality::flag,
         crate::quality::resolve,
+        crate::review::data_sets,
+        crate::review::data_set,
+        crate::review::review,
+        crate::field::tasks,
+        crate::field::create,
+        crate::field::draw,
+        crate::field::task,
+        crate::field::record,
+        crate::field::close,
+        crate::field::add_photo,
+        crate::field::photo,
+        crate::field::from_flag,
     ),
     components(schemas(
         crate::ApiError,
@@ -33,7 +45,13 @@ use utoipa::OpenApi;
         crate::routes::RegionItem,
         crate::quality::CheckBody,
         crate::quality::CheckResult,
-        crate::quality::ResolveBody
+        crate::quality::ResolveBody,
+        crate::review::ReviewBody,
+        crate::field::TaskBody,
+        crate::field::DrawBody,
+        crate::field::RecordBody,
+        crate::field::CloseBody,
+        crate::field::FromFlagBody
     ))
 )]
 pub struct ApiDoc;

@@ -25,6 +25,38 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/flags", get(crate::quality::flags))
         .route("/api/v1/flags/{id}", get(crate::quality::flag))
         .route("/api/v1/flags/{id}/resolve", post(crate::quality::resolve))
+        .route("/api/v1/dataSets", get(crate::review::data_sets))
+        .route("/api/v1/dataSets/review", post(crate::review::review))
+        .route(
+            "/api/v1/dataSets/{department}/{region}/{period}",
+            get(crate::review::data_set),
+        )
+        .route(
+            "/api/v1/verifications",
+            get(crate::field::tasks).post(crate::field::create),
+        )
+        .route("/api/v1/verifications/draw", post(crate::field::draw))
+        .route("/api/v1/verifications/{id}", get(crate::field::task))
+        .route(
+            "/api/v1/verifications/{id}/records",
+            post(crate::field::record),
+        )
+        .route(
+            "/api/v1/verifications/{id}/close",
+            post(crate::field::close),
+        )
+        .route(
+            "/api/v1/verifications/records/{id}/photos",
+            post(crate::field::add_photo),
+        )
+        .route(
+            "/api/v1/verifications/photos/{id}",
+            get(crate::field::photo),
+        )
+        .route(
+            "/api/v1/flags/{id}/verification",
+            post(crate::field::from_flag),
+        )
         .route("/api/v1/audit", get(audit_list))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
@@ -319,6 +351,10 @@ pub struct ScoreQuery {
     pub level: Option<String>,
     /// Only regions with this parent.
     pub parent: Option<String>,
+    /// Score every value, the ones still in review included, without
+    /// storing anything; the answer carries `"preview": true`.
+    #[serde(default)]
+    pub preview: bool,
 }
 
 /// The stored `pingan score` JSON for the regions in scope.
@@ -344,6 +380,23 @@ pub async fn scores(
         ),
         None => None,
     };
+    if q.preview {
+        let tree = state.tree().await?;
+        if let Some(p) = &q.parent {
+            caller.region_in_scope(&tree, p)?;
+        }
+        let mut report = state.store.preview_scores(period, level).await?;
+        report.results.retain(|r| {
+            tree.find(&r.region).is_some_and(|i| caller.sees(&tree, i))
+                && q.parent
+                    .as_ref()
+                    .is_none_or(|p| r.parent.as_ref() == Some(p))
+        });
+        let mut v = serde_json::to_value(&report).map_err(|e| ApiError::invalid(e.to_string()))?;
+        v["preview"] = serde_json::json!(true);
+        v["pending_values"] = serde_json::json!(state.store.pending_values(period.year()).await?);
+        return Ok(Json(v).into_response());
+    }
     let key = (
         period.to_string(),
         level.map(|l| l.code().to_string()),
@@ -588,6 +641,11 @@ pub struct DataValue {
 pub struct DryRun {
     #[serde(rename = "dryRun", default)]
     pub dry_run: bool,
+    /// For `office_admin`: store the values for the three-level review
+    /// instead of approving them on import. Other callers' values always
+    /// wait for review.
+    #[serde(default)]
+    pub review: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -603,6 +661,10 @@ pub struct ImportResult {
     pub imported: usize,
     pub updated: usize,
     pub ignored: usize,
+    /// `approved` (counted at once) or `pending` (waits for the review).
+    pub review: &'static str,
+    /// Data sets (department × region × period) this submission changed.
+    pub data_sets: usize,
     pub errors: Vec<ImportError>,
 }
 
@@ -672,6 +734,8 @@ pub async fn data_value_sets(
                 imported: 0,
                 updated: 0,
                 ignored: 0,
+                review: caller.intake(q.review).review(),
+                data_sets: 0,
                 errors,
             }),
         )
@@ -685,7 +749,13 @@ pub async fn data_value_sets(
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     match state
         .store
-        .import_values("dataValueSets", &csv, q.dry_run, &caller.actor())
+        .import_values_as(
+            "dataValueSets",
+            &csv,
+            q.dry_run,
+            caller.intake(q.review),
+            &caller.actor(),
+        )
         .await
     {
         Ok(s) => Ok(Json(ImportResult {
@@ -693,6 +763,8 @@ pub async fn data_value_sets(
             imported: s.imported,
             updated: s.updated,
             ignored: s.ignored,
+            review: s.review,
+            data_sets: s.data_sets,
             errors: Vec::new(),
         })
         .into_response()),

@@ -102,6 +102,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("submitted_by", Text),
             ("submitted_at", Text),
             ("import_id", OptInt),
+            ("review", Text),
         ],
     ),
     (
@@ -214,10 +215,103 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("corrected_value", OptFloat),
         ],
     ),
+    (
+        "data_sets",
+        &[
+            ("department", Text),
+            ("region", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("state", Text),
+            ("reason", Text),
+            ("submitted_by", Text),
+            ("submitted_at", Text),
+            ("level1_by", OptText),
+            ("level2_by", OptText),
+            ("level3_by", OptText),
+            ("updated_by", Text),
+            ("updated_at", Text),
+        ],
+    ),
+    (
+        "data_set_events",
+        &[
+            ("id", Int),
+            ("department", Text),
+            ("region", Text),
+            ("period", Text),
+            ("action", Text),
+            ("from_state", Text),
+            ("to_state", Text),
+            ("reason", Text),
+            ("user_name", Text),
+            ("at", Text),
+        ],
+    ),
+    (
+        "verify_tasks",
+        &[
+            ("id", Int),
+            ("region", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("elements", Text),
+            ("checklist", Text),
+            ("origin", Text),
+            ("flag_id", OptInt),
+            ("parent_id", OptInt),
+            ("note", Text),
+            ("status", Text),
+            ("created_by", Text),
+            ("created_at", Text),
+        ],
+    ),
+    (
+        "verify_records",
+        &[
+            ("id", Int),
+            ("task_id", Int),
+            ("team", Text),
+            ("verifier_a", Text),
+            ("verifier_b", Text),
+            ("checklist", Text),
+            ("observed", Text),
+            ("notes", Text),
+            ("latitude", Float),
+            ("longitude", Float),
+            ("recorded_by", Text),
+            ("recorded_at", Text),
+        ],
+    ),
+    (
+        "verify_photos",
+        &[
+            ("id", Int),
+            ("record_id", Int),
+            ("file_name", Text),
+            ("mime", Text),
+            ("size", Int),
+            ("sha256", Text),
+            ("data", Text),
+            ("uploaded_by", Text),
+            ("uploaded_at", Text),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
-const OPTIONAL: &[&str] = &["quality_flags"];
+const OPTIONAL: &[&str] = &[
+    "quality_flags",
+    "data_sets",
+    "data_set_events",
+    "verify_tasks",
+    "verify_records",
+    "verify_photos",
+];
+
+/// Columns added to a table after the backup format was first released, at
+/// its end, with the value an older backup's rows take.
+const ADDED_COLUMNS: &[(&str, &str)] = &[("data_values", "approved")];
 
 /// Tables whose id column is generated (sequences to advance on PostgreSQL).
 const SERIAL: &[&str] = &[
@@ -228,6 +322,10 @@ const SERIAL: &[&str] = &[
     "api_tokens",
     "login_history",
     "quality_flags",
+    "data_set_events",
+    "verify_tasks",
+    "verify_records",
+    "verify_photos",
 ];
 
 #[derive(Clone, Debug, Serialize)]
@@ -369,7 +467,12 @@ impl Store {
                 let mut n = 0usize;
                 loop {
                     (line, v) = next("数据")?;
-                    let Value::Array(cells) = v.clone() else { break };
+                    let Value::Array(mut cells) = v.clone() else { break };
+                    if let Some((_, default)) = ADDED_COLUMNS.iter().find(|(t, _)| t == table)
+                        && cells.len() + 1 == cols.len()
+                    {
+                        cells.push(json!(default));
+                    }
                     if cells.len() != cols.len() {
                         return Err(bad(line, "列数不符"));
                     }

@@ -5,11 +5,13 @@
 
 use crate::audit::{NewEntry, append_in};
 use crate::db::{Store, on_pool};
+use crate::review::SetKey;
 use crate::scores::invalidate_years_in;
 use crate::{Actor, Result, StoreError, sha256_hex};
 use pingan_core::framework::check;
 use pingan_core::period::Period;
 use pingan_core::region::RegionTree;
+use pingan_core::review::State;
 use pingan_input::{
     InputError, InputErrors, decode, for_each_value, read_benchmark_rows, read_regions,
 };
@@ -51,6 +53,10 @@ pub struct ImportSummary {
     pub import_id: Option<i64>,
     /// Periods whose stored scores were recomputed afterwards.
     pub rescored: Vec<String>,
+    /// Values: `approved` (counted at once) or `pending` (in review).
+    pub review: &'static str,
+    /// Values: the data sets (department × region × period) changed.
+    pub data_sets: usize,
     pub notes: Vec<String>,
 }
 
@@ -67,6 +73,8 @@ impl ImportSummary {
             sha256,
             import_id: None,
             rescored: Vec::new(),
+            review: "approved",
+            data_sets: 0,
             notes: Vec::new(),
         }
     }
@@ -91,7 +99,7 @@ fn pause_after() -> Option<usize> {
 
 /// `($1,$2),($3,$4)` for PostgreSQL; `(?,?),(?,?)` for SQLite, where sqlx
 /// looks each `$n` up by name — quadratic in a statement's parameters.
-fn placeholders(rows: usize, cols: usize, numbered: bool) -> String {
+pub(crate) fn placeholders(rows: usize, cols: usize, numbered: bool) -> String {
     let mut s = String::with_capacity(rows * cols * 6);
     for r in 0..rows {
         if r > 0 {
@@ -112,6 +120,66 @@ fn placeholders(rows: usize, cols: usize, numbered: bool) -> String {
         s.push(')');
     }
     s
+}
+
+/// How values enter: the office's direct import counts at once; a
+/// department's submission waits for the three-level review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    Direct,
+    Pending,
+}
+
+impl Intake {
+    pub fn review(self) -> &'static str {
+        match self {
+            Intake::Direct => "approved",
+            Intake::Pending => "pending",
+        }
+    }
+}
+
+/// The data sets (department, region, period) that `records` change.
+fn touched_sets(records: &[ValueRecord], fw: &pingan_core::Framework) -> Vec<SetKey> {
+    let mut sets: Vec<SetKey> = records
+        .iter()
+        .map(|r| SetKey {
+            department: fw
+                .element_index(&r.element)
+                .map(|e| fw.elements[e].department.clone())
+                .unwrap_or_default(),
+            region: r.region.clone(),
+            period: r.period.clone(),
+        })
+        .collect();
+    sets.sort();
+    sets.dedup();
+    sets
+}
+
+/// An approved set is locked: refuse the whole import, naming the sets.
+fn refuse_locked(
+    sets: &[SetKey],
+    states: &FxHashMap<SetKey, State>,
+    tree: &RegionTree,
+) -> Result<()> {
+    let locked: Vec<&SetKey> = sets
+        .iter()
+        .filter(|k| states.get(*k) == Some(&State::Approved))
+        .collect();
+    if locked.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = locked.iter().take(5).map(|k| k.describe(tree)).collect();
+    Err(StoreError::Conflict(format!(
+        "数据已审核锁定，未写入任何数据：{}{}。如需修改，请测评办管理员先解锁（注明原因）",
+        named.join("；"),
+        if locked.len() > 5 {
+            format!(" 等 {} 个数据集", locked.len())
+        } else {
+            String::new()
+        }
+    )))
 }
 
 /// One values row ready to store.
@@ -318,11 +386,27 @@ impl Store {
     }
 
     /// Values with provenance; idempotent on (region, period, element, source).
+    /// Approved on import: the office's own data entry.
     pub async fn import_values(
         &self,
         file: &str,
         bytes: &[u8],
         dry_run: bool,
+        actor: &Actor,
+    ) -> Result<ImportSummary> {
+        self.import_values_as(file, bytes, dry_run, Intake::Direct, actor)
+            .await
+    }
+
+    /// Values through a channel: `Intake::Pending` stores them for the
+    /// three-level review (they count in official scores once approved).
+    /// Either way a value in an approved, locked data set is never changed.
+    pub async fn import_values_as(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        dry_run: bool,
+        intake: Intake,
         actor: &Actor,
     ) -> Result<ImportSummary> {
         let fw = self.known_codes().await?;
@@ -410,9 +494,15 @@ impl Store {
             });
         }
         drop(existing);
+        let sets = touched_sets(&records, &fw);
+        let states = self.set_states(&years).await?;
+        refuse_locked(&sets, &states, &tree)?;
+        s.review = intake.review();
+        s.data_sets = sets.len();
         if dry_run || records.is_empty() {
             return Ok(s);
         }
+        let review = intake.review();
         let algo = self.hash_algo().await?;
         let at = crate::now();
         let pause = pause_after();
@@ -432,30 +522,40 @@ impl Store {
                     tokio::time::sleep(std::time::Duration::from_secs(600)).await;
                 }
                 let sql = format!(
-                    "INSERT INTO data_values (region, period, year, element, source, value, note, submitted_by, submitted_at, import_id) \
+                    "INSERT INTO data_values (region, period, year, element, source, value, note, submitted_by, submitted_at, import_id, review) \
                      VALUES {} ON CONFLICT (region, period, element, source) DO UPDATE SET value = excluded.value, \
                      note = excluded.note, year = excluded.year, submitted_by = excluded.submitted_by, \
-                     submitted_at = excluded.submitted_at, import_id = excluded.import_id",
-                    placeholders(chunk.len(), 10, numbered)
+                     submitted_at = excluded.submitted_at, import_id = excluded.import_id, review = excluded.review",
+                    placeholders(chunk.len(), 11, numbered)
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for r in chunk {
                     q = q.bind(&r.region).bind(&r.period).bind(r.year).bind(&r.element).bind(&r.source)
-                        .bind(r.value).bind(&r.note).bind(&actor.user).bind(&at).bind(import_id);
+                        .bind(r.value).bind(&r.note).bind(&actor.user).bind(&at).bind(import_id).bind(review);
                 }
                 q.execute(&mut *tx).await?;
             }
-            invalidate_years_in!(tx, &years);
+            if intake == Intake::Pending {
+                crate::review::submit_sets_in!(tx, &sets, &states, &actor.user, &at, numbered);
+            }
+            if intake == Intake::Direct {
+                invalidate_years_in!(tx, &years);
+            }
             s.import_id = Some(import_id);
             let mut detail = s.detail();
             detail["years"] = json!(years);
+            detail["review"] = json!(review);
+            detail["data_sets"] = json!(sets.len());
             let entry = NewEntry::new("import_values", &format!("values:{file}"), detail);
             append_in!(tx, algo, actor, &entry);
             tx.commit().await?;
             import_id
         });
         s.import_id = Some(import_id);
-        self.rescore(&years, actor, &mut s).await;
+        // Pending values do not count yet, so official scores are unchanged.
+        if intake == Intake::Direct {
+            self.rescore(&years, actor, &mut s).await;
+        }
         Ok(s)
     }
 

@@ -11,8 +11,10 @@ mod accounts;
 mod audit;
 mod backup;
 mod db;
-mod imports;
+mod field;
+pub(crate) mod imports;
 mod quality;
+mod review;
 mod scores;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -22,8 +24,10 @@ pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};
 pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, VerifyError};
 pub use backup::BackupSummary;
 pub use db::{Backend, Store};
-pub use imports::{ImportKind, ImportSummary};
+pub use field::{NewRecord, NewTask, PHOTO_LIMIT, Photo, Record, RecordOutcome, Task, TaskFilter};
+pub use imports::{ImportKind, ImportSummary, Intake};
 pub use quality::{CORRECTION_SOURCE, FlagFilter, Resolution, SaveSummary, StoredFlag, Submission};
+pub use review::{DataSet, ReviewSummary, Reviewer, SetEvent, SetFilter, SetKey};
 pub use scores::{StoredValue, VALUES_LIMIT};
 
 /// Who did something and from where, for provenance and the ledger.
@@ -59,6 +63,9 @@ pub enum StoreError {
     /// The row changed state since it was read (already resolved, locked).
     #[error("{0}")]
     Conflict(String),
+    /// The caller's roles do not allow this step.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

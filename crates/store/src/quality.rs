@@ -349,6 +349,33 @@ impl Store {
             .parse::<Period>()
             .map(Period::year)
             .unwrap_or_default();
+        // A correction joins the value's data set: refused while the set is
+        // approved and locked, pending while it is in review.
+        let mut review = "approved";
+        if value.is_some() {
+            let fw = self.known_codes().await?;
+            let key = crate::SetKey {
+                department: fw
+                    .element_index(&flag.element)
+                    .map(|e| fw.elements[e].department.clone())
+                    .unwrap_or_default(),
+                region: flag.region.clone(),
+                period: flag.period.clone(),
+            };
+            match self.data_set(&key).await? {
+                Some((set, _)) if set.state == pingan_core::review::State::Approved => {
+                    let tree = self.region_tree().await?;
+                    return Err(StoreError::Conflict(format!(
+                        "数据集 {} 已审核锁定（{} 于 {} 确认），不能更正；请测评办管理员先解锁",
+                        key.describe(&tree),
+                        set.level3_by.unwrap_or_default(),
+                        set.updated_at
+                    )));
+                }
+                Some(_) => review = "pending",
+                None => {}
+            }
+        }
         let algo = self.hash_algo().await?;
         let at = crate::now();
         on_pool!(self, p => {
@@ -374,12 +401,13 @@ impl Store {
                 .bind(&flag.region).bind(&flag.period).bind(&flag.element)
                 .fetch_optional(&mut *tx).await?;
                 sqlx::query(
-                    "INSERT INTO data_values (region, period, year, element, source, value, note, submitted_by, submitted_at, import_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) ON CONFLICT (region, period, element, source) DO UPDATE SET \
-                     value = excluded.value, note = excluded.note, submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at"
+                    "INSERT INTO data_values (region, period, year, element, source, value, note, submitted_by, submitted_at, import_id, review) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) ON CONFLICT (region, period, element, source) DO UPDATE SET \
+                     value = excluded.value, note = excluded.note, submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at, \
+                     review = excluded.review"
                 )
                 .bind(&flag.region).bind(&flag.period).bind(year).bind(&flag.element).bind(CORRECTION_SOURCE)
-                .bind(v).bind(text).bind(&actor.user).bind(&at)
+                .bind(v).bind(text).bind(&actor.user).bind(&at).bind(review)
                 .execute(&mut *tx).await?;
                 invalidate_years_in!(tx, &[year]);
                 detail["before"] = json!(before.map(|b| json!({"value": b.0, "source": b.1})));

@@ -140,20 +140,23 @@ impl Store {
 
     /// Values for scoring `period`: its year and as many before as the
     /// formulas' prev() reach. Where several sources report one key, the
-    /// latest submission counts.
+    /// latest submission counts. Official scores read approved values only;
+    /// a preview reads the pending ones too.
     async fn load_data(
         &self,
         fw: &Framework,
         tree: &RegionTree,
         period: Period,
+        preview: bool,
     ) -> Result<DataSet> {
         let year = period.year();
         let first = year - fw.prev_depth() as i32;
         type Row = (String, String, String, f64);
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
             "SELECT region, period, element, value FROM data_values WHERE year >= $2 AND year <= $1 \
+             AND ($3 OR review = 'approved') \
              ORDER BY region, period, element, submitted_at DESC, source"
-        ).bind(year).bind(first).fetch_all(p).await)?;
+        ).bind(year).bind(first).bind(preview).fetch_all(p).await)?;
         let mut data = DataSet::new(tree.len(), fw.elements.len());
         for (region, per, element, value) in rows {
             let (Some(r), Ok(per), Some(e)) = (
@@ -190,6 +193,32 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0 as i32).collect())
     }
 
+    /// Score `period` over every value, pending ones included, without
+    /// storing anything: a preview, never the official result.
+    pub async fn preview_scores(
+        &self,
+        period: Period,
+        level: Option<Level>,
+    ) -> Result<ScoreReport> {
+        let year = period.year();
+        let version = self.version_for(year).await?.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "没有适用于 {year} 年的指标体系：请先导入（pingan import framework）"
+            ))
+        })?;
+        let tree = self.region_tree().await?;
+        let data = self
+            .load_data(&version.framework, &tree, period, true)
+            .await?;
+        let mut report = evaluate_all(&version.framework, &tree, &data, period, None)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .score();
+        report
+            .results
+            .retain(|r| level.is_none_or(|l| r.level == l.code()));
+        Ok(report)
+    }
+
     /// Score `period` from the stored data and keep the result.
     pub async fn compute_scores(&self, period: Period, actor: &Actor) -> Result<ScoreReport> {
         let year = period.year();
@@ -204,7 +233,9 @@ impl Store {
                 "数据库中还没有地区：请先导入（pingan import regions）".into(),
             ));
         }
-        let data = self.load_data(&version.framework, &tree, period).await?;
+        let data = self
+            .load_data(&version.framework, &tree, period, false)
+            .await?;
         // The evaluation holds Rc's: finish it before the next await, so the
         // future stays Send (the server runs this on a multi-threaded runtime).
         let report = evaluate_all(&version.framework, &tree, &data, period, None)
@@ -387,6 +418,8 @@ pub struct StoredValue {
     pub submitted_by: String,
     pub submitted_at: String,
     pub import_id: Option<i64>,
+    /// `approved` (counts in official scores) or `pending` (in review).
+    pub review: String,
 }
 
 /// At most this many values in one answer.
@@ -415,6 +448,7 @@ impl Store {
             String,
             String,
             Option<i64>,
+            String,
         );
         // Only the filters given go into the WHERE clause: `($1 IS NULL OR
         // region = $1)` keeps SQLite off the primary key and scans every row
@@ -430,7 +464,7 @@ impl Store {
             .map(|(i, (col, _))| format!("{col} = ${}", i + 1))
             .collect();
         let sql = format!(
-            "SELECT region, period, element, source, value, note, submitted_by, submitted_at, import_id \
+            "SELECT region, period, element, source, value, note, submitted_by, submitted_at, import_id, review \
              FROM data_values WHERE {} ORDER BY region, period, element, source LIMIT ${}",
             conditions.join(" AND "),
             given.len() + 1
@@ -454,6 +488,7 @@ impl Store {
                 submitted_by: r.6,
                 submitted_at: r.7,
                 import_id: r.8,
+                review: r.9,
             })
             .collect())
     }

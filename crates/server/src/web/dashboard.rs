@@ -21,6 +21,9 @@ use std::sync::Arc;
 pub struct Place {
     pub region: Option<String>,
     pub period: Option<String>,
+    /// `1`: score the values still in review too (a preview, never official).
+    #[serde(default)]
+    pub preview: Option<String>,
 }
 
 /// Where a page looks: the region (within the caller's scope) and year.
@@ -238,23 +241,74 @@ pub async fn page(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let me = match state
-        .store
-        .region_score(s.period(), s.code(), &c.actor())
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return scores_error(e),
+    let preview = place.preview.as_deref() == Some("1");
+    let pending = state.store.pending_values(s.year).await.unwrap_or(0);
+    let (me, kids, peers) = if preview {
+        // One unstored scoring of everything; the page picks its regions.
+        let report = match state.store.preview_scores(s.period(), None).await {
+            Ok(r) => r,
+            Err(e) => return scores_error(e),
+        };
+        let of = |parent: Option<usize>| -> Vec<RegionResult> {
+            let Some(p) = parent else { return Vec::new() };
+            let codes: Vec<&str> = s
+                .tree
+                .children(p)
+                .iter()
+                .map(|i| s.tree.get(*i).code.as_str())
+                .collect();
+            report
+                .results
+                .iter()
+                .filter(|r| codes.contains(&r.region.as_str()))
+                .cloned()
+                .collect()
+        };
+        let me = report
+            .results
+            .iter()
+            .find(|r| r.region == s.code())
+            .cloned();
+        (me, of(Some(s.region)), of(s.tree.get(s.region).parent))
+    } else {
+        let me = match state
+            .store
+            .region_score(s.period(), s.code(), &c.actor())
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return scores_error(e),
+        };
+        let kids = match children_results(&state, c, &s, s.region).await {
+            Ok(k) => k,
+            Err(r) => return r,
+        };
+        // Peers: the region's siblings. A county official may not open the
+        // siblings' pages, but their average is what the seed compares with.
+        let peers = match s.tree.get(s.region).parent {
+            Some(p) => children_results(&state, c, &s, p).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        (me, kids, peers)
     };
-    let kids = match children_results(&state, c, &s, s.region).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    // Peers: the region's siblings. A county official may not open the
-    // siblings' pages, but their average is what the seed compares with.
-    let peers = match s.tree.get(s.region).parent {
-        Some(p) => children_results(&state, c, &s, p).await.unwrap_or_default(),
-        None => Vec::new(),
+    let here = format!("/?region={}&period={}", s.code(), s.year);
+    let banner = if preview {
+        Some((
+            "warn",
+            format!(
+                "预览：本页得分计入了 {pending} 个尚未通过三级审核的数据，仅供内部核对，不是正式结果，不得发布。"
+            ),
+        ))
+    } else if pending > 0 {
+        Some((
+            "info",
+            format!(
+                "{} 年有 {pending} 个数据尚在三级审核中，未计入下列正式得分。",
+                s.year
+            ),
+        ))
+    } else {
+        None
     };
     let trend = match trend(&state, c, &s, s.code()).await {
         Ok(t) => t,
@@ -394,8 +448,15 @@ pub async fn page(
             active: "/",
             crumbs: s.crumbs(c, false),
             pickers: Some(pickers(&s, "/")),
-            banner: None,
+            banner,
         },
-        body,
+        html! {
+            @if preview {
+                p.preview-switch { a id="official-link" href=(here) { "返回正式得分" } }
+            } @else if pending > 0 {
+                p.preview-switch { a id="preview-link" href=(format!("{here}&preview=1")) { "查看含未审核数据的预览" } }
+            }
+            (body)
+        },
     )
 }

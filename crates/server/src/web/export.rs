@@ -122,6 +122,7 @@ pub async fn xlsx(
             let place = Place {
                 region: q.region.clone(),
                 period: q.period.clone(),
+                preview: None,
             };
             let s = match scope(&state, c, &place).await {
                 Ok(s) => s,
@@ -386,6 +387,9 @@ pub async fn xlsx(
                         cell.late.len().into(),
                         names(&mut cell.missing.iter().copied()).into(),
                         names(&mut cell.late.iter().map(|x| x.0)).into(),
+                        cell.approved().into(),
+                        cell.in_review.len().into(),
+                        cell.returned.len().into(),
                     ]);
                 }
             }
@@ -400,6 +404,9 @@ pub async fn xlsx(
                     "逾期数",
                     "缺报地区",
                     "逾期地区",
+                    "已审核数",
+                    "审核中数",
+                    "退回待重报数",
                 ],
                 rows,
             )

@@ -91,6 +91,12 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
     if c.can(Cap::Quality) {
         v.push(("/quality", "数据质量"));
     }
+    if c.can(Cap::Values) && !c.is(Role::RegionOfficial) {
+        v.push(("/review", "数据审核"));
+    }
+    if c.can(Cap::Quality) {
+        v.push(("/verify", "实地核查"));
+    }
     if c.can(Cap::Ledger) {
         v.push(("/audit", "操作日志"));
     }

@@ -13,9 +13,11 @@ mod layout;
 mod progress;
 mod quality;
 mod region;
+mod review;
 mod session;
 mod submit;
 mod users;
+mod verify;
 
 use crate::AppState;
 use axum::Router;
@@ -43,6 +45,10 @@ pub fn routes() -> Router<AppState> {
             get(submit::form_page).post(submit::form_submit),
         )
         .route("/progress", get(progress::page))
+        .route("/review", get(review::page).post(review::action))
+        .route("/review/set", get(review::set_page))
+        .route("/verify", get(verify::page).post(verify::action))
+        .route("/verify/{id}", get(verify::detail).post(verify::submit))
         .route("/submit/template.xlsx", get(submit::template))
         .route("/quality/{id}", get(quality::detail).post(quality::resolve))
         .route("/users", get(users::page).post(users::action))

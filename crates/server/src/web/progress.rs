@@ -29,6 +29,18 @@ pub struct Cell {
     pub submitted: usize,
     pub late: Vec<(usize, String)>,
     pub missing: Vec<usize>,
+    /// Submitted sets still moving through the three levels.
+    pub in_review: Vec<usize>,
+    /// Sets sent back (returned, or unlocked for a correction).
+    pub returned: Vec<usize>,
+}
+
+impl Cell {
+    /// Reported and counting: approved by the review or imported by the office.
+    pub fn approved(&self) -> usize {
+        self.submitted
+            .saturating_sub(self.in_review.len() + self.returned.len())
+    }
 }
 
 pub struct Board {
@@ -80,6 +92,29 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
             .or_default()
             .insert(r, s.first_at.clone());
     }
+    // (department, period) → the base regions whose set is in review / back.
+    let mut review: HashMap<(String, Period), (Vec<usize>, Vec<usize>)> = HashMap::new();
+    let sets = state
+        .store
+        .data_sets(&pingan_store::SetFilter {
+            year: Some(year),
+            ..Default::default()
+        })
+        .await?;
+    for s in sets {
+        let (Some(r), Ok(p)) = (tree.find(&s.key.region), s.key.period.parse::<Period>()) else {
+            continue;
+        };
+        if !tree.children(r).is_empty() || !c.sees(&tree, r) {
+            continue;
+        }
+        let e = review.entry((s.key.department, p)).or_default();
+        if s.state.in_review() {
+            e.0.push(r);
+        } else if s.state != pingan_core::review::State::Approved {
+            e.1.push(r);
+        }
+    }
     let mut cells = HashMap::new();
     for d in &departments {
         for &p in &periods {
@@ -105,6 +140,9 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
                 .copied()
                 .filter(|i| !sub.contains_key(i))
                 .collect();
+            let (mut in_review, mut returned) = review.remove(&(d.clone(), p)).unwrap_or_default();
+            in_review.retain(|i| sub.contains_key(i));
+            returned.retain(|i| sub.contains_key(i));
             cells.insert(
                 (d.clone(), p),
                 Cell {
@@ -112,6 +150,8 @@ pub async fn board(state: &AppState, c: &Caller, year: i32) -> Result<Board, cra
                     submitted: expected.iter().filter(|i| sub.contains_key(i)).count(),
                     late,
                     missing,
+                    in_review,
+                    returned,
                 },
             );
         }
@@ -190,7 +230,7 @@ pub async fn page(
                 button.btn.primary type="submit" { "查看" }
                 a.btn.small.export href=(format!("/export/progress.xlsx?year={year}")) download { "导出 Excel" }
             }
-            p.muted { "每格为已报送的基层地区数 / 应报送数；橙色表示有缺报或逾期，红色表示尚未报送。逾期按期末后 15 天计（规则文件 [timeliness]）。" }
+            p.muted { "每格为已报送的基层地区数 / 应报送数；橙色表示有缺报或逾期，红色表示尚未报送。逾期按期末后 15 天计（规则文件 [timeliness]）。有数据在审核时，下方注明：审＝已审核（含测评办直接导入），中＝三级审核中，退＝已退回或解锁待重报。" }
         }))
         (card(&format!("{year} 年报送进度（部门 × 期间）"), None, html! {
             @if b.departments.is_empty() {
@@ -214,6 +254,14 @@ pub async fn page(
                                                 (cell.submitted) "/" (cell.expected)
                                                 @if !cell.late.is_empty() { " 逾期" (cell.late.len()) }
                                             }
+                                            @if !cell.in_review.is_empty() || !cell.returned.is_empty() {
+                                                br;
+                                                span.muted.review-count {
+                                                    "审" (cell.approved())
+                                                    @if !cell.in_review.is_empty() { " 中" (cell.in_review.len()) }
+                                                    @if !cell.returned.is_empty() { " 退" (cell.returned.len()) }
+                                                }
+                                            }
                                         }
                                     }
                                     @let t = totals.get(d.as_str()).copied().unwrap_or_default();
@@ -226,7 +274,7 @@ pub async fn page(
             }
         }))
         @if let Some((d, p, cell)) = picked {
-            (card(&format!("{d} {}：缺报 {} 个，逾期 {} 个", p.label(), cell.missing.len(), cell.late.len()), None, html! {
+            (card(&format!("{d} {}：缺报 {} 个，逾期 {} 个，已审核 {} 个，审核中 {} 个，退回 {} 个", p.label(), cell.missing.len(), cell.late.len(), cell.approved(), cell.in_review.len(), cell.returned.len()), None, html! {
                 div.grid {
                     div {
                         h4 { "未报送" }
@@ -238,6 +286,17 @@ pub async fn page(
                         h4 { "逾期报送" }
                         @if cell.late.is_empty() { div.empty { "无" } }
                         ul id="late" { @for (i, at) in &cell.late { li { (region_label(*i)) "，" (at) } } }
+                    }
+                    div {
+                        h4 { "审核中 / 已退回" }
+                        @if cell.in_review.is_empty() && cell.returned.is_empty() { div.empty { "无" } }
+                        ul id="in-review" {
+                            @for i in cell.in_review.iter().take(500) { li { (region_label(*i)) "，审核中" } }
+                            @for i in cell.returned.iter().take(500) { li { (region_label(*i)) "，待重新报送" } }
+                        }
+                        @if !cell.in_review.is_empty() || !cell.returned.is_empty() {
+                            a href=(format!("/review?state=all&year={year}&department={}&period={p}", urlencode(&d))) { "到数据审核查看" }
+                        }
                     }
                 }
             }))

@@ -454,6 +454,16 @@ fn detail_body(
                 }
             }))
         }
+        @if c.can(Cap::Field) {
+            (card("实地核查", None, html! {
+                form.inline method="post" action="/verify" id="to-field" {
+                    input type="hidden" name="op" value="from_flag";
+                    input type="hidden" name="flag" value=(f.id);
+                    button.btn type="submit" { "生成实地核查任务" }
+                    span.muted { "由实地核查组双人到现场核实该数据项，核查值将与报送值比对。" }
+                }
+            }))
+        }
     }
 }
 

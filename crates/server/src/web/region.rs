@@ -77,6 +77,7 @@ pub async fn page(
     let place = Place {
         region: Some(code),
         period: q.period,
+        preview: None,
     };
     let s = match scope(&state, c, &place).await {
         Ok(s) => s,

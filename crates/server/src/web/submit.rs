@@ -93,10 +93,33 @@ fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Ma
                 label for="u-file" { "文件（.xlsx）" }
                 input type="file" id="u-file" name="file" required accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
                 label { input type="checkbox" name="dry_run" value="1"; " 只检查，不写入（试运行）" }
+                (review_choice(c))
                 button.btn.primary type="submit" { "上传" }
             }
             p.muted { "上传后先整体检查：有任何错误都不写入，并逐个列出出错的单元格；全部正确才在一个事务中写入，来源记为本部门。同一文件重复上传不会重复记录。" }
         }))
+    }
+}
+
+/// The office may send its own uploads through the review; a department's
+/// always go through it, so it gets no choice.
+fn review_choice(c: &Caller) -> Markup {
+    html! {
+        @if c.intake(false) == pingan_store::Intake::Direct {
+            label { input type="checkbox" name="review" value="1"; " 提交三级审核（不勾选则作为测评办数据直接生效）" }
+        }
+    }
+}
+
+/// What a stored submission means for the review, for the result line.
+fn review_note(s: &pingan_store::ImportSummary) -> String {
+    if s.review == "pending" && s.data_sets > 0 {
+        format!(
+            "；涉及 {} 个数据集，已进入三级审核，审核通过后计入正式得分",
+            s.data_sets
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -216,6 +239,7 @@ pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipar
     }
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut dry_run = false;
+    let mut review = false;
     loop {
         match form.next_field().await {
             Ok(Some(f)) => {
@@ -224,6 +248,7 @@ pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipar
                 match f.bytes().await {
                     Ok(b) if name == "file" => file = Some((fname, b.to_vec())),
                     Ok(_) if name == "dry_run" => dry_run = true,
+                    Ok(_) if name == "review" => review = true,
                     Ok(_) => {}
                     Err(e) => {
                         return layout::error_page(
@@ -289,11 +314,11 @@ pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipar
         let csv = filled.to_values_csv(&fw, &tree);
         let s = state
             .store
-            .import_values(&name, csv.as_bytes(), dry_run, &c.actor())
+            .import_values_as(&name, csv.as_bytes(), dry_run, c.intake(review), &c.actor())
             .await
             .map_err(import_errors)?;
         Ok(format!(
-            "{}{}：共 {} 个数值，新增 {}，更新 {}，未变 {}{}",
+            "{}{}：共 {} 个数值，新增 {}，更新 {}，未变 {}{}{}",
             if dry_run {
                 "试运行通过（未写入）"
             } else {
@@ -308,7 +333,8 @@ pub async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipar
                 format!("；留空未报送 {} 格", filled.blank)
             } else {
                 String::new()
-            }
+            },
+            review_note(&s)
         ))
     }
     .await;
@@ -342,6 +368,9 @@ struct FormScope {
     elements: Vec<usize>,
     fw: Framework,
     tree: std::sync::Arc<pingan_core::RegionTree>,
+    /// The review state of each region's set (region code → set), where
+    /// one entered review.
+    sets: HashMap<String, pingan_store::DataSet>,
 }
 
 /// What a template or a form covers: a department the caller may report
@@ -419,6 +448,18 @@ async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormS
         ));
     }
     let elements = pingan_input::excel::department_elements(&fw, &department);
+    let sets = state
+        .store
+        .data_sets(&pingan_store::SetFilter {
+            period: Some(period.to_string()),
+            department: Some(department.clone()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|d| (d.key.region.clone(), d))
+        .collect();
     Ok(FormScope {
         department,
         period,
@@ -426,6 +467,7 @@ async fn form_scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormS
         elements,
         fw,
         tree,
+        sets,
     })
 }
 
@@ -460,7 +502,25 @@ fn num_text(v: f64) -> String {
     pingan_core::num::fmt_num(v, 6)
 }
 
+/// Why a row cannot be edited, or what stage it is in: shown in the grid.
+fn set_cell(set: Option<&pingan_store::DataSet>) -> Markup {
+    match set {
+        Some(d) if d.state == pingan_core::review::State::Approved => html! {
+            span.tag.ok.locked title=(format!("{} 于 {} 三级审核确认后锁定；如需修改，请测评办管理员解锁", d.level3_by.clone().unwrap_or_default(), d.updated_at)) {
+                "已锁定"
+            }
+        },
+        Some(d) => html! {
+            a href=(format!("/review/set?department={}&region={}&period={}", super::audit::urlencode(&d.key.department), d.key.region, d.key.period)) title=(d.reason) {
+                (super::review::state_tag(d.state))
+            }
+        },
+        None => html! {},
+    }
+}
+
 fn form_body(
+    c: &Caller,
     s: &FormScope,
     values: &HashMap<(usize, usize), f64>,
     entered: &HashMap<String, String>,
@@ -476,6 +536,7 @@ fn form_body(
                     table.data id="entry-grid" {
                         thead { tr {
                             th { "地区" }
+                            th { "审核状态" }
                             @for &e in &s.elements {
                                 @let el = &s.fw.elements[e];
                                 th { (el.name) @if !el.unit.is_empty() { br; span.muted { "（" (el.unit) "）" } } }
@@ -484,14 +545,17 @@ fn form_body(
                         tbody {
                             @for &r in &s.regions {
                                 @let reg = s.tree.get(r);
+                                @let set = s.sets.get(&reg.code);
+                                @let locked = set.is_some_and(|d| d.state == pingan_core::review::State::Approved);
                                 tr {
                                     td { (reg.name) br; span.muted { (reg.code) } }
+                                    td { (set_cell(set)) }
                                     @for &e in &s.elements {
                                         @let key = format!("v.{}.{}", reg.code, s.fw.elements[e].code);
                                         @let old = values.get(&(r, e)).map(|v| num_text(*v)).unwrap_or_default();
                                         @let shown = entered.get(&key).cloned().unwrap_or_else(|| old.clone());
                                         td {
-                                            input type="text" inputmode="decimal" size="7" name=(key) value=(shown);
+                                            input type="text" inputmode="decimal" size="7" name=(key) value=(shown) readonly[locked];
                                             input type="hidden" name=(format!("o.{}.{}", reg.code, s.fw.elements[e].code)) value=(old);
                                         }
                                     }
@@ -501,6 +565,8 @@ fn form_body(
                     }
                 }
                 label { input type="checkbox" name="dry_run" value="1"; " 只检查，不写入（试运行）" }
+                " "
+                (review_choice(c))
                 " "
                 button.btn.primary type="submit" { "提交" }
                 p.muted { "只提交改动过的格子；留空表示未报送。提交前整体检查，有任何错误都不写入。" }
@@ -529,7 +595,7 @@ pub async fn form_page(
     let values = current(&state, &s).await;
     layout::page(
         frame(c, None),
-        form_body(&s, &values, &HashMap::new(), None),
+        form_body(c, &s, &values, &HashMap::new(), None),
     )
 }
 
@@ -604,11 +670,17 @@ pub async fn form_submit(State(state): State<AppState>, v: Viewer, body: String)
     } else {
         state
             .store
-            .import_values("网页填报", csv.as_bytes(), dry_run, &c.actor())
+            .import_values_as(
+                "网页填报",
+                csv.as_bytes(),
+                dry_run,
+                c.intake(fields.contains_key("review")),
+                &c.actor(),
+            )
             .await
             .map(|x| {
                 format!(
-                    "{}：{} 个数值，新增 {}，更新 {}，未变 {}",
+                    "{}：{} 个数值，新增 {}，更新 {}，未变 {}{}",
                     if dry_run {
                         "试运行通过（未写入）"
                     } else {
@@ -617,7 +689,8 @@ pub async fn form_submit(State(state): State<AppState>, v: Viewer, body: String)
                     x.rows,
                     x.imported,
                     x.updated,
-                    x.ignored
+                    x.ignored,
+                    review_note(&x)
                 )
             })
             .map_err(import_errors)
@@ -638,6 +711,6 @@ pub async fn form_submit(State(state): State<AppState>, v: Viewer, body: String)
     };
     layout::page(
         frame(c, None),
-        form_body(&s, &values, &entered, Some(result)),
+        form_body(c, &s, &values, &entered, Some(result)),
     )
 }

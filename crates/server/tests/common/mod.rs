@@ -84,6 +84,7 @@ pub async fn spawn_app_with(kind: Kind, province: &pingan_synth::Options) -> Opt
         ("dept", "department", None, Some("公安"), false),
         ("expert", "expert", None, None, false),
         ("collector", "collector", None, None, false),
+        ("verifier", "verifier", None, None, false),
         ("fresh", "office_admin", None, None, true),
     ] {
         store
