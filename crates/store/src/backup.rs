@@ -214,10 +214,52 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("corrected_value", OptFloat),
         ],
     ),
+    (
+        "cases",
+        &[
+            ("case_id", Text),
+            ("region", Text),
+            ("date", Text),
+            ("year", Int32),
+            ("kind", Text),
+            ("outcome", Text),
+            ("agreement", Bool),
+            ("fulfilled", Bool),
+            ("note", Text),
+            ("import_id", OptInt),
+            ("imported_by", Text),
+            ("imported_at", Text),
+        ],
+    ),
+    (
+        "callback_draws",
+        &[
+            ("id", Int),
+            ("region", Text),
+            ("year", Int32),
+            ("rate", Float),
+            ("seed", Int),
+            ("eligible", Int),
+            ("drawn_at", Text),
+            ("drawn_by", Text),
+        ],
+    ),
+    (
+        "callbacks",
+        &[
+            ("draw_id", Int),
+            ("case_id", Text),
+            ("ord", Int),
+            ("result", OptText),
+            ("note", Text),
+            ("called_by", OptText),
+            ("called_at", OptText),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
-const OPTIONAL: &[&str] = &["quality_flags"];
+const OPTIONAL: &[&str] = &["quality_flags", "cases", "callback_draws", "callbacks"];
 
 /// Tables whose id column is generated (sequences to advance on PostgreSQL).
 const SERIAL: &[&str] = &[
@@ -228,6 +270,7 @@ const SERIAL: &[&str] = &[
     "api_tokens",
     "login_history",
     "quality_flags",
+    "callback_draws",
 ];
 
 #[derive(Clone, Debug, Serialize)]

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod backup;
+mod cases;
 mod db;
 mod imports;
 mod quality;
@@ -21,6 +22,10 @@ pub mod totp;
 pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};
 pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, VerifyError};
 pub use backup::BackupSummary;
+pub use cases::{
+    CallbackEvidence, CallbackResult, Case, DEFAULT_CALLBACK_RATE, Draw, DrawnCase, MAX_SEED,
+    SUCCESS_INDICATOR, choose as choose_callbacks, sample_size,
+};
 pub use db::{Backend, Store};
 pub use imports::{ImportKind, ImportSummary};
 pub use quality::{CORRECTION_SOURCE, FlagFilter, Resolution, SaveSummary, StoredFlag, Submission};
