@@ -29,7 +29,20 @@ pub enum Cap {
     /// Running checks and resolving flags (数据采集组 anomaly follow-up,
     /// 实地核查组, the office).
     Review,
+    /// Reading the mediation register (回访抽查), and the departments that
+    /// keep it reading what they sent.
+    Cases,
+    /// Importing the register: the office, or a department that keeps it.
+    CaseImport,
+    /// Reading callback draws and their evidence. Not the departments: a
+    /// draw seen before the calls could be used to prepare the parties.
+    Callbacks,
+    /// Drawing cases and recording callbacks (实地核查组, the office).
+    Callback,
 }
+
+/// The departments that keep mediation registers and may import them.
+pub const CASE_DEPARTMENTS: [&str; 2] = ["政法委", "司法"];
 
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -90,12 +103,42 @@ impl Caller {
                 RegionOfficial,
             ]),
             Cap::Review => self.has(&[OfficeAdmin, Collector, Verifier]),
+            Cap::Cases => {
+                self.has(&[
+                    OfficeAdmin,
+                    Collector,
+                    Verifier,
+                    Expert,
+                    Supervisor,
+                    RegionOfficial,
+                ]) || self.keeps_cases()
+            }
+            Cap::CaseImport => self.has(&[OfficeAdmin]) || self.keeps_cases(),
+            Cap::Callbacks => self.has(&[
+                OfficeAdmin,
+                Collector,
+                Verifier,
+                Expert,
+                Supervisor,
+                RegionOfficial,
+            ]),
+            Cap::Callback => self.has(&[OfficeAdmin, Verifier]),
         };
         if ok {
             Ok(())
         } else {
             Err(ApiError::forbidden("当前角色无权执行此操作"))
         }
+    }
+
+    /// A department account (or token) of a department that keeps a
+    /// mediation register.
+    fn keeps_cases(&self) -> bool {
+        self.has(&[Role::Department])
+            && self
+                .department
+                .as_deref()
+                .is_some_and(|d| CASE_DEPARTMENTS.contains(&d))
     }
 
     /// A department-only caller sees its department's elements only; the

@@ -24,6 +24,13 @@ use utoipa::OpenApi;
         crate::quality::flags,
         crate::quality::flag,
         crate::quality::resolve,
+        crate::cases::import,
+        crate::cases::list,
+        crate::cases::draw,
+        crate::cases::draws,
+        crate::cases::draw_one,
+        crate::cases::record,
+        crate::cases::evidence,
     ),
     components(schemas(
         crate::ApiError,
@@ -33,7 +40,11 @@ use utoipa::OpenApi;
         crate::routes::RegionItem,
         crate::quality::CheckBody,
         crate::quality::CheckResult,
-        crate::quality::ResolveBody
+        crate::quality::ResolveBody,
+        crate::cases::CaseSet,
+        crate::cases::CaseItem,
+        crate::cases::DrawBody,
+        crate::cases::RecordBody
     ))
 )]
 pub struct ApiDoc;

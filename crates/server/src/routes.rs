@@ -25,6 +25,20 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/flags", get(crate::quality::flags))
         .route("/api/v1/flags/{id}", get(crate::quality::flag))
         .route("/api/v1/flags/{id}/resolve", post(crate::quality::resolve))
+        .route(
+            "/api/v1/cases",
+            get(crate::cases::list).post(crate::cases::import),
+        )
+        .route(
+            "/api/v1/callbacks/draws",
+            get(crate::cases::draws).post(crate::cases::draw),
+        )
+        .route("/api/v1/callbacks/draws/{id}", get(crate::cases::draw_one))
+        .route("/api/v1/callbacks/evidence", get(crate::cases::evidence))
+        .route(
+            "/api/v1/callbacks/{draw_id}/{case_id}",
+            post(crate::cases::record),
+        )
         .route("/api/v1/audit", get(audit_list))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/openapi.json", get(crate::openapi::document))

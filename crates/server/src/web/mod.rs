@@ -5,6 +5,7 @@
 
 mod assets;
 mod audit;
+mod callbacks;
 mod dashboard;
 mod export;
 mod fmt;
@@ -43,6 +44,8 @@ pub fn routes() -> Router<AppState> {
             get(submit::form_page).post(submit::form_submit),
         )
         .route("/progress", get(progress::page))
+        .route("/callbacks", get(callbacks::page).post(callbacks::action))
+        .route("/callbacks/{id}/export.xlsx", get(callbacks::export))
         .route("/submit/template.xlsx", get(submit::template))
         .route("/quality/{id}", get(quality::detail).post(quality::resolve))
         .route("/users", get(users::page).post(users::action))
