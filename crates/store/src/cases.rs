@@ -255,6 +255,8 @@ fn case_of(r: CaseRowDb) -> Case {
 
 /// What a stored case says, to tell an unchanged row from a changed one.
 type Content = (String, String, String, String, bool, bool, String);
+/// The same with its case id, as read.
+type StoredContent = (String, String, String, String, String, bool, bool, String);
 
 impl Store {
     /// The mediation register: checked whole (every bad row named
@@ -277,7 +279,7 @@ impl Store {
         let rows = read_cases(file, bytes, &tree)?;
         let mut s = ImportSummary::new(ImportKind::Cases, file, dry_run, sha256_hex(bytes));
         s.rows = rows.len();
-        let stored: Vec<(String, String, String, String, String, bool, bool, String)> = on_pool!(self, p => sqlx::query_as(
+        let stored: Vec<StoredContent> = on_pool!(self, p => sqlx::query_as(
             "SELECT case_id, region, date, kind, outcome, agreement, fulfilled, note FROM cases"
         ).fetch_all(p).await)?;
         let stored: FxHashMap<String, Content> = stored
