@@ -82,6 +82,13 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: ImportArgs,
     },
+    /// 导入调解案件台账 cases.csv（case_id,region,date,type,outcome,agreement,fulfilled[,note]，
+    /// 也可用中文表头），供回访抽查；按案件编号幂等
+    Cases {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
     /// 导入填好的部门报送模板（pingan template 生成的 .xlsx），来源记为该部门
     Excel {
         file: PathBuf,
@@ -301,6 +308,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Values { file, common } => ("values", file, None, common),
         ImportCommand::Benchmarks { file, common } => ("benchmarks", file, None, common),
         ImportCommand::Excel { file, common } => ("excel", file, None, common),
+        ImportCommand::Cases { file, common } => ("cases", file, None, common),
     };
     if common.review && !matches!(kind, "values" | "excel") {
         return Err(InputFailure("--review 只适用于 import values 和 import excel".into()).into());
@@ -344,6 +352,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
                     .import_values_as(&name, &bytes, dry, intake, &actor)
                     .await
             }
+            "cases" => store.import_cases(&name, &bytes, dry, &actor).await,
             _ => store.import_benchmarks(&name, &bytes, dry, &actor).await,
         };
         store.close().await;

@@ -297,6 +297,9 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         "数据质量检查（{} 年）：{flags} 条待核查问题，见网页“数据质量”或 pingan check --db {url} --period {}",
         args.year, args.year
     );
+    println!(
+        "另有：公安报送的一个县 12 月数据待三级审核（网页“数据审核”，collector → verifier → expert 依次审核）；5 个随机抽取的实地核查任务（“实地核查”，verifier 与 verifier2 双人核查）；该县调解案件台账及回访抽样（“回访抽查”）"
+    );
     let mut t = Table::new(&["账户", "密码", "角色", "数据范围"]);
     for (name, pw, label, scope) in &accounts {
         t.row(vec![name.clone(), pw.clone(), label.clone(), scope.clone()]);
@@ -312,9 +315,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     crate::cmd_serve::serve_url(&url, &args.bind)
 }
 
-/// Give the 数据审核 and 实地核查 pages something to do: 公安 submits one
-/// county's December through the review, and five townships are drawn for
-/// field verification.
+/// Give the 数据审核, 实地核查 and 回访抽查 pages something to do: 公安
+/// submits one county's December through the review, five townships are
+/// drawn for field verification, and that county's mediation register
+/// (consistent with its reported disputes) is imported and sampled.
 async fn seed_review(
     store: &pingan_store::Store,
     tree: &pingan_core::RegionTree,
@@ -369,8 +373,62 @@ async fn seed_review(
             note: format!("演示：随机抽取（种子 {year}）"),
         })
         .collect();
+    let office = pingan_store::Actor::cli("demo");
+    store.create_tasks(&tasks, &office).await?;
+
+    // One case per reported dispute (at most 40 a township), the resolved
+    // ones successful, so the callback evidence sits beside a real rate.
+    let mut register = String::from("case_id,region,date,type,outcome,agreement,fulfilled\n");
+    let kinds = ["邻里纠纷", "婚姻家庭", "劳动争议", "物业纠纷", "土地山林"];
+    for &t in tree.children(county) {
+        let code = &tree.get(t).code;
+        let year_sum = |rows: Vec<pingan_store::StoredValue>| -> f64 {
+            rows.iter()
+                .filter(|v| v.period.starts_with(&format!("{year}-")))
+                .map(|v| v.value)
+                .sum()
+        };
+        let disputes = year_sum(store.values(Some(code), None, Some("disputes")).await?);
+        let resolved = year_sum(
+            store
+                .values(Some(code), None, Some("disputes_resolved"))
+                .await?,
+        );
+        let n = (disputes.round() as usize).min(40);
+        let ok = if disputes > 0.0 {
+            ((resolved / disputes) * n as f64).round() as usize
+        } else {
+            0
+        };
+        for i in 0..n {
+            let success = i < ok;
+            register.push_str(&format!(
+                "({year}){code}调字第{:03}号,{code},{year}-{:02}-{:02},{},{},{},{}\n",
+                i + 1,
+                1 + i % 12,
+                1 + (i * 7) % 28,
+                kinds[i % kinds.len()],
+                if success {
+                    "调解成功"
+                } else {
+                    "调解不成功"
+                },
+                if success { "是" } else { "否" },
+                if success && i % 5 != 4 { "是" } else { "否" },
+            ));
+        }
+    }
     store
-        .create_tasks(&tasks, &pingan_store::Actor::cli("demo"))
+        .import_cases("演示调解台账.csv", register.as_bytes(), false, &office)
+        .await?;
+    store
+        .draw_callbacks(
+            &tree.get(county).code,
+            year,
+            None,
+            Some(year as i64),
+            &office,
+        )
         .await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_api;
+mod cmd_callbacks;
 mod cmd_check;
 mod cmd_db;
 mod cmd_framework;
@@ -57,6 +58,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: cmd_db::ImportCommand,
+    },
+    /// 调解案件回访抽查：抽取、登记回访结果、对照成功率 / callback sampling of mediation cases
+    Callbacks {
+        #[command(subcommand)]
+        command: cmd_callbacks::CallbacksCommand,
     },
     /// 数据质量检查：逻辑校验、异常值识别、多来源比对、时效 / validation rules and anomaly detection
     Check(cmd_check::CheckArgs),
@@ -124,6 +130,7 @@ fn main() -> ExitCode {
         Command::Sensitivity(args) => cmd_sensitivity::run(args),
         Command::Init(args) => cmd_db::init(args),
         Command::Import { command } => cmd_db::import(command),
+        Command::Callbacks { command } => cmd_callbacks::run(command),
         Command::Check(args) => cmd_check::run(args),
         Command::Template(args) => cmd_template::run(args),
         Command::Scores(args) => cmd_db::scores(args),

@@ -432,7 +432,7 @@ fn demo_builds_a_database_with_one_account_per_role() {
         "audit", "list", "--db", &db, "--action", "user_add", "--format", "json",
     ])))
     .unwrap();
-    assert_eq!(users.as_array().unwrap().len(), 10);
+    assert_eq!(users.as_array().unwrap().len(), 11);
     let scores: Value = serde_json::from_str(&ok(pingan(&[
         "scores", "--db", &db, "--period", "2024", "--level", "city", "--format", "json",
     ])))

@@ -3,6 +3,7 @@
 //! without BOM) or GB18030, with `file:line: what is wrong` errors — and the
 //! departments' Excel templates (`excel`), with `Sheet "2024-06" C14` errors.
 
+mod cases;
 mod decode;
 mod error;
 pub mod excel;
@@ -11,6 +12,7 @@ mod table;
 mod values;
 mod weights;
 
+pub use cases::{CaseRow, Outcome, parse_case_date, read_cases};
 pub use decode::decode;
 pub use error::{InputError, InputErrors};
 pub use regions::read_regions;

@@ -32,7 +32,20 @@ pub enum Cap {
     /// Field verification: creating tasks (the office, 实地核查组); the
     /// records themselves are the verifiers' alone.
     Field,
+    /// Reading the mediation register (回访抽查), and the departments that
+    /// keep it reading what they sent.
+    Cases,
+    /// Importing the register: the office, or a department that keeps it.
+    CaseImport,
+    /// Reading callback draws and their evidence. Not the departments: a
+    /// draw seen before the calls could be used to prepare the parties.
+    Callbacks,
+    /// Drawing cases and recording callbacks (实地核查组, the office).
+    Callback,
 }
+
+/// The departments that keep mediation registers and may import them.
+pub const CASE_DEPARTMENTS: [&str; 2] = ["政法委", "司法"];
 
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -94,6 +107,26 @@ impl Caller {
             ]),
             Cap::Review => self.has(&[OfficeAdmin, Collector, Verifier]),
             Cap::Field => self.has(&[OfficeAdmin, Verifier]),
+            Cap::Cases => {
+                self.has(&[
+                    OfficeAdmin,
+                    Collector,
+                    Verifier,
+                    Expert,
+                    Supervisor,
+                    RegionOfficial,
+                ]) || self.keeps_cases()
+            }
+            Cap::CaseImport => self.has(&[OfficeAdmin]) || self.keeps_cases(),
+            Cap::Callbacks => self.has(&[
+                OfficeAdmin,
+                Collector,
+                Verifier,
+                Expert,
+                Supervisor,
+                RegionOfficial,
+            ]),
+            Cap::Callback => self.has(&[OfficeAdmin, Verifier]),
         };
         if ok {
             Ok(())
@@ -114,6 +147,16 @@ impl Caller {
 
     pub fn is_verifier(&self) -> bool {
         self.roles.contains(&Role::Verifier)
+    }
+
+    /// A department account (or token) of a department that keeps a
+    /// mediation register.
+    fn keeps_cases(&self) -> bool {
+        self.has(&[Role::Department])
+            && self
+                .department
+                .as_deref()
+                .is_some_and(|d| CASE_DEPARTMENTS.contains(&d))
     }
 
     /// A department-only caller sees its department's elements only; the

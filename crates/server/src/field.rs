@@ -191,7 +191,7 @@ pub(crate) async fn task_from_flag(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DrawBody {
+pub struct TaskDrawBody {
     pub period: String,
     /// How many base regions to draw.
     pub count: usize,
@@ -213,12 +213,12 @@ pub struct DrawResult {
 }
 
 /// Draw base regions at random (reproducibly) and give each a task.
-#[utoipa::path(post, path = "/api/v1/verifications/draw", request_body = DrawBody,
+#[utoipa::path(post, path = "/api/v1/verifications/draw", request_body = TaskDrawBody,
     responses((status = 200, description = "the drawn regions and their tasks"), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn draw(
     State(state): State<AppState>,
     caller: Caller,
-    Body(b): Body<DrawBody>,
+    Body(b): Body<TaskDrawBody>,
 ) -> Result<Response, ApiError> {
     Ok(Json(draw_tasks(&state, &caller, b).await?).into_response())
 }
@@ -226,7 +226,7 @@ pub async fn draw(
 pub(crate) async fn draw_tasks(
     state: &AppState,
     caller: &Caller,
-    b: DrawBody,
+    b: TaskDrawBody,
 ) -> Result<DrawResult, ApiError> {
     caller.require(Cap::Field)?;
     let period: Period = b
@@ -382,7 +382,7 @@ pub async fn task(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RecordBody {
+pub struct VisitBody {
     /// The team's name (核查一组); the cross-team check compares teams.
     pub team: String,
     /// The two verifiers' user names; the caller must be one of them.
@@ -403,7 +403,7 @@ pub(crate) async fn record_in_scope(
     state: &AppState,
     caller: &Caller,
     id: i64,
-    b: RecordBody,
+    b: VisitBody,
 ) -> Result<pingan_store::RecordOutcome, ApiError> {
     caller.require(Cap::Field)?;
     if !caller.is_verifier() {
@@ -435,14 +435,14 @@ pub(crate) async fn record_in_scope(
 }
 
 /// Record one team's visit; answers the cross-team check's findings.
-#[utoipa::path(post, path = "/api/v1/verifications/{id}/records", request_body = RecordBody,
+#[utoipa::path(post, path = "/api/v1/verifications/{id}/records", request_body = VisitBody,
     responses((status = 200, description = "the record, any conflicts and the re-verification task"),
               (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Body(b): Body<RecordBody>,
+    Body(b): Body<VisitBody>,
 ) -> Result<Response, ApiError> {
     Ok(Json(record_in_scope(&state, &caller, id, b).await?).into_response())
 }

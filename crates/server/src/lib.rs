@@ -5,6 +5,7 @@
 
 mod auth;
 mod cache;
+mod cases;
 mod error;
 mod field;
 mod openapi;

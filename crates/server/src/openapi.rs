@@ -36,6 +36,13 @@ use utoipa::OpenApi;
         crate::field::add_photo,
         crate::field::photo,
         crate::field::from_flag,
+        crate::cases::import,
+        crate::cases::list,
+        crate::cases::draw,
+        crate::cases::draws,
+        crate::cases::draw_one,
+        crate::cases::record,
+        crate::cases::evidence,
     ),
     components(schemas(
         crate::ApiError,
@@ -48,10 +55,14 @@ use utoipa::OpenApi;
         crate::quality::ResolveBody,
         crate::review::ReviewBody,
         crate::field::TaskBody,
-        crate::field::DrawBody,
-        crate::field::RecordBody,
+        crate::field::TaskDrawBody,
+        crate::field::VisitBody,
         crate::field::CloseBody,
-        crate::field::FromFlagBody
+        crate::field::FromFlagBody,
+        crate::cases::CaseSet,
+        crate::cases::CaseItem,
+        crate::cases::DrawBody,
+        crate::cases::RecordBody
     ))
 )]
 pub struct ApiDoc;

@@ -57,6 +57,20 @@ pub fn api() -> Router<AppState> {
             "/api/v1/flags/{id}/verification",
             post(crate::field::from_flag),
         )
+        .route(
+            "/api/v1/cases",
+            get(crate::cases::list).post(crate::cases::import),
+        )
+        .route(
+            "/api/v1/callbacks/draws",
+            get(crate::cases::draws).post(crate::cases::draw),
+        )
+        .route("/api/v1/callbacks/draws/{id}", get(crate::cases::draw_one))
+        .route("/api/v1/callbacks/evidence", get(crate::cases::evidence))
+        .route(
+            "/api/v1/callbacks/{draw_id}/{case_id}",
+            post(crate::cases::record),
+        )
         .route("/api/v1/audit", get(audit_list))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
@@ -661,10 +675,12 @@ pub struct ImportResult {
     pub imported: usize,
     pub updated: usize,
     pub ignored: usize,
-    /// `approved` (counted at once) or `pending` (waits for the review).
-    pub review: &'static str,
-    /// Data sets (department × region × period) this submission changed.
-    pub data_sets: usize,
+    /// Values: `approved` (counted at once) or `pending` (waits for the review).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<&'static str>,
+    /// Values: data sets (department × region × period) this submission changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_sets: Option<usize>,
     pub errors: Vec<ImportError>,
 }
 
@@ -734,8 +750,8 @@ pub async fn data_value_sets(
                 imported: 0,
                 updated: 0,
                 ignored: 0,
-                review: caller.intake(q.review).review(),
-                data_sets: 0,
+                review: Some(caller.intake(q.review).review()),
+                data_sets: Some(0),
                 errors,
             }),
         )
@@ -763,8 +779,8 @@ pub async fn data_value_sets(
             imported: s.imported,
             updated: s.updated,
             ignored: s.ignored,
-            review: s.review,
-            data_sets: s.data_sets,
+            review: Some(s.review),
+            data_sets: Some(s.data_sets),
             errors: Vec::new(),
         })
         .into_response()),

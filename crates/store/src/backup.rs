@@ -297,6 +297,48 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("uploaded_at", Text),
         ],
     ),
+    (
+        "cases",
+        &[
+            ("case_id", Text),
+            ("region", Text),
+            ("date", Text),
+            ("year", Int32),
+            ("kind", Text),
+            ("outcome", Text),
+            ("agreement", Bool),
+            ("fulfilled", Bool),
+            ("note", Text),
+            ("import_id", OptInt),
+            ("imported_by", Text),
+            ("imported_at", Text),
+        ],
+    ),
+    (
+        "callback_draws",
+        &[
+            ("id", Int),
+            ("region", Text),
+            ("year", Int32),
+            ("rate", Float),
+            ("seed", Int),
+            ("eligible", Int),
+            ("drawn_at", Text),
+            ("drawn_by", Text),
+        ],
+    ),
+    (
+        "callbacks",
+        &[
+            ("draw_id", Int),
+            ("case_id", Text),
+            ("ord", Int),
+            ("result", OptText),
+            ("note", Text),
+            ("called_by", OptText),
+            ("called_at", OptText),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
@@ -307,6 +349,9 @@ const OPTIONAL: &[&str] = &[
     "verify_tasks",
     "verify_records",
     "verify_photos",
+    "cases",
+    "callback_draws",
+    "callbacks",
 ];
 
 /// Columns added to a table after the backup format was first released, at
@@ -326,6 +371,7 @@ const SERIAL: &[&str] = &[
     "verify_tasks",
     "verify_records",
     "verify_photos",
+    "callback_draws",
 ];
 
 #[derive(Clone, Debug, Serialize)]

@@ -26,6 +26,7 @@ pub enum ImportKind {
     Regions,
     Values,
     Benchmarks,
+    Cases,
 }
 
 impl ImportKind {
@@ -35,6 +36,7 @@ impl ImportKind {
             ImportKind::Regions => "地区",
             ImportKind::Values => "数据",
             ImportKind::Benchmarks => "基准值",
+            ImportKind::Cases => "调解案件",
         }
     }
 }
@@ -61,7 +63,7 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
-    fn new(kind: ImportKind, file: &str, dry_run: bool, sha256: String) -> Self {
+    pub(crate) fn new(kind: ImportKind, file: &str, dry_run: bool, sha256: String) -> Self {
         ImportSummary {
             kind,
             file: file.to_string(),
@@ -79,14 +81,14 @@ impl ImportSummary {
         }
     }
 
-    fn detail(&self) -> serde_json::Value {
+    pub(crate) fn detail(&self) -> serde_json::Value {
         json!({"file": self.file, "sha256": self.sha256, "rows": self.rows, "imported": self.imported,
                "updated": self.updated, "ignored": self.ignored, "import_id": self.import_id})
     }
 }
 
 /// Rows per INSERT: well under both backends' parameter limits.
-const BATCH: usize = 1000;
+pub(crate) const BATCH: usize = 1000;
 
 /// A test hook: stop after this many batches, mid-transaction, so a test
 /// can kill the process there and check nothing was kept.

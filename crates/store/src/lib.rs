@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod backup;
+mod cases;
 mod db;
 mod field;
 pub(crate) mod imports;
@@ -23,6 +24,10 @@ pub mod totp;
 pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};
 pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, VerifyError};
 pub use backup::BackupSummary;
+pub use cases::{
+    CallbackEvidence, CallbackResult, Case, DEFAULT_CALLBACK_RATE, Draw, DrawnCase, MAX_SEED,
+    SUCCESS_INDICATOR, choose as choose_callbacks, sample_size,
+};
 pub use db::{Backend, Store};
 pub use field::{NewRecord, NewTask, PHOTO_LIMIT, Photo, Record, RecordOutcome, Task, TaskFilter};
 pub use imports::{ImportKind, ImportSummary, Intake};

@@ -97,6 +97,9 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
     if c.can(Cap::Quality) {
         v.push(("/verify", "实地核查"));
     }
+    if c.can(Cap::Callbacks) {
+        v.push(("/callbacks", "回访抽查"));
+    }
     if c.can(Cap::Ledger) {
         v.push(("/audit", "操作日志"));
     }

@@ -5,6 +5,7 @@
 
 mod assets;
 mod audit;
+mod callbacks;
 mod dashboard;
 mod export;
 mod fmt;
@@ -49,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/review/set", get(review::set_page))
         .route("/verify", get(verify::page).post(verify::action))
         .route("/verify/{id}", get(verify::detail).post(verify::submit))
+        .route("/callbacks", get(callbacks::page).post(callbacks::action))
+        .route("/callbacks/{id}/export.xlsx", get(callbacks::export))
         .route("/submit/template.xlsx", get(submit::template))
         .route("/quality/{id}", get(quality::detail).post(quality::resolve))
         .route("/users", get(users::page).post(users::action))

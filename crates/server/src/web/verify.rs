@@ -7,7 +7,7 @@ use super::audit::{some, urlencode};
 use super::layout::{self, Frame, Viewer, card};
 use crate::AppState;
 use crate::auth::Cap;
-use crate::field::{DrawBody, RecordBody, TaskBody, TaskQuery};
+use crate::field::{TaskBody, TaskDrawBody, TaskQuery, VisitBody};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -247,7 +247,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
             let r = crate::field::draw_tasks(
                 &state,
                 c,
-                DrawBody {
+                TaskDrawBody {
                     period: get("period"),
                     count,
                     elements: elements_of(&get("elements")),
@@ -527,7 +527,7 @@ pub async fn submit(
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return back(&here, Err(e)),
     };
-    let body = RecordBody {
+    let body = VisitBody {
         team: get("team"),
         verifiers: [c.name.clone(), get("verifier_b")],
         checklist,
