@@ -439,3 +439,73 @@ fn demo_builds_a_database_with_one_account_per_role() {
     .unwrap();
     assert_eq!(scores["results"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn review_intake_and_preview_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let official = |extra: &[&str]| {
+        let mut a = vec![
+            "scores", "--db", &db, "--period", "2024", "--format", "json",
+        ];
+        a.extend_from_slice(extra);
+        ok(pingan(&a))
+    };
+    let before = official(&[]);
+    // A 2024 value of some township, sent again ten times larger for review.
+    let values = std::fs::read_to_string(format!("{d}/values.csv")).unwrap();
+    let row: Vec<&str> = values
+        .lines()
+        .skip(1)
+        .find(|l| l.contains(",2024-06,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let header: Vec<&str> = values.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| row[header.iter().position(|h| *h == n).unwrap()];
+    let value: f64 = col("value").parse().unwrap();
+    let file = format!("{d}/review.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "region,period,element,value,source\n{},{},{},{},复核\n",
+            col("region"),
+            col("period"),
+            col("element"),
+            value * 10.0 + 100.0
+        ),
+    )
+    .unwrap();
+    let out = ok(pingan(&[
+        "import", "values", &file, "--db", &db, "--review",
+    ]));
+    assert!(out.contains("已进入三级审核：1 个数据集"), "{out}");
+    assert_eq!(
+        official(&[]),
+        before,
+        "pending values stay out of official scores"
+    );
+    let preview: Value = serde_json::from_str(&official(&["--preview"])).unwrap();
+    assert_eq!(preview["preview"], true);
+    assert_eq!(preview["pending_values"], 1);
+    let table = ok(pingan(&[
+        "scores",
+        "--db",
+        &db,
+        "--period",
+        "2024",
+        "--preview",
+    ]));
+    assert!(table.starts_with("【预览"), "{table}");
+    let out = pingan(&[
+        "import",
+        "regions",
+        &format!("{d}/regions.csv"),
+        "--db",
+        &db,
+        "--review",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--review 只适用于"));
+}

@@ -21,6 +21,8 @@ pub struct Cache {
     scores: HashMap<ScoresKey, Body>,
     /// year → what each department reported (the 报送进度 board).
     submissions: HashMap<i32, Arc<Vec<pingan_store::Submission>>>,
+    /// period → the preview scoring with pending values (every level).
+    previews: HashMap<String, Arc<pingan_core::score::ScoreReport>>,
 }
 
 /// A response body kept as is and gzip'd, compressed once when it is kept
@@ -96,6 +98,28 @@ impl AppState {
             c.submissions.insert(year, s.clone());
         }
         Ok(s)
+    }
+
+    /// The preview of `period` (pending values included, nothing stored),
+    /// kept until the next write: scoring the full province takes seconds.
+    pub async fn preview(
+        &self,
+        period: pingan_core::Period,
+    ) -> Result<Arc<pingan_core::score::ScoreReport>, ApiError> {
+        let key = period.to_string();
+        let seq = {
+            let c = self.fresh().await?;
+            if let Some(p) = c.previews.get(&key) {
+                return Ok(p.clone());
+            }
+            c.seq
+        };
+        let p = Arc::new(self.store.preview_scores(period, None).await?);
+        let mut c = self.cache.lock().await;
+        if c.seq == seq {
+            c.previews.insert(key, p.clone());
+        }
+        Ok(p)
     }
 
     /// The years that have values (for the period pickers and trends).

@@ -34,10 +34,16 @@ pub struct AppState {
     pub(crate) filling: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// Requests larger than this are refused before they are read.
+/// Requests larger than this are refused before they are read, unless the
+/// server is started with another limit (`pingan serve --max-upload-mb`).
 pub const BODY_LIMIT: usize = 8 << 20;
 
 pub fn router(store: Store) -> Router {
+    router_limited(store, BODY_LIMIT)
+}
+
+/// The router with `body_limit` bytes as the largest request body.
+pub fn router_limited(store: Store, body_limit: usize) -> Router {
     let state = AppState {
         store,
         cache: Arc::default(),
@@ -50,7 +56,7 @@ pub fn router(store: Store) -> Router {
         // One limit for every body, refused before it is read; axum's own
         // 2 MiB default for extractors would cut a year's template short.
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
@@ -90,7 +96,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(store);
+    serve_limited(store, listener, shutdown, BODY_LIMIT).await
+}
+
+/// `serve` with `body_limit` bytes as the largest request body.
+pub async fn serve_limited(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    body_limit: usize,
+) -> std::io::Result<()> {
+    let app = router_limited(store, body_limit);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -101,6 +117,27 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests {
+    /// The configured limit, not the default, refuses a body by its
+    /// announced length before reading it.
+    #[tokio::test]
+    async fn the_body_limit_is_configurable() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = pingan_store::Store::open(&url).await.unwrap();
+        let send = |limit: usize, len: usize| {
+            let app = super::router_limited(store.clone(), limit);
+            let req = axum::http::Request::post("/api/v1/session")
+                .header("content-type", "application/json")
+                .header("content-length", len.to_string())
+                .body(axum::body::Body::empty())
+                .unwrap();
+            async move { app.oneshot(req).await.unwrap().status().as_u16() }
+        };
+        assert_eq!(send(1 << 20, (1 << 20) + 1).await, 413);
+        assert_ne!(send(super::BODY_LIMIT, (1 << 20) + 1).await, 413);
+    }
+
     #[tokio::test]
     async fn binds_with_a_deep_backlog_and_names_bad_addresses() {
         let l = super::bind("127.0.0.1:0").await.unwrap();

@@ -399,7 +399,17 @@ pub async fn scores(
         if let Some(p) = &q.parent {
             caller.region_in_scope(&tree, p)?;
         }
-        let mut report = state.store.preview_scores(period, level).await?;
+        let full = state.preview(period).await?;
+        let mut report = pingan_core::score::ScoreReport {
+            framework: full.framework.clone(),
+            period: full.period,
+            results: full
+                .results
+                .iter()
+                .filter(|r| level.is_none_or(|l| r.level == l.code()))
+                .cloned()
+                .collect(),
+        };
         report.results.retain(|r| {
             tree.find(&r.region).is_some_and(|i| caller.sees(&tree, i))
                 && q.parent

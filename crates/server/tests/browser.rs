@@ -138,6 +138,38 @@ async fn pages_in_headless_chromium() {
     .unwrap();
     let counties = &app.counties;
     assert!(counties.len() >= 2, "{counties:?}");
+    // Something for the review pages: 公安 sends its December for the first
+    // county's first two townships through the review; a second verifier
+    // makes the two-person field record possible.
+    let pending = format!(
+        "region,period,element,value,source\n{c}001,2024-12,criminal_cases,41,公安\n{c}002,2024-12,criminal_cases,37,公安\n",
+        c = counties[0]
+    );
+    let dept = pingan_store::Actor::cli("dept");
+    app.store
+        .import_values_as(
+            "公安.csv",
+            pending.as_bytes(),
+            false,
+            pingan_store::Intake::Pending,
+            &dept,
+        )
+        .await
+        .unwrap();
+    app.store
+        .add_user(
+            &pingan_store::NewUser {
+                username: "verifier2".into(),
+                password: PW.into(),
+                roles: vec![pingan_core::access::Role::Verifier],
+                region: None,
+                department: None,
+                must_change_password: false,
+            },
+            &dept,
+        )
+        .await
+        .unwrap();
     let own = counties[0].clone();
     let other = counties[counties.len() - 1].clone();
     let base = app.base.clone();

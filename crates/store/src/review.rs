@@ -390,13 +390,22 @@ impl Store {
                 .bind(set.state.code()).bind(next.code()).bind(reason).bind(&actor.user).bind(&at)
                 .execute(&mut *tx).await?;
                 if *next == State::Approved {
-                    for element in by_department.get(k.department.as_str()).into_iter().flatten() {
-                        approved_values += sqlx::query(
+                    // One statement per set: the department's elements as a
+                    // literal list of our own codes (never user input).
+                    let elements = by_department.get(k.department.as_str()).cloned().unwrap_or_default();
+                    if !elements.is_empty() {
+                        let list = elements
+                            .iter()
+                            .map(|e| format!("'{}'", e.replace('\'', "''")))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
                             "UPDATE data_values SET review = 'approved' WHERE region = $1 AND period = $2 \
-                             AND element = $3 AND review = 'pending'",
-                        )
-                        .bind(&k.region).bind(&k.period).bind(*element)
-                        .execute(&mut *tx).await?.rows_affected();
+                             AND review = 'pending' AND element IN ({list})"
+                        );
+                        approved_values += sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(&k.region).bind(&k.period)
+                            .execute(&mut *tx).await?.rows_affected();
                     }
                     years.push(set.year);
                 }

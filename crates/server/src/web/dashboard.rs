@@ -245,9 +245,14 @@ pub async fn page(
     let pending = state.store.pending_values(s.year).await.unwrap_or(0);
     let (me, kids, peers) = if preview {
         // One unstored scoring of everything; the page picks its regions.
-        let report = match state.store.preview_scores(s.period(), None).await {
+        let report = match state.preview(s.period()).await {
             Ok(r) => r,
-            Err(e) => return scores_error(e),
+            Err(e) => {
+                return layout::error_page(
+                    StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    &e.message,
+                );
+            }
         };
         let of = |parent: Option<usize>| -> Vec<RegionResult> {
             let Some(p) = parent else { return Vec::new() };

@@ -59,6 +59,28 @@ fn elements_of(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A multiple choice of elements, one group per department.
+fn element_select(id: &str, options: &[(String, String, String)]) -> Markup {
+    let mut groups: Vec<(&str, Vec<&(String, String, String)>)> = Vec::new();
+    for o in options {
+        match groups.last_mut() {
+            Some((d, v)) if *d == o.0.as_str() => v.push(o),
+            _ => groups.push((o.0.as_str(), vec![o])),
+        }
+    }
+    html! {
+        select id=(id) name="elements" multiple size="8" required {
+            @for (dept, items) in &groups {
+                optgroup label=(if dept.is_empty() { "（未指定部门）" } else { dept }) {
+                    @for (_, code, name) in items {
+                        option value=(code) { (name) "（" (code) "）" }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// GET /verify
 pub async fn page(
     State(state): State<AppState>,
@@ -96,6 +118,19 @@ pub async fn page(
         .and_then(|y| y.last().copied())
         .map(|y| y.to_string())
         .unwrap_or_default();
+    // Every element, grouped by department, for the task forms.
+    let options: Vec<(String, String, String)> = match state.store.known_codes().await {
+        Ok(fw) => {
+            let mut v: Vec<(String, String, String)> = fw
+                .elements
+                .iter()
+                .map(|e| (e.department.clone(), e.code.clone(), e.name.clone()))
+                .collect();
+            v.sort();
+            v
+        }
+        Err(e) => return layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
     let name = |code: &str| {
         tree.find(code)
             .map(|i| tree.get(i).name.clone())
@@ -111,8 +146,8 @@ pub async fn page(
                         input type="text" id="n-region" name="region" required value=[c.region.clone()];
                         label for="n-period" { "期间" }
                         input type="text" id="n-period" name="period" required value=(latest) placeholder="2024 或 2024-06";
-                        label for="n-elements" { "核查数据项（代码，逗号分隔）" }
-                        input type="text" id="n-elements" name="elements" required placeholder="如 patrol_teams, monitored_area";
+                        label for="n-elements" { "核查数据项（可多选，按住 Ctrl 选择多个）" }
+                        (element_select("n-elements", &options))
                         label for="n-note" { "说明" }
                         input type="text" id="n-note" name="note";
                         button.btn.primary type="submit" { "创建" }
@@ -125,8 +160,8 @@ pub async fn page(
                         input type="text" id="d-period" name="period" required value=(latest);
                         label for="d-count" { "抽取基层地区数" }
                         input type="number" id="d-count" name="count" min="1" max="1000" value="5" required;
-                        label for="d-elements" { "核查数据项（代码，逗号分隔）" }
-                        input type="text" id="d-elements" name="elements" required;
+                        label for="d-elements" { "核查数据项（可多选）" }
+                        (element_select("d-elements", &options))
                         label for="d-seed" { "随机种子（相同种子抽取结果相同，默认为年度）" }
                         input type="number" id="d-seed" name="seed" min="0";
                         label for="d-region" { "在此地区内抽取（默认本账户范围）" }
@@ -202,9 +237,16 @@ pub async fn page(
 /// POST /verify: create a task, draw tasks, or make one from a flag.
 pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> Response {
     let c = &v.0;
-    let fields: BTreeMap<String, String> = form_urlencoded::parse(body.as_bytes())
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
+    // A multiple choice sends `elements` once per element chosen.
+    let chosen: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "elements")
+        .flat_map(|(_, v)| elements_of(v))
+        .collect();
+    let fields: BTreeMap<String, String> = pairs.into_iter().collect();
     let get = |k: &str| {
         fields
             .get(k)
@@ -219,7 +261,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
                 TaskBody {
                     region: get("region"),
                     period: get("period"),
-                    elements: elements_of(&get("elements")),
+                    elements: chosen.clone(),
                     checklist: Vec::new(),
                     note: get("note"),
                 },
@@ -250,7 +292,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
                 TaskDrawBody {
                     period: get("period"),
                     count,
-                    elements: elements_of(&get("elements")),
+                    elements: chosen.clone(),
                     seed,
                     region: Some(get("region")).filter(|r| !r.is_empty()),
                     checklist: Vec::new(),
@@ -316,6 +358,22 @@ pub async fn detail(
         .map(|i| tree.get(i).name.clone())
         .unwrap_or_default();
     let may_record = c.can(Cap::Field) && c.is_verifier() && t.status != "closed";
+    let fw = match state.store.known_codes().await {
+        Ok(f) => f,
+        Err(e) => return layout::error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let element_name = |code: &str| -> String {
+        fw.element_index(code)
+            .map(|i| {
+                let el = &fw.elements[i];
+                if el.unit.is_empty() {
+                    el.name.clone()
+                } else {
+                    format!("{}（{}）", el.name, el.unit)
+                }
+            })
+            .unwrap_or_else(|| code.to_string())
+    };
     let body = html! {
         (card(&format!("核查任务 {}", t.id), None, html! {
             dl.kv {
@@ -353,9 +411,14 @@ pub async fn detail(
                 dl.kv {
                     dt { "位置" } dd { (format!("北纬 {:.6}，东经 {:.6}", r.latitude, r.longitude)) }
                     dt { "核查清单" } dd {
-                        ul { @for (item, ok) in &r.checklist { li { (if *ok { "✔ " } else { "✘ " }) (item) } } }
+                        ul.checklist {
+                            @for item in &t.checklist {
+                                @let ok = r.checklist.get(item).copied().unwrap_or(false);
+                                li { (if ok { "✔ " } else { "✘ " }) (item) }
+                            }
+                        }
                     }
-                    dt { "核查值" } dd { @for (e, v) in &r.observed { (e) "：" (fmt_num(*v, 6)) " " } }
+                    dt { "核查值" } dd { @for (e, v) in &r.observed { (element_name(e)) "：" (fmt_num(*v, 6)) "　" } }
                     @if !r.notes.is_empty() { dt { "备注" } dd.reason { (r.notes) } }
                     dt { "照片" } dd {
                         @if r.photos.is_empty() { "无" }
@@ -365,7 +428,7 @@ pub async fn detail(
                                     a href=(format!("/api/v1/verifications/photos/{}", p.id)) target="_blank" {
                                         img src=(format!("/api/v1/verifications/photos/{}", p.id)) alt=(p.file_name) width="160" loading="lazy";
                                     }
-                                    figcaption.muted { (p.file_name) "，" (p.size / 1024) " KB" br; "SHA-256 " code { (p.sha256[..16]) "…" } }
+                                    figcaption.muted { (p.file_name) "，" (if p.size < 1024 { format!("{} 字节", p.size) } else { format!("{} KB", p.size / 1024) }) br; "SHA-256 " code { (p.sha256[..16]) "…" } }
                                 }
                             }
                         }
@@ -391,7 +454,7 @@ pub async fn detail(
                         }
                     }
                     @for e in &t.elements {
-                        label for=(format!("o-{e}")) { "核查值：" (e) }
+                        label for=(format!("o-{e}")) { "核查值：" (element_name(e)) }
                         input type="text" inputmode="decimal" id=(format!("o-{e}")) name=(format!("o.{e}")) required;
                     }
                     label for="r-notes" { "备注" }

@@ -39,7 +39,7 @@ const OWN_COUNTY = env('PINGAN_UI_OWN_COUNTY');
 const OTHER_COUNTY = env('PINGAN_UI_OTHER_COUNTY');
 const SHOTS = env('PINGAN_UI_SHOTS');
 
-const USERS = ['office', 'county', 'super', 'auditor', 'sysadmin', 'secadmin', 'dept', 'expert', 'collector'];
+const USERS = ['office', 'county', 'super', 'auditor', 'sysadmin', 'secadmin', 'dept', 'expert', 'collector', 'verifier'];
 
 const failures = [];
 const notes = [];
@@ -459,6 +459,60 @@ async function collectorChecks(page) {
   log(`  resolved ${path(page.url())}: ${done.trim()}`);
 }
 
+// The department's pending December (made by browser.rs) waits for 一级:
+// the collector selects every set on the page and passes them.
+async function reviewChecks(page) {
+  await goto(page, '/review', 'collector /review');
+  const rows = await page.locator('table#sets tbody tr[data-state="submitted"]').count();
+  if (!check(rows > 0, 'collector /review: no submitted data set listed')) return;
+  await page.locator('#select-all').check();
+  const checked = await page.locator('input[name="set"]:checked').count();
+  check(checked === rows, `collector /review: 全选 checked ${checked} of ${rows} sets`);
+  await clickAndWait(page, page.locator('#review-batch button[value="pass"]'));
+  const banner = (await page.locator('.banner.ok').allTextContents()).join(' ');
+  check(banner.includes(`已审核通过 ${rows} 个数据集`), `collector: passing the sets gave "${banner.trim()}"`);
+  await page.screenshot({ path: join(SHOTS, 'review-1366x768.png'), fullPage: true });
+  log(`  review: ${banner.trim()}`);
+}
+
+// The verification group creates a task and records a two-person visit
+// with a photo through the form.
+async function verifierChecks(page) {
+  await goto(page, '/verify', 'verifier /verify');
+  await page.fill('#n-region', `${OWN_COUNTY}001`);
+  await page.fill('#n-period', `${YEAR}-12`);
+  await page.selectOption('#n-elements', ['patrol_teams']);
+  await clickAndWait(page, page.locator('form#new-task button[type="submit"]'));
+  if (!check(/\/verify\/\d+/.test(path(page.url())), `verifier: creating a task led to ${path(page.url())}`)) return;
+  await page.fill('#r-team', '实地核查一组');
+  await page.fill('#r-partner', 'office');
+  for (const box of await page.locator('form#record input[type="checkbox"]').all()) await box.check();
+  await page.fill('#o-patrol_teams', '12');
+  await page.fill('#r-lat', '30.274');
+  await page.fill('#r-lon', '120.155');
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000080000000808020000004b6d29dc0000001149444154789c6390ab388115310c2d09000646578110c38c010000000049454e44ae426082', 'hex');
+  await page.setInputFiles('#r-photos', { name: '现场.png', mimeType: 'image/png', buffer: png });
+  await clickAndWait(page, page.locator('form#record button[type="submit"]'));
+  const refused = (await page.locator('.banner.error').allTextContents()).join(' ');
+  check(refused.includes('不是有效的实地核查组账户'), `verifier: a partner without the verifier role gave "${refused.trim()}"`);
+  await page.fill('#r-team', '实地核查一组');
+  await page.fill('#r-partner', 'verifier2');
+  for (const box of await page.locator('form#record input[type="checkbox"]').all()) await box.check();
+  await page.fill('#o-patrol_teams', '12');
+  await page.fill('#r-lat', '30.274');
+  await page.fill('#r-lon', '120.155');
+  await page.setInputFiles('#r-photos', { name: '现场.png', mimeType: 'image/png', buffer: png });
+  await clickAndWait(page, page.locator('form#record button[type="submit"]'));
+  const banner = (await page.locator('.banner.ok').allTextContents()).join(' ');
+  check(banner.includes('照片 1 张'), `verifier: recording the visit gave "${banner.trim()}"`);
+  const shown = await page.locator('.photos img').count();
+  check(shown === 1, `verifier: ${shown} photos shown after the record`);
+  const width = await page.locator('.photos img').first().evaluate((img) => img.complete ? img.naturalWidth : -1).catch(() => -1);
+  check(width === 8, `verifier: the stored photo did not load back as the 8×8 PNG (naturalWidth ${width})`);
+  await page.screenshot({ path: join(SHOTS, 'verify-1366x768.png'), fullPage: true });
+  log(`  field: ${banner.trim()}`);
+}
+
 // ---------------------------------------------------------------- main ----
 
 async function main() {
@@ -527,6 +581,8 @@ async function main() {
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
         if (user === 'collector') await collectorChecks(page);
+        if (user === 'collector') await reviewChecks(page);
+        if (user === 'verifier') await verifierChecks(page);
       } catch (e) {
         fail(`${user}: ${e.message.split('\n')[0]}`);
       }
