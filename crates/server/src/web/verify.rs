@@ -59,9 +59,12 @@ fn elements_of(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// (department, code, name) of an element, for the task forms.
+type ElementOption = (String, String, String);
+
 /// A multiple choice of elements, one group per department.
-fn element_select(id: &str, options: &[(String, String, String)]) -> Markup {
-    let mut groups: Vec<(&str, Vec<&(String, String, String)>)> = Vec::new();
+fn element_select(id: &str, options: &[ElementOption]) -> Markup {
+    let mut groups: Vec<(&str, Vec<&ElementOption>)> = Vec::new();
     for o in options {
         match groups.last_mut() {
             Some((d, v)) if *d == o.0.as_str() => v.push(o),
@@ -119,9 +122,9 @@ pub async fn page(
         .map(|y| y.to_string())
         .unwrap_or_default();
     // Every element, grouped by department, for the task forms.
-    let options: Vec<(String, String, String)> = match state.store.known_codes().await {
+    let options: Vec<ElementOption> = match state.store.known_codes().await {
         Ok(fw) => {
-            let mut v: Vec<(String, String, String)> = fw
+            let mut v: Vec<ElementOption> = fw
                 .elements
                 .iter()
                 .map(|e| (e.department.clone(), e.code.clone(), e.name.clone()))
