@@ -369,6 +369,21 @@ async fn callbacks(app: &App) {
     assert!((e["confirmed_share"].as_f64().unwrap() - 200.0 / 3.0).abs() < 1e-9);
     assert!(e["reported_rate"].is_number(), "{e}");
     assert_eq!(e["drawn"].as_u64(), Some(drawn.len() as u64));
+    // The same evidence stands beside D3.2.1 on the county's page.
+    let page = app
+        .http
+        .get(format!("{}/region/{own}?period=2024", app.base))
+        .header("cookie", &county)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("确认属实 2 件（{}%）", "66.7")),
+        "the region page shows the callback evidence"
+    );
     let (s, _) = get(
         app,
         &format!("/api/v1/callbacks/evidence?region={other}&year=2024"),

@@ -106,6 +106,18 @@ pub async fn page(
         Err(r) => return r,
     };
     let ranks = indicator_ranks(&me, &peers);
+    // Callback sampling is evidence on 矛盾纠纷化解成功率: shown beside it
+    // to the roles that may read draws.
+    let callbacks = if c.can(Cap::Callbacks) {
+        state
+            .store
+            .callback_evidence(s.code(), s.year, &c.actor())
+            .await
+            .ok()
+            .filter(|e| e.drawn > 0)
+    } else {
+        None
+    };
     let mut by_share: Vec<&IndicatorResult> = me
         .indicators
         .iter()
@@ -194,9 +206,19 @@ pub async fn page(
                                 td.num data-value=[ranks[k].map(|r| r.0)] {
                                     @if let Some((r, n)) = ranks[k] { (r) " / " (n) } @else { "—" }
                                 }
-                                td { @if i.reasons.is_empty() { span.muted { "—" } } @else {
-                                    ul.reasons { @for r in &i.reasons { li { (r) } } }
-                                } }
+                                td {
+                                    @if i.reasons.is_empty() { span.muted { "—" } } @else {
+                                        ul.reasons { @for r in &i.reasons { li { (r) } } }
+                                    }
+                                    @if let Some(e) = callbacks.as_ref().filter(|_| i.code == pingan_store::SUCCESS_INDICATOR) {
+                                        p.callback-evidence {
+                                            a href=(format!("/callbacks?region={}&year={}", me.region, s.year)) {
+                                                "回访核实：抽取 " (e.drawn) " 件，已回访 " (e.called) " 件，确认属实 " (e.confirmed) " 件"
+                                                @if let Some(x) = e.confirmed_share { "（" (fmt::num(x, 1)) "%）" }
+                                            }
+                                        }
+                                    }
+                                }
                                 td { @for (cls, t) in status(i) { span class={"tag " (cls)} { (t) } " " } }
                             }
                         }
