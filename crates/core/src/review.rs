@@ -192,6 +192,8 @@ pub struct Actor<'a> {
     pub roles: &'a [Role],
     pub is_submitter_side: bool,
     pub passed_levels: &'a [Level],
+    /// This person sent the set's data in: they may not pass it.
+    pub submitted_it: bool,
 }
 
 /// The state after `action`, or why not.
@@ -226,6 +228,9 @@ pub fn transition(
             }
             if action == Action::Return {
                 return Ok(State::Returned);
+            }
+            if actor.submitted_it {
+                return Err(ReviewError::Role("报送人不能审核自己报送的数据".into()));
             }
             if actor.passed_levels.iter().any(|l| *l != level) {
                 return Err(ReviewError::Role(format!(
@@ -275,6 +280,7 @@ mod tests {
             roles,
             is_submitter_side: false,
             passed_levels: &[],
+            submitted_it: false,
         }
     }
 
@@ -310,10 +316,21 @@ mod tests {
             roles: &roles,
             is_submitter_side: false,
             passed_levels: &[Level::First],
+            submitted_it: false,
         };
         assert!(matches!(
             transition(State::Level1, Action::Pass, &a, ""),
             Err(ReviewError::Role(_))
+        ));
+        let own = Actor {
+            roles: &roles,
+            is_submitter_side: false,
+            passed_levels: &[],
+            submitted_it: true,
+        };
+        assert!(matches!(
+            transition(State::Submitted, Action::Pass, &own, ""),
+            Err(ReviewError::Role(m)) if m.contains("报送人")
         ));
     }
 
@@ -358,6 +375,7 @@ mod tests {
             roles: &[Role::Department],
             is_submitter_side: true,
             passed_levels: &[],
+            submitted_it: true,
         };
         assert_eq!(
             transition(s, Action::Resubmit, &dept, ""),

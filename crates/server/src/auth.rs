@@ -32,6 +32,10 @@ pub enum Cap {
     /// Field verification: creating tasks (the office, 实地核查组); the
     /// records themselves are the verifiers' alone.
     Field,
+    /// Reading field verification tasks, records and photos. Not the
+    /// evaluated regions' officials nor the departments: a task seen before
+    /// the visit would tell them where and what will be checked.
+    FieldRead,
     /// Reading the mediation register (回访抽查), and the departments that
     /// keep it reading what they sent.
     Cases,
@@ -107,6 +111,7 @@ impl Caller {
             ]),
             Cap::Review => self.has(&[OfficeAdmin, Collector, Verifier]),
             Cap::Field => self.has(&[OfficeAdmin, Verifier]),
+            Cap::FieldRead => self.has(&[OfficeAdmin, Collector, Verifier, Expert, Supervisor]),
             Cap::Cases => {
                 self.has(&[
                     OfficeAdmin,

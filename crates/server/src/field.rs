@@ -69,7 +69,7 @@ pub async fn tasks(
     caller: Caller,
     Query(q): Query<TaskQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require(Cap::Quality)?;
+    caller.require(Cap::FieldRead)?;
     let all = list(&state, &caller, &q).await?;
     let p: Page<Task> = page(all, q.page, q.page_size)?;
     Ok(Json(p).into_response())
@@ -353,7 +353,7 @@ pub(crate) async fn detail(
     caller: &Caller,
     id: i64,
 ) -> Result<TaskDetail, ApiError> {
-    caller.require(Cap::Quality)?;
+    caller.require(Cap::FieldRead)?;
     let task = state
         .store
         .task(id)
@@ -538,7 +538,7 @@ pub async fn photo(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    caller.require(Cap::Quality)?;
+    caller.require(Cap::FieldRead)?;
     let (p, bytes, task) = state
         .store
         .photo(id)

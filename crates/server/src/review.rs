@@ -128,11 +128,16 @@ pub(crate) async fn detail(
         .filter(|e| e.department == key.department)
         .map(|e| e.code.clone())
         .collect();
-    let field = crate::field::compare(state, &key.region, &key.period, &elements)
-        .await?
-        .into_iter()
-        .filter(|c| !c.observed.is_empty())
-        .collect();
+    // Field observations only for those who may read field verification.
+    let field = if caller.can(Cap::FieldRead) {
+        crate::field::compare(state, &key.region, &key.period, &elements)
+            .await?
+            .into_iter()
+            .filter(|c| !c.observed.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(SetDetail {
         set,
         events,
@@ -236,4 +241,25 @@ pub async fn review(
     }
     let s = apply(&state, &caller, &b.sets, action, &b.reason).await?;
     Ok(Json(s).into_response())
+}
+
+/// Values of `year` still in review that the caller may know about: all of
+/// them for an unscoped caller, else those of its regions.
+pub(crate) async fn pending_in_scope(
+    state: &AppState,
+    caller: &Caller,
+    year: i32,
+) -> Result<i64, ApiError> {
+    if caller.region.is_none() {
+        return Ok(state.store.pending_values(year).await?);
+    }
+    let tree = state.tree().await?;
+    Ok(state
+        .store
+        .pending_by_region(year)
+        .await?
+        .into_iter()
+        .filter(|(r, _)| tree.find(r).is_some_and(|i| caller.sees(&tree, i)))
+        .map(|(_, n)| n)
+        .sum())
 }

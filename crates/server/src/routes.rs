@@ -418,7 +418,9 @@ pub async fn scores(
         });
         let mut v = serde_json::to_value(&report).map_err(|e| ApiError::invalid(e.to_string()))?;
         v["preview"] = serde_json::json!(true);
-        v["pending_values"] = serde_json::json!(state.store.pending_values(period.year()).await?);
+        v["pending_values"] = serde_json::json!(
+            crate::review::pending_in_scope(&state, &caller, period.year()).await?
+        );
         return Ok(Json(v).into_response());
     }
     let key = (

@@ -118,14 +118,19 @@ async fn field(app: &App) {
         .map(|x| x.as_str().unwrap().to_string())
         .collect();
     assert!(checklist.len() >= 3);
-    let (s, list) = app
+    let (s, _) = app
         .get("/api/v1/verifications?status=open", Some(&county_user))
         .await;
-    assert_eq!(s, StatusCode::OK);
     assert_eq!(
-        list["total"], 1,
-        "the county official reads its region's tasks"
+        s,
+        StatusCode::FORBIDDEN,
+        "the evaluated region does not see the tasks before the visit"
     );
+    let (s, list) = app
+        .get("/api/v1/verifications?status=open", Some(&collector))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["total"], 1);
 
     // A seeded draw is reproducible.
     let draw = json!({"period": "2024", "count": 3, "elements": ["patrol_teams"], "seed": 42});
@@ -269,7 +274,7 @@ async fn field(app: &App) {
             "{}/api/v1/verifications/photos/{}",
             app.base, p["id"]
         ))
-        .header("cookie", &county_user)
+        .header("cookie", &collector)
         .send()
         .await
         .unwrap();
@@ -418,6 +423,33 @@ async fn field(app: &App) {
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
+    // Photos: only the record's own two verifiers, and not once it is closed.
+    let (s, v) = photo(app, rec, &v1, "late.png", png()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    app.store
+        .add_user(
+            &NewUser {
+                username: "verifier3".into(),
+                password: PW.into(),
+                roles: parse_roles("verifier").unwrap(),
+                region: None,
+                department: None,
+                must_change_password: false,
+            },
+            &Actor::cli("setup"),
+        )
+        .await
+        .unwrap();
+    let v3 = app.cookie("verifier3").await;
+    let (s, v) = photo(
+        app,
+        r2["record"]["id"].as_i64().unwrap(),
+        &v3,
+        "x.png",
+        png(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 
     let entries = app
         .store

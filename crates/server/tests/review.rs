@@ -272,6 +272,72 @@ async fn review(app: &App) {
     assert_eq!(one["set"]["state"], "level1");
     assert_eq!(one["set"]["level1_by"], "collector");
 
+    // The office may not slip approved values into a set under review.
+    let (s, v) = post(
+        app,
+        "/api/v1/dataValueSets",
+        &office,
+        json!({"dataValues": [{"region": town, "period": "2024-03", "element": "criminal_cases", "value": 5, "source": "公安"}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("正在三级审核中"),
+        "{v}"
+    );
+
+    // A correction under the same source waits beside the approved value,
+    // which keeps counting until the correction passes all three levels.
+    let twin = json!({"dataValues": [{"region": town, "period": "2024-05", "element": "fraud_cases", "value": 11, "source": "公安"}]});
+    let (s, _) = post(app, "/api/v1/dataValueSets", &office, twin).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, counted) = app.get(scores, Some(&office)).await;
+    let fix = json!({"dataValues": [{"region": town, "period": "2024-05", "element": "fraud_cases", "value": 70000, "source": "公安"}]});
+    let (s, v) = post(app, "/api/v1/dataValueSets", &dept, fix).await;
+    assert_eq!(
+        (s, v["review"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{v}"
+    );
+    let rows = app
+        .store
+        .values(Some(&town), Some("2024-05"), Some("fraud_cases"))
+        .await
+        .unwrap();
+    let of = |review: &str| {
+        rows.iter()
+            .find(|x| x.source == "公安" && x.review == review)
+            .map(|x| x.value)
+    };
+    assert_eq!((of("approved"), of("pending")), (Some(11.0), Some(70000.0)));
+    // Another set's approval rescores the year: the approved 11 still counts.
+    let other = json!({"department": "公安", "region": town, "period": "2024-05"});
+    let (_, official) = app.get(scores, Some(&office)).await;
+    assert_eq!(total(&official, &county), total(&counted, &county));
+    for who in [&collector, &verifier, &expert] {
+        let (s, v) = post(
+            app,
+            "/api/v1/dataSets/review",
+            who,
+            json!({"sets": [other.clone()], "action": "pass"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let rows = app
+        .store
+        .values(Some(&town), Some("2024-05"), Some("fraud_cases"))
+        .await
+        .unwrap();
+    let mine: Vec<(f64, &str)> = rows
+        .iter()
+        .filter(|x| x.source == "公安")
+        .map(|x| (x.value, x.review.as_str()))
+        .collect();
+    assert_eq!(mine, [(70000.0, "approved")], "the approved twin gave way");
+    let (_, official) = app.get(scores, Some(&office)).await;
+    assert_ne!(total(&official, &county), total(&counted, &county));
+
     // The dashboard says what is pending, and marks the preview.
     let (_, home) = text(app, "/?period=2024", &office).await;
     assert!(

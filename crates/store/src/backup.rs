@@ -499,9 +499,14 @@ impl Store {
             sqlx::query("DELETE FROM audit_head").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM meta").execute(&mut *tx).await?;
             let (mut line, mut v) = next("表")?;
-            for (table, cols) in TABLES {
-                // A backup made before a later table existed ends early.
-                if v.get("end") == Some(&json!(true)) && OPTIONAL.contains(table) {
+            for (k, (table, cols)) in TABLES.iter().enumerate() {
+                // A backup made before a later table existed ends early, or
+                // goes on with a table that comes after it here (builds have
+                // added optional tables in different orders).
+                let next_is_later = v.get("table").and_then(Value::as_str).is_some_and(|t| {
+                    t != *table && TABLES[k + 1..].iter().any(|(later, _)| *later == t)
+                });
+                if OPTIONAL.contains(table) && (v.get("end") == Some(&json!(true)) || next_is_later) {
                     tables.push((table.to_string(), 0));
                     continue;
                 }

@@ -286,6 +286,12 @@ impl Store {
             .into_iter()
             .map(|r| (r.0, (r.1, r.2, r.3, r.4, r.5, r.6, r.7)))
             .collect();
+        // Cases already drawn for a callback are evidence: not rewritten.
+        let drawn: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT DISTINCT case_id FROM callbacks"
+        ).fetch_all(p).await)?;
+        let drawn: rustc_hash::FxHashSet<String> = drawn.into_iter().map(|r| r.0).collect();
+        let mut refused: Vec<String> = Vec::new();
         let mut write = Vec::new();
         let mut years = Vec::new();
         for r in rows {
@@ -303,11 +309,35 @@ impl Store {
                     s.ignored += 1;
                     continue;
                 }
+                // A case stays in the region that registered it, so an
+                // account scoped to one region never rewrites another's.
+                Some(old) if old.0 != content.0 => {
+                    refused.push(format!(
+                        "{file}:{}: 案件 {} 已登记在地区 {}，不能改到地区 {}",
+                        r.line, r.case_id, old.0, content.0
+                    ));
+                    continue;
+                }
+                Some(_) if drawn.contains(&r.case_id) => {
+                    refused.push(format!(
+                        "{file}:{}: 案件 {} 已被抽取回访，不能再修改",
+                        r.line, r.case_id
+                    ));
+                    continue;
+                }
                 Some(_) => s.updated += 1,
                 None => s.imported += 1,
             }
             years.push(r.date.year);
             write.push((r.case_id, r.date.year, content));
+        }
+        if !refused.is_empty() {
+            let n = refused.len();
+            refused.truncate(20);
+            return Err(StoreError::Conflict(format!(
+                "{}\n未写入任何数据（共 {n} 个案件不能修改）",
+                refused.join("\n")
+            )));
         }
         years.sort();
         years.dedup();
@@ -437,14 +467,20 @@ impl Store {
         );
         let id = on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            // A concurrent draw of the same region and year loses on the
-            // unique key and its whole transaction rolls back.
-            let (id,): (i64,) = sqlx::query_as(
+            // A concurrent draw of the same region and year finds the
+            // unique key taken: 409, and nothing of this one is kept.
+            let won: Option<(i64,)> = sqlx::query_as(
                 "INSERT INTO callback_draws (region, year, rate, seed, eligible, drawn_at, drawn_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region, year) DO NOTHING RETURNING id"
             )
             .bind(region).bind(year).bind(rate).bind(seed).bind(ids.len() as i64).bind(&at).bind(&actor.user)
-            .fetch_one(&mut *tx).await?;
+            .fetch_optional(&mut *tx).await?;
+            // Another request drew this region and year a moment ago.
+            let Some((id,)) = won else {
+                return Err(StoreError::Conflict(
+                    "该地区本年度刚刚已完成抽取，请刷新后查看".into(),
+                ));
+            };
             for (ord, case_id) in chosen.iter().enumerate() {
                 sqlx::query("INSERT INTO callbacks (draw_id, case_id, ord) VALUES ($1, $2, $3)")
                     .bind(id).bind(case_id).bind(ord as i64).execute(&mut *tx).await?;

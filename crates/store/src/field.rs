@@ -536,8 +536,24 @@ impl Store {
         bytes: &[u8],
         actor: &Actor,
     ) -> Result<Photo> {
-        if self.record_task(record_id).await?.is_none() {
+        let who: Option<(String, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT verifier_a, verifier_b FROM verify_records WHERE id = $1"
+        ).bind(record_id).fetch_optional(p).await)?;
+        let Some((a, b)) = who else {
             return Err(StoreError::NotFound(format!("核查记录 {record_id} 不存在")));
+        };
+        if actor.user != a && actor.user != b {
+            return Err(StoreError::Forbidden(format!(
+                "照片只能由该记录的两名核查人员（{a}、{b}）上传"
+            )));
+        }
+        if let Some((_, t)) = self.record_task(record_id).await?
+            && t.status == "closed"
+        {
+            return Err(StoreError::Conflict(format!(
+                "核查任务 {} 已关闭，不能再上传照片",
+                t.id
+            )));
         }
         if bytes.is_empty() {
             return Err(StoreError::Invalid("照片是空文件".into()));

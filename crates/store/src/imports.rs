@@ -160,28 +160,50 @@ fn touched_sets(records: &[ValueRecord], fw: &pingan_core::Framework) -> Vec<Set
 }
 
 /// An approved set is locked: refuse the whole import, naming the sets.
+/// The office's direct import may not slip approved values into a set that
+/// is moving through the review either: it would count before the levels
+/// saw it.
 fn refuse_locked(
     sets: &[SetKey],
     states: &FxHashMap<SetKey, State>,
     tree: &RegionTree,
+    intake: Intake,
 ) -> Result<()> {
+    let name = |v: &[&SetKey]| {
+        let named: Vec<String> = v.iter().take(5).map(|k| k.describe(tree)).collect();
+        format!(
+            "{}{}",
+            named.join("；"),
+            if v.len() > 5 {
+                format!(" 等 {} 个数据集", v.len())
+            } else {
+                String::new()
+            }
+        )
+    };
     let locked: Vec<&SetKey> = sets
         .iter()
         .filter(|k| states.get(*k) == Some(&State::Approved))
         .collect();
-    if locked.is_empty() {
-        return Ok(());
+    if !locked.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "数据已审核锁定，未写入任何数据：{}。如需修改，请测评办管理员先解锁（注明原因）",
+            name(&locked)
+        )));
     }
-    let named: Vec<String> = locked.iter().take(5).map(|k| k.describe(tree)).collect();
-    Err(StoreError::Conflict(format!(
-        "数据已审核锁定，未写入任何数据：{}{}。如需修改，请测评办管理员先解锁（注明原因）",
-        named.join("；"),
-        if locked.len() > 5 {
-            format!(" 等 {} 个数据集", locked.len())
-        } else {
-            String::new()
+    if intake == Intake::Direct {
+        let moving: Vec<&SetKey> = sets
+            .iter()
+            .filter(|k| states.get(*k).is_some_and(|s| s.in_review()))
+            .collect();
+        if !moving.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "数据集正在三级审核中，不能直接导入，未写入任何数据：{}。请改为提交审核（--review 或勾选“提交三级审核”），或待审核结束",
+                name(&moving)
+            )));
         }
-    )))
+    }
+    Ok(())
 }
 
 /// One values row ready to store.
@@ -449,14 +471,20 @@ impl Store {
         years.sort();
         years.dedup();
 
-        // What is already stored for these years, to tell new from changed.
+        // What is already stored for these years, to tell new from changed:
+        // a submission compares with the key's pending row where there is
+        // one (else the approved one), a direct import with the approved row.
         let mut existing: FxHashMap<(usize, Period, usize, u32), (f64, String)> =
             FxHashMap::default();
         for &y in &years {
-            let rows: Vec<(String, String, String, String, f64, String)> = on_pool!(self, p => sqlx::query_as(
-                "SELECT region, period, element, source, value, note FROM data_values WHERE year = $1"
+            let rows: Vec<(String, String, String, String, f64, String, String)> = on_pool!(self, p => sqlx::query_as(
+                "SELECT region, period, element, source, value, note, review FROM data_values WHERE year = $1"
             ).bind(y).fetch_all(p).await)?;
-            for (region, per, element, source, value, note) in rows {
+            for (region, per, element, source, value, note, review) in rows {
+                let pending = review == "pending";
+                if pending && intake == Intake::Direct {
+                    continue;
+                }
                 let (Some(r), Ok(per), Some(e), Some(&src)) = (
                     tree.find(&region),
                     per.parse::<Period>(),
@@ -465,7 +493,10 @@ impl Store {
                 ) else {
                     continue;
                 };
-                existing.insert((r, per, e, src), (value, note));
+                let key = (r, per, e, src);
+                if pending || !existing.contains_key(&key) {
+                    existing.insert(key, (value, note));
+                }
             }
         }
         let source_names: Vec<String> = {
@@ -498,7 +529,7 @@ impl Store {
         drop(existing);
         let sets = touched_sets(&records, &fw);
         let states = self.set_states(&years).await?;
-        refuse_locked(&sets, &states, &tree)?;
+        refuse_locked(&sets, &states, &tree, intake)?;
         s.review = intake.review();
         s.data_sets = sets.len();
         if dry_run || records.is_empty() {
@@ -511,6 +542,7 @@ impl Store {
         let numbered = self.backend() == crate::Backend::Postgres;
         let import_id = on_pool!(self, p => {
             let mut tx = p.begin().await?;
+            crate::review::lock_sets_in!(tx, numbered);
             let (import_id,): (i64,) = sqlx::query_as(
                 "INSERT INTO imports (kind, file, sha256, rows, imported, updated, ignored, user_name, client, at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -518,6 +550,10 @@ impl Store {
             .bind("values").bind(file).bind(&s.sha256).bind(s.rows as i64).bind(s.imported as i64)
             .bind(s.updated as i64).bind(s.ignored as i64).bind(&actor.user).bind(&actor.client).bind(&at)
             .fetch_one(&mut *tx).await?;
+            // Checked again now that no review step can run alongside: a set
+            // approved since the check above is locked for this import too.
+            let states = crate::review::set_states_in!(tx, &years);
+            refuse_locked(&sets, &states, &tree, intake)?;
             for (n, chunk) in records.chunks(BATCH).enumerate() {
                 if pause == Some(n) {
                     eprintln!("PINGAN_TEST_PAUSED");
@@ -525,9 +561,9 @@ impl Store {
                 }
                 let sql = format!(
                     "INSERT INTO data_values (region, period, year, element, source, value, note, submitted_by, submitted_at, import_id, review) \
-                     VALUES {} ON CONFLICT (region, period, element, source) DO UPDATE SET value = excluded.value, \
+                     VALUES {} ON CONFLICT (region, period, element, source, review) DO UPDATE SET value = excluded.value, \
                      note = excluded.note, year = excluded.year, submitted_by = excluded.submitted_by, \
-                     submitted_at = excluded.submitted_at, import_id = excluded.import_id, review = excluded.review",
+                     submitted_at = excluded.submitted_at, import_id = excluded.import_id",
                     placeholders(chunk.len(), 11, numbered)
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

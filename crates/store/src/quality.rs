@@ -192,7 +192,14 @@ impl Store {
                 .then(tb.cmp(ta))
                 .then_with(|| a.source.cmp(&b.source))
         });
-        Ok(out.into_iter().map(|(o, _)| o).collect())
+        // A source's pending value and its approved one are one report: the
+        // checks see the latest.
+        let mut seen: rustc_hash::FxHashSet<(usize, Period, usize, String)> = Default::default();
+        Ok(out
+            .into_iter()
+            .map(|(o, _)| o)
+            .filter(|o| seen.insert((o.region, o.period, o.element, o.source.clone())))
+            .collect())
     }
 
     /// Run the checks for `period` over the stored values.
@@ -352,6 +359,7 @@ impl Store {
         // A correction joins the value's data set: refused while the set is
         // approved and locked, pending while it is in review.
         let mut review = "approved";
+        let mut set_key = None;
         if value.is_some() {
             let fw = self.known_codes().await?;
             let key = crate::SetKey {
@@ -375,11 +383,14 @@ impl Store {
                 Some(_) => review = "pending",
                 None => {}
             }
+            set_key = Some(key);
         }
         let algo = self.hash_algo().await?;
         let at = crate::now();
+        let numbered = self.backend() == crate::Backend::Postgres;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
+            crate::review::lock_sets_in!(tx, numbered && set_key.is_some());
             let n = sqlx::query(
                 "UPDATE quality_flags SET status = $1, resolved_at = $2, resolved_by = $3, resolution = $4, corrected_value = $5 \
                  WHERE id = $6 AND status = 'open'"
@@ -388,6 +399,38 @@ impl Store {
             .execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 return Err(StoreError::Conflict(format!("待核查问题 {id} 已处理，不能重复处理")));
+            }
+            if let Some(k) = &set_key {
+                // Again inside the transaction: approved since the check above?
+                let now: Option<(String,)> = sqlx::query_as(
+                    "SELECT state FROM data_sets WHERE department = $1 AND region = $2 AND period = $3"
+                )
+                .bind(&k.department).bind(&k.region).bind(&k.period)
+                .fetch_optional(&mut *tx).await?;
+                if now.as_ref().is_some_and(|s| s.0 == "approved") {
+                    return Err(StoreError::Conflict("该数据集刚刚审核锁定，不能更正；请测评办管理员先解锁".into()));
+                }
+                // A correction inside a set under review is new data: the
+                // levels start again, so none passes what it did not see.
+                if now.is_some() {
+                    let moved = sqlx::query(
+                        "UPDATE data_sets SET state = 'submitted', reason = '', level1_by = NULL, level2_by = NULL, \
+                         level3_by = NULL, updated_by = $4, updated_at = $5 \
+                         WHERE department = $1 AND region = $2 AND period = $3 AND state IN ('level1', 'level2')"
+                    )
+                    .bind(&k.department).bind(&k.region).bind(&k.period).bind(&actor.user).bind(&at)
+                    .execute(&mut *tx).await?.rows_affected();
+                    if moved > 0 {
+                        sqlx::query(
+                            "INSERT INTO data_set_events (department, region, period, action, from_state, to_state, reason, user_name, at) \
+                             VALUES ($1, $2, $3, 'correct', $4, 'submitted', $5, $6, $7)"
+                        )
+                        .bind(&k.department).bind(&k.region).bind(&k.period)
+                        .bind(now.as_ref().map(|s| s.0.as_str()).unwrap_or(""))
+                        .bind(text).bind(&actor.user).bind(&at)
+                        .execute(&mut *tx).await?;
+                    }
+                }
             }
             let mut detail = json!({
                 "flag": id, "region": flag.region, "element": flag.element, "period": flag.period,
@@ -402,9 +445,8 @@ impl Store {
                 .fetch_optional(&mut *tx).await?;
                 sqlx::query(
                     "INSERT INTO data_values (region, period, year, element, source, value, note, submitted_by, submitted_at, import_id, review) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) ON CONFLICT (region, period, element, source) DO UPDATE SET \
-                     value = excluded.value, note = excluded.note, submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at, \
-                     review = excluded.review"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10) ON CONFLICT (region, period, element, source, review) DO UPDATE SET \
+                     value = excluded.value, note = excluded.note, submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at"
                 )
                 .bind(&flag.region).bind(&flag.period).bind(year).bind(&flag.element).bind(CORRECTION_SOURCE)
                 .bind(v).bind(text).bind(&actor.user).bind(&at).bind(review)

@@ -152,7 +152,8 @@ macro_rules! submit_sets_in {
                  updated_by, updated_at) VALUES {} ON CONFLICT (department, region, period) DO UPDATE SET \
                  state = excluded.state, reason = '', submitted_by = excluded.submitted_by, \
                  submitted_at = excluded.submitted_at, level1_by = NULL, level2_by = NULL, level3_by = NULL, \
-                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at \
+                 WHERE data_sets.state <> 'approved'",
                 $crate::imports::placeholders(chunk.len(), 9, $numbered)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -161,7 +162,13 @@ macro_rules! submit_sets_in {
                 q = q.bind(&k.department).bind(&k.region).bind(&k.period).bind(year)
                     .bind("submitted").bind($user).bind($at).bind($user).bind($at);
             }
-            q.execute(&mut *$tx).await?;
+            if q.execute(&mut *$tx).await?.rows_affected() != chunk.len() as u64 {
+                // A set became approved after the checks: never reopen it
+                // without an unlock.
+                return Err($crate::StoreError::Conflict(
+                    "有数据集刚刚审核锁定，未写入任何数据：请刷新后重试".into(),
+                ));
+            }
             let sql = format!(
                 "INSERT INTO data_set_events (department, region, period, action, from_state, to_state, user_name, at) \
                  VALUES {}",
@@ -178,6 +185,52 @@ macro_rules! submit_sets_in {
     }};
 }
 pub(crate) use submit_sets_in;
+
+/// Hold off review steps until this transaction ends, so what it checked
+/// about the sets stays true. PostgreSQL takes a table lock that conflicts
+/// with the steps' updates (and with itself, so two imports queue rather
+/// than deadlock); SQLite serialises writers once the transaction first
+/// writes, which the callers do next.
+macro_rules! lock_sets_in {
+    ($tx:expr, $numbered:expr) => {{
+        if $numbered {
+            sqlx::query("LOCK TABLE data_sets IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+pub(crate) use lock_sets_in;
+
+/// The states of `years`' sets, read inside a transaction.
+macro_rules! set_states_in {
+    ($tx:expr, $years:expr) => {{
+        let mut out: rustc_hash::FxHashMap<$crate::review::SetKey, pingan_core::review::State> =
+            Default::default();
+        for &y in $years.iter() {
+            let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                "SELECT department, region, period, state FROM data_sets WHERE year = $1",
+            )
+            .bind(y)
+            .fetch_all(&mut *$tx)
+            .await?;
+            for (department, region, period, state) in rows {
+                if let Ok(state) = state.parse() {
+                    out.insert(
+                        $crate::review::SetKey {
+                            department,
+                            region,
+                            period,
+                        },
+                        state,
+                    );
+                }
+            }
+        }
+        out
+    }};
+}
+pub(crate) use set_states_in;
 
 impl Store {
     /// The state of every set that entered review in `years`.
@@ -303,6 +356,7 @@ impl Store {
                 roles: who.roles,
                 is_submitter_side: who.department == Some(set.key.department.as_str()),
                 passed_levels: &passed,
+                submitted_it: set.submitted_by == actor.user,
             };
             match review::transition(set.state, action, &r, reason) {
                 Ok(next) => plan.push((set, next)),
@@ -399,6 +453,16 @@ impl Store {
                             .map(|e| format!("'{}'", e.replace('\'', "''")))
                             .collect::<Vec<_>>()
                             .join(", ");
+                        // The approved twin of each pending row gives way to it.
+                        let sql = format!(
+                            "DELETE FROM data_values WHERE region = $1 AND period = $2 AND review = 'approved' \
+                             AND element IN ({list}) AND EXISTS (SELECT 1 FROM data_values p WHERE p.region = data_values.region \
+                             AND p.period = data_values.period AND p.element = data_values.element \
+                             AND p.source = data_values.source AND p.review = 'pending')"
+                        );
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(&k.region).bind(&k.period)
+                            .execute(&mut *tx).await?;
                         let sql = format!(
                             "UPDATE data_values SET review = 'approved' WHERE region = $1 AND period = $2 \
                              AND review = 'pending' AND element IN ({list})"
@@ -438,6 +502,13 @@ impl Store {
             }
         }
         Ok(summary)
+    }
+
+    /// Pending values of a year per region, for a count within a scope.
+    pub async fn pending_by_region(&self, year: i32) -> Result<Vec<(String, i64)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT region, COUNT(*) FROM data_values WHERE year = $1 AND review = 'pending' GROUP BY region"
+        ).bind(year).fetch_all(p).await)?)
     }
 
     /// Pending values in a year: what a preview adds to official scores.

@@ -465,7 +465,7 @@ impl Store {
             .collect();
         let sql = format!(
             "SELECT region, period, element, source, value, note, submitted_by, submitted_at, import_id, review \
-             FROM data_values WHERE {} ORDER BY region, period, element, source LIMIT ${}",
+             FROM data_values WHERE {} ORDER BY region, period, element, source, review LIMIT ${}",
             conditions.join(" AND "),
             given.len() + 1
         );

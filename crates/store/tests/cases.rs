@@ -173,6 +173,23 @@ both!(the_register_imports_whole_and_once, |store: &Store| {
             .await
             .unwrap();
         assert_eq!((s.imported, s.updated), (0, 1));
+        // A case stays in the region that registered it: a row moving it
+        // elsewhere is refused whole, with its line.
+        let towns = &counties(&store).await[1].1;
+        let mut fields: Vec<&str> = first.split(',').collect();
+        fields[1] = &towns[0];
+        let moved = format!(
+            "case_id,region,date,type,outcome,agreement,fulfilled,note\n{}\n",
+            fields.join(",")
+        );
+        let e = store
+            .import_cases("move.csv", moved.as_bytes(), false, &actor())
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("move.csv:2:") && e.to_string().contains("不能改到地区"),
+            "{e}"
+        );
         let county = counties(&store).await[0].0.clone();
         let cases = store.cases(Some(&county), Some(2024)).await.unwrap();
         assert_eq!(cases.len(), counties(&store).await[0].1.len() * 20);
@@ -237,6 +254,17 @@ both!(
                 && towns.contains(&i.case.region)
                 && i.result.is_none()));
             assert_ne!(ids, pingan_store::choose_callbacks(&eligible, 0.3, 43));
+            // A drawn case is evidence now: the register may not rewrite it.
+            let c = &d.items[0].case;
+            let rewrite = format!(
+                "case_id,region,date,type,outcome,agreement,fulfilled,note\n{},{},{},{},调解不成功,否,否,\n",
+                c.case_id, c.region, c.date, c.kind
+            );
+            let e = store
+                .import_cases("late.csv", rewrite.as_bytes(), false, &actor())
+                .await
+                .unwrap_err();
+            assert!(e.to_string().contains("已被抽取回访"), "{e}");
 
             // Asking again returns the same draw; other parameters are refused.
             let (again, created) = store

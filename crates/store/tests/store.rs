@@ -709,69 +709,87 @@ both!(a_tampered_backup_restores_nothing, |store: &Store| {
     }
 });
 
-// A backup written before the review existed: data_values rows without the
-// `review` column and none of the later tables. It restores, every value
-// approved, and scores as before.
+/// A backup as an older build wrote it: `dropped` tables left out and the
+/// data_values rows without their last (`review`) column.
+fn older_backup(from: &std::path::Path, dropped: &[&str]) -> tempfile::NamedTempFile {
+    use std::io::{BufRead, Write};
+    let old = tempfile::NamedTempFile::new().unwrap();
+    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(from).unwrap(),
+    ));
+    let mut w = flate2::write::GzEncoder::new(
+        std::fs::File::create(old.path()).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut table = String::new();
+    for l in r.lines() {
+        let l = l.unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        if let Some(t) = v.get("table").and_then(|t| t.as_str()) {
+            table = t.to_string();
+            if table == "data_values" {
+                v["columns"].as_array_mut().unwrap().pop();
+            }
+        }
+        if v.get("end").is_none() && dropped.contains(&table.as_str()) {
+            continue;
+        }
+        if table == "data_values" && v.is_array() {
+            v.as_array_mut().unwrap().pop();
+        }
+        writeln!(w, "{v}").unwrap();
+    }
+    w.finish().unwrap();
+    old
+}
+
+// Backups written before the review existed: data_values rows without the
+// `review` column and none of the later tables, or (the callback build) its
+// own tables right after quality_flags. They restore, every value approved,
+// and score as before.
 both!(a_backup_from_before_the_review_restores, |store: &Store| {
     let store = store.clone();
     async move {
-        use std::io::{BufRead, Write};
         let p = province();
         load(&store, &p).await;
         let file = tempfile::NamedTempFile::new().unwrap();
         store.backup(file.path()).await.unwrap();
-        let old = tempfile::NamedTempFile::new().unwrap();
-        {
-            let r = std::io::BufReader::new(flate2::read::GzDecoder::new(
-                std::fs::File::open(file.path()).unwrap(),
-            ));
-            let mut w = flate2::write::GzEncoder::new(
-                std::fs::File::create(old.path()).unwrap(),
-                flate2::Compression::fast(),
+        let review = [
+            "data_sets",
+            "data_set_events",
+            "verify_tasks",
+            "verify_records",
+            "verify_photos",
+        ];
+        let all: Vec<&str> = review
+            .iter()
+            .copied()
+            .chain(["cases", "callback_draws", "callbacks"])
+            .collect();
+        for dropped in [all.as_slice(), review.as_slice()] {
+            let old = older_backup(file.path(), dropped);
+            let target = super::sqlite().await;
+            target.store.restore(old.path(), &actor()).await.unwrap();
+            assert_eq!(
+                target.store.count("data_values").await.unwrap(),
+                store.count("data_values").await.unwrap()
             );
-            let mut table = String::new();
-            let mut after_quality = false;
-            for l in r.lines() {
-                let l = l.unwrap();
-                let mut v: serde_json::Value = serde_json::from_str(&l).unwrap();
-                if let Some(t) = v.get("table").and_then(|t| t.as_str()) {
-                    after_quality = table == "quality_flags" || after_quality;
-                    table = t.to_string();
-                    if table == "data_values" {
-                        v["columns"].as_array_mut().unwrap().pop();
-                    }
-                }
-                if v.get("end").is_none() && after_quality {
-                    continue;
-                }
-                if table == "data_values" && v.is_array() {
-                    v.as_array_mut().unwrap().pop();
-                }
-                writeln!(w, "{v}").unwrap();
-            }
-            w.finish().unwrap();
+            assert_eq!(target.store.count("data_sets").await.unwrap(), 0);
+            assert_eq!(target.store.pending_values(2024).await.unwrap(), 0);
+            let a = store
+                .scores(Period::Year(2024), None, &actor())
+                .await
+                .unwrap();
+            let c = target
+                .store
+                .scores(Period::Year(2024), None, &actor())
+                .await
+                .unwrap();
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                serde_json::to_string(&c).unwrap()
+            );
+            target.done().await;
         }
-        let target = super::sqlite().await;
-        target.store.restore(old.path(), &actor()).await.unwrap();
-        assert_eq!(
-            target.store.count("data_values").await.unwrap(),
-            store.count("data_values").await.unwrap()
-        );
-        assert_eq!(target.store.count("data_sets").await.unwrap(), 0);
-        assert_eq!(target.store.pending_values(2024).await.unwrap(), 0);
-        let a = store
-            .scores(Period::Year(2024), None, &actor())
-            .await
-            .unwrap();
-        let c = target
-            .store
-            .scores(Period::Year(2024), None, &actor())
-            .await
-            .unwrap();
-        assert_eq!(
-            serde_json::to_string(&a).unwrap(),
-            serde_json::to_string(&c).unwrap()
-        );
-        target.done().await;
     }
 });

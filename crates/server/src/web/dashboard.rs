@@ -242,7 +242,9 @@ pub async fn page(
         Err(r) => return r,
     };
     let preview = place.preview.as_deref() == Some("1");
-    let pending = state.store.pending_values(s.year).await.unwrap_or(0);
+    let pending = crate::review::pending_in_scope(&state, c, s.year)
+        .await
+        .unwrap_or(0);
     let (me, kids, peers) = if preview {
         // One unstored scoring of everything; the page picks its regions.
         let report = match state.preview(s.period()).await {

@@ -94,7 +94,7 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
     if c.can(Cap::Values) && !c.is(Role::RegionOfficial) {
         v.push(("/review", "数据审核"));
     }
-    if c.can(Cap::Quality) {
+    if c.can(Cap::FieldRead) {
         v.push(("/verify", "实地核查"));
     }
     if c.can(Cap::Callbacks) {

@@ -474,6 +474,7 @@ fn event_label(code: &str) -> &'static str {
         "return" => "退回",
         "resubmit" => "重新报送",
         "unlock" => "解锁",
+        "correct" => "核查更正（重新审核）",
         _ => "其他",
     }
 }

@@ -91,7 +91,7 @@ pub async fn page(
     Query(q): Query<VerifyQuery>,
 ) -> Response {
     let c = &v.0;
-    if !c.can(Cap::Quality) {
+    if !c.can(Cap::FieldRead) {
         return layout::error_page(StatusCode::FORBIDDEN, "当前角色无权查看实地核查");
     }
     let tq = TaskQuery {
