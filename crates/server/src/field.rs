@@ -561,3 +561,37 @@ pub async fn photo(
     );
     Ok(r)
 }
+
+pub(crate) async fn confirm_in_scope(
+    state: &AppState,
+    caller: &Caller,
+    record_id: i64,
+) -> Result<Record, ApiError> {
+    caller.require(Cap::Field)?;
+    if !caller.is_verifier() {
+        return Err(ApiError::forbidden("核查记录只能由实地核查组确认"));
+    }
+    let (_, task) = state
+        .store
+        .record_task(record_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("核查记录 {record_id} 不存在")))?;
+    let tree = state.tree().await?;
+    caller.region_in_scope(&tree, &task.region)?;
+    Ok(state
+        .store
+        .confirm_record(record_id, &caller.actor())
+        .await?)
+}
+
+/// The second verifier confirms a record (双人核查).
+#[utoipa::path(post, path = "/api/v1/verifications/records/{id}/confirm",
+    responses((status = 200, description = "the confirmed record"), (status = 403, body = ApiError),
+              (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(Json(confirm_in_scope(&state, &caller, id).await?).into_response())
+}

@@ -34,6 +34,7 @@ use utoipa::OpenApi;
         crate::field::record,
         crate::field::close,
         crate::field::add_photo,
+        crate::field::confirm,
         crate::field::photo,
         crate::field::from_flag,
         crate::cases::import,

@@ -50,6 +50,10 @@ pub fn api() -> Router<AppState> {
             post(crate::field::add_photo),
         )
         .route(
+            "/api/v1/verifications/records/{id}/confirm",
+            post(crate::field::confirm),
+        )
+        .route(
             "/api/v1/verifications/photos/{id}",
             get(crate::field::photo),
         )

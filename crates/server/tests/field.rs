@@ -281,6 +281,20 @@ async fn field(app: &App) {
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), png());
 
+    // 双人核查: the partner named in the record confirms it, once; nobody else.
+    let confirm = format!("/api/v1/verifications/records/{rec}/confirm");
+    let (s, _) = post(app, &confirm, &v1, json!({})).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the recorder does not confirm its own record"
+    );
+    let (s, v) = post(app, &confirm, &v2, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["confirmed_by"], "verifier2");
+    let (s, _) = post(app, &confirm, &v2, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
     // The cross-team check: a second team 20 % apart opens one re-verification.
     let (s, r2) = post(
         app,
@@ -398,6 +412,40 @@ async fn field(app: &App) {
         .unwrap();
     assert!(page.text().await.unwrap().contains("交叉核验复核"));
 
+    // The partner confirms from the task page.
+    let r2id = r2["record"]["id"].as_i64().unwrap();
+    let page = app
+        .http
+        .get(format!("{}/verify/{id}", app.base))
+        .header("cookie", &v1)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("我确认以上记录属实"),
+        "verifier sees the confirm button for 二组's record"
+    );
+    let done = app
+        .http
+        .post(format!("{}/verify/{id}", app.base))
+        .header("cookie", &v1)
+        .header("origin", &app.base)
+        .multipart(
+            Form::new()
+                .text("op", "confirm")
+                .text("record", r2id.to_string()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains(&format!("已确认核查记录 {r2id}")), "{done}");
+
     // Closing needs a conclusion; a closed task takes no more records.
     let (s, _) = post(
         app,
@@ -460,6 +508,7 @@ async fn field(app: &App) {
         "verify_task",
         "verify_record",
         "verify_photo",
+        "verify_confirm",
         "verify_close",
     ] {
         assert!(entries.iter().any(|e| e.action == action), "{action}");

@@ -281,6 +281,8 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("longitude", Float),
             ("recorded_by", Text),
             ("recorded_at", Text),
+            ("confirmed_by", OptText),
+            ("confirmed_at", OptText),
         ],
     ),
     (

@@ -85,7 +85,21 @@ pub struct Record {
     pub longitude: f64,
     pub recorded_by: String,
     pub recorded_at: String,
+    /// The second verifier's confirmation that the record is what both saw.
+    pub confirmed_by: Option<String>,
+    pub confirmed_at: Option<String>,
     pub photos: Vec<Photo>,
+}
+
+impl Record {
+    /// The verifier who did not write the record: the one who confirms it.
+    pub fn partner(&self) -> &str {
+        if self.verifiers[0] == self.recorded_by {
+            &self.verifiers[1]
+        } else {
+            &self.verifiers[0]
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -163,8 +177,10 @@ type RecordRow = (
     f64,
     String,
     String,
+    Option<String>,
+    Option<String>,
 );
-const RECORD_COLS: &str = "id, task_id, team, verifier_a, verifier_b, checklist, observed, notes, latitude, longitude, recorded_by, recorded_at";
+const RECORD_COLS: &str = "id, task_id, team, verifier_a, verifier_b, checklist, observed, notes, latitude, longitude, recorded_by, recorded_at, confirmed_by, confirmed_at";
 
 fn record_of(r: RecordRow) -> Record {
     Record {
@@ -179,6 +195,8 @@ fn record_of(r: RecordRow) -> Record {
         longitude: r.9,
         recorded_by: r.10,
         recorded_at: r.11,
+        confirmed_by: r.12,
+        confirmed_at: r.13,
         photos: Vec::new(),
     }
 }
@@ -654,6 +672,44 @@ impl Store {
             bytes,
             task,
         )))
+    }
+
+    /// The second verifier confirms a record (双人核查): only the partner
+    /// named in it, once.
+    pub async fn confirm_record(&self, record_id: i64, actor: &Actor) -> Result<Record> {
+        let sql = format!("SELECT {RECORD_COLS} FROM verify_records WHERE id = $1");
+        let row: Option<RecordRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(record_id).fetch_optional(p).await)?;
+        let Some(r) = row.map(record_of) else {
+            return Err(StoreError::NotFound(format!("核查记录 {record_id} 不存在")));
+        };
+        if actor.user != r.partner() {
+            return Err(StoreError::Forbidden(format!(
+                "核查记录 {record_id} 须由同行核查人员 {} 确认",
+                r.partner()
+            )));
+        }
+        let algo = self.hash_algo().await?;
+        let at = crate::now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE verify_records SET confirmed_by = $1, confirmed_at = $2 WHERE id = $3 AND confirmed_by IS NULL"
+            )
+            .bind(&actor.user).bind(&at).bind(record_id)
+            .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("核查记录 {record_id} 已确认")));
+            }
+            let entry = NewEntry::new("verify_confirm", &format!("verify_record:{record_id}"),
+                json!({"record": record_id, "task": r.task_id}));
+            append_in!(tx, algo, actor, &entry);
+            tx.commit().await?;
+        });
+        Ok(Record {
+            confirmed_by: Some(actor.user.clone()),
+            confirmed_at: Some(at),
+            ..r
+        })
     }
 
     /// Close a task (after its findings went into the review), with a note.

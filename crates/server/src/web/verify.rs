@@ -412,6 +412,20 @@ pub async fn detail(
         @for r in &d.records {
             (card(&format!("{}：{} 与 {}，{}", r.team, r.verifiers[0], r.verifiers[1], r.recorded_at), None, html! {
                 dl.kv {
+                    dt { "双人核查" } dd.confirmation {
+                        @if let Some(by) = &r.confirmed_by {
+                            span.tag.ok { "已确认" } " " (by) " 于 " (r.confirmed_at.clone().unwrap_or_default()) " 确认记录属实"
+                        } @else {
+                            span.tag.warn { "待确认" } " 待同行核查人员 " (r.partner()) " 确认"
+                            @if c.name == r.partner() {
+                                form.inline method="post" action=(format!("/verify/{}", t.id)) enctype="multipart/form-data" {
+                                    input type="hidden" name="op" value="confirm";
+                                    input type="hidden" name="record" value=(r.id);
+                                    button.btn.small.primary type="submit" { "我确认以上记录属实" }
+                                }
+                            }
+                        }
+                    }
                     dt { "位置" } dd { (format!("北纬 {:.6}，东经 {:.6}", r.latitude, r.longitude)) }
                     dt { "核查清单" } dd {
                         ul.checklist {
@@ -536,6 +550,15 @@ pub async fn submit(
         }
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    if get("op") == "confirm" {
+        let record = get("record").parse::<i64>().unwrap_or(0);
+        let r = crate::field::confirm_in_scope(&state, c, record).await;
+        return back(
+            &here,
+            r.map(|_| format!("已确认核查记录 {record}"))
+                .map_err(|e| e.message),
+        );
+    }
     if get("op") == "close" {
         let r = crate::field::close_in_scope(&state, c, id, &get("note")).await;
         return back(
