@@ -283,6 +283,39 @@ pub(crate) async fn draw_tasks(
     })
 }
 
+/// A task by id, if its region is in the caller's scope.
+async fn task_in_scope(state: &AppState, caller: &Caller, id: i64) -> Result<Task, ApiError> {
+    let task = state
+        .store
+        .task(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("核查任务 {id} 不存在")))?;
+    let tree = state.tree().await?;
+    caller.region_in_scope(&tree, &task.region)?;
+    Ok(task)
+}
+
+/// A verification-group writer acting on a record in its scope.
+async fn verifier_on_record(
+    state: &AppState,
+    caller: &Caller,
+    record_id: i64,
+    refusal: &str,
+) -> Result<(), ApiError> {
+    caller.require(Cap::Field)?;
+    if !caller.is_verifier() {
+        return Err(ApiError::forbidden(refusal));
+    }
+    let (_, task) = state
+        .store
+        .record_task(record_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("核查记录 {record_id} 不存在")))?;
+    let tree = state.tree().await?;
+    caller.region_in_scope(&tree, &task.region)?;
+    Ok(())
+}
+
 /// One element of a task: the reported value beside each team's observation.
 #[derive(Serialize, Clone, Debug)]
 pub struct Comparison {
@@ -354,13 +387,7 @@ pub(crate) async fn detail(
     id: i64,
 ) -> Result<TaskDetail, ApiError> {
     caller.require(Cap::FieldRead)?;
-    let task = state
-        .store
-        .task(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("核查任务 {id} 不存在")))?;
-    let tree = state.tree().await?;
-    caller.region_in_scope(&tree, &task.region)?;
+    let task = task_in_scope(state, caller, id).await?;
     let records = state.store.records(id).await?;
     let comparisons = compare(state, &task.region, &task.period, &task.elements).await?;
     Ok(TaskDetail {
@@ -409,13 +436,7 @@ pub(crate) async fn record_in_scope(
     if !caller.is_verifier() {
         return Err(ApiError::forbidden("实地核查记录只能由实地核查组填写"));
     }
-    let task = state
-        .store
-        .task(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("核查任务 {id} 不存在")))?;
-    let tree = state.tree().await?;
-    caller.region_in_scope(&tree, &task.region)?;
+    task_in_scope(state, caller, id).await?;
     Ok(state
         .store
         .add_record(
@@ -472,13 +493,7 @@ pub(crate) async fn close_in_scope(
     note: &str,
 ) -> Result<(), ApiError> {
     caller.require(Cap::Field)?;
-    let task = state
-        .store
-        .task(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("核查任务 {id} 不存在")))?;
-    let tree = state.tree().await?;
-    caller.region_in_scope(&tree, &task.region)?;
+    task_in_scope(state, caller, id).await?;
     Ok(state.store.close_task(id, note, &caller.actor()).await?)
 }
 
@@ -496,17 +511,7 @@ pub(crate) async fn photo_in_scope(
     name: &str,
     bytes: &[u8],
 ) -> Result<pingan_store::Photo, ApiError> {
-    caller.require(Cap::Field)?;
-    if !caller.is_verifier() {
-        return Err(ApiError::forbidden("照片只能由实地核查组上传"));
-    }
-    let (_, task) = state
-        .store
-        .record_task(record_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("核查记录 {record_id} 不存在")))?;
-    let tree = state.tree().await?;
-    caller.region_in_scope(&tree, &task.region)?;
+    verifier_on_record(state, caller, record_id, "照片只能由实地核查组上传").await?;
     Ok(state
         .store
         .add_photo(record_id, name, bytes, &caller.actor())
@@ -567,17 +572,7 @@ pub(crate) async fn confirm_in_scope(
     caller: &Caller,
     record_id: i64,
 ) -> Result<Record, ApiError> {
-    caller.require(Cap::Field)?;
-    if !caller.is_verifier() {
-        return Err(ApiError::forbidden("核查记录只能由实地核查组确认"));
-    }
-    let (_, task) = state
-        .store
-        .record_task(record_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("核查记录 {record_id} 不存在")))?;
-    let tree = state.tree().await?;
-    caller.region_in_scope(&tree, &task.region)?;
+    verifier_on_record(state, caller, record_id, "核查记录只能由实地核查组确认").await?;
     Ok(state
         .store
         .confirm_record(record_id, &caller.actor())

@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{App, PW, spawn_app};
-use pingan_core::access::parse_roles;
+use common::{App, add_account, spawn_app};
 use pingan_store::testing::Kind;
-use pingan_store::{Actor, NewUser};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -52,23 +51,6 @@ async fn post(app: &App, path: &str, cookie: &str, body: Value) -> (StatusCode, 
 
 async fn get(app: &App, path: &str, cookie: &str) -> (StatusCode, Value) {
     send(app, reqwest::Method::GET, path, cookie, None).await
-}
-
-async fn add(app: &App, name: &str, roles: &str, region: Option<&str>, dept: Option<&str>) {
-    app.store
-        .add_user(
-            &NewUser {
-                username: name.into(),
-                password: PW.into(),
-                roles: parse_roles(roles).unwrap(),
-                region: region.map(Into::into),
-                department: dept.map(Into::into),
-                must_change_password: false,
-            },
-            &Actor::cli("setup"),
-        )
-        .await
-        .unwrap();
 }
 
 /// Twelve 2024 cases per township of the two first counties, three in four
@@ -122,8 +104,8 @@ fn seg(s: &str) -> String {
 async fn callbacks(app: &App) {
     let (own, other) = (app.counties[0].clone(), app.counties[1].clone());
     // "verifier" (whole province) comes with every test app.
-    add(app, "verifier2", "verifier", Some(&own), None).await;
-    add(app, "zfw", "department", None, Some("政法委")).await;
+    add_account(app, "verifier2", "verifier", Some(&own), None).await;
+    add_account(app, "zfw", "department", None, Some("政法委")).await;
     let office = app.cookie("office").await;
     let verifier = app.cookie("verifier").await;
     let verifier2 = app.cookie("verifier2").await;

@@ -5,10 +5,8 @@
 
 mod common;
 
-use common::{App, PW, spawn_app};
-use pingan_core::access::parse_roles;
+use common::{App, add_account, post, spawn_app};
 use pingan_store::testing::Kind;
-use pingan_store::{Actor, NewUser};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -26,19 +24,6 @@ async fn field_on_postgres() {
         field(&app).await;
         app.db.done().await;
     }
-}
-
-async fn post(app: &App, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn photo(
@@ -72,20 +57,7 @@ fn png() -> Vec<u8> {
 }
 
 async fn field(app: &App) {
-    app.store
-        .add_user(
-            &NewUser {
-                username: "verifier2".into(),
-                password: PW.into(),
-                roles: parse_roles("verifier").unwrap(),
-                region: None,
-                department: None,
-                must_change_password: false,
-            },
-            &Actor::cli("setup"),
-        )
-        .await
-        .unwrap();
+    add_account(app, "verifier2", "verifier", None, None).await;
     let office = app.cookie("office").await;
     let v1 = app.cookie("verifier").await;
     let v2 = app.cookie("verifier2").await;
@@ -474,20 +446,7 @@ async fn field(app: &App) {
     // Photos: only the record's own two verifiers, and not once it is closed.
     let (s, v) = photo(app, rec, &v1, "late.png", png()).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    app.store
-        .add_user(
-            &NewUser {
-                username: "verifier3".into(),
-                password: PW.into(),
-                roles: parse_roles("verifier").unwrap(),
-                region: None,
-                department: None,
-                must_change_password: false,
-            },
-            &Actor::cli("setup"),
-        )
-        .await
-        .unwrap();
+    add_account(app, "verifier3", "verifier", None, None).await;
     let v3 = app.cookie("verifier3").await;
     let (s, v) = photo(
         app,

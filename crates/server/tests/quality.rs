@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{App, spawn_app_with};
+use common::{App, post, spawn_app_with};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn province() -> pingan_synth::Options {
     pingan_synth::Options {
@@ -33,19 +33,6 @@ async fn queue_on_postgres() {
         queue(&app).await;
         app.db.done().await;
     }
-}
-
-async fn post(app: &App, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn queue(app: &App) {

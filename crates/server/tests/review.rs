@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, spawn_app};
+use common::{App, post, spawn_app};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -23,19 +23,6 @@ async fn review_on_postgres() {
         review(&app).await;
         app.db.done().await;
     }
-}
-
-async fn post(app: &App, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn text(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {

@@ -201,6 +201,15 @@ fn record_of(r: RecordRow) -> Record {
     }
 }
 
+/// The items of `wanted` that `given` has no answer for.
+fn not_in<'a, V>(wanted: &'a [String], given: &BTreeMap<String, V>) -> Vec<&'a str> {
+    wanted
+        .iter()
+        .filter(|w| !given.contains_key(*w))
+        .map(String::as_str)
+        .collect()
+}
+
 impl Store {
     /// Check a new task against the framework and the regions.
     async fn checked_task(&self, t: &NewTask) -> Result<(i32, Vec<String>)> {
@@ -410,12 +419,7 @@ impl Store {
                 )));
             }
         }
-        let missing: Vec<&str> = task
-            .checklist
-            .iter()
-            .filter(|c| !r.checklist.contains_key(*c))
-            .map(String::as_str)
-            .collect();
+        let missing = not_in(&task.checklist, &r.checklist);
         if !missing.is_empty() {
             return Err(StoreError::Invalid(format!(
                 "核查清单未填写：{}",
@@ -425,12 +429,7 @@ impl Store {
         if let Some(extra) = r.checklist.keys().find(|k| !task.checklist.contains(k)) {
             return Err(StoreError::Invalid(format!("核查清单中没有“{extra}”")));
         }
-        let unobserved: Vec<&str> = task
-            .elements
-            .iter()
-            .filter(|e| !r.observed.contains_key(*e))
-            .map(String::as_str)
-            .collect();
+        let unobserved = not_in(&task.elements, &r.observed);
         if !unobserved.is_empty() {
             return Err(StoreError::Invalid(format!(
                 "请填写实地核查值：{}",

@@ -168,3 +168,41 @@ impl App {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 }
+
+/// POST a JSON body with a session cookie: the status and the JSON answer.
+pub async fn post(app: &App, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// One more account, with the test password and no forced change.
+pub async fn add_account(
+    app: &App,
+    name: &str,
+    roles: &str,
+    region: Option<&str>,
+    dept: Option<&str>,
+) {
+    app.store
+        .add_user(
+            &NewUser {
+                username: name.into(),
+                password: PW.into(),
+                roles: parse_roles(roles).unwrap(),
+                region: region.map(Into::into),
+                department: dept.map(Into::into),
+                must_change_password: false,
+            },
+            &Actor::cli("setup"),
+        )
+        .await
+        .unwrap();
+}
