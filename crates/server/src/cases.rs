@@ -51,22 +51,6 @@ fn yes_no(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn fail(errors: Vec<ImportError>) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(ImportResult {
-            review: None,
-            data_sets: None,
-            status: "ERROR",
-            imported: 0,
-            updated: 0,
-            ignored: 0,
-            errors,
-        }),
-    )
-        .into_response()
-}
-
 /// Import mediation cases: checked whole, stored in one transaction,
 /// idempotent on the case id. Also answers for a dry run.
 #[utoipa::path(post, path = "/api/v1/cases", params(DryRun), request_body = CaseSet,
@@ -126,38 +110,17 @@ pub async fn import(
         .map_err(io)?;
     }
     if !errors.is_empty() {
-        return Ok(fail(errors));
+        return Ok(ImportResult::refused(errors));
     }
     let csv = w
         .into_inner()
         .map_err(|e| ApiError::invalid(e.to_string()))?;
-    match state
-        .store
-        .import_cases("cases", &csv, q.dry_run, &caller.actor())
-        .await
-    {
-        Ok(s) => Ok(Json(ImportResult {
-            review: None,
-            data_sets: None,
-            status: "OK",
-            imported: s.imported,
-            updated: s.updated,
-            ignored: s.ignored,
-            errors: Vec::new(),
-        })
-        .into_response()),
-        // Line n of the CSV is case n − 2 of the request; a file-level
-        // problem (no cases at all) has no line and is index 0.
-        Err(pingan_store::StoreError::Input(e)) => Ok(fail(
-            e.0.into_iter()
-                .map(|x| ImportError {
-                    index: x.line.unwrap_or(2).saturating_sub(2),
-                    message: x.message,
-                })
-                .collect(),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    ImportResult::of(
+        state
+            .store
+            .import_cases("cases", &csv, q.dry_run, &caller.actor())
+            .await,
+    )
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

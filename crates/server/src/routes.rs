@@ -700,6 +700,57 @@ pub struct ImportResult {
     pub errors: Vec<ImportError>,
 }
 
+impl ImportResult {
+    /// Refused before the store ran: 422 with the index of each bad item.
+    pub(crate) fn refused(errors: Vec<ImportError>) -> Response {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(ImportResult {
+                status: "ERROR",
+                imported: 0,
+                updated: 0,
+                ignored: 0,
+                review: None,
+                data_sets: None,
+                errors,
+            }),
+        )
+            .into_response()
+    }
+
+    /// The store's answer to an import sent as JSON and passed on as CSV:
+    /// the counts, or the index of each bad item (line n of the CSV is
+    /// item n − 2; a problem with no line is item 0).
+    pub(crate) fn of(
+        result: pingan_store::Result<pingan_store::ImportSummary>,
+    ) -> Result<Response, ApiError> {
+        match result {
+            Ok(s) => {
+                let values = s.kind == pingan_store::ImportKind::Values;
+                Ok(Json(ImportResult {
+                    status: if s.notes.is_empty() { "OK" } else { "WARNING" },
+                    imported: s.imported,
+                    updated: s.updated,
+                    ignored: s.ignored,
+                    review: values.then_some(s.review),
+                    data_sets: values.then_some(s.data_sets),
+                    errors: Vec::new(),
+                })
+                .into_response())
+            }
+            Err(pingan_store::StoreError::Input(e)) => Ok(Self::refused(
+                e.0.into_iter()
+                    .map(|x| ImportError {
+                        index: x.line.unwrap_or(2).saturating_sub(2),
+                        message: x.message,
+                    })
+                    .collect(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 /// Submit values: checked whole, stored in one transaction, idempotent on
 /// (region, period, element, source). Also answers for a dry run.
 #[utoipa::path(post, path = "/api/v1/dataValueSets", params(DryRun), request_body = DataValueSet,
@@ -758,57 +809,22 @@ pub async fn data_value_sets(
         ])
         .map_err(io)?;
     }
-    let fail = |errors: Vec<ImportError>| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(ImportResult {
-                status: "ERROR",
-                imported: 0,
-                updated: 0,
-                ignored: 0,
-                review: Some(caller.intake(q.review).review()),
-                data_sets: Some(0),
-                errors,
-            }),
-        )
-            .into_response()
-    };
     if !errors.is_empty() {
-        return Ok(fail(errors));
+        return Ok(ImportResult::refused(errors));
     }
     let csv = w
         .into_inner()
         .map_err(|e| ApiError::invalid(e.to_string()))?;
-    match state
-        .store
-        .import_values_as(
-            "dataValueSets",
-            &csv,
-            q.dry_run,
-            caller.intake(q.review),
-            &caller.actor(),
-        )
-        .await
-    {
-        Ok(s) => Ok(Json(ImportResult {
-            status: if s.notes.is_empty() { "OK" } else { "WARNING" },
-            imported: s.imported,
-            updated: s.updated,
-            ignored: s.ignored,
-            review: Some(s.review),
-            data_sets: Some(s.data_sets),
-            errors: Vec::new(),
-        })
-        .into_response()),
-        // Line n of the CSV is value n − 2 of the request.
-        Err(pingan_store::StoreError::Input(e)) => Ok(fail(
-            e.0.into_iter()
-                .map(|x| ImportError {
-                    index: x.line.unwrap_or(2).saturating_sub(2),
-                    message: x.message,
-                })
-                .collect(),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    ImportResult::of(
+        state
+            .store
+            .import_values_as(
+                "dataValueSets",
+                &csv,
+                q.dry_run,
+                caller.intake(q.review),
+                &caller.actor(),
+            )
+            .await,
+    )
 }

@@ -356,9 +356,41 @@ const OPTIONAL: &[&str] = &[
     "callbacks",
 ];
 
-/// Columns added to a table after the backup format was first released, at
-/// its end, with the value an older backup's rows take.
-const ADDED_COLUMNS: &[(&str, &str)] = &[("data_values", "approved")];
+/// Columns added to a table after the backup format was first released,
+/// with the value an older backup's rows take. A nullable column missing
+/// from a backup is NULL; any other missing column is an error.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("data_values", "review", "approved")];
+
+/// Where each of `cols` comes from in a backup whose header lists `header`:
+/// a position, or the value a missing column takes.
+fn column_sources(
+    table: &str,
+    cols: &[(&str, Kind)],
+    header: &Value,
+) -> std::result::Result<Vec<std::result::Result<usize, Value>>, String> {
+    let given: Vec<&str> = header
+        .get("columns")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    cols.iter()
+        .map(|(name, kind)| {
+            if let Some(i) = given.iter().position(|g| g == name) {
+                return Ok(Ok(i));
+            }
+            if let Some((_, _, default)) = ADDED_COLUMNS
+                .iter()
+                .find(|(t, c, _)| *t == table && c == name)
+            {
+                return Ok(Err(json!(default)));
+            }
+            match kind {
+                OptText | OptInt | OptFloat => Ok(Err(Value::Null)),
+                _ => Err(format!("表 {table} 缺少列 {name}")),
+            }
+        })
+        .collect()
+}
 
 /// Tables whose id column is generated (sequences to advance on PostgreSQL).
 const SERIAL: &[&str] = &[
@@ -516,19 +548,25 @@ impl Store {
                     return Err(bad(line, &format!("应为表 {table}")));
                 }
                 let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                // Columns by name, so a backup from an older build (fewer
+                // columns) restores with the defaults of the new ones.
+                let sources = column_sources(table, cols, &v).map_err(|m| bad(line, &m))?;
+                let width = v.get("columns").and_then(Value::as_array).map_or(cols.len(), Vec::len);
                 let mut batch: Vec<Vec<Value>> = Vec::new();
                 let mut n = 0usize;
                 loop {
                     (line, v) = next("数据")?;
-                    let Value::Array(mut cells) = v.clone() else { break };
-                    if let Some((_, default)) = ADDED_COLUMNS.iter().find(|(t, _)| t == table)
-                        && cells.len() + 1 == cols.len()
-                    {
-                        cells.push(json!(default));
-                    }
-                    if cells.len() != cols.len() {
+                    let Value::Array(given) = v.clone() else { break };
+                    if given.len() != width {
                         return Err(bad(line, "列数不符"));
                     }
+                    let cells: Vec<Value> = sources
+                        .iter()
+                        .map(|src| match src {
+                            Ok(i) => given[*i].clone(),
+                            Err(default) => default.clone(),
+                        })
+                        .collect();
                     batch.push(cells);
                     n += 1;
                     if batch.len() == 500 {

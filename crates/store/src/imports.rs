@@ -145,14 +145,7 @@ impl Intake {
 fn touched_sets(records: &[ValueRecord], fw: &pingan_core::Framework) -> Vec<SetKey> {
     let mut sets: Vec<SetKey> = records
         .iter()
-        .map(|r| SetKey {
-            department: fw
-                .element_index(&r.element)
-                .map(|e| fw.elements[e].department.clone())
-                .unwrap_or_default(),
-            region: r.region.clone(),
-            period: r.period.clone(),
-        })
+        .map(|r| SetKey::of(fw, &r.region, &r.period, &r.element))
         .collect();
     sets.sort();
     sets.dedup();

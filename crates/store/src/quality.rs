@@ -362,14 +362,7 @@ impl Store {
         let mut set_key = None;
         if value.is_some() {
             let fw = self.known_codes().await?;
-            let key = crate::SetKey {
-                department: fw
-                    .element_index(&flag.element)
-                    .map(|e| fw.elements[e].department.clone())
-                    .unwrap_or_default(),
-                region: flag.region.clone(),
-                period: flag.period.clone(),
-            };
+            let key = crate::SetKey::of(&fw, &flag.region, &flag.period, &flag.element);
             match self.data_set(&key).await? {
                 Some((set, _)) if set.state == pingan_core::review::State::Approved => {
                     let tree = self.region_tree().await?;

@@ -24,6 +24,18 @@ pub struct SetKey {
 }
 
 impl SetKey {
+    /// The set a value belongs to: its element's department, region, period.
+    pub fn of(fw: &pingan_core::Framework, region: &str, period: &str, element: &str) -> SetKey {
+        SetKey {
+            department: fw
+                .element_index(element)
+                .map(|e| fw.elements[e].department.clone())
+                .unwrap_or_default(),
+            region: region.to_string(),
+            period: period.to_string(),
+        }
+    }
+
     /// `公安 / 某某镇(330102001) / 2024-06`, for messages.
     pub fn describe(&self, tree: &RegionTree) -> String {
         let name = tree
@@ -292,20 +304,27 @@ impl Store {
         Ok(rows.into_iter().map(to_set).collect())
     }
 
-    /// One set and its history, oldest first.
-    pub async fn data_set(&self, key: &SetKey) -> Result<Option<(DataSet, Vec<SetEvent>)>> {
+    /// Where one set stands, without its history.
+    async fn set_row(&self, key: &SetKey) -> Result<Option<DataSet>> {
         let sql = format!(
             "SELECT {SET_COLUMNS} FROM data_sets WHERE department = $1 AND region = $2 AND period = $3"
         );
         let row: Option<SetRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(&key.department).bind(&key.region).bind(&key.period).fetch_optional(p).await)?;
-        let Some(row) = row else { return Ok(None) };
+        Ok(row.map(to_set))
+    }
+
+    /// One set and its history, oldest first.
+    pub async fn data_set(&self, key: &SetKey) -> Result<Option<(DataSet, Vec<SetEvent>)>> {
+        let Some(set) = self.set_row(key).await? else {
+            return Ok(None);
+        };
         let events: Vec<(String, String, String, String, String, String)> = on_pool!(self, p => sqlx::query_as(
             "SELECT action, from_state, to_state, reason, user_name, at FROM data_set_events \
              WHERE department = $1 AND region = $2 AND period = $3 ORDER BY id"
         ).bind(&key.department).bind(&key.region).bind(&key.period).fetch_all(p).await)?;
         Ok(Some((
-            to_set(row),
+            set,
             events
                 .into_iter()
                 .map(|e| SetEvent {
@@ -341,7 +360,7 @@ impl Store {
         let mut refused: Vec<(String, ReviewError)> = Vec::new();
         let mut missing = Vec::new();
         for k in &keys {
-            let Some((set, _)) = self.data_set(k).await? else {
+            let Some(set) = self.set_row(k).await? else {
                 missing.push(k.describe(&tree));
                 continue;
             };

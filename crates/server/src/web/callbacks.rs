@@ -10,7 +10,7 @@ use crate::auth::{Caller, Cap};
 use crate::cases::{draw_in_scope, draws_in_scope, parse_result};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use pingan_core::region::{Level, RegionTree};
 use pingan_store::{CallbackEvidence, CallbackResult, DEFAULT_CALLBACK_RATE, Draw};
@@ -28,12 +28,6 @@ pub struct CallbacksQuery {
 /// A gap this large between the reported rate and the confirmed share is
 /// worth a reviewer's look.
 const GAP_POINTS: f64 = 10.0;
-
-fn region_label(tree: &RegionTree, code: &str) -> String {
-    tree.find(code)
-        .map(|i| tree.get(i).name.clone())
-        .unwrap_or_else(|| code.to_string())
-}
 
 fn error(e: crate::ApiError) -> Response {
     layout::error_page(
@@ -90,7 +84,7 @@ fn draw_card(c: &Caller, d: &Draw, tree: &RegionTree, back: &str) -> Markup {
     let title = format!(
         "第 {} 号抽取：{} {} 年，比例 {}，种子 {}（可抽 {} 件，抽中 {} 件）",
         d.id,
-        region_label(tree, &d.region),
+        layout::region_name(tree, &d.region),
         d.year,
         fmt::percent(d.rate * 100.0),
         d.seed,
@@ -116,7 +110,7 @@ fn draw_card(c: &Caller, d: &Draw, tree: &RegionTree, back: &str) -> Markup {
                             tr {
                                 td.num { (i.ord + 1) }
                                 td { (i.case.case_id) }
-                                td { (region_label(tree, &i.case.region)) }
+                                td { (layout::region_name(tree, &i.case.region)) }
                                 td { (i.case.date) }
                                 td { (i.case.kind) }
                                 td { (if i.case.agreement { "是" } else { "否" }) " / " (if i.case.fulfilled { "是" } else { "否" }) }
@@ -216,11 +210,7 @@ pub async fn page(
         })
         .collect();
     let back = format!("/callbacks?region={}&year={year}", urlencode(&region));
-    let banner = match (some(&q.ok), some(&q.err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
-    };
+    let banner = layout::outcome(&q.ok, &q.err);
     let pickers = html! {
         form.inline method="get" action="/callbacks" id="pickers" {
             label for="cb-year" { "年度" }
@@ -269,7 +259,7 @@ pub async fn page(
                         @for d in &draws {
                             tr {
                                 td.num { a href=(format!("/callbacks?region={}&year={}&draw={}", urlencode(&region), year, d.id)) { (d.id) } }
-                                td { (region_label(&tree, &d.region)) }
+                                td { (layout::region_name(&tree, &d.region)) }
                                 td { (fmt::percent(d.rate * 100.0)) }
                                 td { (d.seed) }
                                 td.num { (d.eligible) }
@@ -387,11 +377,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
     }
     .await
     .map_err(|e: crate::ApiError| e.message);
-    let url = match result {
-        Ok(m) => format!("{back}&ok={}", urlencode(&m)),
-        Err(e) => format!("{back}&err={}", urlencode(&e)),
-    };
-    Redirect::to(&url).into_response()
+    layout::back(&back, result)
 }
 
 /// The drawn list as Excel, for the callback team's worksheet.
@@ -463,7 +449,7 @@ fn workbook(d: &Draw, tree: &RegionTree) -> Result<Vec<u8>, String> {
         let cells = [
             item.case.case_id.clone(),
             item.case.region.clone(),
-            region_label(tree, &item.case.region),
+            layout::region_name(tree, &item.case.region),
             item.case.date.clone(),
             item.case.kind.clone(),
             item.case.outcome.clone(),

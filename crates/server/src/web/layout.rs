@@ -234,3 +234,30 @@ pub fn card(title: &str, tools: Option<Markup>, body: Markup) -> Markup {
         }
     }
 }
+
+/// After a form: back to `path` (a page of ours) with the outcome in the
+/// query, which the page shows as its banner (post, redirect, get).
+pub fn back(path: &str, result: Result<String, String>) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let url = match result {
+        Ok(m) => format!("{path}{sep}ok={}", super::audit::urlencode(&m)),
+        Err(e) => format!("{path}{sep}err={}", super::audit::urlencode(&e)),
+    };
+    Redirect::to(&url).into_response()
+}
+
+/// The banner for a page reached through `back`: an error wins.
+pub fn outcome(ok: &Option<String>, err: &Option<String>) -> Option<(&'static str, String)> {
+    match (super::audit::some(ok), super::audit::some(err)) {
+        (_, Some(e)) => Some(("error", e)),
+        (Some(m), _) => Some(("ok", m)),
+        _ => None,
+    }
+}
+
+/// A region's name by code, the code itself when unknown.
+pub fn region_name(tree: &pingan_core::RegionTree, code: &str) -> String {
+    tree.find(code)
+        .map(|i| tree.get(i).name.clone())
+        .unwrap_or_else(|| code.to_string())
+}

@@ -8,7 +8,7 @@ use crate::auth::{Caller, Cap};
 use crate::quality::{FlagQuery, ResolveBody, list, resolution};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use pingan_core::Framework;
 use pingan_core::num::fmt_num;
@@ -71,12 +71,6 @@ pub fn to_query(q: &QualityQuery) -> FlagQuery {
 fn element_name(fw: &Framework, code: &str) -> String {
     fw.element_index(code)
         .map(|i| fw.elements[i].name.clone())
-        .unwrap_or_else(|| code.to_string())
-}
-
-fn region_name(tree: &RegionTree, code: &str) -> String {
-    tree.find(code)
-        .map(|i| tree.get(i).name.clone())
         .unwrap_or_else(|| code.to_string())
 }
 
@@ -206,11 +200,7 @@ pub async fn page(
         "/export/flags.xlsx?",
         1,
     );
-    let banner = match (some(&q.ok), some(&q.err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
-    };
+    let banner = layout::outcome(&q.ok, &q.err);
     let body = html! {
         @if may_review(c) {
             (card("运行质量检查", None, html! {
@@ -291,7 +281,7 @@ pub async fn page(
                         tbody {
                             @for f in shown {
                                 tr data-kind=(f.kind.code()) {
-                                    td { (region_name(&tree, &f.region)) br; span.muted { (f.region) } }
+                                    td { (layout::region_name(&tree, &f.region)) br; span.muted { (f.region) } }
                                     td { (element_name(&fw, &f.element)) }
                                     td { (f.period) }
                                     td { (f.kind.label()) @if !f.rule.is_empty() { " " span.muted { (f.rule) } } }
@@ -327,14 +317,6 @@ pub async fn page(
     )
 }
 
-fn back(path: &str, result: Result<String, String>) -> Response {
-    let url = match result {
-        Ok(m) => format!("{path}?ok={}", urlencode(&m)),
-        Err(e) => format!("{path}?err={}", urlencode(&e)),
-    };
-    Redirect::to(&url).into_response()
-}
-
 fn form(body: &str) -> impl Fn(&str) -> String {
     let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
@@ -357,7 +339,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
     let get = form(&body);
     let period = match get("period").parse::<pingan_core::Period>() {
         Ok(p) => p,
-        Err(e) => return back("/quality", Err(e.to_string())),
+        Err(e) => return layout::back("/quality", Err(e.to_string())),
     };
     let result = crate::quality::check_in_scope(&state, c, period, true)
         .await
@@ -369,7 +351,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
             )
         })
         .map_err(|e| e.message);
-    back("/quality", result)
+    layout::back("/quality", result)
 }
 
 fn detail_body(
@@ -383,7 +365,7 @@ fn detail_body(
     html! {
         (card("问题", None, html! {
             dl.kv {
-                dt { "地区" } dd { (region_name(tree, &f.region)) "（" (f.region) "）" }
+                dt { "地区" } dd { (layout::region_name(tree, &f.region)) "（" (f.region) "）" }
                 dt { "数据项" } dd { (element_name(fw, &f.element)) "（" (f.element) "）" }
                 dt { "期间" } dd { (f.period) }
                 dt { "类型" } dd { (f.kind.label()) @if !f.rule.is_empty() { "（规则 " (f.rule) "）" } }
@@ -525,11 +507,7 @@ pub async fn detail(
         }
     };
     values.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at));
-    let banner = match (some(&q.ok), some(&q.err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
-    };
+    let banner = layout::outcome(&q.ok, &q.err);
     let title = format!("问题 #{id}");
     layout::page(
         Frame {
@@ -581,5 +559,5 @@ pub async fn resolve(
     }
     .await
     .map_err(|e| e.message);
-    back(&path, result)
+    layout::back(&path, result)
 }

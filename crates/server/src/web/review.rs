@@ -9,7 +9,7 @@ use crate::auth::{Caller, Cap};
 use crate::review::{SetQuery, apply, detail, list};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use pingan_core::access::Role;
 use pingan_core::review::{ALL_STATES, Action, State as SetState};
@@ -91,12 +91,6 @@ fn set_link(k: &SetKey) -> String {
         urlencode(&k.region),
         urlencode(&k.period)
     )
-}
-
-fn region_name(tree: &pingan_core::RegionTree, code: &str) -> String {
-    tree.find(code)
-        .map(|i| tree.get(i).name.clone())
-        .unwrap_or_else(|| code.to_string())
 }
 
 fn action_form(c: &Caller, actions: &[Action], back: &str, hidden: Markup) -> Markup {
@@ -198,11 +192,7 @@ pub async fn page(
     let shown = &sets[(page_no - 1) * PAGE..(page_no * PAGE).min(sets.len())];
     let actions = actions_for(c, chosen);
     let here = link(page_no);
-    let banner = match (some(&q.ok), some(&q.err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
-    };
+    let banner = layout::outcome(&q.ok, &q.err);
     let body = html! {
         (card("筛选", None, html! {
             form.inline method="get" action="/review" id="set-filter" {
@@ -255,7 +245,7 @@ pub async fn page(
                                             td { input type="checkbox" name="set" value=(key_value(&d.key)); }
                                         }
                                         td { (d.key.department) }
-                                        td { (region_name(&tree, &d.key.region)) br; span.muted { (d.key.region) } }
+                                        td { (layout::region_name(&tree, &d.key.region)) br; span.muted { (d.key.region) } }
                                         td { (d.key.period) }
                                         td { (state_tag(d.state)) }
                                         td { (d.submitted_by) br; span.muted { (d.submitted_at) } }
@@ -344,17 +334,13 @@ pub async fn set_page(
     };
     let actions = actions_for(c, Some(d.set.state));
     let here = set_link(&key);
-    let banner = match (some(&q.ok), some(&q.err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
-    };
+    let banner = layout::outcome(&q.ok, &q.err);
     let s = &d.set;
     let body = html! {
         (card("数据集", None, html! {
             dl.kv {
                 dt { "部门" } dd { (s.key.department) }
-                dt { "地区" } dd { (region_name(&tree, &s.key.region)) "（" (s.key.region) "）" }
+                dt { "地区" } dd { (layout::region_name(&tree, &s.key.region)) "（" (s.key.region) "）" }
                 dt { "期间" } dd { (s.key.period) }
                 dt { "状态" } dd id="set-state" { (state_tag(s.state)) }
                 @if s.state == SetState::Approved {
@@ -454,7 +440,7 @@ pub async fn set_page(
                     format!(
                         "{} {} {}",
                         s.key.department,
-                        region_name(&tree, &s.key.region),
+                        layout::region_name(&tree, &s.key.region),
                         s.key.period
                     ),
                     None,
@@ -512,7 +498,6 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
             })
         })
         .collect();
-    let sep = if back.contains('?') { '&' } else { '?' };
     let outcome = match get("action").parse::<Action>() {
         Err(e) => Err(e),
         Ok(_) if keys.is_empty() => Err("请先勾选数据集".to_string()),
@@ -531,9 +516,5 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
             })
             .map_err(|e| e.message),
     };
-    let url = match outcome {
-        Ok(m) => format!("{back}{sep}ok={}", urlencode(&m)),
-        Err(e) => format!("{back}{sep}err={}", urlencode(&e)),
-    };
-    Redirect::to(&url).into_response()
+    layout::back(&back, outcome)
 }

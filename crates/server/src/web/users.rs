@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::html;
 use pingan_core::access::{ALL_ROLES, Role};
 use pingan_store::{NewUser, User};
@@ -165,14 +165,6 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(m): Query<Msg>
     )
 }
 
-fn back(result: Result<String, String>) -> Response {
-    let url = match result {
-        Ok(m) => format!("/users?ok={}", super::audit::urlencode(&m)),
-        Err(e) => format!("/users?err={}", super::audit::urlencode(&e)),
-    };
-    Redirect::to(&url).into_response()
-}
-
 pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> Response {
     let c = &v.0;
     if !may_manage(c) {
@@ -202,7 +194,10 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
     let sys = c.is(Role::SystemAdmin);
     let sec = c.is(Role::SecurityAdmin);
     if username == c.name {
-        return back(Err("不能修改自己的账户（请另一位管理员操作）".into()));
+        return layout::back(
+            "/users",
+            Err("不能修改自己的账户（请另一位管理员操作）".into()),
+        );
     }
     let actor = c.actor();
     let result: Result<String, String> = match op.as_str() {
@@ -265,5 +260,5 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
             return layout::error_page(StatusCode::FORBIDDEN, "三员分立：当前角色不能执行此操作");
         }
     };
-    back(result)
+    layout::back("/users", result)
 }

@@ -3,14 +3,14 @@
 //! records a visit (two verifiers, checklist, observed values, position,
 //! photos) and sees reported beside observed values.
 
-use super::audit::{some, urlencode};
+use super::audit::some;
 use super::layout::{self, Frame, Viewer, card};
 use crate::AppState;
 use crate::auth::Cap;
 use crate::field::{TaskBody, TaskDrawBody, TaskQuery, VisitBody};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use pingan_core::num::fmt_num;
 use std::collections::BTreeMap;
@@ -32,23 +32,6 @@ pub struct VerifyQuery {
     pub origin: Option<String>,
     pub ok: Option<String>,
     pub err: Option<String>,
-}
-
-fn banner(ok: &Option<String>, err: &Option<String>) -> Option<(&'static str, String)> {
-    match (some(ok), some(err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
-    }
-}
-
-fn back(path: &str, result: Result<String, String>) -> Response {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let url = match result {
-        Ok(m) => format!("{path}{sep}ok={}", urlencode(&m)),
-        Err(e) => format!("{path}{sep}err={}", urlencode(&e)),
-    };
-    Redirect::to(&url).into_response()
 }
 
 fn elements_of(s: &str) -> Vec<String> {
@@ -231,7 +214,7 @@ pub async fn page(
             active: "/verify",
             crumbs: vec![("实地核查".into(), None)],
             pickers: None,
-            banner: banner(&q.ok, &q.err),
+            banner: layout::outcome(&q.ok, &q.err),
         },
         body,
     )
@@ -273,11 +256,11 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
             )
             .await;
             match r {
-                Ok(t) => back(
+                Ok(t) => layout::back(
                     &format!("/verify/{}", t.id),
                     Ok(format!("已创建核查任务 {}", t.id)),
                 ),
-                Err(e) => back("/verify", Err(e.message)),
+                Err(e) => layout::back("/verify", Err(e.message)),
             }
         }
         "draw" => {
@@ -286,7 +269,9 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
                 "" => None,
                 s => match s.parse::<u64>() {
                     Ok(x) => Some(x),
-                    Err(_) => return back("/verify", Err(format!("随机种子“{s}”不是非负整数"))),
+                    Err(_) => {
+                        return layout::back("/verify", Err(format!("随机种子“{s}”不是非负整数")));
+                    }
                 },
             };
             let r = crate::field::draw_tasks(
@@ -302,7 +287,7 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
                 },
             )
             .await;
-            back(
+            layout::back(
                 "/verify",
                 r.map(|d| {
                     format!(
@@ -323,11 +308,11 @@ pub async fn action(State(state): State<AppState>, v: Viewer, body: String) -> R
         "from_flag" => {
             let id = get("flag").parse::<i64>().unwrap_or(0);
             match crate::field::task_from_flag(&state, c, id, "").await {
-                Ok(t) => back(
+                Ok(t) => layout::back(
                     &format!("/verify/{}", t.id),
                     Ok(format!("已根据问题 {id} 生成核查任务 {}", t.id)),
                 ),
-                Err(e) => back(&format!("/quality/{id}"), Err(e.message)),
+                Err(e) => layout::back(&format!("/quality/{id}"), Err(e.message)),
             }
         }
         _ => layout::error_page(StatusCode::BAD_REQUEST, "未知的操作"),
@@ -509,7 +494,7 @@ pub async fn detail(
                 (format!("任务 {}", t.id), None),
             ],
             pickers: None,
-            banner: banner(&q.ok, &q.err),
+            banner: layout::outcome(&q.ok, &q.err),
         },
         body,
     )
@@ -542,18 +527,18 @@ pub async fn submit(
                     Ok(b) => {
                         fields.insert(name, String::from_utf8_lossy(&b).trim().to_string());
                     }
-                    Err(e) => return back(&here, Err(format!("上传中断：{e}"))),
+                    Err(e) => return layout::back(&here, Err(format!("上传中断：{e}"))),
                 }
             }
             Ok(None) => break,
-            Err(e) => return back(&here, Err(format!("表单无法读取：{e}"))),
+            Err(e) => return layout::back(&here, Err(format!("表单无法读取：{e}"))),
         }
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     if get("op") == "confirm" {
         let record = get("record").parse::<i64>().unwrap_or(0);
         let r = crate::field::confirm_in_scope(&state, c, record).await;
-        return back(
+        return layout::back(
             &here,
             r.map(|_| format!("已确认核查记录 {record}"))
                 .map_err(|e| e.message),
@@ -561,17 +546,17 @@ pub async fn submit(
     }
     if get("op") == "close" {
         let r = crate::field::close_in_scope(&state, c, id, &get("note")).await;
-        return back(
+        return layout::back(
             &here,
             r.map(|_| "任务已关闭".to_string()).map_err(|e| e.message),
         );
     }
     for (name, bytes) in &photos {
         if bytes.len() > pingan_store::PHOTO_LIMIT {
-            return back(&here, Err(format!("照片 {name} 超过 6 MB，未保存任何内容")));
+            return layout::back(&here, Err(format!("照片 {name} 超过 6 MB，未保存任何内容")));
         }
         if pingan_core::field::image_type(bytes).is_none() {
-            return back(
+            return layout::back(
                 &here,
                 Err(format!(
                     "{name} 不是 JPEG、PNG 或 WebP 图片，未保存任何内容"
@@ -600,7 +585,7 @@ pub async fn submit(
                 observed.insert(e.clone(), x);
             }
             _ => {
-                return back(
+                return layout::back(
                     &here,
                     Err(format!("{e} 的核查值“{raw}”不是数字，未保存任何内容")),
                 );
@@ -614,7 +599,7 @@ pub async fn submit(
     };
     let (lat, lon) = match (coord("latitude", "纬度"), coord("longitude", "经度")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return back(&here, Err(e)),
+        (Err(e), _) | (_, Err(e)) => return layout::back(&here, Err(e)),
     };
     let body = VisitBody {
         team: get("team"),
@@ -627,14 +612,14 @@ pub async fn submit(
     };
     let outcome = match crate::field::record_in_scope(&state, c, id, body).await {
         Ok(o) => o,
-        Err(e) => return back(&here, Err(e.message)),
+        Err(e) => return layout::back(&here, Err(e.message)),
     };
     let mut kept = 0;
     for (name, bytes) in &photos {
         if let Err(e) =
             crate::field::photo_in_scope(&state, c, outcome.record.id, name, bytes).await
         {
-            return back(
+            return layout::back(
                 &here,
                 Err(format!("记录已保存，但照片 {name} 未能保存：{}", e.message)),
             );
@@ -647,5 +632,5 @@ pub async fn submit(
             "；与其他核查组的核查值相差超过 10%，已生成复核任务 {r}"
         ));
     }
-    back(&here, Ok(m))
+    layout::back(&here, Ok(m))
 }
