@@ -291,7 +291,8 @@ fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
     if s.review == "pending" && s.data_sets > 0 {
         writeln!(
             out,
-            "已进入三级审核：{} 个数据集，审核通过后计入正式得分",
+            "{}三级审核：{} 个数据集，审核通过后计入正式得分",
+            if s.dry_run { "将进入" } else { "已进入" },
             s.data_sets
         )?;
     }

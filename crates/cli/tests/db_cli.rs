@@ -477,6 +477,16 @@ fn review_intake_and_preview_from_the_cli() {
         ),
     )
     .unwrap();
+    let dry = ok(pingan(&[
+        "import",
+        "values",
+        &file,
+        "--db",
+        &db,
+        "--review",
+        "--dry-run",
+    ]));
+    assert!(dry.contains("将进入三级审核：1 个数据集"), "{dry}");
     let out = ok(pingan(&[
         "import", "values", &file, "--db", &db, "--review",
     ]));

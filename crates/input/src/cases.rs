@@ -198,7 +198,7 @@ pub fn read_cases(
         if date.is_none() {
             errs.push(
                 Some(line),
-                format!("受理日期“{raw_date}”无法识别：应为 2024-03-05 的形式"),
+                format!("受理日期“{raw_date}”无法识别：应为存在的日期，如 2024-03-05"),
             );
         }
         let kind = field(3);

@@ -102,6 +102,11 @@ async fn review(app: &App) {
     assert_eq!(list["items"][0]["state"], "submitted");
     let (_, mine) = app.get("/api/v1/dataSets", Some(&dept)).await;
     assert_eq!(mine["total"], 1);
+    let (_, page) = text(app, "/review", &dept).await;
+    assert!(
+        page.contains(&town),
+        "a department sees where its submissions stand"
+    );
     let (s, _) = app
         .get("/api/v1/dataSets?state=nonsense", Some(&collector))
         .await;

@@ -28,7 +28,7 @@ pub fn state_tag(s: SetState) -> Markup {
 }
 
 /// The state a caller most likely wants to see first: the one its level
-/// acts on.
+/// acts on. A department and the office see every state of their sets.
 fn default_state(c: &Caller) -> Option<SetState> {
     if c.is(Role::Collector) {
         Some(SetState::Submitted)
@@ -36,8 +36,6 @@ fn default_state(c: &Caller) -> Option<SetState> {
         Some(SetState::Level1)
     } else if c.is(Role::Expert) {
         Some(SetState::Level2)
-    } else if c.is(Role::Department) {
-        Some(SetState::Returned)
     } else {
         None
     }

@@ -115,8 +115,9 @@ fn review_choice(c: &Caller) -> Markup {
 fn review_note(s: &pingan_store::ImportSummary) -> String {
     if s.review == "pending" && s.data_sets > 0 {
         format!(
-            "；涉及 {} 个数据集，已进入三级审核，审核通过后计入正式得分",
-            s.data_sets
+            "；涉及 {} 个数据集，{}三级审核，审核通过后计入正式得分",
+            s.data_sets,
+            if s.dry_run { "将进入" } else { "已进入" }
         )
     } else {
         String::new()
