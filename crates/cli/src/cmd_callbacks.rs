@@ -2,12 +2,15 @@
 //! mediation cases (回访抽查) over the store. The register itself comes in
 //! with `pingan import cases`.
 
-use crate::cmd_db::{DbArgs, open_store, runtime, user_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use crate::table::Table;
 use crate::{Format, InputFailure};
 use anyhow::Result;
 use clap::Subcommand;
-use pingan_store::{CallbackEvidence, CallbackResult, DEFAULT_CALLBACK_RATE, Draw};
+use pingan_core::labels::CallbackResult;
+use pingan_service::callbacks::{self, CallbackEvidence, DEFAULT_CALLBACK_RATE};
+use pingan_service::cap;
+use pingan_store::Draw;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -151,12 +154,12 @@ pub fn run(cmd: CallbacksCommand) -> Result<ExitCode> {
                 seed,
                 format,
             } => {
-                let store = open_store(&db).await?;
-                let r = store
-                    .draw_callbacks(&region, year, Some(rate), seed, &db.actor())
-                    .await;
-                store.close().await;
-                let (d, created) = r.map_err(user_error)?;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller.authorize::<cap::Callback>().map_err(service_error)?;
+                let r = callbacks::draw(&ctx, &who, &region, year, Some(rate), seed).await;
+                ctx.store.close().await;
+                let (d, created) = r.map_err(service_error)?;
                 if format == Format::Json {
                     println!("{}", serde_json::to_string_pretty(&d)?);
                 } else {
@@ -172,13 +175,21 @@ pub fn run(cmd: CallbacksCommand) -> Result<ExitCode> {
                 year,
                 format,
             } => {
-                let store = open_store(&db).await?;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller
+                    .authorize::<cap::Callbacks>()
+                    .map_err(service_error)?;
                 let r = match draw {
-                    Some(id) => store.draw(id).await.map(|d| d.into_iter().collect()),
-                    None => store.draws(year).await,
+                    Some(id) => match callbacks::one(&ctx, &who, id).await {
+                        Ok(d) => Ok(vec![d]),
+                        Err(pingan_service::ServiceError::NotFound(_)) => Ok(Vec::new()),
+                        Err(e) => Err(e),
+                    },
+                    None => callbacks::draws(&ctx, &who, year).await,
                 };
-                store.close().await;
-                let draws: Vec<Draw> = r.map_err(user_error)?;
+                ctx.store.close().await;
+                let draws: Vec<Draw> = r.map_err(service_error)?;
                 if draw.is_some() && draws.is_empty() {
                     return Err(InputFailure(format!(
                         "第 {} 号抽取不存在",
@@ -233,12 +244,12 @@ pub fn run(cmd: CallbacksCommand) -> Result<ExitCode> {
                         "回访结果“{result}”无效：应为 属实、不属实 或 未接通"
                     ))
                 })?;
-                let store = open_store(&db).await?;
-                let got = store
-                    .record_callback(draw, &case_id, r, &note, &db.actor())
-                    .await;
-                store.close().await;
-                let got = got.map_err(user_error)?;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller.authorize::<cap::Callback>().map_err(service_error)?;
+                let got = callbacks::record(&ctx, &who, draw, &case_id, r, &note).await;
+                ctx.store.close().await;
+                let got = got.map_err(service_error)?;
                 println!(
                     "已登记：第 {draw} 号抽取 案件 {} 回访结果 {}",
                     got.case.case_id,
@@ -251,10 +262,14 @@ pub fn run(cmd: CallbacksCommand) -> Result<ExitCode> {
                 year,
                 format,
             } => {
-                let store = open_store(&db).await?;
-                let e = store.callback_evidence(&region, year, &db.actor()).await;
-                store.close().await;
-                let e = e.map_err(user_error)?;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller
+                    .authorize::<cap::Callbacks>()
+                    .map_err(service_error)?;
+                let e = callbacks::evidence(&ctx, &who, &region, year).await;
+                ctx.store.close().await;
+                let e = e.map_err(service_error)?;
                 if format == Format::Json {
                     println!("{}", serde_json::to_string_pretty(&e)?);
                 } else {

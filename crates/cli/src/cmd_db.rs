@@ -5,8 +5,12 @@ use crate::table::Table;
 use crate::{Format, InputFailure, files};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use pingan_core::labels::{LedgerAction, ValueState};
 use pingan_core::{Level, Period};
-use pingan_store::{Actor, HashAlgo, ImportSummary, Store, StoreError};
+use pingan_service::imports::{self, ImportSummary};
+use pingan_service::values::{self, ImportOptions};
+use pingan_service::{Caller, Ctx, ServiceError, callbacks, cap, intake, submit};
+use pingan_store::{Actor, HashAlgo, Store, StoreError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,13 +26,21 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    pub fn actor(&self) -> Actor {
-        let user = self
-            .user
+    fn user_name(&self) -> String {
+        self.user
             .clone()
             .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "admin".into());
-        Actor::cli(&user)
+            .unwrap_or_else(|| "admin".into())
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::cli(&self.user_name())
+    }
+
+    /// The operator at the command line: whoever holds the database holds
+    /// every capability.
+    pub fn caller(&self) -> Caller {
+        Caller::operator(&self.user_name())
     }
 }
 
@@ -210,6 +222,27 @@ pub async fn open_store(db: &DbArgs) -> Result<Store> {
     Store::open(&db.db).await.map_err(user_error)
 }
 
+/// The service over the database `db` names.
+pub async fn open_ctx(db: &DbArgs) -> Result<Ctx> {
+    Ok(Ctx::new(open_store(db).await?))
+}
+
+/// A service refusal exits 1 with its message; an import's problems come
+/// one per line with the count; a failure of ours keeps its cause (the
+/// operator runs the command on the server).
+pub fn service_error(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Rejected(problems) => InputFailure(format!(
+            "{}\n导入失败：未写入任何数据（共 {} 个错误）",
+            ServiceError::Rejected(problems.clone()),
+            problems.len()
+        ))
+        .into(),
+        ServiceError::Internal(cause) => anyhow::anyhow!(cause),
+        other => InputFailure(other.to_string()).into(),
+    }
+}
+
 pub fn init(a: InitArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open_store(&a.db).await?;
@@ -226,7 +259,7 @@ pub fn init(a: InitArgs) -> Result<ExitCode> {
                 .audit(
                     &actor,
                     &pingan_store::NewEntry::new(
-                        "init",
+                        LedgerAction::Init,
                         "database",
                         serde_json::json!({"hash": algo.name()}),
                     ),
@@ -241,16 +274,21 @@ pub fn init(a: InitArgs) -> Result<ExitCode> {
                 .map_err(user_error)?
                 .is_none()
         {
-            let s = store
-                .import_framework(
-                    pingan_core::framework::DEFAULT_FILE_NAME,
-                    pingan_core::framework::DEFAULT_TOML.as_bytes(),
-                    Some(a.framework_from),
-                    false,
-                    &actor,
-                )
-                .await
-                .map_err(user_error)?;
+            let ctx = Ctx::new(store.clone());
+            let caller = a.db.caller();
+            let who = caller
+                .authorize::<cap::DirectImport>()
+                .map_err(service_error)?;
+            let s = imports::framework(
+                &ctx,
+                &who,
+                pingan_core::framework::DEFAULT_FILE_NAME,
+                pingan_core::framework::DEFAULT_TOML.as_bytes(),
+                Some(a.framework_from),
+                false,
+            )
+            .await
+            .map_err(service_error)?;
             println!(
                 "已导入内置指标体系 {}（版本 {}）",
                 s.file,
@@ -288,7 +326,7 @@ fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
     if !s.rescored.is_empty() {
         writeln!(out, "已重新计分：{}", s.rescored.join("、"))?;
     }
-    if s.review == "pending" && s.data_sets > 0 {
+    if s.review == ValueState::Pending && s.data_sets > 0 {
         writeln!(
             out,
             "{}三级审核：{} 个数据集，审核通过后计入正式得分",
@@ -314,87 +352,75 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
     if common.review && !matches!(kind, "values" | "excel") {
         return Err(InputFailure("--review 只适用于 import values 和 import excel".into()).into());
     }
-    let intake = if common.review {
-        pingan_store::Intake::Pending
-    } else {
-        pingan_store::Intake::Direct
-    };
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let store = open_store(&common.db).await?;
-        let actor = common.db.actor();
+        let ctx = open_ctx(&common.db).await?;
+        let caller = common.db.caller();
         let dry = common.dry_run;
-        let result = match kind {
-            "excel" => {
-                let fw = store.known_codes().await.map_err(user_error)?;
-                let tree = store.region_tree().await.map_err(user_error)?;
-                let filled = pingan_input::excel::read_template(&name, &bytes, &fw, &tree)
-                    .map_err(|errs| {
-                        InputFailure(format!(
-                            "{}\n导入失败：未写入任何数据（共 {} 个错误）",
-                            errs.join("\n"),
-                            errs.len()
-                        ))
-                    })?;
-                let csv = filled.to_values_csv(&fw, &tree);
-                store
-                    .import_values_as(&name, csv.as_bytes(), dry, intake, &actor)
-                    .await
-            }
-            "framework" => {
-                store
-                    .import_framework(&name, &bytes, year, dry, &actor)
-                    .await
-            }
-            "regions" => store.import_regions(&name, &bytes, dry, &actor).await,
-            "values" => {
-                store
-                    .import_values_as(&name, &bytes, dry, intake, &actor)
-                    .await
-            }
-            "cases" => store.import_cases(&name, &bytes, dry, &actor).await,
-            _ => store.import_benchmarks(&name, &bytes, dry, &actor).await,
+        let options = ImportOptions {
+            dry_run: dry,
+            review: common.review,
         };
-        store.close().await;
-        match result {
-            Ok(s) => {
-                print_summary(&s, common.format)?;
-                Ok(ExitCode::SUCCESS)
+        let result = async {
+            let direct = caller.authorize::<cap::DirectImport>()?;
+            match kind {
+                "excel" => {
+                    let who = caller.authorize::<cap::Submit>()?;
+                    let (batch, _) = submit::workbook(&ctx, &who, &name, &bytes).await?;
+                    values::import(&ctx, &who, batch, options).await
+                }
+                "values" => {
+                    let who = caller.authorize::<cap::Submit>()?;
+                    let batch = intake::csv(&ctx, &who, &name, &bytes).await?;
+                    values::import(&ctx, &who, batch, options).await
+                }
+                "framework" => imports::framework(&ctx, &direct, &name, &bytes, year, dry).await,
+                "regions" => imports::regions(&ctx, &direct, &name, &bytes, dry).await,
+                "cases" => {
+                    let who = caller.authorize::<cap::CaseImport>()?;
+                    let batch = callbacks::csv(&ctx, &who, &name, &bytes).await?;
+                    callbacks::import(&ctx, &who, batch, dry).await
+                }
+                _ => imports::benchmarks(&ctx, &direct, &name, &bytes, dry).await,
             }
-            Err(StoreError::Input(errs)) => Err(InputFailure(format!(
-                "{errs}\n导入失败：未写入任何数据（共 {} 个错误）",
-                errs.0.len()
-            ))
-            .into()),
-            Err(e) => Err(user_error(e)),
         }
+        .await;
+        ctx.store.close().await;
+        let s = result.map_err(service_error)?;
+        print_summary(&s, common.format)?;
+        Ok(ExitCode::SUCCESS)
     })
 }
 
 pub fn scores(a: ScoresArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open_store(&a.db).await?;
-        let report = if a.preview {
-            store.preview_scores(a.period, a.level).await
-        } else {
-            store.scores(a.period, a.level, &a.db.actor()).await
-        }
-        .map_err(user_error)?;
-        let pending = if a.preview {
-            store
-                .pending_values(a.period.year())
-                .await
-                .map_err(user_error)?
-        } else {
-            0
+        let ctx = open_ctx(&a.db).await?;
+        let caller = a.db.caller();
+        let who = caller.authorize::<cap::Scores>().map_err(service_error)?;
+        let q = pingan_service::scores::ScoreQuery {
+            period: a.period,
+            level: a.level,
+            parent: None,
         };
-        let fw = store
+        let (report, pending) = if a.preview {
+            let report = pingan_service::scores::preview(&ctx, &who, &q).await;
+            let pending =
+                pingan_service::review::pending_in_scope(&ctx, &caller, a.period.year()).await;
+            report.and_then(|r| pending.map(|p| (r, p)))
+        } else {
+            pingan_service::scores::official(&ctx, &who, &q)
+                .await
+                .map(|r| (r, 0))
+        }
+        .map_err(service_error)?;
+        let fw = ctx
+            .store
             .framework_for_year(a.period.year())
             .await
             .map_err(user_error)?
             .context("没有适用的指标体系")?;
-        store.close().await;
+        ctx.store.close().await;
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let notice = format!("预览：计入了 {pending} 个尚在三级审核中的数据，不是正式得分，未保存");
@@ -651,7 +677,10 @@ pub fn check_store(
         user: user.map(str::to_string),
     };
     runtime()?.block_on(async {
-        let store = open_store(&db).await?;
+        let ctx = open_ctx(&db).await?;
+        let caller = db.caller();
+        let who = caller.authorize::<cap::Check>().map_err(service_error)?;
+        let store = &ctx.store;
         let fw = store
             .framework_for_year(period.year())
             .await
@@ -666,10 +695,9 @@ pub fn check_store(
             Some(p) => Some(crate::cmd_check::rules(Some(p), &fw)?),
             None => None,
         };
-        let (fw, tree, report) = store
-            .run_check(rules.as_ref(), period)
+        let (fw, tree, report) = pingan_service::quality::run(&ctx, &who, rules.as_ref(), period)
             .await
-            .map_err(user_error)?;
+            .map_err(service_error)?;
         if save {
             let views: Vec<_> = report.flags.iter().map(|f| f.view(&fw, &tree)).collect();
             let s = store

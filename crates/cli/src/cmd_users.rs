@@ -2,12 +2,13 @@
 //! scripting (the server's pages do the same for administrators).
 
 use crate::InputFailure;
-use crate::cmd_db::{DbArgs, open_store, runtime, user_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use crate::table::Table;
 use anyhow::Result;
 use clap::Subcommand;
 use pingan_core::access::parse_roles;
-use pingan_store::NewUser;
+use pingan_service::cap;
+use pingan_service::users::{self, NewUser};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -129,7 +130,7 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             } => {
                 let roles = parse_roles(&roles).map_err(InputFailure)?;
                 let pw = password(&name)?;
-                let store = open_store(&db).await?;
+                let ctx = open_ctx(&db).await?;
                 let new = NewUser {
                     username: name,
                     password: pw,
@@ -138,11 +139,11 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
                     department,
                     must_change_password: !no_force_change,
                 };
-                let u = store
-                    .add_user(&new, &db.actor())
-                    .await
-                    .map_err(user_error)?;
-                store.close().await;
+                let caller = db.caller();
+                let who = caller.authorize::<cap::Accounts>().map_err(service_error)?;
+                let u = users::add(&ctx, &who, new).await;
+                ctx.store.close().await;
+                let u = u.map_err(service_error)?;
                 let roles: Vec<&str> = u.roles.iter().map(|r| r.label()).collect();
                 println!(
                     "已创建账户 {}（{}）{}",
@@ -156,9 +157,12 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
                 );
             }
             UserCommand::List { db } => {
-                let store = open_store(&db).await?;
-                let users = store.users().await.map_err(user_error)?;
-                store.close().await;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller.authorize::<cap::Users>().map_err(service_error)?;
+                let users = users::list(&ctx, &who).await;
+                ctx.store.close().await;
+                let users = users.map_err(service_error)?;
                 let mut t = Table::new(&["用户名", "角色", "地区", "部门", "状态", "创建时间"]);
                 let now = pingan_store::now();
                 for u in users {
@@ -186,12 +190,14 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             UserCommand::Lock { name, reason, db } => lock(&name, true, &reason, &db).await?,
             UserCommand::Unlock { name, reason, db } => lock(&name, false, &reason, &db).await?,
             UserCommand::Totp { name, disable, db } => {
-                let store = open_store(&db).await?;
-                let secret = store.set_totp(&name, !disable, &db.actor()).await.map_err(user_error)?;
-                store.close().await;
-                match secret {
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller.authorize::<cap::RoleGrant>().map_err(service_error)?;
+                let secret = users::set_totp(&ctx, &who, &name, !disable).await;
+                ctx.store.close().await;
+                match secret.map_err(service_error)? {
                     Some(s) => {
-                        println!("{}", pingan_store::totp::url(&s, &name));
+                        println!("{}", pingan_service::totp::url(&s, &name));
                         eprintln!("已为 {name} 开启动态口令：请用验证器应用添加上面的地址（或手动输入密钥 {s}）；只显示这一次");
                     }
                     None => println!("已关闭 {name} 的动态口令"),
@@ -203,12 +209,12 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
                 db,
             } => {
                 let pw = password(&name)?;
-                let store = open_store(&db).await?;
-                store
-                    .set_password(&name, &pw, !no_force_change, &db.actor())
-                    .await
-                    .map_err(user_error)?;
-                store.close().await;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller.authorize::<cap::Accounts>().map_err(service_error)?;
+                let r = users::reset_password(&ctx, &who, &name, &pw, !no_force_change).await;
+                ctx.store.close().await;
+                r.map_err(service_error)?;
                 println!("已重设 {name} 的密码");
             }
         }
@@ -217,12 +223,14 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
 }
 
 async fn lock(name: &str, lock: bool, reason: &str, db: &DbArgs) -> Result<()> {
-    let store = open_store(db).await?;
-    store
-        .set_locked(name, lock, reason, &db.actor())
-        .await
-        .map_err(user_error)?;
-    store.close().await;
+    let ctx = open_ctx(db).await?;
+    let caller = db.caller();
+    let who = caller
+        .authorize::<cap::RoleGrant>()
+        .map_err(service_error)?;
+    let r = users::set_locked(&ctx, &who, name, lock, reason).await;
+    ctx.store.close().await;
+    r.map_err(service_error)?;
     println!("已{}账户 {name}", if lock { "锁定" } else { "解锁" });
     Ok(())
 }
@@ -237,30 +245,41 @@ pub fn token(cmd: TokenCommand) -> Result<ExitCode> {
                 days,
                 db,
             } => {
-                let store = open_store(&db).await?;
-                let (id, tok) = store
-                    .create_token(&name, &department, region.as_deref(), days, &db.actor())
-                    .await
-                    .map_err(user_error)?;
-                store.close().await;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller
+                    .authorize::<cap::RoleGrant>()
+                    .map_err(service_error)?;
+                let r =
+                    users::create_token(&ctx, &who, &name, &department, region.as_deref(), days)
+                        .await;
+                ctx.store.close().await;
+                let (id, tok) = r.map_err(service_error)?;
                 println!("{tok}");
                 eprintln!(
                     "令牌 {id}（{department}，{days} 天有效）只显示这一次，请妥善交给部门系统管理员"
                 );
             }
             TokenCommand::Revoke { id, db } => {
-                let store = open_store(&db).await?;
-                store
-                    .revoke_token(id, &db.actor())
-                    .await
-                    .map_err(user_error)?;
-                store.close().await;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller
+                    .authorize::<cap::RoleGrant>()
+                    .map_err(service_error)?;
+                let r = users::revoke_token(&ctx, &who, id).await;
+                ctx.store.close().await;
+                r.map_err(service_error)?;
                 println!("已吊销令牌 {id}");
             }
             TokenCommand::List { db } => {
-                let store = open_store(&db).await?;
-                let tokens = store.tokens().await.map_err(user_error)?;
-                store.close().await;
+                let ctx = open_ctx(&db).await?;
+                let caller = db.caller();
+                let who = caller
+                    .authorize::<cap::RoleGrant>()
+                    .map_err(service_error)?;
+                let tokens = users::tokens(&ctx, &who).await;
+                ctx.store.close().await;
+                let tokens = tokens.map_err(service_error)?;
                 let mut t =
                     Table::new(&["编号", "名称", "部门", "地区", "有效期至", "状态"]).right(&[0]);
                 for x in tokens {

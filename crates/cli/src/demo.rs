@@ -9,6 +9,11 @@ use clap::Args;
 use pingan_core::num::fmt_num;
 use pingan_core::score::{RegionResult, score};
 use pingan_core::{Level, Period};
+use pingan_service::field::{self, DrawInput};
+use pingan_service::intake::{self, At, Channel, Intake};
+use pingan_service::users::{self, NewUser};
+use pingan_service::values::{self, ImportOptions};
+use pingan_service::{Caller, Ctx, ServiceError, callbacks, cap, imports, quality};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,18 +89,20 @@ fn load_database(
         let store = pingan_store::Store::open(&url)
             .await
             .map_err(crate::cmd_db::user_error)?;
-        let actor = pingan_store::Actor::cli("demo");
-        let fail = crate::cmd_db::user_error;
-        store
-            .import_framework(
-                pingan_core::framework::DEFAULT_FILE_NAME,
-                pingan_core::framework::DEFAULT_TOML.as_bytes(),
-                Some(2000),
-                false,
-                &actor,
-            )
-            .await
-            .map_err(fail)?;
+        let ctx = Ctx::new(store);
+        let fail = crate::cmd_db::service_error;
+        let operator = Caller::operator("demo");
+        let direct = operator.authorize::<cap::DirectImport>().map_err(fail)?;
+        imports::framework(
+            &ctx,
+            &direct,
+            pingan_core::framework::DEFAULT_FILE_NAME,
+            pingan_core::framework::DEFAULT_TOML.as_bytes(),
+            Some(2000),
+            false,
+        )
+        .await
+        .map_err(fail)?;
         for (kind, file) in [
             ("regions", "regions.csv"),
             ("benchmarks", "benchmarks.csv"),
@@ -103,24 +110,26 @@ fn load_database(
         ] {
             let bytes = std::fs::read(dir.join(file))?;
             let name = dir.join(file).display().to_string();
-            let r = match kind {
-                "regions" => store.import_regions(&name, &bytes, false, &actor).await,
-                "benchmarks" => store.import_benchmarks(&name, &bytes, false, &actor).await,
-                _ => store.import_values(&name, &bytes, false, &actor).await,
-            };
-            r.map_err(fail)?;
+            match kind {
+                "regions" => imports::regions(&ctx, &direct, &name, &bytes, false).await,
+                "benchmarks" => imports::benchmarks(&ctx, &direct, &name, &bytes, false).await,
+                _ => {
+                    let who = operator.authorize::<cap::Submit>().map_err(fail)?;
+                    let batch = intake::csv(&ctx, &who, &name, &bytes).await.map_err(fail)?;
+                    values::import(&ctx, &who, batch, ImportOptions::default()).await
+                }
+            }
+            .map_err(fail)?;
         }
         // The quality checks of the scored year fill the follow-up queue,
         // so the 数据质量 page has something to review.
-        let period = Period::Year(year);
-        let (fw, tree, report) = store.run_check(None, period).await.map_err(fail)?;
-        let views: Vec<_> = report.flags.iter().map(|f| f.view(&fw, &tree)).collect();
-        store
-            .save_flags(period, &views, &actor)
+        let check = operator.authorize::<cap::Check>().map_err(fail)?;
+        let out = quality::check(&ctx, &check, Period::Year(year), true)
             .await
             .map_err(fail)?;
-        seed_review(&store, &tree, year).await.map_err(fail)?;
         let mut accounts = Vec::new();
+        let mut gongan = None;
+        let admin = operator.authorize::<cap::Accounts>().map_err(fail)?;
         for (name, role, label) in DEMO_ACCOUNTS {
             let password = demo_password();
             let (region, scope) = match (role, &county) {
@@ -129,7 +138,7 @@ fn load_database(
                 }
                 _ => (None, "全省".to_string()),
             };
-            let new = pingan_store::NewUser {
+            let new = NewUser {
                 username: name.to_string(),
                 password: password.clone(),
                 roles: vec![role.parse().map_err(crate::InputFailure)?],
@@ -137,11 +146,17 @@ fn load_database(
                 department: (role == "department").then(|| "公安".to_string()),
                 must_change_password: false,
             };
-            store.add_user(&new, &actor).await.map_err(fail)?;
+            let user = users::add(&ctx, &admin, new).await.map_err(fail)?;
+            if role == "department" {
+                gongan = Some(user);
+            }
             accounts.push((name.to_string(), password, label.to_string(), scope));
         }
-        store.close().await;
-        Ok((url, accounts, views.len()))
+        if let Some(g) = gongan {
+            seed_review(&ctx, &g, year).await.map_err(fail)?;
+        }
+        ctx.store.close().await;
+        Ok((url, accounts, out.flags.len()))
     })
 }
 
@@ -320,15 +335,14 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
 /// drawn for field verification, and that county's mediation register
 /// (consistent with its reported disputes) is imported and sampled.
 async fn seed_review(
-    store: &pingan_store::Store,
-    tree: &pingan_core::RegionTree,
+    ctx: &Ctx,
+    gongan: &pingan_store::User,
     year: i32,
-) -> Result<(), pingan_store::StoreError> {
-    let dept = pingan_store::Actor {
-        user: "gongan".into(),
-        client: "demo".into(),
-    };
-    let fw = store.known_codes().await?;
+) -> Result<(), ServiceError> {
+    let tree = ctx.tree().await?;
+    let dept = Caller::user(gongan, "demo");
+    let submitter = dept.authorize::<cap::Submit>()?;
+    let fw = ctx.store.known_codes().await?;
     let own: Vec<&str> = fw
         .elements
         .iter()
@@ -339,42 +353,51 @@ async fn seed_review(
         return Ok(());
     };
     let period = format!("{year}-12");
-    let mut csv = String::from("region,period,element,value,source\n");
+    let mut intake = Intake::open(
+        ctx,
+        &dept,
+        Channel::File {
+            name: "公安报送.csv".into(),
+        },
+    )
+    .await?;
+    let mut line = 1;
     for &t in tree.children(county) {
         let code = &tree.get(t).code;
-        for v in store.values(Some(code), Some(&period), None).await? {
+        for v in ctx.store.values(Some(code), Some(&period), None).await? {
             if own.contains(&v.element.as_str()) {
-                csv.push_str(&format!("{code},{period},{},{},公安\n", v.element, v.value));
+                line += 1;
+                intake.push_text(
+                    At::Line(line),
+                    code,
+                    &period,
+                    &v.element,
+                    &v.value.to_string(),
+                    "公安",
+                    "",
+                );
             }
         }
     }
-    store
-        .import_values_as(
-            "公安报送.csv",
-            csv.as_bytes(),
-            false,
-            pingan_store::Intake::Pending,
-            &dept,
-        )
-        .await?;
-    let base: Vec<usize> = (0..tree.len())
-        .filter(|&i| tree.children(i).is_empty())
-        .collect();
-    let tasks: Vec<pingan_store::NewTask> = pingan_core::field::draw(base.len(), 5, year as u64)
-        .into_iter()
-        .map(|k| pingan_store::NewTask {
-            region: tree.get(base[k]).code.clone(),
+    let batch = intake.finish("公安报送.csv", pingan_store::sha256_hex(period.as_bytes()))?;
+    values::import(ctx, &submitter, batch, ImportOptions::default()).await?;
+
+    let operator = Caller::operator("demo");
+    let field_team = operator.authorize::<cap::Field>()?;
+    // Five townships drawn as the 实地核查组 would, the year as the seed.
+    field::draw(
+        ctx,
+        &field_team,
+        DrawInput {
             period: year.to_string(),
+            count: 5,
             elements: vec!["patrol_teams".into(), "monitored_area".into()],
+            seed: Some(year as u64),
+            region: None,
             checklist: Vec::new(),
-            origin: "draw".into(),
-            flag_id: None,
-            parent_id: None,
-            note: format!("演示：随机抽取（种子 {year}）"),
-        })
-        .collect();
-    let office = pingan_store::Actor::cli("demo");
-    store.create_tasks(&tasks, &office).await?;
+        },
+    )
+    .await?;
 
     // One case per reported dispute (at most 40 a township), the resolved
     // ones successful, so the callback evidence sits beside a real rate.
@@ -388,9 +411,9 @@ async fn seed_review(
                 .map(|v| v.value)
                 .sum()
         };
-        let disputes = year_sum(store.values(Some(code), None, Some("disputes")).await?);
+        let disputes = year_sum(ctx.store.values(Some(code), None, Some("disputes")).await?);
         let resolved = year_sum(
-            store
+            ctx.store
                 .values(Some(code), None, Some("disputes_resolved"))
                 .await?,
         );
@@ -418,17 +441,18 @@ async fn seed_review(
             ));
         }
     }
-    store
-        .import_cases("演示调解台账.csv", register.as_bytes(), false, &office)
-        .await?;
-    store
-        .draw_callbacks(
-            &tree.get(county).code,
-            year,
-            None,
-            Some(year as i64),
-            &office,
-        )
-        .await?;
+    let keeper = operator.authorize::<cap::CaseImport>()?;
+    let cases = callbacks::csv(ctx, &keeper, "演示调解台账.csv", register.as_bytes()).await?;
+    callbacks::import(ctx, &keeper, cases, false).await?;
+    let caller = operator.authorize::<cap::Callback>()?;
+    callbacks::draw(
+        ctx,
+        &caller,
+        &tree.get(county).code,
+        year,
+        None,
+        Some(year as i64),
+    )
+    .await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod field;
 pub mod formula;
 pub mod framework;
 mod grid;
+pub mod labels;
 pub mod num;
 pub mod period;
 pub mod quality;

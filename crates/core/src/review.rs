@@ -4,7 +4,7 @@
 //! return it to the submitter with a reason; only the office unlocks an
 //! approved set. Pure rules, shared by the store, the API and the pages.
 
-use crate::access::Role;
+use crate::access::{Cap, Grants};
 use std::fmt;
 use std::str::FromStr;
 
@@ -110,12 +110,12 @@ impl Level {
         }
     }
 
-    /// The role that holds this level.
-    pub fn role(self) -> Role {
+    /// The capability that holds this level.
+    pub fn cap(self) -> Cap {
         match self {
-            Level::First => Role::Collector,
-            Level::Second => Role::Verifier,
-            Level::Third => Role::Expert,
+            Level::First => Cap::ReviewFirst,
+            Level::Second => Cap::ReviewSecond,
+            Level::Third => Cap::ReviewThird,
         }
     }
 }
@@ -171,6 +171,109 @@ impl FromStr for Action {
     }
 }
 
+/// A data set: one department's elements for one region and period.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct SetKey {
+    pub department: String,
+    pub region: String,
+    pub period: String,
+}
+
+impl SetKey {
+    /// The set a value belongs to: its element's department, region, period.
+    pub fn of(fw: &crate::Framework, region: &str, period: &str, element: &str) -> SetKey {
+        SetKey {
+            department: fw
+                .element_index(element)
+                .map(|e| fw.elements[e].department.clone())
+                .unwrap_or_default(),
+            region: region.to_string(),
+            period: period.to_string(),
+        }
+    }
+
+    /// `公安 / 某某镇(330102001) / 2024-06`, for messages.
+    pub fn describe(&self, tree: &crate::RegionTree) -> String {
+        let name = tree
+            .find(&self.region)
+            .map(|i| tree.get(i).name.as_str())
+            .unwrap_or("");
+        format!(
+            "{} / {}({}) / {}",
+            if self.department.is_empty() {
+                "（无部门）"
+            } else {
+                &self.department
+            },
+            name,
+            self.region,
+            self.period
+        )
+    }
+}
+
+crate::labels::labelled! {
+    /// A step in a set's history.
+    pub enum EventKind {
+        Submit = ("submit", "报送"),
+        Pass = ("pass", "审核通过"),
+        Return = ("return", "退回"),
+        Resubmit = ("resubmit", "重新报送"),
+        Unlock = ("unlock", "解锁"),
+        /// A quality correction inside a set under review restarts it.
+        Correct = ("correct", "核查更正（重新审核）"),
+    }
+}
+
+/// Values may enter `sets` (in `states`) only if none is approved and
+/// locked, and, for the office's direct import, none is moving through the
+/// review (it would count before the levels saw it). The refusal names up
+/// to five sets.
+pub fn refuse_locked(
+    sets: &[SetKey],
+    states: &std::collections::HashMap<SetKey, State, impl std::hash::BuildHasher>,
+    tree: &crate::RegionTree,
+    direct: bool,
+) -> Result<(), String> {
+    let name = |v: &[&SetKey]| {
+        let named: Vec<String> = v.iter().take(5).map(|k| k.describe(tree)).collect();
+        format!(
+            "{}{}",
+            named.join("；"),
+            if v.len() > 5 {
+                format!(" 等 {} 个数据集", v.len())
+            } else {
+                String::new()
+            }
+        )
+    };
+    let locked: Vec<&SetKey> = sets
+        .iter()
+        .filter(|k| states.get(*k) == Some(&State::Approved))
+        .collect();
+    if !locked.is_empty() {
+        return Err(format!(
+            "数据已审核锁定，未写入任何数据：{}。如需修改，请测评办管理员先解锁（注明原因）",
+            name(&locked)
+        ));
+    }
+    if direct {
+        let moving: Vec<&SetKey> = sets
+            .iter()
+            .filter(|k| states.get(*k).is_some_and(|s| s.in_review()))
+            .collect();
+        if !moving.is_empty() {
+            return Err(format!(
+                "数据集正在三级审核中，不能直接导入，未写入任何数据：{}。请改为提交审核（--review 或勾选“提交三级审核”），或待审核结束",
+                name(&moving)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Why a transition is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReviewError {
@@ -185,11 +288,11 @@ pub enum ReviewError {
     Reason(String),
 }
 
-/// Who is acting: their roles, whether they submitted the set's department
+/// Who is acting: their capabilities, whether they submitted the set's department
 /// data, and which levels of this set they already passed (双人/分级: one
 /// person never passes two levels of the same set).
 pub struct Actor<'a> {
-    pub roles: &'a [Role],
+    pub grants: Grants,
     pub is_submitter_side: bool,
     pub passed_levels: &'a [Level],
     /// This person sent the set's data in: they may not pass it.
@@ -209,7 +312,7 @@ pub fn transition(
             action.label()
         )));
     }
-    let has = |r: Role| actor.roles.contains(&r);
+    let has = |c: Cap| actor.grants.has(c);
     match action {
         Action::Pass | Action::Return => {
             let Some(level) = state.level() else {
@@ -219,7 +322,7 @@ pub fn transition(
                     action.label()
                 )));
             };
-            if !has(level.role()) {
+            if !has(level.cap()) {
                 return Err(ReviewError::Role(format!(
                     "该数据集待{}，当前角色无权{}",
                     level.label(),
@@ -251,7 +354,7 @@ pub fn transition(
                     state.label()
                 )));
             }
-            if !(actor.is_submitter_side || has(Role::OfficeAdmin)) {
+            if !(actor.is_submitter_side || has(Cap::ResubmitAny)) {
                 return Err(ReviewError::Role("只有报送部门或测评办可以重新报送".into()));
             }
             Ok(State::Submitted)
@@ -263,7 +366,7 @@ pub fn transition(
                     state.label()
                 )));
             }
-            if !has(Role::OfficeAdmin) {
+            if !has(Cap::Unlock) {
                 return Err(ReviewError::Role("只有测评办管理员可以解锁".into()));
             }
             Ok(State::Unlocked)
@@ -274,10 +377,11 @@ pub fn transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Role;
 
-    fn who(roles: &[Role]) -> Actor<'_> {
+    fn who(roles: &[Role]) -> Actor<'static> {
         Actor {
-            roles,
+            grants: Grants::of(roles, None),
             is_submitter_side: false,
             passed_levels: &[],
             submitted_it: false,
@@ -313,7 +417,7 @@ mod tests {
     fn one_person_passes_one_level() {
         let roles = [Role::Collector, Role::Verifier];
         let a = Actor {
-            roles: &roles,
+            grants: Grants::of(&roles, None),
             is_submitter_side: false,
             passed_levels: &[Level::First],
             submitted_it: false,
@@ -323,7 +427,7 @@ mod tests {
             Err(ReviewError::Role(_))
         ));
         let own = Actor {
-            roles: &roles,
+            grants: Grants::of(&roles, None),
             is_submitter_side: false,
             passed_levels: &[],
             submitted_it: true,
@@ -372,7 +476,7 @@ mod tests {
         .unwrap();
         assert_eq!(s, State::Unlocked);
         let dept = Actor {
-            roles: &[Role::Department],
+            grants: Grants::of(&[Role::Department], Some("公安")),
             is_submitter_side: true,
             passed_levels: &[],
             submitted_it: true,

@@ -143,6 +143,91 @@ pub fn parse_case_date(s: &str) -> Option<Date> {
     Date::parse(&norm, YearEnd::Start).ok()
 }
 
+/// One case from its eight fields (`case_id, region, date, type, outcome,
+/// agreement, fulfilled, note`, trimmed text), with every problem found.
+/// Repeated case ids are the caller's to find (it knows where the first
+/// one was). The row's `line` is 0.
+pub fn case_row(f: &[String; 8], tree: &RegionTree) -> Result<CaseRow, Vec<String>> {
+    let mut errs: Vec<String> = Vec::new();
+    let case_id = f[0].clone();
+    if case_id.is_empty() {
+        errs.push("案件编号（case_id）为空".into());
+    } else if case_id.chars().count() > MAX_TEXT {
+        errs.push(format!("案件编号超过 {MAX_TEXT} 个字符"));
+    }
+    let code = &f[1];
+    let region = if looks_scientific(code) {
+        errs.push(scientific_message(code));
+        None
+    } else if code.is_empty() {
+        errs.push("地区代码（region）为空".into());
+        None
+    } else {
+        let r = tree.find(code);
+        if r.is_none() {
+            errs.push(format!("未知的地区代码“{code}”"));
+        }
+        r
+    };
+    let raw_date = &f[2];
+    let date = parse_case_date(raw_date);
+    if date.is_none() {
+        errs.push(format!(
+            "受理日期“{raw_date}”无法识别：应为存在的日期，如 2024-03-05"
+        ));
+    }
+    let kind = f[3].clone();
+    if kind.is_empty() {
+        errs.push("纠纷类型（type）为空".into());
+    } else if kind.chars().count() > MAX_TEXT {
+        errs.push(format!("纠纷类型超过 {MAX_TEXT} 个字符"));
+    }
+    let raw_outcome = &f[4];
+    let outcome = Outcome::parse(raw_outcome);
+    if outcome.is_none() {
+        let all: Vec<&str> = Outcome::ALL.iter().map(|o| o.label()).collect();
+        errs.push(format!(
+            "调解结果“{raw_outcome}”无法识别：应为 {}",
+            all.join("、")
+        ));
+    }
+    let mut flag = |raw: &str, what: &str| {
+        let v = yes_no(raw);
+        if v.is_none() {
+            errs.push(format!("{what}“{raw}”应为“是”或“否”"));
+        }
+        v
+    };
+    let agreement = flag(&f[5], "是否达成协议");
+    let fulfilled = flag(&f[6], "是否履行");
+    if let (Some(o), Some(true)) = (outcome, agreement)
+        && o != Outcome::Success
+    {
+        errs.push(format!("调解结果为“{}”，却填写了达成协议", o.label()));
+    }
+    if agreement == Some(false) && fulfilled == Some(true) {
+        errs.push("未达成协议，却填写了协议已履行".into());
+    }
+    match (region, date, outcome, agreement, fulfilled) {
+        (Some(region), Some(date), Some(outcome), Some(agreement), Some(fulfilled))
+            if errs.is_empty() =>
+        {
+            Ok(CaseRow {
+                line: 0,
+                case_id,
+                region,
+                date,
+                kind,
+                outcome,
+                agreement,
+                fulfilled,
+                note: f[7].clone(),
+            })
+        }
+        _ => Err(errs),
+    }
+}
+
 /// Every case of `bytes`, checked whole: unknown regions, bad dates, an
 /// outcome or 是/否 that cannot be read, a repeated case id, and rows that
 /// contradict themselves (an agreement without success, fulfilment without
@@ -168,90 +253,34 @@ pub fn read_cases(
                 .map(|b| String::from_utf8_lossy(b).trim().to_string())
                 .unwrap_or_default()
         };
-        let before = errs.errors.len();
-        let case_id = field(0);
-        if case_id.is_empty() {
-            errs.push(Some(line), "案件编号（case_id）为空");
-        } else if case_id.chars().count() > MAX_TEXT {
-            errs.push(Some(line), format!("案件编号超过 {MAX_TEXT} 个字符"));
-        } else if let Some(l) = first.get(&case_id) {
-            errs.push(Some(line), format!("案件编号“{case_id}”与第 {l} 行重复"));
-        } else {
-            first.insert(case_id.clone(), line);
-        }
-        let code = field(1);
-        let region = if looks_scientific(&code) {
-            errs.push(Some(line), scientific_message(&code));
-            None
-        } else if code.is_empty() {
-            errs.push(Some(line), "地区代码（region）为空");
-            None
-        } else {
-            let r = tree.find(&code);
-            if r.is_none() {
-                errs.push(Some(line), format!("未知的地区代码“{code}”"));
-            }
-            r
-        };
-        let raw_date = field(2);
-        let date = parse_case_date(&raw_date);
-        if date.is_none() {
-            errs.push(
-                Some(line),
-                format!("受理日期“{raw_date}”无法识别：应为存在的日期，如 2024-03-05"),
-            );
-        }
-        let kind = field(3);
-        if kind.is_empty() {
-            errs.push(Some(line), "纠纷类型（type）为空");
-        } else if kind.chars().count() > MAX_TEXT {
-            errs.push(Some(line), format!("纠纷类型超过 {MAX_TEXT} 个字符"));
-        }
-        let raw_outcome = field(4);
-        let outcome = Outcome::parse(&raw_outcome);
-        if outcome.is_none() {
-            let all: Vec<&str> = Outcome::ALL.iter().map(|o| o.label()).collect();
-            errs.push(
-                Some(line),
-                format!("调解结果“{raw_outcome}”无法识别：应为 {}", all.join("、")),
-            );
-        }
-        let mut flag = |j: usize, what: &str| {
-            let raw = field(j);
-            let v = yes_no(&raw);
-            if v.is_none() {
-                errs.push(Some(line), format!("{what}“{raw}”应为“是”或“否”"));
-            }
-            v
-        };
-        let agreement = flag(5, "是否达成协议");
-        let fulfilled = flag(6, "是否履行");
-        if let (Some(o), Some(true)) = (outcome, agreement)
-            && o != Outcome::Success
+        let fields: [String; 8] = std::array::from_fn(field);
+        if let Some(l) = (!fields[0].is_empty() && fields[0].chars().count() <= MAX_TEXT)
+            .then(|| first.get(&fields[0]))
+            .flatten()
         {
             errs.push(
                 Some(line),
-                format!("调解结果为“{}”，却填写了达成协议", o.label()),
+                format!("案件编号“{}”与第 {l} 行重复", fields[0]),
             );
+            for m in case_row(&fields, tree).err().unwrap_or_default() {
+                errs.push(Some(line), m);
+            }
+            return true;
         }
-        if agreement == Some(false) && fulfilled == Some(true) {
-            errs.push(Some(line), "未达成协议，却填写了协议已履行");
-        }
-        if errs.errors.len() == before
-            && let (Some(region), Some(date), Some(outcome), Some(agreement), Some(fulfilled)) =
-                (region, date, outcome, agreement, fulfilled)
-        {
-            rows.push(CaseRow {
-                line,
-                case_id,
-                region,
-                date,
-                kind,
-                outcome,
-                agreement,
-                fulfilled,
-                note: field(7),
-            });
+        match case_row(&fields, tree) {
+            Ok(mut row) => {
+                first.insert(row.case_id.clone(), line);
+                row.line = line;
+                rows.push(row);
+            }
+            Err(problems) => {
+                if !fields[0].is_empty() && fields[0].chars().count() <= MAX_TEXT {
+                    first.insert(fields[0].clone(), line);
+                }
+                for m in problems {
+                    errs.push(Some(line), m);
+                }
+            }
         }
         true
     });

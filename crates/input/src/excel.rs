@@ -167,35 +167,22 @@ pub struct TemplateValue {
     pub period: Period,
     pub element: usize,
     pub value: f64,
+    /// Where it was: the sheet (index into `Filled::sheets`), the row and
+    /// the column, 0-based.
+    pub sheet: u32,
+    pub row: u32,
+    pub col: u32,
 }
 
 /// What a filled template holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Filled {
     pub department: String,
+    /// The period sheets, in workbook order.
+    pub sheets: Vec<String>,
     pub values: Vec<TemplateValue>,
     /// Cells left empty (not reported).
     pub blank: usize,
-}
-
-impl Filled {
-    /// The values as values.csv text, the source being the department (as
-    /// for `dataValueSets`), for the one import path every channel shares.
-    pub fn to_values_csv(&self, fw: &Framework, tree: &RegionTree) -> String {
-        let mut out = String::from("region,period,element,value,source\n");
-        let source = self.department.replace([',', '"', '\n', '\r'], " ");
-        for v in &self.values {
-            out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                tree.get(v.region).code,
-                v.period,
-                fw.elements[v.element].code,
-                v.value,
-                source
-            ));
-        }
-        out
-    }
 }
 
 fn cell_name(row: u32, col: u32) -> String {
@@ -275,6 +262,7 @@ pub fn read_template(
     let mut values = Vec::new();
     let mut blank = 0usize;
     let mut seen_periods = Vec::new();
+    let mut sheets = Vec::new();
     for name in names {
         let sheet = format!("Sheet \"{name}\"");
         let period = match name.parse::<Period>() {
@@ -291,6 +279,8 @@ pub fn read_template(
             continue;
         }
         seen_periods.push(period);
+        let sheet_index = sheets.len() as u32;
+        sheets.push(name.clone());
         for d in wb.merge_cells_by_sheet_name(&name).unwrap_or_default() {
             errs.push(format!(
                 "{file}: {sheet} {}:{}: 不能合并单元格",
@@ -412,6 +402,9 @@ pub fn read_template(
                     period,
                     element: *e,
                     value: value + 0.0,
+                    sheet: sheet_index,
+                    row: r,
+                    col: c,
                 });
             }
             if errs.len() >= 200 {
@@ -422,6 +415,7 @@ pub fn read_template(
     if errs.is_empty() {
         Ok(Filled {
             department,
+            sheets,
             values,
             blank,
         })

@@ -12,13 +12,13 @@ mod table;
 mod values;
 mod weights;
 
-pub use cases::{CaseRow, Outcome, parse_case_date, read_cases};
+pub use cases::{CaseRow, Outcome, case_row, parse_case_date, read_cases};
 pub use decode::decode;
-pub use error::{InputError, InputErrors};
+pub use error::{InputError, InputErrors, MAX_ERRORS};
 pub use regions::read_regions;
 pub use values::{
-    BenchmarkRow, ValueRow, benchmark_line, for_each_value, read_benchmark_rows, read_benchmarks,
-    read_values,
+    BenchmarkRow, ValueRow, benchmark_line, for_each_value, parse_value, read_benchmark_rows,
+    read_benchmarks, read_values, value_fields,
 };
 pub use weights::{
     read_authority, read_decision_matrix, read_delphi_scores, read_judgement_matrix,

@@ -36,7 +36,53 @@ fn text(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or("")
 }
 
-fn parse_value(raw: &str) -> Result<f64, String> {
+/// A region by code, or why the code names none.
+fn find_region(tree: &RegionTree, code: &str) -> Result<usize, String> {
+    match tree.find(code) {
+        Some(i) => Ok(i),
+        None if looks_scientific(code) => Err(scientific_message(code)),
+        None if code.is_empty() => Err("地区代码（region）为空".into()),
+        None => Err(format!("未知的地区代码“{code}”（regions.csv 中没有）")),
+    }
+}
+
+fn unknown_element(code: &str) -> String {
+    format!("未知的数据项代码“{code}”（指标体系中没有）")
+}
+
+/// One value given as text fields (an API item, a form cell), checked as
+/// a row of values.csv is, with the same messages: the region, period,
+/// element and number, or every problem found.
+pub fn value_fields(
+    region: &str,
+    period: &str,
+    element: &str,
+    value: &str,
+    fw: &Framework,
+    tree: &RegionTree,
+) -> Result<(usize, Period, usize, f64), Vec<String>> {
+    let mut problems = Vec::new();
+    let region = find_region(tree, region.trim())
+        .map_err(|m| problems.push(m))
+        .ok();
+    let period = period
+        .trim()
+        .parse::<Period>()
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let element = fw
+        .element_index(element.trim())
+        .ok_or_else(|| problems.push(unknown_element(element.trim())))
+        .ok();
+    let value = parse_value(value.trim()).map_err(|m| problems.push(m)).ok();
+    match (region, period, element, value) {
+        (Some(r), Some(p), Some(e), Some(v)) => Ok((r, p, e, v)),
+        _ => Err(problems),
+    }
+}
+
+/// A number as values.csv accepts it (finite; −0 stored as 0), or why not.
+pub fn parse_value(raw: &str) -> Result<f64, String> {
     if raw.is_empty() {
         return Err("数值为空".into());
     }
@@ -94,25 +140,13 @@ impl<'a> RowParser<'a> {
         let region = if !r.is_empty() && r == self.last_region.0.as_slice() {
             Some(self.last_region.1)
         } else {
-            let code = text(r);
-            match self.tree.find(code) {
-                Some(i) => {
+            match find_region(self.tree, text(r)) {
+                Ok(i) => {
                     self.last_region = (r.to_vec(), i);
                     Some(i)
                 }
-                None if looks_scientific(code) => {
-                    errs.push(Some(line), scientific_message(code));
-                    None
-                }
-                None if code.is_empty() => {
-                    errs.push(Some(line), "地区代码（region）为空");
-                    None
-                }
-                None => {
-                    errs.push(
-                        Some(line),
-                        format!("未知的地区代码“{code}”（regions.csv 中没有）"),
-                    );
+                Err(m) => {
+                    errs.push(Some(line), m);
                     None
                 }
             }
@@ -140,10 +174,7 @@ impl<'a> RowParser<'a> {
                 Some(i)
             }
             None => {
-                errs.push(
-                    Some(line),
-                    format!("未知的数据项代码“{}”（指标体系中没有）", text(e)),
-                );
+                errs.push(Some(line), unknown_element(text(e)));
                 None
             }
         };

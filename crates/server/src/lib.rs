@@ -1,38 +1,25 @@
 //! pingan-server: the JSON API (`/api/v1`, api.md) and the Chinese web
-//! pages over the store.
+//! pages, both over the service layer (`pingan-service`). Handlers parse
+//! input and render output; the rules are the service's.
 //! Stateless: sessions live in the database, so several instances can share
 //! one PostgreSQL.
 
-mod auth;
-mod cache;
-mod cases;
-mod error;
-mod field;
-mod openapi;
-mod quality;
-mod review;
-mod routes;
-mod web;
+mod api;
+mod http;
+mod kit;
+mod pages;
+mod state;
 
-pub use error::ApiError;
+pub use api::ApiError;
+pub use state::AppState;
 
 use axum::Router;
+use pingan_service::Ctx;
 use pingan_store::Store;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub(crate) cache: Arc<tokio::sync::Mutex<cache::Cache>>,
-    /// Held while one request fills the `/scores` cache, so a burst of
-    /// misses (after a start or a write) computes the body once, not per request.
-    pub(crate) filling: Arc<tokio::sync::Mutex<()>>,
-}
 
 /// Requests larger than this are refused before they are read, unless the
 /// server is started with another limit (`pingan serve --max-upload-mb`).
@@ -44,14 +31,14 @@ pub fn router(store: Store) -> Router {
 
 /// The router with `body_limit` bytes as the largest request body.
 pub fn router_limited(store: Store, body_limit: usize) -> Router {
-    let state = AppState {
-        store,
-        cache: Arc::default(),
-        filling: Arc::default(),
-    };
+    let (api, doc) = api::router();
+    let state = AppState::new(Ctx::new(store), doc);
+    let pages = pages::routes().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        kit::error::framed,
+    ));
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
-    routes::api()
-        .merge(web::routes())
+    api.merge(pages)
         .with_state(state)
         // One limit for every body, refused before it is read; axum's own
         // 2 MiB default for extractors would cut a year's template short.
@@ -60,6 +47,12 @@ pub fn router_limited(store: Store, body_limit: usize) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// The OpenAPI document of the JSON API, as served at
+/// `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().1
 }
 
 /// Pending connections the kernel queues before `accept`. The usual 128

@@ -654,8 +654,8 @@ async fn totp_second_factor(app: &App) {
             .json(&json!({"username": "expert", "password": PW, "totp": code}))
             .send()
     };
-    let now = pingan_store::totp::now_unix();
-    let wrong = if pingan_store::totp::code(&secret, now).unwrap() == "000000" {
+    let now = pingan_service::totp::now_unix();
+    let wrong = if pingan_service::totp::code(&secret, now).unwrap() == "000000" {
         "111111"
     } else {
         "000000"
@@ -664,7 +664,7 @@ async fn totp_second_factor(app: &App) {
         login(wrong.to_string()).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    let r = login(pingan_store::totp::code(&secret, now).unwrap())
+    let r = login(pingan_service::totp::code(&secret, now).unwrap())
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);

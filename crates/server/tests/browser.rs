@@ -147,18 +147,12 @@ async fn pages_in_headless_chromium() {
     );
     let dept = pingan_store::Actor::cli("dept");
     app.store
-        .import_values_as(
-            "公安.csv",
-            pending.as_bytes(),
-            false,
-            pingan_store::Intake::Pending,
-            &dept,
-        )
+        .import_values_as("公安.csv", pending.as_bytes(), false, true, &dept)
         .await
         .unwrap();
     app.store
         .add_user(
-            &pingan_store::NewUser {
+            &pingan_service::users::NewUser {
                 username: "verifier2".into(),
                 password: PW.into(),
                 roles: vec![pingan_core::access::Role::Verifier],

@@ -221,7 +221,7 @@ async fn callbacks(app: &App) {
         .map(|c| c["case_id"].as_str().unwrap().to_string())
         .collect();
     pool.sort();
-    assert_eq!(drawn, pingan_store::choose_callbacks(&pool, 0.3, 5));
+    assert_eq!(drawn, pingan_service::callbacks::choose(&pool, 0.3, 5));
     let (s, again) = post(
         app,
         "/api/v1/callbacks/draws",

@@ -231,7 +231,7 @@ async fn field(app: &App) {
     let (s, v) = photo(app, rec, &v1, "x.png", b"<svg onload=alert(1)>".to_vec()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let mut big = png();
-    big.resize(pingan_store::PHOTO_LIMIT + 1, 0);
+    big.resize(pingan_service::field::PHOTO_LIMIT + 1, 0);
     let (s, _) = photo(app, rec, &v1, "big.png", big).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = photo(app, rec, &office, "x.png", png()).await;

@@ -41,10 +41,6 @@ pub struct Store {
     pub(crate) parsed: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<pingan_core::Framework>>>,
     >,
-    /// Sessions this instance touched lately (hash → when), so that a burst
-    /// of requests on one session writes `last_seen` once, not once each.
-    pub(crate) touched:
-        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 fn connect_error(url: &str, e: impl std::fmt::Display) -> StoreError {
@@ -103,7 +99,6 @@ impl Store {
             pool,
             url: url.to_string(),
             parsed: Default::default(),
-            touched: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -122,7 +117,6 @@ impl Store {
             pool: Pool::Pg(pool),
             url: url.to_string(),
             parsed: Default::default(),
-            touched: Default::default(),
         })
     }
 

@@ -1,39 +1,58 @@
-//! pingan-store: the evaluation's memory — regions, framework versions,
-//! values with provenance, benchmarks, stored scores and a hash-chained
-//! audit ledger, in SQLite (embedded default) or PostgreSQL.
+//! pingan-store: the evaluation's record — regions, framework versions,
+//! values with provenance, benchmarks, stored scores, the review, quality
+//! flags, field verification, the mediation register, accounts and a
+//! hash-chained audit ledger — in SQLite (embedded default) or PostgreSQL.
+//!
+//! One module per group of tables; each write is one function that runs
+//! one transaction (`tx::Tx`) and appends its ledger entry in it. The rules
+//! that decide what to write are the service's (`pingan-service`) and the
+//! core's; this crate keeps what it is given.
 //!
 //! One `Store` serves both backends. The SQL is written once where the two
-//! dialects agree (`$1` parameters, `ON CONFLICT`), and `on_pool!` compiles
-//! each such body once per backend; sqlx's generic database bounds would
-//! cost more than they save here.
+//! dialects agree (`$1` parameters, `ON CONFLICT`), and `on_pool!` /
+//! `on_tx!` compile each such body once per backend; sqlx's generic
+//! database bounds would cost more than they save here.
 
-mod accounts;
-mod audit;
-mod backup;
-mod cases;
+pub mod accounts;
+pub mod audit;
+pub mod backup;
+pub mod benchmarks;
+pub mod callbacks;
+pub mod cases;
+pub mod data_sets;
 mod db;
-mod field;
-pub(crate) mod imports;
-mod quality;
-mod review;
-mod scores;
+pub mod field;
+pub mod flags;
+pub mod frameworks;
+pub mod ledger;
+pub mod observations;
+pub mod regions;
+pub mod scores;
+pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod totp;
+mod tx;
+pub mod values;
 
-pub use accounts::{LoginRefusal, NewUser, TokenInfo, User, random_token};
-pub use audit::{Entry, Filter as AuditFilter, HashAlgo, NewEntry, Verification, VerifyError};
+pub use accounts::{Credentials, NewAccount, User};
+pub use audit::Filter as AuditFilter;
 pub use backup::BackupSummary;
-pub use cases::{
-    CallbackEvidence, CallbackResult, Case, DEFAULT_CALLBACK_RATE, Draw, DrawnCase, MAX_SEED,
-    SUCCESS_INDICATOR, choose as choose_callbacks, sample_size,
-};
+pub use benchmarks::BenchmarkRecord;
+pub use callbacks::{CallbackRow, Draw, DrawnCase, NewDraw};
+pub use cases::{Case, CaseRecord, CasesWrite};
+pub use data_sets::{DataSet, ReviewStep, SetEvent, SetFilter, StepsDone};
 pub use db::{Backend, Store};
-pub use field::{NewRecord, NewTask, PHOTO_LIMIT, Photo, Record, RecordOutcome, Task, TaskFilter};
-pub use imports::{ImportKind, ImportSummary, Intake};
-pub use quality::{CORRECTION_SOURCE, FlagFilter, Resolution, SaveSummary, StoredFlag, Submission};
-pub use review::{DataSet, ReviewSummary, Reviewer, SetEvent, SetFilter, SetKey};
-pub use scores::{StoredValue, VALUES_LIMIT};
+pub use field::{NewRecord, NewTask, Photo, Recheck, Record, Task, TaskFilter};
+pub use flags::{CORRECTION_SOURCE, Correction, FlagFilter, Resolution, SaveSummary, StoredFlag};
+pub use frameworks::NewFramework;
+pub use ledger::{Entry, HashAlgo, NewEntry, Verification, VerifyError};
+pub use regions::RegionRecord;
+pub use scores::{FrameworkVersion, NewScoreRun};
+pub use sessions::{LoginAttempt, TokenInfo, random_token};
+pub use values::{
+    NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,
+    ValuesWrite,
+};
 
 /// Who did something and from where, for provenance and the ledger.
 #[derive(Clone, Debug)]
@@ -60,15 +79,13 @@ pub enum StoreError {
     #[error("数据库迁移失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
-    Input(#[from] pingan_input::InputErrors),
-    #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
     /// The row changed state since it was read (already resolved, locked).
     #[error("{0}")]
     Conflict(String),
-    /// The caller's roles do not allow this step.
+    /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
 }

@@ -4,8 +4,9 @@
 #![allow(dead_code)]
 
 use pingan_core::access::parse_roles;
-use pingan_store::testing::{Fresh, Kind, fresh};
-use pingan_store::{Actor, NewUser, Store};
+use pingan_service::testing::{Db, Fresh, Kind, fresh};
+use pingan_service::users::NewUser;
+use pingan_store::{Actor, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -14,7 +15,8 @@ pub struct App {
     pub db: Fresh,
     /// Every county; the first is the county official's own.
     pub counties: Vec<String>,
-    pub store: Store,
+    /// The database, through the service as the operator (and as the store).
+    pub store: Db,
     pub http: reqwest::Client,
 }
 
@@ -41,7 +43,7 @@ pub async fn spawn_app(kind: Kind) -> Option<App> {
 /// `county` holds the first county, `fresh` must change its password).
 pub async fn spawn_app_with(kind: Kind, province: &pingan_synth::Options) -> Option<App> {
     let db = fresh(kind).await?;
-    let store = db.store.clone();
+    let store = Db::new(db.store.clone());
     let p = pingan_synth::generate(province).unwrap();
     let a = Actor::cli("setup");
     store
@@ -104,7 +106,7 @@ pub async fn spawn_app_with(kind: Kind, province: &pingan_synth::Options) -> Opt
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = store.clone();
+    let s = db.store.clone();
     tokio::spawn(async move {
         pingan_server::serve(s, listener, std::future::pending())
             .await

@@ -1,0 +1,12 @@
+//! What every handler shares: who is calling (from the request), JSON
+//! bodies in our error shape, paging, and bodies kept with a gzip copy.
+
+mod body;
+mod caller;
+mod gzip;
+mod paging;
+
+pub use body::Body;
+pub use caller::{ClientIp, Who, clear_cookie, same_origin, session_cookie, session_token};
+pub use gzip::{Kept, accepts_gzip, body_for};
+pub use paging::{Page, PageQuery, fifty, one, page};

@@ -1,0 +1,193 @@
+//! 操作日志: the ledger for supervisors and the audit admin — filter by
+//! user, action, time and object, verify the hash chain, export.
+
+use crate::AppState;
+use crate::kit::forms::{some, urlencode};
+use crate::kit::xlsx::{self, Cell};
+use crate::kit::{Frame, PageResult, Viewer, card, layout};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use maud::html;
+use pingan_service::audit::{self, LedgerQuery};
+use pingan_service::{Caller, cap};
+use pingan_store::Entry;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(page))
+        .route("/export/audit.xlsx", get(export))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AuditQuery {
+    pub user: Option<String>,
+    pub action: Option<String>,
+    pub object: Option<String>,
+    /// A date (2024-06-01) or a timestamp; inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: Option<usize>,
+    pub verify: Option<String>,
+}
+
+const PAGE: usize = 50;
+
+/// The entries a query selects, newest first.
+async fn entries(
+    state: &AppState,
+    c: &Caller,
+    q: &AuditQuery,
+) -> Result<Vec<Entry>, crate::kit::PageError> {
+    let who = c.authorize::<cap::Ledger>()?;
+    let mut all = audit::entries(
+        &state.ctx,
+        &who,
+        &LedgerQuery {
+            from: some(&q.from),
+            to: some(&q.to),
+            user: some(&q.user),
+            action: some(&q.action),
+            object: some(&q.object),
+        },
+    )
+    .await?;
+    all.reverse();
+    Ok(all)
+}
+
+async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<AuditQuery>) -> PageResult {
+    let c = &v.0;
+    let all = entries(&state, c, &q).await?;
+    let banner = if q.verify.is_some() {
+        let who = c.authorize::<cap::Ledger>()?;
+        match audit::verify(&state.ctx, &who).await {
+            Ok(v) if v.ok => Some((
+                "ok",
+                format!(
+                    "校验通过：{} 条记录的哈希链完整（{}），链头 {}",
+                    v.entries,
+                    v.algorithm,
+                    &v.head[..v.head.len().min(16)]
+                ),
+            )),
+            Ok(v) => Some((
+                "error",
+                format!(
+                    "校验失败：{}",
+                    v.problem.map(|p| p.message).unwrap_or_default()
+                ),
+            )),
+            Err(e) => Some(("error", format!("校验出错：{e}"))),
+        }
+    } else {
+        None
+    };
+    let pages = all.len().div_ceil(PAGE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let shown = &all[(page - 1) * PAGE..(page * PAGE).min(all.len())];
+    let query = |p: usize| {
+        let mut s = format!("/audit?page={p}");
+        for (k, v) in [
+            ("user", &q.user),
+            ("action", &q.action),
+            ("object", &q.object),
+            ("from", &q.from),
+            ("to", &q.to),
+        ] {
+            if let Some(v) = some(v) {
+                s.push_str(&format!("&{k}={}", urlencode(&v)));
+            }
+        }
+        s
+    };
+    let export = query(1).replacen("/audit?page=1", "/export/audit.xlsx?", 1);
+    let body = html! {
+        (card("筛选", None, html! {
+            form.inline method="get" action="/audit" id="audit-filter" {
+                label for="f-user" { "用户" } input type="text" id="f-user" name="user" value=[some(&q.user)] size="10";
+                label for="f-action" { "操作" } input type="text" id="f-action" name="action" value=[some(&q.action)] size="12" placeholder="如 login";
+                label for="f-object" { "对象" } input type="text" id="f-object" name="object" value=[some(&q.object)] size="14";
+                label for="f-from" { "起" } input type="date" id="f-from" name="from" value=[some(&q.from)];
+                label for="f-to" { "止" } input type="date" id="f-to" name="to" value=[some(&q.to)];
+                button.btn.primary type="submit" { "查询" }
+                a.btn href="/audit" { "重置" }
+            }
+        }))
+        (card(&format!("操作日志（共 {} 条）", all.len()), Some(html! {
+            a.btn.small href="/audit?verify=1" id="verify" { "校验哈希链" }
+            a.btn.small.export href=(export) download { "导出 Excel" }
+        }), html! {
+            @if all.is_empty() {
+                div.empty { "没有符合条件的记录" }
+            } @else {
+                div.table-wrap {
+                    table.data id="audit" {
+                        thead { tr { th.num { "序号" } th { "时间（UTC）" } th { "用户" } th { "操作" } th { "对象" } th { "详情" } th { "来源" } } }
+                        tbody {
+                            @for e in shown {
+                                tr {
+                                    td.num { (e.id) }
+                                    td { (e.at) }
+                                    td { (e.user) }
+                                    td { (e.action) }
+                                    td { (e.object) }
+                                    td { span.muted { (e.detail) } @if !e.reason.is_empty() { br; "理由：" (e.reason) } }
+                                    td { (e.client) }
+                                }
+                            }
+                        }
+                    }
+                }
+                div.pager {
+                    "第 " (page) " / " (pages) " 页"
+                    @if page > 1 { a.btn.small href=(query(page - 1)) { "上一页" } }
+                    @if page < pages { a.btn.small href=(query(page + 1)) { "下一页" } }
+                }
+            }
+        }))
+    };
+    Ok(layout::page(
+        Frame::simple(c, "操作日志", "/audit").banner(banner),
+        body,
+    ))
+}
+
+/// The entries a query selects, as Excel.
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
+    let all = entries(&state, &v.0, &q).await?;
+    let rows = all
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::Num(e.id as f64),
+                e.at.as_str().into(),
+                e.user.as_str().into(),
+                e.action.as_str().into(),
+                e.object.as_str().into(),
+                e.detail.as_str().into(),
+                e.reason.as_str().into(),
+                e.client.as_str().into(),
+                e.hash.as_str().into(),
+            ]
+        })
+        .collect();
+    let headers = [
+        "序号",
+        "时间（UTC）",
+        "用户",
+        "操作",
+        "对象",
+        "详情",
+        "理由",
+        "来源",
+        "哈希",
+    ];
+    let bytes = xlsx::workbook("操作日志", &headers, rows)?;
+    Ok(xlsx::download("操作日志.xlsx", bytes))
+}

@@ -1,0 +1,46 @@
+//! The web pages: server-rendered Simplified Chinese over the same
+//! service operations as the JSON API. One module per page, owning its
+//! routes and its Excel export; charts are drawn in the browser by ECharts
+//! from data embedded in each page, and every file the pages load comes
+//! from this binary (`kit::assets`).
+
+mod audit;
+mod callbacks;
+mod dashboard;
+mod entry;
+mod framework;
+mod place;
+mod progress;
+mod quality;
+mod region;
+mod review;
+mod session;
+mod submit;
+mod users;
+mod verify;
+
+use crate::AppState;
+use crate::kit;
+use axum::Router;
+
+/// Every page, in the order of the navigation.
+pub fn routes() -> Router<AppState> {
+    [
+        dashboard::routes,
+        region::routes,
+        framework::routes,
+        submit::routes,
+        entry::routes,
+        progress::routes,
+        quality::routes,
+        review::routes,
+        verify::routes,
+        callbacks::routes,
+        audit::routes,
+        users::routes,
+        session::routes,
+        kit::assets::routes,
+    ]
+    .into_iter()
+    .fold(Router::new(), |r, page| r.merge(page()))
+}

@@ -1,0 +1,510 @@
+//! 数据质量 (seed §3.4, §6.1): run the checks, the follow-up queue by
+//! region and kind, and one flag with its numbers and the resolve forms.
+
+use crate::AppState;
+use crate::kit::forms::{Fields, back, outcome, some, urlencode};
+use crate::kit::xlsx::{self, Cell};
+use crate::kit::{Frame, PageError, PageResult, Viewer, card, layout};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use maud::{Markup, html};
+use pingan_core::Framework;
+use pingan_core::access::Cap;
+use pingan_core::labels::FlagStatus;
+use pingan_core::num::fmt_num;
+use pingan_core::quality::FlagKind;
+use pingan_core::region::RegionTree;
+use pingan_service::quality::{self, FlagQuery, ResolveInput, sort_by_severity};
+use pingan_service::{Caller, cap, structure};
+use pingan_store::StoredFlag;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/quality", get(page).post(action))
+        .route("/quality/{id}", get(detail).post(resolve))
+        .route("/export/flags.xlsx", get(export))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct QualityQuery {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub period: Option<String>,
+    pub region: Option<String>,
+    pub page: Option<usize>,
+    pub ok: Option<String>,
+    pub err: Option<String>,
+}
+
+const PAGE: usize = 50;
+
+fn status_tag(s: FlagStatus) -> Markup {
+    let class = match s {
+        FlagStatus::Open => "tag warn",
+        FlagStatus::Corrected => "tag danger",
+        FlagStatus::Explained => "tag ok",
+    };
+    html! { span class=(class) { (s.label()) } }
+}
+
+/// The queue query the page's filters make (status defaults to 待核查;
+/// `all` shows every status).
+fn to_query(q: &QualityQuery) -> Result<FlagQuery, PageError> {
+    let status = match some(&q.status).as_deref() {
+        None => Some("open".to_string()),
+        Some("all") => None,
+        Some(s) => Some(s.to_string()),
+    };
+    Ok(FlagQuery::parse(
+        status.as_deref(),
+        some(&q.kind).as_deref(),
+        some(&q.period).as_deref(),
+        None,
+        some(&q.region).as_deref(),
+        None,
+    )?)
+}
+
+fn element_name(fw: &Framework, code: &str) -> String {
+    fw.element_index(code)
+        .map(|i| fw.elements[i].name.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// The child of `root` whose subtree holds region `i` (None: `root` itself).
+fn branch(tree: &RegionTree, root: usize, i: usize) -> Option<usize> {
+    let mut at = i;
+    while let Some(p) = tree.get(at).parent {
+        if p == root {
+            return Some(at);
+        }
+        at = p;
+    }
+    None
+}
+
+fn may_review(c: &Caller) -> bool {
+    c.can(Cap::Check)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<QualityQuery>,
+) -> PageResult {
+    let c = &v.0;
+    let who = c.authorize::<cap::Quality>()?;
+    let fq = to_query(&q)?;
+    let (tree, mut flags) = quality::list(&state.ctx, &who, &fq).await?;
+    let fw = structure::known_codes(&state.ctx).await?;
+    sort_by_severity(&mut flags);
+    let years = state
+        .ctx
+        .years()
+        .await
+        .map(|y| y.as_ref().clone())
+        .unwrap_or_default();
+    let latest = years.last().copied();
+    // The level the summary breaks down: the filter's region, else the
+    // caller's scope, else the root.
+    let root = some(&q.region)
+        .or(c.region.clone())
+        .and_then(|r| tree.find(&r))
+        .or_else(|| (0..tree.len()).find(|&i| tree.get(i).parent.is_none()));
+    let kinds = FlagKind::ALL;
+    let mut rows: Vec<(Option<usize>, [usize; 8], usize)> = Vec::new();
+    if let Some(root) = root {
+        for f in &flags {
+            let Some(i) = tree.find(&f.region) else {
+                continue;
+            };
+            let b = branch(&tree, root, i);
+            let k = kinds.iter().position(|x| *x == f.kind).unwrap_or(0);
+            match rows.iter_mut().find(|r| r.0 == b) {
+                Some(r) => {
+                    r.1[k] += 1;
+                    r.2 += 1;
+                }
+                None => {
+                    let mut counts = [0; 8];
+                    counts[k] = 1;
+                    rows.push((b, counts, 1));
+                }
+            }
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
+    let link = |region: Option<&str>, kind: Option<&str>, p: usize| {
+        let mut s = format!("/quality?page={p}");
+        let status = some(&q.status);
+        for (k, v) in [
+            ("status", status.as_deref()),
+            ("kind", kind),
+            ("period", some(&q.period).as_deref()),
+            ("region", region),
+        ] {
+            if let Some(v) = v {
+                s.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        s
+    };
+    let pages = flags.len().div_ceil(PAGE).max(1);
+    let page_no = q.page.unwrap_or(1).clamp(1, pages);
+    let shown = &flags[(page_no - 1) * PAGE..(page_no * PAGE).min(flags.len())];
+    let cur_region = some(&q.region);
+    let cur_kind = some(&q.kind);
+    let export = link(cur_region.as_deref(), cur_kind.as_deref(), 1).replacen(
+        "/quality?page=1",
+        "/export/flags.xlsx?",
+        1,
+    );
+    let banner = outcome(&q.ok, &q.err);
+    let body = html! {
+        @if may_review(c) {
+            (card("运行质量检查", None, html! {
+                form.inline method="post" action="/quality" id="run-check" {
+                    input type="hidden" name="op" value="check";
+                    label for="c-period" { "期间" }
+                    input type="text" id="c-period" name="period" size="8" required
+                        value=[latest.map(|y| y.to_string())] placeholder="2024 或 2024-06";
+                    button.btn.primary type="submit" { "检查并加入待核查队列" }
+                    span.muted { "逻辑校验、异常值（z 值、修正 z 值、突变、连续高于均值、同级离群）、多来源差异与时效性" }
+                }
+            }))
+        }
+        (card("筛选", None, html! {
+            form.inline method="get" action="/quality" id="flag-filter" {
+                label for="f-status" { "状态" }
+                select id="f-status" name="status" {
+                    @for (code, label) in [("open", "待核查"), ("corrected", "已更正"), ("explained", "已说明"), ("all", "全部")] {
+                        option value=(code) selected[some(&q.status).as_deref().unwrap_or("open") == code] { (label) }
+                    }
+                }
+                label for="f-kind" { "类型" }
+                select id="f-kind" name="kind" {
+                    option value="" { "全部" }
+                    @for k in kinds {
+                        option value=(k.code()) selected[cur_kind.as_deref() == Some(k.code())] { (k.label()) }
+                    }
+                }
+                label for="f-period" { "期间" }
+                input type="text" id="f-period" name="period" size="8" value=[some(&q.period)] placeholder="如 2024-06";
+                label for="f-region" { "地区代码" }
+                input type="text" id="f-region" name="region" size="10" value=[cur_region.clone()];
+                button.btn.primary type="submit" { "查询" }
+                a.btn href="/quality" { "重置" }
+            }
+        }))
+        (card("按地区和类型汇总", None, html! {
+            @if rows.is_empty() {
+                div.empty { "没有符合条件的问题" }
+            } @else {
+                div.table-wrap {
+                    table.data id="flag-summary" {
+                        thead { tr {
+                            th { "地区" }
+                            @for k in kinds { th.num { (k.label()) } }
+                            th.num { "合计" }
+                        } }
+                        tbody {
+                            @for (b, counts, total) in &rows {
+                                @let (code, name) = match b {
+                                    Some(i) => (tree.get(*i).code.clone(), tree.get(*i).name.clone()),
+                                    None => (root.map(|r| tree.get(r).code.clone()).unwrap_or_default(), "本级".to_string()),
+                                };
+                                tr {
+                                    td { a href=(link(Some(&code), cur_kind.as_deref(), 1)) { (name) } }
+                                    @for (k, n) in kinds.iter().zip(counts.iter()) {
+                                        td.num {
+                                            @if *n > 0 { a href=(link(Some(&code), Some(k.code()), 1)) { (n) } } @else { "–" }
+                                        }
+                                    }
+                                    td.num { (total) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+        (card(&format!("待核查问题（共 {} 条，逻辑错误、多来源差异、时效问题在前，其余按超出阈值的程度排列）", flags.len()), Some(html! {
+            a.btn.small.export href=(export) download { "导出 Excel" }
+        }), html! {
+            @if flags.is_empty() {
+                div.empty { "没有符合条件的问题" }
+            } @else {
+                div.table-wrap {
+                    table.data id="flags" {
+                        thead { tr { th { "地区" } th { "数据项" } th { "期间" } th { "类型" } th.num { "分值" } th { "说明" } th { "状态" } th { "操作" } } }
+                        tbody {
+                            @for f in shown {
+                                tr data-kind=(f.kind.code()) {
+                                    td { (layout::region_name(&tree, &f.region)) br; span.muted { (f.region) } }
+                                    td { (element_name(&fw, &f.element)) }
+                                    td { (f.period) }
+                                    td { (f.kind.label()) @if !f.rule.is_empty() { " " span.muted { (f.rule) } } }
+                                    td.num { (fmt_num(f.score, 2)) }
+                                    td.reason { (f.message) }
+                                    td { (status_tag(f.status)) }
+                                    td { a href=(format!("/quality/{}", f.id)) { @if f.status == FlagStatus::Open && may_review(c) { "处理" } @else { "查看" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if pages > 1 {
+                    div.pager {
+                        "第 " (page_no) " / " (pages) " 页"
+                        @if page_no > 1 { a.btn.small href=(link(cur_region.as_deref(), cur_kind.as_deref(), page_no - 1)) { "上一页" } }
+                        @if page_no < pages { a.btn.small href=(link(cur_region.as_deref(), cur_kind.as_deref(), page_no + 1)) { "下一页" } }
+                    }
+                }
+            }
+        }))
+    };
+    Ok(layout::page(
+        Frame::simple(c, "数据质量", "/quality").banner(banner),
+        body,
+    ))
+}
+
+/// POST /quality: run the checks for a period and keep the flags.
+async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
+    let who = v.0.authorize::<cap::Check>()?;
+    let f = Fields::parse(&body);
+    let period = match f.get("period").parse::<pingan_core::Period>() {
+        Ok(p) => p,
+        Err(e) => return Ok(back("/quality", Err(e.to_string()))),
+    };
+    let result = quality::check(&state.ctx, &who, period, true)
+        .await
+        .map(|out| {
+            let s = out.saved.unwrap_or_default();
+            format!(
+                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变）",
+                out.summary.values, s.found, s.new, s.updated, s.resolved_before
+            )
+        })
+        .map_err(|e| e.to_string());
+    Ok(back("/quality", result))
+}
+
+fn detail_body(
+    c: &Caller,
+    f: &StoredFlag,
+    fw: &Framework,
+    tree: &RegionTree,
+    values: &[pingan_store::StoredValue],
+) -> Markup {
+    let reported = values.first().map(|v| v.value);
+    html! {
+        (card("问题", None, html! {
+            dl.kv {
+                dt { "地区" } dd { (layout::region_name(tree, &f.region)) "（" (f.region) "）" }
+                dt { "数据项" } dd { (element_name(fw, &f.element)) "（" (f.element) "）" }
+                dt { "期间" } dd { (f.period) }
+                dt { "类型" } dd { (f.kind.label()) @if !f.rule.is_empty() { "（规则 " (f.rule) "）" } }
+                dt { "分值" } dd { (fmt_num(f.score, 4)) }
+                dt { "说明" } dd.reason { (f.message) }
+                @if !f.sources.is_empty() {
+                    dt { "来源" } dd { (f.sources.iter().map(|s| if s.is_empty() { "（未注明）".to_string() } else { s.clone() }).collect::<Vec<_>>().join("、")) }
+                }
+                dt { "状态" } dd { (status_tag(f.status)) }
+                dt { "发现" } dd { (f.found_at) "，" (f.found_by) }
+                @if let Some(at) = &f.resolved_at {
+                    dt { "处理" } dd { (at) "，" (f.resolved_by.clone().unwrap_or_default()) }
+                    dt { @if f.status == FlagStatus::Corrected { "更正原因" } @else { "情况说明" } } dd { (f.resolution) }
+                    @if let Some(v) = f.corrected_value { dt { "更正后数值" } dd { (fmt_num(v, 6)) } }
+                }
+            }
+        }))
+        @if !f.numbers.0.is_empty() {
+            (card("判断依据", None, html! {
+                table.data id="numbers" {
+                    tbody {
+                        @for (k, v) in &f.numbers.0 {
+                            tr { th { (number_label(k)) } td.num { (fmt_num(*v, 4)) } }
+                        }
+                    }
+                }
+            }))
+        }
+        (card("已存数据（含来源）", None, html! {
+            @if values.is_empty() {
+                div.empty { "数据库中没有该期间的数值" }
+            } @else {
+                table.data id="stored" {
+                    thead { tr { th { "来源" } th.num { "数值" } th { "说明" } th { "报送人" } th { "报送时间" } } }
+                    tbody {
+                        @for v in values {
+                            tr {
+                                td { @if v.source.is_empty() { "（未注明）" } @else { (v.source) } }
+                                td.num { (fmt_num(v.value, 6)) }
+                                td { (v.note) }
+                                td { (v.submitted_by) }
+                                td { (v.submitted_at) }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+        @if f.status == FlagStatus::Open && c.can(Cap::Check) {
+            (card("处理", None, html! {
+                div.grid {
+                    form.stack method="post" action=(format!("/quality/{}", f.id)) id="correct" {
+                        h4 { "确认有误，更正数值" }
+                        input type="hidden" name="resolution" value="corrected";
+                        label for="r-value" { "更正后的数值" }
+                        input type="text" id="r-value" name="value" required inputmode="decimal" value=[reported.map(|x| fmt_num(x, 6))];
+                        label for="r-reason" { "更正原因" }
+                        textarea id="r-reason" name="reason" required rows="3" placeholder="如：核对原始台账，6 月误录入 5 月数据" {}
+                        button.btn.primary type="submit" { "提交更正" }
+                    }
+                    form.stack method="post" action=(format!("/quality/{}", f.id)) id="explain" {
+                        h4 { "数据无误，填写情况说明" }
+                        input type="hidden" name="resolution" value="explained";
+                        label for="r-note" { "情况说明" }
+                        textarea id="r-note" name="note" required rows="3" placeholder="如：当月开展专项行动，受理量集中上升" {}
+                        button.btn type="submit" { "提交说明" }
+                    }
+                }
+            }))
+        }
+        @if c.can(Cap::Field) {
+            (card("实地核查", None, html! {
+                form.inline method="post" action="/verify" id="to-field" {
+                    input type="hidden" name="op" value="from_flag";
+                    input type="hidden" name="flag" value=(f.id);
+                    button.btn type="submit" { "生成实地核查任务" }
+                    span.muted { "由实地核查组双人到现场核实该数据项，核查值将与报送值比对。" }
+                }
+            }))
+        }
+    }
+}
+
+fn number_label(k: &str) -> &str {
+    match k {
+        "value" => "本期数值",
+        "mean" => "历史均值",
+        "sd" => "历史标准差",
+        "median" => "历史中位数",
+        "history" => "历史期数",
+        "previous" => "上期数值",
+        "change_pct" => "环比变化（%）",
+        "line" => "判断线（均值 + 标准差）",
+        "run" => "连续期数",
+        "peer_median" => "同级中位数",
+        "peers" => "同级地区数",
+        "left" => "规则左侧",
+        "right" => "规则右侧",
+        "bound" => "范围界限",
+        "high" => "较大来源数值",
+        "low" => "较小来源数值",
+        other => other,
+    }
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<QualityQuery>,
+) -> PageResult {
+    let c = &v.0;
+    let who = c.authorize::<cap::Quality>()?;
+    let (f, values) = quality::detail(&state.ctx, &who, id).await?;
+    let tree = state.ctx.tree().await?;
+    let fw = structure::known_codes(&state.ctx).await?;
+    let banner = outcome(&q.ok, &q.err);
+    let title = format!("问题 #{id}");
+    Ok(layout::page(
+        Frame {
+            caller: c,
+            title: &title,
+            active: "/quality",
+            crumbs: vec![
+                ("数据质量".into(), Some("/quality".into())),
+                (title.clone(), None),
+            ],
+            pickers: None,
+            banner,
+        },
+        detail_body(c, &f, &fw, &tree, &values),
+    ))
+}
+
+/// POST /quality/{id}: resolve the flag.
+async fn resolve(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+    body: String,
+) -> PageResult {
+    let who = v.0.authorize::<cap::Check>()?;
+    let f = Fields::parse(&body);
+    let input = ResolveInput {
+        resolution: f.get("resolution"),
+        value: f.opt("value").map(serde_json::Value::String),
+        reason: f.opt("reason"),
+        note: f.opt("note"),
+    };
+    let result = quality::resolve(&state.ctx, &who, id, &input)
+        .await
+        .map(|done| format!("已处理：{}", done.status.label()))
+        .map_err(|e| e.to_string());
+    Ok(back(&format!("/quality/{id}"), result).into_response())
+}
+
+/// The queue as the page's filters select it, as Excel.
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<QualityQuery>,
+) -> PageResult {
+    let who = v.0.authorize::<cap::Quality>()?;
+    let (tree, flags) = quality::list(&state.ctx, &who, &to_query(&q)?).await?;
+    let fw = structure::known_codes(&state.ctx).await?;
+    let rows = flags
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::Num(f.id as f64),
+                f.region.as_str().into(),
+                layout::region_name(&tree, &f.region).into(),
+                f.element.as_str().into(),
+                element_name(&fw, &f.element).into(),
+                f.period.as_str().into(),
+                f.kind.label().into(),
+                f.rule.as_str().into(),
+                f.score.into(),
+                f.message.as_str().into(),
+                f.status.label().into(),
+                f.resolution.as_str().into(),
+                f.corrected_value.into(),
+            ]
+        })
+        .collect();
+    let headers = [
+        "编号",
+        "地区代码",
+        "地区",
+        "数据项代码",
+        "数据项",
+        "期间",
+        "类型",
+        "规则",
+        "分值",
+        "说明",
+        "状态",
+        "处理说明",
+        "更正后数值",
+    ];
+    let bytes = xlsx::workbook("待核查问题", &headers, rows)?;
+    Ok(xlsx::download("数据质量问题.xlsx", bytes))
+}

@@ -1,0 +1,34 @@
+//! pingan-service: the operations of the platform, between the ways in
+//! (the JSON API, the pages, the command line) and the store. Each
+//! operation is one function that every way in calls; it takes proof of
+//! the capability it needs (`Authorized<C>`) and applies the caller's
+//! region and department scope itself. Handlers parse input and render
+//! output; the rules are here and in `pingan_core`.
+
+pub mod access;
+pub mod audit;
+pub mod callbacks;
+pub mod caller;
+pub mod ctx;
+pub mod error;
+pub mod field;
+pub mod imports;
+pub mod intake;
+mod passwords;
+pub mod progress;
+pub mod quality;
+pub mod review;
+pub mod scores;
+pub mod session;
+pub mod structure;
+pub mod submit;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod totp;
+pub mod users;
+pub mod values;
+
+pub use access::{Capability, cap};
+pub use caller::{Authorized, Caller, Principal};
+pub use ctx::Ctx;
+pub use error::{Loc, Problem, Refusal, Result, ServiceError};

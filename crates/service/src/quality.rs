@@ -1,0 +1,335 @@
+//! Quality checks and the follow-up queue (seed §3.4, §6.1): run the
+//! checks over the stored values, keep the flags the caller may see, list
+//! the queue in scope, resolve one flag.
+
+use crate::ctx::Ctx;
+use crate::error::{Result, ServiceError};
+use crate::{Authorized, cap};
+use pingan_core::labels::{FlagStatus, ValueState};
+use pingan_core::quality::rules::RuleSet;
+use pingan_core::quality::{FlagKind, FlagView, Report, Summary};
+use pingan_core::review::{SetKey, State as SetState};
+use pingan_core::{Framework, Period, RegionTree};
+use pingan_store::{Correction, FlagFilter, Resolution, SaveSummary, StoredFlag};
+use std::sync::Arc;
+
+pub fn parse_period(s: &str) -> Result<Period> {
+    s.trim()
+        .parse::<Period>()
+        .map_err(|e| ServiceError::invalid(format!("参数 period：{e}")))
+}
+
+/// What a check found within the caller's scope.
+pub struct CheckOutcome {
+    pub period: Period,
+    pub flags: Vec<FlagView>,
+    pub summary: Summary,
+    pub saved: Option<SaveSummary>,
+}
+
+/// Run the checks over the stored values and keep the flags the caller
+/// may see, saving them to the queue when asked.
+pub async fn check(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Check>,
+    period: Period,
+    save: bool,
+) -> Result<CheckOutcome> {
+    let (fw, tree, report) = run(ctx, who, None, period).await?;
+    let flags: Vec<FlagView> = report
+        .flags
+        .iter()
+        .filter(|f| who.sees(&tree, f.region))
+        .map(|f| f.view(&fw, &tree))
+        .collect();
+    let saved = if save {
+        Some(ctx.store.save_flags(period, &flags, &who.actor()).await?)
+    } else {
+        None
+    };
+    Ok(CheckOutcome {
+        period,
+        flags,
+        summary: report.summary,
+        saved,
+    })
+}
+
+/// Run the checks for `period` over every stored value (the whole
+/// province: peers and trends need it), with the given rules or the
+/// framework's default ones.
+pub async fn run(
+    ctx: &Ctx,
+    _who: &Authorized<'_, cap::Check>,
+    rules: Option<&RuleSet>,
+    period: Period,
+) -> Result<(Arc<Framework>, RegionTree, Report)> {
+    let fw = ctx
+        .store
+        .framework_version(period.year())
+        .await?
+        .map(|v| v.framework)
+        .ok_or_else(|| {
+            ServiceError::invalid(format!(
+                "没有适用于 {} 年的指标体系：请先导入（pingan import framework）",
+                period.year()
+            ))
+        })?;
+    let tree = ctx.store.region_tree().await?;
+    let obs = ctx.store.observations(&fw, &tree, period.year()).await?;
+    let owned;
+    let rules = match rules {
+        Some(r) => r,
+        None => {
+            owned = RuleSet::default_for(&fw);
+            &owned
+        }
+    };
+    let report = pingan_core::quality::check(&fw, &tree, rules, &obs, period);
+    Ok((fw, tree, report))
+}
+
+/// Which flags; a region means its whole subtree.
+#[derive(Clone, Debug, Default)]
+pub struct FlagQuery {
+    pub status: Option<FlagStatus>,
+    pub kind: Option<FlagKind>,
+    pub period: Option<String>,
+    pub year: Option<i32>,
+    pub region: Option<String>,
+    pub element: Option<String>,
+}
+
+impl FlagQuery {
+    /// Parses the text filters of a request.
+    pub fn parse(
+        status: Option<&str>,
+        kind: Option<&str>,
+        period: Option<&str>,
+        year: Option<i32>,
+        region: Option<&str>,
+        element: Option<&str>,
+    ) -> Result<FlagQuery> {
+        let status = status
+            .map(|s| {
+                s.parse::<FlagStatus>().map_err(|_| {
+                    ServiceError::invalid("参数 status 应为 open、corrected 或 explained")
+                })
+            })
+            .transpose()?;
+        let kind = kind.map(parse_kind).transpose()?;
+        if let Some(p) = period {
+            parse_period(p)?;
+        }
+        Ok(FlagQuery {
+            status,
+            kind,
+            period: period.map(str::to_string),
+            year,
+            region: region.map(str::to_string),
+            element: element.map(str::to_string),
+        })
+    }
+}
+
+pub fn parse_kind(s: &str) -> Result<FlagKind> {
+    FlagKind::parse(s).ok_or_else(|| {
+        ServiceError::invalid(format!(
+            "参数 kind：未知的类型“{s}”，应为 {}",
+            FlagKind::ALL.map(|k| k.code()).join("、")
+        ))
+    })
+}
+
+/// The queue filtered by the query, within the caller's scope, with the
+/// tree it was read against.
+pub async fn list(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Quality>,
+    q: &FlagQuery,
+) -> Result<(Arc<RegionTree>, Vec<StoredFlag>)> {
+    let tree = ctx.tree().await?;
+    let mut regions = who.scope_codes(&tree);
+    if let Some(r) = &q.region {
+        let root = who.region_in_scope(&tree, r)?;
+        regions = Some(
+            (0..tree.len())
+                .filter(|&i| tree.is_within(i, root))
+                .map(|i| tree.get(i).code.clone())
+                .collect(),
+        );
+    }
+    let flags = ctx
+        .store
+        .flags(&FlagFilter {
+            status: q.status,
+            kind: q.kind,
+            year: q.year,
+            period: q.period.clone(),
+            element: q.element.clone(),
+            regions,
+        })
+        .await?;
+    Ok((tree, flags))
+}
+
+/// One flag, if its region is in the caller's scope.
+pub async fn one(ctx: &Ctx, who: &Authorized<'_, cap::Quality>, id: i64) -> Result<StoredFlag> {
+    flag_in_scope(ctx, who, id).await
+}
+
+/// One flag with the stored values of its region, period and element,
+/// newest first (every source: what the reviewer compares).
+pub async fn detail(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Quality>,
+    id: i64,
+) -> Result<(StoredFlag, Vec<pingan_store::StoredValue>)> {
+    let f = flag_in_scope(ctx, who, id).await?;
+    let mut values = ctx
+        .store
+        .values(Some(&f.region), Some(&f.period), Some(&f.element))
+        .await?;
+    values.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at));
+    Ok((f, values))
+}
+
+pub(crate) async fn flag_in_scope(ctx: &Ctx, who: &crate::Caller, id: i64) -> Result<StoredFlag> {
+    let flag = ctx
+        .store
+        .flag(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("待核查问题 {id} 不存在")))?;
+    let tree = ctx.tree().await?;
+    who.region_in_scope(&tree, &flag.region)?;
+    Ok(flag)
+}
+
+/// How a reviewer closes a flag, as a request gives it.
+pub struct ResolveInput {
+    /// `corrected` or `explained`.
+    pub resolution: String,
+    pub value: Option<serde_json::Value>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+pub fn resolution(b: &ResolveInput) -> Result<Resolution> {
+    match b.resolution.as_str() {
+        "corrected" => {
+            let value = match &b.value {
+                Some(serde_json::Value::Number(n)) => n.as_f64(),
+                Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| ServiceError::invalid("更正后的数值（value）应为有限数"))?;
+            Ok(Resolution::Corrected {
+                value: value + 0.0,
+                reason: b.reason.clone().unwrap_or_default(),
+            })
+        }
+        "explained" => Ok(Resolution::Explained {
+            note: b.note.clone().unwrap_or_default(),
+        }),
+        other => Err(ServiceError::invalid(format!(
+            "resolution“{other}”无效：应为 corrected（确认有误并更正）或 explained（情况说明）"
+        ))),
+    }
+}
+
+/// Close an open flag: a corrected value (kept under source 核查更正, the
+/// year rescored) or an explanation. A correction joins the value's data
+/// set: refused while the set is approved and locked, pending while it is
+/// in review. Conflict when the flag was already closed.
+pub async fn resolve(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Check>,
+    id: i64,
+    input: &ResolveInput,
+) -> Result<StoredFlag> {
+    let r = resolution(input)?;
+    let flag = flag_in_scope(ctx, who, id).await?;
+    let (text, value) = match &r {
+        Resolution::Corrected { value, reason } => (reason.trim(), Some(*value)),
+        Resolution::Explained { note } => (note.trim(), None),
+    };
+    if text.is_empty() {
+        return Err(ServiceError::invalid(match r {
+            Resolution::Corrected { .. } => "请填写更正原因",
+            Resolution::Explained { .. } => "请填写情况说明",
+        }));
+    }
+    let year = flag
+        .period
+        .parse::<Period>()
+        .map(Period::year)
+        .unwrap_or_default();
+    let key;
+    let correction = match value {
+        None => None,
+        Some(v) => {
+            let fw = ctx.store.known_codes().await?;
+            key = SetKey::of(&fw, &flag.region, &flag.period, &flag.element);
+            let review = match ctx.store.set_row(&key).await? {
+                Some(set) if set.state == SetState::Approved => {
+                    let tree = ctx.tree().await?;
+                    return Err(ServiceError::conflict(format!(
+                        "数据集 {} 已审核锁定（{} 于 {} 确认），不能更正；请测评办管理员先解锁",
+                        key.describe(&tree),
+                        set.level3_by.unwrap_or_default(),
+                        set.updated_at
+                    )));
+                }
+                Some(_) => ValueState::Pending,
+                None => ValueState::Approved,
+            };
+            Some(Correction {
+                value: v,
+                year,
+                review,
+                set: &key,
+            })
+        }
+    };
+    ctx.store
+        .resolve_flag(&flag, &r, correction.as_ref(), &who.actor())
+        .await?;
+    if value.is_some() {
+        // The correction is kept either way; a year that cannot be scored
+        // yet is scored when its data is complete.
+        if let Err(e) = crate::scores::compute(ctx, Period::Year(year), &who.actor()).await {
+            tracing::info!(year, error = %e, "not rescored after a correction");
+        }
+    }
+    ctx.store
+        .flag(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("待核查问题 {id} 不存在")))
+}
+
+/// Broken rules, disagreeing sources and late data first (each is a
+/// definite problem), then the statistical flags by how far past their
+/// threshold they are, so reviewers meet the strongest evidence first.
+pub fn sort_by_severity(flags: &mut [StoredFlag]) {
+    let p = pingan_core::quality::Params::default();
+    let weight = |f: &StoredFlag| -> (u8, f64) {
+        let over = |t: f64| f.score.abs() / t;
+        match f.kind {
+            FlagKind::Rule => (0, 0.0),
+            FlagKind::CrossSource => (1, -f.score.abs()),
+            FlagKind::Timeliness => (2, -f.score.abs()),
+            FlagKind::Zscore => (3, -over(p.z)),
+            FlagKind::ModZscore => (3, -over(p.mod_z)),
+            FlagKind::Peer => (3, -over(p.peer_mod_z)),
+            FlagKind::Jump => (3, -over(p.jump_pct * 2.0)),
+            FlagKind::RunAboveMean => (3, -over(p.run_sd * 2.0)),
+        }
+    };
+    flags.sort_by(|a, b| {
+        let (x, y) = (weight(a), weight(b));
+        x.0.cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then(a.id.cmp(&b.id))
+    });
+}

@@ -1,0 +1,417 @@
+//! `pingan backup` / `pingan restore`: a consistent logical snapshot (one
+//! read transaction) as gzip'd JSON lines. The same file restores into
+//! SQLite or PostgreSQL, so it also moves a deployment between them. This
+//! file is the format: every table and column, in restore order.
+
+mod dump;
+mod load;
+
+use crate::StoreError;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    /// TEXT NOT NULL
+    Text,
+    /// nullable TEXT
+    OptText,
+    /// BIGINT NOT NULL
+    Int,
+    /// nullable BIGINT
+    OptInt,
+    /// INTEGER (years)
+    Int32,
+    Float,
+    /// nullable DOUBLE PRECISION
+    OptFloat,
+    Bool,
+}
+
+pub(super) use Kind::*;
+
+/// Every table, in an order that satisfies foreign keys on restore.
+pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
+    ("meta", &[("key", Text), ("value", Text)]),
+    (
+        "regions",
+        &[
+            ("code", Text),
+            ("name", Text),
+            ("parent", OptText),
+            ("level", Text),
+            ("valid_from", OptText),
+            ("valid_to", OptText),
+            ("ord", Int),
+        ],
+    ),
+    ("departments", &[("name", Text)]),
+    (
+        "frameworks",
+        &[
+            ("id", Int),
+            ("code", Text),
+            ("name", Text),
+            ("year_from", Int32),
+            ("source", Text),
+            ("sha256", Text),
+            ("imported_at", Text),
+            ("imported_by", Text),
+        ],
+    ),
+    (
+        "elements",
+        &[
+            ("framework_id", Int),
+            ("code", Text),
+            ("name", Text),
+            ("unit", Text),
+            ("department", Text),
+        ],
+    ),
+    (
+        "imports",
+        &[
+            ("id", Int),
+            ("kind", Text),
+            ("file", Text),
+            ("sha256", Text),
+            ("rows", Int),
+            ("imported", Int),
+            ("updated", Int),
+            ("ignored", Int),
+            ("user_name", Text),
+            ("client", Text),
+            ("at", Text),
+        ],
+    ),
+    (
+        "data_values",
+        &[
+            ("region", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("element", Text),
+            ("source", Text),
+            ("value", Float),
+            ("note", Text),
+            ("submitted_by", Text),
+            ("submitted_at", Text),
+            ("import_id", OptInt),
+            ("review", Text),
+        ],
+    ),
+    (
+        "benchmarks",
+        &[
+            ("code", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("value", Float),
+            ("import_id", OptInt),
+        ],
+    ),
+    (
+        "score_runs",
+        &[
+            ("id", Int),
+            ("framework_id", Int),
+            ("period", Text),
+            ("computed_at", Text),
+        ],
+    ),
+    (
+        "score_results",
+        &[
+            ("run_id", Int),
+            ("ord", Int),
+            ("region", Text),
+            ("level", Text),
+            ("result", Text),
+        ],
+    ),
+    (
+        "audit",
+        &[
+            ("id", Int),
+            ("at", Text),
+            ("user_name", Text),
+            ("action", Text),
+            ("object", Text),
+            ("detail", Text),
+            ("reason", Text),
+            ("client", Text),
+            ("prev_hash", Text),
+            ("hash", Text),
+        ],
+    ),
+    ("audit_head", &[("id", Int32), ("seq", Int), ("hash", Text)]),
+    (
+        "users",
+        &[
+            ("id", Int),
+            ("username", Text),
+            ("password_hash", Text),
+            ("roles", Text),
+            ("region", OptText),
+            ("department", OptText),
+            ("must_change", Bool),
+            ("failed_logins", Int),
+            ("locked_until", OptText),
+            ("totp_secret", OptText),
+            ("disabled", Bool),
+            ("created_at", Text),
+            ("password_changed_at", Text),
+        ],
+    ),
+    (
+        "api_tokens",
+        &[
+            ("id", Int),
+            ("name", Text),
+            ("token_hash", Text),
+            ("department", Text),
+            ("region", OptText),
+            ("created_by", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+            ("revoked_at", OptText),
+        ],
+    ),
+    (
+        "login_history",
+        &[
+            ("id", Int),
+            ("username", Text),
+            ("at", Text),
+            ("client", Text),
+            ("success", Bool),
+            ("reason", Text),
+        ],
+    ),
+    (
+        "quality_flags",
+        &[
+            ("id", Int),
+            ("region", Text),
+            ("element", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("kind", Text),
+            ("rule", Text),
+            ("score", Float),
+            ("message", Text),
+            ("detail", Text),
+            ("status", Text),
+            ("found_at", Text),
+            ("found_by", Text),
+            ("resolved_at", OptText),
+            ("resolved_by", OptText),
+            ("resolution", Text),
+            ("corrected_value", OptFloat),
+        ],
+    ),
+    (
+        "data_sets",
+        &[
+            ("department", Text),
+            ("region", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("state", Text),
+            ("reason", Text),
+            ("submitted_by", Text),
+            ("submitted_at", Text),
+            ("level1_by", OptText),
+            ("level2_by", OptText),
+            ("level3_by", OptText),
+            ("updated_by", Text),
+            ("updated_at", Text),
+        ],
+    ),
+    (
+        "data_set_events",
+        &[
+            ("id", Int),
+            ("department", Text),
+            ("region", Text),
+            ("period", Text),
+            ("action", Text),
+            ("from_state", Text),
+            ("to_state", Text),
+            ("reason", Text),
+            ("user_name", Text),
+            ("at", Text),
+        ],
+    ),
+    (
+        "verify_tasks",
+        &[
+            ("id", Int),
+            ("region", Text),
+            ("period", Text),
+            ("year", Int32),
+            ("elements", Text),
+            ("checklist", Text),
+            ("origin", Text),
+            ("flag_id", OptInt),
+            ("parent_id", OptInt),
+            ("note", Text),
+            ("status", Text),
+            ("created_by", Text),
+            ("created_at", Text),
+        ],
+    ),
+    (
+        "verify_records",
+        &[
+            ("id", Int),
+            ("task_id", Int),
+            ("team", Text),
+            ("verifier_a", Text),
+            ("verifier_b", Text),
+            ("checklist", Text),
+            ("observed", Text),
+            ("notes", Text),
+            ("latitude", Float),
+            ("longitude", Float),
+            ("recorded_by", Text),
+            ("recorded_at", Text),
+            ("confirmed_by", OptText),
+            ("confirmed_at", OptText),
+        ],
+    ),
+    (
+        "verify_photos",
+        &[
+            ("id", Int),
+            ("record_id", Int),
+            ("file_name", Text),
+            ("mime", Text),
+            ("size", Int),
+            ("sha256", Text),
+            ("data", Text),
+            ("uploaded_by", Text),
+            ("uploaded_at", Text),
+        ],
+    ),
+    (
+        "cases",
+        &[
+            ("case_id", Text),
+            ("region", Text),
+            ("date", Text),
+            ("year", Int32),
+            ("kind", Text),
+            ("outcome", Text),
+            ("agreement", Bool),
+            ("fulfilled", Bool),
+            ("note", Text),
+            ("import_id", OptInt),
+            ("imported_by", Text),
+            ("imported_at", Text),
+        ],
+    ),
+    (
+        "callback_draws",
+        &[
+            ("id", Int),
+            ("region", Text),
+            ("year", Int32),
+            ("rate", Float),
+            ("seed", Int),
+            ("eligible", Int),
+            ("drawn_at", Text),
+            ("drawn_by", Text),
+        ],
+    ),
+    (
+        "callbacks",
+        &[
+            ("draw_id", Int),
+            ("case_id", Text),
+            ("ord", Int),
+            ("result", OptText),
+            ("note", Text),
+            ("called_by", OptText),
+            ("called_at", OptText),
+        ],
+    ),
+];
+
+/// Tables added after the backup format was first released.
+pub(super) const OPTIONAL: &[&str] = &[
+    "quality_flags",
+    "data_sets",
+    "data_set_events",
+    "verify_tasks",
+    "verify_records",
+    "verify_photos",
+    "cases",
+    "callback_draws",
+    "callbacks",
+];
+
+/// Columns added to a table after the backup format was first released,
+/// with the value an older backup's rows take. A nullable column missing
+/// from a backup is NULL; any other missing column is an error.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("data_values", "review", "approved")];
+
+/// Where each of `cols` comes from in a backup whose header lists `header`:
+/// a position, or the value a missing column takes.
+pub(super) fn column_sources(
+    table: &str,
+    cols: &[(&str, Kind)],
+    header: &Value,
+) -> std::result::Result<Vec<std::result::Result<usize, Value>>, String> {
+    let given: Vec<&str> = header
+        .get("columns")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    cols.iter()
+        .map(|(name, kind)| {
+            if let Some(i) = given.iter().position(|g| g == name) {
+                return Ok(Ok(i));
+            }
+            if let Some((_, _, default)) = ADDED_COLUMNS
+                .iter()
+                .find(|(t, c, _)| *t == table && c == name)
+            {
+                return Ok(Err(json!(default)));
+            }
+            match kind {
+                OptText | OptInt | OptFloat => Ok(Err(Value::Null)),
+                _ => Err(format!("表 {table} 缺少列 {name}")),
+            }
+        })
+        .collect()
+}
+
+/// Tables whose id column is generated (sequences to advance on PostgreSQL).
+pub(super) const SERIAL: &[&str] = &[
+    "frameworks",
+    "imports",
+    "score_runs",
+    "users",
+    "api_tokens",
+    "login_history",
+    "quality_flags",
+    "data_set_events",
+    "verify_tasks",
+    "verify_records",
+    "verify_photos",
+    "callback_draws",
+];
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupSummary {
+    pub file: String,
+    pub tables: Vec<(String, usize)>,
+    pub audit_entries: usize,
+    pub head: String,
+}
+
+pub(super) fn bad(line: usize, what: &str) -> StoreError {
+    StoreError::Invalid(format!("备份文件第 {line} 行有误：{what}"))
+}

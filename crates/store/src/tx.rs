@@ -1,0 +1,133 @@
+//! A transaction on either backend. Every write of the store runs in one,
+//! and every write appends its ledger entry in the same one (`append`), so
+//! a change and its record commit together or not at all.
+
+use crate::db::{Pool, Store};
+use crate::ledger::{HashAlgo, NewEntry, entry_hash};
+use crate::{Actor, Result};
+
+pub(crate) enum Conn {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// An open transaction and the ledger's hash algorithm.
+pub(crate) struct Tx {
+    pub(crate) conn: Conn,
+    algo: HashAlgo,
+}
+
+/// Run `$body` with `$c` bound to the transaction's connection
+/// (`&mut *$c` is an executor); the body is compiled once per backend.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match &mut $tx.conn {
+            $crate::tx::Conn::Sqlite($c) => $body,
+            $crate::tx::Conn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// Rows per INSERT: well under both backends' parameter limits.
+pub(crate) const BATCH: usize = 1000;
+
+/// `($1,$2),($3,$4)` for PostgreSQL; `(?,?),(?,?)` for SQLite, where sqlx
+/// looks each `$n` up by name — quadratic in a statement's parameters.
+pub(crate) fn placeholders(rows: usize, cols: usize, numbered: bool) -> String {
+    let mut s = String::with_capacity(rows * cols * 6);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            if numbered {
+                s.push('$');
+                s.push_str(&(r * cols + c + 1).to_string());
+            } else {
+                s.push('?');
+            }
+        }
+        s.push(')');
+    }
+    s
+}
+
+impl Store {
+    /// A new transaction, with the ledger's algorithm read first.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        let algo = self.hash_algo().await?;
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.begin().await?),
+            Pool::Pg(p) => Conn::Pg(p.begin().await?),
+        };
+        Ok(Tx { conn, algo })
+    }
+}
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self.conn {
+            Conn::Sqlite(t) => t.commit().await?,
+            Conn::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL numbers its placeholders (`$1`); see `placeholders`.
+    pub(crate) fn numbered(&self) -> bool {
+        matches!(self.conn, Conn::Pg(_))
+    }
+
+    /// Append `entry` to the ledger inside this transaction; returns its
+    /// hash. Taking the head row's write lock first serialises appends on
+    /// both backends, so several instances keep one chain.
+    pub(crate) async fn append(&mut self, actor: &Actor, entry: &NewEntry) -> Result<String> {
+        let algo = self.algo;
+        on_tx!(self, c => sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let (seq, prev): (i64, String) = on_tx!(self, c => sqlx::query_as(
+            "SELECT seq, hash FROM audit_head WHERE id = 1"
+        ).fetch_one(&mut **c).await)?;
+        let at = crate::now();
+        let detail = entry.detail.to_string();
+        let action = entry.action.code();
+        let hash = entry_hash(
+            algo,
+            &prev,
+            seq,
+            &at,
+            &actor.user,
+            action,
+            &entry.object,
+            &detail,
+            &entry.reason,
+            &actor.client,
+        );
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO audit (id, at, user_name, action, object, detail, reason, client, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq).bind(&at).bind(&actor.user).bind(action).bind(&entry.object).bind(&detail)
+        .bind(&entry.reason).bind(&actor.client).bind(&prev).bind(&hash)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        on_tx!(self, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&hash).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(hash)
+    }
+
+    /// Drop stored scores whose inputs changed: every period from the
+    /// earliest changed year on (prev(), nested, reads any number of years
+    /// back).
+    pub(crate) async fn invalidate_years(&mut self, years: &[i32]) -> Result<()> {
+        if let Some(first) = years.iter().min() {
+            on_tx!(self, c => sqlx::query("DELETE FROM score_runs WHERE period >= $1")
+                .bind(first.to_string()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+}
