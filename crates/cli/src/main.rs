@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_api;
+mod cmd_audit;
 mod cmd_callbacks;
 mod cmd_check;
 mod cmd_db;
@@ -73,7 +74,7 @@ enum Command {
     /// 审计日志：校验、最新哈希、查询导出 / the audit ledger
     Audit {
         #[command(subcommand)]
-        command: cmd_db::AuditCommand,
+        command: cmd_audit::AuditCommand,
     },
     /// 启动 JSON API 服务 / serve the JSON API
     Serve(cmd_serve::ServeArgs),
@@ -88,9 +89,9 @@ enum Command {
         command: cmd_users::TokenCommand,
     },
     /// 备份数据库 / consistent backup
-    Backup(cmd_db::BackupArgs),
+    Backup(cmd_audit::BackupArgs),
     /// 从备份恢复到空数据库 / restore into an empty database
-    Restore(cmd_db::RestoreArgs),
+    Restore(cmd_audit::RestoreArgs),
     /// 生成模拟省份数据 / generate a synthetic province (regions, values, benchmarks)
     Generate(cmd_generate::GenerateArgs),
     /// 演示：生成模拟省份、计分并显示排名 / demo: a synthetic province scored
@@ -134,12 +135,12 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd_check::run(args),
         Command::Template(args) => cmd_template::run(args),
         Command::Scores(args) => cmd_db::scores(args),
-        Command::Audit { command } => cmd_db::audit(command),
+        Command::Audit { command } => cmd_audit::audit(command),
         Command::Serve(args) => cmd_serve::run(args),
         Command::User { command } => cmd_users::user(command),
         Command::Token { command } => cmd_users::token(command),
-        Command::Backup(args) => cmd_db::backup(args),
-        Command::Restore(args) => cmd_db::restore(args),
+        Command::Backup(args) => cmd_audit::backup(args),
+        Command::Restore(args) => cmd_audit::restore(args),
         Command::Generate(args) => cmd_generate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Bench { command } => bench::run(command),

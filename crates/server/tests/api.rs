@@ -431,6 +431,46 @@ async fn framework_values_and_data_value_sets(app: &App) {
     assert!((fw["lint"]["public_opinion_share"].as_f64().unwrap() - 0.116335).abs() < 1e-9);
     let d111 = &fw["dimensions"][0]["domains"][0]["indicators"][0];
     assert!((d111["max"].as_f64().unwrap() - 4.2).abs() < 1e-12);
+    // The stored versions, newest first: a second one from 2025 on is listed
+    // above the built-in one, with where and by whom it came in.
+    let src =
+        pingan_core::framework::DEFAULT_TOML.replacen("\"pingan-2024\"", "\"pingan-2025\"", 1);
+    app.store
+        .import_framework(
+            "v2025.toml",
+            src.as_bytes(),
+            Some(2025),
+            false,
+            &Actor::cli("setup"),
+        )
+        .await
+        .unwrap();
+    let county = app.cookie("county").await;
+    let (s, versions) = app.get("/api/v1/framework/versions", Some(&county)).await;
+    assert_eq!(s, StatusCode::OK, "{versions}");
+    let listed: Vec<(&str, i64)> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["code"].as_str().unwrap(),
+                v["year_from"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("pingan-2025", 2025), ("pingan-2024", 2000)]);
+    assert_eq!(versions[0]["imported_by"], "setup");
+    assert_eq!(
+        versions[0]["sha256"],
+        pingan_store::sha256_hex(src.as_bytes())
+    );
+    assert!(
+        versions[0].get("source").is_none(),
+        "the list leaves the text out"
+    );
+    let (s, _) = app.get("/api/v1/framework/versions", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 
     let town = format!("{}001", app.counties[0]);
     let (s, v) = app

@@ -110,14 +110,26 @@ pub struct StepsDone {
     pub years: Vec<i32>,
 }
 
-fn states_of(rows: Vec<(String, String, String, String)>, out: &mut FxHashMap<SetKey, State>) {
-    for (department, region, period, state) in rows {
-        if let Ok(state) = state.parse() {
+/// Where a set stands, as read for a lock check.
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    department: String,
+    region: String,
+    period: String,
+    state: String,
+}
+
+const STATES_OF_YEAR: &str =
+    "SELECT department, region, period, state FROM data_sets WHERE year = $1";
+
+fn states_of(rows: Vec<StateRow>, out: &mut FxHashMap<SetKey, State>) {
+    for r in rows {
+        if let Ok(state) = r.state.parse() {
             out.insert(
                 SetKey {
-                    department,
-                    region,
-                    period,
+                    department: r.department,
+                    region: r.region,
+                    period: r.period,
                 },
                 state,
             );
@@ -130,9 +142,8 @@ impl Store {
     pub async fn set_states(&self, years: &[i32]) -> Result<FxHashMap<SetKey, State>> {
         let mut out = FxHashMap::default();
         for &y in years {
-            let rows: Vec<(String, String, String, String)> = on_pool!(self, p => sqlx::query_as(
-                "SELECT department, region, period, state FROM data_sets WHERE year = $1"
-            ).bind(y).fetch_all(p).await)?;
+            let rows: Vec<StateRow> = on_pool!(self, p => sqlx::query_as(STATES_OF_YEAR)
+                .bind(y).fetch_all(p).await)?;
             states_of(rows, &mut out);
         }
         Ok(out)
@@ -309,12 +320,10 @@ impl Tx {
     pub(crate) async fn set_states(&mut self, years: &[i32]) -> Result<FxHashMap<SetKey, State>> {
         let mut out = FxHashMap::default();
         for &y in years {
-            let rows: Vec<(String, String, String, String)> = on_tx!(self, c => sqlx::query_as(
-                "SELECT department, region, period, state FROM data_sets WHERE year = $1",
-            )
-            .bind(y)
-            .fetch_all(&mut **c)
-            .await)?;
+            let rows: Vec<StateRow> = on_tx!(self, c => sqlx::query_as(STATES_OF_YEAR)
+                .bind(y)
+                .fetch_all(&mut **c)
+                .await)?;
             states_of(rows, &mut out);
         }
         Ok(out)

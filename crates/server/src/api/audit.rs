@@ -64,5 +64,5 @@ async fn audit_verify(
     Who(caller): Who,
 ) -> Result<Response, ApiError> {
     let who = caller.authorize::<cap::Ledger>()?;
-    Ok(Json(audit::verify(&state.ctx, &who).await?).into_response())
+    Ok(Json(audit::verify(&state.ctx, &who, None).await?).into_response())
 }

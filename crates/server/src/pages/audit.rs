@@ -62,7 +62,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<AuditQue
     let all = entries(&state, c, &q).await?;
     let banner = if q.verify.is_some() {
         let who = c.authorize::<cap::Ledger>()?;
-        match audit::verify(&state.ctx, &who).await {
+        match audit::verify(&state.ctx, &who, None).await {
             Ok(v) if v.ok => Some((
                 "ok",
                 format!(
