@@ -272,3 +272,100 @@ async fn the_entry_form_submits_changed_cells_only() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A department account reports its own department's data only, whatever
+/// other roles it holds; another department's template is refused once,
+/// and an out-of-scope file is named once per reason, not per cell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_reports_only_its_own_data() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    common::add_account(&app, "gaexpert", "department,expert", None, Some("公安")).await;
+    let own = app.counties[0].clone();
+    common::add_account(&app, "gacounty", "department", Some(&own), Some("公安")).await;
+    let mixed = app.cookie("gaexpert").await;
+    let get = |path: &str, cookie: &str| {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .header("cookie", cookie.to_string())
+            .send()
+    };
+    let r = get("/submit", &mixed).await.unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("公安")
+            && !html.contains("<option>应急</option>")
+            && !html.contains("value=\"应急\""),
+        "{html}"
+    );
+    let r = get(
+        "/submit/template.xlsx?department=应急&periods=2024-06",
+        &mixed,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Nor through the API, though it may read every department's values.
+    let tree = app.store.region_tree().await.unwrap();
+    let town = (0..tree.len())
+        .find(|&i| tree.children(i).is_empty())
+        .map(|i| tree.get(i).code.clone())
+        .unwrap();
+    let fw = pingan_core::default_framework();
+    let other = fw
+        .elements
+        .iter()
+        .find(|e| e.department == "应急")
+        .unwrap()
+        .code
+        .clone();
+    let (s, v) = common::post(
+        &app,
+        "/api/v1/dataValueSets?dryRun=true",
+        &mixed,
+        serde_json::json!({"dataValues": [
+            {"region": town, "period": "2024-06", "element": other, "value": 1}
+        ]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v.to_string().contains("不属于本部门"), "{v}");
+
+    // Another department's filled template: one line, not one per cell.
+    let periods: Vec<Period> = vec!["2024-06".parse().unwrap()];
+    let regions = base_regions(&tree, None, &periods);
+    let ones = |_: usize, _: Period, _: usize| Some(1.0);
+    let book = |department: &'static str| {
+        write_template(
+            &fw,
+            &tree,
+            &TemplateSpec {
+                department,
+                periods: &periods,
+                regions: &regions,
+                prefill: Some(&ones),
+            },
+        )
+        .unwrap()
+    };
+    let before = app.store.count("data_values").await.unwrap();
+    let dept = app.cookie("dept").await;
+    let (s, html) = upload(&app, &dept, "应急.xlsx", book("应急"), false).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("这是部门“应急”的模板"), "{html}");
+    assert!(!html.contains("不属于"), "{html}");
+    // The province's template from a county's account: each region outside
+    // it named once, at most MAX_ERRORS lines.
+    let county = app.cookie("gacounty").await;
+    let (s, html) = upload(&app, &county, "公安.xlsx", book("公安"), false).await;
+    assert_eq!(s, StatusCode::OK);
+    let refusals: Vec<&str> = html
+        .split("无权报送地区")
+        .skip(1)
+        .map(|t| t.split('<').next().unwrap_or(""))
+        .collect();
+    assert!(!refusals.is_empty(), "{html}");
+    assert!(refusals.len() <= pingan_input::MAX_ERRORS, "{html}");
+    let distinct: std::collections::HashSet<&&str> = refusals.iter().collect();
+    assert_eq!(distinct.len(), refusals.len(), "each reason once: {html}");
+    assert_eq!(app.store.count("data_values").await.unwrap(), before);
+}

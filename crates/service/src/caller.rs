@@ -128,6 +128,15 @@ impl Caller {
             .is_none_or(|d| d == department_of_element)
     }
 
+    /// May this caller submit values of a department's elements? The
+    /// office (direct import) any; everyone else only the department its
+    /// account is bound to, whatever other roles it holds: reading another
+    /// department's values is not reporting them.
+    pub fn submits_for(&self, department_of_element: &str) -> bool {
+        self.grants.has(Cap::DirectImport)
+            || self.submitter_department() == Some(department_of_element)
+    }
+
     /// The department whose sets this caller submits (and may resubmit).
     pub fn submitter_department(&self) -> Option<&str> {
         submitter_department(&self.roles, self.department.as_deref())

@@ -126,6 +126,18 @@ impl Intake {
     pub async fn open(ctx: &Ctx, caller: &Caller, channel: Channel) -> Result<Intake> {
         let fw = Arc::new(ctx.store.known_codes().await?);
         let tree = ctx.tree().await?;
+        Intake::over(caller, channel, fw, tree)
+    }
+
+    /// An intake against a framework and tree already read: a template
+    /// resolved against them keeps its indices even if an import commits
+    /// in between.
+    pub fn over(
+        caller: &Caller,
+        channel: Channel,
+        fw: Arc<Framework>,
+        tree: Arc<RegionTree>,
+    ) -> Result<Intake> {
         if tree.is_empty() {
             return Err(crate::ServiceError::invalid(
                 "数据库中还没有地区：请先导入地区（pingan import regions）",
@@ -168,7 +180,7 @@ impl Intake {
             ok = false;
         }
         if let Some(e) = element
-            && !self.caller.element_allowed(&self.fw.elements[e].department)
+            && !self.caller.submits_for(&self.fw.elements[e].department)
         {
             let m = format!("数据项 {} 不属于本部门", self.fw.elements[e].code);
             self.refuse(at, m);
@@ -281,7 +293,7 @@ impl Intake {
     /// alone, before the other problems.
     pub fn refuse(&mut self, at: At, message: impl Into<String>) {
         let at = self.loc(at);
-        self.refusals.push(Problem::new(at, message));
+        push_refusal(&mut self.refusals, Problem::new(at, message));
     }
 
     /// The input as a whole may not be sent (another department's template).
@@ -293,7 +305,7 @@ impl Intake {
             },
             _ => Loc::Whole,
         };
-        self.refusals.push(Problem::new(at, message));
+        push_refusal(&mut self.refusals, Problem::new(at, message));
     }
 
     /// The batch, or why not: the refusals if any, else every problem.
@@ -317,6 +329,15 @@ impl Intake {
             sources,
             rows: self.rows,
         })
+    }
+}
+
+/// Keeps a refusal unless its message was already given or the list is
+/// full: one out-of-scope region or a wrong template refuses every row, and
+/// the first place each reason occurs says enough.
+pub(crate) fn push_refusal(list: &mut Vec<Problem>, p: Problem) {
+    if list.len() < pingan_input::MAX_ERRORS && !list.iter().any(|q| q.message == p.message) {
+        list.push(p);
     }
 }
 

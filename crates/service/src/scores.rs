@@ -195,7 +195,7 @@ pub(crate) async fn preview_report(ctx: &Ctx, period: Period) -> Result<ScoreRep
 }
 
 /// Score `period` from the approved values and keep the result.
-pub async fn compute(ctx: &Ctx, period: Period, actor: &Actor) -> Result<ScoreReport> {
+pub(crate) async fn compute(ctx: &Ctx, period: Period, actor: &Actor) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
     let tree = ctx.store.region_tree().await?;
     if tree.is_empty() {
@@ -242,8 +242,9 @@ pub async fn compute(ctx: &Ctx, period: Period, actor: &Actor) -> Result<ScoreRe
 
 /// The stored scores of `period` (computed and kept first if missing or
 /// stale), as `pingan score` prints them; `level` and `regions` filter the
-/// output only.
-pub async fn stored(
+/// output only. Crate-private: it may write a score run, so callers
+/// outside reach it through an operation that takes a capability proof.
+pub(crate) async fn stored(
     ctx: &Ctx,
     period: Period,
     level: Option<Level>,

@@ -12,14 +12,13 @@ use pingan_store::{DataSet, SetFilter};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// The departments a caller may submit for: its own, or any for a caller
-/// not bound to one department.
+/// The departments a caller may submit for: its own, or any for the office.
 pub fn departments(who: &crate::Caller, fw: &Framework) -> Vec<String> {
     let set: BTreeSet<String> = fw
         .elements
         .iter()
         .map(|e| e.department.clone())
-        .filter(|d| !d.is_empty() && who.element_allowed(d))
+        .filter(|d| !d.is_empty() && who.submits_for(d))
         .collect();
     set.into_iter().collect()
 }
@@ -130,7 +129,7 @@ pub async fn workbook(
     name: &str,
     bytes: &[u8],
 ) -> Result<(ValueBatch, usize)> {
-    let fw = ctx.store.known_codes().await?;
+    let fw = Arc::new(ctx.store.known_codes().await?);
     let tree = ctx.tree().await?;
     let filled = read_template(name, bytes, &fw, &tree).map_err(|errs| {
         ServiceError::Rejected(
@@ -139,26 +138,32 @@ pub async fn workbook(
                 .collect(),
         )
     })?;
-    let mut intake = Intake::open(
-        ctx,
+    // The template's indices are into this framework and tree.
+    let mut intake = Intake::over(
         who,
         Channel::Workbook {
             name: name.to_string(),
             sheets: filled.sheets.clone(),
         },
-    )
-    .await?;
+        fw,
+        tree,
+    )?;
     if !departments(who, intake.framework()).contains(&filled.department) {
-        intake.refuse_whole(format!(
-            "这是部门“{}”的模板，当前账户无权报送该部门的数据",
-            filled.department
-        ));
+        // Said once for the file, not again for each of its cells.
+        return Err(ServiceError::Rejected(vec![crate::Problem::new(
+            crate::Loc::File {
+                file: name.to_string(),
+                line: None,
+            },
+            format!(
+                "这是部门“{}”的模板，当前账户无权报送该部门的数据",
+                filled.department
+            ),
+        )]));
     }
     if filled.values.is_empty() {
         intake.refuse_whole("模板中没有填写任何数值");
     }
-    // The framework the template was read against is the intake's (both
-    // are every stored version's elements), so indices carry over.
     for v in &filled.values {
         let at = At::Cell {
             sheet: v.sheet,

@@ -438,3 +438,52 @@ both!(
         }
     }
 );
+
+both!(a_case_file_is_held_to_the_callers_regions, |store: &Db| {
+    let store = store.clone();
+    async move {
+        load(&store).await;
+        let cs = counties(&store).await;
+        let (own, others) = (&cs[0], &cs[1]);
+        let keeper = store
+            .add_user(
+                &pingan_service::users::NewUser {
+                    username: "sifa".into(),
+                    password: "Correct-Horse-9".into(),
+                    roles: vec![pingan_core::access::Role::Department],
+                    region: Some(own.0.clone()),
+                    department: Some("司法".into()),
+                    must_change_password: false,
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let c = pingan_service::Caller::user(&keeper, "test");
+        let who = c.authorize::<pingan_service::cap::CaseImport>().unwrap();
+        // Its own townships go in.
+        let mine = register(&own.1);
+        let batch = pingan_service::callbacks::csv(&store.ctx, &who, "mine.csv", mine.as_bytes())
+            .await
+            .unwrap();
+        let s = pingan_service::callbacks::import(&store.ctx, &who, batch, true)
+            .await
+            .unwrap();
+        assert_eq!(s.rows, 20 * own.1.len());
+        // One township of the other county refuses the file, named once
+        // per region whatever the number of its rows.
+        let mixed = register(&[own.1[0].clone(), others.1[0].clone()]);
+        let e = pingan_service::callbacks::csv(&store.ctx, &who, "mixed.csv", mixed.as_bytes())
+            .await
+            .err()
+            .expect("another county's cases are refused");
+        let ServiceError::Rejected(ps) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert_eq!(
+            ps[0].to_string(),
+            format!("mixed.csv:22: 无权报送地区 {} 的案件", others.1[0])
+        );
+    }
+});

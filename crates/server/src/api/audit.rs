@@ -18,7 +18,9 @@ pub(super) fn routes(api: Api) -> Api {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    /// Entries at or after this time (RFC 3339 or `YYYY-MM-DD`).
     pub from: Option<String>,
+    /// Entries up to this time; a bare date `YYYY-MM-DD` includes that whole day.
     pub to: Option<String>,
     pub user: Option<String>,
     pub action: Option<String>,

@@ -36,6 +36,14 @@ impl PageError {
     pub fn bad_request(m: impl Into<String>) -> PageError {
         PageError::new(StatusCode::BAD_REQUEST, m)
     }
+    /// A request that cannot be served as asked (another department, too
+    /// many rows): 422 with the reason; an internal failure stays a 5xx.
+    pub fn unprocessable(e: ServiceError) -> PageError {
+        match e {
+            ServiceError::Internal(_) => PageError::from(e),
+            e => PageError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        }
+    }
 }
 
 impl From<ServiceError> for PageError {

@@ -92,8 +92,17 @@ pub fn download(name: &str, bytes: Vec<u8>) -> Response {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
     );
+    // Clients without RFC 5987 get the name itself when it is plain ASCII.
+    let fallback = if name
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        name
+    } else {
+        "export.xlsx"
+    };
     let disposition = format!(
-        "attachment; filename=\"export.xlsx\"; filename*=UTF-8''{}",
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
         urlencode(name)
     );
     if let Ok(v) = HeaderValue::from_str(&disposition) {

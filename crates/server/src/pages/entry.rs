@@ -7,7 +7,6 @@ use crate::kit::forms::{Fields, urlencode};
 use crate::kit::{PageError, PageResult, Viewer, card, layout};
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use maud::{Markup, html};
 use pingan_service::submit::{self, FormScope};
@@ -38,7 +37,7 @@ async fn scope(state: &AppState, c: &Caller, q: &FormQuery) -> Result<FormScope,
         q.region.as_deref(),
     )
     .await
-    .map_err(|e| PageError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+    .map_err(PageError::unprocessable)
 }
 
 fn num_text(v: f64) -> String {

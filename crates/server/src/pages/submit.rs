@@ -8,7 +8,6 @@ use crate::kit::xlsx;
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, layout};
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use maud::{Markup, html};
 use pingan_core::access::Cap;
@@ -137,10 +136,7 @@ async fn template(
     .await;
     match made {
         Ok((name, bytes)) => Ok(xlsx::download(&name, bytes)),
-        Err(e) => Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.to_string(),
-        )),
+        Err(e) => Err(PageError::unprocessable(e)),
     }
 }
 

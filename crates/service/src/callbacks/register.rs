@@ -128,8 +128,8 @@ impl CaseIntake {
 
     /// A case that cannot be sent as it is (a field of the wrong type).
     pub fn refuse(&mut self, at: At, message: impl Into<String>) {
-        self.refusals
-            .push(Problem::new(loc(&self.channel, at), message));
+        let p = Problem::new(loc(&self.channel, at), message);
+        crate::intake::push_refusal(&mut self.refusals, p);
     }
 
     pub fn finish(self, name: &str, sha256: String) -> Result<CaseBatch> {
@@ -168,6 +168,12 @@ pub async fn csv(
     let mut intake = intake;
     for r in rows {
         let at = At::Line(r.line);
+        // The same scope as a JSON case: a file is no way around it.
+        if !intake.caller.sees(&intake.tree, r.region) {
+            let code = intake.tree.get(r.region).code.clone();
+            intake.refuse(at, format!("无权报送地区 {code} 的案件"));
+            continue;
+        }
         intake.rows.push((at, r));
     }
     intake.finish(file, sha256_hex(bytes))
