@@ -3,6 +3,7 @@
 //! grades and ranks. No IO, no async, no database.
 
 pub mod access;
+pub mod bounds;
 pub mod data;
 pub mod field;
 pub mod formula;
@@ -18,6 +19,7 @@ pub mod review;
 pub mod rules;
 pub mod score;
 pub mod sensitivity;
+pub mod text;
 pub mod weights;
 
 pub use framework::{Framework, default_framework};

@@ -249,6 +249,13 @@ pub struct Evaluation<'f> {
 /// Resolve every indicator of every region valid in `period` (only those of
 /// `level`, when given; peers are always of one level, so this changes no
 /// number).
+/// Whether `data`'s benchmarks allow scoring `period` at all: the same
+/// refusal `evaluate_all` gives first, available before any value is read
+/// (a month or quarter usually has no benchmark).
+pub fn check_benchmarks(fw: &Framework, data: &DataSet, period: Period) -> Result<(), ScoreError> {
+    benchmarks(fw, &fw.indicators(), data, period).map(|_| ())
+}
+
 pub fn evaluate_all<'f>(
     fw: &'f Framework,
     tree: &'f RegionTree,

@@ -8,6 +8,7 @@ use crate::error::{Collector, InputErrors};
 use crate::table::{each_record, looks_scientific, scientific_message};
 use pingan_core::period::{Date, YearEnd};
 use pingan_core::region::RegionTree;
+use pingan_core::text::Field;
 use rustc_hash::FxHashMap;
 
 /// How a mediation ended, as the register records it.
@@ -83,6 +84,16 @@ const COLUMNS: [(&str, &[&str], bool); 8] = [
 
 /// Longest case id and type kept; anything longer is not a register entry.
 const MAX_TEXT: usize = 100;
+const ID: Field = Field {
+    label: "案件编号",
+    max_chars: MAX_TEXT,
+    multiline: false,
+};
+const KIND: Field = Field {
+    label: "纠纷类型",
+    max_chars: MAX_TEXT,
+    multiline: false,
+};
 
 fn header(rec: &[&[u8]], errs: &mut Collector) -> Option<[Option<usize>; 8]> {
     let mut idx = [None; 8];
@@ -149,11 +160,17 @@ pub fn parse_case_date(s: &str) -> Option<Date> {
 /// one was). The row's `line` is 0.
 pub fn case_row(f: &[String; 8], tree: &RegionTree) -> Result<CaseRow, Vec<String>> {
     let mut errs: Vec<String> = Vec::new();
-    let case_id = f[0].clone();
+    let mut text = |field: Field, raw: &str| {
+        pingan_core::text::clean(field, raw).unwrap_or_else(|m| {
+            errs.push(m);
+            raw.to_string()
+        })
+    };
+    let case_id = text(ID, &f[0]);
+    let kind = text(KIND, &f[3]);
+    let note = text(pingan_core::text::NOTE.named("备注"), &f[7]);
     if case_id.is_empty() {
         errs.push("案件编号（case_id）为空".into());
-    } else if case_id.chars().count() > MAX_TEXT {
-        errs.push(format!("案件编号超过 {MAX_TEXT} 个字符"));
     }
     let code = &f[1];
     let region = if looks_scientific(code) {
@@ -176,11 +193,8 @@ pub fn case_row(f: &[String; 8], tree: &RegionTree) -> Result<CaseRow, Vec<Strin
             "受理日期“{raw_date}”无法识别：应为存在的日期，如 2024-03-05"
         ));
     }
-    let kind = f[3].clone();
     if kind.is_empty() {
         errs.push("纠纷类型（type）为空".into());
-    } else if kind.chars().count() > MAX_TEXT {
-        errs.push(format!("纠纷类型超过 {MAX_TEXT} 个字符"));
     }
     let raw_outcome = &f[4];
     let outcome = Outcome::parse(raw_outcome);
@@ -221,7 +235,7 @@ pub fn case_row(f: &[String; 8], tree: &RegionTree) -> Result<CaseRow, Vec<Strin
                 outcome,
                 agreement,
                 fulfilled,
-                note: f[7].clone(),
+                note,
             })
         }
         _ => Err(errs),

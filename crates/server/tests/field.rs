@@ -153,6 +153,31 @@ async fn field(app: &App) {
         (ft["origin"].as_str(), ft["flag_id"].as_i64()),
         (Some("flag"), Some(flag))
     );
+    assert_eq!(ft["created"], true);
+    // One open task per flag: repeats, at once or later, get that task.
+    let path = format!("/api/v1/flags/{flag}/verification");
+    let again = || post(app, &path, &v1, json!({"note": "再次生成"}));
+    let (a, b, c) = tokio::join!(again(), again(), again());
+    for (s, t) in [a, b, c] {
+        assert_eq!(s, StatusCode::OK, "{t}");
+        assert_eq!(
+            (t["id"].clone(), t["created"].clone()),
+            (ft["id"].clone(), json!(false))
+        );
+    }
+    let (_, open) = app
+        .get(
+            &"/api/v1/verifications?status=open&page_size=1000",
+            Some(&office),
+        )
+        .await;
+    let of_flag = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["flag_id"] == json!(flag))
+        .count();
+    assert_eq!(of_flag, 1);
 
     // A record needs two different verifiers, the recorder one of them, the
     // whole checklist, every element and a position.

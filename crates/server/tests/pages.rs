@@ -429,3 +429,65 @@ async fn user_management_keeps_the_three_admins_apart() {
     assert!(html.contains("校验通过"), "{html}");
     app.db.done().await;
 }
+
+/// 三员分立: no one signed in changes an administrator's account — not
+/// the system admin resetting the audit admin's password, not the
+/// security admin locking or re-roling the system admin. Every pair and
+/// every operation is tried; the stored account stays as it was, and the
+/// page offers no button for it. (The command line still can.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_admin_acts_on_another_admins_account() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let admins = ["sysadmin", "secadmin", "auditor"];
+    let state = async |a: &str| {
+        let c = app.store.credentials(a).await.unwrap().unwrap();
+        let u = app.store.user(a).await.unwrap().unwrap();
+        (c.password_hash, c.totp_secret, u.roles, u.locked_until)
+    };
+    let mut kept = Vec::new();
+    for a in admins {
+        kept.push(state(a).await);
+    }
+    for actor in admins {
+        let mut b = Browser::login(&app, actor).await;
+        for target in admins {
+            for form in [
+                vec![
+                    ("op", "reset"),
+                    ("username", target),
+                    ("password", "Taken-Over-2024x"),
+                ],
+                vec![("op", "roles"), ("username", target), ("role", "expert")],
+                vec![("op", "lock"), ("username", target)],
+                vec![("op", "unlock"), ("username", target)],
+            ] {
+                let (s, loc, _) = b.post("/users", &form).await;
+                assert!(
+                    s == StatusCode::FORBIDDEN || loc.starts_with("/users?err="),
+                    "{actor} {form:?} → {s} {loc}"
+                );
+            }
+        }
+        if actor != "auditor" {
+            let (_, _, html) = b.get("/users").await;
+            for target in admins {
+                let row = &html[html.find(&format!("data-user=\"{target}\"")).unwrap()..];
+                let row = &row[..row.find("</tr>").unwrap()];
+                assert!(
+                    !row.contains("name=\"op\""),
+                    "{actor} sees a form for {target}"
+                );
+            }
+        }
+    }
+    for (a, k) in admins.iter().zip(&kept) {
+        assert!(&state(a).await == k, "{a} changed");
+    }
+    // The operator at the server's command line still resets one.
+    let op = pingan_store::Actor::cli("ops");
+    app.store
+        .set_password("auditor", "Reset-By-Ops-2024x", true, &op)
+        .await
+        .unwrap();
+    app.db.done().await;
+}

@@ -4,21 +4,90 @@
 //! emptied. Several server instances each keep their own copy and stay
 //! correct.
 
-use crate::error::Result;
+use crate::error::{Result, ServiceError};
 use pingan_core::score::ScoreReport;
 use pingan_core::{Period, RegionTree};
 use pingan_store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Today in China Standard Time (UTC+8): the day that decides whether a
+/// period has begun or a date has happened.
+pub fn today() -> pingan_core::period::Date {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::hours(8);
+    pingan_core::period::Date {
+        year: t.year(),
+        month: u8::from(t.month()),
+        day: t.day(),
+    }
+}
 
 #[derive(Clone)]
 pub struct Ctx {
     pub store: Store,
     cache: Arc<tokio::sync::Mutex<Cache>>,
+    heavy: Arc<Heavy>,
     /// Sessions this instance touched lately (secret → when), so that a
     /// burst of requests on one session writes `last_seen` once, not once
     /// each.
     touched: Arc<std::sync::Mutex<HashMap<String, std::time::Instant>>>,
+}
+
+/// Heavy computations at once on one instance: one leaves the second core
+/// to everyone else.
+pub const HEAVY_AT_ONCE: usize = 1;
+/// Heavy computations that may wait for it; more are answered `Busy`.
+pub const HEAVY_QUEUE: usize = 4;
+/// What a `Busy` answer suggests as a wait, in seconds.
+pub const BUSY_RETRY_SECS: u32 = 15;
+
+struct Heavy {
+    permits: Arc<tokio::sync::Semaphore>,
+    waiting: AtomicUsize,
+    queue: usize,
+    flights: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Leave to compute; dropped when done.
+pub struct HeavyPermit(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl Heavy {
+    fn new(at_once: usize, queue: usize) -> Heavy {
+        Heavy {
+            permits: Arc::new(tokio::sync::Semaphore::new(at_once)),
+            waiting: AtomicUsize::new(0),
+            queue,
+            flights: Default::default(),
+        }
+    }
+
+    async fn permit(&self) -> Result<HeavyPermit> {
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
+            return Ok(HeavyPermit(p));
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(ServiceError::Busy {
+                retry_after: BUSY_RETRY_SECS,
+            });
+        }
+        // Counted down however the wait ends (the request may be dropped).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _w = Waiting(&self.waiting);
+        let p = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::Internal("heavy semaphore closed".into()))?;
+        Ok(HeavyPermit(p))
+    }
 }
 
 #[derive(Default)]
@@ -37,8 +106,37 @@ impl Ctx {
         Ctx {
             store,
             cache: Arc::default(),
+            heavy: Arc::new(Heavy::new(HEAVY_AT_ONCE, HEAVY_QUEUE)),
             touched: Arc::default(),
         }
+    }
+
+    /// Leave to run one heavy computation (scoring a period, the quality
+    /// checks, a year's 报送进度): `HEAVY_AT_ONCE` run on this instance at
+    /// a time and `HEAVY_QUEUE` wait; anyone beyond is told to come back
+    /// (`Busy`, 503 with Retry-After) rather than queued behind them, so the
+    /// other requests keep their threads and pool connections.
+    pub async fn heavy_permit(&self) -> Result<HeavyPermit> {
+        self.heavy.permit().await
+    }
+
+    /// How many wait for a heavy permit now (for tests and metrics).
+    pub fn heavy_waiting(&self) -> usize {
+        self.heavy.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Held while one request computes `key` (`score:2024`): the others
+    /// asking for the same key wait here, then find it kept and compute
+    /// nothing (single flight).
+    pub(crate) async fn flight(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut m = self.heavy.flights.lock().unwrap_or_else(|e| e.into_inner());
+            if m.len() > 1000 {
+                m.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            m.entry(key.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 
     /// True for the first caller in a minute for this session on this
@@ -109,13 +207,19 @@ impl Ctx {
         &self,
         year: i32,
     ) -> Result<Arc<Vec<pingan_store::Submission>>> {
-        let seq = {
+        let cached = async || -> Result<Result<Arc<Vec<_>>, i64>> {
             let c = self.fresh().await?;
-            if let Some(s) = c.submissions.get(&year) {
-                return Ok(s.clone());
-            }
-            c.seq
+            Ok(c.submissions.get(&year).cloned().ok_or(c.seq))
         };
+        if let Ok(s) = cached().await? {
+            return Ok(s);
+        }
+        let _one = self.flight(&format!("submissions:{year}")).await;
+        let seq = match cached().await? {
+            Ok(s) => return Ok(s),
+            Err(seq) => seq,
+        };
+        let _permit = self.heavy_permit().await?;
         let s = Arc::new(self.store.submissions(year).await?);
         let mut c = self.cache.lock().await;
         if c.seq == seq {
@@ -132,12 +236,17 @@ impl Ctx {
         F: Future<Output = Result<ScoreReport>>,
     {
         let key = period.to_string();
-        let seq = {
+        let cached = async || -> Result<Result<Arc<ScoreReport>, i64>> {
             let c = self.fresh().await?;
-            if let Some(p) = c.previews.get(&key) {
-                return Ok(p.clone());
-            }
-            c.seq
+            Ok(c.previews.get(&key).cloned().ok_or(c.seq))
+        };
+        if let Ok(p) = cached().await? {
+            return Ok(p);
+        }
+        let _one = self.flight(&format!("preview:{key}")).await;
+        let seq = match cached().await? {
+            Ok(p) => return Ok(p),
+            Err(seq) => seq,
         };
         let p = Arc::new(make.await?);
         let mut c = self.cache.lock().await;

@@ -89,6 +89,9 @@ pub enum ServiceError {
     /// An input refused whole, with every problem where it is.
     #[error("{}", problems_text(.0))]
     Rejected(Vec<Problem>),
+    /// Too much heavy work already running or waiting: come back later.
+    #[error("服务器正忙：正在进行其他计算，请 {retry_after} 秒后重试")]
+    Busy { retry_after: u32 },
     /// A failure of ours: logged where it is made, shown as this.
     #[error("服务器内部错误，请稍后重试")]
     Internal(String),
@@ -136,6 +139,14 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(m) => ServiceError::NotFound(m),
             StoreError::Forbidden(m) => ServiceError::Forbidden(m),
             StoreError::Conflict(m) => ServiceError::Conflict(m),
+            // Every connection busy for the pool's whole wait: a load
+            // problem, not a fault; the client may retry.
+            e if e.is_busy() => {
+                tracing::warn!("database pool exhausted");
+                ServiceError::Busy {
+                    retry_after: crate::ctx::BUSY_RETRY_SECS,
+                }
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ServiceError::Internal(other.to_string())

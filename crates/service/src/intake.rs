@@ -114,10 +114,14 @@ pub struct Intake {
     fw: Arc<Framework>,
     tree: Arc<RegionTree>,
     sources: FxHashMap<String, u32>,
+    /// Each source as sent → its id, or why it cannot be used (a file
+    /// repeats a handful of sources over millions of rows).
+    raw_sources: FxHashMap<String, Result<u32, String>>,
     first: FxHashMap<(usize, Period, usize, u32), At>,
     rows: Vec<ValueIn>,
     refusals: Vec<Problem>,
     problems: Vec<Problem>,
+    today: pingan_core::period::Date,
 }
 
 impl Intake {
@@ -149,10 +153,12 @@ impl Intake {
             fw,
             tree,
             sources: FxHashMap::default(),
+            raw_sources: FxHashMap::default(),
             first: FxHashMap::default(),
             rows: Vec::new(),
             refusals: Vec::new(),
             problems: Vec::new(),
+            today: crate::ctx::today(),
         })
     }
 
@@ -239,8 +245,26 @@ impl Intake {
         if !self.check_scope(at, Some(region), Some(element)) {
             return Ok(());
         }
-        let n = self.sources.len() as u32;
-        let src = *self.sources.entry(source.to_string()).or_insert(n);
+        pingan_core::bounds::check_period(period, self.today, self.fw.year)?;
+        pingan_core::bounds::check_value(&self.fw.elements[element], value)?;
+        let src = match self.raw_sources.get(source) {
+            Some(r) => r.clone()?,
+            None => {
+                let r = crate::text::clean(crate::text::SOURCE, source)
+                    .map_err(|e| e.to_string())
+                    .map(|name| {
+                        let n = self.sources.len() as u32;
+                        *self.sources.entry(name).or_insert(n)
+                    });
+                self.raw_sources.insert(source.to_string(), r.clone());
+                r?
+            }
+        };
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            crate::text::clean(crate::text::NOTE.named("备注"), note).map_err(|e| e.to_string())?
+        };
         if let Some(first) = self.first.get(&(region, period, element, src)) {
             return Err(format!(
                 "与{}重复（同一地区、期间、数据项、来源只能有一个值）",
@@ -255,7 +279,7 @@ impl Intake {
             element,
             value,
             source: src,
-            note: note.to_string(),
+            note,
         });
         Ok(())
     }

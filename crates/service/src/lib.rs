@@ -24,6 +24,7 @@ pub mod structure;
 pub mod submit;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod totp;
 pub mod users;
 pub mod values;

@@ -76,17 +76,20 @@ pub async fn run(
             ))
         })?;
     let tree = ctx.store.region_tree().await?;
-    let obs = ctx.store.observations(&fw, &tree, period.year()).await?;
-    let owned;
     let rules = match rules {
-        Some(r) => r,
-        None => {
-            owned = RuleSet::default_for(&fw);
-            &owned
-        }
+        Some(r) => r.clone(),
+        None => RuleSet::default_for(&fw),
     };
-    let report = pingan_core::quality::check(&fw, &tree, rules, &obs, period);
-    Ok((fw, tree, report))
+    // A year of observations and every check over them: seconds of work,
+    // bounded like scoring and run off the async workers.
+    let _permit = ctx.heavy_permit().await?;
+    let obs = ctx.store.observations(&fw, &tree, period.year()).await?;
+    tokio::task::spawn_blocking(move || {
+        let report = pingan_core::quality::check(&fw, &tree, &rules, &obs, period);
+        (fw, tree, report)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("quality check task: {e}")))
 }
 
 /// Which flags; a region means its whole subtree.
@@ -251,8 +254,14 @@ pub async fn resolve(
     let r = resolution(input)?;
     let flag = flag_in_scope(ctx, who, id).await?;
     let (text, value) = match &r {
-        Resolution::Corrected { value, reason } => (reason.trim(), Some(*value)),
-        Resolution::Explained { note } => (note.trim(), None),
+        Resolution::Corrected { value, reason } => (
+            crate::text::clean(crate::text::NOTE.named("更正原因"), reason)?,
+            Some(*value),
+        ),
+        Resolution::Explained { note } => (
+            crate::text::clean(crate::text::NOTE.named("情况说明"), note)?,
+            None,
+        ),
     };
     if text.is_empty() {
         return Err(ServiceError::invalid(match r {
@@ -260,6 +269,13 @@ pub async fn resolve(
             Resolution::Explained { .. } => "请填写情况说明",
         }));
     }
+    let r = match r {
+        Resolution::Corrected { value, .. } => Resolution::Corrected {
+            value,
+            reason: text,
+        },
+        Resolution::Explained { .. } => Resolution::Explained { note: text },
+    };
     let year = flag
         .period
         .parse::<Period>()
@@ -270,6 +286,10 @@ pub async fn resolve(
         None => None,
         Some(v) => {
             let fw = ctx.store.known_codes().await?;
+            if let Some(e) = fw.element_index(&flag.element) {
+                pingan_core::bounds::check_value(&fw.elements[e], v)
+                    .map_err(ServiceError::Invalid)?;
+            }
             key = SetKey::of(&fw, &flag.region, &flag.period, &flag.element);
             let review = match ctx.store.set_row(&key).await? {
                 Some(set) if set.state == SetState::Approved => {

@@ -164,6 +164,7 @@ pub async fn apply(
     action: Action,
     reason: &str,
 ) -> Result<ReviewSummary> {
+    let reason = &crate::text::clean(crate::text::NOTE.named("审核意见"), reason)?;
     if keys.len() > MAX_BATCH {
         return Err(ServiceError::invalid(format!(
             "一次最多审核 {MAX_BATCH} 个数据集"

@@ -185,33 +185,47 @@ async fn version(ctx: &Ctx, year: i32) -> Result<FrameworkVersion> {
 pub(crate) async fn preview_report(ctx: &Ctx, period: Period) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
     let tree = ctx.store.region_tree().await?;
-    let data = ctx
-        .store
-        .scoring_data(&v.framework, &tree, period, true)
+    evaluate(ctx, v.framework, tree, period, true).await
+}
+
+/// Score `period` as cheaply refused as possible: a period whose
+/// benchmarks are missing (most months and quarters) is refused before a
+/// value is read; the reading and the evaluation hold a heavy permit; the
+/// evaluation runs on a blocking thread, holding no pool connection and
+/// no async worker.
+async fn evaluate(
+    ctx: &Ctx,
+    fw: std::sync::Arc<pingan_core::Framework>,
+    tree: RegionTree,
+    period: Period,
+    preview: bool,
+) -> Result<ScoreReport> {
+    if tree.is_empty() {
+        return Err(ServiceError::invalid(
+            "数据库中还没有地区：请先导入（pingan import regions）",
+        ));
+    }
+    let mut data = ctx.store.scoring_benchmarks(&fw, &tree, period).await?;
+    pingan_core::score::check_benchmarks(&fw, &data, period)
+        .map_err(|e| ServiceError::invalid(e.to_string()))?;
+    let _permit = ctx.heavy_permit().await?;
+    ctx.store
+        .scoring_values(&fw, &tree, period, preview, &mut data)
         .await?;
-    Ok(evaluate_all(&v.framework, &tree, &data, period, None)
-        .map_err(|e| ServiceError::invalid(e.to_string()))?
-        .score())
+    tokio::task::spawn_blocking(move || {
+        evaluate_all(&fw, &tree, &data, period, None)
+            .map(|e| e.score())
+            .map_err(|e| ServiceError::invalid(e.to_string()))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("scoring task: {e}")))?
 }
 
 /// Score `period` from the approved values and keep the result.
 pub(crate) async fn compute(ctx: &Ctx, period: Period, actor: &Actor) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
     let tree = ctx.store.region_tree().await?;
-    if tree.is_empty() {
-        return Err(ServiceError::invalid(
-            "数据库中还没有地区：请先导入（pingan import regions）",
-        ));
-    }
-    let data = ctx
-        .store
-        .scoring_data(&v.framework, &tree, period, false)
-        .await?;
-    // The evaluation holds Rc's: finish it before the next await, so the
-    // future stays Send (the server runs this on a multi-threaded runtime).
-    let report = evaluate_all(&v.framework, &tree, &data, period, None)
-        .map_err(|e| ServiceError::invalid(e.to_string()))?
-        .score();
+    let report = evaluate(ctx, v.framework.clone(), tree, period, false).await?;
     let rows: Vec<(String, String, String)> = report
         .results
         .iter()
@@ -252,9 +266,20 @@ pub(crate) async fn stored(
     actor: &Actor,
 ) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
-    let results = match ctx.store.score_run(v.id, period).await? {
-        None => compute(ctx, period, actor).await?.results,
-        Some(run) => ctx.store.score_results(run, level, regions).await?,
+    let mut run = ctx.store.score_run(v.id, period).await?;
+    let mut computed = None;
+    if run.is_none() {
+        // One request computes a period; the others wait, then read it.
+        let _one = ctx.flight(&format!("score:{}:{period}", v.id)).await;
+        run = ctx.store.score_run(v.id, period).await?;
+        if run.is_none() {
+            computed = Some(compute(ctx, period, actor).await?.results);
+        }
+    }
+    let results = match (computed, run) {
+        (Some(results), _) => results,
+        (None, Some(run)) => ctx.store.score_results(run, level, regions).await?,
+        (None, None) => Vec::new(),
     };
     let results = results
         .into_iter()

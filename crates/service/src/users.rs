@@ -1,7 +1,10 @@
 //! Accounts under 三员分立: the system admin creates accounts (business
 //! roles only) and resets passwords; the security admin sets roles and
-//! scopes and locks or unlocks accounts. Neither acts on its own account.
-//! The command line (the operator) does both. Department API tokens too.
+//! scopes and locks or unlocks accounts. Neither acts on its own account,
+//! and no one signed in acts on an administrator's account (system,
+//! security or audit admin): those are managed only from the command line
+//! on the server (the operator), so no one of the three can take over
+//! another. Department API tokens too.
 
 use crate::caller::Caller;
 use crate::ctx::Ctx;
@@ -36,6 +39,26 @@ fn not_self(who: &Caller, username: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// 三员分立: an administrator's account (system, security or audit admin)
+/// is changed only from the command line on the server.
+fn not_an_admin(who: &Caller, user: &User) -> Result<()> {
+    if user.roles.iter().any(|r| r.is_separated_admin())
+        && !matches!(who.principal, crate::Principal::Operator(_))
+    {
+        return Err(ServiceError::forbidden(ADMIN_ACCOUNTS));
+    }
+    Ok(())
+}
+
+/// Why an administrator's account cannot be changed here.
+pub const ADMIN_ACCOUNTS: &str = "三员分立：系统管理员、安全管理员、审计管理员的账户只能由运维人员在服务器上用命令行管理（pingan user …）";
+
+/// Whether a signed-in administrator may act on this account at all (the
+/// page shows no buttons for the ones it may not).
+pub fn manageable(user: &User) -> bool {
+    !user.roles.iter().any(|r| r.is_separated_admin())
 }
 
 async fn existing(ctx: &Ctx, username: &str) -> Result<User> {
@@ -135,6 +158,7 @@ pub async fn reset_password(
     must_change: bool,
 ) -> Result<()> {
     not_self(who, username)?;
+    not_an_admin(who, &existing(ctx, username).await?)?;
     set_password(ctx, username, password, must_change, &who.actor()).await
 }
 
@@ -151,6 +175,7 @@ pub async fn set_roles(
 ) -> Result<User> {
     not_self(who, username)?;
     let user = existing(ctx, username).await?;
+    not_an_admin(who, &user)?;
     check_roles(roles).map_err(ServiceError::Invalid)?;
     let department = department.filter(|d| !d.trim().is_empty());
     let region = region.filter(|r| !r.trim().is_empty());
@@ -185,6 +210,7 @@ pub async fn set_locked(
 ) -> Result<()> {
     not_self(who, username)?;
     let user = existing(ctx, username).await?;
+    not_an_admin(who, &user)?;
     let until: Option<String> = locked.then(|| "9999-12-31T23:59:59.999Z".to_string());
     let mut entry = NewEntry::new(
         if locked {
@@ -195,7 +221,7 @@ pub async fn set_locked(
         &format!("user:{username}"),
         json!({"before": user.locked_until, "after": until}),
     );
-    entry.reason = reason.to_string();
+    entry.reason = crate::text::clean(crate::text::NOTE.named("原因"), reason)?;
     Ok(ctx
         .store
         .update_lock(username, until.as_deref(), &entry, &who.actor())
@@ -209,7 +235,8 @@ pub async fn set_totp(
     username: &str,
     enable: bool,
 ) -> Result<Option<String>> {
-    existing(ctx, username).await?;
+    not_self(who, username)?;
+    not_an_admin(who, &existing(ctx, username).await?)?;
     let secret = enable.then(crate::totp::new_secret);
     ctx.store
         .update_totp(username, secret.as_deref(), &who.actor())

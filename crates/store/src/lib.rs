@@ -92,6 +92,13 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Every pooled connection stayed busy for the pool's whole wait.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::PoolTimedOut))
+    }
+}
+
 /// RFC 3339 UTC with milliseconds: sorts as text, reads as time.
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();

@@ -50,6 +50,43 @@ impl Store {
         period: Period,
         preview: bool,
     ) -> Result<DataSet> {
+        let mut data = self.scoring_benchmarks(fw, tree, period).await?;
+        self.scoring_values(fw, tree, period, preview, &mut data)
+            .await?;
+        Ok(data)
+    }
+
+    /// Only the benchmarks `scoring_data` reads: enough to tell whether a
+    /// period can be scored before reading its values.
+    pub async fn scoring_benchmarks(
+        &self,
+        fw: &Framework,
+        tree: &RegionTree,
+        period: Period,
+    ) -> Result<DataSet> {
+        let year = period.year();
+        let first = year - fw.prev_depth() as i32;
+        let mut data = DataSet::new(tree.len(), fw.elements.len());
+        let bench: Vec<(String, String, f64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT code, period, value FROM benchmarks WHERE year >= $2 AND year <= $1"
+        ).bind(year).bind(first).fetch_all(p).await)?;
+        for (code, per, value) in bench {
+            if let (Some(b), Ok(per)) = (fw.benchmark_index(&code), per.parse::<Period>()) {
+                let _ = data.insert_benchmark(b, per, value);
+            }
+        }
+        Ok(data)
+    }
+
+    /// The values `scoring_data` reads, into `data`.
+    pub async fn scoring_values(
+        &self,
+        fw: &Framework,
+        tree: &RegionTree,
+        period: Period,
+        preview: bool,
+        data: &mut DataSet,
+    ) -> Result<()> {
         let year = period.year();
         let first = year - fw.prev_depth() as i32;
         type Row = (String, String, String, f64);
@@ -58,7 +95,6 @@ impl Store {
              AND ($3 OR review = 'approved') \
              ORDER BY region, period, element, submitted_at DESC, source"
         ).bind(year).bind(first).bind(preview).fetch_all(p).await)?;
-        let mut data = DataSet::new(tree.len(), fw.elements.len());
         for (region, per, element, value) in rows {
             let (Some(r), Ok(per), Some(e)) = (
                 tree.find(&region),
@@ -70,15 +106,7 @@ impl Store {
             // The first row of a key is the latest; later ones are older sources.
             let _ = data.insert(r, per, e, value);
         }
-        let bench: Vec<(String, String, f64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT code, period, value FROM benchmarks WHERE year >= $2 AND year <= $1"
-        ).bind(year).bind(first).fetch_all(p).await)?;
-        for (code, per, value) in bench {
-            if let (Some(b), Ok(per)) = (fw.benchmark_index(&code), per.parse::<Period>()) {
-                let _ = data.insert_benchmark(b, per, value);
-            }
-        }
-        Ok(data)
+        Ok(())
     }
 
     /// The kept run of a version and period, if any.

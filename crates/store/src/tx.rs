@@ -86,6 +86,24 @@ impl Tx {
     /// Append `entry` to the ledger inside this transaction; returns its
     /// hash. Taking the head row's write lock first serialises appends on
     /// both backends, so several instances keep one chain.
+    /// Undo everything (dropping the transaction does too; this says so).
+    pub(crate) async fn rollback(self) -> Result<()> {
+        match self.conn {
+            Conn::Sqlite(t) => t.rollback().await?,
+            Conn::Pg(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// Take the ledger head's write lock now, before reading what the
+    /// transaction decides on: every write appends to the ledger, so the
+    /// check and the write that follow it cannot interleave with another.
+    pub(crate) async fn hold(&mut self) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub(crate) async fn append(&mut self, actor: &Actor, entry: &NewEntry) -> Result<String> {
         let algo = self.algo;
         on_tx!(self, c => sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")

@@ -13,6 +13,11 @@ pub struct ApiError {
     pub code: &'static str,
     /// Chinese, safe to show.
     pub message: String,
+    /// Seconds to wait before trying again (429, 503): sent as the
+    /// `Retry-After` header, not in the body.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -21,6 +26,7 @@ impl ApiError {
             status: status.as_u16(),
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
     pub fn bad_request(m: impl Into<String>) -> Self {
@@ -43,7 +49,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
+        let retry = self.retry_after;
+        let mut r = (status, Json(self)).into_response();
+        if let Some(s) = retry {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        r
     }
 }
 
@@ -69,8 +81,21 @@ impl From<ServiceError> for ApiError {
                 Refusal::TotpRequired => (StatusCode::UNAUTHORIZED, "totp_required"),
                 Refusal::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             },
+            ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        ApiError::new(status, code, e.to_string())
+        let retry_after = match &e {
+            ServiceError::Busy { retry_after } => Some(*retry_after),
+            // The sign-in limit counts the last minute.
+            ServiceError::Refused {
+                refusal: Refusal::RateLimited,
+                ..
+            } => Some(60),
+            _ => None,
+        };
+        ApiError {
+            retry_after,
+            ..ApiError::new(status, code, e.to_string())
+        }
     }
 }

@@ -137,7 +137,7 @@ pub struct FromFlagBody {
 
 /// A task for the region, period and element of a quality flag.
 #[utoipa::path(post, path = "/api/v1/flags/{id}/verification", request_body = FromFlagBody,
-    responses((status = 200, description = "the new task"), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+    responses((status = 200, description = "the flag's task: a new one (`created: true`) or the open one it already has (`created: false`)"), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 async fn from_flag(
     State(state): State<AppState>,
     Who(caller): Who,

@@ -109,7 +109,10 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(m): Query<Msg>) ->
                                 td { @for (cls, t) in state_tags(u) { span class={"tag " (cls)} { (t) } " " } }
                                 td { (u.created_at.get(..10).unwrap_or(&u.created_at)) }
                                 td {
-                                    @if sys && u.username != me {
+                                    @if !users::manageable(u) && u.username != me {
+                                        span.muted title=(users::ADMIN_ACCOUNTS) { "仅限服务器命令行管理" }
+                                    }
+                                    @if sys && u.username != me && users::manageable(u) {
                                         form.inline method="post" action="/users" {
                                             input type="hidden" name="op" value="reset";
                                             input type="hidden" name="username" value=(u.username);
@@ -117,7 +120,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(m): Query<Msg>) ->
                                             button.btn.small type="submit" { "重置密码" }
                                         }
                                     }
-                                    @if sec && u.username != me {
+                                    @if sec && u.username != me && users::manageable(u) {
                                         details {
                                             summary { "角色与范围" }
                                             form method="post" action="/users" class="roles-form" {

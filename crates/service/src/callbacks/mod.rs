@@ -216,7 +216,7 @@ pub async fn record(
     note: &str,
 ) -> Result<DrawnCase> {
     draw_in_scope(ctx, who, draw_id).await?;
-    let note = note.trim();
+    let note = &crate::text::clean(crate::text::NOTE.named("回访说明"), note)?;
     if result == CallbackResult::NotConfirmed && note.is_empty() {
         return Err(ServiceError::invalid(
             "回访结果为“不属实”时请填写说明（当事人反映的情况）",

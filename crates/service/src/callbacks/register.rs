@@ -106,7 +106,12 @@ impl CaseIntake {
                 }
             ));
         }
-        match pingan_input::case_row(&fields, &self.tree) {
+        let row = pingan_input::case_row(&fields, &self.tree).and_then(|row| {
+            pingan_core::bounds::check_date(row.date, crate::ctx::today(), "受理日期")
+                .map(|_| row)
+                .map_err(|m| vec![m])
+        });
+        match row {
             Ok(row) if problems.is_empty() => {
                 self.first.insert(row.case_id.clone(), at);
                 self.rows.push((at, row));

@@ -5,6 +5,7 @@
 
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
+use crate::text;
 use crate::{Authorized, cap};
 mod visits;
 
@@ -107,12 +108,14 @@ async fn checked(
             .map(|s| s.to_string())
             .collect()
     } else {
+        let item = text::SHORT.named("核查清单项");
         t.checklist
             .iter()
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .collect()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| text::clean(item, c))
+            .collect::<Result<_>>()?
     };
+    let note = text::clean(text::NOTE.named("任务说明"), &t.note)?;
     Ok(NewTask {
         region: t.region,
         period: t.period.trim().to_string(),
@@ -122,7 +125,7 @@ async fn checked(
         origin,
         flag_id,
         parent_id: None,
-        note: t.note.trim().to_string(),
+        note,
     })
 }
 
@@ -149,37 +152,51 @@ pub async fn create(ctx: &Ctx, who: &Authorized<'_, cap::Field>, t: TaskInput) -
     create_one(ctx, who, t, TaskOrigin::Manual, None).await
 }
 
-/// A task for the region, period and element of a quality flag.
+/// A task for the region, period and element of a quality flag: one open
+/// task per flag; asked again, the open one is returned.
 pub async fn from_flag(
     ctx: &Ctx,
     who: &Authorized<'_, cap::Field>,
     id: i64,
     note: &str,
-) -> Result<Task> {
+) -> Result<FlagTask> {
     let flag = ctx
         .store
         .flag(id)
         .await?
         .ok_or_else(|| ServiceError::not_found(format!("待核查问题 {id} 不存在")))?;
-    let note = if note.trim().is_empty() {
+    let note = text::clean(text::NOTE.named("任务说明"), note)?;
+    let note = if note.is_empty() {
         format!("来自数据质量问题 {id}：{}", flag.message)
     } else {
-        note.trim().to_string()
+        note
     };
-    create_one(
-        ctx,
-        who,
-        TaskInput {
-            region: flag.region,
-            period: flag.period,
-            elements: vec![flag.element],
-            checklist: Vec::new(),
-            note,
-        },
-        TaskOrigin::Flag,
-        Some(id),
-    )
-    .await
+    let tree = ctx.tree().await?;
+    who.region_in_scope(&tree, &flag.region)?;
+    let input = TaskInput {
+        region: flag.region,
+        period: flag.period,
+        elements: vec![flag.element],
+        checklist: Vec::new(),
+        note,
+    };
+    let task = checked(ctx, input, TaskOrigin::Flag, Some(id)).await?;
+    let (tid, created) = ctx.store.insert_flag_task(&task, &who.actor()).await?;
+    let task = ctx
+        .store
+        .task(tid)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("核查任务 {tid} 不存在")))?;
+    Ok(FlagTask { task, created })
+}
+
+/// The task of a flag, and whether this call made it (a repeat returns
+/// the open one).
+#[derive(Serialize)]
+pub struct FlagTask {
+    #[serde(flatten)]
+    pub task: Task,
+    pub created: bool,
 }
 
 /// A random draw of base regions, one task each.

@@ -51,7 +51,8 @@ pub async fn record(
         return Err(ServiceError::conflict(format!("核查任务 {task_id} 已关闭")));
     }
     let me = who.name();
-    let team = r.team.trim().to_string();
+    let team = crate::text::clean(crate::text::SHORT.named("核查组名称"), &r.team)?;
+    let notes = crate::text::clean(crate::text::NOTE.named("核查说明"), &r.notes)?;
     if team.is_empty() {
         return Err(ServiceError::invalid("请填写核查组名称"));
     }
@@ -172,7 +173,7 @@ pub async fn record(
         verifiers: [a.to_string(), b.to_string()],
         checklist: r.checklist,
         observed: r.observed,
-        notes: r.notes.trim().to_string(),
+        notes,
         latitude: r.latitude,
         longitude: r.longitude,
     };
@@ -200,10 +201,11 @@ pub async fn record(
 /// Close a task (after its findings went into the review), with a note.
 pub async fn close(ctx: &Ctx, who: &Authorized<'_, cap::Field>, id: i64, note: &str) -> Result<()> {
     task_in_scope(ctx, who, id).await?;
-    if note.trim().is_empty() {
+    let note = crate::text::clean(crate::text::NOTE.named("关闭结论"), note)?;
+    if note.is_empty() {
         return Err(ServiceError::invalid("关闭核查任务需要填写结论"));
     }
-    Ok(ctx.store.close_task(id, note.trim(), &who.actor()).await?)
+    Ok(ctx.store.close_task(id, &note, &who.actor()).await?)
 }
 
 /// A photo may not be larger than this (a phone photo is 2–5 MB).

@@ -2,7 +2,7 @@
 
 use crate::db::{Store, on_pool};
 use crate::ledger::NewEntry;
-use crate::tx::on_tx;
+use crate::tx::{Tx, on_tx};
 use crate::{Actor, Result, StoreError};
 use pingan_core::labels::{LedgerAction, TaskOrigin, TaskStatus};
 use serde::Serialize;
@@ -86,11 +86,36 @@ pub struct TaskFilter {
 impl Store {
     /// Store tasks, all or nothing, in one ledger entry.
     pub async fn insert_tasks(&self, tasks: &[NewTask], actor: &Actor) -> Result<Vec<i64>> {
-        let at = crate::now();
         let mut tx = self.begin().await?;
-        let mut ids = Vec::new();
-        for t in tasks {
-            let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+        let ids = insert_in(&mut tx, tasks, actor).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// The task of a quality flag: the open one if there is one (false),
+    /// else a new one (true). The ledger is held first, so two requests
+    /// for one flag, on any instance, make one task.
+    pub async fn insert_flag_task(&self, task: &NewTask, actor: &Actor) -> Result<(i64, bool)> {
+        let mut tx = self.begin().await?;
+        tx.hold().await?;
+        let open: Option<(i64,)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT id FROM verify_tasks WHERE flag_id = $1 AND status <> 'closed' ORDER BY id LIMIT 1"
+        ).bind(task.flag_id).fetch_optional(&mut **c).await)?;
+        if let Some((id,)) = open {
+            tx.rollback().await?;
+            return Ok((id, false));
+        }
+        let ids = insert_in(&mut tx, std::slice::from_ref(task), actor).await?;
+        tx.commit().await?;
+        Ok((ids[0], true))
+    }
+}
+
+async fn insert_in(tx: &mut Tx, tasks: &[NewTask], actor: &Actor) -> Result<Vec<i64>> {
+    let at = crate::now();
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
                 "INSERT INTO verify_tasks (region, period, year, elements, checklist, origin, flag_id, parent_id, note, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
@@ -99,20 +124,20 @@ impl Store {
             .bind(t.origin.code()).bind(t.flag_id).bind(t.parent_id).bind(&t.note)
             .bind(&actor.user).bind(&at)
             .fetch_one(&mut **c).await)?;
-            ids.push(id);
-        }
-        let detail = json!({"tasks": ids, "origin": tasks.first().map(|t| t.origin.code()),
-                            "regions": tasks.iter().map(|t| t.region.clone()).collect::<Vec<_>>()});
-        let entry = NewEntry::new(
-            LedgerAction::VerifyTask,
-            &format!("verify_tasks:{}", ids.len()),
-            detail,
-        );
-        tx.append(actor, &entry).await?;
-        tx.commit().await?;
-        Ok(ids)
+        ids.push(id);
     }
+    let detail = json!({"tasks": ids, "origin": tasks.first().map(|t| t.origin.code()),
+                            "regions": tasks.iter().map(|t| t.region.clone()).collect::<Vec<_>>()});
+    let entry = NewEntry::new(
+        LedgerAction::VerifyTask,
+        &format!("verify_tasks:{}", ids.len()),
+        detail,
+    );
+    tx.append(actor, &entry).await?;
+    Ok(ids)
+}
 
+impl Store {
     pub async fn task(&self, id: i64) -> Result<Option<Task>> {
         let sql = format!("SELECT {TASK_COLS} FROM verify_tasks WHERE id = $1");
         let row: Option<TaskRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))

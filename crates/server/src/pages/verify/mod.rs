@@ -281,9 +281,13 @@ async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageR
         "from_flag" => {
             let id = get("flag").parse::<i64>().unwrap_or(0);
             match field::from_flag(&state.ctx, &who, id, "").await {
+                Ok(t) if t.created => back(
+                    &format!("/verify/{}", t.task.id),
+                    Ok(format!("已根据问题 {id} 生成核查任务 {}", t.task.id)),
+                ),
                 Ok(t) => back(
-                    &format!("/verify/{}", t.id),
-                    Ok(format!("已根据问题 {id} 生成核查任务 {}", t.id)),
+                    &format!("/verify/{}", t.task.id),
+                    Ok(format!("问题 {id} 已有未关闭的核查任务 {}", t.task.id)),
                 ),
                 Err(e) => back(&format!("/quality/{id}"), Err(e.to_string())),
             }
