@@ -15,15 +15,32 @@ pub struct ServeArgs {
     /// 单次请求（上传文件）的大小上限，单位 MB；超过的在读取前即被拒绝（413）
     #[arg(long, env = "PINGAN_MAX_UPLOAD_MB", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     max_upload_mb: u32,
+    /// 会话 Cookie 始终带 Secure 标记（仅经 HTTPS 访问时使用）
+    #[arg(long, env = "PINGAN_SECURE_COOKIE")]
+    secure_cookie: bool,
+    /// 受信任的反向代理地址（可多次给出，或以逗号分隔）：只有来自这些地址的
+    /// X-Forwarded-Proto / X-Forwarded-For 才被采信（https 时 Cookie 带 Secure）
+    #[arg(
+        long = "trusted-proxy",
+        env = "PINGAN_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
-    serve_url(&a.db.db, &a.bind, (a.max_upload_mb as usize) << 20)
+    let opts = pingan_server::Options {
+        body_limit: (a.max_upload_mb as usize) << 20,
+        deployment: pingan_server::Deployment {
+            secure_cookie: a.secure_cookie,
+            trusted_proxies: a.trusted_proxies,
+        },
+    };
+    serve_url(&a.db.db, &a.bind, &opts)
 }
 
-/// Serve the database at `url` on `bind` until Ctrl-C, refusing request
-/// bodies over `body_limit` bytes.
-pub fn serve_url(url: &str, bind: &str, body_limit: usize) -> Result<ExitCode> {
+/// Serve the database at `url` on `bind` until Ctrl-C, as `opts` say.
+pub fn serve_url(url: &str, bind: &str, opts: &pingan_server::Options) -> Result<ExitCode> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PINGAN_LOG")
@@ -46,7 +63,7 @@ pub fn serve_url(url: &str, bind: &str, body_limit: usize) -> Result<ExitCode> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        pingan_server::serve_limited(store.clone(), listener, shutdown, body_limit).await?;
+        pingan_server::serve_with(store.clone(), listener, shutdown, opts).await?;
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })

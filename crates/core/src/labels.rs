@@ -159,6 +159,9 @@ labelled! {
         UserPassword = ("user_password", "设置密码"),
         Login = ("login", "登录"),
         LoginFailed = ("login_failed", "登录失败"),
+        /// The current password checked before a change.
+        PasswordCheck = ("password_check", "核对原密码"),
+        PasswordCheckFailed = ("password_check_failed", "原密码核对失败"),
         TotpEnable = ("totp_enable", "开启动态口令"),
         TotpDisable = ("totp_disable", "关闭动态口令"),
         TokenCreate = ("token_create", "创建接口令牌"),

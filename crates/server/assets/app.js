@@ -174,6 +174,17 @@
         }, function () { locate.textContent = '无法获取位置，请手工填写'; });
       });
     }
+    // Pickers: no inline handlers (the Content-Security-Policy allows only
+    // our own scripts). A select submits its form, or goes to its value.
+    document.querySelectorAll('select[data-submit]').forEach(function (s) {
+      s.addEventListener('change', function () { s.form.submit(); });
+    });
+    document.querySelectorAll('select[data-go]').forEach(function (s) {
+      s.addEventListener('change', function () { location.href = s.value; });
+    });
+    document.querySelectorAll('a[data-back]').forEach(function (a) {
+      a.addEventListener('click', function (e) { if (history.length > 1) { e.preventDefault(); history.back(); } });
+    });
     // 数据审核: one box checks every set on the page.
     var all = document.getElementById('select-all');
     if (all) {

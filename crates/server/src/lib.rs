@@ -11,6 +11,7 @@ mod pages;
 mod state;
 
 pub use api::ApiError;
+pub use http::Deployment;
 pub use state::AppState;
 
 use axum::Router;
@@ -25,12 +26,40 @@ use tower_http::trace::TraceLayer;
 /// server is started with another limit (`pingan serve --max-upload-mb`).
 pub const BODY_LIMIT: usize = 8 << 20;
 
+/// How one server instance runs: the largest request body and how it is
+/// deployed (TLS, proxies).
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub body_limit: usize,
+    pub deployment: Deployment,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            body_limit: BODY_LIMIT,
+            deployment: Deployment::default(),
+        }
+    }
+}
+
 pub fn router(store: Store) -> Router {
-    router_limited(store, BODY_LIMIT)
+    router_with(store, &Options::default())
 }
 
 /// The router with `body_limit` bytes as the largest request body.
 pub fn router_limited(store: Store, body_limit: usize) -> Router {
+    router_with(
+        store,
+        &Options {
+            body_limit,
+            ..Options::default()
+        },
+    )
+}
+
+pub fn router_with(store: Store, opts: &Options) -> Router {
+    let body_limit = opts.body_limit;
     let (api, doc) = api::router();
     let state = AppState::new(Ctx::new(store), doc);
     let pages = pages::routes().layer(axum::middleware::from_fn_with_state(
@@ -44,6 +73,10 @@ pub fn router_limited(store: Store, body_limit: usize) -> Router {
         // 2 MiB default for extractors would cut a year's template short.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(opts.deployment.clone()),
+            http::guard,
+        ))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
@@ -99,7 +132,21 @@ pub async fn serve_limited(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     body_limit: usize,
 ) -> std::io::Result<()> {
-    let app = router_limited(store, body_limit);
+    let opts = Options {
+        body_limit,
+        ..Options::default()
+    };
+    serve_with(store, listener, shutdown, &opts).await
+}
+
+/// `serve` as `opts` say.
+pub async fn serve_with(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    opts: &Options,
+) -> std::io::Result<()> {
+    let app = router_with(store, opts);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

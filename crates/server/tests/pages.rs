@@ -14,7 +14,11 @@ use serde_json::Value;
 struct Browser<'a> {
     app: &'a App,
     http: reqwest::Client,
+    /// Cookies by name, as a browser keeps them.
+    jar: std::collections::BTreeMap<String, String>,
     cookie: String,
+    /// The outcome the last form left for its page: ("ok" | "err", text).
+    flash: Option<(String, String)>,
 }
 
 impl<'a> Browser<'a> {
@@ -26,8 +30,54 @@ impl<'a> Browser<'a> {
                 .no_gzip()
                 .build()
                 .unwrap(),
+            jar: Default::default(),
             cookie: String::new(),
+            flash: None,
         }
+    }
+
+    /// Keep what an answer set, as a browser does.
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let Some((k, v)) = v
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .split_once('=')
+            else {
+                continue;
+            };
+            if v.is_empty() {
+                self.jar.remove(k);
+            } else {
+                if k == "pingan_flash" {
+                    let (kind, text) = v.split_once('.').unwrap();
+                    let text = form_urlencoded::parse(format!("m={text}").as_bytes())
+                        .next()
+                        .unwrap()
+                        .1
+                        .into_owned();
+                    self.flash = Some((kind.to_string(), text));
+                }
+                self.jar.insert(k.to_string(), v.to_string());
+            }
+        }
+        self.cookie = self
+            .jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+
+    /// Whether the last form succeeded (its one-time banner said so).
+    fn ok(&self) -> bool {
+        self.flash.as_ref().is_some_and(|f| f.0 == "ok")
+    }
+    fn err(&self) -> bool {
+        self.flash.as_ref().is_some_and(|f| f.0 == "err")
     }
 
     async fn login(app: &'a App, user: &str) -> Self {
@@ -51,6 +101,7 @@ impl<'a> Browser<'a> {
             .send()
             .await
             .unwrap();
+        self.keep(&r);
         let s = r.status();
         let loc = location(&r);
         (s, loc, r.text().await.unwrap())
@@ -69,14 +120,8 @@ impl<'a> Browser<'a> {
             .send()
             .await
             .unwrap();
-        if let Some(c) = r
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-        {
-            self.cookie = c.to_string();
-        }
+        self.flash = None;
+        self.keep(&r);
         let s = r.status();
         let loc = location(&r);
         (s, loc, r.text().await.unwrap())
@@ -351,7 +396,7 @@ async fn user_management_keeps_the_three_admins_apart() {
         )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert!(loc.starts_with("/users?ok="), "{loc}");
+    assert!(loc == "/users" && sys.ok(), "{loc} {:?}", sys.flash);
     let u = app.store.user("zhang").await.unwrap().unwrap();
     assert!(u.must_change_password);
     // The system admin may not grant an admin role nor change roles.
@@ -366,7 +411,7 @@ async fn user_management_keeps_the_three_admins_apart() {
             ],
         )
         .await;
-    assert!(loc.starts_with("/users?err="), "{loc}");
+    assert!(loc == "/users" && sys.err(), "{loc} {:?}", sys.flash);
     let (s, _, _) = sys
         .post(
             "/users",
@@ -386,7 +431,7 @@ async fn user_management_keeps_the_three_admins_apart() {
             ],
         )
         .await;
-    assert!(loc.starts_with("/users?err="), "{loc}");
+    assert!(loc == "/users" && sec.err(), "{loc} {:?}", sec.flash);
     let (_, _, html) = sec.get(&loc).await;
     assert!(html.contains("三员分立"), "{html}");
     let (_, loc, _) = sec
@@ -401,14 +446,14 @@ async fn user_management_keeps_the_three_admins_apart() {
             ],
         )
         .await;
-    assert!(loc.starts_with("/users?ok="), "{loc}");
+    assert!(loc == "/users" && sec.ok(), "{loc} {:?}", sec.flash);
     let u = app.store.user("zhang").await.unwrap().unwrap();
     assert_eq!(u.roles.len(), 2);
     assert_eq!(u.region, None);
     let (_, loc, _) = sec
         .post("/users", &[("op", "lock"), ("username", "zhang")])
         .await;
-    assert!(loc.starts_with("/users?ok="), "{loc}");
+    assert!(loc == "/users" && sec.ok(), "{loc} {:?}", sec.flash);
     let (s, _, _) = sec
         .post(
             "/users",
@@ -463,7 +508,7 @@ async fn no_admin_acts_on_another_admins_account() {
             ] {
                 let (s, loc, _) = b.post("/users", &form).await;
                 assert!(
-                    s == StatusCode::FORBIDDEN || loc.starts_with("/users?err="),
+                    s == StatusCode::FORBIDDEN || (loc == "/users" && b.err()),
                     "{actor} {form:?} → {s} {loc}"
                 );
             }
@@ -489,5 +534,31 @@ async fn no_admin_acts_on_another_admins_account() {
         .set_password("auditor", "Reset-By-Ops-2024x", true, &op)
         .await
         .unwrap();
+    app.db.done().await;
+}
+
+/// A banner says what our own form did, once: words in a link (`?ok=`,
+/// `?err=`) never appear as an official message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banners_come_from_our_forms_only() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let mut sec = Browser::login(&app, "secadmin").await;
+    for q in [
+        "?ok=%E8%AF%B7%E5%90%91%E8%B4%A6%E6%88%B7%E6%B1%87%E6%AC%BE",
+        "?err=%E8%AF%B7%E5%90%91%E8%B4%A6%E6%88%B7%E6%B1%87%E6%AC%BE",
+    ] {
+        let (s, _, html) = sec.get(&format!("/users{q}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(!html.contains("请向账户汇款"), "{q}");
+    }
+    let (_, loc, _) = sec
+        .post("/users", &[("op", "lock"), ("username", "county")])
+        .await;
+    assert_eq!(loc, "/users");
+    assert!(!loc.contains("ok="));
+    let (_, _, html) = sec.get("/users").await;
+    assert!(html.contains("已锁定 county"), "the banner shows once");
+    let (_, _, html) = sec.get("/users").await;
+    assert!(!html.contains("已锁定 county"), "and not again");
     app.db.done().await;
 }

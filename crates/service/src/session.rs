@@ -42,14 +42,41 @@ pub async fn check_login(
     totp_code: Option<&str>,
     client: &str,
 ) -> Result<Result<User, LoginRefusal>> {
+    check_password(ctx, username, password, totp_code, client, false).await
+}
+
+/// `check_login`, or (`password_change`) the check of the current password
+/// before a change: it counts towards the lockout the same way but is
+/// recorded as what it is, not as a sign-in.
+async fn check_password(
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    totp_code: Option<&str>,
+    client: &str,
+    password_change: bool,
+) -> Result<Result<User, LoginRefusal>> {
     let creds = ctx.store.credentials(username).await?;
     let user = ctx.store.user(username).await?;
     let now = pingan_store::now();
     let verdict = match (&user, creds) {
         (None, _) | (_, None) => {
-            // Spend the same time as a real check so names cannot be probed.
+            // Spend the same time as a real check, and lock after as many
+            // failures as an account would, so names cannot be probed.
             let _ = passwords::hash(password.to_string()).await;
-            Err(LoginRefusal::BadCredentials)
+            let (failed, locked) = ctx.store.login_guard(username).await?;
+            if let Some(until) = locked.filter(|t| t.as_str() > now.as_str()) {
+                Err(LoginRefusal::Locked { until })
+            } else if failed + 1 >= MAX_FAILURES {
+                let until = stamp_in(LOCKOUT);
+                ctx.store.set_login_guard(username, 0, Some(&until)).await?;
+                Err(LoginRefusal::Locked { until })
+            } else {
+                ctx.store
+                    .set_login_guard(username, failed + 1, None)
+                    .await?;
+                Err(LoginRefusal::BadCredentials)
+            }
         }
         (Some(u), _) if u.disabled => Err(LoginRefusal::Disabled),
         (Some(u), _) if u.locked_until.as_deref().is_some_and(|t| t > now.as_str()) => {
@@ -90,6 +117,9 @@ pub async fn check_login(
             (false, "密码错误".into(), Some((failed + 1, None)))
         }
         Err(LoginRefusal::BadCredentials) => (false, "用户不存在".into(), None),
+        Err(LoginRefusal::Locked { .. }) if user.is_none() => {
+            (false, "用户不存在（按同样规则锁定）".into(), None)
+        }
         Err(LoginRefusal::Locked { until }) => {
             let newly = user
                 .as_ref()
@@ -114,6 +144,7 @@ pub async fn check_login(
             success,
             reason: &reason,
             update: update.as_ref().map(|(n, lock)| (*n, lock.as_deref())),
+            password_change,
         })
         .await?;
     Ok(verdict)
@@ -230,14 +261,23 @@ pub async fn change_own_password(
         return Err(ServiceError::forbidden("令牌不能修改密码"));
     }
     let name = caller.name();
-    if check_login(ctx, &name, old, None, &caller.client)
-        .await?
-        .is_err()
-    {
-        return Err(ServiceError::Refused {
-            refusal: Refusal::BadCredentials,
-            message: "原密码错误".into(),
-        });
+    match check_password(ctx, &name, old, None, &caller.client, true).await? {
+        Ok(_) | Err(LoginRefusal::TotpRequired) => {}
+        Err(LoginRefusal::Locked { until }) => {
+            return Err(ServiceError::Refused {
+                refusal: Refusal::Locked,
+                message: format!("原密码错误次数过多，账户已锁定至 {until}（UTC）"),
+            });
+        }
+        Err(_) => {
+            return Err(ServiceError::Refused {
+                refusal: Refusal::BadCredentials,
+                message: "原密码错误".into(),
+            });
+        }
+    }
+    if new == old {
+        return Err(ServiceError::invalid("新密码不能与原密码相同"));
     }
     crate::users::set_password(ctx, &name, new, false, &caller.actor()).await?;
     let user = ctx

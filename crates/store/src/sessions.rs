@@ -59,6 +59,8 @@ pub struct LoginAttempt<'a> {
     pub reason: &'a str,
     /// The account's new failure count and lock, when it has one to change.
     pub update: Option<(i64, Option<&'a str>)>,
+    /// The current password checked before changing it, not a sign-in.
+    pub password_change: bool,
 }
 
 /// 32 random bytes, hex: session ids and API tokens.
@@ -79,10 +81,11 @@ impl Store {
             client: a.client.to_string(),
         };
         let entry = NewEntry::new(
-            if a.success {
-                LedgerAction::Login
-            } else {
-                LedgerAction::LoginFailed
+            match (a.password_change, a.success) {
+                (false, true) => LedgerAction::Login,
+                (false, false) => LedgerAction::LoginFailed,
+                (true, true) => LedgerAction::PasswordCheck,
+                (true, false) => LedgerAction::PasswordCheckFailed,
             },
             &format!("user:{}", a.username),
             json!({"reason": a.reason}),
@@ -110,6 +113,27 @@ impl Store {
 
     /// Login attempts from one client address since `since` (a timestamp),
     /// counted in the database so that a limit holds across instances.
+    /// Failures and lock of a name that has no account.
+    pub async fn login_guard(&self, username: &str) -> Result<(i64, Option<String>)> {
+        let row: Option<(i64, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT failed_logins, locked_until FROM login_guard WHERE username = $1"
+        ).bind(username).fetch_optional(p).await)?;
+        Ok(row.unwrap_or((0, None)))
+    }
+
+    pub async fn set_login_guard(
+        &self,
+        username: &str,
+        failed: i64,
+        locked_until: Option<&str>,
+    ) -> Result<()> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO login_guard (username, failed_logins, locked_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE SET failed_logins = $2, locked_until = $3"
+        ).bind(username).bind(failed).bind(locked_until).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub async fn login_attempts_since(&self, client: &str, since: &str) -> Result<i64> {
         let n: (i64,) = on_pool!(self, p => sqlx::query_as(
             "SELECT COUNT(*) FROM login_history WHERE client = $1 AND at > $2"

@@ -2,9 +2,10 @@
 
 use super::{Api, ApiError};
 use crate::AppState;
+use crate::http::Query;
 use crate::http::{PageQuery, Who, fifty, one, page};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use pingan_service::audit::{self, LedgerQuery};
 use pingan_service::cap;

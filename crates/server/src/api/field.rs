@@ -3,9 +3,10 @@
 use super::{Api, ApiError};
 use crate::AppState;
 use crate::http::{Body, Page, PageQuery, Who, fifty, one, page};
+use crate::http::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pingan_service::cap;

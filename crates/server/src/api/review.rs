@@ -3,8 +3,9 @@
 use super::{Api, ApiError};
 use crate::AppState;
 use crate::http::{Body, Page, PageQuery, Who, fifty, one, page};
+use crate::http::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use pingan_core::review::{Action, SetKey};
 use pingan_service::cap;

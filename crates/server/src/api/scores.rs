@@ -3,9 +3,10 @@
 
 use super::{Api, ApiError};
 use crate::AppState;
+use crate::http::Query;
 use crate::http::{Kept, Who, accepts_gzip, body_for};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use pingan_core::{Level, Period};

@@ -63,9 +63,15 @@ async fn login(
 }
 
 /// Log out: the session ends here and in the database.
-#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/session",
+    responses((status = 204, description = "signed out"), (status = 403, body = ApiError, description = "another site's request")))]
 async fn logout(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (parts, _) = req.into_parts();
+    // As for every unsafe method with a cookie: another site's page may
+    // not sign our user out.
+    if !crate::http::same_origin(&parts) {
+        return Err(ApiError::forbidden("跨站请求被拒绝"));
+    }
     if let Some(token) = session_token(&parts) {
         session::sign_out(&state.ctx, &token).await?;
     }

@@ -3,9 +3,10 @@
 
 use super::{Api, ApiError, ImportResult};
 use crate::AppState;
+use crate::http::Query;
 use crate::http::{Body, PageQuery, Who, fifty, one, page};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use pingan_service::cap;
 use pingan_service::intake::{At, Channel, Intake};

@@ -3,10 +3,12 @@
 
 mod body;
 mod caller;
+mod guard;
 mod gzip;
 mod paging;
 
-pub use body::Body;
+pub use body::{Body, Path, Query, too_large};
 pub use caller::{ClientIp, Who, clear_cookie, same_origin, session_cookie, session_token};
+pub use guard::{Deployment, guard};
 pub use gzip::{Kept, accepts_gzip, body_for};
 pub use paging::{Page, PageQuery, fifty, one, page};

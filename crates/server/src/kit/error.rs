@@ -107,7 +107,7 @@ fn in_frame(caller: &Caller, e: &PageError) -> Response {
         },
         html! {
             div.banner.error id="page-error" { (e.message) }
-            p { a href="/" { "返回首页" } " · " a href="javascript:history.back()" { "返回上一页" } }
+            p { a href="/" { "返回首页" } " · " a href="/" data-back { "返回上一页" } }
         },
     );
     *r.status_mut() = e.status;

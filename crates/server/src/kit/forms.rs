@@ -1,5 +1,8 @@
 //! Reading forms and queries, and the post-redirect-get round trip.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// A query parameter's trimmed text, when there is any.
@@ -62,24 +65,62 @@ impl Fields {
     }
 }
 
-/// After a form: back to `path` (a page of ours) with the outcome in the
-/// query, which the page shows as its banner (post, redirect, get).
+/// The cookie that carries a form's outcome to the page it returns to.
+pub const FLASH: &str = "pingan_flash";
+
+/// After a form: back to `path` (a page of ours), the outcome in a
+/// one-time cookie the page shows as its banner (post, redirect, get).
+/// Never in the URL: a link could then put any words in our banner.
 pub fn back(path: &str, result: Result<String, String>) -> Response {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let url = match result {
-        Ok(m) => format!("{path}{sep}ok={}", urlencode(&m)),
-        Err(e) => format!("{path}{sep}err={}", urlencode(&e)),
+    let (kind, m) = match result {
+        Ok(m) => ("ok", m),
+        Err(e) => ("err", e),
     };
-    Redirect::to(&url).into_response()
+    // A cookie holds about 4 KB; a long list of problems is cut short.
+    let m: String = if m.chars().count() > 600 {
+        m.chars().take(599).chain(['…']).collect()
+    } else {
+        m
+    };
+    let value = format!("{kind}.{}", urlencode(&m));
+    let mut r = Redirect::to(path).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{FLASH}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=120"
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
 }
 
-/// The banner for a page reached through `back`: an error wins.
-pub fn outcome(ok: &Option<String>, err: &Option<String>) -> Option<(&'static str, String)> {
-    match (some(ok), some(err)) {
-        (_, Some(e)) => Some(("error", e)),
-        (Some(m), _) => Some(("ok", m)),
-        _ => None,
+/// The outcome `back` left for this page, if any: an error or a message.
+pub struct Flash(pub Option<(&'static str, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Flash {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Flash, Self::Rejection> {
+        Ok(Flash(flash_of(&parts.headers)))
     }
+}
+
+pub fn flash_of(h: &axum::http::HeaderMap) -> Option<(&'static str, String)> {
+    let raw = h
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == FLASH)
+        .map(|(_, v)| v.to_string())?;
+    let (kind, text) = raw.split_once('.')?;
+    let kind = match kind {
+        "ok" => "ok",
+        "err" => "error",
+        _ => return None,
+    };
+    let text: String = form_urlencoded::parse(format!("m={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    Some((kind, text)).filter(|(_, t)| !t.trim().is_empty())
 }
 
 /// Only a path of ours: never `//host` or `https://…` (an open redirect).

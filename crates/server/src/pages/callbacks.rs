@@ -3,7 +3,7 @@
 //! 矛盾纠纷化解成功率. The same store calls and role rules as the API.
 
 use crate::AppState;
-use crate::kit::forms::{Fields, back, outcome, some, urlencode};
+use crate::kit::forms::{Fields, Flash, back, some, urlencode};
 use crate::kit::xlsx::{self, Cell};
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
@@ -29,8 +29,6 @@ pub struct CallbacksQuery {
     pub region: Option<String>,
     pub year: Option<i32>,
     pub draw: Option<i64>,
-    pub ok: Option<String>,
-    pub err: Option<String>,
 }
 
 /// A gap this large between the reported rate and the confirmed share is
@@ -147,6 +145,7 @@ fn draw_card(c: &Caller, d: &Draw, tree: &RegionTree, back: &str) -> Markup {
 async fn page(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Query(q): Query<CallbacksQuery>,
 ) -> PageResult {
     let c = &v.0;
@@ -193,7 +192,7 @@ async fn page(
         })
         .collect();
     let back = format!("/callbacks?region={}&year={year}", urlencode(&region));
-    let banner = outcome(&q.ok, &q.err);
+    let banner = flash.0;
     let pickers = html! {
         form.inline method="get" action="/callbacks" id="pickers" {
             label for="cb-year" { "年度" }

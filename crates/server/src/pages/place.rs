@@ -116,14 +116,14 @@ pub fn pickers(s: &Scope, action: &str) -> Markup {
     html! {
         form.inline method="get" action=(action) id="pickers" {
             label for="period" { "测评年度" }
-            select id="period" name="period" onchange="this.form.submit()" {
+            select id="period" name="period" data-submit {
                 @for y in s.years.iter().rev() {
                     option value=(y) selected[*y == s.year] { (y) "年" }
                 }
             }
             @if action == "/" { input type="hidden" name="region" value=(r.code); }
             label for="region-picker" { "地区" }
-            select id="region-picker" onchange="location.href=this.value" {
+            select id="region-picker" data-go {
                 option value=(format!("/?region={}&period={}", r.code, s.year)) selected { (r.name) "（" (r.level.label()) "）" }
                 @if let Some(p) = r.parent {
                     @let pr = s.tree.get(p);

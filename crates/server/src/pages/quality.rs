@@ -2,7 +2,7 @@
 //! region and kind, and one flag with its numbers and the resolve forms.
 
 use crate::AppState;
-use crate::kit::forms::{Fields, back, outcome, some, urlencode};
+use crate::kit::forms::{Fields, Flash, back, some, urlencode};
 use crate::kit::xlsx::{self, Cell};
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, layout};
 use axum::Router;
@@ -35,8 +35,6 @@ pub struct QualityQuery {
     pub period: Option<String>,
     pub region: Option<String>,
     pub page: Option<usize>,
-    pub ok: Option<String>,
-    pub err: Option<String>,
 }
 
 const PAGE: usize = 50;
@@ -93,6 +91,7 @@ fn may_review(c: &Caller) -> bool {
 async fn page(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Query(q): Query<QualityQuery>,
 ) -> PageResult {
     let c = &v.0;
@@ -162,7 +161,7 @@ async fn page(
         "/export/flags.xlsx?",
         1,
     );
-    let banner = outcome(&q.ok, &q.err);
+    let banner = flash.0;
     let body = html! {
         @if may_review(c) {
             (card("运行质量检查", None, html! {
@@ -413,15 +412,15 @@ fn number_label(k: &str) -> &str {
 async fn detail(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Path(id): Path<i64>,
-    Query(q): Query<QualityQuery>,
 ) -> PageResult {
     let c = &v.0;
     let who = c.authorize::<cap::Quality>()?;
     let (f, values) = quality::detail(&state.ctx, &who, id).await?;
     let tree = state.ctx.tree().await?;
     let fw = structure::known_codes(&state.ctx).await?;
-    let banner = outcome(&q.ok, &q.err);
+    let banner = flash.0;
     let title = format!("问题 #{id}");
     Ok(layout::page(
         Frame {

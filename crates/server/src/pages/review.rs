@@ -3,7 +3,7 @@
 //! office's unlock. The rules and the scope are the API's (`crate::review`).
 
 use crate::AppState;
-use crate::kit::forms::{Fields, back, outcome, some, urlencode};
+use crate::kit::forms::{Fields, Flash, back, some, urlencode};
 use crate::kit::{Frame, PageResult, Viewer, card, layout};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -41,8 +41,6 @@ pub struct ReviewQuery {
     pub year: Option<i32>,
     pub region: Option<String>,
     pub page: Option<usize>,
-    pub ok: Option<String>,
-    pub err: Option<String>,
 }
 
 fn key_value(k: &SetKey) -> String {
@@ -82,6 +80,7 @@ fn action_form(c: &Caller, actions: &[Action], back: &str, hidden: Markup) -> Ma
 async fn page(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Query(q): Query<ReviewQuery>,
 ) -> PageResult {
     let c = &v.0;
@@ -141,7 +140,7 @@ async fn page(
     let shown = &sets[(page_no - 1) * PAGE..(page_no * PAGE).min(sets.len())];
     let actions = actions_for(c, chosen);
     let here = link(page_no);
-    let banner = outcome(&q.ok, &q.err);
+    let banner = flash.0;
     let body = html! {
         (card("筛选", None, html! {
             form.inline method="get" action="/review" id="set-filter" {
@@ -232,8 +231,6 @@ pub struct SetPath {
     pub department: String,
     pub region: String,
     pub period: String,
-    pub ok: Option<String>,
-    pub err: Option<String>,
 }
 
 /// GET /review/set: one set, its values with their review state, its
@@ -241,6 +238,7 @@ pub struct SetPath {
 async fn set_page(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Query(q): Query<SetPath>,
 ) -> PageResult {
     let c = &v.0;
@@ -260,7 +258,7 @@ async fn set_page(
     };
     let actions = actions_for(c, Some(d.set.state));
     let here = set_link(&key);
-    let banner = outcome(&q.ok, &q.err);
+    let banner = flash.0;
     let s = &d.set;
     let body = html! {
         (card("数据集", None, html! {

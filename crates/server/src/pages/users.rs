@@ -4,11 +4,11 @@
 //! neither sees the ledger (the audit admin's).
 
 use crate::AppState;
-use crate::kit::forms::{Fields, back, outcome};
+use crate::kit::forms::{Fields, Flash, back};
 use crate::kit::xlsx::{self, Cell};
 use crate::kit::{Frame, PageResult, Viewer, card, layout};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use maud::html;
@@ -21,12 +21,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users", get(page).post(action))
         .route("/export/users.xlsx", get(export))
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct Msg {
-    pub ok: Option<String>,
-    pub err: Option<String>,
 }
 
 fn state_tags(u: &User) -> Vec<(&'static str, &'static str)> {
@@ -62,7 +56,7 @@ fn role_boxes(prefix: &str, roles: &[Role], admins: bool) -> maud::Markup {
     }
 }
 
-async fn page(State(state): State<AppState>, v: Viewer, Query(m): Query<Msg>) -> PageResult {
+async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageResult {
     let c = &v.0;
     let who = c.authorize::<cap::Users>()?;
     let users = users::list(&state.ctx, &who).await?;
@@ -76,7 +70,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(m): Query<Msg>) ->
     };
     let sys = c.can(Cap::Accounts);
     let sec = c.can(Cap::RoleGrant);
-    let banner = outcome(&m.ok, &m.err);
+    let banner = flash.0;
     let me = c.name();
     let body = html! {
         @if sys {

@@ -4,7 +4,7 @@
 //! photos) and sees reported beside observed values.
 
 use crate::AppState;
-use crate::kit::forms::{Fields, back, outcome, some};
+use crate::kit::forms::{Fields, Flash, back, some};
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, layout};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -38,8 +38,6 @@ pub struct VerifyQuery {
     pub period: Option<String>,
     pub region: Option<String>,
     pub origin: Option<String>,
-    pub ok: Option<String>,
-    pub err: Option<String>,
 }
 
 fn elements_of(s: &str) -> Vec<String> {
@@ -79,6 +77,7 @@ fn element_select(id: &str, options: &[ElementOption]) -> Markup {
 async fn page(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Query(q): Query<VerifyQuery>,
 ) -> PageResult {
     let c = &v.0;
@@ -197,7 +196,7 @@ async fn page(
         }))
     };
     Ok(layout::page(
-        Frame::simple(c, "实地核查", "/verify").banner(outcome(&q.ok, &q.err)),
+        Frame::simple(c, "实地核查", "/verify").banner(flash.0),
         body,
     ))
 }

@@ -3,9 +3,9 @@
 
 use super::status_tag;
 use crate::AppState;
-use crate::kit::forms::{back, outcome};
+use crate::kit::forms::{Flash, back};
 use crate::kit::{Frame, PageResult, Viewer, card, layout};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use maud::html;
 use pingan_core::access::Cap;
 use pingan_core::labels::TaskStatus;
@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 pub(super) async fn detail(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Path(id): Path<i64>,
-    Query(q): Query<super::VerifyQuery>,
 ) -> PageResult {
     let c = &v.0;
     let who = c.authorize::<cap::FieldRead>()?;
@@ -178,7 +178,7 @@ pub(super) async fn detail(
                 (format!("任务 {}", t.id), None),
             ],
             pickers: None,
-            banner: outcome(&q.ok, &q.err),
+            banner: flash.0,
         },
         body,
     ))
