@@ -28,6 +28,16 @@ pub struct ServeArgs {
     trusted_proxies: Vec<std::net::IpAddr>,
 }
 
+/// The API's OpenAPI document on standard output, for validators and
+/// client generators (the same as `/api/v1/openapi.json`).
+pub fn openapi() -> Result<ExitCode> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&pingan_server::openapi())?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
     let opts = pingan_server::Options {
         body_limit: (a.max_upload_mb as usize) << 20,

@@ -78,6 +78,8 @@ enum Command {
     },
     /// 启动 JSON API 服务 / serve the JSON API
     Serve(cmd_serve::ServeArgs),
+    /// 输出 JSON API 的 OpenAPI 文档（与 /api/v1/openapi.json 相同） / print the OpenAPI document
+    Openapi,
     /// 账户管理 / accounts
     User {
         #[command(subcommand)]
@@ -137,6 +139,7 @@ fn main() -> ExitCode {
         Command::Scores(args) => cmd_db::scores(args),
         Command::Audit { command } => cmd_audit::audit(command),
         Command::Serve(args) => cmd_serve::run(args),
+        Command::Openapi => cmd_serve::openapi(),
         Command::User { command } => cmd_users::user(command),
         Command::Token { command } => cmd_users::token(command),
         Command::Backup(args) => cmd_audit::backup(args),

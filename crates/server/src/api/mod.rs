@@ -5,6 +5,7 @@
 
 mod audit;
 mod callbacks;
+mod doc;
 mod error;
 mod field;
 mod quality;
@@ -69,6 +70,7 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .schemas
         .entry("ApiError".into())
         .or_insert_with(<ApiError as utoipa::PartialSchema>::schema);
+    doc::finish(&mut doc);
     (router, doc)
 }
 

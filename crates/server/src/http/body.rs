@@ -23,13 +23,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 let m = m.trim().to_ascii_lowercase();
                 m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
             });
-        if !json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "请求体应为 JSON（Content-Type: application/json）",
-            ));
-        }
+        // Read first (within the body limit) even when refusing: a client
+        // still sending would otherwise meet a closed connection.
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
@@ -39,6 +34,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                     ApiError::bad_request("无法读取请求体")
                 }
             })?;
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "请求体应为 JSON（Content-Type: application/json）",
+            ));
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let v: T = serde_path_to_error::deserialize(&mut de)
             .map_err(|e| ApiError::bad_request(json_message(&e.path().to_string(), e.inner())))?;

@@ -38,7 +38,12 @@ pub fn page<T>(all: Vec<T>, q: PageQuery) -> Result<Page<T>, ApiError> {
         ));
     }
     let total = all.len();
-    let items = all.into_iter().skip((page - 1) * size).take(size).collect();
+    // A page far past the end is empty, not an overflow.
+    let items = all
+        .into_iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .collect();
     Ok(Page {
         items,
         total,
