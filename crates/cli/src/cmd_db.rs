@@ -118,6 +118,10 @@ pub struct ImportArgs {
     /// 数据进入三级审核，审核通过后才计入正式得分（仅 values、excel；默认直接生效）
     #[arg(long)]
     review: bool,
+    /// 违反高重要度校验规则（负数、破案数大于立案数等）的数值照样保存，改为提示（仅 values、excel；
+    /// 用于按原样导入历史数据，之后由 pingan check 列入待核查问题）
+    #[arg(long)]
+    accept_breaches: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -283,6 +287,11 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Excel { file, common } => ("excel", file, None, common),
         ImportCommand::Cases { file, common } => ("cases", file, None, common),
     };
+    if common.accept_breaches && !matches!(kind, "values" | "excel") {
+        return Err(
+            InputFailure("--accept-breaches 只适用于 import values 和 import excel".into()).into(),
+        );
+    }
     if common.review && !matches!(kind, "values" | "excel") {
         return Err(InputFailure("--review 只适用于 import values 和 import excel".into()).into());
     }
@@ -295,6 +304,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         let options = ImportOptions {
             dry_run: dry,
             review: common.review,
+            accept_breaches: common.accept_breaches,
         };
         let result = async {
             let direct = caller.authorize::<cap::DirectImport>()?;

@@ -45,25 +45,19 @@ pub fn check_value(e: &Element, v: f64) -> Result<(), String> {
     }
     if e.is_count() {
         if v < 0.0 {
-            return Err(format!(
-                "{}（{}）是计数，不能为负数：{shown}",
-                e.name, e.unit
-            ));
+            return Err(format!("计数（{}）不能为负数：{shown}", e.unit));
         }
         if v.fract() != 0.0 {
-            return Err(format!("{}（{}）是计数，应为整数：{shown}", e.name, e.unit));
+            return Err(format!("计数（{}）应为整数：{shown}", e.unit));
         }
         if v > MAX_COUNT {
             return Err(format!(
-                "{}（{}）是计数，数值 {shown} 超出合理范围（最多 {}）",
-                e.name, e.unit, MAX_COUNT as u64
+                "计数（{}）{shown} 超出合理范围（最多 {}）",
+                e.unit, MAX_COUNT as u64
             ));
         }
     } else if v.abs() > MAX_ABS {
-        return Err(format!(
-            "{} 数值 {shown} 超出合理范围（绝对值不超过 10¹²）",
-            e.name
-        ));
+        return Err(format!("数值 {shown} 超出合理范围（绝对值不超过 10¹²）"));
     }
     Ok(())
 }

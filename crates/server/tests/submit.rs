@@ -225,19 +225,32 @@ async fn the_entry_form_submits_changed_cells_only() {
             .body(body)
             .send()
     };
+    // The form carries its region, so a county's form stays the county's
+    // after a submit (on the full province, all regions would not fit).
+    assert!(html.contains(&format!("name=\"region\" value=\"{county}\"")), "{html}");
+    let other_town = (0..tree.len())
+        .find(|&i| tree.children(i).is_empty() && !tree.is_within(i, root))
+        .map(|i| tree.get(i).code.clone())
+        .unwrap();
+    assert!(!html.contains(&format!("v.{other_town}.")));
     let base = vec![
         ("department".to_string(), "公安".to_string()),
         ("period".to_string(), "2024-06".to_string()),
+        ("region".to_string(), county.to_string()),
     ];
-    // A bad cell: nothing is stored, the cell is named.
+    // A bad cell: nothing is stored, the cell is named, what was typed stays.
     let mut bad = base.clone();
     bad.push((format!("v.{town}.criminal_cases"), "99".into()));
     bad.push((format!("v.{town}.fraud_cases"), "abc".into()));
-    let html = post(bad).await.unwrap().text().await.unwrap();
+    let r = post(bad).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
     assert!(
         html.contains("未写入任何数据") && html.contains("“abc”不是数字"),
         "{html}"
     );
+    assert!(html.contains("value=\"abc\""), "what was typed is kept");
+    assert!(!html.contains(&format!("v.{other_town}.")), "still the county's form");
     let mut good = base.clone();
     good.push((format!("v.{town}.criminal_cases"), "99".into()));
     good.push((format!("o.{town}.criminal_cases"), "5".into()));
@@ -368,4 +381,106 @@ async fn a_department_reports_only_its_own_data() {
     let distinct: std::collections::HashSet<&&str> = refusals.iter().collect();
     assert_eq!(distinct.len(), refusals.len(), "each reason once: {html}");
     assert_eq!(app.store.count("data_values").await.unwrap(), before);
+}
+
+/// The validation rules of `pingan check` hold on every channel before
+/// anything is stored: a negative count, a fractional veto count and 破案数
+/// above 立案数 refuse an Excel upload (the cell, region and element
+/// named), a `dataValueSets` call (by index) and the web form (by field).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_rules_hold_on_every_channel() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let dept = app.cookie("dept").await;
+    let fw = pingan_core::default_framework();
+    let tree = app.store.region_tree().await.unwrap();
+    let periods: Vec<Period> = vec!["2024-06".parse().unwrap()];
+    let regions = base_regions(&tree, None, &periods);
+    let first = regions[0];
+    let town = tree.get(first).name.clone();
+    let e = |c: &str| fw.element_index(c).unwrap();
+    let (solved, cases, order_solved) = (e("fraud_solved"), e("fraud_cases"), e("public_order_solved"));
+    let book = |negative: bool| {
+        let values = move |r: usize, _: Period, el: usize| {
+            Some(if r != first {
+                3.0
+            } else if el == solved {
+                if negative { 3.0 } else { 20.0 }
+            } else if el == cases {
+                10.0
+            } else if el == order_solved && negative {
+                -3.0
+            } else {
+                3.0
+            })
+        };
+        write_template(
+            &fw,
+            &tree,
+            &TemplateSpec {
+                department: "公安",
+                periods: &periods,
+                regions: &regions,
+                prefill: Some(&values),
+            },
+        )
+        .unwrap()
+    };
+    let (s, html) = upload(&app, &dept, "公安.xlsx", book(true), true).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("试运行通过"), "{html}");
+    assert!(
+        html.contains(&format!("{town} 2024年6月 治安案件查处数：计数（起）不能为负数：-3")),
+        "{html}"
+    );
+    let (_, html) = upload(&app, &dept, "公安.xlsx", book(false), true).await;
+    assert!(!html.contains("试运行通过"), "{html}");
+    assert!(
+        html.contains("网络诈骗案件破案数 = 20") && html.contains("Sheet &quot;2024-06&quot;"),
+        "{html}"
+    );
+
+    // The API, by index; a veto count must be whole.
+    let code = tree.get(first).code.clone();
+    let body = serde_json::json!({"dataValues": [
+        {"region": code, "period": "2024-06", "element": "fraud_solved", "value": 20, "source": "公安"},
+        {"region": code, "period": "2024-06", "element": "fraud_cases", "value": 10, "source": "公安"},
+        {"region": code, "period": "2024-06", "element": "major_cases", "value": 1.5, "source": "公安"},
+    ]});
+    let (s, v) = common::post(&app, "/api/v1/dataValueSets?dryRun=true", &dept, body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let errors = v["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["index"] == 2 && e["message"].as_str().unwrap().contains("应为整数")), "{v}");
+    // (the count is refused first; with it fixed, the rule is.)
+    let body = serde_json::json!({"dataValues": [
+        {"region": code, "period": "2024-06", "element": "fraud_solved", "value": 20, "source": "公安"},
+        {"region": code, "period": "2024-06", "element": "fraud_cases", "value": 10, "source": "公安"},
+    ]});
+    let (s, v) = common::post(&app, "/api/v1/dataValueSets?dryRun=true", &dept, body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["index"], 0, "{v}");
+
+    // The web form.
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("department", "公安".to_string()),
+            ("period", "2024-06".to_string()),
+            (&format!("v.{code}.fraud_solved"), "20".to_string()),
+            (&format!("v.{code}.fraud_cases"), "10".to_string()),
+        ])
+        .finish();
+    let html = app
+        .http
+        .post(format!("{}/submit/form", app.base))
+        .header("cookie", &dept)
+        .header("origin", &app.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("未写入任何数据") && html.contains("网络诈骗案件破案数不超过"), "{html}");
+    app.db.done().await;
 }

@@ -245,8 +245,18 @@ impl Intake {
         if !self.check_scope(at, Some(region), Some(element)) {
             return Ok(());
         }
-        pingan_core::bounds::check_period(period, self.today, self.fw.year)?;
-        pingan_core::bounds::check_value(&self.fw.elements[element], value)?;
+        // Named by region, period and element: a cell or an index alone
+        // does not say which value it is.
+        let place = |m: String| {
+            format!(
+                "{} {} {}：{m}",
+                self.tree.get(region).name,
+                period.label(),
+                self.fw.elements[element].name
+            )
+        };
+        pingan_core::bounds::check_period(period, self.today, self.fw.year).map_err(place)?;
+        pingan_core::bounds::check_value(&self.fw.elements[element], value).map_err(place)?;
         let src = match self.raw_sources.get(source) {
             Some(r) => r.clone()?,
             None => {

@@ -202,6 +202,9 @@ pub const FORM_ROWS: usize = 300;
 /// What the web form edits: one department, one period, the base regions.
 pub struct FormScope {
     pub department: String,
+    /// The region the form was asked for (its base regions are the rows),
+    /// as given; none = the caller's whole scope.
+    pub region: Option<String>,
     pub period: Period,
     pub regions: Vec<usize>,
     pub elements: Vec<usize>,
@@ -247,6 +250,10 @@ pub async fn form(
         .collect();
     let mut f = FormScope {
         department: s.department,
+        region: region
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string),
         period,
         regions: s.regions,
         elements,

@@ -113,6 +113,24 @@ impl Db {
             .await
     }
 
+    /// Values kept even where they break a validation rule (a province
+    /// with planted anomalies, as `pingan import values --accept-breaches`).
+    pub async fn import_values_accepting(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        actor: &Actor,
+    ) -> Result<ImportSummary> {
+        let c = op(actor);
+        let who = c.authorize::<cap::Submit>()?;
+        let batch = intake::csv(&self.ctx, &who, file, bytes).await?;
+        let options = ImportOptions {
+            accept_breaches: true,
+            ..Default::default()
+        };
+        values::import(&self.ctx, &who, batch, options).await
+    }
+
     /// Values through the review when `review`.
     pub async fn import_values_as(
         &self,
@@ -125,7 +143,12 @@ impl Db {
         let c = op(actor);
         let who = c.authorize::<cap::Submit>()?;
         let batch = intake::csv(&self.ctx, &who, file, bytes).await?;
-        values::import(&self.ctx, &who, batch, ImportOptions { dry_run, review }).await
+        let options = ImportOptions {
+            dry_run,
+            review,
+            ..Default::default()
+        };
+        values::import(&self.ctx, &who, batch, options).await
     }
 
     pub async fn import_cases(

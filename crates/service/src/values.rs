@@ -73,6 +73,52 @@ pub struct ImportOptions {
     /// For a caller who may import directly: send the values through the
     /// three-level review instead. Everyone else's always go through it.
     pub review: bool,
+    /// Keep values that break a rule of high importance (history imported
+    /// as it was, to be flagged by `pingan check`): only the operator at
+    /// the command line may; it is noted in the ledger.
+    pub accept_breaches: bool,
+}
+
+/// The validation rules on the batch (`pingan_core::quality::intake`):
+/// high-importance breaches refuse it, each where it is; the others become
+/// notes. The operator may accept breaches, which are then notes too.
+fn judge(
+    who: &crate::Caller,
+    batch: &ValueBatch,
+    opts: &ImportOptions,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    use pingan_core::quality::intake::{Row, check_rows};
+    let rules = pingan_core::quality::rules::RuleSet::default_for(&batch.fw);
+    let rows: Vec<Row> = batch
+        .rows
+        .iter()
+        .map(|r| Row {
+            region: r.region,
+            period: r.period,
+            element: r.element,
+            value: r.value,
+        })
+        .collect();
+    let breaches = check_rows(&batch.fw, &batch.tree, &rules, &rows);
+    let accept = opts.accept_breaches && matches!(who.principal, crate::Principal::Operator(_));
+    let (hard, soft): (Vec<_>, Vec<_>) = breaches.into_iter().partition(|b| b.hard && !accept);
+    if !hard.is_empty() {
+        return Err(ServiceError::Rejected(
+            hard.into_iter()
+                .take(pingan_input::MAX_ERRORS)
+                .map(|b| crate::Problem::new(batch.loc(batch.rows[b.row].at), b.message))
+                .collect(),
+        ));
+    }
+    const SHOWN: usize = 20;
+    for b in soft.iter().take(SHOWN) {
+        notes.push(format!("提示：{}", b.message));
+    }
+    if soft.len() > SHOWN {
+        notes.push(format!("另有 {} 条提示未列出（pingan check 可查看全部）", soft.len() - SHOWN));
+    }
+    Ok(())
 }
 
 /// Store a submission: idempotent on (region, period, element, source);
@@ -99,6 +145,7 @@ pub async fn import(
         batch.sha256.clone(),
     );
     s.rows = batch.rows.len();
+    judge(who, &batch, &opts, &mut s.notes)?;
     let mut years: Vec<i32> = batch.rows.iter().map(|r| r.period.year()).collect();
     years.sort();
     years.dedup();

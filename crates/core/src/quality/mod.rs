@@ -3,6 +3,7 @@
 //! values, before any score is official. Pure: the caller brings the values.
 
 pub mod anomaly;
+pub mod intake;
 pub mod rules;
 pub mod stats;
 

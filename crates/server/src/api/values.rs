@@ -134,6 +134,7 @@ async fn data_value_sets(
                 ImportOptions {
                     dry_run: q.dry_run,
                     review: q.review,
+                    ..Default::default()
                 },
             )
             .await

@@ -74,6 +74,9 @@ fn form_body(
             form method="post" action="/submit/form" id="entry" {
                 input type="hidden" name="department" value=(s.department);
                 input type="hidden" name="period" value=(s.period.to_string());
+                @if let Some(r) = &s.region {
+                    input type="hidden" name="region" value=(r);
+                }
                 div.table-wrap {
                     table.data id="entry-grid" {
                         thead { tr {
@@ -139,7 +142,7 @@ async fn form_submit(State(state): State<AppState>, v: Viewer, body: String) -> 
     let q = FormQuery {
         department: f.opt("department"),
         period: f.opt("period"),
-        region: None,
+        region: f.opt("region"),
     };
     let s = scope(&state, c, &q).await?;
     let dry_run = f.has("dry_run");
@@ -167,6 +170,7 @@ async fn form_submit(State(state): State<AppState>, v: Viewer, body: String) -> 
         let options = ImportOptions {
             dry_run,
             review: f.has("review"),
+            ..Default::default()
         };
         let x = values::import(&state.ctx, &who, batch, options)
             .await
