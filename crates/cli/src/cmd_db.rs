@@ -288,9 +288,10 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Cases { file, common } => ("cases", file, None, common),
     };
     if common.accept_breaches && !matches!(kind, "values" | "excel") {
-        return Err(
-            InputFailure("--accept-breaches 只适用于 import values 和 import excel".into()).into(),
-        );
+        return Err(InputFailure(
+            "--accept-breaches 只适用于 import values 和 import excel".into(),
+        )
+        .into());
     }
     if common.review && !matches!(kind, "values" | "excel") {
         return Err(InputFailure("--review 只适用于 import values 和 import excel".into()).into());

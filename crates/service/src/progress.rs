@@ -33,7 +33,12 @@ impl Cell {
 pub struct Board {
     pub departments: Vec<String>,
     pub periods: Vec<Period>,
+    /// Only the periods a department owes (by its elements' 报送频次): a
+    /// department that reports yearly has no month cells, one that reports
+    /// monthly no year cell.
     pub cells: HashMap<(String, Period), Cell>,
+    /// Each department's reporting frequencies, for the board's notes.
+    pub frequencies: HashMap<String, BTreeSet<pingan_core::framework::Frequency>>,
     pub tree: std::sync::Arc<RegionTree>,
 }
 
@@ -56,6 +61,14 @@ pub async fn board(ctx: &Ctx, c: &Authorized<'_, cap::Progress>, year: i32) -> R
         .into_iter()
         .collect();
     departments.retain(|d| c.element_allowed(d));
+    let mut frequencies: HashMap<String, BTreeSet<pingan_core::framework::Frequency>> =
+        HashMap::new();
+    for e in &fw.elements {
+        frequencies
+            .entry(e.department.clone())
+            .or_default()
+            .insert(e.frequency);
+    }
     let mut periods: Vec<Period> = Period::months(year).collect();
     periods.push(Period::Year(year));
     let base: Vec<usize> = (0..tree.len())
@@ -99,7 +112,12 @@ pub async fn board(ctx: &Ctx, c: &Authorized<'_, cap::Progress>, year: i32) -> R
     }
     let mut cells = HashMap::new();
     for d in &departments {
-        for &p in &periods {
+        let owes = |p: Period| {
+            frequencies
+                .get(d)
+                .is_some_and(|f| f.iter().any(|f| f.owes(p)))
+        };
+        for &p in periods.iter().filter(|p| owes(**p)) {
             let expected: Vec<usize> = base
                 .iter()
                 .copied()
@@ -142,6 +160,7 @@ pub async fn board(ctx: &Ctx, c: &Authorized<'_, cap::Progress>, year: i32) -> R
         departments,
         periods,
         cells,
+        frequencies,
         tree,
     })
 }

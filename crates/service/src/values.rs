@@ -116,7 +116,10 @@ fn judge(
         notes.push(format!("提示：{}", b.message));
     }
     if soft.len() > SHOWN {
-        notes.push(format!("另有 {} 条提示未列出（pingan check 可查看全部）", soft.len() - SHOWN));
+        notes.push(format!(
+            "另有 {} 条提示未列出（pingan check 可查看全部）",
+            soft.len() - SHOWN
+        ));
     }
     Ok(())
 }

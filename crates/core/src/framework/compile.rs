@@ -242,6 +242,23 @@ impl<'s> Compiler<'s> {
                     TimeAgg::Sum
                 }
             };
+            let frequency = match e.frequency.as_deref() {
+                None | Some("month") => Frequency::Month,
+                Some("quarter") => Frequency::Quarter,
+                Some("year") => Frequency::Year,
+                Some(other) => {
+                    self.err(
+                        "value",
+                        &format!("{}.frequency", e.code),
+                        &span,
+                        format!(
+                            "数据项 {} 的 frequency“{other}”无效：可用 month、quarter、year",
+                            e.code
+                        ),
+                    );
+                    Frequency::Month
+                }
+            };
             let weight_by = match (&e.weight_by, region_agg) {
                 (None, RegionAgg::WeightedMean) => {
                     self.err(
@@ -295,6 +312,7 @@ impl<'s> Compiler<'s> {
                 region_agg,
                 weight_by,
                 time_agg,
+                frequency,
             });
         }
         // A weight_by chain that loops would recurse forever when resolving.

@@ -49,6 +49,8 @@ pub struct ElementDoc {
     pub region_agg: Option<String>,
     pub weight_by: Option<String>,
     pub time_agg: Option<String>,
+    /// How often it is reported: month (default), quarter or year.
+    pub frequency: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -49,6 +49,50 @@ pub enum TimeAgg {
     Max,
 }
 
+/// How often an element is reported (报送频次): which periods a department
+/// owes it for. Scoring does not depend on it (values of any period roll
+/// up, scoring.md §3); the 报送进度 board and the templates do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Frequency {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Frequency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Frequency::Month => "month",
+            Frequency::Quarter => "quarter",
+            Frequency::Year => "year",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::Month => "按月",
+            Frequency::Quarter => "按季",
+            Frequency::Year => "按年",
+        }
+    }
+    /// The periods of `year` it is reported for.
+    pub fn periods(self, year: i32) -> Vec<crate::Period> {
+        match self {
+            Frequency::Month => crate::Period::months(year).collect(),
+            Frequency::Quarter => crate::Period::quarters(year).collect(),
+            Frequency::Year => vec![crate::Period::Year(year)],
+        }
+    }
+    /// Whether a value of `p` is one of its reports.
+    pub fn owes(self, p: crate::Period) -> bool {
+        matches!(
+            (self, p),
+            (Frequency::Month, crate::Period::Month(..))
+                | (Frequency::Quarter, crate::Period::Quarter(..))
+                | (Frequency::Year, crate::Period::Year(..))
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NotApplicable {
     Full,
@@ -71,6 +115,7 @@ pub struct Element {
     /// Index of the weighting element for `weighted_mean`.
     pub weight_by: Option<usize>,
     pub time_agg: TimeAgg,
+    pub frequency: Frequency,
 }
 
 #[derive(Clone, Debug)]

@@ -129,16 +129,19 @@ pub fn check_rows(fw: &Framework, tree: &RegionTree, rules: &RuleSet, rows: &[Ro
                 continue;
             }
             let mut get = |e: usize, _: Period| g.get(&e).map(|v| v.0);
-            let (Eval::Value(l), Eval::Value(r)) =
-                (rule.left.eval(key.1, &mut get), rule.right.eval(key.1, &mut get))
-            else {
+            let (Eval::Value(l), Eval::Value(r)) = (
+                rule.left.eval(key.1, &mut get),
+                rule.right.eval(key.1, &mut get),
+            ) else {
                 continue;
             };
             if rule.operator.holds(l, r) {
                 continue;
             }
             let principal = rule.principal().unwrap_or(els[0]);
-            let at = g.get(&principal).map_or(g.values().next().map_or(0, |v| v.1), |v| v.1);
+            let at = g
+                .get(&principal)
+                .map_or(g.values().next().map_or(0, |v| v.1), |v| v.1);
             out.push(Breach {
                 row: at,
                 hard: rule.importance == Importance::High,
@@ -189,22 +192,56 @@ mod tests {
         let e = |c: &str| fw.element_index(c).unwrap();
         let p = Period::Month(2024, 12);
         let rows = [
-            Row { region: 1, period: p, element: e("public_order_solved"), value: -3.0 },
-            Row { region: 1, period: p, element: e("fraud_solved"), value: 20.0 },
-            Row { region: 1, period: p, element: e("fraud_cases"), value: 10.0 },
+            Row {
+                region: 1,
+                period: p,
+                element: e("public_order_solved"),
+                value: -3.0,
+            },
+            Row {
+                region: 1,
+                period: p,
+                element: e("fraud_solved"),
+                value: 20.0,
+            },
+            Row {
+                region: 1,
+                period: p,
+                element: e("fraud_cases"),
+                value: 10.0,
+            },
         ];
         let b = check_rows(&fw, &t, &rules, &rows);
         assert!(b.iter().all(|b| b.hard), "{b:?}");
         assert_eq!(b[0].row, 0);
-        assert!(b[0].message.starts_with("兴山镇 2024年12月 治安案件查处数：数值 -3 不能为负数"), "{}", b[0].message);
+        assert!(
+            b[0].message
+                .starts_with("兴山镇 2024年12月 治安案件查处数：数值 -3 不能为负数"),
+            "{}",
+            b[0].message
+        );
         let logic = b.iter().find(|b| b.row == 1).unwrap();
-        assert!(logic.message.contains("网络诈骗案件破案数 = 20") && !logic.message.contains("fraud_"), "{}", logic.message);
+        assert!(
+            logic.message.contains("网络诈骗案件破案数 = 20") && !logic.message.contains("fraud_"),
+            "{}",
+            logic.message
+        );
         // The other side not sent: nothing to judge yet.
         assert!(check_rows(&fw, &t, &rules, &rows[1..2]).is_empty());
         // Consistent values pass.
         let fine = [
-            Row { region: 1, period: p, element: e("fraud_solved"), value: 5.0 },
-            Row { region: 1, period: p, element: e("fraud_cases"), value: 10.0 },
+            Row {
+                region: 1,
+                period: p,
+                element: e("fraud_solved"),
+                value: 5.0,
+            },
+            Row {
+                region: 1,
+                period: p,
+                element: e("fraud_cases"),
+                value: 10.0,
+            },
         ];
         assert!(check_rows(&fw, &t, &rules, &fine).is_empty());
     }

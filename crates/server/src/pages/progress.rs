@@ -84,7 +84,7 @@ async fn page(
                 button.btn.primary type="submit" { "查看" }
                 a.btn.small.export href=(format!("/export/progress.xlsx?year={year}")) download { "导出 Excel" }
             }
-            p.muted { "每格为已报送的基层地区数 / 应报送数；橙色表示有缺报或逾期，红色表示尚未报送。逾期按期末后 15 天计（规则文件 [timeliness]）。有数据在审核时，下方注明：审＝已审核（含测评办直接导入），中＝三级审核中，退＝已退回或解锁待重报。" }
+            p.muted { "每格为已报送的基层地区数 / 应报送数，按各数据项的报送频次（按月、按年）计，“—”表示该部门此期间无需报送；橙色表示有缺报或逾期，红色表示尚未报送。逾期按期末后 15 天计（规则文件 [timeliness]）。有数据在审核时，下方注明：审＝已审核（含测评办直接导入），中＝三级审核中，退＝已退回或解锁待重报。" }
         }))
         (card(&format!("{year} 年报送进度（部门 × 期间）"), None, html! {
             @if b.departments.is_empty() {
@@ -100,9 +100,14 @@ async fn page(
                         tbody {
                             @for d in &b.departments {
                                 tr {
-                                    td { (d) }
+                                    td {
+                                        (d)
+                                        @if let Some(f) = b.frequencies.get(d) {
+                                            " " span.muted.freq { (f.iter().map(|f| f.label()).collect::<Vec<_>>().join("、")) }
+                                        }
+                                    }
                                     @for p in &b.periods {
-                                        @let cell = &b.cells[&(d.clone(), *p)];
+                                        @if let Some(cell) = b.cells.get(&(d.clone(), *p)) {
                                         td.num {
                                             a class=(class(cell)) href=(format!("/progress?year={year}&department={}&period={p}", urlencode(d))) {
                                                 (cell.submitted) "/" (cell.expected)
@@ -116,6 +121,9 @@ async fn page(
                                                     @if !cell.returned.is_empty() { " 退" (cell.returned.len()) }
                                                 }
                                             }
+                                        }
+                                        } @else {
+                                            td.num.muted title="该部门此期间无需报送" { "—" }
                                         }
                                     }
                                     @let t = totals.get(d.as_str()).copied().unwrap_or_default();
@@ -177,7 +185,9 @@ async fn export(
     let mut rows = Vec::new();
     for d in &b.departments {
         for p in &b.periods {
-            let cell = &b.cells[&(d.clone(), *p)];
+            let Some(cell) = b.cells.get(&(d.clone(), *p)) else {
+                continue;
+            };
             let names = |v: &mut dyn Iterator<Item = usize>| {
                 v.map(|i| b.tree.get(i).name.clone())
                     .collect::<Vec<_>>()

@@ -175,13 +175,18 @@ async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipart) -
         let (batch, blank) = submit::workbook(&state.ctx, &who, &name, &bytes)
             .await
             .map_err(import_errors)?;
-        let s = values::import(&state.ctx, &who, batch, ImportOptions {
-            dry_run,
-            review,
-            ..Default::default()
-        })
-            .await
-            .map_err(import_errors)?;
+        let s = values::import(
+            &state.ctx,
+            &who,
+            batch,
+            ImportOptions {
+                dry_run,
+                review,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(import_errors)?;
         Ok(format!(
             "{}{}：共 {} 个数值，新增 {}，更新 {}，未变 {}{}{}",
             if dry_run {

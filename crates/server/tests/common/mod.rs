@@ -67,7 +67,10 @@ pub async fn spawn_app_with(kind: Kind, province: &pingan_synth::Options) -> Opt
     // A province with planted anomalies keeps its rule breaches, for the
     // checks to find.
     if province.anomalies > 0 {
-        store.import_values_accepting("v.csv", p.values.as_bytes(), &a).await.unwrap();
+        store
+            .import_values_accepting("v.csv", p.values.as_bytes(), &a)
+            .await
+            .unwrap();
     } else {
         store
             .import_values("v.csv", p.values.as_bytes(), false, &a)
