@@ -427,8 +427,7 @@ async fn callbacks(app: &App) {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
     // A form post records a callback and comes back to the page.
-    let r = app
-        .http
+    let r = common::no_redirect()
         .post(format!("{}/callbacks", app.base))
         .header("cookie", &verifier)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -448,8 +447,8 @@ async fn callbacks(app: &App) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let html = r.text().await.unwrap();
+    let (s, html) = common::follow(app, r, &verifier).await;
+    assert_eq!(s, StatusCode::OK);
     assert!(html.contains("已登记"), "{html}");
     let (_, e) = get(
         app,

@@ -79,9 +79,24 @@ async fn field(app: &App) {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, t) = post(app, "/api/v1/verifications", &office, task).await;
+    let (s, t) = post(app, "/api/v1/verifications", &office, task.clone()).await;
     assert_eq!(s, StatusCode::OK, "{t}");
     let id = t["id"].as_i64().unwrap();
+    // The same region, period and element again: that task, not a second.
+    let again = json!({"region": town, "period": "2024-12", "elements": ["patrol_teams"]});
+    let (s, v) = post(app, "/api/v1/verifications", &office, again).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("核查任务 {id}")),
+        "{v}"
+    );
+    assert!(
+        !v["message"].as_str().unwrap().contains("patrol_teams"),
+        "{v}"
+    );
     assert_eq!(t["origin"], "manual");
     let checklist: Vec<String> = t["checklist"]
         .as_array()
@@ -376,8 +391,7 @@ async fn field(app: &App) {
         }
         f
     };
-    let r = app
-        .http
+    let r = common::no_redirect()
         .post(format!("{}/verify/{recheck}", app.base))
         .header("cookie", &v1)
         .header("origin", &app.base)
@@ -385,10 +399,9 @@ async fn field(app: &App) {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("不是 JPEG"));
+    assert!(common::follow(app, r, &v1).await.1.contains("不是 JPEG"));
     assert_eq!(app.store.count("verify_records").await.unwrap(), before);
-    let r = app
-        .http
+    let r = common::no_redirect()
         .post(format!("{}/verify/{recheck}", app.base))
         .header("cookie", &v1)
         .header("origin", &app.base)
@@ -396,7 +409,7 @@ async fn field(app: &App) {
         .send()
         .await
         .unwrap();
-    let html = r.text().await.unwrap();
+    let html = common::follow(app, r, &v1).await.1;
     assert!(html.contains("核查记录已保存，照片 1 张"), "{html}");
     assert!(html.contains("/api/v1/verifications/photos/"));
     let (_, page) = app
@@ -425,8 +438,7 @@ async fn field(app: &App) {
         page.contains("我确认以上记录属实"),
         "verifier sees the confirm button for 二组's record"
     );
-    let done = app
-        .http
+    let r = common::no_redirect()
         .post(format!("{}/verify/{id}", app.base))
         .header("cookie", &v1)
         .header("origin", &app.base)
@@ -437,10 +449,8 @@ async fn field(app: &App) {
         )
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let done = common::follow(app, r, &v1).await.1;
     assert!(done.contains(&format!("已确认核查记录 {r2id}")), "{done}");
 
     // Closing needs a conclusion; a closed task takes no more records.

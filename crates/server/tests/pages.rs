@@ -562,3 +562,33 @@ async fn banners_come_from_our_forms_only() {
     assert!(!html.contains("已锁定 county"), "and not again");
     app.db.done().await;
 }
+
+/// No dead ends: a county official's region picker offers no way up into
+/// a 403, and the "in review" note appears only on regions that have
+/// values in review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pickers_and_notes_lead_nowhere_closed() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let mut county = Browser::login(&app, "county").await;
+    let (s, _, html) = county.get("/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("↑ 上级"), "{html}");
+    let mut office = Browser::login(&app, "office").await;
+    let (own, other) = (app.counties[0].clone(), app.counties[2].clone());
+    let (_, _, html) = office.get(&format!("/?region={own}")).await;
+    assert!(html.contains("↑ 上级"));
+    // A department sends one value for a township of the first county.
+    let dept = app.cookie("dept").await;
+    let body = serde_json::json!({"dataValues": [{"region": format!("{own}001"), "period": "2024-06",
+        "element": "criminal_cases", "value": 4, "source": "公安"}]});
+    let (s, v) = common::post(&app, "/api/v1/dataValueSets", &dept, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, _, html) = office.get(&format!("/?region={own}&period=2024")).await;
+    assert!(html.contains("尚在三级审核中"), "{html}");
+    let (_, _, html) = office.get(&format!("/?region={other}&period=2024")).await;
+    assert!(
+        !html.contains("尚在三级审核中"),
+        "another county has none in review"
+    );
+    app.db.done().await;
+}

@@ -39,8 +39,7 @@ pub struct Ctx {
 pub const HEAVY_AT_ONCE: usize = 1;
 /// Heavy computations that may wait for it; more are answered `Busy`.
 pub const HEAVY_QUEUE: usize = 4;
-/// What a `Busy` answer suggests as a wait, in seconds.
-pub const BUSY_RETRY_SECS: u32 = 15;
+pub use crate::error::BUSY_RETRY_SECS;
 
 struct Heavy {
     permits: Arc<tokio::sync::Semaphore>,

@@ -115,6 +115,9 @@ fn problems_text(problems: &[Problem]) -> String {
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
+/// What a `Busy` answer suggests as a wait, in seconds.
+pub const BUSY_RETRY_SECS: u32 = 15;
+
 impl ServiceError {
     pub fn forbidden(m: impl Into<String>) -> Self {
         ServiceError::Forbidden(m.into())
@@ -144,7 +147,7 @@ impl From<StoreError> for ServiceError {
             e if e.is_busy() => {
                 tracing::warn!("database pool exhausted");
                 ServiceError::Busy {
-                    retry_after: crate::ctx::BUSY_RETRY_SECS,
+                    retry_after: BUSY_RETRY_SECS,
                 }
             }
             other => {

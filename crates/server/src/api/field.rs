@@ -112,7 +112,8 @@ pub struct TaskBody {
 
 /// Create one task by hand.
 #[utoipa::path(post, path = "/api/v1/verifications", request_body = TaskBody,
-    responses((status = 200, description = "the new task"), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, description = "the new task"), (status = 403, body = ApiError), (status = 422, body = ApiError),
+              (status = 409, body = ApiError, description = "an open task already covers it")))]
 async fn create(
     State(state): State<AppState>,
     Who(caller): Who,

@@ -41,6 +41,27 @@ pub fn value(x: Option<f64>, unit: &str) -> String {
     }
 }
 
+/// A stored time (RFC 3339, UTC) as a reader in China reads it: Beijing
+/// time to the minute, `2026-12-03 01:03`. Text that is not a time is
+/// shown as it is.
+pub fn local_time(at: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(at, &Rfc3339) {
+        Ok(t) => {
+            let t = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+            format!(
+                "{}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        }
+        Err(_) => at.to_string(),
+    }
+}
+
 /// A grade's tag colour.
 pub fn grade_class(grade: &str) -> &'static str {
     match grade {
@@ -54,6 +75,12 @@ pub fn grade_class(grade: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_in_beijing_time() {
+        assert_eq!(local_time("2026-12-02T17:03:03.484Z"), "2026-12-03 01:03");
+        assert_eq!(local_time("not a time"), "not a time");
+    }
 
     #[test]
     fn chinese_numbers() {

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::kit::forms::{some, urlencode};
 use crate::kit::xlsx::{self, Cell};
-use crate::kit::{Frame, PageResult, Viewer, card, layout};
+use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -124,16 +124,16 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<AuditQue
             } @else {
                 div.table-wrap {
                     table.data id="audit" {
-                        thead { tr { th.num { "序号" } th { "时间（UTC）" } th { "用户" } th { "操作" } th { "对象" } th { "详情" } th { "来源" } } }
+                        thead { tr { th.num { "序号" } th { "时间（北京时间）" } th { "用户" } th { "操作" } th { "对象" } th { "详情" } th { "来源" } } }
                         tbody {
                             @for e in shown {
                                 tr {
                                     td.num { (e.id) }
-                                    td { (e.at) }
+                                    td { (fmt::local_time(&e.at)) }
                                     td { (e.user) }
-                                    td { (e.action) }
+                                    td title=(e.action) { (action_label(&e.action)) }
                                     td { (e.object) }
-                                    td { span.muted { (e.detail) } @if !e.reason.is_empty() { br; "理由：" (e.reason) } }
+                                    td { (detail_fields(&e.detail)) @if !e.reason.is_empty() { br; "理由：" (e.reason) } }
                                     td { (e.client) }
                                 }
                             }
@@ -190,4 +190,80 @@ async fn export(
     ];
     let bytes = xlsx::workbook("操作日志", &headers, rows)?;
     Ok(xlsx::download("操作日志.xlsx", bytes))
+}
+
+/// The Chinese name of a ledger action (its code when unknown).
+fn action_label(code: &str) -> String {
+    code.parse::<pingan_core::labels::LedgerAction>()
+        .map(|a| a.label().to_string())
+        .unwrap_or_else(|_| code.to_string())
+}
+
+/// A field of an entry's detail as a reader knows it.
+fn field_name(key: &str) -> &str {
+    match key {
+        "file" => "文件",
+        "rows" => "行数",
+        "imported" => "新增",
+        "updated" => "更新",
+        "ignored" => "未变",
+        "sha256" => "校验值",
+        "period" => "期间",
+        "year" | "years" => "年度",
+        "region" | "regions" => "地区",
+        "department" => "部门",
+        "roles" => "角色",
+        "reason" => "原因",
+        "before" => "修改前",
+        "after" => "修改后",
+        "review" => "审核",
+        "data_sets" => "数据集",
+        "framework" => "指标体系",
+        "framework_version" => "版本",
+        "tasks" => "任务",
+        "origin" => "来源",
+        "draw" => "抽取",
+        "case" => "案件",
+        "result" => "结果",
+        "note" => "说明",
+        "must_change_password" => "首次登录须改密码",
+        "import_id" => "导入编号",
+        "count" => "数量",
+        "action" => "操作",
+        "sets" => "数据集",
+        "value" => "数值",
+        "element" => "数据项",
+        _ => key,
+    }
+}
+
+/// An entry's detail as labelled fields instead of raw JSON (long values
+/// shortened; the export keeps the JSON whole).
+fn detail_fields(detail: &str) -> maud::Markup {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail)
+    else {
+        return html! { span.muted { (detail) } };
+    };
+    let show = |v: &serde_json::Value| -> String {
+        let s = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(true) => "是".into(),
+            serde_json::Value::Bool(false) => "否".into(),
+            serde_json::Value::Null => "—".into(),
+            other => other.to_string(),
+        };
+        if s.chars().count() > 80 {
+            s.chars().take(79).chain(['…']).collect()
+        } else {
+            s
+        }
+    };
+    html! {
+        span.muted.detail {
+            @for (i, (k, v)) in map.iter().enumerate() {
+                @if i > 0 { "；" }
+                (field_name(k)) "：" (show(v))
+            }
+        }
+    }
 }

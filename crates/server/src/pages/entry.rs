@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::kit::forms::{Fields, urlencode};
-use crate::kit::{PageError, PageResult, Viewer, card, layout};
+use crate::kit::{PageError, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -48,7 +48,7 @@ fn num_text(v: f64) -> String {
 fn set_cell(set: Option<&pingan_store::DataSet>) -> Markup {
     match set {
         Some(d) if d.state == pingan_core::review::State::Approved => html! {
-            span.tag.ok.locked title=(format!("{} 于 {} 三级审核确认后锁定；如需修改，请测评办管理员解锁", d.level3_by.clone().unwrap_or_default(), d.updated_at)) {
+            span.tag.ok.locked title=(format!("{} 于 {} 三级审核确认后锁定；如需修改，请测评办管理员解锁", d.level3_by.clone().unwrap_or_default(), fmt::local_time(&d.updated_at))) {
                 "已锁定"
             }
         },

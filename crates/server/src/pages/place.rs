@@ -26,6 +26,9 @@ pub struct Scope {
     pub years: Arc<Vec<i32>>,
     pub year: i32,
     pub region: usize,
+    /// The region above, when the viewer may open it (a county official's
+    /// picker offers no way up into a 403).
+    pub up: Option<usize>,
 }
 
 impl Scope {
@@ -102,11 +105,13 @@ pub async fn scope(state: &AppState, caller: &Caller, place: &Place) -> Result<S
         },
     };
     let region = caller.region_in_scope(&tree, &code)?;
+    let up = tree.get(region).parent.filter(|&p| caller.sees(&tree, p));
     Ok(Scope {
         tree,
         years,
         year,
         region,
+        up,
     })
 }
 
@@ -125,7 +130,7 @@ pub fn pickers(s: &Scope, action: &str) -> Markup {
             label for="region-picker" { "地区" }
             select id="region-picker" data-go {
                 option value=(format!("/?region={}&period={}", r.code, s.year)) selected { (r.name) "（" (r.level.label()) "）" }
-                @if let Some(p) = r.parent {
+                @if let Some(p) = s.up {
                     @let pr = s.tree.get(p);
                     option value=(format!("/?region={}&period={}", pr.code, s.year)) { "↑ 上级：" (pr.name) }
                 }

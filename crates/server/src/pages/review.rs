@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::kit::forms::{Fields, Flash, back, some, urlencode};
-use crate::kit::{Frame, PageResult, Viewer, card, layout};
+use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -70,7 +70,7 @@ fn action_form(c: &Caller, actions: &[Action], back: &str, hidden: Markup) -> Ma
                 }
             }
             @if c.can(Cap::Unlock) {
-                p.muted { "测评办管理员不参与三级审核；可解锁已锁定的数据集（须注明原因，记入操作日志），或代部门重新报送。" }
+                p.muted { "测评办管理员不参与三级审核；可解锁已锁定的数据集（须注明原因；解锁记入操作日志，由审计管理员和监督小组查阅），或代部门重新报送。" }
             }
         }
     }
@@ -197,7 +197,7 @@ async fn page(
                                         td { (d.key.period) }
                                         td { (state_tag(d.state)) }
                                         td { (d.submitted_by) br; span.muted { (d.submitted_at) } }
-                                        td { (d.updated_by) br; span.muted { (d.updated_at) } }
+                                        td { (d.updated_by) br; span.muted { (fmt::local_time(&d.updated_at)) } }
                                         td.reason { (d.reason) }
                                         td { a href=(set_link(&d.key)) { "查看" } }
                                     }
@@ -272,7 +272,7 @@ async fn set_page(
                         "经一级 " (s.level1_by.clone().unwrap_or_default())
                         "、二级 " (s.level2_by.clone().unwrap_or_default())
                         "、三级 " (s.level3_by.clone().unwrap_or_default())
-                        " 审核，于 " (s.updated_at) " 确认并锁定；数据已计入正式得分，修改须由测评办管理员解锁（注明原因）。"
+                        " 审核，于 " (fmt::local_time(&s.updated_at)) " 确认并锁定；数据已计入正式得分，修改须由测评办管理员解锁（注明原因）。"
                     }
                 }
                 @if !s.reason.is_empty() {
@@ -338,7 +338,7 @@ async fn set_page(
                 tbody {
                     @for e in &d.events {
                         tr {
-                            td { (e.at) }
+                            td { (fmt::local_time(&e.at)) }
                             td { (e.user) }
                             td { (e.action.parse::<EventKind>().map(EventKind::label).unwrap_or("其他")) }
                             td {

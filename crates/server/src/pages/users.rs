@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::kit::forms::{Fields, Flash, back};
 use crate::kit::xlsx::{self, Cell};
-use crate::kit::{Frame, PageResult, Viewer, card, layout};
+use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -101,7 +101,7 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
                                 td { (region_name(&u.region)) }
                                 td { (u.department.clone().unwrap_or_default()) }
                                 td { @for (cls, t) in state_tags(u) { span class={"tag " (cls)} { (t) } " " } }
-                                td { (u.created_at.get(..10).unwrap_or(&u.created_at)) }
+                                td { (fmt::local_time(&u.created_at)) }
                                 td {
                                     @if !users::manageable(u) && u.username != me {
                                         span.muted title=(users::ADMIN_ACCOUNTS) { "仅限服务器命令行管理" }
@@ -251,7 +251,7 @@ async fn export(State(state): State<AppState>, v: Viewer) -> PageResult {
                 u.department.clone().unwrap_or_default().into(),
                 (if u.disabled { "停用" } else { "" }).into(),
                 u.locked_until.clone().unwrap_or_default().into(),
-                u.created_at.as_str().into(),
+                fmt::local_time(&u.created_at).into(),
             ]
         })
         .collect::<Vec<Vec<Cell>>>();

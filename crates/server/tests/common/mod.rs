@@ -217,3 +217,44 @@ pub async fn add_account(
         .await
         .unwrap();
 }
+
+/// A client that does not follow redirects, for posting page forms the way
+/// `follow` finishes them.
+pub fn no_redirect() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Finish a page form's post as a browser does: keep the one-time banner
+/// cookie the answer sets and open the page it redirects to with it. The
+/// final status and page (the answer itself when it is not a redirect).
+pub async fn follow(app: &App, r: reqwest::Response, cookie: &str) -> (StatusCode, String) {
+    if !r.status().is_redirection() {
+        let s = r.status();
+        return (s, r.text().await.unwrap());
+    }
+    let flash = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|c| c.starts_with("pingan_flash="))
+        .map(str::to_string);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let cookies = match flash {
+        Some(f) => format!("{cookie}; {f}"),
+        None => cookie.to_string(),
+    };
+    let r = app
+        .http
+        .get(format!("{}{loc}", app.base))
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.text().await.unwrap())
+}

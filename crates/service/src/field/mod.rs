@@ -147,8 +147,40 @@ async fn create_one(
         .ok_or_else(|| ServiceError::not_found(format!("核查任务 {id} 不存在")))
 }
 
-/// One task by hand.
+/// One task by hand. Refused while an open task of the same region and
+/// period already covers one of its elements (say which, so the user goes
+/// there instead).
 pub async fn create(ctx: &Ctx, who: &Authorized<'_, cap::Field>, t: TaskInput) -> Result<Task> {
+    for status in [TaskStatus::Open, TaskStatus::Recorded] {
+        let open = ctx
+            .store
+            .tasks(&TaskFilter {
+                status: Some(status),
+                period: Some(t.period.trim().to_string()),
+                region: Some(t.region.clone()),
+                origin: None,
+            })
+            .await?;
+        if let Some(o) = open
+            .iter()
+            .find(|o| o.elements.iter().any(|e| t.elements.contains(e)))
+        {
+            let fw = ctx.store.known_codes().await?;
+            let names: Vec<String> = o
+                .elements
+                .iter()
+                .map(|c| {
+                    fw.element_index(c)
+                        .map_or(c.clone(), |i| fw.elements[i].name.clone())
+                })
+                .collect();
+            return Err(ServiceError::conflict(format!(
+                "该地区本期间已有未关闭的核查任务 {}（{}），请在该任务中核查",
+                o.id,
+                names.join("、")
+            )));
+        }
+    }
     create_one(ctx, who, t, TaskOrigin::Manual, None).await
 }
 

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::kit::forms::{Fields, Flash, back, some};
-use crate::kit::{Frame, PageError, PageResult, Viewer, card, layout};
+use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -185,7 +185,7 @@ async fn page(
                                     td { (t.elements.join("、")) }
                                     td { (t.origin.label()) }
                                     td { (status_tag(t.status)) }
-                                    td { (t.created_by) br; span.muted { (t.created_at) } }
+                                    td { (t.created_by) br; span.muted { (fmt::local_time(&t.created_at)) } }
                                     td { a href=(format!("/verify/{}", t.id)) { "查看" } }
                                 }
                             }

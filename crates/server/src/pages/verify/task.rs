@@ -4,7 +4,7 @@
 use super::status_tag;
 use crate::AppState;
 use crate::kit::forms::{Flash, back};
-use crate::kit::{Frame, PageResult, Viewer, card, layout};
+use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout};
 use axum::extract::{Multipart, Path, State};
 use maud::html;
 use pingan_core::access::Cap;
@@ -57,7 +57,7 @@ pub(super) async fn detail(
                 }
                 dt { "状态" } dd id="task-status" { (status_tag(t.status)) }
                 @if !t.note.is_empty() { dt { "说明" } dd.reason { (t.note) } }
-                dt { "创建" } dd { (t.created_by) "，" (t.created_at) }
+                dt { "创建" } dd { (t.created_by) "，" (fmt::local_time(&t.created_at)) }
             }
         }))
         (card("报送值与核查值", None, html! {
@@ -79,7 +79,7 @@ pub(super) async fn detail(
             }
         }))
         @for r in &d.records {
-            (card(&format!("{}：{} 与 {}，{}", r.team, r.verifiers[0], r.verifiers[1], r.recorded_at), None, html! {
+            (card(&format!("{}：{} 与 {}，{}", r.team, r.verifiers[0], r.verifiers[1], fmt::local_time(&r.recorded_at)), None, html! {
                 dl.kv {
                     dt { "双人核查" } dd.confirmation {
                         @if let Some(by) = &r.confirmed_by {
