@@ -182,7 +182,7 @@ async fn field(app: &App) {
     }
     let (_, open) = app
         .get(
-            &"/api/v1/verifications?status=open&page_size=1000",
+            "/api/v1/verifications?status=open&page_size=1000",
             Some(&office),
         )
         .await;

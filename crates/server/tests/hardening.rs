@@ -169,7 +169,9 @@ async fn every_api_error_is_json_in_chinese() {
             (s, ct, text)
         };
     let json = "application/json";
-    let cases: Vec<(reqwest::Method, &str, &str, &str, Vec<u8>, u16)> = vec![
+    // (method, path, cookie, content type, body, expected status)
+    type Case<'a> = (reqwest::Method, &'a str, &'a str, &'a str, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
         (
             reqwest::Method::GET,
             "/api/v1/flags?page=abc",

@@ -89,7 +89,7 @@ pub fn check_rows(fw: &Framework, tree: &RegionTree, rules: &RuleSet, rows: &[Ro
                 continue;
             }
             let why = match (low, r.min, r.max) {
-                (true, Some(a), _) if a == 0.0 => "不能为负数".to_string(),
+                (true, Some(0.0), _) => "不能为负数".to_string(),
                 (true, Some(a), _) => format!("不能小于 {}", fmt(a)),
                 (_, _, Some(b)) => format!("不能大于 {}", fmt(b)),
                 _ => "超出取值范围".to_string(),
