@@ -156,6 +156,8 @@ labelled! {
         UserRoles = ("user_roles", "修改角色与范围"),
         UserLock = ("user_lock", "锁定账户"),
         UserUnlock = ("user_unlock", "解锁账户"),
+        UserDisable = ("user_disable", "停用账户"),
+        UserEnable = ("user_enable", "启用账户"),
         UserPassword = ("user_password", "设置密码"),
         Login = ("login", "登录"),
         LoginFailed = ("login_failed", "登录失败"),

@@ -19,9 +19,15 @@
         color: ['#409eff', '#e6a23c'],
         tooltip: { trigger: 'item' },
         legend: { bottom: 0 },
-        radar: { indicator: d.indicators, radius: '55%', center: ['50%', '48%'], axisName: { color: '#606266', fontSize: 12 } },
+        // A scale (0–100 %) on the first axis and this region's values on the
+        // points, so the shape can be read, not only seen.
+        radar: { indicator: d.indicators.map(function (x, i) {
+            return { name: x.name, max: x.max, axisLabel: { show: i === 0, fontSize: 10, color: '#909399' } };
+          }), radius: '55%', center: ['50%', '48%'], splitNumber: 4,
+          axisName: { color: '#606266', fontSize: 12 } },
         series: [{ type: 'radar', data: d.series.map(function (s, i) {
           return { name: s.name, value: s.value.map(function (v) { return Math.round(v * 10) / 10; }),
+            label: { show: i === 0, fontSize: 10, formatter: function (p) { return p.value + '%'; } },
             areaStyle: i === 0 ? { opacity: 0.2 } : undefined };
         }) }]
       };
@@ -40,28 +46,34 @@
           formatter: function (p) { return Math.round(p.value[2]); } } }]
       };
     },
+    // One axis: the total (of 100) and each dimension's rate (%) share a
+    // scale, so a one-point change looks like one point. The legend wraps
+    // instead of paging, so every dimension's name stays readable.
     trend: function (d) {
-      var series = [{ name: '总分', type: 'line', yAxisIndex: 0, data: d.total, lineStyle: { width: 3 },
-        label: { show: true, formatter: function (p) { return p.value == null ? '' : (Math.round(p.value * 100) / 100); } } }];
+      var r2 = function (v) { return v == null ? null : Math.round(v * 100) / 100; };
+      var series = [{ name: '总分', type: 'line', data: d.total.map(r2), lineStyle: { width: 3 },
+        label: { show: true, formatter: function (p) { return p.value == null ? '' : p.value.toFixed(2); } } }];
       d.dimensions.forEach(function (x) {
-        series.push({ name: x.name, type: 'line', yAxisIndex: 1, data: x.percent.map(function (v) {
+        series.push({ name: x.name + '（得分率）', type: 'line', data: x.percent.map(function (v) {
           return v == null ? null : Math.round(v * 10) / 10; }) });
       });
+      var all = [].concat(d.total, [].concat.apply([], d.dimensions.map(function (x) { return x.percent; })))
+        .filter(function (v) { return v != null; });
+      var low = all.length ? Math.max(0, Math.floor((Math.min.apply(null, all) - 5) / 10) * 10) : 0;
       return {
         color: palette,
-        tooltip: { trigger: 'axis' },
-        legend: { bottom: 0, type: 'scroll' },
-        grid: { left: 50, right: 50, top: 30, bottom: 60 },
+        tooltip: { trigger: 'axis', valueFormatter: function (v) { return v == null ? '—' : (Math.round(v * 100) / 100); } },
+        legend: { bottom: 0, type: 'plain' },
+        grid: { left: 50, right: 20, top: 30, bottom: narrow() ? 110 : 80 },
         xAxis: { type: 'category', data: d.years },
-        yAxis: [{ type: 'value', name: '总分', scale: true },
-          { type: 'value', name: '得分率%', scale: true, splitLine: { show: false } }],
+        yAxis: { type: 'value', name: '分 / 得分率%', min: low, max: 100 },
         series: series
       };
     },
     weights: function (d) {
       return {
         color: ['#409eff'],
-        tooltip: { formatter: function (p) { return p.name + '：' + p.value + '%<br>' + (d.notes[p.dataIndex] || ''); } },
+        tooltip: { formatter: function (p) { return p.name + '：' + (Math.round(p.value * 100) / 100) + '%<br>' + (d.notes[p.dataIndex] || ''); } },
         grid: { left: 50, right: 20, top: 30, bottom: 40 },
         xAxis: { type: 'category', data: d.names, axisLabel: { interval: 0 } },
         yAxis: { type: 'value', name: '权重%' },
@@ -184,6 +196,15 @@
     });
     document.querySelectorAll('a[data-back]').forEach(function (a) {
       a.addEventListener('click', function (e) { if (history.length > 1) { e.preventDefault(); history.back(); } });
+    });
+    document.querySelectorAll('[data-print]').forEach(function (b) {
+      b.addEventListener('click', function () { window.print(); });
+    });
+    // A form that cannot be undone asks first (停用, batch approval …).
+    document.querySelectorAll('form[data-confirm]').forEach(function (f) {
+      f.addEventListener('submit', function (e) {
+        if (!window.confirm(f.getAttribute('data-confirm'))) { e.preventDefault(); }
+      });
     });
     // 数据审核: one box checks every set on the page.
     var all = document.getElementById('select-all');

@@ -360,6 +360,16 @@ async fn ranking_table_equals_the_api_and_exports_open() {
         );
         let bytes = r.bytes().await.unwrap();
         assert_eq!(&bytes[..2], b"PK", "{path}");
+        // Every export says what it is, whose view, who and when.
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx");
+        let about = book.worksheet_range("导出说明").expect("an 导出说明 sheet");
+        let text: Vec<String> = about.rows().flatten().map(|c| c.to_string()).collect();
+        assert!(
+            text.contains(&"导出人".to_string()) && text.contains(&"office".to_string()),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.contains("北京时间")), "{text:?}");
     }
     let (s, _, html) = b
         .get(&format!("/region/{}?period=2024", app.counties[0]))
@@ -591,4 +601,42 @@ async fn pickers_and_notes_lead_nowhere_closed() {
         "another county has none in review"
     );
     app.db.done().await;
+}
+
+/// 搜索 finds regions (only in the viewer's scope) and indicators by name;
+/// 帮助 explains the terms the quality pages link to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_and_glossary() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let tree = app.store.region_tree().await.unwrap();
+    let other = tree.get(tree.find(&app.counties[2]).unwrap()).name.clone();
+    let mut office = Browser::login(&app, "office").await;
+    let (s, _, html) = office
+        .get(&format!("/search?q={}", urlencode(&other)))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("/region/{}", app.counties[2])),
+        "{html}"
+    );
+    let (_, _, html) = office
+        .get(&format!("/search?q={}", urlencode("刑事")))
+        .await;
+    assert!(html.contains("/framework#"), "indicators by name: {html}");
+    let mut county = Browser::login(&app, "county").await;
+    let (_, _, html) = county
+        .get(&format!("/search?q={}", urlencode(&other)))
+        .await;
+    assert!(
+        !html.contains(&format!("/region/{}", app.counties[2])),
+        "out of scope"
+    );
+    let (s, _, html) = county.get("/help").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"mod_zscore\"") && html.contains("修正 z 值"));
+    app.db.done().await;
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -228,6 +228,33 @@ pub async fn set_locked(
         .await?)
 }
 
+/// Stop an account's use (停用) or allow it again (启用): the system
+/// admin's part of an account's life, as creating it is. Not one's own,
+/// not an administrator's (三员分立).
+pub async fn set_disabled(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Accounts>,
+    username: &str,
+    disabled: bool,
+) -> Result<()> {
+    not_self(who, username)?;
+    let user = existing(ctx, username).await?;
+    not_an_admin(who, &user)?;
+    let entry = NewEntry::new(
+        if disabled {
+            LedgerAction::UserDisable
+        } else {
+            LedgerAction::UserEnable
+        },
+        &format!("user:{username}"),
+        json!({"before": user.disabled, "after": disabled}),
+    );
+    Ok(ctx
+        .store
+        .update_disabled(username, disabled, &entry, &who.actor())
+        .await?)
+}
+
 /// Turn the second factor on (returns the new secret, shown once) or off.
 pub async fn set_totp(
     ctx: &Ctx,

@@ -154,6 +154,26 @@ impl Store {
         tx.commit().await
     }
 
+    /// Stop (or allow again) an account's use; stopping ends its sessions.
+    /// The account and its history stay.
+    pub async fn update_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        entry: &NewEntry,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(tx, c => sqlx::query("UPDATE users SET disabled = $1 WHERE username = $2")
+            .bind(disabled).bind(username).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        if disabled {
+            on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
+                .bind(username).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        }
+        tx.append(actor, entry).await?;
+        tx.commit().await
+    }
+
     /// A new password hash; every open session of the account ends.
     pub async fn update_password(
         &self,

@@ -25,6 +25,10 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
         .filter(|(cap, _, _)| c.can(*cap))
         .map(|(_, path, label)| (path, label))
         .collect();
+    if c.can(Cap::Scores) {
+        v.push(("/search", "搜索"));
+    }
+    v.push(("/help", "帮助"));
     v.push(("/password", "修改密码"));
     v
 }
@@ -90,6 +94,8 @@ pub fn page(f: Frame<'_>, body: Markup) -> Response {
                                     }
                                 }
                                 div.user {
+                                    button.btn.small.no-print type="button" data-print title="打印本页（A4）" { "打印" }
+                                    " "
                                     span title=(roles.join("、")) { (name) "（" (roles.join("、")) "）" }
                                     " "
                                     form method="post" action="/logout" {
@@ -99,6 +105,16 @@ pub fn page(f: Frame<'_>, body: Markup) -> Response {
                             }
                             @if let Some(p) = &f.pickers { div.pickers { (p) } }
                             main.content {
+                                // On paper only: what this is, whose view, when.
+                                div.print-head {
+                                    h1 { "平安建设测评平台 · " (f.title) }
+                                    p {
+                                        "数据范围：" (f.caller.region.as_deref().unwrap_or("全省"))
+                                        @if let Some(d) = &f.caller.department { " · " (d) }
+                                        " · 打印人：" (name)
+                                        " · 生成时间：" (super::fmt::local_time(&pingan_store::now()))
+                                    }
+                                }
                                 @if let Some((kind, text)) = &f.banner {
                                     div class={"banner " (kind)} { (text) }
                                 }

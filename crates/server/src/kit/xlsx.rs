@@ -49,8 +49,14 @@ impl From<Option<f64>> for Cell {
     }
 }
 
-/// A workbook of one sheet.
-pub fn workbook(sheet: &str, headers: &[&str], rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, PageError> {
+/// A workbook of one sheet, and a sheet 导出说明 saying what it is, whose
+/// view (scope), who exported it and when.
+pub fn workbook(
+    caller: &pingan_service::Caller,
+    sheet: &str,
+    headers: &[&str],
+    rows: Vec<Vec<Cell>>,
+) -> Result<Vec<u8>, PageError> {
     let e = |e: rust_xlsxwriter::XlsxError| {
         PageError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,14 +77,59 @@ pub fn workbook(sheet: &str, headers: &[&str], rows: Vec<Vec<Cell>>) -> Result<V
             let (r, col) = (i as u32 + 1, j as u16);
             match c {
                 Cell::Text(s) => ws.write_string(r, col, s).map(|_| ()),
-                Cell::Num(x) if x.is_finite() => ws.write_number(r, col, *x).map(|_| ()),
+                Cell::Num(x) if x.is_finite() => ws.write_number(r, col, tidy(*x)).map(|_| ()),
                 Cell::Num(_) => Ok(()),
             }
             .map_err(e)?;
         }
     }
     ws.set_freeze_panes(1, 0).map_err(e)?;
+    let rows_written = rows.len();
+    let about = book.add_worksheet();
+    about.set_name("导出说明").map_err(e)?;
+    about.set_column_width(0, 14).map_err(e)?;
+    about.set_column_width(1, 60).map_err(e)?;
+    let scope = match (&caller.region, &caller.department) {
+        (None, None) => "全省".to_string(),
+        (Some(r), None) => format!("地区 {r} 及其下级"),
+        (None, Some(d)) => format!("全省 · {d}"),
+        (Some(r), Some(d)) => format!("地区 {r} 及其下级 · {d}"),
+    };
+    for (i, (k, v)) in [
+        ("标题", format!("平安建设测评平台 · {sheet}")),
+        ("数据范围", scope),
+        ("导出人", caller.name()),
+        (
+            "导出时间",
+            super::fmt::local_time(&pingan_store::now()) + "（北京时间）",
+        ),
+        ("行数", rows_written.to_string()),
+        (
+            "说明",
+            "数值已去除计算机浮点误差（保留至 6 位小数）；完整精度见 JSON API 与 CSV。".to_string(),
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        about
+            .write_string_with_format(i as u32, 0, *k, &bold)
+            .map_err(e)?;
+        about.write_string(i as u32, 1, v).map_err(e)?;
+    }
     book.save_to_buffer().map_err(e)
+}
+
+/// A number without binary noise (4.199999999999999 → 4.2): six decimals
+/// are more than any figure of ours carries; the API and CSV keep the
+/// full value.
+pub fn tidy(x: f64) -> f64 {
+    let t = (x * 1e6).round() / 1e6;
+    if t.is_finite() && (t - x).abs() <= 1e-6 * x.abs().max(1.0) {
+        t + 0.0
+    } else {
+        x
+    }
 }
 
 /// A workbook as a download named `name` (UTF-8 with an ASCII fallback,
@@ -110,4 +161,15 @@ pub fn download(name: &str, bytes: Vec<u8>) -> Response {
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_lose_binary_noise() {
+        assert_eq!(super::tidy(4.199999999999999), 4.2);
+        assert_eq!(super::tidy(86.62412361382411), 86.624124);
+        assert_eq!(super::tidy(1e12), 1e12);
+        assert_eq!(super::tidy(-0.0).to_string(), "0");
+    }
 }

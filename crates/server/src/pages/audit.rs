@@ -188,7 +188,7 @@ async fn export(
         "来源",
         "哈希",
     ];
-    let bytes = xlsx::workbook("操作日志", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "操作日志", &headers, rows)?;
     Ok(xlsx::download("操作日志.xlsx", bytes))
 }
 

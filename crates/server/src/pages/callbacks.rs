@@ -382,6 +382,6 @@ async fn export(State(state): State<AppState>, v: Viewer, Path(id): Path<i64>) -
         "回访人",
         "回访时间",
     ];
-    let bytes = xlsx::workbook("回访抽查", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "回访抽查", &headers, rows)?;
     Ok(xlsx::download(&format!("callbacks-{id}.xlsx"), bytes))
 }

@@ -137,10 +137,13 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
             ]
         })
     });
+    // Rows in the ranking's order, as the table beside it.
+    let mut by_rank: Vec<&RegionResult> = kids.iter().collect();
+    by_rank.sort_by_key(|r| r.rank);
     let heat = json!({
-        "regions": kids.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        "regions": by_rank.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
         "dimensions": kids.first().map(|r| r.dimensions.iter().map(|d| d.name.clone()).collect::<Vec<_>>()).unwrap_or_default(),
-        "cells": kids.iter().enumerate().flat_map(|(i, r)| r.dimensions.iter().enumerate()
+        "cells": by_rank.iter().enumerate().flat_map(|(i, r)| r.dimensions.iter().enumerate()
             .map(move |(j, d)| json!([j, i, (d.percent * 10.0).round() / 10.0]))).collect::<Vec<_>>(),
     });
     let mut grades: Vec<(String, usize)> = Vec::new();
@@ -218,10 +221,12 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
                     div.chart.tall data-chart="heatmap" data-source="heat-data" {}
                 }))
             }
-            (card(&format!("{}历年得分趋势", region.name), None, html! {
-                (data_script("trend-data", &trend))
-                div.chart data-chart="trend" data-source="trend-data" {}
-            }))
+            div.wide {
+                (card(&format!("{}历年得分趋势", region.name), None, html! {
+                    (data_script("trend-data", &trend))
+                    div.chart data-chart="trend" data-source="trend-data" {}
+                }))
+            }
         }
     };
     Ok(layout::page(
@@ -286,7 +291,7 @@ async fn export(
             row
         })
         .collect();
-    let bytes = xlsx::workbook("排名", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "排名", &headers, rows)?;
     Ok(xlsx::download(
         &format!("{region}{}年排名.xlsx", s.year),
         bytes,

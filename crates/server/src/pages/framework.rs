@@ -61,7 +61,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
         @if !provisional.is_empty() {
             div.banner.warn id="lint-provisional" {
                 (provisional.len()) " 项指标的计分规则为待定（方案未给出具体标准，按比例法暂行）："
-                @for (k, i) in provisional.iter().enumerate() { @if k > 0 { "、" } (i.code) }
+                @for (k, i) in provisional.iter().enumerate() { @if k > 0 { "、" } (i.name) }
             }
         }
         div.grid {
@@ -76,7 +76,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                     dt { "适用年度" } dd { @if let Some(y) = t.year { (y) "年起" } @else { "—" } }
                     dt { "满分" } dd { (fmt::points(t.total)) }
                     dt { "指标数" } dd { (count) " 项三级指标，" (t.elements.len()) " 项数据项" }
-                    dt { "权重流程" } dd { "专家打分 → 构建判断矩阵 → 一致性检验 → 权重计算（pingan weights）" }
+                    dt { "权重流程" } dd { "专家打分 → 构建判断矩阵 → 一致性检验 → 权重计算" }
                 }
                 ul.reasons {
                     @for d in &t.dimensions {
@@ -100,7 +100,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                                 tr.domain { td.indent-1 { (m.code) } td.indent-1 { (m.name) } td.num { (fmt::percent(m.weight * 100.0)) }
                                     td.num { (fmt::percent(m.effective_weight * 100.0)) } td.num { (fmt::num(m.max, 2)) } td colspan="3" {} }
                                 @for i in &m.indicators {
-                                    tr.indicator data-indicator=(i.code) {
+                                    tr.indicator data-indicator=(i.code) id=(i.code) {
                                         td.indent-2.tree-code { (i.code) }
                                         td { (i.name)
                                             @if i.provisional { " " span.tag.warn { "待定" } }
@@ -108,7 +108,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                                         td.num { (fmt::percent(i.weight * 100.0)) }
                                         td.num { (fmt::num(i.effective_weight * 100.0, 3)) "%" }
                                         td.num { (fmt::num(i.max, 3)) }
-                                        td { (i.definition) br; span.muted { "公式：" code { (i.formula) } "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" } }
+                                        td { (i.definition) br; span.muted { "公式：" (pingan_core::quality::intake::in_words(&i.formula, &fw)) "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" } }
                                         td { (i.department) }
                                         td { (i.rule_text) }
                                     }
@@ -170,6 +170,6 @@ async fn export(
         "计分规则",
         "备注",
     ];
-    let bytes = xlsx::workbook("指标体系", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "指标体系", &headers, rows)?;
     Ok(xlsx::download(&format!("{}.xlsx", t.name), bytes))
 }

@@ -9,6 +9,7 @@ mod callbacks;
 mod dashboard;
 mod entry;
 mod framework;
+mod help;
 mod place;
 mod progress;
 mod quality;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         callbacks::routes,
         audit::routes,
         users::routes,
+        help::routes,
         session::routes,
         kit::assets::routes,
     ]

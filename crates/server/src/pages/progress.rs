@@ -84,7 +84,7 @@ async fn page(
                 button.btn.primary type="submit" { "查看" }
                 a.btn.small.export href=(format!("/export/progress.xlsx?year={year}")) download { "导出 Excel" }
             }
-            p.muted { "每格为已报送的基层地区数 / 应报送数，按各数据项的报送频次（按月、按年）计，“—”表示该部门此期间无需报送；橙色表示有缺报或逾期，红色表示尚未报送。逾期按期末后 15 天计（规则文件 [timeliness]）。有数据在审核时，下方注明：审＝已审核（含测评办直接导入），中＝三级审核中，退＝已退回或解锁待重报。" }
+            p.muted { "每格为已报送的基层地区数 / 应报送数，按各数据项的报送频次（按月、按年）计，“—”表示该部门此期间无需报送；橙色表示有缺报或逾期，红色表示尚未报送。逾期按期末后 15 天计（数据校验规则中的报送时限）。有数据在审核时，下方注明：审＝已审核（含测评办直接导入），中＝三级审核中，退＝已退回或解锁待重报。" }
         }))
         (card(&format!("{year} 年报送进度（部门 × 期间）"), None, html! {
             @if b.departments.is_empty() {
@@ -221,6 +221,6 @@ async fn export(
         "审核中数",
         "退回待重报数",
     ];
-    let bytes = xlsx::workbook("报送进度", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "报送进度", &headers, rows)?;
     Ok(xlsx::download(&format!("{year}年报送进度.xlsx"), bytes))
 }

@@ -245,7 +245,7 @@ async fn page(
                                     td { (layout::region_name(&tree, &f.region)) br; span.muted { (f.region) } }
                                     td { (element_name(&fw, &f.element)) }
                                     td { (f.period) }
-                                    td { (f.kind.label()) @if !f.rule.is_empty() { " " span.muted { (f.rule) } } }
+                                    td { a href=(format!("/help#{}", f.kind.code())) title="术语解释" { (f.kind.label()) } @if !f.rule.is_empty() { " " span.muted { (f.rule) } } }
                                     td.num { (fmt_num(f.score, 2)) }
                                     td.reason { (f.message) }
                                     td { (status_tag(f.status)) }
@@ -306,7 +306,7 @@ fn detail_body(
                 dt { "地区" } dd { (layout::region_name(tree, &f.region)) "（" (f.region) "）" }
                 dt { "数据项" } dd { (element_name(fw, &f.element)) "（" (f.element) "）" }
                 dt { "期间" } dd { (f.period) }
-                dt { "类型" } dd { (f.kind.label()) @if !f.rule.is_empty() { "（规则 " (f.rule) "）" } }
+                dt { "类型" } dd { a href=(format!("/help#{}", f.kind.code())) title="术语解释" { (f.kind.label()) } @if !f.rule.is_empty() { "（规则 " (f.rule) "）" } }
                 dt { "分值" } dd { (fmt_num(f.score, 4)) }
                 dt { "说明" } dd.reason { (f.message) }
                 @if !f.sources.is_empty() {
@@ -504,6 +504,6 @@ async fn export(
         "处理说明",
         "更正后数值",
     ];
-    let bytes = xlsx::workbook("待核查问题", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "待核查问题", &headers, rows)?;
     Ok(xlsx::download("数据质量问题.xlsx", bytes))
 }

@@ -282,7 +282,7 @@ async fn export(
         "扣分原因",
         "状态",
     ];
-    let bytes = xlsx::workbook("指标得分", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "指标得分", &headers, rows)?;
     Ok(xlsx::download(
         &format!("{region}{}年指标得分.xlsx", s.year),
         bytes,

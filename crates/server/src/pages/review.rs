@@ -179,7 +179,7 @@ async fn page(
             @if sets.is_empty() {
                 div.empty { "没有符合条件的数据集" }
             } @else {
-                form method="post" action="/review" id="review-batch" {
+                form method="post" action="/review" id="review-batch" data-confirm="对所选数据集执行所选审核操作？审核通过的数据集将锁定并计入正式得分。" {
                     div.table-wrap {
                         table.data id="sets" {
                             thead { tr {

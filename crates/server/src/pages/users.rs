@@ -113,6 +113,13 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
                                             input type="password" name="password" placeholder="新初始密码" required size="12";
                                             button.btn.small type="submit" { "重置密码" }
                                         }
+                                        form.inline method="post" action="/users" data-confirm=(if u.disabled { format!("启用 {}？", u.username) } else { format!("停用 {}？停用后该账户不能登录，已登录的会话立即结束。", u.username) }) {
+                                            input type="hidden" name="op" value=(if u.disabled { "enable" } else { "disable" });
+                                            input type="hidden" name="username" value=(u.username);
+                                            button.btn.small.danger[!u.disabled] type="submit" {
+                                                @if u.disabled { "启用" } @else { "停用" }
+                                            }
+                                        }
                                     }
                                     @if sec && u.username != me && users::manageable(u) {
                                         details {
@@ -213,6 +220,20 @@ async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageR
                 ),
             }
         }
+        "disable" | "enable" => {
+            let who = c.authorize::<cap::Accounts>()?;
+            said(
+                users::set_disabled(ctx, &who, &username, op == "disable")
+                    .await
+                    .map(|_| {
+                        if op == "disable" {
+                            format!("已停用 {username}（其登录会话已结束）")
+                        } else {
+                            format!("已启用 {username}")
+                        }
+                    }),
+            )
+        }
         "lock" | "unlock" => {
             let who = c.authorize::<cap::RoleGrant>()?;
             said(
@@ -264,6 +285,6 @@ async fn export(State(state): State<AppState>, v: Viewer) -> PageResult {
         "锁定至",
         "创建时间",
     ];
-    let bytes = xlsx::workbook("用户", &headers, rows)?;
+    let bytes = xlsx::workbook(&v.0, "用户", &headers, rows)?;
     Ok(xlsx::download("用户.xlsx", bytes))
 }

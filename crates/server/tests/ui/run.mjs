@@ -544,6 +544,8 @@ async function main() {
     const page = context.pages()[0] ?? await context.newPage();
     page.setDefaultTimeout(20000);
     page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    // Irreversible steps ask first (form[data-confirm]); a user says yes.
+    page.on('dialog', (d) => { log(`confirm: ${d.message()}`); d.accept(); });
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       if (/Failed to load resource/.test(m.text())) {
