@@ -640,3 +640,64 @@ async fn search_and_glossary() {
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// 工作台: each role sees the counts of what waits for it, each linking to
+/// the page where it is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_work_board_shows_what_waits_for_each_role() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    // One set waits for the first-level review.
+    let dept = app.cookie("dept").await;
+    let body = serde_json::json!({"dataValues": [{"region": format!("{}001", app.counties[0]),
+        "period": "2024-06", "element": "criminal_cases", "value": 4, "source": "公安"}]});
+    let (s, v) = common::post(&app, "/api/v1/dataValueSets", &dept, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for (user, present, absent) in [
+        (
+            "collector",
+            vec!["todo-review", "todo-flags"],
+            vec!["todo-returned"],
+        ),
+        (
+            "verifier",
+            vec!["todo-review", "todo-tasks"],
+            vec!["todo-returned"],
+        ),
+        (
+            "dept",
+            vec!["todo-returned"],
+            vec!["todo-review", "todo-flags"],
+        ),
+        (
+            "super",
+            vec![],
+            vec!["todo-review", "todo-flags", "todo-tasks"],
+        ),
+    ] {
+        let mut b = Browser::login(&app, user).await;
+        let (s, _, html) = b.get("/work").await;
+        assert_eq!(s, StatusCode::OK, "{user}");
+        assert!(html.contains("href=\"/work\""), "{user}: in the menu");
+        for id in present {
+            assert!(
+                html.contains(&format!("id=\"{id}\"")),
+                "{user} should see {id}"
+            );
+        }
+        for id in absent {
+            assert!(
+                !html.contains(&format!("id=\"{id}\"")),
+                "{user} should not see {id}"
+            );
+        }
+        if user == "collector" {
+            let at = html.find("id=\"todo-review\"").unwrap();
+            assert!(
+                html[at..].contains("<div class=\"n\">1</div>"),
+                "one set waits: {}",
+                &html[at..at + 300]
+            );
+        }
+    }
+    app.db.done().await;
+}

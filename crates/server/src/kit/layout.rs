@@ -20,11 +20,13 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
         (Cap::Ledger, "/audit", "操作日志"),
         (Cap::Users, "/users", "用户管理"),
     ];
-    let mut v: Vec<(&'static str, &'static str)> = entries
-        .into_iter()
-        .filter(|(cap, _, _)| c.can(*cap))
-        .map(|(_, path, label)| (path, label))
-        .collect();
+    let mut v: Vec<(&'static str, &'static str)> = vec![("/work", "工作台")];
+    v.extend(
+        entries
+            .into_iter()
+            .filter(|(cap, _, _)| c.can(*cap))
+            .map(|(_, path, label)| (path, label)),
+    );
     if c.can(Cap::Scores) {
         v.push(("/search", "搜索"));
     }

@@ -149,7 +149,7 @@ async fn search(
         (regions, indicators)
     };
     Ok(layout::page(
-        Frame::simple(c, "搜索", ""),
+        Frame::simple(c, "搜索", "/search"),
         html! {
             (card("搜索地区或指标", None, html! {
                 form.inline method="get" action="/search" id="search-form" {

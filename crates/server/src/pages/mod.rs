@@ -19,6 +19,7 @@ mod session;
 mod submit;
 mod users;
 mod verify;
+mod work;
 
 use crate::AppState;
 use crate::kit;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         audit::routes,
         users::routes,
         help::routes,
+        work::routes,
         session::routes,
         kit::assets::routes,
     ]

@@ -332,7 +332,8 @@ async function officeChecks(page) {
       for (const r of data) {
         const api = cities.find((c) => c.region === String(r[codeCol]));
         if (!api) continue;
-        check(Number(r[rankCol]) === api.rank && Math.abs(Number(r[totalCol]) - api.total) <= 1e-9,
+        // Excel keeps six decimals (no float noise); the API keeps every digit.
+        check(Number(r[rankCol]) === api.rank && Math.abs(Number(r[totalCol]) - api.total) <= 1e-6,
           `ranking export: ${api.region} has rank ${r[rankCol]} total ${r[totalCol]}, API ${api.rank} ${api.total}`);
       }
     }
@@ -446,7 +447,7 @@ async function collectorChecks(page) {
   check(summary > 0 && flags > 0, `collector /quality: ${summary} summary rows and ${flags} flags after the check`);
   await page.screenshot({ path: join(SHOTS, 'quality-1366x768-full.png'), fullPage: true });
   if (!flags) return;
-  await clickAndWait(page, page.locator('table#flags tbody tr a').first());
+  await clickAndWait(page, page.locator('table#flags tbody tr a[href^="/quality/"]').first());
   check(/\/quality\/\d+$/.test(path(page.url())), `collector: 处理 led to ${path(page.url())}`);
   check(await page.locator('form#correct').count() === 1 && await page.locator('form#explain').count() === 1,
     `collector ${path(page.url())}: the resolve forms are missing`);
