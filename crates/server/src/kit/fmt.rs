@@ -27,6 +27,12 @@ pub fn points(x: f64) -> String {
     format!("{}分", num(x, 2))
 }
 
+/// A weight (a share of 1) as a percentage with two decimals at most,
+/// the same everywhere a weight is shown: 0.0825 → "8.25%".
+pub fn weight(w: f64) -> String {
+    format!("{}%", num(w * 100.0, 2))
+}
+
 pub fn percent(x: f64) -> String {
     format!("{}%", num(x, 1))
 }

@@ -46,7 +46,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
         .sum::<usize>();
     let bars = json!({
         "names": t.dimensions.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
-        "weights": t.dimensions.iter().map(|d| (d.weight * 1000.0).round() / 10.0).collect::<Vec<_>>(),
+        "weights": t.dimensions.iter().map(|d| (d.weight * 10000.0).round() / 100.0).collect::<Vec<_>>(),
         "notes": t.dimensions.iter().map(|d| d.note.clone()).collect::<Vec<_>>(),
     });
     let body = html! {
@@ -80,7 +80,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                 }
                 ul.reasons {
                     @for d in &t.dimensions {
-                        li { b { (d.name) " " (fmt::percent(d.weight * 100.0)) } @if !d.note.is_empty() { "：" (d.note) } }
+                        li { b { (d.name) " " (fmt::weight(d.weight)) } @if !d.note.is_empty() { "：" (d.note) } }
                     }
                 }
             }))
@@ -94,20 +94,20 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                     } }
                     tbody {
                         @for d in &t.dimensions {
-                            tr.dimension { td { b { (d.code) } } td { b { (d.name) } } td.num { (fmt::percent(d.weight * 100.0)) }
-                                td.num { (fmt::percent(d.effective_weight * 100.0)) } td.num { (fmt::num(d.max, 2)) } td colspan="3" { span.muted { (d.note) } } }
+                            tr.dimension { td { b { (d.code) } } td { b { (d.name) } } td.num { (fmt::weight(d.weight)) }
+                                td.num { (fmt::weight(d.effective_weight)) } td.num { (fmt::num(d.max, 2)) } td colspan="3" { span.muted { (d.note) } } }
                             @for m in &d.domains {
-                                tr.domain { td.indent-1 { (m.code) } td.indent-1 { (m.name) } td.num { (fmt::percent(m.weight * 100.0)) }
-                                    td.num { (fmt::percent(m.effective_weight * 100.0)) } td.num { (fmt::num(m.max, 2)) } td colspan="3" {} }
+                                tr.domain { td.indent-1 { (m.code) } td.indent-1 { (m.name) } td.num { (fmt::weight(m.weight)) }
+                                    td.num { (fmt::weight(m.effective_weight)) } td.num { (fmt::num(m.max, 2)) } td colspan="3" {} }
                                 @for i in &m.indicators {
                                     tr.indicator data-indicator=(i.code) id=(i.code) {
                                         td.indent-2.tree-code { (i.code) }
                                         td { (i.name)
                                             @if i.provisional { " " span.tag.warn { "待定" } }
                                             @if i.public_opinion { " " span.tag.primary { "群众评价" } } }
-                                        td.num { (fmt::percent(i.weight * 100.0)) }
-                                        td.num { (fmt::num(i.effective_weight * 100.0, 3)) "%" }
-                                        td.num { (fmt::num(i.max, 3)) }
+                                        td.num { (fmt::weight(i.weight)) }
+                                        td.num { (fmt::weight(i.effective_weight)) }
+                                        td.num { (fmt::num(i.max, 2)) }
                                         td { (i.definition) br; span.muted { "公式：" (pingan_core::quality::intake::in_words(&i.formula, &fw)) "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" } }
                                         td { (i.department) }
                                         td { (i.rule_text) }

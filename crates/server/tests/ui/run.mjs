@@ -403,6 +403,11 @@ async function officeChecks(page) {
     fail(`dashboard at 390×844: elements past 410px outside a scrolling box: ${wide.join('; ') || '(none found)'}`);
   }
   log(`  phone width: scrollWidth ${widths.doc}px`);
+  // Every menu entry is on screen (the strip wraps; nothing hides past the edge).
+  const offscreen = await page.$$eval('.side nav a', (as) => as
+    .filter((a) => { const r = a.getBoundingClientRect(); return r.right > window.innerWidth || r.width === 0; })
+    .map((a) => a.textContent));
+  check(offscreen.length === 0, `dashboard at 390×844: menu entries off screen: ${offscreen.join('、')}`);
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 
@@ -482,7 +487,7 @@ async function verifierChecks(page) {
   await goto(page, '/verify', 'verifier /verify');
   await page.fill('#n-region', `${OWN_COUNTY}001`);
   await page.fill('#n-period', `${YEAR}-12`);
-  await page.selectOption('#n-elements', ['patrol_teams']);
+  await page.check('#n-elements input[value="patrol_teams"]');
   await clickAndWait(page, page.locator('form#new-task button[type="submit"]'));
   if (!check(/\/verify\/\d+/.test(path(page.url())), `verifier: creating a task led to ${path(page.url())}`)) return;
   await page.fill('#r-team', '实地核查一组');

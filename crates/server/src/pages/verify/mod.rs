@@ -60,12 +60,15 @@ fn element_select(id: &str, options: &[ElementOption]) -> Markup {
             _ => groups.push((o.0.as_str(), vec![o])),
         }
     }
+    // Checkboxes by department in a scrolling box: ~80 elements are not
+    // usable as a multi-select that needs Ctrl.
     html! {
-        select id=(id) name="elements" multiple size="8" required {
+        div.element-picker id=(id) {
             @for (dept, items) in &groups {
-                optgroup label=(if dept.is_empty() { "（未指定部门）" } else { dept }) {
+                fieldset {
+                    legend { (if dept.is_empty() { "（未指定部门）" } else { dept }) }
                     @for (_, code, name) in items {
-                        option value=(code) { (name) "（" (code) "）" }
+                        label { input type="checkbox" name="elements" value=(code); " " (name) }
                     }
                 }
             }
@@ -120,7 +123,7 @@ async fn page(
                         input type="text" id="n-region" name="region" required value=[c.region.clone()];
                         label for="n-period" { "期间" }
                         input type="text" id="n-period" name="period" required value=(latest) placeholder="2024 或 2024-06";
-                        label for="n-elements" { "核查数据项（可多选，按住 Ctrl 选择多个）" }
+                        label for="n-elements" { "核查数据项（按部门分组，可勾选多项）" }
                         (element_select("n-elements", &options))
                         label for="n-note" { "说明" }
                         input type="text" id="n-note" name="note";
@@ -182,7 +185,7 @@ async fn page(
                                     td { (t.id) }
                                     td { (name(&t.region)) br; span.muted { (t.region) } }
                                     td { (t.period) }
-                                    td { (t.elements.join("、")) }
+                                    td { (t.elements.iter().map(|e| fw.element_index(e).map_or(e.as_str(), |i| fw.elements[i].name.as_str())).collect::<Vec<_>>().join("、")) }
                                     td { (t.origin.label()) }
                                     td { (status_tag(t.status)) }
                                     td { (t.created_by) br; span.muted { (fmt::local_time(&t.created_at)) } }
