@@ -28,9 +28,11 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
     let c = &v.0;
     if !c.can(Cap::Scores) {
         // Roles that do not read scores start at their own page.
+        // Their 工作台 when it counts anything for them, else their first page.
         let home = layout::nav(c)
-            .first()
-            .map(|(p, _)| *p)
+            .into_iter()
+            .map(|(p, _)| p)
+            .find(|p| *p != "/work" || super::work::has_work(c))
             .unwrap_or("/password");
         if home == "/" {
             return Err(PageError::new(StatusCode::FORBIDDEN, Cap::Scores.refusal()));

@@ -105,6 +105,15 @@ async fn todos(state: &AppState, c: &Caller) -> Vec<Todo> {
     out
 }
 
+/// Whether the caller's roles have anything the board counts (reviewers,
+/// departments, the quality and field groups); the others start elsewhere.
+pub fn has_work(c: &Caller) -> bool {
+    default_state(c).is_some()
+        || c.submitter_department().is_some()
+        || c.can(Cap::Check)
+        || c.can(Cap::FieldRecord)
+}
+
 fn tile(t: &Todo) -> Markup {
     html! {
         a.stat.todo id=(t.id) href=(t.href) {
