@@ -184,7 +184,7 @@ async fn page(
                                 tr data-origin=(t.origin.code()) {
                                     td { (t.id) }
                                     td { (name(&t.region)) br; span.muted { (t.region) } }
-                                    td { (t.period) }
+                                    td { (t.period.parse::<pingan_core::Period>().map_or(t.period.clone(), |p| p.label())) }
                                     td { (t.elements.iter().map(|e| fw.element_index(e).map_or(e.as_str(), |i| fw.elements[i].name.as_str())).collect::<Vec<_>>().join("、")) }
                                     td { (t.origin.label()) }
                                     td { (status_tag(t.status)) }

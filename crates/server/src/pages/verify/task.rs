@@ -50,7 +50,7 @@ pub(super) async fn detail(
         (card(&format!("核查任务 {}", t.id), None, html! {
             dl.kv {
                 dt { "地区" } dd { (region_name) "（" (t.region) "）" }
-                dt { "期间" } dd { (t.period) }
+                dt { "期间" } dd { (t.period.parse::<pingan_core::Period>().map_or(t.period.clone(), |p| p.label())) }
                 dt { "来源" } dd { (t.origin.label())
                     @if let Some(f) = t.flag_id { "，" a href=(format!("/quality/{f}")) { "问题 " (f) } }
                     @if let Some(p) = t.parent_id { "，" a href=(format!("/verify/{p}")) { "原任务 " (p) } }
@@ -66,7 +66,7 @@ pub(super) async fn detail(
                 tbody {
                     @for x in &d.comparisons {
                         tr {
-                            td { (x.element_name) br; span.muted { (x.element) } }
+                            td title=(x.element) { (x.element_name) }
                             td.num { (x.reported.map(|v| fmt_num(v, 6)).unwrap_or_else(|| "未报送".into())) }
                             td { @if x.observed.is_empty() { "—" } @for (team, v) in &x.observed { (team) "：" (fmt_num(*v, 6)) " " } }
                             td {
