@@ -47,7 +47,17 @@ async fn a_department_submits_its_template() {
     };
     let r = get("/submit", &dept).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("下载报送模板"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("下载报送模板"));
+    // Periods and regions are picked from suggestions, by their Chinese names.
+    assert!(
+        html.contains("list=\"period-options\"") && html.contains("2024年12月"),
+        "{html}"
+    );
+    assert!(
+        html.contains("list=\"region-options\"") && html.contains("（县（区））"),
+        "{html}"
+    );
     assert_eq!(
         get("/submit", &expert).await.unwrap().status(),
         StatusCode::FORBIDDEN

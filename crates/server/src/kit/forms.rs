@@ -130,3 +130,40 @@ pub fn own_path(next: Option<&str>, default: &str) -> String {
         _ => default.into(),
     }
 }
+
+/// Suggestions for a period field (`input list=…`): the months, quarters
+/// and whole year of `year` and the year before, newest first, each with
+/// its Chinese label. The field still takes anything typed.
+pub fn period_options(id: &str, year: Option<i32>) -> maud::Markup {
+    let years: Vec<i32> = year.map(|y| vec![y, y - 1]).unwrap_or_default();
+    maud::html! {
+        datalist id=(id) {
+            @for y in &years {
+                option value=(y) { (y) "年（全年）" }
+                @for q in (1..=4).rev() { option value=(format!("{y}Q{q}")) { (y) "年第" (q) "季度" } }
+                @for m in (1..=12).rev() { option value=(format!("{y}-{m:02}")) { (y) "年" (m) "月" } }
+            }
+        }
+    }
+}
+
+/// Suggestions for a region code field: the regions the caller may see
+/// above the base level (a county official: the county), by name.
+pub fn region_options(
+    id: &str,
+    tree: &pingan_core::RegionTree,
+    c: &pingan_service::Caller,
+) -> maud::Markup {
+    let shown: Vec<usize> = (0..tree.len())
+        .filter(|&i| !tree.children(i).is_empty() && c.sees(tree, i))
+        .take(500)
+        .collect();
+    maud::html! {
+        datalist id=(id) {
+            @for i in shown {
+                @let r = tree.get(i);
+                option value=(r.code) { (r.name) "（" (r.level.label()) "）" }
+            }
+        }
+    }
+}

@@ -28,7 +28,13 @@ pub struct TemplateQuery {
     pub region: Option<String>,
 }
 
-fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Markup>) -> Markup {
+fn page_body(
+    c: &Caller,
+    tree: &pingan_core::RegionTree,
+    deps: &[String],
+    latest: Option<i32>,
+    result: Option<Markup>,
+) -> Markup {
     let default_period = latest.map(|y| format!("{y}-12")).unwrap_or_default();
     html! {
         @if let Some(r) = result { (r) }
@@ -39,10 +45,12 @@ fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Ma
                     @for d in deps { option value=(d) { (d) } }
                 }
                 label for="t-periods" { "期间" }
-                input type="text" id="t-periods" name="periods" size="16" required value=(default_period)
+                (crate::kit::forms::period_options("period-options", latest))
+                (crate::kit::forms::region_options("region-options", tree, c))
+                input type="text" id="t-periods" name="periods" size="16" required list="period-options" value=(default_period)
                     placeholder="2024-06，或 2024 表示全年 12 个月";
                 label for="t-region" { "地区代码" }
-                input type="text" id="t-region" name="region" size="10" value=[c.region.clone()] placeholder="默认全部";
+                input type="text" id="t-region" name="region" size="10" list="region-options" value=[c.region.clone()] placeholder="默认全部";
                 button.btn.primary type="submit" { "下载模板" }
             }
             p.muted { "模板每个期间一个工作表，每行一个基层地区，每列一个本部门的数据项（中文名称和单位）。只填数字，未报送的留空；不要改动表头、工作表名或隐藏的 _codes 工作表。" }
@@ -54,9 +62,9 @@ fn page_body(c: &Caller, deps: &[String], latest: Option<i32>, result: Option<Ma
                     @for d in deps { option value=(d) { (d) } }
                 }
                 label for="f-period" { "期间" }
-                input type="text" id="f-period" name="period" size="8" required value=(latest.map(|y| format!("{y}-12")).unwrap_or_default());
+                input type="text" id="f-period" name="period" size="8" required list="period-options" value=(latest.map(|y| format!("{y}-12")).unwrap_or_default());
                 label for="f-region" { "地区代码" }
-                input type="text" id="f-region" name="region" size="10" value=[c.region.clone()];
+                input type="text" id="f-region" name="region" size="10" list="region-options" value=[c.region.clone()];
                 button.btn type="submit" { "打开表单" }
             }
             p.muted { "在网页上直接填写一个期间的数据（一次最多 300 个基层地区）。" }
@@ -114,9 +122,10 @@ async fn page(State(state): State<AppState>, v: Viewer) -> PageResult {
     c.authorize::<cap::Submit>()?;
     let fw = structure::known_codes(&state.ctx).await?;
     let latest = state.ctx.latest_year().await;
+    let tree = state.ctx.tree().await?;
     Ok(layout::page(
         frame(c),
-        page_body(c, &submit::departments(c, &fw), latest, None),
+        page_body(c, &tree, &submit::departments(c, &fw), latest, None),
     ))
 }
 
@@ -167,9 +176,13 @@ async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipart) -
     let fw = structure::known_codes(&state.ctx).await?;
     let deps = submit::departments(c, &fw);
     let latest = state.ctx.latest_year().await;
+    let tree = state.ctx.tree().await?;
     let Some((name, bytes)) = file.filter(|f| !f.1.is_empty()) else {
         let r = html! { div.banner.error { "请选择要上传的文件" } };
-        return Ok(layout::page(frame(c), page_body(c, &deps, latest, Some(r))));
+        return Ok(layout::page(
+            frame(c),
+            page_body(c, &tree, &deps, latest, Some(r)),
+        ));
     };
     let outcome: Result<String, Vec<String>> = async {
         let (batch, blank) = submit::workbook(&state.ctx, &who, &name, &bytes)
@@ -219,6 +232,6 @@ async fn upload(State(state): State<AppState>, v: Viewer, mut form: Multipart) -
     };
     Ok(layout::page(
         frame(c),
-        page_body(c, &deps, latest, Some(result)),
+        page_body(c, &tree, &deps, latest, Some(result)),
     ))
 }

@@ -120,9 +120,11 @@ async fn page(
                     form.stack method="post" action="/verify" id="new-task" {
                         input type="hidden" name="op" value="create";
                         label for="n-region" { "地区代码" }
-                        input type="text" id="n-region" name="region" required value=[c.region.clone()];
+                        (crate::kit::forms::period_options("period-options", latest.parse().ok()))
+                        (crate::kit::forms::region_options("region-options", &tree, c))
+                        input type="text" id="n-region" name="region" required list="region-options" value=[c.region.clone()] placeholder="地区代码（可输入名称查找）";
                         label for="n-period" { "期间" }
-                        input type="text" id="n-period" name="period" required value=(latest) placeholder="2024 或 2024-06";
+                        input type="text" id="n-period" name="period" required list="period-options" value=(latest) placeholder="2024 或 2024-06";
                         label for="n-elements" { "核查数据项（按部门分组，可勾选多项）" }
                         (element_select("n-elements", &options))
                         label for="n-note" { "说明" }
@@ -134,7 +136,7 @@ async fn page(
                     form.stack method="post" action="/verify" id="draw-tasks" {
                         input type="hidden" name="op" value="draw";
                         label for="d-period" { "期间" }
-                        input type="text" id="d-period" name="period" required value=(latest);
+                        input type="text" id="d-period" name="period" required list="period-options" value=(latest);
                         label for="d-count" { "抽取基层地区数" }
                         input type="number" id="d-count" name="count" min="1" max="1000" value="5" required;
                         label for="d-elements" { "核查数据项（可多选）" }
@@ -142,7 +144,7 @@ async fn page(
                         label for="d-seed" { "随机种子（相同种子抽取结果相同，默认为年度）" }
                         input type="number" id="d-seed" name="seed" min="0";
                         label for="d-region" { "在此地区内抽取（默认本账户范围）" }
-                        input type="text" id="d-region" name="region" value=[c.region.clone()];
+                        input type="text" id="d-region" name="region" list="region-options" value=[c.region.clone()];
                         button.btn.primary type="submit" { "抽取并生成任务" }
                     }
                 }))
