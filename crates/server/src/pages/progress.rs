@@ -27,6 +27,15 @@ pub struct ProgressQuery {
     pub period: Option<String>,
 }
 
+/// A column of the board: 1月 … 12月, 全年.
+fn column(p: Period) -> String {
+    match p {
+        Period::Month(_, m) => format!("{m}月"),
+        Period::Quarter(_, q) => format!("第{q}季度"),
+        Period::Year(_) => "全年".into(),
+    }
+}
+
 fn class(cell: &Cell) -> &'static str {
     if cell.expected == 0 || cell.submitted == 0 {
         "tag danger"
@@ -94,7 +103,7 @@ async fn page(
                     table.data id="progress" {
                         thead { tr {
                             th { "部门" }
-                            @for p in &b.periods { th.num { (p.to_string()) } }
+                            @for p in &b.periods { th.num title=(p.label()) { (column(*p)) } }
                             th.num { "合计" }
                         } }
                         tbody {

@@ -425,6 +425,32 @@ async function countyChecks(page) {
   const r = await page.request.get(`${BASE}/export/ranking.xlsx?region=${OTHER_COUNTY}&period=${YEAR}`);
   check(r.status() === 403, `county: export of another county answered ${r.status()}, expected 403`);
   log(`  another county ${OTHER_COUNTY}: 403`);
+  // On a phone: the county's own pages read without sideways scrolling.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [u, what] of [[`/region/${OWN_COUNTY}?period=${YEAR}`, 'region page'], ['/work', '工作台'], ['/', 'dashboard']]) {
+    await goto(page, u, `county ${what} at 390px`);
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(w <= 410, `county ${what} at 390×844 overflows horizontally: scrollWidth ${w}px`)) {
+      fail(`county ${what} at 390×844: ${(await overflowing(page, 410)).join('; ') || '(none found)'}`);
+    }
+  }
+  await page.screenshot({ path: join(SHOTS, 'county-dashboard-390x844.png'), fullPage: true });
+  await page.setViewportSize({ width: 1366, height: 768 });
+}
+
+// A department submitter checks its status on a phone: 工作台 and 报送进度
+// read without sideways scrolling (the board scrolls inside its box).
+async function deptPhoneChecks(page) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [u, what] of [['/work', '工作台'], [`/progress?year=${YEAR}`, '报送进度']]) {
+    await goto(page, u, `dept ${what} at 390px`);
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(w <= 410, `dept ${what} at 390×844 overflows horizontally: scrollWidth ${w}px`)) {
+      fail(`dept ${what} at 390×844: ${(await overflowing(page, 410)).join('; ') || '(none found)'}`);
+    }
+  }
+  await page.screenshot({ path: join(SHOTS, 'dept-progress-390x844.png'), fullPage: true });
+  await page.setViewportSize({ width: 1366, height: 768 });
 }
 
 async function auditorChecks(page) {
@@ -588,6 +614,7 @@ async function main() {
         if (user === 'office') await officeChecks(page);
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
+        if (user === 'dept') await deptPhoneChecks(page);
         if (user === 'collector') await collectorChecks(page);
         if (user === 'collector') await reviewChecks(page);
         if (user === 'verifier') await verifierChecks(page);
