@@ -81,8 +81,11 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_status() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("junit.xml");
     let base = app.base.clone();
+    let work = dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
+        // Its example cache goes to the temporary folder, not the repository.
         Command::new("schemathesis")
+            .current_dir(&work)
             .arg("run")
             .arg(format!("{base}/api/v1/openapi.json"))
             .args([
