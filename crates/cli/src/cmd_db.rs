@@ -351,7 +351,8 @@ pub fn scores(a: ScoresArgs) -> Result<ExitCode> {
         let (report, pending) = if a.preview {
             let report = pingan_service::scores::preview(&ctx, &who, &q).await;
             let pending =
-                pingan_service::review::pending_in_scope(&ctx, &caller, a.period.year()).await;
+                pingan_service::review::pending_in_scope(&ctx, &caller, a.period.year(), None)
+                    .await;
             report.and_then(|r| pending.map(|p| (r, p)))
         } else {
             pingan_service::scores::official(&ctx, &who, &q)

@@ -206,25 +206,19 @@ impl Ctx {
         &self,
         year: i32,
     ) -> Result<Arc<Vec<pingan_store::Submission>>> {
-        let cached = async || -> Result<Result<Arc<Vec<_>>, i64>> {
-            let c = self.fresh().await?;
-            Ok(c.submissions.get(&year).cloned().ok_or(c.seq))
+        let make = async {
+            let _permit = self.heavy_permit().await?;
+            Ok(self.store.submissions(year).await?)
         };
-        if let Ok(s) = cached().await? {
-            return Ok(s);
-        }
-        let _one = self.flight(&format!("submissions:{year}")).await;
-        let seq = match cached().await? {
-            Ok(s) => return Ok(s),
-            Err(seq) => seq,
-        };
-        let _permit = self.heavy_permit().await?;
-        let s = Arc::new(self.store.submissions(year).await?);
-        let mut c = self.cache.lock().await;
-        if c.seq == seq {
-            c.submissions.insert(year, s.clone());
-        }
-        Ok(s)
+        self.kept(
+            &format!("submissions:{year}"),
+            |c| c.submissions.get(&year).cloned(),
+            |c, v| {
+                c.submissions.insert(year, v);
+            },
+            make,
+        )
+        .await
     }
 
     /// The preview of `period` (pending values included, nothing stored),
@@ -235,24 +229,49 @@ impl Ctx {
         F: Future<Output = Result<ScoreReport>>,
     {
         let key = period.to_string();
-        let cached = async || -> Result<Result<Arc<ScoreReport>, i64>> {
+        self.kept(
+            &format!("preview:{key}"),
+            |c| c.previews.get(&key).cloned(),
+            |c, v| {
+                c.previews.insert(key.clone(), v);
+            },
+            make,
+        )
+        .await
+    }
+
+    /// A value kept in the cache until the next write: read with `get`,
+    /// else made once (single flight under `flight_key`; `make` takes the
+    /// heavy permit it needs) and stored with `put` — unless a write came
+    /// meanwhile.
+    async fn kept<T, F>(
+        &self,
+        flight_key: &str,
+        get: impl Fn(&Cache) -> Option<Arc<T>>,
+        put: impl FnOnce(&mut Cache, Arc<T>),
+        make: F,
+    ) -> Result<Arc<T>>
+    where
+        F: Future<Output = Result<T>>,
+    {
+        let cached = async || -> Result<Result<Arc<T>, i64>> {
             let c = self.fresh().await?;
-            Ok(c.previews.get(&key).cloned().ok_or(c.seq))
+            Ok(get(&c).ok_or(c.seq))
         };
-        if let Ok(p) = cached().await? {
-            return Ok(p);
+        if let Ok(v) = cached().await? {
+            return Ok(v);
         }
-        let _one = self.flight(&format!("preview:{key}")).await;
+        let _one = self.flight(flight_key).await;
         let seq = match cached().await? {
-            Ok(p) => return Ok(p),
+            Ok(v) => return Ok(v),
             Err(seq) => seq,
         };
-        let p = Arc::new(make.await?);
+        let v = Arc::new(make.await?);
         let mut c = self.cache.lock().await;
         if c.seq == seq {
-            c.previews.insert(key, p.clone());
+            put(&mut c, v.clone());
         }
-        Ok(p)
+        Ok(v)
     }
 }
 

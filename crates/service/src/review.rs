@@ -315,15 +315,25 @@ pub fn actions_for(who: &crate::Caller, s: Option<SetState>) -> Vec<Action> {
 
 /// Values of `year` still in review that the caller may know about: all of
 /// them for an unscoped caller, else those of its regions.
-/// Values in review under one region (its subtree), within the caller's
-/// scope: what a page about that region leaves out of its scores.
-pub async fn pending_under(ctx: &Ctx, who: &crate::Caller, year: i32, region: &str) -> Result<i64> {
+/// Values in review within the caller's scope — under `region` (its
+/// subtree) when given: what a page about that region leaves out of its
+/// scores.
+pub async fn pending_in_scope(
+    ctx: &Ctx,
+    who: &crate::Caller,
+    year: i32,
+    region: Option<&str>,
+) -> Result<i64> {
     let tree = ctx.tree().await?;
-    let Some(root) = tree.find(region) else {
-        return Ok(0);
+    let root = match region {
+        Some(r) => match tree.find(r) {
+            Some(i) => Some(i).filter(|&i| tree.get(i).parent.is_some()),
+            None => return Ok(0),
+        },
+        None => None,
     };
-    if tree.get(root).parent.is_none() {
-        return pending_in_scope(ctx, who, year).await;
+    if who.region.is_none() && root.is_none() {
+        return Ok(ctx.store.pending_values(year).await?);
     }
     Ok(ctx
         .store
@@ -331,24 +341,10 @@ pub async fn pending_under(ctx: &Ctx, who: &crate::Caller, year: i32, region: &s
         .await?
         .into_iter()
         .filter(|(r, _)| {
-            tree.find(r)
-                .is_some_and(|i| tree.is_within(i, root) && who.sees(&tree, i))
+            tree.find(r).is_some_and(|i| {
+                who.sees(&tree, i) && root.is_none_or(|root| tree.is_within(i, root))
+            })
         })
-        .map(|(_, n)| n)
-        .sum())
-}
-
-pub async fn pending_in_scope(ctx: &Ctx, who: &crate::Caller, year: i32) -> Result<i64> {
-    if who.region.is_none() {
-        return Ok(ctx.store.pending_values(year).await?);
-    }
-    let tree = ctx.tree().await?;
-    Ok(ctx
-        .store
-        .pending_by_region(year)
-        .await?
-        .into_iter()
-        .filter(|(r, _)| tree.find(r).is_some_and(|i| who.sees(&tree, i)))
         .map(|(_, n)| n)
         .sum())
 }

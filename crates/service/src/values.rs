@@ -89,6 +89,7 @@ fn judge(
     notes: &mut Vec<String>,
 ) -> Result<()> {
     use pingan_core::quality::intake::{Row, check_rows};
+    let started = std::time::Instant::now();
     let rules = pingan_core::quality::rules::RuleSet::default_for(&batch.fw);
     let rows: Vec<Row> = batch
         .rows
@@ -101,6 +102,12 @@ fn judge(
         })
         .collect();
     let breaches = check_rows(&batch.fw, &batch.tree, &rules, &rows);
+    tracing::debug!(
+        rows = rows.len(),
+        breaches = breaches.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "validation rules on the import"
+    );
     let accept = opts.accept_breaches && matches!(who.principal, crate::Principal::Operator(_));
     let (hard, soft): (Vec<_>, Vec<_>) = breaches.into_iter().partition(|b| b.hard && !accept);
     if !hard.is_empty() {

@@ -39,25 +39,8 @@ impl Store {
         }))
     }
 
-    /// Values for scoring `period`: its year and as many before as the
-    /// formulas' prev() reach. Where several sources report one key, the
-    /// latest submission counts. Official scores read approved values only;
-    /// a preview reads the pending ones too.
-    pub async fn scoring_data(
-        &self,
-        fw: &Framework,
-        tree: &RegionTree,
-        period: Period,
-        preview: bool,
-    ) -> Result<DataSet> {
-        let mut data = self.scoring_benchmarks(fw, tree, period).await?;
-        self.scoring_values(fw, tree, period, preview, &mut data)
-            .await?;
-        Ok(data)
-    }
-
-    /// Only the benchmarks `scoring_data` reads: enough to tell whether a
-    /// period can be scored before reading its values.
+    /// The benchmarks a scoring of `period` reads: enough to tell whether
+    /// it can be scored before reading any value (`scoring_values`).
     pub async fn scoring_benchmarks(
         &self,
         fw: &Framework,
@@ -78,7 +61,10 @@ impl Store {
         Ok(data)
     }
 
-    /// The values `scoring_data` reads, into `data`.
+    /// Values for scoring `period`, into `data`: its year and as many before
+    /// as the formulas' prev() reach. Where several sources report one key,
+    /// the latest submission counts. Official scores read approved values
+    /// only; a preview reads the pending ones too.
     pub async fn scoring_values(
         &self,
         fw: &Framework,

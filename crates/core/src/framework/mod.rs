@@ -190,6 +190,33 @@ pub struct Placed<'a> {
 }
 
 impl Framework {
+    /// An expression as a reader says it: element codes replaced by their
+    /// names, `*` and `/` as × and ÷.
+    pub fn in_words(&self, src: &str) -> String {
+        let fw = self;
+        let mut out = String::with_capacity(src.len());
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            if !word.is_empty() {
+                match fw.element_index(word) {
+                    Some(e) => out.push_str(&fw.elements[e].name),
+                    None => out.push_str(word),
+                }
+                word.clear();
+            }
+        };
+        for c in src.chars() {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut word, &mut out);
+        out.replace(" * ", " × ").replace(" / ", " ÷ ")
+    }
+
     /// Every indicator in file order, with effective weight and full points.
     pub fn indicators(&self) -> Vec<Placed<'_>> {
         let mut out = Vec::new();

@@ -35,31 +35,6 @@ pub struct Breach {
     pub message: String,
 }
 
-/// An expression with element codes replaced by their names.
-pub fn in_words(src: &str, fw: &Framework) -> String {
-    let mut out = String::with_capacity(src.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if !word.is_empty() {
-            match fw.element_index(word) {
-                Some(e) => out.push_str(&fw.elements[e].name),
-                None => out.push_str(word),
-            }
-            word.clear();
-        }
-    };
-    for c in src.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out.replace(" * ", " × ").replace(" / ", " ÷ ")
-}
-
 fn place(fw: &Framework, tree: &RegionTree, r: &Row) -> String {
     format!(
         "{} {} {}",
@@ -150,9 +125,9 @@ pub fn check_rows(fw: &Framework, tree: &RegionTree, rules: &RuleSet, rows: &[Ro
                     tree.get(key.0).name,
                     key.1.label(),
                     rule.name,
-                    in_words(&rule.left_src, fw),
+                    fw.in_words(&rule.left_src),
                     fmt(l),
-                    in_words(&rule.right_src, fw),
+                    fw.in_words(&rule.right_src),
                     fmt(r)
                 ),
             });

@@ -64,7 +64,7 @@ async fn get_scores(
     };
     if p.preview {
         let report = scores::preview(&state.ctx, &who, &q).await?;
-        let pending = review::pending_in_scope(&state.ctx, &caller, period.year()).await?;
+        let pending = review::pending_in_scope(&state.ctx, &caller, period.year(), None).await?;
         let mut v = serde_json::to_value(&report).map_err(|e| ApiError::invalid(e.to_string()))?;
         v["preview"] = serde_json::json!(true);
         v["pending_values"] = serde_json::json!(pending);

@@ -13,9 +13,9 @@ use std::net::{IpAddr, SocketAddr};
 
 pub const COOKIE: &str = "pingan_session";
 
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+/// A cookie's value from the request's headers.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -26,14 +26,20 @@ fn cookie(parts: &Parts, name: &str) -> Option<String> {
 }
 
 pub fn session_token(parts: &Parts) -> Option<String> {
-    cookie(parts, COOKIE)
+    cookie(&parts.headers, COOKIE)
+}
+
+/// A `Set-Cookie` value for one of our cookies: HttpOnly, SameSite=Strict,
+/// the whole site; `Secure` is added by `guard` where the client uses TLS.
+pub fn set_cookie_named(name: &str, value: &str, max_age: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 fn set_cookie(value: &str, max_age: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    set_cookie_named(COOKIE, value, max_age)
 }
 
 /// The cookie of a new session (30 idle minutes).

@@ -106,13 +106,9 @@ fn spend_flash(resp: &mut Response) {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|c| c.starts_with(&format!("{flash}=")));
-    if html
-        && !sets_new
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "{flash}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
-        ))
-    {
-        resp.headers_mut().append(header::SET_COOKIE, v);
+    if html && !sets_new {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, super::set_cookie_named(flash, "", 0));
     }
 }
 

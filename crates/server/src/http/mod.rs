@@ -8,7 +8,10 @@ mod gzip;
 mod paging;
 
 pub use body::{Body, Path, Query, too_large};
-pub use caller::{ClientIp, Who, clear_cookie, same_origin, session_cookie, session_token};
+pub use caller::{
+    ClientIp, Who, clear_cookie, cookie, same_origin, session_cookie, session_token,
+    set_cookie_named,
+};
 pub use guard::{Deployment, guard};
 pub use gzip::{Kept, accepts_gzip, body_for};
 pub use paging::{Page, PageQuery, fifty, one, page};

@@ -1,8 +1,9 @@
 //! Reading forms and queries, and the post-redirect-get round trip.
 
+use crate::http::{cookie, set_cookie_named};
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// A query parameter's trimmed text, when there is any.
@@ -84,11 +85,8 @@ pub fn back(path: &str, result: Result<String, String>) -> Response {
     };
     let value = format!("{kind}.{}", urlencode(&m));
     let mut r = Redirect::to(path).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{FLASH}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=120"
-    )) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie_named(FLASH, &value, 120));
     r
 }
 
@@ -103,14 +101,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Flash {
 }
 
 pub fn flash_of(h: &axum::http::HeaderMap) -> Option<(&'static str, String)> {
-    let raw = h
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == FLASH)
-        .map(|(_, v)| v.to_string())?;
+    let raw = cookie(h, FLASH)?;
     let (kind, text) = raw.split_once('.')?;
     let kind = match kind {
         "ok" => "ok",

@@ -43,7 +43,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
     let s = scope(&state, c, &place).await?;
     let ctx = &state.ctx;
     let preview = place.preview.as_deref() == Some("1");
-    let pending = review::pending_under(ctx, c, s.year, s.code())
+    let pending = review::pending_in_scope(ctx, c, s.year, Some(s.code()))
         .await
         .unwrap_or(0);
     let (me, kids, peers) = if preview {

@@ -108,7 +108,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                                         td.num { (fmt::weight(i.weight)) }
                                         td.num { (fmt::weight(i.effective_weight)) }
                                         td.num { (fmt::num(i.max, 2)) }
-                                        td { (i.definition) br; span.muted { "公式：" (pingan_core::quality::intake::in_words(&i.formula, &fw)) "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" } }
+                                        td { (i.definition) br; span.muted { "公式：" (fw.in_words(&i.formula)) "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" } }
                                         td { (i.department) }
                                         td { (i.rule_text) }
                                     }

@@ -216,14 +216,16 @@ pub async fn record(
     note: &str,
 ) -> Result<DrawnCase> {
     draw_in_scope(ctx, who, draw_id).await?;
-    let note = &crate::text::clean(crate::text::NOTE.named("回访说明"), note)?;
+    // A callback's note is a sentence or two of what the party said.
+    let field = crate::text::Field {
+        max_chars: 1000,
+        ..crate::text::NOTE.named("回访说明")
+    };
+    let note = &crate::text::clean(field, note)?;
     if result == CallbackResult::NotConfirmed && note.is_empty() {
         return Err(ServiceError::invalid(
             "回访结果为“不属实”时请填写说明（当事人反映的情况）",
         ));
-    }
-    if note.chars().count() > 1000 {
-        return Err(ServiceError::invalid("说明不能超过 1000 个字符"));
     }
     let Some(before) = ctx.store.callback(draw_id, case_id).await? else {
         return Err(ServiceError::not_found(format!(
