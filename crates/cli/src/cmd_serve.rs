@@ -45,6 +45,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
             secure_cookie: a.secure_cookie,
             trusted_proxies: a.trusted_proxies,
         },
+        ..pingan_server::Options::default()
     };
     serve_url(&a.db.db, &a.bind, &opts)
 }

@@ -127,6 +127,18 @@ fn import_summary_dry_run_and_errors() {
         err.contains(&format!("{bad}:3: 期间“2024-13”无法识别")) && err.contains("未写入任何数据"),
         "{err}"
     );
+    // A NUL in a code is named where it sits, not printed invisibly.
+    std::fs::write(
+        &bad,
+        "region,period,element,value\n9901\x0001001,2024-01,population,1\n",
+    )
+    .unwrap();
+    let out = pingan(&["import", "values", &bad, "--db", &db]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("“9901[U+0000]01001”") && !err.contains('\0'),
+        "{err}"
+    );
     assert_eq!(
         ok(pingan(&["audit", "list", "--db", &db, "--format", "json"])),
         log_before

@@ -53,6 +53,16 @@ impl DataSet {
         self.direct.get(region, period, element)
     }
 
+    /// Take a value out (a kept data set re-reading what changed).
+    pub fn remove(&mut self, region: usize, period: Period, element: usize) -> Option<f64> {
+        self.direct.get(region, period, element)?;
+        let old = self
+            .direct
+            .set(region, period, element, f64::from_bits(crate::grid::EMPTY));
+        self.len -= 1;
+        old
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -94,5 +104,23 @@ mod tests {
             Err(Duplicate { existing: 1.0 })
         );
         assert_eq!(d.get(0, Period::Year(2024), 0), Some(1.0));
+    }
+
+    #[test]
+    fn removed_values_are_gone_and_counted() {
+        let mut d = DataSet::new(2, 2);
+        d.insert(1, Period::Month(2024, 3), 1, 5.0).unwrap();
+        // A typo'd year far from the series lands in the overflow map.
+        d.insert(1, Period::Year(1024), 1, 7.0).unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d.remove(1, Period::Month(2024, 3), 1), Some(5.0));
+        assert_eq!(d.remove(1, Period::Year(1024), 1), Some(7.0));
+        assert_eq!(d.remove(1, Period::Year(1024), 1), None);
+        assert_eq!(d.remove(0, Period::Year(2024), 0), None);
+        assert_eq!(d.get(1, Period::Month(2024, 3), 1), None);
+        assert_eq!(d.get(1, Period::Year(1024), 1), None);
+        assert_eq!(d.len(), 0);
+        d.insert(1, Period::Month(2024, 3), 1, 6.0).unwrap();
+        assert_eq!(d.get(1, Period::Month(2024, 3), 1), Some(6.0));
     }
 }

@@ -68,7 +68,10 @@ impl Grid {
         if self.overflow.is_empty() {
             return None;
         }
-        self.overflow.get(&(region, period, element)).copied()
+        self.overflow
+            .get(&(region, period, element))
+            .copied()
+            .filter(|v| v.to_bits() != EMPTY)
     }
 
     /// Set a cell, returning what was there.
@@ -95,7 +98,10 @@ impl Grid {
         let s = &mut self.series[self.index[k] as usize];
         let last_year = s.first_year + (s.vals.len() / PER_YEAR) as i32 - 1;
         if year.max(last_year) - year.min(s.first_year) >= MAX_SPAN {
-            return self.overflow.insert((region, period, element), value);
+            return self
+                .overflow
+                .insert((region, period, element), value)
+                .filter(|v| v.to_bits() != EMPTY);
         }
         if year < s.first_year {
             let shift = (s.first_year - year) as usize * PER_YEAR;

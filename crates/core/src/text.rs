@@ -78,6 +78,25 @@ fn describe(c: char) -> String {
     }
 }
 
+/// A message as a reader will see it: hidden characters quoted from the
+/// input (a NUL in a region code, a bidi override in a name) written out
+/// as `[U+0000]`, so the message shows where the input is wrong instead
+/// of hiding it too. Line breaks stay.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| hidden(c, true)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c, true) {
+            out.push_str(&format!("[U+{:04X}]", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The text as it will be stored: trimmed, NFC, CRLF as LF; or why not.
 pub fn clean(field: Field, s: &str) -> Result<String, String> {
     let s = s.trim();
@@ -98,6 +117,16 @@ pub fn clean(field: Field, s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_show_hidden_characters() {
+        assert_eq!(visible("地区“9901\u{0}01”"), "地区“9901[U+0000]01”");
+        assert_eq!(
+            visible("名称“a\u{202E}b”\n第二行"),
+            "名称“a[U+202E]b”\n第二行"
+        );
+        assert!(matches!(visible("平常"), std::borrow::Cow::Borrowed(_)));
+    }
     use proptest::prelude::*;
 
     #[test]

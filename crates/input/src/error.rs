@@ -8,11 +8,13 @@ pub struct InputError {
     pub message: String,
 }
 
+use pingan_core::text::visible;
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(l) => write!(f, "{}:{}: {}", self.file, l, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(l) => write!(f, "{}:{}: {}", self.file, l, visible(&self.message)),
+            None => write!(f, "{}: {}", self.file, visible(&self.message)),
         }
     }
 }

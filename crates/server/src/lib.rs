@@ -32,6 +32,9 @@ pub const BODY_LIMIT: usize = 8 << 20;
 pub struct Options {
     pub body_limit: usize,
     pub deployment: Deployment,
+    /// On start, read the latest year's values and score its preview in
+    /// the background, so the first reader does not wait seconds for it.
+    pub warm_up: bool,
 }
 
 impl Default for Options {
@@ -39,6 +42,7 @@ impl Default for Options {
         Options {
             body_limit: BODY_LIMIT,
             deployment: Deployment::default(),
+            warm_up: true,
         }
     }
 }
@@ -59,9 +63,13 @@ pub fn router_limited(store: Store, body_limit: usize) -> Router {
 }
 
 pub fn router_with(store: Store, opts: &Options) -> Router {
+    router_for(Ctx::new(store), opts)
+}
+
+fn router_for(ctx: Ctx, opts: &Options) -> Router {
     let body_limit = opts.body_limit;
     let (api, doc) = api::router();
-    let state = AppState::new(Ctx::new(store), doc);
+    let state = AppState::new(ctx, doc);
     let pages = pages::routes().layer(axum::middleware::from_fn_with_state(
         state.clone(),
         kit::error::framed,
@@ -146,7 +154,11 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     opts: &Options,
 ) -> std::io::Result<()> {
-    let app = router_with(store, opts);
+    let ctx = Ctx::new(store);
+    if opts.warm_up {
+        tokio::spawn(pingan_service::scores::warm_up(ctx.clone()));
+    }
+    let app = router_for(ctx, opts);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

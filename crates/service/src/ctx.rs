@@ -32,6 +32,10 @@ pub struct Ctx {
     /// burst of requests on one session writes `last_seen` once, not once
     /// each.
     touched: Arc<std::sync::Mutex<HashMap<String, std::time::Instant>>>,
+    /// The values scorings read, kept across writes (see `kept`).
+    pub(crate) kept_values: Arc<tokio::sync::Mutex<crate::kept::Kept>>,
+    /// The 报送进度 boards, kept the same way.
+    pub(crate) kept_boards: Arc<tokio::sync::Mutex<crate::kept::KeptBoards>>,
 }
 
 /// Heavy computations at once on one instance: one leaves the second core
@@ -94,8 +98,6 @@ struct Cache {
     seq: i64,
     tree: Option<Arc<RegionTree>>,
     years: Option<Arc<Vec<i32>>>,
-    /// year → what each department reported (the 报送进度 board).
-    submissions: HashMap<i32, Arc<Vec<pingan_store::Submission>>>,
     /// period → the preview scoring with pending values (every level).
     previews: HashMap<String, Arc<ScoreReport>>,
 }
@@ -107,6 +109,8 @@ impl Ctx {
             cache: Arc::default(),
             heavy: Arc::new(Heavy::new(HEAVY_AT_ONCE, HEAVY_QUEUE)),
             touched: Arc::default(),
+            kept_values: Arc::default(),
+            kept_boards: Arc::default(),
         }
     }
 
@@ -197,28 +201,6 @@ impl Ctx {
     /// The newest year with values.
     pub async fn latest_year(&self) -> Option<i32> {
         self.years().await.ok().and_then(|y| y.last().copied())
-    }
-
-    /// What each department reported in `year`, kept until the next write.
-    /// The cache is not held while the store groups a year of values (2–4 s
-    /// on the full province), so other requests are not kept waiting.
-    pub(crate) async fn submissions(
-        &self,
-        year: i32,
-    ) -> Result<Arc<Vec<pingan_store::Submission>>> {
-        let make = async {
-            let _permit = self.heavy_permit().await?;
-            Ok(self.store.submissions(year).await?)
-        };
-        self.kept(
-            &format!("submissions:{year}"),
-            |c| c.submissions.get(&year).cloned(),
-            |c, v| {
-                c.submissions.insert(year, v);
-            },
-            make,
-        )
-        .await
     }
 
     /// The preview of `period` (pending values included, nothing stored),

@@ -29,11 +29,15 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Characters the reader cannot see, quoted from the input, are
+    /// written out (`pingan_core::text::visible`).
     pub fn new(at: Loc, message: impl Into<String>) -> Problem {
-        Problem {
-            at,
-            message: message.into(),
-        }
+        let message: String = message.into();
+        let message = match pingan_core::text::visible(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(m) => m,
+        };
+        Problem { at, message }
     }
 }
 
@@ -126,7 +130,7 @@ impl ServiceError {
         ServiceError::NotFound(m.into())
     }
     pub fn invalid(m: impl Into<String>) -> Self {
-        ServiceError::Invalid(m.into())
+        ServiceError::Invalid(pingan_core::text::visible(&m.into()).into_owned())
     }
     pub fn conflict(m: impl Into<String>) -> Self {
         ServiceError::Conflict(m.into())
@@ -164,12 +168,14 @@ impl From<pingan_input::InputErrors> for ServiceError {
         ServiceError::Rejected(
             errs.0
                 .into_iter()
-                .map(|e| Problem {
-                    at: Loc::File {
-                        file: e.file,
-                        line: e.line,
-                    },
-                    message: e.message,
+                .map(|e| {
+                    Problem::new(
+                        Loc::File {
+                            file: e.file,
+                            line: e.line,
+                        },
+                        e.message,
+                    )
                 })
                 .collect(),
         )

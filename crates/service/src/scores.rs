@@ -180,12 +180,49 @@ async fn version(ctx: &Ctx, year: i32) -> Result<FrameworkVersion> {
     })
 }
 
+/// Read the newest year's values, score its preview and group its
+/// 报送进度, so that the first reader after a start finds them kept (a server calls this in the
+/// background when it starts; failures are only logged).
+pub async fn warm_up(ctx: Ctx) {
+    let Some(year) = ctx.latest_year().await else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let period = Period::Year(year);
+    match ctx.preview(period, preview_report(&ctx, period)).await {
+        Ok(_) => tracing::info!(
+            year,
+            ms = started.elapsed().as_millis() as u64,
+            "preview ready"
+        ),
+        Err(e) => tracing::info!(year, "no preview kept at start: {e}"),
+    }
+    // The approved values too: the rescoring after an office import reads them.
+    if let (Ok(Some(v)), Ok(tree)) = (ctx.store.framework_version(year).await, ctx.tree().await)
+        && let Ok(_permit) = ctx.heavy_permit().await
+        && let Err(e) = ctx
+            .scoring_values(v.id, &v.framework, &tree, period, false)
+            .await
+    {
+        tracing::info!(year, "approved values not kept at start: {e}");
+    }
+    let started = std::time::Instant::now();
+    match ctx.submissions(year).await {
+        Ok(_) => tracing::info!(
+            year,
+            ms = started.elapsed().as_millis() as u64,
+            "报送进度 ready"
+        ),
+        Err(e) => tracing::info!(year, "no 报送进度 kept at start: {e}"),
+    }
+}
+
 /// Score `period` over every value, pending ones included, without
 /// storing anything: a preview, never the official result.
 pub(crate) async fn preview_report(ctx: &Ctx, period: Period) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
     let tree = ctx.store.region_tree().await?;
-    evaluate(ctx, v.framework, tree, period, true).await
+    evaluate(ctx, &v, tree, period, true).await
 }
 
 /// Score `period` as cheaply refused as possible: a period whose
@@ -195,22 +232,26 @@ pub(crate) async fn preview_report(ctx: &Ctx, period: Period) -> Result<ScoreRep
 /// no async worker.
 async fn evaluate(
     ctx: &Ctx,
-    fw: std::sync::Arc<pingan_core::Framework>,
+    v: &FrameworkVersion,
     tree: RegionTree,
     period: Period,
     preview: bool,
 ) -> Result<ScoreReport> {
+    let fw = v.framework.clone();
     if tree.is_empty() {
         return Err(ServiceError::invalid(
             "数据库中还没有地区：请先导入（pingan import regions）",
         ));
     }
-    let mut data = ctx.store.scoring_benchmarks(&fw, &tree, period).await?;
-    pingan_core::score::check_benchmarks(&fw, &data, period)
+    let benchmarks = ctx.store.scoring_benchmarks(&fw, &tree, period).await?;
+    pingan_core::score::check_benchmarks(&fw, &benchmarks, period)
         .map_err(|e| ServiceError::invalid(e.to_string()))?;
     let _permit = ctx.heavy_permit().await?;
+    let (mut data, _) = ctx
+        .scoring_values(v.id, &fw, &tree, period, preview)
+        .await?;
     ctx.store
-        .scoring_values(&fw, &tree, period, preview, &mut data)
+        .scoring_benchmarks_into(&fw, period, &mut data)
         .await?;
     tokio::task::spawn_blocking(move || {
         evaluate_all(&fw, &tree, &data, period, None)
@@ -225,7 +266,7 @@ async fn evaluate(
 pub(crate) async fn compute(ctx: &Ctx, period: Period, actor: &Actor) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
     let tree = ctx.store.region_tree().await?;
-    let report = evaluate(ctx, v.framework.clone(), tree, period, false).await?;
+    let report = evaluate(ctx, &v, tree, period, false).await?;
     let rows: Vec<(String, String, String)> = report
         .results
         .iter()

@@ -131,6 +131,26 @@ impl Db {
         values::import(&self.ctx, &who, batch, options).await
     }
 
+    /// The values a scoring of `period` reads, as this instance keeps
+    /// them, and how they were brought up to date.
+    pub async fn scoring_values(
+        &self,
+        period: pingan_core::Period,
+        preview: bool,
+    ) -> Result<(pingan_core::data::DataSet, crate::Refresh)> {
+        let v = self
+            .ctx
+            .store
+            .framework_version(period.year())
+            .await?
+            .ok_or_else(|| crate::ServiceError::invalid("no framework"))?;
+        let tree = self.ctx.store.region_tree().await?;
+        let _permit = self.ctx.heavy_permit().await?;
+        self.ctx
+            .scoring_values(v.id, &v.framework, &tree, period, preview)
+            .await
+    }
+
     /// Values through the review when `review`.
     pub async fn import_values_as(
         &self,

@@ -15,6 +15,12 @@ pub(crate) enum Conn {
 pub(crate) struct Tx {
     pub(crate) conn: Conn,
     algo: HashAlgo,
+    /// The sequence number of the ledger entry this transaction appended.
+    seq: Option<i64>,
+    /// (region, period) whose values this transaction wrote: recorded in
+    /// `value_changes` under `seq` at commit, so a kept grid of values can
+    /// re-read just those (see `Store::value_changes`).
+    touched: std::collections::BTreeSet<(String, String)>,
 }
 
 /// Run `$body` with `$c` bound to the transaction's connection
@@ -65,12 +71,18 @@ impl Store {
             Pool::Sqlite(p) => Conn::Sqlite(p.begin().await?),
             Pool::Pg(p) => Conn::Pg(p.begin().await?),
         };
-        Ok(Tx { conn, algo })
+        Ok(Tx {
+            conn,
+            algo,
+            seq: None,
+            touched: Default::default(),
+        })
     }
 }
 
 impl Tx {
-    pub(crate) async fn commit(self) -> Result<()> {
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        self.record_changes().await?;
         match self.conn {
             Conn::Sqlite(t) => t.commit().await?,
             Conn::Pg(t) => t.commit().await?,
@@ -135,7 +147,58 @@ impl Tx {
         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
         on_tx!(self, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
             .bind(&hash).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        self.seq = Some(seq);
         Ok(hash)
+    }
+
+    /// Values of `region` and `period` were written in this transaction.
+    pub(crate) fn touch(&mut self, region: &str, period: &str) {
+        if !self
+            .touched
+            .contains(&(region.to_string(), period.to_string()))
+        {
+            self.touched
+                .insert((region.to_string(), period.to_string()));
+        }
+    }
+
+    /// Write the touched keys under the ledger entry's number. Appends are
+    /// serialised by the head's lock, held until commit, so numbers commit
+    /// in order: a reader who saw head `h` has every change up to `h`.
+    async fn record_changes(&mut self) -> Result<()> {
+        if self.touched.is_empty() {
+            return Ok(());
+        }
+        let seq = match self.seq {
+            Some(s) => s,
+            // Every write appends to the ledger; should one ever not, its
+            // changes go under the next number so no reader misses them.
+            None => {
+                self.hold().await?;
+                let (s,): (i64,) = on_tx!(self, c => sqlx::query_as(
+                    "SELECT seq + 1 FROM audit_head WHERE id = 1"
+                ).fetch_one(&mut **c).await)?;
+                s
+            }
+        };
+        let touched: Vec<(String, String)> =
+            std::mem::take(&mut self.touched).into_iter().collect();
+        let numbered = self.numbered();
+        for chunk in touched.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO value_changes (seq, region, period, year) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders(chunk.len(), 4, numbered)
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (region, period) in chunk {
+                    let year: i32 = period.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+                    q = q.bind(seq).bind(region).bind(period).bind(year);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
     }
 
     /// Drop stored scores whose inputs changed: every period from the

@@ -174,6 +174,9 @@ impl Store {
                  submitted_at = excluded.submitted_at, import_id = excluded.import_id",
                 placeholders(chunk.len(), 11, numbered)
             );
+            for r in chunk {
+                tx.touch(&r.region, &r.period);
+            }
             on_tx!(tx, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for r in chunk {
@@ -258,5 +261,29 @@ impl Store {
              WHERE v.year = $1 AND e.department <> '' \
              GROUP BY e.department, v.region, v.period"
         ).bind(year).bind(v.id).fetch_all(p).await)?)
+    }
+
+    /// `submissions` of these (region, period) pairs only (a kept board
+    /// brought up to date after writes).
+    pub async fn submissions_of(
+        &self,
+        year: i32,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<Submission>> {
+        let Some(v) = self.version_for(year).await? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (region, period) in pairs {
+            let rows: Vec<Submission> = on_pool!(self, p => sqlx::query_as(
+                "SELECT e.department AS department, v.region AS region, v.period AS period, \
+                 COUNT(*) AS n_values, MIN(v.submitted_at) AS first_at \
+                 FROM data_values v JOIN elements e ON e.framework_id = $2 AND e.code = v.element \
+                 WHERE v.region = $3 AND v.period = $4 AND v.year = $1 AND e.department <> '' \
+                 GROUP BY e.department, v.region, v.period"
+            ).bind(year).bind(v.id).bind(region).bind(period).fetch_all(p).await)?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 }

@@ -335,6 +335,12 @@ mod tests {
         // 57 / 100 × 100 is 57.00000000000001 in binary; snap keeps it exact.
         let o = r.score(57.0 / 100.0 * 100.0, &ctx(10.0, "%"));
         assert!(close(o.points, 10.0 - 28.0 / 5.0));
+        // A loss too small for two places says so, not "扣0.0002分".
+        let o = r.score(84.999, &c);
+        assert_eq!(
+            o.reasons,
+            vec!["低于目标值85%共0.001个百分点，每5个百分点扣1分，扣不足0.01分"]
+        );
     }
 
     /// 刑事案件发案率：控制在全国平均水平以下，每上升1个百分点扣0.5分。

@@ -2,8 +2,8 @@
 //! (full points), either way round.
 
 use super::reader::Reader;
-use super::{Assessment, Ctx, Outcome, Share, with_unit};
-use crate::num::{fmt, fmt_num};
+use super::{Assessment, Ctx, Outcome, Share, lost_points, with_unit};
+use crate::num::fmt_num;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear {
@@ -50,7 +50,7 @@ impl Linear {
                 with_unit(self.zero_at, ctx.unit),
                 with_unit(self.full_at, ctx.unit),
                 fmt_num(share * 100.0, 2),
-                fmt(lost)
+                lost_points(lost)
             )
         })
     }

@@ -231,11 +231,22 @@ fn with_unit(v: f64, unit: &str) -> String {
     format!("{}{}", fmt(v), unit)
 }
 
+/// Points lost as a reason says them: two places, like every score on
+/// the pages ("1.24"), and "不足0.01" for a loss too small to show
+/// (not "0.0021", nor a "0" that contradicts the reason).
+fn lost_points(lost: f64) -> String {
+    if lost > 0.0 && lost < 0.005 {
+        "不足0.01".to_string()
+    } else {
+        crate::num::fmt_num(lost, 2)
+    }
+}
+
 /// "扣1.24分", or "扣4.2分（扣完为止）" when everything is gone.
 fn lost_text(lost: f64, max: f64, clamped: bool) -> String {
     if clamped {
-        format!("扣{}分（扣完为止）", fmt(max))
+        format!("扣{}分（扣完为止）", lost_points(max))
     } else {
-        format!("扣{}分", fmt(lost))
+        format!("扣{}分", lost_points(lost))
     }
 }

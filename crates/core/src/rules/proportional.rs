@@ -1,8 +1,8 @@
 //! `proportional`: points in proportion to the best peer (按第1名的比例得分).
 
 use super::reader::Reader;
-use super::{Assessment, Better, Ctx, Outcome, Share, with_unit};
-use crate::num::{fmt, fmt_num};
+use super::{Assessment, Better, Ctx, Outcome, Share, lost_points, with_unit};
+use crate::num::fmt_num;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proportional {
@@ -47,7 +47,7 @@ impl Proportional {
                 with_unit(v, ctx.unit),
                 with_unit(best, ctx.unit),
                 fmt_num(points / ctx.max * 100.0, 2),
-                fmt(lost)
+                lost_points(lost)
             )
         })
     }

@@ -1,7 +1,7 @@
 //! `rank`: points by place among peers (排名1-5名依次赋予…分).
 
 use super::reader::Reader;
-use super::{Assessment, Better, Ctx, Outcome, Share};
+use super::{Assessment, Better, Ctx, Outcome, Share, lost_points};
 use crate::num::{fmt, round_half_away};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,7 +75,7 @@ impl Rank {
                 "在{}个同级地区中排第{r}名，得满分的{}%，扣{}分",
                 ctx.peers.len(),
                 fmt(pct),
-                fmt(lost)
+                lost_points(lost)
             )
         })
     }

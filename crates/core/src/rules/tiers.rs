@@ -2,7 +2,7 @@
 //! (seed §2.4: ≥95%得满分；90%-94%得80分；85%-89%得60分；<85%不得分).
 
 use super::reader::{Reader, as_number};
-use super::{Assessment, Better, Ctx, Outcome, Share, with_unit};
+use super::{Assessment, Better, Ctx, Outcome, Share, lost_points, with_unit};
 use crate::num::{fmt, snap};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,7 +120,7 @@ impl Tiers {
                     with_unit(v, ctx.unit),
                     with_unit(t, ctx.unit),
                     fmt(pct),
-                    fmt(lost)
+                    lost_points(lost)
                 )
             }),
             None => {
@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(pts(0.95 * 100.0), 1.53);
         assert_eq!(
             r.score(88.5, &c).reasons,
-            vec!["88.5%，处于≥85%档，得满分的60%，扣0.612分"]
+            vec!["88.5%，处于≥85%档，得满分的60%，扣0.61分"]
         );
         assert_eq!(
             r.score(80.0, &c).reasons,
