@@ -116,7 +116,7 @@ fn show(file: Option<PathBuf>, format: Format) -> Result<ExitCode> {
                     ]);
                     for i in &m.indicators {
                         let ew = mw * i.weight;
-                        let mut rule = i.rule.describe(&i.unit);
+                        let mut rule = fw.rule_in_words(&i.rule, &i.unit);
                         if i.provisional {
                             rule = format!("【待定】{rule}");
                         }

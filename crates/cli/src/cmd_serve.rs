@@ -45,7 +45,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
             secure_cookie: a.secure_cookie,
             trusted_proxies: a.trusted_proxies,
         },
-        ..pingan_server::Options::default()
+        warm_up: true,
     };
     serve_url(&a.db.db, &a.bind, &opts)
 }

@@ -327,7 +327,11 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         "网页：http://{0}/ （用上面的账户登录）\nJSON API：http://{0}/api/v1（接口文档 /api/v1/openapi.json；Ctrl-C 停止）",
         args.bind
     );
-    crate::cmd_serve::serve_url(&url, &args.bind, &pingan_server::Options::default())
+    let opts = pingan_server::Options {
+        warm_up: true,
+        ..pingan_server::Options::default()
+    };
+    crate::cmd_serve::serve_url(&url, &args.bind, &opts)
 }
 
 /// Give the 数据审核, 实地核查 and 回访抽查 pages something to do: 公安

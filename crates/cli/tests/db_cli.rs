@@ -127,6 +127,21 @@ fn import_summary_dry_run_and_errors() {
         err.contains(&format!("{bad}:3: 期间“2024-13”无法识别")) && err.contains("未写入任何数据"),
         "{err}"
     );
+    // A row that cannot be read and a logic rule broken by two that can:
+    // both in one answer, so one round of corrections fixes the file.
+    std::fs::write(
+        &bad,
+        "region,period,element,value\n990101001,2024-13,population,1\n990101001,2024-05,fraud_cases,10\n990101001,2024-05,fraud_solved,20\n",
+    )
+    .unwrap();
+    let out = pingan(&["import", "values", &bad, "--db", &db]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{bad}:2: 期间“2024-13”无法识别"))
+            && err.contains(&format!("{bad}:4: "))
+            && err.contains("网络诈骗案件破案数 = 20"),
+        "{err}"
+    );
     // A NUL in a code is named where it sits, not printed invisibly.
     std::fs::write(
         &bad,

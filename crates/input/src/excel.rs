@@ -208,6 +208,24 @@ pub fn read_template(
     fw: &Framework,
     tree: &RegionTree,
 ) -> Result<Filled, Vec<String>> {
+    let (filled, errs) = read_template_partly(file, bytes, fw, tree)?;
+    if errs.is_empty() {
+        Ok(filled)
+    } else {
+        Err(errs)
+    }
+}
+
+/// `read_template`, with the cells that could be read even where others
+/// could not (and what was wrong with those): so that an import can judge
+/// the readable values too and name every problem in one answer. Err only
+/// when the workbook is not a template at all.
+pub fn read_template_partly(
+    file: &str,
+    bytes: &[u8],
+    fw: &Framework,
+    tree: &RegionTree,
+) -> Result<(Filled, Vec<String>), Vec<String>> {
     let mut errs: Vec<String> = Vec::new();
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         vec![format!(
@@ -412,17 +430,16 @@ pub fn read_template(
             }
         }
     }
-    if errs.is_empty() {
-        Ok(Filled {
+    errs.truncate(200);
+    Ok((
+        Filled {
             department,
             sheets,
             values,
             blank,
-        })
-    } else {
-        errs.truncate(200);
-        Err(errs)
-    }
+        },
+        errs,
+    ))
 }
 
 #[cfg(test)]
@@ -498,6 +515,10 @@ mod tests {
     /// A template for 公安 over T1, T2 and two months, filled with
     /// 10 × (row + 1) + column, then changed by `tamper`.
     fn filled(tamper: impl Fn(&mut Workbook)) -> Result<Filled, Vec<String>> {
+        filled_partly(tamper).and_then(|(f, errs)| if errs.is_empty() { Ok(f) } else { Err(errs) })
+    }
+
+    fn filled_partly(tamper: impl Fn(&mut Workbook)) -> Result<(Filled, Vec<String>), Vec<String>> {
         let fw = default_framework();
         let t = tree();
         let periods = ["2024-05".parse().unwrap(), "2024-06".parse().unwrap()];
@@ -516,7 +537,7 @@ mod tests {
         .unwrap();
         tamper(&mut wb);
         let bytes = wb.save_to_buffer().unwrap();
-        read_template("f.xlsx", &bytes, &fw, &t)
+        read_template_partly("f.xlsx", &bytes, &fw, &t)
     }
 
     #[test]
@@ -538,6 +559,22 @@ mod tests {
         .unwrap();
         assert_eq!(f.blank, 1);
         assert!(f.values.iter().any(|v| v.value == 42.0));
+    }
+
+    /// The readable cells come back beside the unreadable ones, so an
+    /// import can judge them too and answer everything at once.
+    #[test]
+    fn a_bad_cell_leaves_the_others_readable() {
+        let fw = default_framework();
+        let n = department_elements(&fw, "公安").len();
+        let (f, errs) = filled_partly(|wb| {
+            let ws = wb.worksheet_from_name("2024-06").unwrap();
+            ws.write_string(1, 4, "十二").unwrap();
+        })
+        .unwrap();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("E2: 不是数字"), "{errs:?}");
+        assert_eq!(f.values.len(), 2 * 2 * n - 1);
     }
 
     #[test]

@@ -206,6 +206,67 @@
         if (!window.confirm(f.getAttribute('data-confirm'))) { e.preventDefault(); }
       });
     });
+    // 网页填报: each cell is checked while typing — a number, whole where it
+    // counts things, within the hard range rules; the browser then refuses
+    // to submit until the marked cells are right. The server checks again.
+    var entry = document.getElementById('entry');
+    if (entry) {
+      var cells = entry.querySelectorAll('input[data-check]');
+      var errors = document.getElementById('entry-errors');
+      var judge = function (el) {
+        var t = el.value.trim().replace(/,/g, '');
+        var msg = '';
+        // A stored value left as it was is not sent, so never blocks.
+        var orig = el.nextElementSibling ? el.nextElementSibling.value : null;
+        if (t !== '' && el.value !== orig) {
+          var v = Number(t);
+          var min = el.getAttribute('data-min'), max = el.getAttribute('data-max');
+          if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) || !isFinite(v)) { msg = '不是数字'; }
+          else if (el.hasAttribute('data-whole') && v !== Math.floor(v)) { msg = '须为整数'; }
+          else if (min !== null && v < Number(min)) { msg = Number(min) === 0 ? '不能为负数' : '不能小于 ' + min; }
+          else if (max !== null && v > Number(max)) { msg = '不能大于 ' + max; }
+        }
+        el.setCustomValidity(msg ? el.getAttribute('data-label') + '：' + msg : '');
+        el.classList.toggle('invalid', msg !== '');
+        el.title = msg ? el.getAttribute('data-label') + '：' + msg : '';
+      };
+      var count = function () {
+        var n = entry.querySelectorAll('input[data-check].invalid').length;
+        if (errors) { errors.textContent = n ? n + ' 个格子有误，改正后才能提交' : ''; }
+      };
+      cells.forEach(function (el) {
+        el.addEventListener('input', function () { judge(el); count(); });
+      });
+    }
+    // The menu's badges: what waits for this person (the 工作台 counts),
+    // beside 工作台 and beside the page where each kind of work is done.
+    var work = document.querySelector('.side nav a[href="/work"]');
+    if (work && window.fetch) {
+      fetch('/api/v1/work', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (w) {
+          if (!w) { return; }
+          var byPath = {};
+          w.items.forEach(function (t) {
+            var path = t.href.split('?')[0];
+            byPath[path] = (byPath[path] || 0) + t.count;
+          });
+          badge(work, w.total, '待办');
+          Object.keys(byPath).forEach(function (path) {
+            var a = document.querySelector('.side nav a[href="' + path + '"]');
+            if (a) { badge(a, byPath[path], '待处理'); }
+          });
+        })
+        .catch(function () { /* no badges: the pages still work */ });
+    }
+    function badge(a, n, what) {
+      if (!n) { return; }
+      var s = document.createElement('span');
+      s.className = 'badge';
+      s.textContent = n > 99 ? '99+' : String(n);
+      s.title = n + ' 项' + what;
+      a.appendChild(s);
+    }
     // 数据审核: one box checks every set on the page.
     var all = document.getElementById('select-all');
     if (all) {

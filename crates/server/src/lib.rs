@@ -33,7 +33,9 @@ pub struct Options {
     pub body_limit: usize,
     pub deployment: Deployment,
     /// On start, read the latest year's values and score its preview in
-    /// the background, so the first reader does not wait seconds for it.
+    /// the background, so the first reader does not wait seconds for it
+    /// (`pingan serve` and `demo` do; off by default, so that a test server
+    /// does only what its test asks).
     pub warm_up: bool,
 }
 
@@ -42,7 +44,7 @@ impl Default for Options {
         Options {
             body_limit: BODY_LIMIT,
             deployment: Deployment::default(),
-            warm_up: true,
+            warm_up: false,
         }
     }
 }

@@ -382,6 +382,11 @@ async fn ranking_table_equals_the_api_and_exports_open() {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("基础性指标，反映社会治安整体状况"));
     assert!(html.contains("id=\"lint-share\""));
+    // Rules in words: a benchmark by its name, never its code.
+    assert!(
+        html.contains("基准值（全国刑事案件发案率）") && !html.contains("national_criminal_rate"),
+        "the framework page names benchmarks"
+    );
     let (s, _, _) = b.get("/?period=20x4").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     app.db.done().await;
@@ -481,6 +486,13 @@ async fn user_management_keeps_the_three_admins_apart() {
     let (s, _, html) = auditor.get("/audit?action=user_roles").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("user:zhang"));
+    // Details read as fields: roles by their Chinese names, not codes.
+    assert!(
+        html.contains("角色：")
+            && !html.contains("region_official")
+            && !html.contains("office_admin"),
+        "{html}"
+    );
     let (_, _, html) = auditor.get("/audit?verify=1").await;
     assert!(html.contains("校验通过"), "{html}");
     app.db.done().await;
@@ -653,6 +665,7 @@ async fn the_work_board_shows_what_waits_for_each_role() {
         "period": "2024-06", "element": "criminal_cases", "value": 4, "source": "公安"}]});
     let (s, v) = common::post(&app, "/api/v1/dataValueSets", &dept, body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let mut cookies = std::collections::HashMap::new();
     for (user, present, absent) in [
         (
             "collector",
@@ -699,6 +712,52 @@ async fn the_work_board_shows_what_waits_for_each_role() {
                 &html[at..at + 300]
             );
         }
+        // The menu's badges read the same counts from the API.
+        let (s, w) = app.get("/api/v1/work", Some(&b.cookie)).await;
+        cookies.insert(user, b.cookie.clone());
+        assert_eq!(s, StatusCode::OK, "{user}: {w}");
+        let ids: Vec<&str> = w["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        for id in ids.iter() {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{user}: {id}");
+        }
+        assert_eq!(ids.len(), html.matches("class=\"stat todo\"").count());
     }
+    let count = |w: &serde_json::Value, id: &str| {
+        w["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["count"].as_u64().unwrap())
+    };
+    let collector = cookies["collector"].clone();
+    let (_, w) = app.get("/api/v1/work", Some(&collector)).await;
+    assert_eq!(count(&w, "todo-review"), Some(1), "{w}");
+    // Passed: the collector's count drops at once, the verifier's rises.
+    let key = serde_json::json!({"department": "公安", "region": format!("{}001", app.counties[0]),
+        "period": "2024-06"});
+    let (s, v) = common::post(
+        &app,
+        "/api/v1/dataSets/review",
+        &collector,
+        serde_json::json!({"sets": [key], "action": "pass", "reason": ""}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, w) = app.get("/api/v1/work", Some(&collector)).await;
+    assert_eq!(count(&w, "todo-review"), Some(0), "{w}");
+    assert_eq!(
+        w["total"].as_u64().unwrap(),
+        count(&w, "todo-flags").unwrap()
+    );
+    let (_, w) = app.get("/api/v1/work", Some(&cookies["verifier"])).await;
+    assert_eq!(count(&w, "todo-review"), Some(1), "{w}");
+    let (s, _) = app.get("/api/v1/work", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
     app.db.done().await;
 }

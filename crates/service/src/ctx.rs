@@ -100,6 +100,8 @@ struct Cache {
     years: Option<Arc<Vec<i32>>>,
     /// period → the preview scoring with pending values (every level).
     previews: HashMap<String, Arc<ScoreReport>>,
+    /// person → what waits for them (工作台 and the menu's badges).
+    todos: HashMap<String, Arc<Vec<crate::work::Todo>>>,
 }
 
 impl Ctx {
@@ -216,6 +218,22 @@ impl Ctx {
             |c| c.previews.get(&key).cloned(),
             |c, v| {
                 c.previews.insert(key.clone(), v);
+            },
+            make,
+        )
+        .await
+    }
+
+    /// What waits for `who`, made by `make` and kept until the next write.
+    pub(crate) async fn todos<F>(&self, who: &str, make: F) -> Result<Arc<Vec<crate::work::Todo>>>
+    where
+        F: Future<Output = Result<Vec<crate::work::Todo>>>,
+    {
+        self.kept(
+            &format!("todos:{who}"),
+            |c| c.todos.get(who).cloned(),
+            |c, v| {
+                c.todos.insert(who.to_string(), v);
             },
             make,
         )

@@ -323,6 +323,13 @@ impl Intake {
         }
     }
 
+    /// A problem already named where it is (a workbook's cell).
+    pub fn problem_whole(&mut self, message: impl Into<String>) {
+        if self.problems.len() < pingan_input::MAX_ERRORS {
+            self.problems.push(Problem::new(Loc::Whole, message));
+        }
+    }
+
     /// A row the caller may not send (or cannot send as it is): reported
     /// alone, before the other problems.
     pub fn refuse(&mut self, at: At, message: impl Into<String>) {
@@ -342,12 +349,19 @@ impl Intake {
         push_refusal(&mut self.refusals, Problem::new(at, message));
     }
 
-    /// The batch, or why not: the refusals if any, else every problem.
-    pub fn finish(self, name: &str, sha256: String) -> Result<ValueBatch> {
+    /// The batch, or why not: the refusals if any, else every problem —
+    /// with the hard breaches of the validation rules among the rows that
+    /// read well, so that one round of corrections fixes the file.
+    pub fn finish(mut self, name: &str, sha256: String) -> Result<ValueBatch> {
         if !self.refusals.is_empty() {
             return Err(crate::ServiceError::Rejected(self.refusals));
         }
         if !self.problems.is_empty() {
+            let breaches = crate::values::breaches(&self.fw, &self.tree, &self.rows);
+            for b in breaches.into_iter().filter(|b| b.hard) {
+                let at = self.rows[b.row].at;
+                self.problem(at, b.message);
+            }
             return Err(crate::ServiceError::Rejected(self.problems));
         }
         let mut sources = vec![String::new(); self.sources.len()];
@@ -387,7 +401,7 @@ pub async fn csv(ctx: &Ctx, caller: &Caller, file: &str, bytes: &[u8]) -> Result
     )
     .await?;
     let (fw, tree) = (intake.fw.clone(), intake.tree.clone());
-    pingan_input::for_each_value(file, bytes, &fw, &tree, |row| {
+    let read = pingan_input::for_each_value(file, bytes, &fw, &tree, |row| {
         intake.push(
             At::Line(row.line),
             row.region,
@@ -397,6 +411,17 @@ pub async fn csv(ctx: &Ctx, caller: &Caller, file: &str, bytes: &[u8]) -> Result
             row.source,
             row.note,
         )
-    })?;
+    });
+    if let Err(errs) = read {
+        // Rows that could not be read are named with the rules' breaches
+        // among those that could (`finish`); a file unreadable as a whole
+        // is refused as it is.
+        if errs.0.iter().any(|e| e.line.is_none()) {
+            return Err(errs.into());
+        }
+        for e in errs.0 {
+            intake.problem(At::Line(e.line.unwrap_or(0)), e.message);
+        }
+    }
     intake.finish(file, pingan_store::sha256_hex(bytes))
 }

@@ -29,6 +29,7 @@ pub mod text;
 pub mod totp;
 pub mod users;
 pub mod values;
+pub mod work;
 
 pub use access::{Capability, cap};
 pub use caller::{Authorized, Caller, Principal};

@@ -7,7 +7,7 @@ use crate::error::{Result, ServiceError};
 use crate::intake::{At, Channel, Intake, ValueBatch};
 use crate::{Authorized, cap};
 use pingan_core::{Framework, Period, RegionTree};
-use pingan_input::excel::{TemplateSpec, base_regions, read_template, write_template};
+use pingan_input::excel::{TemplateSpec, base_regions, read_template_partly, write_template};
 use pingan_store::{DataSet, SetFilter};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -131,7 +131,7 @@ pub async fn workbook(
 ) -> Result<(ValueBatch, usize)> {
     let fw = Arc::new(ctx.store.known_codes().await?);
     let tree = ctx.tree().await?;
-    let filled = read_template(name, bytes, &fw, &tree).map_err(|errs| {
+    let (filled, unread) = read_template_partly(name, bytes, &fw, &tree).map_err(|errs| {
         ServiceError::Rejected(
             errs.into_iter()
                 .map(|m| crate::Problem::new(crate::Loc::Whole, m))
@@ -161,7 +161,12 @@ pub async fn workbook(
             ),
         )]));
     }
-    if filled.values.is_empty() {
+    // Cells that could not be read are named together with what the
+    // rules say of the readable ones (`Intake::finish`).
+    for m in unread.iter() {
+        intake.problem_whole(m);
+    }
+    if filled.values.is_empty() && unread.is_empty() {
         intake.refuse_whole("模板中没有填写任何数值");
     }
     for v in &filled.values {

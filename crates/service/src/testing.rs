@@ -64,6 +64,32 @@ impl Db {
         }
     }
 
+    /// A province as the operator loads it: the built-in framework (from
+    /// 2000), then the regions, benchmarks and values files (values judged
+    /// by the validation rules, as every import is).
+    pub async fn load(
+        &self,
+        regions: &str,
+        benchmarks: &str,
+        values: &str,
+    ) -> Result<ImportSummary> {
+        let a = Actor::cli("tester");
+        self.import_framework(
+            "pingan-2024.toml",
+            pingan_core::framework::DEFAULT_TOML.as_bytes(),
+            Some(2000),
+            false,
+            &a,
+        )
+        .await?;
+        self.import_regions("regions.csv", regions.as_bytes(), false, &a)
+            .await?;
+        self.import_benchmarks("benchmarks.csv", benchmarks.as_bytes(), false, &a)
+            .await?;
+        self.import_values("values.csv", values.as_bytes(), false, &a)
+            .await
+    }
+
     pub async fn import_framework(
         &self,
         file: &str,

@@ -25,27 +25,8 @@ async fn load(store: &Db) {
         anomalies: 0,
     })
     .unwrap();
-    let a = actor();
     store
-        .import_framework(
-            "f.toml",
-            pingan_core::framework::DEFAULT_TOML.as_bytes(),
-            Some(2000),
-            false,
-            &a,
-        )
-        .await
-        .unwrap();
-    store
-        .import_regions("r.csv", p.regions.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_values("v.csv", p.values.as_bytes(), false, &a)
+        .load(&p.regions, &p.benchmarks, &p.values)
         .await
         .unwrap();
 }

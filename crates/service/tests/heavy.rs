@@ -20,25 +20,7 @@ async fn load(db: &Db) {
         anomalies: 0,
     })
     .unwrap();
-    let a = Actor::cli("tester");
-    db.import_framework(
-        "f.toml",
-        pingan_core::framework::DEFAULT_TOML.as_bytes(),
-        Some(2000),
-        false,
-        &a,
-    )
-    .await
-    .unwrap();
-    db.import_regions("r.csv", p.regions.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    db.import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    db.import_values("v.csv", p.values.as_bytes(), false, &a)
-        .await
-        .unwrap();
+    db.load(&p.regions, &p.benchmarks, &p.values).await.unwrap();
 }
 
 fn query(period: Period) -> ScoreQuery {

@@ -22,22 +22,6 @@ async fn load(db: &Db) -> (pingan_synth::Output, String, String) {
         anomalies: 0,
     })
     .unwrap();
-    let a = Actor::cli("tester");
-    db.import_framework(
-        "f.toml",
-        pingan_core::framework::DEFAULT_TOML.as_bytes(),
-        Some(2000),
-        false,
-        &a,
-    )
-    .await
-    .unwrap();
-    db.import_regions("r.csv", p.regions.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    db.import_benchmarks("b.csv", p.benchmarks.as_bytes(), false, &a)
-        .await
-        .unwrap();
     let town = p
         .regions
         .lines()
@@ -49,7 +33,7 @@ async fn load(db: &Db) -> (pingan_synth::Output, String, String) {
     let late = format!("{town},2024-12,");
     let (held, values): (Vec<&str>, Vec<&str>) =
         p.values.lines().partition(|l| l.starts_with(&late));
-    db.import_values_accepting("v.csv", values.join("\n").as_bytes(), &a)
+    db.load(&p.regions, &p.benchmarks, &values.join("\n"))
         .await
         .unwrap();
     let held = format!("region,period,element,value\n{}\n", held.join("\n"));

@@ -27,27 +27,8 @@ fn province() -> pingan_synth::Output {
 }
 
 async fn load(store: &Db, p: &pingan_synth::Output) {
-    let a = actor();
-    store
-        .import_framework(
-            "pingan-2024.toml",
-            pingan_core::framework::DEFAULT_TOML.as_bytes(),
-            Some(2000),
-            false,
-            &a,
-        )
-        .await
-        .unwrap();
-    store
-        .import_regions("regions.csv", p.regions.as_bytes(), false, &a)
-        .await
-        .unwrap();
-    store
-        .import_benchmarks("benchmarks.csv", p.benchmarks.as_bytes(), false, &a)
-        .await
-        .unwrap();
     let s = store
-        .import_values("values.csv", p.values.as_bytes(), false, &a)
+        .load(&p.regions, &p.benchmarks, &p.values)
         .await
         .unwrap();
     assert_eq!(s.imported, s.rows);

@@ -190,6 +190,19 @@ pub struct Placed<'a> {
 }
 
 impl Framework {
+    /// An indicator's scoring rule in words, benchmarks by their names
+    /// (`基准值（全国刑事案件发案率）`, not the code).
+    pub fn rule_in_words(&self, rule: &crate::rules::Rule, unit: &str) -> String {
+        let mut s = rule.describe(unit);
+        for b in &self.benchmarks {
+            s = s.replace(
+                &format!("基准值 {}", b.code),
+                &format!("基准值（{}）", b.name),
+            );
+        }
+        s
+    }
+
     /// An expression as a reader says it: element codes replaced by their
     /// names, `*` and `/` as × and ÷.
     pub fn in_words(&self, src: &str) -> String {

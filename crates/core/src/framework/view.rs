@@ -104,7 +104,7 @@ pub fn tree(fw: &Framework) -> TreeView {
                             public_opinion: i.public_opinion,
                             provisional: i.provisional,
                             rule: i.rule.kind(),
-                            rule_text: i.rule.describe(&i.unit),
+                            rule_text: fw.rule_in_words(&i.rule, &i.unit),
                         })
                         .collect(),
                 })

@@ -14,6 +14,7 @@ mod scores;
 mod session;
 mod structure;
 mod values;
+mod work;
 
 pub use error::ApiError;
 pub(crate) use field::task_query;
@@ -55,6 +56,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     field::routes,
     callbacks::routes,
     audit::routes,
+    work::routes,
     document_routes,
 ];
 

@@ -138,8 +138,25 @@ pub fn period_options(id: &str, year: Option<i32>) -> maud::Markup {
     }
 }
 
+/// Where a region sits, below the province: 清湾市 › 梧门区.
+fn path(tree: &pingan_core::RegionTree, i: usize) -> String {
+    let mut names = vec![tree.get(i).name.as_str()];
+    let mut at = tree.get(i).parent;
+    while let Some(p) = at {
+        if tree.get(p).parent.is_none() {
+            break;
+        }
+        names.push(tree.get(p).name.as_str());
+        at = tree.get(p).parent;
+    }
+    names.reverse();
+    names.join(" › ")
+}
+
 /// Suggestions for a region code field: the regions the caller may see
-/// above the base level (a county official: the county), by name.
+/// above the base level (a county official: the county), in the tree's
+/// order, each by its place in the tree and its level (typing a name or a
+/// code finds it).
 pub fn region_options(
     id: &str,
     tree: &pingan_core::RegionTree,
@@ -153,7 +170,7 @@ pub fn region_options(
         datalist id=(id) {
             @for i in shown {
                 @let r = tree.get(i);
-                option value=(r.code) { (r.name) "（" (r.level.label()) "）" }
+                option value=(r.code) { (path(tree, i)) "（" (r.level.label()) "）" }
             }
         }
     }

@@ -233,6 +233,42 @@ fn field_name(key: &str) -> &str {
         "sets" => "数据集",
         "value" => "数值",
         "element" => "数据项",
+        "previous_sha256" => "原校验值",
+        "resolved_before" => "此前已处理",
+        "approved_values" => "生效数据",
+        "cases" => "案件数",
+        "drawn" => "抽取数",
+        "eligible" => "可抽取数",
+        "found" => "发现",
+        "new" => "新增",
+        "rate" => "比例",
+        "seed" => "随机种子",
+        "year_from" => "起始年度",
+        "status" => "状态",
+        "kind" => "类型",
+        "flag" => "问题编号",
+        "task" => "任务",
+        "record" => "核查记录",
+        "recheck_task" => "复核任务",
+        "observed" => "实测值",
+        "latitude" => "纬度",
+        "longitude" => "经度",
+        "photo" => "照片",
+        "mime" => "文件类型",
+        "size" => "大小",
+        "name" => "名称",
+        "source" => "数据来源",
+        "team" => "核查组",
+        "verifiers" => "核查人员",
+        "conflicts" => "冲突",
+        "expires_at" => "到期时间",
+        "end" => "结束",
+        "at" => "时间",
+        "hash" | "head" => "哈希",
+        "backend" => "数据库",
+        "table" | "tables" => "数据表",
+        "columns" => "列",
+        "pingan_backup" => "备份格式",
         _ => key,
     }
 }
@@ -244,26 +280,56 @@ fn detail_fields(detail: &str) -> maud::Markup {
     else {
         return html! { span.muted { (detail) } };
     };
-    let show = |v: &serde_json::Value| -> String {
-        let s = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Bool(true) => "是".into(),
-            serde_json::Value::Bool(false) => "否".into(),
-            serde_json::Value::Null => "—".into(),
-            other => other.to_string(),
-        };
-        if s.chars().count() > 80 {
-            s.chars().take(79).chain(['…']).collect()
-        } else {
-            s
-        }
-    };
     html! {
         span.muted.detail {
             @for (i, (k, v)) in map.iter().enumerate() {
                 @if i > 0 { "；" }
-                (field_name(k)) "：" (show(v))
+                (field_name(k)) "：" (shorten(show(k, v)))
             }
         }
+    }
+}
+
+fn shorten(s: String) -> String {
+    if s.chars().count() > 80 {
+        s.chars().take(79).chain(['…']).collect()
+    } else {
+        s
+    }
+}
+
+/// A field's value as a reader knows it: role and review codes by their
+/// names, nested fields (before / after) labelled too.
+fn show(key: &str, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let role = |code: &str| {
+        code.trim()
+            .parse::<pingan_core::access::Role>()
+            .map(|r| r.label().to_string())
+            .unwrap_or_else(|_| code.to_string())
+    };
+    match (key, v) {
+        ("roles", Value::Array(a)) => a
+            .iter()
+            .map(|r| role(r.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("、"),
+        ("roles", Value::String(s)) => s.split(',').map(role).collect::<Vec<_>>().join("、"),
+        ("review", Value::String(s)) => s
+            .parse::<pingan_core::labels::ValueState>()
+            .map(|x| x.label().to_string())
+            .unwrap_or_else(|_| s.clone()),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Bool(true)) => "是".into(),
+        (_, Value::Bool(false)) => "否".into(),
+        (_, Value::Null) => "—".into(),
+        (_, Value::Object(m)) => {
+            let fields: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}：{}", field_name(k), show(k, v)))
+                .collect();
+            format!("（{}）", fields.join("，"))
+        }
+        (_, other) => other.to_string(),
     }
 }

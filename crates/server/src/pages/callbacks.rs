@@ -3,6 +3,7 @@
 //! 矛盾纠纷化解成功率. The same store calls and role rules as the API.
 
 use crate::AppState;
+use crate::kit::fmt::local_time;
 use crate::kit::forms::{Fields, Flash, back, some, urlencode};
 use crate::kit::xlsx::{self, Cell};
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout};
@@ -96,7 +97,7 @@ fn draw_card(c: &Caller, d: &Draw, tree: &RegionTree, back: &str) -> Markup {
             a.btn.small.export href=(format!("/callbacks/{}/export.xlsx", d.id)) download { "导出 Excel" }
         }),
         html! {
-            p.muted { "抽取人 " (d.drawn_by) "，" (d.drawn_at) "。复核方法：对每个案件计算 SHA-256(“种子:案件编号”)，按结果排序取前 " (d.items.len()) " 件。" }
+            p.muted { "抽取人 " (d.drawn_by) "，" (local_time(&d.drawn_at)) "。复核方法：对每个案件计算 SHA-256(“种子:案件编号”)，按结果排序取前 " (d.items.len()) " 件。" }
             div.table-wrap {
                 table.data id="drawn" {
                     thead { tr {
@@ -246,7 +247,7 @@ async fn page(
                                 td { (d.seed) }
                                 td.num { (d.eligible) }
                                 td { (d.drawn_by) }
-                                td { (d.drawn_at) }
+                                td { (local_time(&d.drawn_at)) }
                             }
                         }
                     }

@@ -32,7 +32,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
         let home = layout::nav(c)
             .into_iter()
             .map(|(p, _)| p)
-            .find(|p| *p != "/work" || super::work::has_work(c))
+            .find(|p| *p != "/work" || pingan_service::work::has_work(c))
             .unwrap_or("/password");
         if home == "/" {
             return Err(PageError::new(StatusCode::FORBIDDEN, Cap::Scores.refusal()));

@@ -44,6 +44,38 @@ fn num_text(v: f64) -> String {
     pingan_core::num::fmt_num(v, 6)
 }
 
+/// What a cell may hold, for the browser to say while typing (the server
+/// checks again on submit): counts are whole and not negative, and the
+/// hard range rules of `pingan check` bound the rest.
+struct CellRule {
+    whole: bool,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+fn cell_rules(s: &FormScope) -> HashMap<usize, CellRule> {
+    let rules = pingan_core::quality::rules::RuleSet::default_for(&s.fw);
+    let mut out = HashMap::new();
+    for &e in &s.elements {
+        let el = &s.fw.elements[e];
+        let whole = el.is_count();
+        let mut min = whole.then_some(0.0);
+        let mut max = whole.then_some(pingan_core::bounds::MAX_COUNT);
+        for r in rules.ranges.iter().filter(|r| {
+            r.importance == pingan_core::quality::rules::Importance::High && r.elements.contains(&e)
+        }) {
+            if let Some(lo) = r.min {
+                min = Some(min.map_or(lo, |m: f64| m.max(lo)));
+            }
+            if let Some(hi) = r.max {
+                max = Some(max.map_or(hi, |m: f64| m.min(hi)));
+            }
+        }
+        out.insert(e, CellRule { whole, min, max });
+    }
+    out
+}
+
 /// Why a row cannot be edited, or what stage it is in: shown in the grid.
 fn set_cell(set: Option<&pingan_store::DataSet>) -> Markup {
     match set {
@@ -68,6 +100,7 @@ fn form_body(
     result: Option<Markup>,
 ) -> Markup {
     let values = &s.values;
+    let checks = cell_rules(s);
     html! {
         @if let Some(r) = result { (r) }
         (card(&format!("{} {} 数据填报（{} 个地区）", s.department, s.period.label(), s.regions.len()), None, html! {
@@ -99,8 +132,12 @@ fn form_body(
                                         @let key = format!("v.{}.{}", reg.code, s.fw.elements[e].code);
                                         @let old = values.get(&(r, e)).map(|v| num_text(*v)).unwrap_or_default();
                                         @let shown = entered.get(&key).cloned().unwrap_or_else(|| old.clone());
+                                        @let rule = &checks[&e];
                                         td {
-                                            input type="text" inputmode="decimal" size="7" name=(key) value=(shown) readonly[locked];
+                                            input type="text" inputmode=(if rule.whole { "numeric" } else { "decimal" }) size="7" name=(key) value=(shown) readonly[locked]
+                                                data-check="" data-whole=[rule.whole.then_some("1")]
+                                                data-min=[rule.min.map(num_text)] data-max=[rule.max.map(num_text)]
+                                                data-label=(format!("{} {}", reg.name, s.fw.elements[e].name));
                                             input type="hidden" name=(format!("o.{}.{}", reg.code, s.fw.elements[e].code)) value=(old);
                                         }
                                     }
@@ -114,7 +151,9 @@ fn form_body(
                 (super::submit::review_choice(c))
                 " "
                 button.btn.primary type="submit" { "提交" }
-                p.muted { "只提交改动过的格子；留空表示未报送。提交前整体检查，有任何错误都不写入。" }
+                " "
+                span.entry-errors id="entry-errors" role="status" aria-live="polite" {}
+                p.muted { "只提交改动过的格子；留空表示未报送。填写时即检查数字、整数和取值范围（标红的格子须改正才能提交）；提交后再整体检查，有任何错误都不写入。" }
             }
         }))
     }

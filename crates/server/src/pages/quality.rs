@@ -2,6 +2,7 @@
 //! region and kind, and one flag with its numbers and the resolve forms.
 
 use crate::AppState;
+use crate::kit::fmt::local_time;
 use crate::kit::forms::{Fields, Flash, back, some, urlencode};
 use crate::kit::xlsx::{self, Cell};
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, layout};
@@ -313,9 +314,9 @@ fn detail_body(
                     dt { "来源" } dd { (f.sources.iter().map(|s| if s.is_empty() { "（未注明）".to_string() } else { s.clone() }).collect::<Vec<_>>().join("、")) }
                 }
                 dt { "状态" } dd { (status_tag(f.status)) }
-                dt { "发现" } dd { (f.found_at) "，" (f.found_by) }
+                dt { "发现" } dd { (local_time(&f.found_at)) "，" (f.found_by) }
                 @if let Some(at) = &f.resolved_at {
-                    dt { "处理" } dd { (at) "，" (f.resolved_by.clone().unwrap_or_default()) }
+                    dt { "处理" } dd { (local_time(at)) "，" (f.resolved_by.clone().unwrap_or_default()) }
                     dt { @if f.status == FlagStatus::Corrected { "更正原因" } @else { "情况说明" } } dd { (f.resolution) }
                     @if let Some(v) = f.corrected_value { dt { "更正后数值" } dd { (fmt_num(v, 6)) } }
                 }
@@ -345,7 +346,7 @@ fn detail_body(
                                 td.num { (fmt_num(v.value, 6)) }
                                 td { (v.note) }
                                 td { (v.submitted_by) }
-                                td { (v.submitted_at) }
+                                td { (local_time(&v.submitted_at)) }
                             }
                         }
                     }

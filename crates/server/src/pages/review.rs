@@ -3,6 +3,7 @@
 //! office's unlock. The rules and the scope are the API's (`crate::review`).
 
 use crate::AppState;
+use crate::kit::fmt::local_time;
 use crate::kit::forms::{Fields, Flash, back, some, urlencode};
 use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
@@ -196,7 +197,7 @@ async fn page(
                                         td { (layout::region_name(&tree, &d.key.region)) br; span.muted { (d.key.region) } }
                                         td { (d.key.period) }
                                         td { (state_tag(d.state)) }
-                                        td { (d.submitted_by) br; span.muted { (d.submitted_at) } }
+                                        td { (d.submitted_by) br; span.muted { (local_time(&d.submitted_at)) } }
                                         td { (d.updated_by) br; span.muted { (fmt::local_time(&d.updated_at)) } }
                                         td.reason { (d.reason) }
                                         td { a href=(set_link(&d.key)) { "查看" } }
@@ -278,7 +279,7 @@ async fn set_page(
                 @if !s.reason.is_empty() {
                     dt { "原因" } dd.reason { (s.reason) }
                 }
-                dt { "报送" } dd { (s.submitted_by) "，" (s.submitted_at) }
+                dt { "报送" } dd { (s.submitted_by) "，" (local_time(&s.submitted_at)) }
             }
             @if !actions.is_empty() {
                 form method="post" action="/review" id="review-one" {
@@ -303,7 +304,7 @@ async fn set_page(
                                     td.num { (pingan_core::num::fmt_num(x.value, 6)) }
                                     td { @if x.review == ValueState::Approved.code() { span.tag.ok { (ValueState::Approved.label()) } } @else { span.tag.primary { (ValueState::Pending.label()) } } }
                                     td { (x.submitted_by) }
-                                    td { (x.submitted_at) }
+                                    td { (local_time(&x.submitted_at)) }
                                     td { (x.note) }
                                 }
                             }

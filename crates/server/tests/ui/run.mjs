@@ -453,6 +453,38 @@ async function deptPhoneChecks(page) {
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 
+// 网页填报: a wrong cell is marked while typing and the form is not sent;
+// once right, nothing blocks it.
+async function deptEntryChecks(page) {
+  const url = `/submit/form?department=${encodeURIComponent('公安')}&period=${YEAR}-11&region=${OWN_COUNTY}`;
+  await goto(page, url, 'dept 网页填报');
+  const cell = page.locator('#entry-grid input[data-check][data-whole]').first();
+  if (!check(await cell.count() === 1, 'dept 网页填报: no count cell (input[data-check][data-whole])')) return;
+  const label = await cell.getAttribute('data-label');
+  await cell.fill('-3');
+  let msg = await cell.evaluate((el) => el.validationMessage);
+  check(msg.includes('不能为负数') && msg.includes(label), `dept 网页填报: -3 in ${label} says "${msg}"`);
+  await cell.fill('1.5');
+  msg = await cell.evaluate((el) => el.validationMessage);
+  check(msg.includes('须为整数'), `dept 网页填报: 1.5 in a count says "${msg}"`);
+  const marked = await page.locator('#entry-grid input.invalid').count();
+  const status = (await page.locator('#entry-errors').textContent()).trim();
+  check(marked === 1 && status.includes('1 个格子有误'), `dept 网页填报: ${marked} cells marked, status "${status}"`);
+  await page.screenshot({ path: join(SHOTS, 'entry-inline-1366x768.png') });
+  let posted = false;
+  const seen = (r) => { if (r.method() === 'POST' && r.url().includes('/submit/form')) posted = true; };
+  page.on('request', seen);
+  await page.locator('#entry button[type="submit"]').click();
+  await page.waitForTimeout(300);
+  check(!posted, 'dept 网页填报: the form was sent with a cell marked wrong');
+  await cell.fill('2');
+  msg = await cell.evaluate((el) => el.validationMessage);
+  check(msg === '' && await page.locator('#entry-grid input.invalid').count() === 0,
+    `dept 网页填报: 2 still marked ("${msg}")`);
+  page.off('request', seen);
+  log(`  网页填报: inline check on ${label} (-3, 1.5 refused while typing; the form not sent)`);
+}
+
 async function auditorChecks(page) {
   await goto(page, '/audit', 'auditor /audit');
   check(await page.locator('table#audit').count() === 1, 'auditor /audit: table#audit missing');
@@ -477,6 +509,18 @@ async function collectorChecks(page) {
   const flags = await page.locator('table#flags tbody tr').count();
   check(summary > 0 && flags > 0, `collector /quality: ${summary} summary rows and ${flags} flags after the check`);
   await page.screenshot({ path: join(SHOTS, 'quality-1366x768-full.png'), fullPage: true });
+  // The menu shows what waits: a badge beside 工作台 and beside 数据质量,
+  // the same number as the 工作台 tile.
+  await page.waitForSelector('.side nav a[href="/quality"] .badge', { timeout: 5000 }).catch(() => {});
+  const badge = async (href) => page.$eval(`.side nav a[href="${href}"] .badge`, (b) => b.textContent).catch(() => null);
+  const onQuality = await badge('/quality');
+  const onWork = await badge('/work');
+  const w = await api(page, '/api/v1/work');
+  const flagsTodo = w.items.find((t) => t.id === 'todo-flags');
+  const shown = (n) => (n > 99 ? '99+' : String(n));
+  check(flagsTodo && onQuality === shown(flagsTodo.count) && onWork === shown(w.total),
+    `collector: menu badges 数据质量 ${onQuality} / 工作台 ${onWork}, expected ${flagsTodo && shown(flagsTodo.count)} / ${shown(w.total)}`);
+  log(`  menu badges: 工作台 ${onWork}, 数据质量 ${onQuality}`);
   if (!flags) return;
   await clickAndWait(page, page.locator('table#flags tbody tr a[href^="/quality/"]').first());
   check(/\/quality\/\d+$/.test(path(page.url())), `collector: 处理 led to ${path(page.url())}`);
@@ -615,6 +659,7 @@ async function main() {
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
         if (user === 'dept') await deptPhoneChecks(page);
+        if (user === 'dept') await deptEntryChecks(page);
         if (user === 'collector') await collectorChecks(page);
         if (user === 'collector') await reviewChecks(page);
         if (user === 'verifier') await verifierChecks(page);
