@@ -280,9 +280,14 @@ fn detail_fields(detail: &str) -> maud::Markup {
     else {
         return html! { span.muted { (detail) } };
     };
+    // An empty field says nothing (a login's empty reason).
+    let fields: Vec<(&String, &serde_json::Value)> = map
+        .iter()
+        .filter(|(_, v)| !matches!(v, serde_json::Value::String(s) if s.is_empty()))
+        .collect();
     html! {
         span.muted.detail {
-            @for (i, (k, v)) in map.iter().enumerate() {
+            @for (i, (k, v)) in fields.iter().enumerate() {
                 @if i > 0 { "；" }
                 (field_name(k)) "：" (shorten(show(k, v)))
             }
@@ -323,6 +328,11 @@ fn show(key: &str, v: &serde_json::Value) -> String {
         (_, Value::Bool(true)) => "是".into(),
         (_, Value::Bool(false)) => "否".into(),
         (_, Value::Null) => "—".into(),
+        (_, Value::Array(a)) if a.iter().all(|x| !x.is_object() && !x.is_array()) => a
+            .iter()
+            .map(|x| show(key, x))
+            .collect::<Vec<_>>()
+            .join("、"),
         (_, Value::Object(m)) => {
             let fields: Vec<String> = m
                 .iter()
@@ -331,5 +341,29 @@ fn show(key: &str, v: &serde_json::Value) -> String {
             format!("（{}）", fields.join("，"))
         }
         (_, other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Details read as a person says them: no raw JSON, no codes, nothing
+    /// for an empty field.
+    #[test]
+    fn details_in_words() {
+        let html = super::detail_fields(
+            r#"{"reason":"","years":[2023,2024],"review":"pending","after":{"roles":"expert,collector","region":null}}"#,
+        )
+        .into_string();
+        assert!(!html.contains("原因"), "{html}");
+        assert!(html.contains("年度：2023、2024"), "{html}");
+        assert!(
+            html.contains("审核：待审核") || html.contains("审核：审核中"),
+            "{html}"
+        );
+        assert!(
+            html.contains("角色：专家评审组、数据采集组") && html.contains("地区：—"),
+            "{html}"
+        );
+        assert!(!html.contains('{') && !html.contains('['), "{html}");
     }
 }

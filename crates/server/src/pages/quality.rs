@@ -306,7 +306,7 @@ fn detail_body(
             dl.kv {
                 dt { "地区" } dd { (layout::region_name(tree, &f.region)) "（" (f.region) "）" }
                 dt { "数据项" } dd { (element_name(fw, &f.element)) "（" (f.element) "）" }
-                dt { "期间" } dd { (f.period) }
+                dt { "期间" } dd { (f.period.parse::<pingan_core::Period>().map_or(f.period.clone(), |p| p.label())) }
                 dt { "类型" } dd { a href=(format!("/help#{}", f.kind.code())) title="术语解释" { (f.kind.label()) } @if !f.rule.is_empty() { "（规则 " (f.rule) "）" } }
                 dt { "分值" } dd { (fmt_num(f.score, 4)) }
                 dt { "说明" } dd.reason { (f.message) }

@@ -266,7 +266,7 @@ async fn set_page(
             dl.kv {
                 dt { "部门" } dd { (s.key.department) }
                 dt { "地区" } dd { (layout::region_name(&tree, &s.key.region)) "（" (s.key.region) "）" }
-                dt { "期间" } dd { (s.key.period) }
+                dt { "期间" } dd { (s.key.period.parse::<pingan_core::Period>().map_or(s.key.period.clone(), |p| p.label())) }
                 dt { "状态" } dd id="set-state" { (state_tag(s.state)) }
                 @if s.state == SetState::Approved {
                     dt { "锁定" } dd id="lock-reason" {
