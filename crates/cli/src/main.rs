@@ -12,6 +12,7 @@ mod cmd_generate;
 mod cmd_score;
 mod cmd_sensitivity;
 mod cmd_serve;
+mod cmd_survey;
 mod cmd_template;
 mod cmd_users;
 mod cmd_weights;
@@ -98,6 +99,11 @@ enum Command {
     Generate(cmd_generate::GenerateArgs),
     /// 演示：生成模拟省份、计分并显示排名 / demo: a synthetic province scored
     Demo(demo::DemoArgs),
+    /// 群众调查：样本量、抽样方案、加权估计 / citizen surveys: size, plan, weighted estimates
+    Survey {
+        #[command(subcommand)]
+        command: cmd_survey::SurveyCommand,
+    },
     /// 性能测试 / measure how long scoring the generated province takes
     Bench {
         #[command(subcommand)]
@@ -146,6 +152,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => cmd_audit::restore(args),
         Command::Generate(args) => cmd_generate::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Survey { command } => cmd_survey::run(command),
         Command::Bench { command } => bench::run(command),
     };
     match result {

@@ -19,6 +19,7 @@ pub mod review;
 pub mod rules;
 pub mod score;
 pub mod sensitivity;
+pub mod survey;
 pub mod text;
 pub mod weights;
 

@@ -175,7 +175,7 @@ fn is_leap(y: i32) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i32, m: u8) -> u8 {
+pub fn days_in_month(y: i32, m: u8) -> u8 {
     match m {
         2 if is_leap(y) => 29,
         2 => 28,

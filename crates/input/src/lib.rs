@@ -8,6 +8,7 @@ mod decode;
 mod error;
 pub mod excel;
 mod regions;
+pub mod survey;
 mod table;
 mod values;
 mod weights;

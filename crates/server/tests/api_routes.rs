@@ -34,6 +34,7 @@ const EXPECTED: &[&str] = &[
     "GET /api/v1/verifications",
     "GET /api/v1/verifications/photos/{id}",
     "GET /api/v1/verifications/{id}",
+    "GET /api/v1/work",
     "POST /api/v1/callbacks/draws",
     "POST /api/v1/callbacks/{draw_id}/{case_id}",
     "POST /api/v1/cases",

@@ -1,0 +1,511 @@
+//! The survey files of survey.md: the XLSForm questionnaire (`.xlsx`,
+//! errors as `survey!C7`), `frame.csv`, `margins.csv` and `responses.csv`
+//! (UTF-8 with or without BOM, or GB18030; errors as `file:line`).
+
+use crate::decode::decode;
+use crate::error::{Collector, InputErrors};
+use calamine::{Data, Reader, Xlsx};
+use pingan_core::RegionTree;
+use pingan_core::survey::form::{Form, Kind, Sheet};
+use pingan_core::survey::response::{Channel, parse_time};
+pub use pingan_core::survey::run::Response;
+use std::collections::HashMap;
+use std::io::Cursor;
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+        other => other.to_string().trim().to_string(),
+    }
+}
+
+/// The questionnaire from an `.xlsx` in the XLSForm layout.
+pub fn read_form(
+    file: &str,
+    bytes: &[u8],
+    known_element: &dyn Fn(&str) -> bool,
+) -> Result<Form, Vec<String>> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        vec![format!(
+            "{file}: 不是 Excel（.xlsx）文件，或文件已损坏：{e}"
+        )]
+    })?;
+    let names = wb.sheet_names().to_vec();
+    let mut sheet = |want: &str| -> Result<Option<Sheet>, Vec<String>> {
+        let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(want)) else {
+            return Ok(None);
+        };
+        let range = wb
+            .worksheet_range(name)
+            .map_err(|e| vec![format!("{file}: 工作表 {want} 无法读取：{e}")])?;
+        // Rows from Excel row 1, whatever the used range's start.
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut rows: Vec<Vec<String>> = vec![Vec::new(); r0 as usize];
+        for row in range.rows() {
+            let mut cells = vec![String::new(); c0 as usize];
+            cells.extend(row.iter().map(cell_text));
+            rows.push(cells);
+        }
+        if rows.len() > 100_000 {
+            return Err(vec![format!("{file}: 工作表 {want} 超过 100000 行")]);
+        }
+        Ok(Some(Sheet {
+            name: want.to_string(),
+            rows,
+        }))
+    };
+    let survey = sheet("survey")?;
+    let choices = sheet("choices")?;
+    let settings = sheet("settings")?;
+    Form::from_sheets(
+        survey.as_ref(),
+        choices.as_ref(),
+        settings.as_ref(),
+        known_element,
+    )
+    .map_err(|errs| errs.into_iter().map(|e| format!("{file}: {e}")).collect())
+}
+
+/// `frame.csv`: `region,population`, one row per base region in the
+/// sample. Returns (region index, population) in file order.
+pub fn read_frame(
+    file: &str,
+    bytes: &[u8],
+    tree: &RegionTree,
+) -> Result<Vec<(usize, u64)>, InputErrors> {
+    let text = decode(bytes);
+    let mut errs = Collector::new(file);
+    let mut out: Vec<(usize, u64)> = Vec::new();
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    for_each_row(
+        &text,
+        &mut errs,
+        &["region", "population"],
+        |errs, line, f| {
+            let code = f[0].as_str();
+            let Some(r) = tree.find(code) else {
+                errs.push(
+                    Some(line),
+                    format!("未知的地区代码“{code}”（regions.csv 中没有）"),
+                );
+                return;
+            };
+            if !tree.children(r).is_empty() {
+                errs.push(
+                    Some(line),
+                    format!("地区“{code}”不是基层地区（抽样框只列乡镇街道）"),
+                );
+                return;
+            }
+            let pop = match f[1].parse::<u64>() {
+                Ok(p) if p > 0 => p,
+                _ => {
+                    errs.push(Some(line), format!("人口“{}”应为正整数", f[1]));
+                    return;
+                }
+            };
+            if let Some(first) = seen.insert(r, line) {
+                errs.push(Some(line), format!("地区“{code}”重复（第 {first} 行已有）"));
+                return;
+            }
+            out.push((r, pop));
+        },
+    );
+    if out.is_empty() && errs.errors.is_empty() {
+        errs.push(None, "抽样框中没有任何地区");
+    }
+    errs.finish(out)
+}
+
+/// One margin: within a county, a variable's category and its population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarginRow {
+    pub line: usize,
+    pub county: usize,
+    pub variable: String,
+    pub category: String,
+    pub population: f64,
+}
+
+/// `margins.csv`: `region,variable,category,population`; the variable a
+/// select_one question of the form, the category one of its choices.
+pub fn read_margins(
+    file: &str,
+    bytes: &[u8],
+    tree: &RegionTree,
+    form: &Form,
+) -> Result<Vec<MarginRow>, InputErrors> {
+    let text = decode(bytes);
+    let mut errs = Collector::new(file);
+    let mut out = Vec::new();
+    let mut seen: HashMap<(usize, String, String), usize> = HashMap::new();
+    for_each_row(
+        &text,
+        &mut errs,
+        &["region", "variable", "category", "population"],
+        |errs, line, f| {
+            let code = f[0].as_str();
+            let Some(r) = tree.find(code) else {
+                errs.push(
+                    Some(line),
+                    format!("未知的地区代码“{code}”（regions.csv 中没有）"),
+                );
+                return;
+            };
+            if tree.children(r).is_empty() {
+                errs.push(
+                    Some(line),
+                    format!("地区“{code}”是基层地区：边际按县（区）给出"),
+                );
+                return;
+            }
+            let var = f[1].as_str();
+            let list = match form.question(var).map(|q| &form.questions[q].kind) {
+                Some(Kind::SelectOne(l)) => *l,
+                _ => {
+                    errs.push(Some(line), format!("变量“{var}”不是问卷中的单选题"));
+                    return;
+                }
+            };
+            let cat = f[2].as_str();
+            if form.lists[list].get(cat).is_none() {
+                errs.push(Some(line), format!("类别“{cat}”不是题目 {var} 的选项"));
+                return;
+            }
+            let pop = match f[3].parse::<f64>() {
+                Ok(p) if p.is_finite() && p > 0.0 => p,
+                _ => {
+                    errs.push(Some(line), format!("人口“{}”应为正数", f[3]));
+                    return;
+                }
+            };
+            if let Some(first) = seen.insert((r, var.to_string(), cat.to_string()), line) {
+                errs.push(
+                    Some(line),
+                    format!("{code} {var} {cat} 重复（第 {first} 行已有）"),
+                );
+                return;
+            }
+            out.push(MarginRow {
+                line,
+                county: r,
+                variable: var.to_string(),
+                category: cat.to_string(),
+                population: pop,
+            });
+        },
+    );
+    errs.finish(out)
+}
+
+/// Calls `row(errs, line, fields)` for each data row of a small CSV with
+/// exactly these columns (any order); fields trimmed.
+fn for_each_row(
+    text: &str,
+    errs: &mut Collector,
+    names: &[&str],
+    mut row: impl FnMut(&mut Collector, usize, &[String]),
+) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut idx: Option<Vec<usize>> = None;
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let (l, m) = crate::table::csv_error(&e);
+                errs.push(l.or(Some(line)), m);
+                if errs.full() {
+                    return;
+                }
+                continue;
+            }
+        }
+        let fields: Vec<String> = rec
+            .iter()
+            .map(|f| f.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        match &idx {
+            None => {
+                let mut found = Vec::new();
+                for n in names {
+                    match fields.iter().position(|f| f == n) {
+                        Some(i) => found.push(i),
+                        None => errs.push(
+                            Some(line),
+                            format!("缺少必需的列“{n}”：表头应为 {}", names.join(",")),
+                        ),
+                    }
+                }
+                if let Some(extra) = fields.iter().find(|f| !names.contains(&f.as_str())) {
+                    errs.push(
+                        Some(line),
+                        format!("未知的列“{extra}”：表头应为 {}", names.join(",")),
+                    );
+                }
+                if !errs.errors.is_empty() {
+                    return;
+                }
+                idx = Some(found);
+            }
+            Some(ix) => {
+                if fields.iter().all(|f| f.is_empty()) {
+                    continue;
+                }
+                if fields.len() != ix.len() {
+                    errs.push(
+                        Some(line),
+                        format!(
+                            "本行有 {} 列，表头有 {} 列（检查逗号和引号）",
+                            fields.len(),
+                            ix.len()
+                        ),
+                    );
+                } else {
+                    let f: Vec<String> = ix.iter().map(|&i| fields[i].clone()).collect();
+                    row(errs, line, &f);
+                }
+                if errs.full() {
+                    return;
+                }
+            }
+        }
+    }
+    if idx.is_none() && errs.errors.is_empty() {
+        errs.push(Some(1), format!("文件为空：表头应为 {}", names.join(",")));
+    }
+}
+
+/// Distinct responses and how many identical repeats were dropped.
+#[derive(Clone, Debug, Default)]
+pub struct Responses {
+    pub rows: Vec<Response>,
+    pub duplicates: usize,
+}
+
+const FIXED: [&str; 6] = [
+    "instance_id",
+    "form_version",
+    "region",
+    "channel",
+    "started",
+    "submitted",
+];
+
+/// `responses.csv` against the form, the tree and the frame (regions in
+/// the sample). An `instance_id` repeated with identical content is a
+/// duplicate, counted once; with different content, an error.
+pub fn read_responses(
+    file: &str,
+    bytes: &[u8],
+    form: &Form,
+    tree: &RegionTree,
+    in_frame: &dyn Fn(usize) -> bool,
+) -> Result<Responses, InputErrors> {
+    let text = decode(bytes);
+    let mut errs = Collector::new(file);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Responses::default();
+    // Column → question index (None for the fixed six).
+    let mut header: Option<(Vec<usize>, Vec<Option<usize>>)> = None;
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut rec = csv::StringRecord::new();
+    let mut last_region: Option<(String, usize)> = None;
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let (l, m) = crate::table::csv_error(&e);
+                errs.push(l.or(Some(line)), m);
+                if errs.full() {
+                    break;
+                }
+                continue;
+            }
+        }
+        let Some((fixed, questions)) = &header else {
+            let names: Vec<String> = rec
+                .iter()
+                .map(|f| f.trim().trim_start_matches('\u{feff}').to_string())
+                .collect();
+            let mut fixed = Vec::new();
+            for n in FIXED {
+                match names.iter().position(|f| f == n) {
+                    Some(i) => fixed.push(i),
+                    None => errs.push(Some(line), format!("缺少必需的列“{n}”")),
+                }
+            }
+            let mut questions = vec![None; names.len()];
+            let mut seen = std::collections::HashSet::new();
+            for (i, n) in names.iter().enumerate() {
+                if !seen.insert(n.clone()) {
+                    errs.push(Some(line), format!("列“{n}”重复"));
+                }
+                if FIXED.contains(&n.as_str()) {
+                    continue;
+                }
+                match form.question(n) {
+                    Some(q) if form.questions[q].kind.answered() => questions[i] = Some(q),
+                    _ => errs.push(Some(line), format!("未知的列“{n}”：问卷中没有这道题")),
+                }
+            }
+            if !errs.errors.is_empty() {
+                return Err(InputErrors(errs.errors));
+            }
+            header = Some((fixed, questions));
+            continue;
+        };
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() != questions.len() {
+            errs.push(
+                Some(line),
+                format!(
+                    "本行有 {} 列，表头有 {} 列（检查逗号和引号）",
+                    rec.len(),
+                    questions.len()
+                ),
+            );
+            if errs.full() {
+                break;
+            }
+            continue;
+        }
+        let f = |i: usize| rec.get(fixed[i]).unwrap_or("").trim();
+        let id = f(0).to_string();
+        if id.is_empty() {
+            errs.push(Some(line), "缺少 instance_id");
+            continue;
+        }
+        let mut bad = false;
+        let mut fail = |errs: &mut Collector, m: String| {
+            errs.push(Some(line), m);
+            bad = true;
+        };
+        if f(1) != form.version {
+            fail(
+                &mut errs,
+                format!("问卷版本“{}”与问卷（版本 {}）不符", f(1), form.version),
+            );
+        }
+        let code = f(2);
+        let region = match &last_region {
+            Some((c, r)) if c == code => Some(*r),
+            _ => match tree.find(code) {
+                Some(r) if in_frame(r) => {
+                    last_region = Some((code.to_string(), r));
+                    Some(r)
+                }
+                Some(_) => {
+                    fail(&mut errs, format!("地区“{code}”不在抽样框中"));
+                    None
+                }
+                None => {
+                    fail(
+                        &mut errs,
+                        format!("未知的地区代码“{code}”（regions.csv 中没有）"),
+                    );
+                    None
+                }
+            },
+        };
+        let channel = Channel::parse(f(3));
+        if channel.is_none() {
+            fail(
+                &mut errs,
+                format!(
+                    "未知的渠道“{}”：应为 online、interview、paper 或 hotline",
+                    f(3)
+                ),
+            );
+        }
+        let (started, submitted) = (parse_time(f(4)), parse_time(f(5)));
+        for (name, raw, t) in [("started", f(4), started), ("submitted", f(5), submitted)] {
+            if t.is_none() {
+                fail(
+                    &mut errs,
+                    format!("{name}“{raw}”不是时间：应为 RFC 3339 或 YYYY-MM-DD HH:MM:SS"),
+                );
+            }
+        }
+        let mut answers = vec![String::new(); form.questions.len()];
+        for (i, q) in questions.iter().enumerate() {
+            let Some(q) = *q else { continue };
+            let raw = rec.get(i).unwrap_or("").trim();
+            let a = if matches!(form.questions[q].kind, Kind::SelectMultiple(_)) {
+                raw.split_whitespace().collect::<Vec<_>>().join(" ")
+            } else {
+                raw.to_string()
+            };
+            if let Err(m) = form.check_answer(q, &a) {
+                fail(&mut errs, m);
+            }
+            answers[q] = a;
+        }
+        if bad {
+            if errs.full() {
+                break;
+            }
+            continue;
+        }
+        let (Some(region), Some(channel), Some(s), Some(t)) = (region, channel, started, submitted)
+        else {
+            continue;
+        };
+        let row = Response {
+            line,
+            instance_id: id.clone(),
+            region,
+            channel,
+            started: f(4).to_string(),
+            submitted: f(5).to_string(),
+            seconds: t - s,
+            answers,
+        };
+        match ids.get(&id) {
+            Some(&k) => {
+                let first = &out.rows[k];
+                let same = first.region == row.region
+                    && first.channel == row.channel
+                    && first.started == row.started
+                    && first.submitted == row.submitted
+                    && first.answers == row.answers;
+                if same {
+                    out.duplicates += 1;
+                } else {
+                    errs.push(
+                        Some(line),
+                        format!("instance_id“{id}”与第 {} 行重复但内容不同", first.line),
+                    );
+                }
+            }
+            None => {
+                ids.insert(id, out.rows.len());
+                out.rows.push(row);
+            }
+        }
+        if errs.full() {
+            break;
+        }
+    }
+    if header.is_none() && errs.errors.is_empty() {
+        errs.push(Some(1), "文件为空：缺少表头");
+    }
+    errs.finish(out)
+}
