@@ -30,6 +30,10 @@ pub struct GenerateArgs {
     /// 清单写入 anomalies.csv，供 pingan check --expected 计算召回率与精确率
     #[arg(long, default_value_t = 0)]
     pub anomalies: usize,
+    /// 同时生成最后一年的群众调查：约 N 份答卷（含过快、漏答、矛盾、重复提交的答卷），
+    /// 写入 survey-form.xlsx、frame.csv、margins.csv、responses.csv；0 = 不生成
+    #[arg(long, default_value_t = 0)]
+    pub survey: usize,
 }
 
 fn parse_years(s: &str) -> Result<(i32, i32), String> {
@@ -80,8 +84,39 @@ pub fn write(opts: &Options, dir: &Path) -> Result<usize> {
     Ok(out.values.lines().count().saturating_sub(1))
 }
 
+/// The last year's survey on the default questionnaire, beside the
+/// province's files.
+pub fn write_survey(opts: &Options, respondents: usize, dir: &Path) -> Result<usize> {
+    let s = pingan_synth::generate_survey(
+        opts,
+        &pingan_synth::SurveyOptions {
+            year: opts.last_year,
+            respondents,
+        },
+    )
+    .map_err(|e| crate::InputFailure(format!("无法生成：{e}")))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
+    let form = pingan_input::survey::write_form(&pingan_core::survey::default::sheets())
+        .map_err(|e| anyhow::anyhow!("无法生成问卷：{e}"))?;
+    let p = dir.join("survey-form.xlsx");
+    std::fs::write(&p, form).with_context(|| format!("无法写入 {}", p.display()))?;
+    for (name, text) in [
+        ("frame.csv", &s.frame),
+        ("margins.csv", &s.margins),
+        ("responses.csv", &s.responses),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("无法写入 {}", p.display()))?;
+    }
+    Ok(s.responses.lines().count().saturating_sub(1))
+}
+
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     let rows = write(&args.options(), &args.out)?;
+    if args.survey > 0 {
+        let n = write_survey(&args.options(), args.survey, &args.out)?;
+        eprintln!("已生成群众调查：{n} 行答卷（含重复提交）");
+    }
     eprintln!(
         "已生成模拟省份：{} 个市、{} 个县（区）、{} 个乡镇（街道），{}—{} 年，{} 行数据 → {}",
         args.cities,

@@ -12,6 +12,12 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum SurveyCommand {
+    /// 写出内置的默认问卷（XLSForm .xlsx，可用 ODK/KoboToolbox 打开） / the default questionnaire
+    Template {
+        /// 输出文件
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// 样本量：给定误差范围与置信水平所需的样本数 / sample size for a margin of error
     Size {
         /// 误差范围（0.03 = ±3 个百分点）
@@ -85,6 +91,14 @@ pub enum AllocationArg {
 
 pub fn run(c: SurveyCommand) -> Result<ExitCode> {
     match c {
+        SurveyCommand::Template { out } => {
+            let bytes = pingan_input::survey::write_form(&pingan_core::survey::default::sheets())
+                .map_err(|e| anyhow::anyhow!("无法生成问卷：{e}"))?;
+            std::fs::write(&out, bytes)
+                .map_err(|e| anyhow::anyhow!("无法写入 {}：{e}", out.display()))?;
+            eprintln!("已写出默认问卷 → {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         SurveyCommand::Size {
             margin,
             confidence,

@@ -509,3 +509,185 @@ pub fn read_responses(
     }
     errs.finish(out)
 }
+
+/// A questionnaire's sheets as an `.xlsx` ODK, KoboToolbox and `read_form`
+/// all read: every cell as text, the header bold and frozen.
+pub fn write_form(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    for s in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(&s.name).map_err(|e| e.to_string())?;
+        for (r, row) in s.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if v.is_empty() {
+                    continue;
+                }
+                let (r, c) = (r as u32, c as u16);
+                if r == 0 {
+                    ws.write_string_with_format(r, c, v, &bold)
+                } else {
+                    ws.write_string(r, c, v)
+                }
+                .map_err(|e| e.to_string())?;
+            }
+        }
+        ws.set_freeze_panes(1, 0).map_err(|e| e.to_string())?;
+        let width = |c: usize| -> f64 {
+            let longest = s
+                .rows
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(|v| {
+                    v.chars()
+                        .map(|ch| if ch.is_ascii() { 1.0 } else { 2.0 })
+                        .sum::<f64>()
+                })
+                .fold(8.0, f64::max);
+            longest.min(60.0) + 2.0
+        };
+        let cols = s.rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        for c in 0..cols {
+            ws.set_column_width(c as u16, width(c))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fw() -> pingan_core::Framework {
+        pingan_core::default_framework()
+    }
+
+    #[test]
+    fn the_default_questionnaire_round_trips_through_xlsx() {
+        let fw = fw();
+        let known = |e: &str| fw.element_index(e).is_some();
+        let bytes = write_form(&pingan_core::survey::default::sheets()).unwrap();
+        let f = read_form("f.xlsx", &bytes, &known).unwrap();
+        let d = pingan_core::survey::default::form(&known).unwrap();
+        assert_eq!(f.elements(), d.elements());
+        assert_eq!(f.questions.len(), d.questions.len());
+        assert_eq!(f.lists.len(), d.lists.len());
+        let e = read_form("f.xlsx", b"not a workbook", &known).unwrap_err();
+        assert!(e[0].starts_with("f.xlsx: 不是 Excel"), "{e:?}");
+    }
+
+    fn tree() -> RegionTree {
+        crate::read_regions(
+            "r.csv",
+            "code,name,parent,level\n99,省,,province\n9901,县,99,county\n990101,镇,9901,township\n"
+                .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn form() -> Form {
+        let fw = fw();
+        pingan_core::survey::default::form(&|e| fw.element_index(e).is_some()).unwrap()
+    }
+
+    #[test]
+    fn responses_read_with_their_errors_named() {
+        let (t, f) = (tree(), form());
+        let head =
+            "instance_id,form_version,region,channel,started,submitted,sex,age_group,q_safety\n";
+        let ok = "a,1,990101,online,2024-10-01 10:00:00,2024-10-01T02:05:00Z,m,16_29,1\n";
+        let r = read_responses(
+            "r.csv",
+            format!("{head}{ok}{ok}").as_bytes(),
+            &f,
+            &t,
+            &|_| true,
+        )
+        .unwrap();
+        assert_eq!((r.rows.len(), r.duplicates), (1, 1));
+        assert_eq!(r.rows[0].seconds, 300.0);
+        let bad = format!(
+            "{head}a,1,990101,online,2024-10-01 10:00:00,2024-10-01 10:05:00,m,16_29,1\n\
+             a,1,990101,online,2024-10-01 10:00:00,2024-10-01 10:05:00,f,16_29,1\n\
+             b,2,990101,web,2024-10-01,x,m,old,7\n\
+             c,1,9901,online,2024-10-01 10:00:00,2024-10-01 10:05:00,m,16_29,1\n"
+        );
+        let e = read_responses("r.csv", bad.as_bytes(), &f, &t, &|r| r == 2)
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "r.csv:3: instance_id“a”与第 2 行重复但内容不同",
+            "r.csv:4: 问卷版本“2”",
+            "r.csv:4: 未知的渠道“web”",
+            "r.csv:4: started“2024-10-01”不是时间",
+            "r.csv:4: 题目 age_group 的选项“old”不在选项列表",
+            "r.csv:4: 题目 q_safety 的选项“7”",
+            "r.csv:5: 地区“9901”不在抽样框中",
+        ] {
+            assert!(e.contains(want), "{want}\n{e}");
+        }
+        let e = read_responses("r.csv", b"instance_id,nope\n", &f, &t, &|_| true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("缺少必需的列“form_version”") && e.contains("未知的列“nope”"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn frames_and_margins_name_their_lines() {
+        let (t, f) = (tree(), form());
+        assert_eq!(
+            read_frame("f.csv", b"region,population\n990101,5000\n", &t).unwrap(),
+            vec![(2, 5000)]
+        );
+        let e = read_frame("f.csv", b"region,population\n9901,5\n990101,0\nzz,1\n", &t)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("f.csv:2: 地区“9901”不是基层地区")
+                && e.contains("f.csv:3: 人口“0”")
+                && e.contains("f.csv:4: 未知的地区代码"),
+            "{e}"
+        );
+        let m = read_margins(
+            "m.csv",
+            b"region,variable,category,population\n9901,sex,m,10\n",
+            &t,
+            &f,
+        )
+        .unwrap();
+        assert_eq!(m[0].population, 10.0);
+        let e = read_margins("m.csv", b"region,variable,category,population\n9901,sex,x,10\n9901,q_nope,m,1\n990101,sex,m,1\n", &t, &f)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("m.csv:2: 类别“x”")
+                && e.contains("m.csv:3: 变量“q_nope”")
+                && e.contains("m.csv:4: 地区“990101”是基层地区"),
+            "{e}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bytes never panic any survey reader.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let (t, f) = (tree(), form());
+            let _ = read_form("f.xlsx", &bytes, &|_| true);
+            let _ = read_frame("f.csv", &bytes, &t);
+            let _ = read_margins("m.csv", &bytes, &t, &f);
+            let _ = read_responses("r.csv", &bytes, &f, &t, &|_| true);
+        }
+
+        /// Response-like text: errors, never a panic.
+        #[test]
+        fn response_like_text_never_panics(s in "(instance_id,form_version,region,channel,started,submitted,sex,q_safety\n)?([0-9a-z:T+ ,\"\n-]|990101|online|2024-10-01 10:00:00|uuid){0,200}") {
+            let (t, f) = (tree(), form());
+            let _ = read_responses("r.csv", s.as_bytes(), &f, &t, &|_| true);
+        }
+    }
+}

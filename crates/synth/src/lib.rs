@@ -24,6 +24,7 @@ mod quality;
 mod regions;
 mod rng;
 mod series;
+mod survey;
 mod town;
 mod write;
 
@@ -31,6 +32,8 @@ mod write;
 mod tests;
 
 use std::fmt;
+
+pub use survey::{QUESTIONS as SURVEY_QUESTIONS, SurveyFiles, SurveyOptions, generate_survey};
 
 use elements::{ELEMENTS, Format, N_MONTHLY};
 use model::{Block, Gen};

@@ -553,4 +553,22 @@ mod tests {
         assert!(parse("# 1").is_err());
         assert_eq!(parse("${a} = 1 and ${b}").unwrap().refs(), vec!["a", "b"]);
     }
+
+    proptest::proptest! {
+        /// Whatever is typed into relevant or constraint: an error, never a panic.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(src in "\\PC{0,60}") {
+            let _ = parse(&src);
+        }
+
+        /// Expression-like text evaluates without panicking, whatever the answers.
+        #[test]
+        fn expression_like_text_evaluates(src in "([.()0-9 '=<>!+*-]|\\$\\{a\\}|\\$\\{b\\}|and|or|div|not\\(|selected\\(|count-selected\\(|,){0,25}",
+                                          a in "\\PC{0,8}", b in "[0-9. -]{0,6}") {
+            if let Ok(e) = parse(&src) {
+                let answers = A([("a", &*Box::leak(a.into_boxed_str())), ("b", &*Box::leak(b.into_boxed_str()))].into_iter().collect());
+                let _ = e.holds(&answers, "3");
+            }
+        }
+    }
 }
