@@ -12,7 +12,7 @@ Written from the spec text alone (standard library only, Python 3.11).
 
 Any input problem: message on stderr, exit 1.
 """
-import argparse, csv, io, json, math, operator, os, posixpath, re, sys, tempfile, zipfile
+import argparse, csv, io, json, math, operator, os, posixpath, re, shutil, sys, tempfile, zipfile
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from fractions import Fraction
@@ -37,8 +37,7 @@ def read_csv(path):
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")
-    text = text.lstrip("\ufeff")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     if not rows:
         die(f"{path}: empty file")
     header = [h.strip() for h in rows[0]]
@@ -88,13 +87,10 @@ def read_frame(path, regions, children):
         code = r.get("region", "").strip()
         if code not in regions or children[code] or code in frame:
             die(f"{path}:{ln}: {code!r} is not a (new) base region")
-        try:
-            pop = int(r.get("population", "").strip())
-        except ValueError:
-            die(f"{path}:{ln}: bad population")
-        if pop < 0:
-            die(f"{path}:{ln}: negative population")
-        frame[code] = pop
+        pop = r.get("population", "").strip()
+        if not pop.isdigit():
+            die(f"{path}:{ln}: bad population {pop!r}")
+        frame[code] = int(pop)
     return frame
 
 # ---------------------------------------------------------------------------------------------- size
@@ -142,12 +138,8 @@ def cmd_plan(frame, size, allocation="proportional", m=30, rate="0.893"):
     for r in order[: int(left)]:
         floors[r] += 1
     q = Fraction(str(rate))
-    out = []
-    for r in frame:
-        t = target[r] + floors[r]
-        inv = t / q
-        out.append((r, frame[r], t, -((-inv.numerator) // inv.denominator)))
-    return out
+    ceil = lambda x: -((-x.numerator) // x.denominator)
+    return [(r, frame[r], target[r] + floors[r], ceil((target[r] + floors[r]) / q)) for r in frame]
 
 # ---------------------------------------------------------------------------------------------- xlsx
 def _local(tag):
@@ -165,9 +157,9 @@ def _text_of(el):
     return "".join(parts)
 
 def col_index(ref):
-    letters = re.match(r"[A-Za-z]+", ref).group(0).upper()
+    """'C7' -> 2."""
     n = 0
-    for ch in letters:
+    for ch in re.match(r"[A-Za-z]+", ref).group(0).upper():
         n = n * 26 + ord(ch) - 64
     return n - 1
 
@@ -248,8 +240,7 @@ def tokenize(src):
         if not m or m.end() == pos:
             die(f"bad expression {src!r} at {pos}")
         pos = m.end()
-        kind = m.lastgroup
-        toks.append((kind, m.group(kind)))
+        toks.append((m.lastgroup, m.group(m.lastgroup)))
     return toks
 
 def parse_expr(src):
@@ -319,14 +310,12 @@ def parse_expr(src):
     return ast
 
 def refs_of(ast):
+    """Names referenced as ${name} anywhere in the AST."""
     if ast[0] == "ref":
         yield ast[1]
     for part in ast[1:]:
-        if isinstance(part, tuple):
-            yield from refs_of(part)
-        elif isinstance(part, list):
-            for a in part:
-                yield from refs_of(a)
+        for sub in (part if isinstance(part, list) else [part] if isinstance(part, tuple) else []):
+            yield from refs_of(sub)
 
 # XPath 1.0 conversions; values are bool, float or str
 def to_num(v):
@@ -450,6 +439,7 @@ def load_form(path):
             "version": s.get("version", ""), "min_seconds": Fraction(ms) if ms else Fraction(60)}
 
 # ------------------------------------------------------------------------------------------ responses
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 def parse_time(s):
@@ -503,10 +493,7 @@ def load_responses(path, form, frame):
                     if t not in form["lists"][q["list"]]:
                         die(f"{path}:{ln}: unknown choice {t!r} for {q['name']}")
             elif q["type"] in ("integer", "decimal"):
-                try:
-                    if not math.isfinite(float(a)):
-                        raise ValueError
-                except ValueError:
+                if not NUMBER.match(a):
                     die(f"{path}:{ln}: {q['name']}: {a!r} is not a number")
         distinct.append({"id": iid, "region": region, "secs": secs, "answers": ans, "line": ln})
     return received, distinct
@@ -599,8 +586,7 @@ def cmd_estimate(form_path, regions_path, frame_path, responses_path, margins_pa
     regions, children = read_regions(regions_path)
     frame = read_frame(frame_path, regions, children)
     received, distinct = load_responses(responses_path, form, frame)
-    invalid = {"too_fast": 0, "incomplete": 0, "constraint": 0}
-    valid = []
+    invalid, valid = {"too_fast": 0, "incomplete": 0, "constraint": 0}, []
     for resp in distinct:
         why = classify(resp, form)
         if why:
@@ -704,14 +690,10 @@ def selftest():
     f = lambda n: os.path.join(d, n)
     write_xlsx(f("form.xlsx"), {
         "survey": [["type", "name", "label", "required", "relevant", "constraint", "element"],
-                   ["begin group", "g", "G", "", "", "", ""],
-                   ["select_one sat", "q1", "Q1", "yes", "", "", "E1"],
-                   ["select_one sat", "q2", "Q2", "yes", "", "", "E1"],
-                   ["select_one sex", "sex", "Sex", "yes", "", "", ""],
-                   ["select_one age", "age", "Age", "TRUE", "", "", ""],
-                   ["end_group", "", "", "", "", "", ""],
-                   ["note", "n1", "N", "", "", "", ""],
-                   ["integer", "q3", "Q3", "yes", "selected(${sex}, 'm') or ${sex} = 'f'", ". >= 0 and . <= 120", ""],
+                   ["begin group", "g", "G", "", "${n1} = ''"], ["select_one sat", "q1", "Q1", "yes", "", "", "E1"],
+                   ["select_one sat", "q2", "Q2", "yes", "", "", "E1"], ["select_one sex", "sex", "Sex", "yes"],
+                   ["select_one age", "age", "Age", "TRUE"], ["end_group"], ["note", "n1", "N"],
+                   ["integer", "q3", "Q3", "yes", "selected(${sex}, 'm') or ${sex} = 'f'", ". >= 0 and . <= 120"],
                    ["select_one sat", "q4", "Q4", "", "${q3} > 10", "", "E2"]],
         "choices": [["list_name", "name", "label", "score"],
                     ["sat", "vs", "very", 100], ["sat", "s", "sat", 80], ["sat", "ns", "not", 0],
@@ -787,6 +769,7 @@ def selftest():
           "lists": form["lists"]}
     assert is_straightlining({"answers": {f"s{k}": "s" for k in range(8)}}, sl)
     assert not is_straightlining({"answers": {**{f"s{k}": "s" for k in range(7)}, "s7": "dk"}}, sl)
+    shutil.rmtree(d)
     print("ok")
 
 # ------------------------------------------------------------------------------------------------ CLI
@@ -795,10 +778,8 @@ def main(argv):
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("size")
     s.add_argument("--margin", type=float, required=True)
-    s.add_argument("--confidence", type=float, default=0.95)
-    s.add_argument("--population", type=float)
-    s.add_argument("--deff", type=float, default=1.0)
-    s.add_argument("--response-rate", type=float, default=1.0)
+    for name, default in (("--confidence", 0.95), ("--population", None), ("--deff", 1.0), ("--response-rate", 1.0)):
+        s.add_argument(name, type=float, default=default)
     p = sub.add_parser("plan")
     p.add_argument("--regions", required=True)
     p.add_argument("--frame", required=True)
@@ -806,13 +787,13 @@ def main(argv):
     p.add_argument("--allocation", choices=["proportional", "equal"], default="proportional")
     p.add_argument("--min", type=int, default=30)
     p.add_argument("--response-rate", default="0.893")
-    p.add_argument("--format", default="csv")
     e = sub.add_parser("estimate")
-    for a in ("--form", "--regions", "--frame", "--responses"):
-        e.add_argument(a, required=True)
+    for name in ("--form", "--regions", "--frame", "--responses"):
+        e.add_argument(name, required=True)
     e.add_argument("--margins")
     e.add_argument("--min-n", type=int, default=30)
-    e.add_argument("--format", default="json")
+    for q in (p, e):
+        q.add_argument("--format")                           # accepted and ignored (CSV / JSON only)
     sub.add_parser("selftest")
     a = ap.parse_args(argv)
     try:
@@ -820,10 +801,8 @@ def main(argv):
             print(cmd_size(a.margin, a.confidence, a.population, a.deff, a.response_rate))
         elif a.cmd == "plan":
             regions, children = read_regions(a.regions)
-            frame = read_frame(a.frame, regions, children)
-            print("region,population,target,invitations")
-            for row in cmd_plan(frame, a.size, a.allocation, a.min, a.response_rate):
-                print(",".join(map(str, row)))
+            rows = cmd_plan(read_frame(a.frame, regions, children), a.size, a.allocation, a.min, a.response_rate)
+            print("\n".join(["region,population,target,invitations"] + [",".join(map(str, r)) for r in rows]))
         elif a.cmd == "estimate":
             res = cmd_estimate(a.form, a.regions, a.frame, a.responses, a.margins, a.min_n)
             print(json.dumps(res, ensure_ascii=False))
