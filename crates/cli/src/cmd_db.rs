@@ -106,6 +106,38 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: ImportArgs,
     },
+    /// 导入某年度的群众调查问卷（XLSForm .xlsx，可用 pingan survey template 生成）
+    SurveyForm {
+        file: PathBuf,
+        #[arg(long)]
+        year: i32,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// 导入某年度的抽样框 frame.csv（region,population；整体替换）
+    Frame {
+        file: PathBuf,
+        #[arg(long)]
+        year: i32,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// 导入某年度按县的加权边际 margins.csv（region,variable,category,population；整体替换）
+    Margins {
+        file: PathBuf,
+        #[arg(long)]
+        year: i32,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
+    /// 导入调查答卷 responses.csv（ODK/Kobo 导出格式；按 instance_id 幂等，全部成功或全部不写入）
+    Responses {
+        file: PathBuf,
+        #[arg(long)]
+        year: i32,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
 }
 
 #[derive(Args)]
@@ -239,7 +271,7 @@ pub fn init(a: InitArgs) -> Result<ExitCode> {
     })
 }
 
-fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
+pub fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if format == Format::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(s)?)?;
@@ -279,7 +311,20 @@ fn print_summary(s: &ImportSummary, format: Format) -> Result<()> {
 }
 
 pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
+    let survey = |kind, file, year, common: ImportArgs| {
+        crate::cmd_survey::import(kind, file, year, &common.db, common.dry_run, common.format)
+    };
     let (kind, file, year, common) = match cmd {
+        ImportCommand::SurveyForm { file, year, common } => {
+            return survey("form", file, year, common);
+        }
+        ImportCommand::Frame { file, year, common } => return survey("frame", file, year, common),
+        ImportCommand::Margins { file, year, common } => {
+            return survey("margins", file, year, common);
+        }
+        ImportCommand::Responses { file, year, common } => {
+            return survey("responses", file, year, common);
+        }
         ImportCommand::Framework { file, year, common } => ("framework", file, year, common),
         ImportCommand::Regions { file, common } => ("regions", file, None, common),
         ImportCommand::Values { file, common } => ("values", file, None, common),

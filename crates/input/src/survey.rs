@@ -30,6 +30,26 @@ pub fn read_form(
     bytes: &[u8],
     known_element: &dyn Fn(&str) -> bool,
 ) -> Result<Form, Vec<String>> {
+    let [survey, choices, settings] = read_form_sheets(file, bytes)?;
+    form_of(
+        file,
+        [survey.as_ref(), choices.as_ref(), settings.as_ref()],
+        known_element,
+    )
+}
+
+/// The form of sheets already read, errors prefixed with the file's name.
+pub fn form_of(
+    file: &str,
+    [survey, choices, settings]: [Option<&Sheet>; 3],
+    known_element: &dyn Fn(&str) -> bool,
+) -> Result<Form, Vec<String>> {
+    Form::from_sheets(survey, choices, settings, known_element)
+        .map_err(|errs| errs.into_iter().map(|e| format!("{file}: {e}")).collect())
+}
+
+/// The `survey`, `choices` and `settings` sheets of an `.xlsx` as text.
+pub fn read_form_sheets(file: &str, bytes: &[u8]) -> Result<[Option<Sheet>; 3], Vec<String>> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         vec![format!(
             "{file}: 不是 Excel（.xlsx）文件，或文件已损坏：{e}"
@@ -45,30 +65,23 @@ pub fn read_form(
             .map_err(|e| vec![format!("{file}: 工作表 {want} 无法读取：{e}")])?;
         // Rows from Excel row 1, whatever the used range's start.
         let (r0, c0) = range.start().unwrap_or((0, 0));
+        if r0 as usize + range.height() > 100_000 || c0 as usize + range.width() > 200 {
+            return Err(vec![format!(
+                "{file}: 工作表 {want} 过大（最多 100000 行、200 列）"
+            )]);
+        }
         let mut rows: Vec<Vec<String>> = vec![Vec::new(); r0 as usize];
         for row in range.rows() {
             let mut cells = vec![String::new(); c0 as usize];
             cells.extend(row.iter().map(cell_text));
             rows.push(cells);
         }
-        if rows.len() > 100_000 {
-            return Err(vec![format!("{file}: 工作表 {want} 超过 100000 行")]);
-        }
         Ok(Some(Sheet {
             name: want.to_string(),
             rows,
         }))
     };
-    let survey = sheet("survey")?;
-    let choices = sheet("choices")?;
-    let settings = sheet("settings")?;
-    Form::from_sheets(
-        survey.as_ref(),
-        choices.as_ref(),
-        settings.as_ref(),
-        known_element,
-    )
-    .map_err(|errs| errs.into_iter().map(|e| format!("{file}: {e}")).collect())
+    Ok([sheet("survey")?, sheet("choices")?, sheet("settings")?])
 }
 
 /// `frame.csv`: `region,population`, one row per base region in the

@@ -23,6 +23,7 @@ pub mod scores;
 pub mod session;
 pub mod structure;
 pub mod submit;
+pub mod surveys;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

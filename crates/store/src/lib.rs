@@ -29,6 +29,7 @@ pub mod observations;
 pub mod regions;
 pub mod scores;
 pub mod sessions;
+pub mod surveys;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -49,6 +50,7 @@ pub use ledger::{Entry, HashAlgo, NewEntry, Verification, VerifyError};
 pub use regions::RegionRecord;
 pub use scores::{FrameworkVersion, NewScoreRun};
 pub use sessions::{LoginAttempt, TokenInfo, random_token};
+pub use surveys::{NewForm, NewResponse, ResponsesWrite, StoredForm, StoredResponse};
 pub use values::{
     NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,
     ValuesWrite,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// One sheet as text: `rows[0]` is the header row (Excel row 1).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Sheet {
     pub name: String,
     pub rows: Vec<Vec<String>>,

@@ -337,6 +337,58 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("called_at", OptText),
         ],
     ),
+    (
+        "survey_forms",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("form_id", Text),
+            ("version", Text),
+            ("title", Text),
+            ("sheets", Text),
+            ("sha256", Text),
+            ("imported_by", Text),
+            ("imported_at", Text),
+        ],
+    ),
+    (
+        "survey_frame",
+        &[
+            ("year", Int32),
+            ("region", Text),
+            ("population", Int),
+            ("ord", Int),
+        ],
+    ),
+    (
+        "survey_margins",
+        &[
+            ("year", Int32),
+            ("region", Text),
+            ("variable", Text),
+            ("category", Text),
+            ("population", Float),
+            ("ord", Int),
+        ],
+    ),
+    (
+        "survey_responses",
+        &[
+            ("form", Int),
+            ("instance_id", Text),
+            ("region", Text),
+            ("channel", Text),
+            ("started", Text),
+            ("submitted", Text),
+            ("seconds", Float),
+            ("answers", Text),
+            ("digest", Text),
+            ("verdict", OptText),
+            ("straightlining", Bool),
+            ("import_id", OptInt),
+            ("ord", Int),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
@@ -350,6 +402,10 @@ pub(super) const OPTIONAL: &[&str] = &[
     "cases",
     "callback_draws",
     "callbacks",
+    "survey_forms",
+    "survey_frame",
+    "survey_margins",
+    "survey_responses",
 ];
 
 /// Columns added to a table after the backup format was first released,
@@ -402,6 +458,7 @@ pub(super) const SERIAL: &[&str] = &[
     "verify_records",
     "verify_photos",
     "callback_draws",
+    "survey_forms",
 ];
 
 #[derive(Clone, Debug, Serialize)]

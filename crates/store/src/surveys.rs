@@ -1,0 +1,286 @@
+//! The survey tables (migration 13): questionnaires per year, the year's
+//! frame and county margins, and the distinct responses with their verdict.
+//! Every write appends its ledger entry in the same transaction.
+
+use crate::db::{Store, on_pool};
+use crate::ledger::NewEntry;
+use crate::tx::{BATCH, on_tx, placeholders};
+use crate::{Actor, Result, StoreError};
+use pingan_core::labels::LedgerAction;
+use serde_json::json;
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StoredForm {
+    pub id: i64,
+    pub year: i32,
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    /// The three XLSForm sheets as JSON: `[{"name": …, "rows": [[…]]}]`.
+    pub sheets: String,
+    pub sha256: String,
+    pub imported_by: String,
+    pub imported_at: String,
+}
+
+pub struct NewForm<'a> {
+    pub year: i32,
+    pub form_id: &'a str,
+    pub version: &'a str,
+    pub title: &'a str,
+    pub sheets: &'a str,
+    pub sha256: &'a str,
+    pub file: &'a str,
+}
+
+/// One distinct response to store.
+pub struct NewResponse {
+    pub instance_id: String,
+    pub region: String,
+    pub channel: String,
+    pub started: String,
+    pub submitted: String,
+    pub seconds: f64,
+    /// JSON array of the answers, one per question of the form.
+    pub answers: String,
+    pub digest: String,
+    pub verdict: Option<String>,
+    pub straightlining: bool,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StoredResponse {
+    pub instance_id: String,
+    pub region: String,
+    pub channel: String,
+    pub started: String,
+    pub submitted: String,
+    pub seconds: f64,
+    pub answers: String,
+    pub verdict: Option<String>,
+    pub straightlining: bool,
+}
+
+/// What a responses import writes: the file's record and counts.
+pub struct ResponsesWrite<'a> {
+    pub form: i64,
+    pub file: &'a str,
+    pub sha256: &'a str,
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Identical repeats (in the file or already stored).
+    pub duplicates: usize,
+    pub responses: &'a [NewResponse],
+    pub detail: serde_json::Value,
+}
+
+impl Store {
+    /// Keep a questionnaire for its year; the same file again changes
+    /// nothing. Another file under a version already stored is refused: a
+    /// version's questions are fixed once answers may refer to them.
+    pub async fn save_survey_form(&self, f: &NewForm<'_>, actor: &Actor) -> Result<(i64, bool)> {
+        let mut tx = self.begin().await?;
+        tx.hold().await?;
+        let found: Option<(i64, String)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT id, sha256 FROM survey_forms WHERE year = $1 AND form_id = $2 AND version = $3"
+        ).bind(f.year).bind(f.form_id).bind(f.version).fetch_optional(&mut **c).await)?;
+        if let Some((id, sha)) = found {
+            if sha == f.sha256 {
+                return Ok((id, false));
+            }
+            return Err(StoreError::Conflict(format!(
+                "{} 年的问卷 {} 版本 {} 已导入且内容不同：修改问卷时请在 settings 工作表中提高 version",
+                f.year, f.form_id, f.version
+            )));
+        }
+        let at = crate::now();
+        let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+            "INSERT INTO survey_forms (year, form_id, version, title, sheets, sha256, imported_by, imported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+        ).bind(f.year).bind(f.form_id).bind(f.version).bind(f.title).bind(f.sheets)
+        .bind(f.sha256).bind(&actor.user).bind(&at).fetch_one(&mut **c).await)?;
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::SurveyForm,
+                &format!("survey_form:{id}"),
+                json!({"year": f.year, "form": f.form_id, "version": f.version, "file": f.file, "sha256": f.sha256}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((id, true))
+    }
+
+    /// The questionnaires, newest first (of one year when given).
+    pub async fn survey_forms(&self, year: Option<i32>) -> Result<Vec<StoredForm>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, year, form_id, version, title, sheets, sha256, imported_by, imported_at FROM survey_forms \
+             WHERE ($1 IS NULL OR year = $1) ORDER BY year DESC, id DESC"
+        ).bind(year).fetch_all(p).await)?)
+    }
+
+    /// Replace a year's frame (`region, population` in file order).
+    pub async fn save_survey_frame(
+        &self,
+        year: i32,
+        rows: &[(String, u64)],
+        detail: serde_json::Value,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(tx, c => sqlx::query("DELETE FROM survey_frame WHERE year = $1")
+            .bind(year).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let numbered = tx.numbered();
+        for (k, chunk) in rows.chunks(BATCH).enumerate() {
+            let sql = format!(
+                "INSERT INTO survey_frame (year, region, population, ord) VALUES {}",
+                placeholders(chunk.len(), 4, numbered)
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, (region, pop)) in chunk.iter().enumerate() {
+                    q = q.bind(year).bind(region).bind(*pop as i64).bind((k * BATCH + i) as i64);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::SurveyFrame,
+                &format!("survey_frame:{year}"),
+                detail,
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// A year's frame in file order.
+    pub async fn survey_frame(&self, year: i32) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT region, population FROM survey_frame WHERE year = $1 ORDER BY ord"
+        ).bind(year).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(r, p)| (r, p.max(0) as u64))
+            .collect())
+    }
+
+    /// Replace a year's margins: (county, variable, category, population).
+    pub async fn save_survey_margins(
+        &self,
+        year: i32,
+        rows: &[(String, String, String, f64)],
+        detail: serde_json::Value,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(tx, c => sqlx::query("DELETE FROM survey_margins WHERE year = $1")
+            .bind(year).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let numbered = tx.numbered();
+        for (k, chunk) in rows.chunks(BATCH).enumerate() {
+            let sql = format!(
+                "INSERT INTO survey_margins (year, region, variable, category, population, ord) VALUES {}",
+                placeholders(chunk.len(), 6, numbered)
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, (region, var, cat, pop)) in chunk.iter().enumerate() {
+                    q = q.bind(year).bind(region).bind(var).bind(cat).bind(*pop).bind((k * BATCH + i) as i64);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::SurveyMargins,
+                &format!("survey_margins:{year}"),
+                detail,
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// A year's margins in file order.
+    pub async fn survey_margins(&self, year: i32) -> Result<Vec<(String, String, String, f64)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT region, variable, category, population FROM survey_margins WHERE year = $1 ORDER BY ord"
+        ).bind(year).fetch_all(p).await)?)
+    }
+
+    /// instance_id → content digest of a form's stored responses.
+    pub async fn response_digests(&self, form: i64) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT instance_id, digest FROM survey_responses WHERE form = $1"
+        ).bind(form).fetch_all(p).await)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Store new responses in one transaction with the import's record
+    /// (kind `responses:{form}`, duplicates as `ignored`) and one ledger
+    /// entry; returns the import id.
+    pub async fn write_responses(&self, w: &ResponsesWrite<'_>, actor: &Actor) -> Result<i64> {
+        let at = crate::now();
+        let mut tx = self.begin().await?;
+        tx.hold().await?;
+        let (import_id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+            "INSERT INTO imports (kind, file, sha256, rows, imported, updated, ignored, user_name, client, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(format!("responses:{}", w.form)).bind(w.file).bind(w.sha256).bind(w.rows as i64).bind(w.responses.len() as i64)
+        .bind(0i64).bind(w.duplicates as i64).bind(&actor.user).bind(&actor.client).bind(&at)
+        .fetch_one(&mut **c).await)?;
+        let (start,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM survey_responses WHERE form = $1"
+        ).bind(w.form).fetch_one(&mut **c).await)?;
+        let numbered = tx.numbered();
+        for (k, chunk) in w.responses.chunks(BATCH / 2).enumerate() {
+            let sql = format!(
+                "INSERT INTO survey_responses (form, instance_id, region, channel, started, submitted, seconds, \
+                 answers, digest, verdict, straightlining, import_id, ord) VALUES {}",
+                placeholders(chunk.len(), 13, numbered)
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, r) in chunk.iter().enumerate() {
+                    q = q.bind(w.form).bind(&r.instance_id).bind(&r.region).bind(&r.channel)
+                        .bind(&r.started).bind(&r.submitted).bind(r.seconds).bind(&r.answers)
+                        .bind(&r.digest).bind(&r.verdict).bind(r.straightlining).bind(import_id)
+                        .bind(start + (k * BATCH / 2 + i) as i64);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        let mut detail = w.detail.clone();
+        detail["import_id"] = json!(import_id);
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::SurveyResponses,
+                &format!("survey_responses:{}", w.file),
+                detail,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(import_id)
+    }
+
+    /// A form's responses in arrival order, and the identical repeats its
+    /// imports dropped.
+    pub async fn survey_responses(&self, form: i64) -> Result<(Vec<StoredResponse>, usize)> {
+        let rows: Vec<StoredResponse> = on_pool!(self, p => sqlx::query_as(
+            "SELECT instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining \
+             FROM survey_responses WHERE form = $1 ORDER BY ord"
+        ).bind(form).fetch_all(p).await)?;
+        let (dups,): (Option<i64>,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT CAST(SUM(ignored) AS BIGINT) FROM imports WHERE kind = $1"
+        ).bind(format!("responses:{form}")).fetch_one(p).await)?;
+        Ok((rows, dups.unwrap_or(0).max(0) as usize))
+    }
+}
