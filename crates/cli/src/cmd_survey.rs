@@ -205,7 +205,7 @@ pub fn run(c: SurveyCommand) -> Result<ExitCode> {
     }
 }
 
-fn from_files(
+pub(crate) fn from_files(
     form: &Path,
     regions: &Path,
     frame: &Path,

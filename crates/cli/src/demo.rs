@@ -13,7 +13,7 @@ use pingan_service::field::{self, DrawInput};
 use pingan_service::intake::{self, At, Channel, Intake};
 use pingan_service::users::{self, NewUser};
 use pingan_service::values::{self, ImportOptions};
-use pingan_service::{Caller, Ctx, ServiceError, callbacks, cap, imports, quality};
+use pingan_service::{Caller, Ctx, ServiceError, callbacks, cap, imports, quality, surveys};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -57,6 +57,48 @@ const DEMO_ACCOUNTS: [(&str, &str, &str); 11] = [
     ("secadmin", "security_admin", "安全管理员"),
     ("auditor", "audit_admin", "审计管理员"),
 ];
+
+/// The survey's estimates, and values.csv with them as the scored year's
+/// values of the survey elements (in place of the generator's own numbers):
+/// the printed ranking and the database then score the same survey.
+fn survey_values(dir: &std::path::Path, year: i32) -> Result<pingan_core::survey::run::Estimates> {
+    let est = crate::cmd_survey::from_files(
+        &dir.join("survey-form.xlsx"),
+        &dir.join("regions.csv"),
+        &dir.join("frame.csv"),
+        &dir.join("responses.csv"),
+        Some(&dir.join("margins.csv")),
+        None,
+        30,
+    )?;
+    let elements: std::collections::HashSet<String> = est
+        .regions
+        .first()
+        .map(|r| r.elements.iter().map(|e| e.element.clone()).collect())
+        .unwrap_or_default();
+    let path = dir.join("values.csv");
+    let text = std::fs::read_to_string(&path)?;
+    let period = year.to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let mut f = line.splitn(4, ',');
+        let (_, p, e) = (f.next(), f.next(), f.next());
+        if p == Some(period.as_str()) && e.is_some_and(|e| elements.contains(e)) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    for r in &est.regions {
+        for e in &r.elements {
+            if let Some(v) = e.estimate {
+                out.push_str(&format!("{},{year},{},{v}\n", r.region, e.element));
+            }
+        }
+    }
+    std::fs::write(&path, out)?;
+    Ok(est)
+}
 
 /// (name, password, role label, scope) as printed.
 type DemoAccount = (String, String, String, String);
@@ -121,6 +163,32 @@ fn load_database(
             }
             .map_err(fail)?;
         }
+        // The survey itself, so its pages and `pingan survey estimate --db`
+        // work from the store (the values above already hold its estimates).
+        let form = std::fs::read(dir.join("survey-form.xlsx"))?;
+        let name = |f: &str| dir.join(f).display().to_string();
+        surveys::import_form(&ctx, &direct, year, &name("survey-form.xlsx"), &form)
+            .await
+            .map_err(fail)?;
+        for (kind, file) in [
+            ("frame", "frame.csv"),
+            ("margins", "margins.csv"),
+            ("responses", "responses.csv"),
+        ] {
+            let bytes = std::fs::read(dir.join(file))?;
+            match kind {
+                "frame" => surveys::import_frame(&ctx, &direct, year, &name(file), &bytes)
+                    .await
+                    .map(|_| ()),
+                "margins" => surveys::import_margins(&ctx, &direct, year, &name(file), &bytes)
+                    .await
+                    .map(|_| ()),
+                _ => surveys::import_responses(&ctx, &direct, year, &name(file), &bytes, false)
+                    .await
+                    .map(|_| ()),
+            }
+            .map_err(fail)?;
+        }
         // The quality checks of the scored year fill the follow-up queue,
         // so the 数据质量 page has something to review.
         let check = operator.authorize::<cap::Check>().map_err(fail)?;
@@ -182,6 +250,17 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         opts.cities, opts.counties, opts.townships, opts.first_year, opts.last_year
     );
     let rows = cmd_generate::write(&opts, &dir)?;
+    let respondents = cmd_generate::write_survey(&opts, 100 * opts.townships, &dir)?;
+    let survey = survey_values(&dir, args.year)?;
+    eprintln!(
+        "群众调查：{respondents} 份答卷，有效 {}，{} 个地区的 9 项调查数据取自加权估计",
+        survey.responses.valid,
+        survey
+            .regions
+            .iter()
+            .filter(|r| r.elements.iter().any(|e| e.estimate.is_some()))
+            .count()
+    );
     let (r, v, b) = (
         dir.join("regions.csv"),
         dir.join("values.csv"),

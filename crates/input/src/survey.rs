@@ -334,7 +334,11 @@ pub fn read_responses(
     let mut out = Responses::default();
     // Column → question index (None for the fixed six).
     let mut header: Option<(Vec<usize>, Vec<Option<usize>>)> = None;
-    let mut ids: HashMap<String, usize> = HashMap::new();
+    // Sized from the line count: rehashing half a million ids cost 7 %.
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    let mut ids: rustc_hash::FxHashMap<String, usize> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(lines, Default::default());
+    out.rows.reserve(lines);
     let mut rec = csv::StringRecord::new();
     let mut last_region: Option<(String, usize)> = None;
     loop {

@@ -172,8 +172,9 @@ pub fn generate_survey(opts: &Options, s: &SurveyOptions) -> Result<SurveyFiles,
     responses.push('\n');
     let age_sample: Vec<(&str, f64)> = AGE.iter().map(|a| a.0).zip(AGE_SAMPLE).collect();
     for (t, town) in tree.towns.iter().enumerate() {
-        // Proportional with at least 30 per township.
-        let n = ((s.respondents as f64 * pops[t] as f64 / total as f64).round() as usize).max(30);
+        // Proportional with at least 40 per township: after the invalid
+        // answers, about 37 remain, above the estimates' minimum of 30.
+        let n = ((s.respondents as f64 * pops[t] as f64 / total as f64).round() as usize).max(40);
         for i in 0..n {
             let mut r = Stream::new(&[opts.seed, tag::RESPONDENT, year, t as u64, i as u64]);
             let line = respondent(&mut r, s.year, &town.code, moods[t], &age_sample, t, i);

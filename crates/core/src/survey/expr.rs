@@ -356,15 +356,16 @@ impl Expr {
     }
 }
 
-/// A value during evaluation.
+/// A value during evaluation (answers borrowed, not copied: validity runs
+/// every expression of every response).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Num(f64),
-    Str(String),
+    Str(std::borrow::Cow<'a, str>),
     Bool(bool),
 }
 
-impl Value {
+impl Value<'_> {
     pub fn number(&self) -> f64 {
         match self {
             Value::Num(v) => *v,
@@ -379,11 +380,11 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
         }
     }
-    fn string(&self) -> String {
+    fn string(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Value::Str(s) => s.clone(),
-            Value::Bool(b) => b.to_string(),
-            Value::Num(v) => num_string(*v),
+            Value::Str(s) => std::borrow::Cow::Borrowed(s),
+            Value::Bool(b) => b.to_string().into(),
+            Value::Num(v) => num_string(*v).into(),
         }
     }
 }
@@ -420,23 +421,24 @@ pub trait Answers {
 }
 
 impl Expr {
-    pub fn eval(&self, answers: &dyn Answers, current: &str) -> Value {
+    pub fn eval<'a>(&'a self, answers: &'a dyn Answers, current: &'a str) -> Value<'a> {
+        use std::borrow::Cow::Borrowed;
         match self {
             Expr::Num(v) => Value::Num(*v),
-            Expr::Str(s) => Value::Str(s.clone()),
-            Expr::Ref(r) => Value::Str(answers.answer(r).to_string()),
-            Expr::Current => Value::Str(current.to_string()),
+            Expr::Str(s) => Value::Str(Borrowed(s)),
+            Expr::Ref(r) => Value::Str(Borrowed(answers.answer(r))),
+            Expr::Current => Value::Str(Borrowed(current)),
             Expr::Not(a) => Value::Bool(!a.eval(answers, current).boolean()),
             Expr::Neg(a) => Value::Num(-a.eval(answers, current).number()),
             Expr::CountSelected(a) => {
-                let s = a.eval(answers, current).string();
-                Value::Num(s.split_whitespace().count() as f64)
+                let v = a.eval(answers, current);
+                Value::Num(v.string().split_whitespace().count() as f64)
             }
             Expr::Selected(a, b) => {
-                let list = a.eval(answers, current).string();
-                let c = b.eval(answers, current).string();
+                let (list, c) = (a.eval(answers, current), b.eval(answers, current));
+                let c = c.string();
                 let c = c.trim();
-                Value::Bool(list.split_whitespace().any(|x| x == c))
+                Value::Bool(list.string().split_whitespace().any(|x| x == c))
             }
             Expr::Bin(op, a, b) => {
                 // `and`/`or` decide on the left when they can, as XPath does.

@@ -200,11 +200,25 @@ fn rake_all(
             }
         }
     }
+    // Each respondent's weighting county, found by walking up from its
+    // region once (not once per county).
+    let mut slot: Vec<Option<usize>> = vec![None; tree.len()];
+    for (k, (c, _)) in counties.iter().enumerate() {
+        slot[*c] = Some(k);
+    }
+    let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); counties.len()];
+    for (i, r) in valid.iter().enumerate() {
+        let mut at = Some(r.region);
+        while let Some(x) = at {
+            if let Some(k) = slot[x] {
+                members_of[k].push(i);
+                break;
+            }
+            at = tree.get(x).parent;
+        }
+    }
     let mut most = 0;
-    for (county, variables) in counties {
-        let members: Vec<usize> = (0..valid.len())
-            .filter(|&i| tree.is_within(valid[i].region, county))
-            .collect();
+    for ((county, variables), members) in counties.into_iter().zip(members_of) {
         let name = &tree.get(county).name;
         let mut category = Vec::with_capacity(variables.len());
         for (var, cats) in &variables {
@@ -212,6 +226,11 @@ fn rake_all(
                 .question(var)
                 .filter(|&q| matches!(form.questions[q].kind, Kind::SelectOne(_)))
                 .ok_or_else(|| format!("边际变量 {var} 不是问卷中的单选题"))?;
+            let index: HashMap<&str, usize> = cats
+                .iter()
+                .enumerate()
+                .map(|(c, (name, _))| (name.as_str(), c))
+                .collect();
             let mut of = Vec::with_capacity(members.len());
             for &i in &members {
                 let a = &valid[i].answers[q];
@@ -221,7 +240,7 @@ fn rake_all(
                         valid[i].instance_id, valid[i].line
                     ));
                 }
-                let c = cats.iter().position(|(c, _)| c == a).ok_or_else(|| {
+                let c = index.get(a.as_str()).copied().ok_or_else(|| {
                     format!(
                         "{name}：回答 {}（第 {} 行）的 {var} 为“{a}”，边际文件中该县没有这一类别",
                         valid[i].instance_id, valid[i].line
@@ -234,7 +253,7 @@ fn rake_all(
         let m = CountyMargins {
             county: format!("{name}（{}）", tree.get(county).code),
             variables,
-            members: members.clone(),
+            members,
             category,
         };
         most = most.max(rake(weights, &m)?);
