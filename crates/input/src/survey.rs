@@ -7,8 +7,9 @@ use crate::error::{Collector, InputErrors};
 use calamine::{Data, Reader, Xlsx};
 use pingan_core::RegionTree;
 use pingan_core::survey::form::{Form, Kind, Sheet};
-use pingan_core::survey::response::{Channel, parse_time};
+use pingan_core::survey::response::{AnswerSet, Channel, parse_time};
 pub use pingan_core::survey::run::Response;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Cursor;
 
@@ -461,20 +462,22 @@ pub fn read_responses(
                 );
             }
         }
-        let mut answers = vec![String::new(); form.questions.len()];
+        // Borrowed from the record where they can be; one buffer at the end.
+        let mut answers: Vec<Cow<str>> = vec![Cow::Borrowed(""); form.questions.len()];
         for (i, q) in questions.iter().enumerate() {
             let Some(q) = *q else { continue };
             let raw = rec.get(i).unwrap_or("").trim();
-            let a = if matches!(form.questions[q].kind, Kind::SelectMultiple(_)) {
-                raw.split_whitespace().collect::<Vec<_>>().join(" ")
+            let a: Cow<str> = if matches!(form.questions[q].kind, Kind::SelectMultiple(_)) {
+                Cow::Owned(raw.split_whitespace().collect::<Vec<_>>().join(" "))
             } else {
-                raw.to_string()
+                Cow::Borrowed(raw)
             };
             if let Err(m) = form.check_answer(q, &a) {
                 fail(&mut errs, m);
             }
             answers[q] = a;
         }
+        let answers = AnswerSet::new(&answers);
         if bad {
             if errs.full() {
                 break;

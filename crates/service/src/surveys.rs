@@ -192,7 +192,7 @@ fn digest(r: &Response) -> String {
         r.channel.code(),
         r.started,
         r.submitted,
-        r.answers.join("\u{1e}")
+        r.answers.iter().collect::<Vec<_>>().join("\u{1e}")
     );
     pingan_store::sha256_hex(text.as_bytes())
 }
@@ -344,24 +344,28 @@ pub async fn estimates(ctx: &Ctx, year: i32, min_n: usize) -> Result<Estimates> 
             })
         })
         .collect();
-    let (stored, duplicates) = ctx.store.survey_responses(f.stored.id).await?;
-    let _permit = ctx.heavy_permit().await?;
-    let responses: Vec<Response> = stored
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            Some(Response {
-                line: i + 1,
-                instance_id: r.instance_id,
-                region: tree.find(&r.region)?,
-                channel: Channel::parse(&r.channel)?,
-                started: r.started,
-                submitted: r.submitted,
-                seconds: r.seconds,
-                answers: serde_json::from_str(&r.answers).ok()?,
-            })
+    let mut responses: Vec<Response> = Vec::new();
+    let duplicates = ctx
+        .store
+        .each_survey_response(f.stored.id, |r| {
+            let answers = serde_json::from_str::<Vec<String>>(&r.answers).ok();
+            if let (Some(region), Some(channel), Some(answers)) =
+                (tree.find(&r.region), Channel::parse(&r.channel), answers)
+            {
+                responses.push(Response {
+                    line: responses.len() + 1,
+                    instance_id: r.instance_id,
+                    region,
+                    channel,
+                    started: r.started,
+                    submitted: r.submitted,
+                    seconds: r.seconds,
+                    answers: pingan_core::survey::response::AnswerSet::new(&answers),
+                });
+            }
         })
-        .collect();
+        .await?;
+    let _permit = ctx.heavy_permit().await?;
     tokio::task::spawn_blocking(move || {
         run::run(
             &f.form, &tree, &frame, &responses, duplicates, &margins, min_n,

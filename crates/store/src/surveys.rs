@@ -271,16 +271,27 @@ impl Store {
         Ok(import_id)
     }
 
-    /// A form's responses in arrival order, and the identical repeats its
-    /// imports dropped.
-    pub async fn survey_responses(&self, form: i64) -> Result<(Vec<StoredResponse>, usize)> {
-        let rows: Vec<StoredResponse> = on_pool!(self, p => sqlx::query_as(
-            "SELECT instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining \
-             FROM survey_responses WHERE form = $1 ORDER BY ord"
-        ).bind(form).fetch_all(p).await)?;
+    /// A form's responses in arrival order, each handed to `each` as it is
+    /// read (half a million rows are never all held as rows), and the
+    /// identical repeats its imports dropped.
+    pub async fn each_survey_response(
+        &self,
+        form: i64,
+        mut each: impl FnMut(StoredResponse),
+    ) -> Result<usize> {
+        use futures_util::TryStreamExt;
+        on_pool!(self, p => {
+            let mut rows = sqlx::query_as::<_, StoredResponse>(
+                "SELECT instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining \
+                 FROM survey_responses WHERE form = $1 ORDER BY ord"
+            ).bind(form).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                each(r);
+            }
+        });
         let (dups,): (Option<i64>,) = on_pool!(self, p => sqlx::query_as(
             "SELECT CAST(SUM(ignored) AS BIGINT) FROM imports WHERE kind = $1"
         ).bind(format!("responses:{form}")).fetch_one(p).await)?;
-        Ok((rows, dups.unwrap_or(0).max(0) as usize))
+        Ok(dups.unwrap_or(0).max(0) as usize)
     }
 }

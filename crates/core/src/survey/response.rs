@@ -71,47 +71,120 @@ impl Invalid {
     }
 }
 
-/// A response's answers, one per question of the form (blank = "").
+/// A response's answers, one per question of the form ("" = none).
+pub trait AnswerList {
+    fn answer_at(&self, q: usize) -> &str;
+}
+
+impl AnswerList for [String] {
+    fn answer_at(&self, q: usize) -> &str {
+        self.get(q).map_or("", |s| s.as_str())
+    }
+}
+
+impl AnswerList for Vec<String> {
+    fn answer_at(&self, q: usize) -> &str {
+        self.as_slice().answer_at(q)
+    }
+}
+
+/// Answers in one buffer with their ends: two allocations a response
+/// instead of one per answer (half a million responses spent most of
+/// their time and memory in the allocator).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnswerSet {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl AnswerSet {
+    pub fn new<S: AsRef<str>>(answers: &[S]) -> AnswerSet {
+        let mut text = String::with_capacity(answers.iter().map(|a| a.as_ref().len()).sum());
+        let mut ends = Vec::with_capacity(answers.len());
+        for a in answers {
+            text.push_str(a.as_ref());
+            ends.push(text.len() as u32);
+        }
+        AnswerSet { text, ends }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).map(|q| self.answer_at(q))
+    }
+}
+
+impl AnswerList for AnswerSet {
+    fn answer_at(&self, q: usize) -> &str {
+        let Some(&end) = self.ends.get(q) else {
+            return "";
+        };
+        let start = if q == 0 { 0 } else { self.ends[q - 1] };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+}
+
+impl serde::Serialize for AnswerSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+/// The answers a question's expressions read.
 pub struct Sheet<'a> {
     pub form: &'a Form,
-    pub answers: &'a [String],
+    pub answers: &'a dyn AnswerList,
 }
 
 impl Answers for Sheet<'_> {
     fn answer(&self, name: &str) -> &str {
         self.form
             .question(name)
-            .and_then(|i| self.answers.get(i))
-            .map_or("", |s| s.as_str())
+            .map_or("", |i| self.answers.answer_at(i))
     }
 }
 
 impl Form {
     /// Whether question `q` is relevant: its own `relevant` and every
     /// enclosing group's hold, on the answers as given.
-    pub fn relevant(&self, q: usize, answers: &[String]) -> bool {
+    pub fn relevant<A: AnswerList>(&self, q: usize, answers: &A) -> bool {
+        self.relevant_in(q, answers)
+    }
+
+    fn relevant_in(&self, q: usize, answers: &dyn AnswerList) -> bool {
         let sheet = Sheet {
             form: self,
             answers,
         };
         let question = &self.questions[q];
         question.groups.iter().chain(std::iter::once(&q)).all(|&g| {
-            self.questions[g].relevant.as_ref().is_none_or(|e| {
-                let own = answers.get(g).map_or("", |s| s.as_str());
-                e.holds(&sheet, own)
-            })
+            self.questions[g]
+                .relevant
+                .as_ref()
+                .is_none_or(|e| e.holds(&sheet, answers.answer_at(g)))
         })
     }
 
     /// Why the response does not count, if it does not. `seconds` is
     /// submitted − started.
-    pub fn invalid(&self, seconds: f64, answers: &[String]) -> Option<Invalid> {
+    pub fn invalid<A: AnswerList>(&self, seconds: f64, answers: &A) -> Option<Invalid> {
+        self.invalid_in(seconds, answers)
+    }
+
+    fn invalid_in(&self, seconds: f64, answers: &dyn AnswerList) -> Option<Invalid> {
         if seconds < self.min_seconds {
             return Some(Invalid::TooFast);
         }
-        let answered = |q: usize| answers.get(q).is_some_and(|a| !a.is_empty());
+        let answered = |q: usize| !answers.answer_at(q).is_empty();
         let relevant: Vec<bool> = (0..self.questions.len())
-            .map(|q| self.questions[q].kind.answered() && self.relevant(q, answers))
+            .map(|q| self.questions[q].kind.answered() && self.relevant_in(q, answers))
             .collect();
         if (0..self.questions.len())
             .any(|q| self.questions[q].required && relevant[q] && !answered(q))
@@ -130,7 +203,7 @@ impl Form {
                 return Some(Invalid::Constraint);
             }
             if let Some(c) = &question.constraint
-                && !c.holds(&sheet, &answers[q])
+                && !c.holds(&sheet, answers.answer_at(q))
             {
                 return Some(Invalid::Constraint);
             }
@@ -140,7 +213,7 @@ impl Form {
 
     /// The same choice on at least 8 scored select_one items that feed an
     /// element (only answers whose choice has a score count).
-    pub fn straightlining(&self, answers: &[String]) -> bool {
+    pub fn straightlining<A: AnswerList + ?Sized>(&self, answers: &A) -> bool {
         let mut first: Option<&str> = None;
         let mut n = 0;
         for (q, question) in self.questions.iter().enumerate() {
@@ -150,7 +223,7 @@ impl Form {
             if question.element.is_none() {
                 continue;
             }
-            let a = answers.get(q).map_or("", |s| s.as_str());
+            let a = answers.answer_at(q);
             if self.lists[l].get(a).is_none_or(|c| c.score.is_none()) {
                 continue;
             }
@@ -166,7 +239,11 @@ impl Form {
 
     /// A respondent's value per element of `elements`: the mean score of
     /// their scored answers to the items feeding it.
-    pub fn values(&self, elements: &[String], answers: &[String]) -> Vec<Option<f64>> {
+    pub fn values<A: AnswerList + ?Sized>(
+        &self,
+        elements: &[String],
+        answers: &A,
+    ) -> Vec<Option<f64>> {
         let mut sum = vec![0.0; elements.len()];
         let mut n = vec![0usize; elements.len()];
         for (q, question) in self.questions.iter().enumerate() {
@@ -176,7 +253,7 @@ impl Form {
             let Some(ei) = elements.iter().position(|x| x == e) else {
                 continue;
             };
-            let a = answers.get(q).map_or("", |s| s.as_str());
+            let a = answers.answer_at(q);
             if let Some(score) = self.lists[*l].get(a).and_then(|c| c.score) {
                 sum[ei] += score;
                 n[ei] += 1;
@@ -387,6 +464,19 @@ mod tests {
         );
         let v = f.values(&f.elements(), &ok);
         assert_eq!(v, vec![Some(90.0), None], "说不清 has no score");
+        // The same answers in one buffer read the same.
+        let set = AnswerSet::new(&ok);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            ok.iter().map(|s| s.as_str()).collect::<Vec<_>>()
+        );
+        assert_eq!((set.answer_at(1), set.answer_at(99)), ("y", ""));
+        assert_eq!(f.values(&f.elements(), &set), v);
+        assert_eq!(f.invalid(100.0, &set), None);
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            serde_json::to_string(&ok).unwrap()
+        );
     }
 
     #[test]

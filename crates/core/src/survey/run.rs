@@ -4,7 +4,7 @@
 
 use super::estimate::{RegionEstimate, Respondent, Stratum, estimate};
 use super::form::{Form, Kind};
-use super::response::{Channel, Invalid};
+use super::response::{AnswerList, AnswerSet, Channel, Invalid};
 use super::weights::{CountyMargins, rake};
 use crate::region::RegionTree;
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ pub struct Response {
     /// submitted − started, in seconds.
     pub seconds: f64,
     /// One per question of the form ("" = no answer; groups and notes "").
-    pub answers: Vec<String>,
+    pub answers: AnswerSet,
 }
 
 /// A county's known population in one category of one variable.
@@ -233,14 +233,14 @@ fn rake_all(
                 .collect();
             let mut of = Vec::with_capacity(members.len());
             for &i in &members {
-                let a = &valid[i].answers[q];
+                let a = valid[i].answers.answer_at(q);
                 if a.is_empty() {
                     return Err(format!(
                         "{name}：回答 {}（第 {} 行）没有回答加权变量 {var}，无法加权",
                         valid[i].instance_id, valid[i].line
                     ));
                 }
-                let c = index.get(a.as_str()).copied().ok_or_else(|| {
+                let c = index.get(a).copied().ok_or_else(|| {
                     format!(
                         "{name}：回答 {}（第 {} 行）的 {var} 为“{a}”，边际文件中该县没有这一类别",
                         valid[i].instance_id, valid[i].line
