@@ -217,6 +217,40 @@ pub fn read_margins(
     errs.finish(out)
 }
 
+fn reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}
+
+enum Next {
+    /// A record was read; its first line.
+    Row(usize),
+    /// A record the reader could not read was named; go on.
+    Skip,
+    /// The end, or too many errors.
+    Stop,
+}
+
+/// The next record into `rec`.
+fn next_record(
+    rdr: &mut csv::Reader<&[u8]>,
+    rec: &mut csv::StringRecord,
+    errs: &mut Collector,
+) -> Next {
+    let line = rdr.position().line() as usize;
+    match rdr.read_record(rec) {
+        Ok(false) => Next::Stop,
+        Ok(true) => Next::Row(line),
+        Err(e) => {
+            let (l, m) = crate::table::csv_error(&e);
+            errs.push(l.or(Some(line)), m);
+            if errs.full() { Next::Stop } else { Next::Skip }
+        }
+    }
+}
+
 /// Calls `row(errs, line, fields)` for each data row of a small CSV with
 /// exactly these columns (any order); fields trimmed.
 fn for_each_row(
@@ -225,26 +259,15 @@ fn for_each_row(
     names: &[&str],
     mut row: impl FnMut(&mut Collector, usize, &[String]),
 ) {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut rdr = reader(text);
     let mut idx: Option<Vec<usize>> = None;
     let mut rec = csv::StringRecord::new();
     loop {
-        let line = rdr.position().line() as usize;
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let (l, m) = crate::table::csv_error(&e);
-                errs.push(l.or(Some(line)), m);
-                if errs.full() {
-                    return;
-                }
-                continue;
-            }
-        }
+        let line = match next_record(&mut rdr, &mut rec, errs) {
+            Next::Row(line) => line,
+            Next::Skip => continue,
+            Next::Stop => break,
+        };
         let fields: Vec<String> = rec
             .iter()
             .map(|f| f.trim().trim_start_matches('\u{feff}').to_string())
@@ -328,10 +351,7 @@ pub fn read_responses(
 ) -> Result<Responses, InputErrors> {
     let text = decode(bytes);
     let mut errs = Collector::new(file);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut rdr = reader(&text);
     let mut out = Responses::default();
     // Column → question index (None for the fixed six).
     let mut header: Option<(Vec<usize>, Vec<Option<usize>>)> = None;
@@ -343,19 +363,11 @@ pub fn read_responses(
     let mut rec = csv::StringRecord::new();
     let mut last_region: Option<(String, usize)> = None;
     loop {
-        let line = rdr.position().line() as usize;
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let (l, m) = crate::table::csv_error(&e);
-                errs.push(l.or(Some(line)), m);
-                if errs.full() {
-                    break;
-                }
-                continue;
-            }
-        }
+        let line = match next_record(&mut rdr, &mut rec, &mut errs) {
+            Next::Row(line) => line,
+            Next::Skip => continue,
+            Next::Stop => break,
+        };
         let Some((fixed, questions)) = &header else {
             let names: Vec<String> = rec
                 .iter()

@@ -33,9 +33,9 @@ pub struct Ctx {
     /// each.
     touched: Arc<std::sync::Mutex<HashMap<String, std::time::Instant>>>,
     /// The values scorings read, kept across writes (see `kept`).
-    pub(crate) kept_values: Arc<tokio::sync::Mutex<crate::kept::Kept>>,
+    pub(crate) kept_values: Arc<tokio::sync::Mutex<crate::held::Kept>>,
     /// The 报送进度 boards, kept the same way.
-    pub(crate) kept_boards: Arc<tokio::sync::Mutex<crate::kept::KeptBoards>>,
+    pub(crate) kept_boards: Arc<tokio::sync::Mutex<crate::held::KeptBoards>>,
 }
 
 /// Heavy computations at once on one instance: one leaves the second core
@@ -100,8 +100,9 @@ struct Cache {
     years: Option<Arc<Vec<i32>>>,
     /// period → the preview scoring with pending values (every level).
     previews: HashMap<String, Arc<ScoreReport>>,
-    /// person → what waits for them (工作台 and the menu's badges).
-    todos: HashMap<String, Arc<Vec<crate::work::Todo>>>,
+    /// person → what waits for them (工作台 and the menu's badges), kept
+    /// as `Any` so that the cache does not depend on the work module.
+    todos: HashMap<String, Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Ctx {
@@ -225,13 +226,19 @@ impl Ctx {
     }
 
     /// What waits for `who`, made by `make` and kept until the next write.
-    pub(crate) async fn todos<F>(&self, who: &str, make: F) -> Result<Arc<Vec<crate::work::Todo>>>
+    pub(crate) async fn per_person<T, F>(&self, who: &str, make: F) -> Result<Arc<T>>
     where
-        F: Future<Output = Result<Vec<crate::work::Todo>>>,
+        T: Send + Sync + 'static,
+        F: Future<Output = Result<T>>,
     {
         self.kept(
             &format!("todos:{who}"),
-            |c| c.todos.get(who).cloned(),
+            |c| {
+                c.todos
+                    .get(who)
+                    .cloned()
+                    .and_then(|a| a.downcast::<T>().ok())
+            },
             |c, v| {
                 c.todos.insert(who.to_string(), v);
             },

@@ -357,7 +357,7 @@ impl Intake {
             return Err(crate::ServiceError::Rejected(self.refusals));
         }
         if !self.problems.is_empty() {
-            let breaches = crate::values::breaches(&self.fw, &self.tree, &self.rows);
+            let breaches = breaches(&self.fw, &self.tree, &self.rows);
             for b in breaches.into_iter().filter(|b| b.hard) {
                 let at = self.rows[b.row].at;
                 self.problem(at, b.message);
@@ -424,4 +424,25 @@ pub async fn csv(ctx: &Ctx, caller: &Caller, file: &str, bytes: &[u8]) -> Result
         }
     }
     intake.finish(file, pingan_store::sha256_hex(bytes))
+}
+
+/// The validation rules (`pingan_core::quality::intake`) on rows of one
+/// submission: every breach, with the row it is at.
+pub(crate) fn breaches(
+    fw: &pingan_core::Framework,
+    tree: &pingan_core::RegionTree,
+    rows: &[ValueIn],
+) -> Vec<pingan_core::quality::intake::Breach> {
+    use pingan_core::quality::intake::{Row, check_rows};
+    let rules = pingan_core::quality::rules::RuleSet::default_for(fw);
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            region: r.region,
+            period: r.period,
+            element: r.element,
+            value: r.value,
+        })
+        .collect();
+    check_rows(fw, tree, &rules, &rows)
 }

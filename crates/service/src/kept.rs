@@ -9,41 +9,16 @@
 
 use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::held::{KeptSubmissions, KeptValues};
 use pingan_core::data::DataSet;
 use pingan_core::{Framework, Period, RegionTree};
 use pingan_store::Submission;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Beyond this many changed pairs, reading everything again is cheaper
 /// than re-reading pair by pair (a whole-province import touches ~20,000).
 const REREAD_LIMIT: usize = 2_000;
-
-/// Values of years `first..=last` read for one framework version, one
-/// region tree and one kind (approved only, or pending too), as of ledger
-/// entry `seq`.
-pub(crate) struct KeptValues {
-    version: i64,
-    codes: Vec<String>,
-    first: i32,
-    last: i32,
-    seq: i64,
-    data: DataSet,
-}
-
-/// (year scored, preview) → what was read for it.
-pub(crate) type Kept = HashMap<(i32, bool), KeptValues>;
-
-/// What each department reported in a year (the 报送进度 board), as of
-/// ledger entry `seq`, read for one framework version.
-pub(crate) struct KeptSubmissions {
-    version: i64,
-    seq: i64,
-    rows: Arc<Vec<Submission>>,
-}
-
-/// year → its board.
-pub(crate) type KeptBoards = HashMap<i32, KeptSubmissions>;
 
 /// How a call was served (for logs and tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

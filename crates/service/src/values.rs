@@ -79,27 +79,6 @@ pub struct ImportOptions {
     pub accept_breaches: bool,
 }
 
-/// The validation rules (`pingan_core::quality::intake`) on rows of one
-/// submission: every breach, with the row it is at.
-pub(crate) fn breaches(
-    fw: &pingan_core::Framework,
-    tree: &pingan_core::RegionTree,
-    rows: &[crate::intake::ValueIn],
-) -> Vec<pingan_core::quality::intake::Breach> {
-    use pingan_core::quality::intake::{Row, check_rows};
-    let rules = pingan_core::quality::rules::RuleSet::default_for(fw);
-    let rows: Vec<Row> = rows
-        .iter()
-        .map(|r| Row {
-            region: r.region,
-            period: r.period,
-            element: r.element,
-            value: r.value,
-        })
-        .collect();
-    check_rows(fw, tree, &rules, &rows)
-}
-
 /// The validation rules on the batch (`pingan_core::quality::intake`):
 /// high-importance breaches refuse it, each where it is; the others become
 /// notes. The operator may accept breaches, which are then notes too.
@@ -110,7 +89,7 @@ fn judge(
     notes: &mut Vec<String>,
 ) -> Result<()> {
     let started = std::time::Instant::now();
-    let breaches = breaches(&batch.fw, &batch.tree, &batch.rows);
+    let breaches = crate::intake::breaches(&batch.fw, &batch.tree, &batch.rows);
     tracing::debug!(
         rows = batch.rows.len(),
         breaches = breaches.len(),

@@ -33,7 +33,7 @@ pub async fn todos(ctx: &Ctx, c: &Caller) -> Result<Arc<Vec<Todo>>> {
     if !has_work(c) {
         return Ok(Arc::default());
     }
-    ctx.todos(&c.name(), count(ctx, c)).await
+    ctx.per_person(&c.name(), count(ctx, c)).await
 }
 
 async fn count(ctx: &Ctx, c: &Caller) -> Result<Vec<Todo>> {
