@@ -38,6 +38,7 @@ pub enum SurveyCommand {
     },
     /// 抽样方案：把样本量分配到抽样框的各乡镇（最大余数法） / allocate a sample over the frame
     Plan {
+        /// 地区 regions.csv（code,name,parent,level）
         #[arg(long)]
         regions: PathBuf,
         /// 抽样框 frame.csv：region,population
@@ -65,8 +66,10 @@ pub enum SurveyCommand {
         /// 问卷（XLSForm .xlsx）
         #[arg(long, required_unless_present = "year")]
         form: Option<PathBuf>,
+        /// 地区 regions.csv（code,name,parent,level）
         #[arg(long, required_unless_present = "year")]
         regions: Option<PathBuf>,
+        /// 抽样框 frame.csv：region,population（每个抽样乡镇一行，16 岁及以上人口）
         #[arg(long, required_unless_present = "year")]
         frame: Option<PathBuf>,
         /// 答卷 responses.csv
