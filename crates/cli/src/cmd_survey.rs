@@ -241,15 +241,7 @@ pub(crate) fn from_files(
             &tree,
             &f,
         )
-        .map_err(|e| InputFailure(e.to_string()))?
-        .into_iter()
-        .map(|m| Margin {
-            county: m.county,
-            variable: m.variable,
-            category: m.category,
-            population: m.population,
-        })
-        .collect(),
+        .map_err(|e| InputFailure(e.to_string()))?,
     };
     Ok(run::run(
         &f,

@@ -86,6 +86,12 @@ impl DataSet {
         }
     }
 
+    /// The benchmarks of `other` in place of this set's (values kept
+    /// between runs take the benchmarks read for this one).
+    pub fn set_benchmarks_from(&mut self, other: &DataSet) {
+        self.benchmarks = other.benchmarks.clone();
+    }
+
     pub fn benchmark(&self, benchmark: usize, period: Period) -> Option<f64> {
         self.benchmarks.get(&(benchmark, period)).copied()
     }

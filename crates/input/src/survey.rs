@@ -8,7 +8,7 @@ use calamine::{Data, Reader, Xlsx};
 use pingan_core::RegionTree;
 use pingan_core::survey::form::{Form, Kind, Sheet};
 use pingan_core::survey::response::{AnswerSet, Channel, parse_time};
-pub use pingan_core::survey::run::Response;
+pub use pingan_core::survey::run::{Margin, Response};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -102,12 +102,9 @@ pub fn read_frame(
         &["region", "population"],
         |errs, line, f| {
             let code = f[0].as_str();
-            let Some(r) = tree.find(code) else {
-                errs.push(
-                    Some(line),
-                    format!("未知的地区代码“{code}”（regions.csv 中没有）"),
-                );
-                return;
+            let r = match crate::values::find_region(tree, code) {
+                Ok(r) => r,
+                Err(m) => return errs.push(Some(line), m),
             };
             if !tree.children(r).is_empty() {
                 errs.push(
@@ -136,16 +133,6 @@ pub fn read_frame(
     errs.finish(out)
 }
 
-/// One margin: within a county, a variable's category and its population.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MarginRow {
-    pub line: usize,
-    pub county: usize,
-    pub variable: String,
-    pub category: String,
-    pub population: f64,
-}
-
 /// `margins.csv`: `region,variable,category,population`; the variable a
 /// select_one question of the form, the category one of its choices.
 pub fn read_margins(
@@ -153,7 +140,7 @@ pub fn read_margins(
     bytes: &[u8],
     tree: &RegionTree,
     form: &Form,
-) -> Result<Vec<MarginRow>, InputErrors> {
+) -> Result<Vec<Margin>, InputErrors> {
     let text = decode(bytes);
     let mut errs = Collector::new(file);
     let mut out = Vec::new();
@@ -164,12 +151,9 @@ pub fn read_margins(
         &["region", "variable", "category", "population"],
         |errs, line, f| {
             let code = f[0].as_str();
-            let Some(r) = tree.find(code) else {
-                errs.push(
-                    Some(line),
-                    format!("未知的地区代码“{code}”（regions.csv 中没有）"),
-                );
-                return;
+            let r = match crate::values::find_region(tree, code) {
+                Ok(r) => r,
+                Err(m) => return errs.push(Some(line), m),
             };
             if tree.children(r).is_empty() {
                 errs.push(
@@ -205,8 +189,7 @@ pub fn read_margins(
                 );
                 return;
             }
-            out.push(MarginRow {
-                line,
+            out.push(Margin {
                 county: r,
                 variable: var.to_string(),
                 category: cat.to_string(),
@@ -437,20 +420,17 @@ pub fn read_responses(
         let code = f(2);
         let region = match &last_region {
             Some((c, r)) if c == code => Some(*r),
-            _ => match tree.find(code) {
-                Some(r) if in_frame(r) => {
+            _ => match crate::values::find_region(tree, code) {
+                Ok(r) if in_frame(r) => {
                     last_region = Some((code.to_string(), r));
                     Some(r)
                 }
-                Some(_) => {
+                Ok(_) => {
                     fail(&mut errs, format!("地区“{code}”不在抽样框中"));
                     None
                 }
-                None => {
-                    fail(
-                        &mut errs,
-                        format!("未知的地区代码“{code}”（regions.csv 中没有）"),
-                    );
+                Err(m) => {
+                    fail(&mut errs, m);
                     None
                 }
             },

@@ -37,7 +37,7 @@ fn text(b: &[u8]) -> &str {
 }
 
 /// A region by code, or why the code names none.
-fn find_region(tree: &RegionTree, code: &str) -> Result<usize, String> {
+pub(crate) fn find_region(tree: &RegionTree, code: &str) -> Result<usize, String> {
     match tree.find(code) {
         Some(i) => Ok(i),
         None if looks_scientific(code) => Err(scientific_message(code)),

@@ -250,9 +250,7 @@ async fn evaluate(
     let (mut data, _) = ctx
         .scoring_values(v.id, &fw, &tree, period, preview)
         .await?;
-    ctx.store
-        .scoring_benchmarks_into(&fw, period, &mut data)
-        .await?;
+    data.set_benchmarks_from(&benchmarks);
     tokio::task::spawn_blocking(move || {
         evaluate_all(&fw, &tree, &data, period, None)
             .map(|e| e.score())

@@ -185,6 +185,27 @@ pub async fn import_margins(
     Ok(coded.len())
 }
 
+/// The year's frame as (region, population), or why there is none.
+async fn year_frame(
+    ctx: &Ctx,
+    tree: &pingan_core::RegionTree,
+    year: i32,
+) -> Result<Vec<(usize, u64)>> {
+    let frame: Vec<(usize, u64)> = ctx
+        .store
+        .survey_frame(year)
+        .await?
+        .into_iter()
+        .filter_map(|(c, p)| tree.find(&c).map(|r| (r, p)))
+        .collect();
+    if frame.is_empty() {
+        return Err(ServiceError::invalid(format!(
+            "{year} 年还没有抽样框：请先导入（pingan import frame）"
+        )));
+    }
+    Ok(frame)
+}
+
 fn digest(r: &Response) -> String {
     let text = format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
@@ -211,13 +232,8 @@ pub async fn import_responses(
 ) -> Result<ResponsesSummary> {
     let tree = ctx.tree().await?;
     let f = year_form(ctx, year).await?;
-    let frame = ctx.store.survey_frame(year).await?;
-    if frame.is_empty() {
-        return Err(ServiceError::invalid(format!(
-            "{year} 年还没有抽样框：请先导入（pingan import frame）"
-        )));
-    }
-    let in_frame: HashSet<usize> = frame.iter().filter_map(|(c, _)| tree.find(c)).collect();
+    let frame = year_frame(ctx, &tree, year).await?;
+    let in_frame: HashSet<usize> = frame.iter().map(|(r, _)| *r).collect();
     let read = pingan_input::survey::read_responses(name, bytes, &f.form, &tree, &|r| {
         in_frame.contains(&r)
     })?;
@@ -323,13 +339,7 @@ pub async fn import_responses(
 pub async fn estimates(ctx: &Ctx, year: i32, min_n: usize) -> Result<Estimates> {
     let tree = ctx.tree().await?;
     let f = year_form(ctx, year).await?;
-    let frame: Vec<(usize, u64)> = ctx
-        .store
-        .survey_frame(year)
-        .await?
-        .into_iter()
-        .filter_map(|(c, p)| tree.find(&c).map(|r| (r, p)))
-        .collect();
+    let frame = year_frame(ctx, &tree, year).await?;
     let margins: Vec<Margin> = ctx
         .store
         .survey_margins(year)
@@ -387,14 +397,6 @@ pub async fn apply(
     dry_run: bool,
 ) -> Result<ImportSummary> {
     let est = estimates(ctx, year, min_n).await?;
-    let mut csv = String::from("region,period,element,value,source\n");
-    for r in &est.regions {
-        for e in &r.elements {
-            if let Some(v) = e.estimate {
-                csv.push_str(&format!("{},{year},{},{v},{SOURCE}\n", r.region, e.element));
-            }
-        }
-    }
     let margins = !ctx.store.survey_margins(year).await?.is_empty();
     let name = format!(
         "群众调查 {} 版本 {}（min_n={min_n}，{}）",
@@ -408,7 +410,43 @@ pub async fn apply(
     );
     let caller = who.caller();
     let submit = caller.authorize::<cap::Submit>()?;
-    let batch = crate::intake::csv(ctx, caller, &name, csv.as_bytes()).await?;
+    // Straight into the values intake (its checks, its messages), with no
+    // text file written and read back.
+    let mut intake = crate::intake::Intake::open(
+        ctx,
+        caller,
+        crate::intake::Channel::File { name: name.clone() },
+    )
+    .await?;
+    let tree = ctx.tree().await?;
+    let mut n = 0;
+    let mut text = String::new();
+    for r in &est.regions {
+        for e in &r.elements {
+            // Indices into the intake's own framework (every element any
+            // version knows), not the year's.
+            let element = intake.framework().element_index(&e.element);
+            let (Some(v), Some(region), Some(element)) =
+                (e.estimate, tree.find(&r.region), element)
+            else {
+                continue;
+            };
+            n += 1;
+            text.push_str(&format!("{},{year},{},{v}\n", r.region, e.element));
+            if let Err(m) = intake.push(
+                crate::intake::At::Line(n),
+                region,
+                pingan_core::Period::Year(year),
+                element,
+                v,
+                SOURCE,
+                "",
+            ) {
+                intake.problem(crate::intake::At::Line(n), m);
+            }
+        }
+    }
+    let batch = intake.finish(&name, pingan_store::sha256_hex(text.as_bytes()))?;
     crate::values::import(
         ctx,
         &submit,

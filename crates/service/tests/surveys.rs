@@ -138,17 +138,8 @@ async fn survey(db: &Db) {
             in_frame.contains(&r)
         })
         .unwrap();
-    let margins: Vec<pingan_core::survey::run::Margin> =
-        pingan_input::survey::read_margins("m", f.margins.as_bytes(), &tree, &form)
-            .unwrap()
-            .into_iter()
-            .map(|m| pingan_core::survey::run::Margin {
-                county: m.county,
-                variable: m.variable,
-                category: m.category,
-                population: m.population,
-            })
-            .collect();
+    let margins =
+        pingan_input::survey::read_margins("m", f.margins.as_bytes(), &tree, &form).unwrap();
     let from_files = pingan_core::survey::run::run(
         &form,
         &tree,

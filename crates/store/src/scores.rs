@@ -113,20 +113,9 @@ impl Store {
         tree: &RegionTree,
         period: Period,
     ) -> Result<DataSet> {
-        let mut data = DataSet::new(tree.len(), fw.elements.len());
-        self.scoring_benchmarks_into(fw, period, &mut data).await?;
-        Ok(data)
-    }
-
-    /// `scoring_benchmarks` added to a data set that holds the values.
-    pub async fn scoring_benchmarks_into(
-        &self,
-        fw: &Framework,
-        period: Period,
-        data: &mut DataSet,
-    ) -> Result<()> {
         let year = period.year();
         let first = year - fw.prev_depth() as i32;
+        let mut data = DataSet::new(tree.len(), fw.elements.len());
         let bench: Vec<(String, String, f64)> = on_pool!(self, p => sqlx::query_as(
             "SELECT code, period, value FROM benchmarks WHERE year >= $2 AND year <= $1"
         ).bind(year).bind(first).fetch_all(p).await)?;
@@ -135,7 +124,7 @@ impl Store {
                 let _ = data.insert_benchmark(b, per, value);
             }
         }
-        Ok(())
+        Ok(data)
     }
 
     /// Values for scoring `period`, into `data`: its year and as many before

@@ -21,6 +21,7 @@ pub(crate) struct Tx {
     /// `value_changes` under `seq` at commit, so a kept grid of values can
     /// re-read just those (see `Store::value_changes`).
     touched: std::collections::BTreeSet<(String, String)>,
+    last_touch: Option<(String, String)>,
 }
 
 /// Run `$body` with `$c` bound to the transaction's connection
@@ -76,6 +77,7 @@ impl Store {
             algo,
             seq: None,
             touched: Default::default(),
+            last_touch: None,
         })
     }
 }
@@ -153,13 +155,18 @@ impl Tx {
 
     /// Values of `region` and `period` were written in this transaction.
     pub(crate) fn touch(&mut self, region: &str, period: &str) {
-        if !self
-            .touched
-            .contains(&(region.to_string(), period.to_string()))
+        // Rows come grouped by region and period: most calls name the pair
+        // just recorded and allocate nothing.
+        if self
+            .last_touch
+            .as_ref()
+            .is_some_and(|(r, p)| r == region && p == period)
         {
-            self.touched
-                .insert((region.to_string(), period.to_string()));
+            return;
         }
+        let pair = (region.to_string(), period.to_string());
+        self.touched.insert(pair.clone());
+        self.last_touch = Some(pair);
     }
 
     /// Write the touched keys under the ledger entry's number. Appends are
