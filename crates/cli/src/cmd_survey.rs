@@ -268,7 +268,7 @@ fn from_db(
         let caller = db.caller();
         let result = async {
             if apply {
-                let who = caller.authorize::<pingan_service::cap::DirectImport>()?;
+                let who = caller.authorize::<pingan_service::cap::SurveyManage>()?;
                 pingan_service::surveys::apply(&ctx, &who, year, min_n, false)
                     .await
                     .map(Err)
@@ -350,7 +350,7 @@ pub fn import(
         let ctx = open_ctx(db).await?;
         let caller = db.caller();
         let result: pingan_service::Result<serde_json::Value> = async {
-            let who = caller.authorize::<cap::DirectImport>()?;
+            let who = caller.authorize::<cap::SurveyManage>()?;
             if dry_run && kind != "responses" {
                 return Err(pingan_service::ServiceError::invalid(
                     "--dry-run 只适用于 import responses",
@@ -371,7 +371,15 @@ pub fn import(
                     serde_json::json!({"year": year, "margins": n})
                 }
                 _ => serde_json::to_value(
-                    surveys::import_responses(&ctx, &who, year, &name, &bytes, dry_run).await?,
+                    surveys::import_responses(
+                        &ctx,
+                        &caller.authorize::<cap::SurveyAnswers>()?,
+                        year,
+                        &name,
+                        &bytes,
+                        dry_run,
+                    )
+                    .await?,
                 )
                 .map_err(|e| pingan_service::ServiceError::Internal(e.to_string()))?,
             })

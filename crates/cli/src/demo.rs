@@ -167,7 +167,9 @@ fn load_database(
         // work from the store (the values above already hold its estimates).
         let form = std::fs::read(dir.join("survey-form.xlsx"))?;
         let name = |f: &str| dir.join(f).display().to_string();
-        surveys::import_form(&ctx, &direct, year, &name("survey-form.xlsx"), &form)
+        let manage = operator.authorize::<cap::SurveyManage>().map_err(fail)?;
+        let answers = operator.authorize::<cap::SurveyAnswers>().map_err(fail)?;
+        surveys::import_form(&ctx, &manage, year, &name("survey-form.xlsx"), &form)
             .await
             .map_err(fail)?;
         for (kind, file) in [
@@ -177,13 +179,13 @@ fn load_database(
         ] {
             let bytes = std::fs::read(dir.join(file))?;
             match kind {
-                "frame" => surveys::import_frame(&ctx, &direct, year, &name(file), &bytes)
+                "frame" => surveys::import_frame(&ctx, &manage, year, &name(file), &bytes)
                     .await
                     .map(|_| ()),
-                "margins" => surveys::import_margins(&ctx, &direct, year, &name(file), &bytes)
+                "margins" => surveys::import_margins(&ctx, &manage, year, &name(file), &bytes)
                     .await
                     .map(|_| ()),
-                _ => surveys::import_responses(&ctx, &direct, year, &name(file), &bytes, false)
+                _ => surveys::import_responses(&ctx, &answers, year, &name(file), &bytes, false)
                     .await
                     .map(|_| ()),
             }

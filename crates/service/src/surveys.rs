@@ -59,7 +59,7 @@ async fn framework(ctx: &Ctx, year: i32) -> Result<std::sync::Arc<pingan_core::F
 /// Keep a questionnaire (`.xlsx`) for `year`.
 pub async fn import_form(
     ctx: &Ctx,
-    who: &Authorized<'_, cap::DirectImport>,
+    who: &Authorized<'_, cap::SurveyManage>,
     year: i32,
     name: &str,
     bytes: &[u8],
@@ -136,7 +136,7 @@ pub async fn year_form(ctx: &Ctx, year: i32) -> Result<YearForm> {
 /// Replace the year's sampling frame.
 pub async fn import_frame(
     ctx: &Ctx,
-    who: &Authorized<'_, cap::DirectImport>,
+    who: &Authorized<'_, cap::SurveyManage>,
     year: i32,
     name: &str,
     bytes: &[u8],
@@ -158,7 +158,7 @@ pub async fn import_frame(
 /// Replace the year's county margins (checked against its questionnaire).
 pub async fn import_margins(
     ctx: &Ctx,
-    who: &Authorized<'_, cap::DirectImport>,
+    who: &Authorized<'_, cap::SurveyManage>,
     year: i32,
     name: &str,
     bytes: &[u8],
@@ -218,13 +218,35 @@ fn digest(r: &Response) -> String {
     pingan_store::sha256_hex(text.as_bytes())
 }
 
+/// Where the responses of an import came from: its name for the record
+/// and the ledger, the digest of what was sent, and how a row is placed
+/// in a message (a file's line, or a batch's item).
+pub struct Origin<'a> {
+    pub name: &'a str,
+    pub sha256: String,
+    pub batch: bool,
+}
+
+impl Origin<'_> {
+    fn at(&self, row: usize) -> crate::Loc {
+        if self.batch {
+            crate::Loc::Index { index: row }
+        } else {
+            crate::Loc::File {
+                file: self.name.to_string(),
+                line: Some(row),
+            }
+        }
+    }
+}
+
 /// Import `responses.csv` for the year's questionnaire: every error named
 /// and nothing stored, or every new response stored in one transaction
 /// with its verdict. A response already stored with the same content is a
 /// duplicate; with other content, a conflict naming it.
 pub async fn import_responses(
     ctx: &Ctx,
-    who: &Authorized<'_, cap::DirectImport>,
+    who: &Authorized<'_, cap::SurveyAnswers>,
     year: i32,
     name: &str,
     bytes: &[u8],
@@ -237,12 +259,106 @@ pub async fn import_responses(
     let read = pingan_input::survey::read_responses(name, bytes, &f.form, &tree, &|r| {
         in_frame.contains(&r)
     })?;
-    let stored = ctx.store.response_digests(f.stored.id).await?;
+    let origin = Origin {
+        name,
+        sha256: pingan_store::sha256_hex(bytes),
+        batch: false,
+    };
+    store_read(ctx, who, &tree, &f, read, &origin, dry_run).await
+}
+
+/// The stored questionnaire `form_id` (its newest year and version).
+pub async fn form_by_id(ctx: &Ctx, form_id: &str) -> Result<YearForm> {
+    let year = ctx
+        .store
+        .survey_forms(None)
+        .await?
+        .into_iter()
+        .find(|f| f.form_id == form_id)
+        .map(|f| f.year)
+        .ok_or_else(|| ServiceError::not_found(format!("调查问卷 {form_id} 不存在")))?;
+    let f = year_form(ctx, year).await?;
+    if f.form.id != form_id {
+        return Err(ServiceError::not_found(format!(
+            "调查问卷 {form_id} 已不是 {year} 年的问卷（现为 {}）",
+            f.form.id
+        )));
+    }
+    Ok(f)
+}
+
+/// A batch of responses to questionnaire `form_id` (the API's JSON):
+/// checked as a file is, errors by item, all or nothing.
+pub async fn import_batch(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::SurveyAnswers>,
+    form_id: &str,
+    items: &[pingan_input::survey::Item<'_>],
+    sha256: String,
+    dry_run: bool,
+) -> Result<ResponsesSummary> {
+    let tree = ctx.tree().await?;
+    let f = form_by_id(ctx, form_id).await?;
+    if items.is_empty() {
+        return Err(ServiceError::invalid("responses 为空：至少提交一份答卷"));
+    }
+    let frame = year_frame(ctx, &tree, f.stored.year).await?;
+    let in_frame: HashSet<usize> = frame.iter().map(|(r, _)| *r).collect();
+    let read = pingan_input::survey::check_items(items, &f.form, &tree, &|r| in_frame.contains(&r))
+        .map_err(|errs| {
+            ServiceError::Rejected(
+                errs.into_iter()
+                    .map(|(index, m)| crate::Problem::new(crate::Loc::Index { index }, m))
+                    .collect(),
+            )
+        })?;
+    let name = format!("API 批次（{} 份）", items.len());
+    let origin = Origin {
+        name: &name,
+        sha256,
+        batch: true,
+    };
+    store_read(ctx, who, &tree, &f, read, &origin, dry_run).await
+}
+
+/// Judge and store responses already read: those outside the caller's
+/// scope refused, stored ones told apart as duplicates or conflicts.
+async fn store_read(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::SurveyAnswers>,
+    tree: &pingan_core::RegionTree,
+    f: &YearForm,
+    read: pingan_input::survey::Responses,
+    origin: &Origin<'_>,
+    dry_run: bool,
+) -> Result<ResponsesSummary> {
+    let outside: Vec<crate::Problem> = read
+        .rows
+        .iter()
+        .filter(|r| !who.sees(tree, r.region))
+        .take(pingan_input::MAX_ERRORS)
+        .map(|r| {
+            crate::Problem::new(
+                origin.at(r.line),
+                format!("地区“{}”不在您的数据范围内", tree.get(r.region).code),
+            )
+        })
+        .collect();
+    if !outside.is_empty() {
+        return Err(ServiceError::Rejected(outside));
+    }
+    // A small batch asks for its own ids; a big file reads them all once.
+    let stored = if read.rows.len() > 5000 {
+        ctx.store.response_digests(f.stored.id).await?
+    } else {
+        let ids: Vec<&str> = read.rows.iter().map(|r| r.instance_id.as_str()).collect();
+        ctx.store.response_digests_of(f.stored.id, &ids).await?
+    };
     let mut duplicates = read.duplicates;
     let mut new = Vec::new();
     let mut conflicts = Vec::new();
     let mut s = ResponsesSummary {
-        file: name.to_string(),
+        file: origin.name.to_string(),
         dry_run,
         rows: read.rows.len() + read.duplicates,
         imported: 0,
@@ -264,10 +380,7 @@ pub async fn import_responses(
             Some(_) => {
                 if conflicts.len() < pingan_input::MAX_ERRORS {
                     conflicts.push(crate::Problem::new(
-                        crate::Loc::File {
-                            file: name.to_string(),
-                            line: Some(r.line),
-                        },
+                        origin.at(r.line),
                         format!("instance_id“{}”已存在且内容不同", r.instance_id),
                     ));
                 }
@@ -313,7 +426,7 @@ pub async fn import_responses(
     if dry_run || new.is_empty() {
         return Ok(s);
     }
-    let detail = json!({"year": year, "form": f.form.id, "version": f.form.version,
+    let detail = json!({"year": f.stored.year, "form": f.form.id, "version": f.form.version,
         "rows": s.rows, "new": s.imported, "duplicates": s.duplicates, "valid": s.valid,
         "invalid": {"too_fast": s.too_fast, "incomplete": s.incomplete, "constraint": s.constraint}});
     let id = ctx
@@ -321,8 +434,8 @@ pub async fn import_responses(
         .write_responses(
             &ResponsesWrite {
                 form: f.stored.id,
-                file: name,
-                sha256: &pingan_store::sha256_hex(bytes),
+                file: origin.name,
+                sha256: &origin.sha256,
                 rows: s.rows,
                 duplicates,
                 responses: &new,
@@ -386,12 +499,26 @@ pub async fn estimates(ctx: &Ctx, year: i32, min_n: usize) -> Result<Estimates> 
     .map_err(|e| ServiceError::Internal(format!("survey task: {e}")))?
 }
 
+/// The estimates as `who` may read them: the regions of its scope.
+pub async fn estimates_seen(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Surveys>,
+    year: i32,
+    min_n: usize,
+) -> Result<Estimates> {
+    let tree = ctx.tree().await?;
+    let mut est = estimates(ctx, year, min_n).await?;
+    est.regions
+        .retain(|r| tree.find(&r.region).is_some_and(|i| who.sees(&tree, i)));
+    Ok(est)
+}
+
 /// Store the estimates of regions with enough respondents as the year's
 /// values of the survey elements (source 群众调查), through the values
 /// import: checked, in the ledger, rescored.
 pub async fn apply(
     ctx: &Ctx,
-    who: &Authorized<'_, cap::DirectImport>,
+    who: &Authorized<'_, cap::SurveyManage>,
     year: i32,
     min_n: usize,
     dry_run: bool,

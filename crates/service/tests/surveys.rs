@@ -51,10 +51,11 @@ both!(a_survey_from_files_to_scores, |db: &Db| {
 async fn survey(db: &Db) {
     let f = load(db).await;
     let op = Caller::operator("tester");
-    let who = op.authorize::<cap::DirectImport>().unwrap();
+    let who = op.authorize::<cap::SurveyManage>().unwrap();
+    let answers = op.authorize::<cap::SurveyAnswers>().unwrap();
     let ctx = &db.ctx;
     // Responses need a form and a frame first.
-    let e = surveys::import_responses(ctx, &who, 2024, "r.csv", f.responses.as_bytes(), false)
+    let e = surveys::import_responses(ctx, &answers, 2024, "r.csv", f.responses.as_bytes(), false)
         .await
         .err()
         .unwrap();
@@ -81,7 +82,7 @@ async fn survey(db: &Db) {
         .await
         .unwrap()
         .len();
-    let dry = surveys::import_responses(ctx, &who, 2024, "r.csv", f.responses.as_bytes(), true)
+    let dry = surveys::import_responses(ctx, &answers, 2024, "r.csv", f.responses.as_bytes(), true)
         .await
         .unwrap();
     assert_eq!(
@@ -91,7 +92,7 @@ async fn survey(db: &Db) {
             .len(),
         before
     );
-    let s = surveys::import_responses(ctx, &who, 2024, "r.csv", f.responses.as_bytes(), false)
+    let s = surveys::import_responses(ctx, &answers, 2024, "r.csv", f.responses.as_bytes(), false)
         .await
         .unwrap();
     assert_eq!((s.imported, s.valid), (dry.imported, dry.valid));
@@ -99,9 +100,10 @@ async fn survey(db: &Db) {
         s.imported > 1000 && s.duplicates > 0 && s.too_fast > 0,
         "{s:?}"
     );
-    let again = surveys::import_responses(ctx, &who, 2024, "r.csv", f.responses.as_bytes(), false)
-        .await
-        .unwrap();
+    let again =
+        surveys::import_responses(ctx, &answers, 2024, "r.csv", f.responses.as_bytes(), false)
+            .await
+            .unwrap();
     assert_eq!(again.imported, 0);
     assert_eq!(again.import_id, None, "nothing new: nothing written");
 
@@ -117,7 +119,7 @@ async fn survey(db: &Db) {
     let changed = fields.join(",");
     assert_ne!(changed, first);
     let bad = format!("{header}\n{changed}\n");
-    match surveys::import_responses(ctx, &who, 2024, "bad.csv", bad.as_bytes(), false).await {
+    match surveys::import_responses(ctx, &answers, 2024, "bad.csv", bad.as_bytes(), false).await {
         Err(ServiceError::Conflict(m)) => {
             let id = first.split(',').next().unwrap();
             assert!(m.contains(id) && m.contains("bad.csv:2"), "{m}");

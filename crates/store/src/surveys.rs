@@ -221,6 +221,35 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// instance_id → content digest of those of `ids` a form has stored
+    /// (an API batch checks its own ids, not the whole form's).
+    pub async fn response_digests_of(
+        &self,
+        form: i64,
+        ids: &[&str],
+    ) -> Result<HashMap<String, String>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(BATCH) {
+            // `$n` reads the same on both backends.
+            let marks = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "SELECT instance_id, digest FROM survey_responses WHERE form = $1 AND instance_id IN ({marks})"
+            );
+            let rows: Vec<(String, String)> = on_pool!(self, p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(form);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Store new responses in one transaction with the import's record
     /// (kind `responses:{form}`, duplicates as `ignored`) and one ledger
     /// entry; returns the import id.
@@ -242,10 +271,11 @@ impl Store {
         for (k, chunk) in w.responses.chunks(BATCH / 2).enumerate() {
             let sql = format!(
                 "INSERT INTO survey_responses (form, instance_id, region, channel, started, submitted, seconds, \
-                 answers, digest, verdict, straightlining, import_id, ord) VALUES {}",
+                 answers, digest, verdict, straightlining, import_id, ord) VALUES {} \
+                 ON CONFLICT (form, instance_id) DO NOTHING",
                 placeholders(chunk.len(), 13, numbered)
             );
-            on_tx!(tx, c => {
+            let written = on_tx!(tx, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (i, r) in chunk.iter().enumerate() {
                     q = q.bind(w.form).bind(&r.instance_id).bind(&r.region).bind(&r.channel)
@@ -255,6 +285,13 @@ impl Store {
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;
+            // Checked before the write, stored meanwhile: another batch
+            // with the same instance arrived first. Nothing is kept.
+            if written != chunk.len() as u64 {
+                return Err(StoreError::Conflict(
+                    "部分答卷已由同时进行的另一次提交保存：请重新提交，重复的答卷将计为重复".into(),
+                ));
+            }
         }
         let mut detail = w.detail.clone();
         detail["import_id"] = json!(import_id);

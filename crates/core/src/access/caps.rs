@@ -51,6 +51,13 @@ pub enum Cap {
     Callbacks,
     /// Drawing cases and recording callbacks.
     Callback,
+    /// The 群众调查 page and the estimates (region officials their subtree).
+    Surveys,
+    /// Questionnaires, frames, margins, plans and applying the estimates.
+    SurveyManage,
+    /// Handing in answers: the office, and the survey firm's account or
+    /// token.
+    SurveyAnswers,
     /// The audit ledger.
     Ledger,
     /// The 用户管理 page.
@@ -61,7 +68,7 @@ pub enum Cap {
     RoleGrant,
 }
 
-pub const ALL_CAPS: [Cap; 26] = [
+pub const ALL_CAPS: [Cap; 29] = [
     Cap::Structure,
     Cap::Scores,
     Cap::Values,
@@ -84,24 +91,32 @@ pub const ALL_CAPS: [Cap; 26] = [
     Cap::CaseImport,
     Cap::Callbacks,
     Cap::Callback,
+    Cap::Surveys,
+    Cap::SurveyManage,
+    Cap::SurveyAnswers,
     Cap::Ledger,
     Cap::Users,
     Cap::Accounts,
     Cap::RoleGrant,
 ];
 
-/// Who holds a capability: a role, or a department account of a
-/// department that keeps the mediation register.
+/// Who holds a capability: a role, a department account of a department
+/// that keeps the mediation register, or the survey firm's account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holder {
     Role(Role),
     CaseKeeper,
+    SurveyFirm,
 }
 
 /// The departments that keep mediation registers.
 pub const CASE_DEPARTMENTS: [&str; 2] = ["政法委", "司法"];
 
-use Holder::{CaseKeeper, Role as R};
+/// The "department" of the survey firm's accounts and tokens: it hands in
+/// answers; owning no element, it submits and reads no values.
+pub const SURVEY_FIRM: &str = "调查机构";
+
+use Holder::{CaseKeeper, Role as R, SurveyFirm};
 use Role::*;
 
 const ALL: &[Holder] = &[
@@ -232,6 +247,19 @@ const TABLE: &[(Cap, &[Holder])] = &[
         ],
     ),
     (Cap::Callback, &[R(OfficeAdmin), R(Verifier)]),
+    (
+        Cap::Surveys,
+        &[
+            R(OfficeAdmin),
+            R(Collector),
+            R(Verifier),
+            R(Expert),
+            R(RegionOfficial),
+            R(Supervisor),
+        ],
+    ),
+    (Cap::SurveyManage, &[R(OfficeAdmin)]),
+    (Cap::SurveyAnswers, &[R(OfficeAdmin), SurveyFirm]),
     (Cap::Ledger, &[R(Supervisor), R(AuditAdmin)]),
     (Cap::Users, &[R(SystemAdmin), R(SecurityAdmin)]),
     (Cap::Accounts, &[R(SystemAdmin)]),
@@ -263,6 +291,9 @@ impl Cap {
             Cap::CaseImport => "case_import",
             Cap::Callbacks => "callbacks",
             Cap::Callback => "callback",
+            Cap::Surveys => "surveys",
+            Cap::SurveyManage => "survey_manage",
+            Cap::SurveyAnswers => "survey_answers",
             Cap::Ledger => "ledger",
             Cap::Users => "users",
             Cap::Accounts => "accounts",
@@ -294,6 +325,9 @@ impl Cap {
             Cap::CaseImport => "导入调解案件台账",
             Cap::Callbacks => "查看回访抽查",
             Cap::Callback => "抽取回访、登记结果",
+            Cap::Surveys => "查看群众调查",
+            Cap::SurveyManage => "管理调查问卷、抽样框与估计",
+            Cap::SurveyAnswers => "提交调查答卷",
             Cap::Ledger => "查看操作日志",
             Cap::Users => "用户管理",
             Cap::Accounts => "新建用户、重置密码",
@@ -325,6 +359,9 @@ impl Cap {
             Cap::CaseImport => "当前角色无权导入调解案件台账",
             Cap::Callbacks => "当前角色无权查看回访抽查",
             Cap::Callback => "当前角色无权抽取或登记回访",
+            Cap::Surveys => "当前角色无权查看群众调查",
+            Cap::SurveyManage => "只有测评办管理员可以管理调查问卷、抽样框和估计",
+            Cap::SurveyAnswers => "只有测评办管理员和调查机构可以提交调查答卷",
             Cap::Ledger => "只有监督小组和审计管理员可以查看操作日志",
             Cap::Users => "只有系统管理员和安全管理员可以管理用户",
             Cap::Accounts | Cap::RoleGrant => "三员分立：当前角色不能执行此操作",
@@ -353,11 +390,13 @@ impl Grants {
     pub fn of(roles: &[Role], department: Option<&str>) -> Grants {
         let keeps_cases = roles.contains(&Department)
             && department.is_some_and(|d| CASE_DEPARTMENTS.contains(&d));
+        let firm = roles.contains(&Department) && department == Some(SURVEY_FIRM);
         let mut bits = 0u32;
         for (cap, holders) in TABLE {
             let held = holders.iter().any(|h| match h {
                 R(r) => roles.contains(r),
                 CaseKeeper => keeps_cases,
+                SurveyFirm => firm,
             });
             if held {
                 bits |= 1 << (*cap as u32);
@@ -407,6 +446,8 @@ pub fn matrix_markdown() -> String {
                 "✓"
             } else if r == Department && h.contains(&CaseKeeper) {
                 "✓¹"
+            } else if r == Department && h.contains(&SurveyFirm) {
+                "✓²"
             } else {
                 ""
             };
@@ -415,7 +456,7 @@ pub fn matrix_markdown() -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "\n¹ 仅限保管调解案件台账的部门（{}）。\n",
+        "\n¹ 仅限保管调解案件台账的部门（{}）。\n² 仅限部门为“{SURVEY_FIRM}”的账户和令牌（受委托的调查机构）。\n",
         CASE_DEPARTMENTS.join("、")
     ));
     out
@@ -458,6 +499,9 @@ mod tests {
             !justice.has(Cap::Callbacks),
             "a department never sees draws"
         );
+        let firm = Grants::of(&[Department], Some(SURVEY_FIRM));
+        assert!(firm.has(Cap::SurveyAnswers) && !firm.has(Cap::Surveys));
+        assert!(!police.has(Cap::SurveyAnswers));
         // The department alone makes no case keeper.
         assert!(!Grants::of(&[Expert], Some("司法")).has(Cap::CaseImport));
     }

@@ -5,8 +5,8 @@
 mod caps;
 
 pub use caps::{
-    ALL_CAPS, CASE_DEPARTMENTS, Cap, Grants, Holder, department_scope, matrix_markdown,
-    submitter_department,
+    ALL_CAPS, CASE_DEPARTMENTS, Cap, Grants, Holder, SURVEY_FIRM, department_scope,
+    matrix_markdown, submitter_department,
 };
 
 use std::fmt;

@@ -13,6 +13,7 @@ mod review;
 mod scores;
 mod session;
 mod structure;
+mod surveys;
 mod values;
 mod work;
 
@@ -55,6 +56,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     review::routes,
     field::routes,
     callbacks::routes,
+    surveys::routes,
     audit::routes,
     work::routes,
     document_routes,

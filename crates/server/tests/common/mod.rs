@@ -258,3 +258,49 @@ pub async fn follow(app: &App, r: reqwest::Response, cookie: &str) -> (StatusCod
     let s = r.status();
     (s, r.text().await.unwrap())
 }
+
+/// The 2024 survey of `small_province` (`respondents` answers) loaded
+/// through the service as the operator: questionnaire, frame, margins and,
+/// when `responses`, its answers. Returns the generated files.
+pub async fn load_survey(
+    app: &App,
+    respondents: usize,
+    responses: bool,
+) -> pingan_synth::SurveyFiles {
+    use pingan_service::{Caller, cap, surveys};
+    let s = pingan_synth::generate_survey(
+        &small_province(),
+        &pingan_synth::SurveyOptions {
+            year: 2024,
+            respondents,
+        },
+    )
+    .unwrap();
+    let form = pingan_input::survey::write_form(&pingan_core::survey::default::sheets()).unwrap();
+    let op = Caller::operator("setup");
+    let manage = op.authorize::<cap::SurveyManage>().unwrap();
+    let ctx = &app.store.ctx;
+    surveys::import_form(ctx, &manage, 2024, "survey-form.xlsx", &form)
+        .await
+        .unwrap();
+    surveys::import_frame(ctx, &manage, 2024, "frame.csv", s.frame.as_bytes())
+        .await
+        .unwrap();
+    surveys::import_margins(ctx, &manage, 2024, "margins.csv", s.margins.as_bytes())
+        .await
+        .unwrap();
+    if responses {
+        let answers = op.authorize::<cap::SurveyAnswers>().unwrap();
+        surveys::import_responses(
+            ctx,
+            &answers,
+            2024,
+            "responses.csv",
+            s.responses.as_bytes(),
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    s
+}
