@@ -70,6 +70,57 @@
         series: series
       };
     },
+    // Each index as a point with its 95 % interval drawn as an error bar,
+    // last year's just below it: an overlap says the change may be noise.
+    ci: function (d) {
+      var colors = ['#409eff', '#909399'];
+      var sets = [{ name: d.label_now, rows: d.now, shift: -5 }];
+      if (d.before) { sets.push({ name: d.label_before, rows: d.before, shift: 5 }); }
+      var lows = [];
+      sets.forEach(function (s) { s.rows.forEach(function (r) { if (r) { lows.push(r.low); } }); });
+      var low = lows.length ? Math.max(0, Math.floor((Math.min.apply(null, lows) - 2) / 5) * 5) : 0;
+      var series = [];
+      sets.forEach(function (s, k) {
+        var color = colors[k];
+        series.push({
+          name: s.name, type: 'custom', z: 1, tooltip: { show: false },
+          data: s.rows.map(function (r, i) { return r ? [r.low, r.high, i] : [null, null, i]; }),
+          encode: { x: [0, 1], y: 2 },
+          renderItem: function (params, api) {
+            if (api.value(0) == null || isNaN(api.value(0))) { return null; }
+            var a = api.coord([api.value(0), api.value(2)]), b = api.coord([api.value(1), api.value(2)]);
+            var y = a[1] + s.shift, h = 4;
+            var style = { stroke: color, lineWidth: 2 };
+            return { type: 'group', children: [
+              { type: 'line', shape: { x1: a[0], y1: y, x2: b[0], y2: y }, style: style },
+              { type: 'line', shape: { x1: a[0], y1: y - h, x2: a[0], y2: y + h }, style: style },
+              { type: 'line', shape: { x1: b[0], y1: y - h, x2: b[0], y2: y + h }, style: style }
+            ] };
+          }
+        });
+        series.push({
+          name: s.name, type: 'scatter', z: 2, symbolSize: 9, symbolOffset: [0, s.shift], itemStyle: { color: color },
+          data: s.rows.map(function (r, i) { return r ? [r.est, i, r.low, r.high] : [null, i]; }),
+          label: { show: k === 0 && !narrow(), position: 'right', distance: 10, fontSize: 11,
+            formatter: function (p) { return p.value[0] == null ? '' : p.value[0].toFixed(1); } }
+        });
+      });
+      return {
+        color: colors,
+        tooltip: { trigger: 'item', formatter: function (p) {
+          var v = p.value;
+          if (v[0] == null) { return d.names[v[1]] + '：样本不足'; }
+          return p.seriesName + ' ' + d.names[v[1]] + '<br>估计 ' + v[0].toFixed(2) +
+            '<br>95% 置信区间 ' + v[2].toFixed(2) + ' – ' + v[3].toFixed(2);
+        } },
+        legend: { bottom: 0, data: sets.map(function (s) { return s.name; }) },
+        grid: { left: narrow() ? 110 : 170, right: 30, top: 10, bottom: 40 },
+        xAxis: { type: 'value', min: low, max: 100, name: '分' },
+        yAxis: { type: 'category', data: d.names, inverse: true,
+          axisLabel: { width: narrow() ? 100 : 160, overflow: 'truncate' } },
+        series: series
+      };
+    },
     weights: function (d) {
       return {
         color: ['#409eff'],

@@ -36,7 +36,12 @@ pub struct Ctx {
     pub(crate) kept_values: Arc<tokio::sync::Mutex<crate::held::Kept>>,
     /// The 报送进度 boards, kept the same way.
     pub(crate) kept_boards: Arc<tokio::sync::Mutex<crate::held::KeptBoards>>,
+    /// (year, min_n) → the survey estimates and the survey version they
+    /// were made at (`Store::survey_version`): only survey writes move it.
+    pub(crate) kept_surveys: Arc<tokio::sync::Mutex<KeptSurveys>>,
 }
+
+type KeptSurveys = HashMap<(i32, usize), (i64, Arc<pingan_core::survey::run::Estimates>)>;
 
 /// Heavy computations at once on one instance: one leaves the second core
 /// to everyone else.
@@ -114,6 +119,7 @@ impl Ctx {
             touched: Arc::default(),
             kept_values: Arc::default(),
             kept_boards: Arc::default(),
+            kept_surveys: Arc::default(),
         }
     }
 

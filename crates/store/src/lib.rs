@@ -50,7 +50,9 @@ pub use ledger::{Entry, HashAlgo, NewEntry, Verification, VerifyError};
 pub use regions::RegionRecord;
 pub use scores::{FrameworkVersion, NewScoreRun};
 pub use sessions::{LoginAttempt, TokenInfo, random_token};
-pub use surveys::{NewForm, NewResponse, ResponsesWrite, StoredForm, StoredResponse};
+pub use surveys::{
+    NewForm, NewResponse, ResponseTally, ResponsesWrite, StoredForm, StoredResponse, SurveyPlan,
+};
 pub use values::{
     NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,
     ValuesWrite,

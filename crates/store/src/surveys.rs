@@ -75,7 +75,78 @@ pub struct ResponsesWrite<'a> {
     pub detail: serde_json::Value,
 }
 
+/// A year's sampling plan parameters (survey.md §2).
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct SurveyPlan {
+    pub year: i32,
+    pub size: i64,
+    /// `proportional` or `equal`.
+    pub allocation: String,
+    pub min_per: i64,
+    /// As typed (`0.893`), so the invitations are computed exactly.
+    pub response_rate: String,
+    pub made_by: String,
+    pub made_at: String,
+}
+
+/// Stored responses of one region with one verdict.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ResponseTally {
+    pub region: String,
+    pub verdict: Option<String>,
+    pub responses: i64,
+    pub straightlining: i64,
+}
+
 impl Store {
+    /// Set a year's sampling plan (replacing the one before).
+    pub async fn save_survey_plan(&self, p: &SurveyPlan, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(tx, c => sqlx::query("DELETE FROM survey_plans WHERE year = $1")
+            .bind(p.year).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO survey_plans (year, size, allocation, min_per, response_rate, made_by, made_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ).bind(p.year).bind(p.size).bind(&p.allocation).bind(p.min_per).bind(&p.response_rate)
+        .bind(&actor.user).bind(crate::now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::SurveyPlan,
+                &format!("survey_plan:{}", p.year),
+                json!({"year": p.year, "size": p.size, "allocation": p.allocation,
+                       "min": p.min_per, "response_rate": p.response_rate}),
+            ),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn survey_plan(&self, year: i32) -> Result<Option<SurveyPlan>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT year, size, allocation, min_per, response_rate, made_by, made_at FROM survey_plans WHERE year = $1"
+        ).bind(year).fetch_optional(p).await)?)
+    }
+
+    /// A form's stored responses counted by region and verdict.
+    pub async fn response_tallies(&self, form: i64) -> Result<Vec<ResponseTally>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT region, verdict, CAST(COUNT(*) AS BIGINT) AS responses, \
+             CAST(SUM(CASE WHEN straightlining THEN 1 ELSE 0 END) AS BIGINT) AS straightlining \
+             FROM survey_responses WHERE form = $1 GROUP BY region, verdict"
+        ).bind(form).fetch_all(p).await)?)
+    }
+
+    /// The ledger id of the newest survey write (0 for none): what the
+    /// survey pages' kept estimates are versioned by.
+    pub async fn survey_version(&self) -> Result<i64> {
+        let (v,): (Option<i64>,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT MAX(id) FROM audit WHERE action IN \
+             ('survey_form', 'survey_frame', 'survey_margins', 'survey_responses', 'survey_plan')"
+        ).fetch_one(p).await)?;
+        Ok(v.unwrap_or(0))
+    }
+
     /// Keep a questionnaire for its year; the same file again changes
     /// nothing. Another file under a version already stored is refused: a
     /// version's questions are fixed once answers may refer to them.

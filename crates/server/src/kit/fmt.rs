@@ -102,3 +102,8 @@ mod tests {
         assert_eq!(fixed(81.0), "81.00");
     }
 }
+
+/// This year in China time: the default year of a form.
+pub fn this_year() -> i32 {
+    pingan_service::ctx::today().year
+}

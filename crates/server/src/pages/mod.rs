@@ -17,6 +17,7 @@ mod region;
 mod review;
 mod session;
 mod submit;
+mod surveys;
 mod users;
 mod verify;
 mod work;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         review::routes,
         verify::routes,
         callbacks::routes,
+        surveys::routes,
         audit::routes,
         users::routes,
         help::routes,

@@ -389,6 +389,18 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("ord", Int),
         ],
     ),
+    (
+        "survey_plans",
+        &[
+            ("year", Int32),
+            ("size", Int),
+            ("allocation", Text),
+            ("min_per", Int),
+            ("response_rate", Text),
+            ("made_by", Text),
+            ("made_at", Text),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
@@ -406,6 +418,7 @@ pub(super) const OPTIONAL: &[&str] = &[
     "survey_frame",
     "survey_margins",
     "survey_responses",
+    "survey_plans",
 ];
 
 /// Columns added to a table after the backup format was first released,

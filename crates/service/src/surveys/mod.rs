@@ -3,6 +3,12 @@
 //! on `instance_id`, estimates for every region (`pingan_core::survey`),
 //! and applying them as the year's values of the survey elements.
 
+mod board;
+
+pub use board::{
+    Board, Plan, PlanRow, Tally, board, kept_estimates, set_plan, survey_years, year_plan,
+};
+
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::imports::ImportSummary;
@@ -186,7 +192,7 @@ pub async fn import_margins(
 }
 
 /// The year's frame as (region, population), or why there is none.
-async fn year_frame(
+pub(crate) async fn year_frame(
     ctx: &Ctx,
     tree: &pingan_core::RegionTree,
     year: i32,
@@ -507,7 +513,7 @@ pub async fn estimates_seen(
     min_n: usize,
 ) -> Result<Estimates> {
     let tree = ctx.tree().await?;
-    let mut est = estimates(ctx, year, min_n).await?;
+    let mut est = kept_estimates(ctx, year, min_n).await?.as_ref().clone();
     est.regions
         .retain(|r| tree.find(&r.region).is_some_and(|i| who.sees(&tree, i)));
     Ok(est)

@@ -1,0 +1,296 @@
+//! The 群众调查 pages, on SQLite and on PostgreSQL: the office uploads the
+//! year's files (a bad one stores nothing and names its lines), sets the
+//! plan and exports it, reads each index with its interval and drills
+//! down; a county official reads its own subtree only; the estimates
+//! become the year's values.
+
+mod common;
+
+use common::{App, follow, no_redirect, spawn_app};
+use pingan_store::testing::Kind;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survey_pages_on_sqlite() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    pages(&app).await;
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survey_pages_on_postgres() {
+    if let Some(app) = spawn_app(Kind::Postgres).await {
+        pages(&app).await;
+        app.db.done().await;
+    }
+}
+
+async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn upload(app: &App, cookie: &str, kind: &str, name: &str, bytes: Vec<u8>) -> String {
+    let form = Form::new()
+        .text("year", "2024")
+        .text("region", "")
+        .text("kind", kind.to_string())
+        .part("file", Part::bytes(bytes).file_name(name.to_string()));
+    let r = no_redirect()
+        .post(format!("{}/surveys/upload", app.base))
+        .header("cookie", cookie)
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, html) = follow(app, r, cookie).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    html
+}
+
+async fn post_form(app: &App, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> String {
+    let r = no_redirect()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .header("origin", &app.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (s, html) = follow(app, r, cookie).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    html
+}
+
+async fn xlsx_rows(app: &App, path: &str, cookie: &str) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+async fn pages(app: &App) {
+    let office = app.cookie("office").await;
+    let county = app.cookie("county").await;
+    // Before any questionnaire: an empty page that says what to do.
+    let (s, html) = page(app, "/surveys", &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("还没有导入任何年度的调查问卷") && html.contains("survey-upload"),
+        "{html}"
+    );
+    let (s, html) = page(app, "/surveys", &county).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("survey-upload"), "only the office manages");
+
+    // The office uploads: the questionnaire (the default, downloaded),
+    // then the generated frame, margins and answers.
+    let r = app
+        .http
+        .get(format!("{}/surveys/template.xlsx", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    let form = r.bytes().await.unwrap().to_vec();
+    assert!(form.starts_with(b"PK"));
+    let html = upload(app, &office, "form", "survey-form.xlsx", form).await;
+    assert!(html.contains("已导入问卷 safety2024"), "{html}");
+    let s = pingan_synth::generate_survey(
+        &common::small_province(),
+        &pingan_synth::SurveyOptions {
+            year: 2024,
+            respondents: 400,
+        },
+    )
+    .unwrap();
+    let html = upload(
+        app,
+        &office,
+        "responses",
+        "r.csv",
+        s.responses.clone().into_bytes(),
+    )
+    .await;
+    assert!(html.contains("还没有抽样框"), "{html}");
+    let html = upload(
+        app,
+        &office,
+        "frame",
+        "frame.csv",
+        s.frame.clone().into_bytes(),
+    )
+    .await;
+    assert!(html.contains("已导入抽样框"), "{html}");
+    let html = upload(
+        app,
+        &office,
+        "margins",
+        "margins.csv",
+        s.margins.clone().into_bytes(),
+    )
+    .await;
+    assert!(html.contains("已导入加权边际"), "{html}");
+    let mut bad = s.responses.clone();
+    bad.push_str("x1,9,000000,web,2024-10-01,x\n");
+    let html = upload(app, &office, "responses", "bad.csv", bad.into_bytes()).await;
+    assert!(
+        html.contains("未写入任何数据") && html.contains("bad.csv:"),
+        "{html}"
+    );
+    let html = upload(
+        app,
+        &office,
+        "responses",
+        "r.csv",
+        s.responses.clone().into_bytes(),
+    )
+    .await;
+    assert!(html.contains("已导入r.csv"), "{html}");
+
+    // The plan: set, shown per township, exported for the survey firm.
+    let html = post_form(
+        app,
+        "/surveys/plan",
+        &office,
+        &[
+            ("year", "2024"),
+            ("size", "5"),
+            ("allocation", "proportional"),
+            ("min", "30"),
+            ("rate", "0.893"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("样本量 5 小于"),
+        "a plan below the minimums is refused: {html}"
+    );
+    let html = post_form(
+        app,
+        "/surveys/plan",
+        &office,
+        &[
+            ("year", "2024"),
+            ("size", "1000"),
+            ("allocation", "proportional"),
+            ("min", "30"),
+            ("rate", "0.893"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("已保存 2024 年抽样方案") && html.contains("id=\"plan\""),
+        "{html}"
+    );
+    let plan = xlsx_rows(app, "/surveys/plan.xlsx?year=2024", &office).await;
+    let targets: f64 = plan[1..].iter().map(|r| r[5].parse::<f64>().unwrap()).sum();
+    assert_eq!(targets, 1000.0);
+    assert_eq!(plan[0][6], "发放邀请");
+    let (_, html) = page(
+        app,
+        "/surveys/plan?year=2024&margin=0.03&confidence=0.95&deff=1&rate=1",
+        &office,
+    )
+    .await;
+    assert!(
+        html.contains("<strong>1068</strong>"),
+        "the size calculator: {html}"
+    );
+
+    // The page: what came back, each index with its interval, the children.
+    let (s, html) = page(app, "/surveys?year=2024", &office).await;
+    assert_eq!(s, StatusCode::OK);
+    for want in [
+        "有效回收率",
+        "用时过短",
+        "计划样本",
+        "id=\"indices\"",
+        "data-chart=\"ci\"",
+        "群众安全感指数",
+        "id=\"children\"",
+    ] {
+        assert!(html.contains(want), "{want}");
+    }
+    // A county official: its own county, not another.
+    let (s, html) = page(app, "/surveys?year=2024", &county).await;
+    assert_eq!(s, StatusCode::OK);
+    let tree = app.store.region_tree().await.unwrap();
+    let own = tree.find(&app.counties[0]).unwrap();
+    assert!(html.contains(&tree.get(own).name));
+    let (s, _) = page(
+        app,
+        &format!("/surveys?year=2024&region={}", app.counties[1]),
+        &county,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let rows = xlsx_rows(app, "/surveys/export.xlsx?year=2024", &county).await;
+    assert_eq!(
+        rows.len(),
+        1 + 1 + tree.children(own).len(),
+        "the county and its townships"
+    );
+    assert_eq!(rows[1][0], app.counties[0]);
+    let (s, _) = page(app, "/surveys/export.xlsx?year=2024&min_n=0", &office).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    for who in ["dept", "auditor"] {
+        let c = app.cookie(who).await;
+        let (s, _) = page(app, "/surveys", &c).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
+    }
+    let r = no_redirect()
+        .post(format!("{}/surveys/apply", app.base))
+        .header("cookie", &county)
+        .header("origin", &app.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("year=2024")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("只有测评办管理员"));
+
+    // The estimates become the year's values of the nine elements.
+    let html = post_form(
+        app,
+        "/surveys/apply",
+        &office,
+        &[("year", "2024"), ("min_n", "30"), ("region", "")],
+    )
+    .await;
+    assert!(html.contains("已写入 2024 年调查估计"), "{html}");
+    let root = tree.get(0).code.clone();
+    let stored = app
+        .store
+        .values(Some(&root), Some("2024"), Some("safety_index"))
+        .await
+        .unwrap();
+    assert!(stored.iter().any(|v| v.source == "群众调查"), "{stored:?}");
+}
