@@ -87,14 +87,13 @@ pub fn write(opts: &Options, dir: &Path) -> Result<usize> {
 /// The last year's survey on the default questionnaire, beside the
 /// province's files.
 pub fn write_survey(opts: &Options, respondents: usize, dir: &Path) -> Result<usize> {
-    let s = pingan_synth::generate_survey(
-        opts,
-        &pingan_synth::SurveyOptions {
-            year: opts.last_year,
-            respondents,
-        },
-    )
-    .map_err(|e| crate::InputFailure(format!("无法生成：{e}")))?;
+    write_survey_of(opts, opts.last_year, respondents, dir)
+}
+
+/// The survey of `year` (one of the generated years) into `dir`.
+pub fn write_survey_of(opts: &Options, year: i32, respondents: usize, dir: &Path) -> Result<usize> {
+    let s = pingan_synth::generate_survey(opts, &pingan_synth::SurveyOptions { year, respondents })
+        .map_err(|e| crate::InputFailure(format!("无法生成：{e}")))?;
     std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
     let form = pingan_input::survey::write_form(&pingan_core::survey::default::sheets())
         .map_err(|e| anyhow::anyhow!("无法生成问卷：{e}"))?;

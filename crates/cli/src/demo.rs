@@ -58,16 +58,30 @@ const DEMO_ACCOUNTS: [(&str, &str, &str); 11] = [
     ("auditor", "audit_admin", "审计管理员"),
 ];
 
-/// The survey's estimates, and values.csv with them as the scored year's
-/// values of the survey elements (in place of the generator's own numbers):
-/// the printed ranking and the database then score the same survey.
-fn survey_values(dir: &std::path::Path, year: i32) -> Result<pingan_core::survey::run::Estimates> {
+/// Where the demo keeps the survey of `year`: the scored year's beside the
+/// other files, the year before's in its own folder.
+fn survey_dir(dir: &std::path::Path, year: i32, scored: i32) -> std::path::PathBuf {
+    if year == scored {
+        dir.to_path_buf()
+    } else {
+        dir.join(format!("survey-{year}"))
+    }
+}
+
+/// The survey's estimates, and values.csv with them as that year's values
+/// of the survey elements (in place of the generator's own numbers): the
+/// printed ranking and the database then score the same survey.
+fn survey_values(
+    dir: &std::path::Path,
+    sdir: &std::path::Path,
+    year: i32,
+) -> Result<pingan_core::survey::run::Estimates> {
     let est = crate::cmd_survey::from_files(
-        &dir.join("survey-form.xlsx"),
+        &sdir.join("survey-form.xlsx"),
         &dir.join("regions.csv"),
-        &dir.join("frame.csv"),
-        &dir.join("responses.csv"),
-        Some(&dir.join("margins.csv")),
+        &sdir.join("frame.csv"),
+        &sdir.join("responses.csv"),
+        Some(&sdir.join("margins.csv")),
         None,
         30,
     )?;
@@ -99,6 +113,12 @@ fn survey_values(dir: &std::path::Path, year: i32) -> Result<pingan_core::survey
     std::fs::write(&path, out)?;
     Ok(est)
 }
+
+/// Answers per township the demo's scored year has (about 100,000 for the
+/// full province, as the seed's §5.2), and the year before (a smaller
+/// round, enough for its comparison).
+const SURVEY_PER_TOWNSHIP: usize = 100;
+const SURVEY_BEFORE_PER_TOWNSHIP: usize = 50;
 
 /// (name, password, role label, scope) as printed.
 type DemoAccount = (String, String, String, String);
@@ -163,34 +183,68 @@ fn load_database(
             }
             .map_err(fail)?;
         }
-        // The survey itself, so its pages and `pingan survey estimate --db`
-        // work from the store (the values above already hold its estimates).
-        let form = std::fs::read(dir.join("survey-form.xlsx"))?;
-        let name = |f: &str| dir.join(f).display().to_string();
+        // The surveys themselves (the scored year's and the year before's),
+        // so the 群众调查 page compares them and `pingan survey estimate
+        // --db` works from the store (values.csv already holds the
+        // estimates), with the scored year's plan.
         let manage = operator.authorize::<cap::SurveyManage>().map_err(fail)?;
         let answers = operator.authorize::<cap::SurveyAnswers>().map_err(fail)?;
-        surveys::import_form(&ctx, &manage, year, &name("survey-form.xlsx"), &form)
+        for y in [year - 1, year] {
+            let sdir = survey_dir(dir, y, year);
+            let name = |f: &str| sdir.join(f).display().to_string();
+            let read = |f: &str| std::fs::read(sdir.join(f));
+            surveys::import_form(
+                &ctx,
+                &manage,
+                y,
+                &name("survey-form.xlsx"),
+                &read("survey-form.xlsx")?,
+            )
             .await
             .map_err(fail)?;
-        for (kind, file) in [
-            ("frame", "frame.csv"),
-            ("margins", "margins.csv"),
-            ("responses", "responses.csv"),
-        ] {
-            let bytes = std::fs::read(dir.join(file))?;
-            match kind {
-                "frame" => surveys::import_frame(&ctx, &manage, year, &name(file), &bytes)
-                    .await
-                    .map(|_| ()),
-                "margins" => surveys::import_margins(&ctx, &manage, year, &name(file), &bytes)
-                    .await
-                    .map(|_| ()),
-                _ => surveys::import_responses(&ctx, &answers, year, &name(file), &bytes, false)
-                    .await
-                    .map(|_| ()),
-            }
+            surveys::import_frame(&ctx, &manage, y, &name("frame.csv"), &read("frame.csv")?)
+                .await
+                .map_err(fail)?;
+            surveys::import_margins(
+                &ctx,
+                &manage,
+                y,
+                &name("margins.csv"),
+                &read("margins.csv")?,
+            )
+            .await
+            .map_err(fail)?;
+            surveys::import_responses(
+                &ctx,
+                &answers,
+                y,
+                &name("responses.csv"),
+                &read("responses.csv")?,
+                false,
+            )
+            .await
             .map_err(fail)?;
         }
+        surveys::set_plan(
+            &ctx,
+            &manage,
+            pingan_store::SurveyPlan {
+                year,
+                size: (SURVEY_PER_TOWNSHIP
+                    * tree
+                        .regions()
+                        .iter()
+                        .filter(|r| r.level == Level::Township)
+                        .count()) as i64,
+                allocation: "proportional".into(),
+                min_per: 40,
+                response_rate: "0.893".into(),
+                made_by: String::new(),
+                made_at: String::new(),
+            },
+        )
+        .await
+        .map_err(fail)?;
         // The quality checks of the scored year fill the follow-up queue,
         // so the 数据质量 page has something to review.
         let check = operator.authorize::<cap::Check>().map_err(fail)?;
@@ -252,8 +306,18 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         opts.cities, opts.counties, opts.townships, opts.first_year, opts.last_year
     );
     let rows = cmd_generate::write(&opts, &dir)?;
-    let respondents = cmd_generate::write_survey(&opts, 100 * opts.townships, &dir)?;
-    let survey = survey_values(&dir, args.year)?;
+    let respondents =
+        cmd_generate::write_survey(&opts, SURVEY_PER_TOWNSHIP * opts.townships, &dir)?;
+    let before = args.year - 1;
+    let before_dir = survey_dir(&dir, before, args.year);
+    cmd_generate::write_survey_of(
+        &opts,
+        before,
+        SURVEY_BEFORE_PER_TOWNSHIP * opts.townships,
+        &before_dir,
+    )?;
+    survey_values(&dir, &before_dir, before)?;
+    let survey = survey_values(&dir, &dir, args.year)?;
     eprintln!(
         "群众调查：{respondents} 份答卷，有效 {}，{} 个地区的 9 项调查数据取自加权估计",
         survey.responses.valid,

@@ -76,9 +76,12 @@
       var colors = ['#409eff', '#909399'];
       var sets = [{ name: d.label_now, rows: d.now, shift: -5 }];
       if (d.before) { sets.push({ name: d.label_before, rows: d.before, shift: 5 }); }
-      var lows = [];
+      // The axis from a little below the lowest interval to the scale's top
+      // (5 for mean scores, 100 for percent favourable).
+      var lows = [], top = d.max == null ? 100 : d.max, bottom = d.min == null ? 0 : d.min, dg = d.digits || 1;
       sets.forEach(function (s) { s.rows.forEach(function (r) { if (r) { lows.push(r.low); } }); });
-      var low = lows.length ? Math.max(0, Math.floor((Math.min.apply(null, lows) - 2) / 5) * 5) : 0;
+      var step = (top - bottom) / 20;
+      var low = lows.length ? Math.max(bottom, Math.floor((Math.min.apply(null, lows) - step) / step) * step) : bottom;
       var series = [];
       sets.forEach(function (s, k) {
         var color = colors[k];
@@ -102,7 +105,7 @@
           name: s.name, type: 'scatter', z: 2, symbolSize: 9, symbolOffset: [0, s.shift], itemStyle: { color: color },
           data: s.rows.map(function (r, i) { return r ? [r.est, i, r.low, r.high] : [null, i]; }),
           label: { show: k === 0 && !narrow(), position: 'right', distance: 10, fontSize: 11,
-            formatter: function (p) { return p.value[0] == null ? '' : p.value[0].toFixed(1); } }
+            formatter: function (p) { return p.value[0] == null ? '' : p.value[0].toFixed(dg); } }
         });
       });
       return {
@@ -110,12 +113,12 @@
         tooltip: { trigger: 'item', formatter: function (p) {
           var v = p.value;
           if (v[0] == null) { return d.names[v[1]] + '：样本不足'; }
-          return p.seriesName + ' ' + d.names[v[1]] + '<br>估计 ' + v[0].toFixed(2) +
-            '<br>95% 置信区间 ' + v[2].toFixed(2) + ' – ' + v[3].toFixed(2);
+          return p.seriesName + ' ' + d.names[v[1]] + '<br>估计 ' + v[0].toFixed(dg + 1) +
+            '<br>95% 置信区间 ' + v[2].toFixed(dg + 1) + ' – ' + v[3].toFixed(dg + 1);
         } },
         legend: { bottom: 0, data: sets.map(function (s) { return s.name; }) },
         grid: { left: narrow() ? 110 : 170, right: 30, top: 10, bottom: 40 },
-        xAxis: { type: 'value', min: low, max: 100, name: '分' },
+        xAxis: { type: 'value', min: Number(low.toFixed(2)), max: top, name: '分' },
         yAxis: { type: 'category', data: d.names, inverse: true,
           axisLabel: { width: narrow() ? 100 : 160, overflow: 'truncate' } },
         series: series

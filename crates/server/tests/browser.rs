@@ -122,20 +122,21 @@ async fn pages_in_headless_chromium() {
         .await
         .unwrap();
 
-    let app = common::spawn_app_with(
-        Kind::Sqlite,
-        &pingan_synth::Options {
-            seed: 5,
-            cities: 3,
-            counties: 6,
-            townships: 12,
-            first_year: 2022,
-            last_year: 2024,
-            anomalies: 0,
-        },
-    )
-    .await
-    .unwrap();
+    let province = pingan_synth::Options {
+        seed: 5,
+        cities: 3,
+        counties: 6,
+        townships: 12,
+        first_year: 2022,
+        last_year: 2024,
+        anomalies: 0,
+    };
+    let app = common::spawn_app_with(Kind::Sqlite, &province)
+        .await
+        .unwrap();
+    // Two years of survey for the 群众调查 page to compare.
+    common::load_survey_of(&app, &province, 2023, 600, true).await;
+    common::load_survey_of(&app, &province, 2024, 900, true).await;
     let counties = &app.counties;
     assert!(counties.len() >= 2, "{counties:?}");
     // Something for the review pages: 公安 sends its December for the first

@@ -55,6 +55,7 @@ mod tests {
             (f.id.as_str(), f.version.as_str(), f.min_seconds),
             ("safety2024", "1", 60.0)
         );
+        assert_eq!(f.score_range(), Some((1.0, 5.0)), "mean scores on 1–5");
         for q in ["sex", "age_group", "occupation", "residence", "problems"] {
             assert!(f.question(q).is_some(), "{q}");
         }

@@ -573,6 +573,25 @@ impl Form {
         out
     }
 
+    /// The lowest and highest choice score of the scored items: the scale
+    /// the estimates are on (1–5 for mean scores, 0–100 for percent
+    /// favourable).
+    pub fn score_range(&self) -> Option<(f64, f64)> {
+        let scores = self
+            .questions
+            .iter()
+            .filter(|q| q.element.is_some())
+            .filter_map(|q| match q.kind {
+                Kind::SelectOne(l) => Some(&self.lists[l]),
+                _ => None,
+            });
+        let mut range: Option<(f64, f64)> = None;
+        for c in scores.flat_map(|l| &l.choices).filter_map(|c| c.score) {
+            range = Some(range.map_or((c, c), |(lo, hi)| (lo.min(c), hi.max(c))));
+        }
+        range
+    }
+
     /// Whether `text` can be the answer to question `q` (blank always
     /// can); else what is wrong, in words.
     pub fn check_answer(&self, q: usize, text: &str) -> Result<(), String> {

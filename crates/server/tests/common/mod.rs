@@ -267,26 +267,32 @@ pub async fn load_survey(
     respondents: usize,
     responses: bool,
 ) -> pingan_synth::SurveyFiles {
+    load_survey_of(app, &small_province(), 2024, respondents, responses).await
+}
+
+/// The survey of `year` of `province` (the app's), loaded the same way.
+pub async fn load_survey_of(
+    app: &App,
+    province: &pingan_synth::Options,
+    year: i32,
+    respondents: usize,
+    responses: bool,
+) -> pingan_synth::SurveyFiles {
     use pingan_service::{Caller, cap, surveys};
-    let s = pingan_synth::generate_survey(
-        &small_province(),
-        &pingan_synth::SurveyOptions {
-            year: 2024,
-            respondents,
-        },
-    )
-    .unwrap();
+    let s =
+        pingan_synth::generate_survey(province, &pingan_synth::SurveyOptions { year, respondents })
+            .unwrap();
     let form = pingan_input::survey::write_form(&pingan_core::survey::default::sheets()).unwrap();
     let op = Caller::operator("setup");
     let manage = op.authorize::<cap::SurveyManage>().unwrap();
     let ctx = &app.store.ctx;
-    surveys::import_form(ctx, &manage, 2024, "survey-form.xlsx", &form)
+    surveys::import_form(ctx, &manage, year, "survey-form.xlsx", &form)
         .await
         .unwrap();
-    surveys::import_frame(ctx, &manage, 2024, "frame.csv", s.frame.as_bytes())
+    surveys::import_frame(ctx, &manage, year, "frame.csv", s.frame.as_bytes())
         .await
         .unwrap();
-    surveys::import_margins(ctx, &manage, 2024, "margins.csv", s.margins.as_bytes())
+    surveys::import_margins(ctx, &manage, year, "margins.csv", s.margins.as_bytes())
         .await
         .unwrap();
     if responses {
@@ -294,7 +300,7 @@ pub async fn load_survey(
         surveys::import_responses(
             ctx,
             &answers,
-            2024,
+            year,
             "responses.csv",
             s.responses.as_bytes(),
             false,

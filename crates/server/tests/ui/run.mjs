@@ -438,6 +438,50 @@ async function countyChecks(page) {
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 
+// 群众调查: each index with its interval drawn, last year's beside it and
+// the change judged; the children drilled into; the plan set and listed.
+// At 1440×900 and on a phone, with nothing sticking out sideways.
+async function surveyChecks(page, user) {
+  for (const [w, h] of [[1440, 900], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    const where = `${user} /surveys at ${w}×${h}`;
+    await goto(page, `/surveys?year=${YEAR}`, where);
+    await checkPage(page, where);
+    const rows = await page.locator('table#indices tbody tr').count();
+    check(rows === 9, `${where}: ${rows} indices, expected the nine survey elements`);
+    const judged = await page.$$eval('table#indices tbody tr td:last-child', (tds) => tds.map((t) => t.textContent.trim()));
+    check(judged.every((t) => ['显著上升', '显著下降', '变化不显著', '—'].includes(t)),
+      `${where}: the change column says ${judged.join('、')}`);
+    check(judged.some((t) => t !== '—'), `${where}: no index compared with last year`);
+    const valid = await page.$eval('#valid-rate', (e) => e.textContent.trim()).catch(() => '');
+    check(/%$/.test(valid), `${where}: 有效回收率 shows "${valid}"`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(width <= w + 20, `${where} overflows horizontally: scrollWidth ${width}px`)) {
+      fail(`${where}: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
+    }
+    await page.screenshot({ path: join(SHOTS, `${user}-surveys-${w}x${h}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const first = page.locator('table#children tbody tr a').first();
+  const name = (await first.textContent()).trim();
+  await clickAndWait(page, first);
+  const trail = await crumbs(page);
+  check(trail[0] === '群众调查' && trail[trail.length - 1] === name,
+    `${user} /surveys: drilling into ${name} shows crumbs ${trail.join(' / ')}`);
+  await checkPage(page, `${user} /surveys drilled into ${name}`);
+  if (user !== 'office') return;
+  await goto(page, `/surveys/plan?year=${YEAR}`, 'office /surveys/plan');
+  await page.fill('#p-size', '1200');
+  await clickAndWait(page, page.locator('form#plan-form button[type="submit"]'));
+  const ok = await page.$eval('.banner.ok', (b) => b.textContent).catch(() => '');
+  check(ok.includes('已保存'), `office /surveys/plan: saving the plan said "${ok}"`);
+  const planned = await page.locator('table#plan tbody tr').count();
+  check(planned > 0, 'office /surveys/plan: no township in the plan');
+  await page.screenshot({ path: join(SHOTS, 'office-survey-plan-1440x900.png'), fullPage: true });
+  log(`  群众调查: nine indices with intervals compared with last year, drilled into ${name}, plan of ${planned} townships`);
+  await page.setViewportSize({ width: 1366, height: 768 });
+}
+
 // A department submitter checks its status on a phone: 工作台 and 报送进度
 // read without sideways scrolling (the board scrolls inside its box).
 async function deptPhoneChecks(page) {
@@ -656,6 +700,7 @@ async function main() {
           log(`  ${label} ${href}: ok${charts.length ? `, charts ${charts.join('/')}` : ''}`);
         }
         if (user === 'office') await officeChecks(page);
+        if (user === 'office' || user === 'county') await surveyChecks(page, user);
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
         if (user === 'dept') await deptPhoneChecks(page);

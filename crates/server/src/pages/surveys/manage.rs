@@ -36,18 +36,16 @@ pub fn tools(year: Option<i32>, region: &str) -> Markup {
             " "
             a.btn.small.export href="/surveys/template.xlsx" download { "下载默认问卷" }
         }), html! {
-            form.stack method="post" action="/surveys/upload" enctype="multipart/form-data" id="survey-upload" {
+            form.inline method="post" action="/surveys/upload" enctype="multipart/form-data" id="survey-upload" {
                 input type="hidden" name="region" value=(region);
-                div.inline {
-                    label for="su-year" { "年度" }
-                    input type="number" id="su-year" name="year" min="2000" max="2100" value=(y) required;
-                    label for="su-kind" { "文件" }
-                    select id="su-kind" name="kind" {
-                        option value="form" { "调查问卷（XLSForm .xlsx）" }
-                        option value="frame" { "抽样框（frame.csv）" }
-                        option value="margins" { "加权边际（margins.csv）" }
-                        option value="responses" { "答卷（responses.csv）" }
-                    }
+                label for="su-year" { "年度" }
+                input type="number" id="su-year" name="year" min="2000" max="2100" value=(y) required style="width: 6em";
+                label for="su-kind" { "文件" }
+                select id="su-kind" name="kind" {
+                    option value="form" { "调查问卷（XLSForm .xlsx）" }
+                    option value="frame" { "抽样框（frame.csv）" }
+                    option value="margins" { "加权边际（margins.csv）" }
+                    option value="responses" { "答卷（responses.csv）" }
                 }
                 input type="file" id="su-file" name="file" required accept=".xlsx,.csv,text/csv" aria-label="选择文件";
                 label { input type="checkbox" name="dry_run" value="1"; " 只检查，不写入（仅答卷）" }
@@ -63,7 +61,7 @@ pub fn tools(year: Option<i32>, region: &str) -> Markup {
                     input type="hidden" name="year" value=(year);
                     input type="hidden" name="region" value=(region);
                     label for="sa-min" { "最少样本" }
-                    input type="number" id="sa-min" name="min_n" min="1" value="30" size="4";
+                    input type="number" id="sa-min" name="min_n" min="1" value="30" style="width: 5em";
                     button.btn type="submit" { "将 " (year) " 年估计写入测评数据" }
                     span.muted { "样本足够的地区，九项调查指标按加权估计写入（来源“群众调查”），记入操作日志并重新计分。" }
                 }

@@ -84,7 +84,16 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "—".into(), fmt::percent)
 }
 
-fn estimate_cell(e: Option<&ElementEstimate>) -> Markup {
+/// Decimals for an index: two on a 1–5 scale, one on 0–100 (a standard
+/// error one more).
+fn digits(b: &Board) -> usize {
+    match b.form.form.score_range() {
+        Some((_, hi)) if hi <= 10.0 => 2,
+        _ => 1,
+    }
+}
+
+fn estimate_cell(e: Option<&ElementEstimate>, d: usize) -> Markup {
     match e {
         Some(ElementEstimate {
             estimate: Some(v),
@@ -92,7 +101,7 @@ fn estimate_cell(e: Option<&ElementEstimate>) -> Markup {
             ci_high: Some(hi),
             ..
         }) => html! {
-            span title=(format!("95% 置信区间 {} – {}", fmt::num(*lo, 2), fmt::num(*hi, 2))) { (fmt::num(*v, 1)) }
+            span title=(format!("95% 置信区间 {} – {}", fmt::num(*lo, d + 1), fmt::num(*hi, d + 1))) { (fmt::num(*v, d)) }
         },
         Some(e) if e.reason.is_some() => {
             html! { span.tag.warn title=(format!("样本 {} 人，不足以估计", e.n)) { "样本不足" } }
@@ -111,7 +120,7 @@ fn change_tag(c: Option<Change>) -> Markup {
                 _ => "tag",
             };
             html! {
-                span class=(class) title=(format!("差值 95% 置信区间 {} – {}", fmt::num(c.ci_low, 2), fmt::num(c.ci_high, 2))) {
+                span class=(class) title=(format!("差值 95% 置信区间 {} – {}", fmt::num(c.ci_low, 3), fmt::num(c.ci_high, 3))) {
                     (c.words())
                 }
             }
@@ -119,11 +128,11 @@ fn change_tag(c: Option<Change>) -> Markup {
     }
 }
 
-fn signed(x: f64) -> String {
+fn signed(x: f64, d: usize) -> String {
     if x > 0.0 {
-        format!("+{}", fmt::num(x, 2))
+        format!("+{}", fmt::num(x, d))
     } else {
-        fmt::num(x, 2)
+        fmt::num(x, d)
     }
 }
 
@@ -166,7 +175,10 @@ fn indices(b: &Board, code: &str) -> (Markup, serde_json::Value) {
         }) => json!({"est": v, "low": lo, "high": hi}),
         _ => serde_json::Value::Null,
     };
+    let d = digits(b);
+    let (lo, hi) = b.form.form.score_range().unwrap_or((0.0, 100.0));
     let chart = json!({
+        "min": lo, "max": hi, "digits": d,
         "names": b.elements.iter().map(|(_, n)| n).collect::<Vec<_>>(),
         "now": b.elements.iter().map(|(e, _)| point(element(now, e))).collect::<Vec<_>>(),
         "before": b.before.as_ref().map(|_| b.elements.iter().map(|(e, _)| point(element(before, e))).collect::<Vec<_>>()),
@@ -187,16 +199,16 @@ fn indices(b: &Board, code: &str) -> (Markup, serde_json::Value) {
                         @let last = element(before, code);
                         tr data-element=(code) {
                             td { (name) br; span.muted { (code) } }
-                            td.num { (estimate_cell(e)) }
-                            td.num { @if let Some(ElementEstimate { ci_low: Some(lo), ci_high: Some(hi), .. }) = e { (fmt::num(*lo, 2)) " – " (fmt::num(*hi, 2)) } @else { "—" } }
-                            td.num { (e.and_then(|e| e.se).map_or("—".into(), |x| fmt::num(x, 2))) }
+                            td.num { (estimate_cell(e, d)) }
+                            td.num { @if let Some(ElementEstimate { ci_low: Some(lo), ci_high: Some(hi), .. }) = e { (fmt::num(*lo, d)) " – " (fmt::num(*hi, d)) } @else { "—" } }
+                            td.num { (e.and_then(|e| e.se).map_or("—".into(), |x| fmt::num(x, d + 1))) }
                             td.num { (e.map_or(0, |e| e.n)) }
                             td.num { (e.and_then(|e| e.n_eff).map_or("—".into(), |x| fmt::num(x, 1))) }
                             td.num { (e.and_then(|e| e.deff).map_or("—".into(), |x| fmt::num(x, 2))) }
                             @if b.before.is_some() {
                                 @let c = e.zip(last).and_then(|(a, z)| change(a, z));
-                                td.num { (estimate_cell(last)) }
-                                td.num { (c.map_or("—".into(), |c| signed(c.diff))) }
+                                td.num { (estimate_cell(last, d)) }
+                                td.num { (c.map_or("—".into(), |c| signed(c.diff, d))) }
                                 td { (change_tag(c)) }
                             }
                         }
@@ -246,7 +258,7 @@ fn children_table(
                                 td.num { (t.valid) }
                                 td.num { (pct(t.valid_rate())) }
                                 @if b.plan.is_some() { td.num { (pct(t.completion())) } }
-                                @for (e, _) in &b.elements { td.num { (estimate_cell(element(est, e))) } }
+                                @for (e, _) in &b.elements { td.num { (estimate_cell(element(est, e), digits(b))) } }
                             }
                         }
                     }
