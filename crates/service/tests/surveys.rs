@@ -157,6 +157,17 @@ async fn survey(db: &Db) {
         serde_json::to_string(&from_files).unwrap()
     );
 
+    // Kept estimates are versioned by their own year's survey writes only.
+    let v2024 = db.survey_version(2024).await.unwrap();
+    assert!(v2024 > 0);
+    assert_eq!(db.survey_version(2023).await.unwrap(), 0);
+    let kept = surveys::kept_estimates(ctx, 2024, 30).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &kept,
+        &surveys::kept_estimates(ctx, 2024, 30).await.unwrap()
+    ));
+    assert_eq!(*kept, est);
+
     // Applied: the nine elements of the year come from the survey.
     let summary = surveys::apply(ctx, &who, 2024, 30, false).await.unwrap();
     assert!(summary.imported > 0 && summary.rescored.contains(&"2024".to_string()));

@@ -65,6 +65,8 @@ pub struct StoredResponse {
 /// What a responses import writes: the file's record and counts.
 pub struct ResponsesWrite<'a> {
     pub form: i64,
+    /// The form's year (the ledger object names it).
+    pub year: i32,
     pub file: &'a str,
     pub sha256: &'a str,
     /// Data rows in the file.
@@ -137,13 +139,17 @@ impl Store {
         ).bind(form).fetch_all(p).await)?)
     }
 
-    /// The ledger id of the newest survey write (0 for none): what the
-    /// survey pages' kept estimates are versioned by.
-    pub async fn survey_version(&self) -> Result<i64> {
+    /// The ledger id of the newest survey write of `year` (0 for none):
+    /// what the survey pages' kept estimates of that year are versioned by,
+    /// so answers to this year's survey leave last year's estimates kept.
+    pub async fn survey_version(&self, year: i32) -> Result<i64> {
         let (v,): (Option<i64>,) = on_pool!(self, p => sqlx::query_as(
             "SELECT MAX(id) FROM audit WHERE action IN \
-             ('survey_form', 'survey_frame', 'survey_margins', 'survey_responses', 'survey_plan')"
-        ).fetch_one(p).await)?;
+             ('survey_form', 'survey_frame', 'survey_margins', 'survey_responses', 'survey_plan') \
+             AND (object IN ($1, $2, $3) OR object LIKE $4 OR object LIKE $5)"
+        ).bind(format!("survey_frame:{year}")).bind(format!("survey_margins:{year}"))
+        .bind(format!("survey_plan:{year}")).bind(format!("survey_form:{year}:%"))
+        .bind(format!("survey_responses:{year}:%")).fetch_one(p).await)?;
         Ok(v.unwrap_or(0))
     }
 
@@ -175,7 +181,7 @@ impl Store {
             actor,
             &NewEntry::new(
                 LedgerAction::SurveyForm,
-                &format!("survey_form:{id}"),
+                &format!("survey_form:{}:{id}", f.year),
                 json!({"year": f.year, "form": f.form_id, "version": f.version, "file": f.file, "sha256": f.sha256}),
             ),
         )
@@ -370,7 +376,7 @@ impl Store {
             actor,
             &NewEntry::new(
                 LedgerAction::SurveyResponses,
-                &format!("survey_responses:{}", w.file),
+                &format!("survey_responses:{}:{}", w.year, w.file),
                 detail,
             ),
         )

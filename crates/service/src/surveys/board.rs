@@ -153,7 +153,7 @@ pub async fn survey_years(ctx: &Ctx) -> Result<Vec<i32>> {
 
 /// The estimates of `year`, kept per instance until the next survey write.
 pub async fn kept_estimates(ctx: &Ctx, year: i32, min_n: usize) -> Result<Arc<Estimates>> {
-    let version = ctx.store.survey_version().await?;
+    let version = ctx.store.survey_version(year).await?;
     let key = (year, min_n);
     if let Some((v, e)) = ctx.kept_surveys.lock().await.get(&key)
         && *v == version
@@ -168,7 +168,7 @@ pub async fn kept_estimates(ctx: &Ctx, year: i32, min_n: usize) -> Result<Arc<Es
     }
     let e = Arc::new(estimates(ctx, year, min_n).await?);
     let mut kept = ctx.kept_surveys.lock().await;
-    kept.retain(|_, (v, _)| *v == version);
+    kept.retain(|(y, _), (v, _)| *y != year || *v == version);
     kept.insert(key, (version, e.clone()));
     Ok(e)
 }

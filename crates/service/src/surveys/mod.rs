@@ -440,6 +440,7 @@ async fn store_read(
         .write_responses(
             &ResponsesWrite {
                 form: f.stored.id,
+                year: f.stored.year,
                 file: origin.name,
                 sha256: &origin.sha256,
                 rows: s.rows,
