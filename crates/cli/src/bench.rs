@@ -1,4 +1,5 @@
-//! `pingan bench score`: where the time of a scoring run goes, phase by phase.
+//! `pingan bench score` and `pingan bench survey`: where the time of a
+//! scoring run or a survey estimate goes, phase by phase.
 
 use crate::cmd_generate;
 use anyhow::Result;
@@ -43,11 +44,105 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2024)]
         year: i32,
     },
+    /// 群众调查估计计时（读文件、解析答卷、有效性与加权估计、JSON） / time each phase of `pingan survey estimate`
+    Survey {
+        /// `pingan generate --survey N` 生成的目录 / folder from `pingan generate --survey N`
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+/// `pingan survey estimate` on the files of `dir`, phase by phase.
+fn survey(dir: &std::path::Path, runs: usize) -> Result<ExitCode> {
+    use pingan_input::survey as input;
+    let phases = [
+        "读文件",
+        "问卷与抽样框",
+        "解析答卷",
+        "有效性与加权估计",
+        "JSON输出",
+        "合计",
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); phases.len()];
+    let mut rows = 0;
+    let fw = pingan_core::default_framework();
+    let known = |e: &str| fw.element_index(e).is_some();
+    let fail = |e: String| crate::InputFailure(e);
+    for _ in 0..runs.max(1) {
+        let mut t = Vec::new();
+        let start = Instant::now();
+        let mut lap = Instant::now();
+        let mut mark = |t: &mut Vec<Duration>| {
+            t.push(lap.elapsed());
+            lap = Instant::now();
+        };
+        let read = |f: &str| std::fs::read(dir.join(f));
+        let (r, fr, m, x, resp) = (
+            read("regions.csv")?,
+            read("frame.csv")?,
+            read("margins.csv")?,
+            read("survey-form.xlsx")?,
+            read("responses.csv")?,
+        );
+        mark(&mut t);
+        let tree = pingan_input::read_regions("regions.csv", &r)?;
+        let form =
+            input::read_form("survey-form.xlsx", &x, &known).map_err(|e| fail(e.join("\n")))?;
+        let frame = input::read_frame("frame.csv", &fr, &tree)?;
+        let margins = input::read_margins("margins.csv", &m, &tree, &form)?;
+        let in_frame: std::collections::HashSet<usize> = frame.iter().map(|(r, _)| *r).collect();
+        mark(&mut t);
+        let got = input::read_responses("responses.csv", &resp, &form, &tree, &|r| {
+            in_frame.contains(&r)
+        })?;
+        rows = got.rows.len();
+        mark(&mut t);
+        let est = pingan_core::survey::run::run(
+            &form,
+            &tree,
+            &frame,
+            &got.rows,
+            got.duplicates,
+            &margins,
+            30,
+        )
+        .map_err(fail)?;
+        mark(&mut t);
+        std::hint::black_box(serde_json::to_vec(&est)?);
+        mark(&mut t);
+        t.push(start.elapsed());
+        for (i, d) in t.into_iter().enumerate() {
+            samples[i].push(d);
+        }
+    }
+    print_phases(
+        &format!("数据目录 {}，{rows} 份不同答卷", dir.display()),
+        runs,
+        &phases,
+        &mut samples,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_phases(what: &str, runs: usize, phases: &[&str], samples: &mut [Vec<Duration>]) {
+    println!("{what}，{runs} 次（中位数 / 最小值，毫秒）");
+    for (name, s) in phases.iter().zip(samples.iter_mut()) {
+        s.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{name:　<8}  {:>9.1}  {:>9.1}",
+            ms(s[s.len() / 2]),
+            ms(s[0])
+        );
+    }
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
     let (dir, runs, year) = match cmd {
         BenchCommand::Score { dir, runs, year } => (dir, runs, year),
+        BenchCommand::Survey { dir, runs } => return survey(&dir, runs),
         BenchCommand::Api {
             addr,
             user,
@@ -118,18 +213,11 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             samples[i].push(d);
         }
     }
-    println!(
-        "数据目录 {}，{rows} 行数据，{runs} 次（中位数 / 最小值，毫秒）",
-        dir.display()
+    print_phases(
+        &format!("数据目录 {}，{rows} 行数据", dir.display()),
+        runs,
+        &phases,
+        &mut samples,
     );
-    for (name, s) in phases.iter().zip(samples.iter_mut()) {
-        s.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{name:　<6}  {:>9.1}  {:>9.1}",
-            ms(s[s.len() / 2]),
-            ms(s[0])
-        );
-    }
     Ok(ExitCode::SUCCESS)
 }

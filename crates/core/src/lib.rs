@@ -11,6 +11,7 @@ pub mod framework;
 mod grid;
 pub mod labels;
 pub mod num;
+pub mod par;
 pub mod period;
 pub mod quality;
 pub mod region;

@@ -80,21 +80,24 @@ pub fn estimate(
             at = tree.get(r).parent;
         }
     }
-    let mut out = Vec::with_capacity(tree.len());
-    for (r, region) in tree.regions().iter().enumerate() {
+    // Regions on every core (each computed whole by one, so the numbers do
+    // not depend on how many there are).
+    let regions: Vec<usize> = (0..tree.len()).collect();
+    let out = crate::par::map_from(&regions, 64, |&r| {
+        let region = tree.get(r);
         let n_valid: usize = under[r].iter().map(|&h| by_stratum[h].len()).sum();
         let elements = elements
             .iter()
             .enumerate()
             .map(|(e, code)| one(strata, respondents, &by_stratum, &under[r], e, code, min_n))
             .collect();
-        out.push(RegionEstimate {
+        RegionEstimate {
             region: region.code.clone(),
             level: region.level.code().to_string(),
             n_valid,
             elements,
-        });
-    }
+        }
+    });
     (out, notes)
 }
 

@@ -62,10 +62,7 @@ pub struct Estimates {
 
 /// Each response's verdict (None = valid), in the order given.
 pub fn verdicts(form: &Form, responses: &[Response]) -> Vec<Option<Invalid>> {
-    responses
-        .iter()
-        .map(|r| form.invalid(r.seconds, &r.answers))
-        .collect()
+    crate::par::map(responses, |r| form.invalid(r.seconds, &r.answers))
 }
 
 /// Everything survey.md §6 prints, from distinct responses (`duplicates`
@@ -79,7 +76,14 @@ pub fn run(
     margins: &[Margin],
     min_n: usize,
 ) -> Result<Estimates, String> {
-    let verdicts = verdicts(form, responses);
+    // Each response judged once, on every core.
+    let judged = crate::par::map(responses, |r| {
+        (
+            form.invalid(r.seconds, &r.answers),
+            form.straightlining(&r.answers),
+        )
+    });
+    let verdicts: Vec<Option<Invalid>> = judged.iter().map(|(v, _)| *v).collect();
     let mut counts = Counts {
         received: responses.len() + duplicates,
         duplicates,
@@ -93,10 +97,7 @@ pub fn run(
             Some(Invalid::Constraint) => counts.invalid.constraint += 1,
         }
     }
-    counts.straightlining = responses
-        .iter()
-        .filter(|r| form.straightlining(&r.answers))
-        .count();
+    counts.straightlining = judged.iter().filter(|(_, s)| *s).count();
 
     let stratum_of: HashMap<usize, usize> = frame
         .iter()
@@ -137,14 +138,15 @@ pub fn run(
     counts.raking_sweeps = rake_all(form, tree, margins, &valid, &mut weights)?;
 
     let elements = form.elements();
-    let respondents: Vec<Respondent> = valid
-        .iter()
+    let values = crate::par::map(&valid, |r| form.values(&elements, &r.answers));
+    let respondents: Vec<Respondent> = values
+        .into_iter()
         .zip(&stratum)
         .zip(&weights)
-        .map(|((r, &h), &w)| Respondent {
+        .map(|((values, &h), &w)| Respondent {
             stratum: h,
             weight: w,
-            values: form.values(&elements, &r.answers),
+            values,
         })
         .collect();
     let (regions, notes) = estimate(tree, &strata, &respondents, &elements, min_n);

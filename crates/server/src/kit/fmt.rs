@@ -78,6 +78,11 @@ pub fn grade_class(grade: &str) -> &'static str {
     }
 }
 
+/// This year in China time: the default year of a form.
+pub fn this_year() -> i32 {
+    pingan_service::ctx::today().year
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,9 +106,4 @@ mod tests {
         assert_eq!(num(f64::NAN, 2), "—");
         assert_eq!(fixed(81.0), "81.00");
     }
-}
-
-/// This year in China time: the default year of a form.
-pub fn this_year() -> i32 {
-    pingan_service::ctx::today().year
 }
