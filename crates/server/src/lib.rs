@@ -158,7 +158,11 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let ctx = Ctx::new(store);
     if opts.warm_up {
-        tokio::spawn(pingan_service::scores::warm_up(ctx.clone()));
+        let kept = ctx.clone();
+        tokio::spawn(async move {
+            pingan_service::scores::warm_up(kept.clone()).await;
+            pingan_service::surveys::warm_up(kept).await;
+        });
     }
     let app = router_for(ctx, opts);
     axum::serve(

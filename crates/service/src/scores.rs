@@ -180,8 +180,8 @@ async fn version(ctx: &Ctx, year: i32) -> Result<FrameworkVersion> {
     })
 }
 
-/// Read the newest year's values, score its preview, group its 报送进度
-/// and weight the latest surveys, so that the first reader after a start finds them kept (a server calls this in the
+/// Read the newest year's values, score its preview and group its
+/// 报送进度, so that the first reader after a start finds them kept (a server calls this in the
 /// background when it starts; failures are only logged).
 pub async fn warm_up(ctx: Ctx) {
     let Some(year) = ctx.latest_year().await else {
@@ -214,20 +214,6 @@ pub async fn warm_up(ctx: Ctx) {
             "报送进度 ready"
         ),
         Err(e) => tracing::info!(year, "no 报送进度 kept at start: {e}"),
-    }
-    // The newest two survey years' estimates (the 群众调查 page compares them).
-    if let Ok(years) = crate::surveys::survey_years(&ctx).await {
-        for y in years.into_iter().take(2) {
-            let started = std::time::Instant::now();
-            match crate::surveys::kept_estimates(&ctx, y, 30).await {
-                Ok(_) => tracing::info!(
-                    year = y,
-                    ms = started.elapsed().as_millis() as u64,
-                    "survey estimates ready"
-                ),
-                Err(e) => tracing::info!(year = y, "no survey estimates kept at start: {e}"),
-            }
-        }
     }
 }
 

@@ -251,3 +251,22 @@ fn depth(tree: &RegionTree, mut i: usize) -> usize {
     }
     d
 }
+
+/// Weight the newest two survey years (the 群众调查 page compares them), so
+/// the first reader after a start finds them kept; failures are only logged.
+pub async fn warm_up(ctx: Ctx) {
+    let Ok(years) = survey_years(&ctx).await else {
+        return;
+    };
+    for y in years.into_iter().take(2) {
+        let started = std::time::Instant::now();
+        match kept_estimates(&ctx, y, 30).await {
+            Ok(_) => tracing::info!(
+                year = y,
+                ms = started.elapsed().as_millis() as u64,
+                "survey estimates ready"
+            ),
+            Err(e) => tracing::info!(year = y, "no survey estimates kept at start: {e}"),
+        }
+    }
+}

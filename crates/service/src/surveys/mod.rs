@@ -6,7 +6,7 @@
 mod board;
 
 pub use board::{
-    Board, Plan, PlanRow, Tally, board, kept_estimates, set_plan, survey_years, year_plan,
+    Board, Plan, PlanRow, Tally, board, kept_estimates, set_plan, survey_years, warm_up, year_plan,
 };
 
 use crate::ctx::Ctx;
