@@ -5,11 +5,16 @@
 //! (blank = ""), a comparison with a number compares numbers (a blank or
 //! non-numeric answer is NaN, and every comparison with NaN is false
 //! except `!=`), `< <= > >=` always compare numbers, and the result is
-//! taken as a boolean. The browser evaluates the same tree (issue 18).
+//! taken as a boolean. The browser evaluates the same tree, sent as JSON
+//! (`crates/server/assets/survey.js`, compared case by case in
+//! `crates/server/tests/expr_parity.rs`).
 
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq)]
+/// Serialized (serde's external tagging) as the browser evaluates it:
+/// `{"num":3}`, `{"ref":"q1"}`, `"current"`, `{"bin":["and",a,b]}` …
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Expr {
     Num(f64),
     Str(String),
@@ -24,7 +29,8 @@ pub enum Expr {
     CountSelected(Box<Expr>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     Or,
     And,

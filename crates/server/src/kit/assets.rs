@@ -25,6 +25,13 @@ const ASSETS: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../assets/app.js"),
     },
+    // The questionnaire's expressions, evaluated as the server does
+    // (tests/expr_parity.rs), for the answering pages.
+    Asset {
+        name: "survey.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/survey.js"),
+    },
     Asset {
         name: "echarts.min.js",
         mime: "text/javascript; charset=utf-8",
