@@ -136,7 +136,8 @@ async fn pages_in_headless_chromium() {
         .unwrap();
     // Two years of survey for the 群众调查 page to compare.
     common::load_survey_of(&app, &province, 2023, 600, true).await;
-    common::load_survey_of(&app, &province, 2024, 900, true).await;
+    let survey = common::load_survey_of(&app, &province, 2024, 900, true).await;
+    let town = survey.frame.lines().nth(1).and_then(|l| l.split(',').next()).unwrap_or_default().to_string();
     let counties = &app.counties;
     assert!(counties.len() >= 2, "{counties:?}");
     // Something for the review pages: 公安 sends its December for the first
@@ -180,6 +181,7 @@ async fn pages_in_headless_chromium() {
         ("PINGAN_UI_OWN_COUNTY", own),
         ("PINGAN_UI_OTHER_COUNTY", other),
         ("PINGAN_UI_SHOTS", shots.display().to_string()),
+        ("PINGAN_UI_SURVEY_TOWN", town),
     ];
     let (code, out, err, took) = tokio::task::spawn_blocking(move || run_suite(envs))
         .await

@@ -18,6 +18,10 @@ pub enum Principal {
     /// The command line on the server: whoever holds the database holds
     /// every capability, so the CLI authorises as this.
     Operator(String),
+    /// An anonymous respondent on the public answering page: hands in
+    /// one answer to one township's survey, nothing else. Recorded as
+    /// "public", never by address (个人信息保护法: minimum necessary).
+    Public,
 }
 
 #[derive(Clone, Debug)]
@@ -74,11 +78,25 @@ impl Caller {
         }
     }
 
+    /// An anonymous respondent answering `region`'s survey.
+    pub fn public(region: &str) -> Caller {
+        Caller {
+            principal: Principal::Public,
+            roles: Vec::new(),
+            grants: Grants::only(Cap::SurveyAnswers),
+            region: Some(region.to_string()),
+            department: None,
+            must_change_password: false,
+            client: "public".into(),
+        }
+    }
+
     /// The name recorded in provenance and the ledger.
     pub fn name(&self) -> String {
         match &self.principal {
             Principal::User(n) | Principal::Operator(n) => n.clone(),
             Principal::Token(id) => format!("token:{id}"),
+            Principal::Public => "public".into(),
         }
     }
 

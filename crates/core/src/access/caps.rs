@@ -405,6 +405,11 @@ impl Grants {
         Grants(bits)
     }
 
+    /// Exactly one capability (an anonymous respondent's).
+    pub fn only(cap: Cap) -> Grants {
+        Grants(1 << (cap as u32))
+    }
+
     pub fn has(self, cap: Cap) -> bool {
         self.0 & (1 << (cap as u32)) != 0
     }

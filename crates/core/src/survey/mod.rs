@@ -3,6 +3,7 @@
 //! sample plan, a response's validity, weights and estimates. Reading
 //! files is `pingan-input`'s; storing is the store's.
 
+pub mod client;
 pub mod compare;
 pub mod default;
 pub mod estimate;

@@ -33,6 +33,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/survey.js"),
     },
     Asset {
+        name: "answer.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/answer.js"),
+    },
+    Asset {
         name: "echarts.min.js",
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!(concat!(

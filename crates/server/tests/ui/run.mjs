@@ -482,6 +482,53 @@ async function surveyChecks(page, user) {
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 
+// A respondent on a phone, no login: answers the questionnaire through the
+// township's open link, meets a constraint message, skips the question
+// that does not apply, switches to large text and submits once.
+async function answerChecks(page) {
+  const town = process.env.PINGAN_UI_SURVEY_TOWN;
+  if (!check(town, 'answering page: no survey township given')) return;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await goto(page, `/s/${YEAR}/${town}`, 'public answering page');
+  const next = page.locator('#next');
+  const pick = async (name, value) => page.locator(`[data-q="${name}"] input[value="${value}"]`).check();
+  // Page 1 is the introduction; page 2 the respondent.
+  await next.click();
+  await pick('sex', 'f');
+  await pick('age_group', '60_plus');
+  await pick('occupation', 'retired');
+  await pick('residence', 'urban');
+  await page.fill('#q-years_here', '200');
+  await next.click();
+  const msg = await page.locator('[data-q="years_here"] .error-msg').textContent();
+  check(msg.includes('0 到 100'), `answering page: the constraint message says "${msg}"`);
+  await page.fill('#q-years_here', '12');
+  await page.locator('#big-text').click();
+  check(await page.evaluate(() => document.body.classList.contains('big')), 'answering page: 大字 did not enlarge the text');
+  await page.screenshot({ path: join(SHOTS, 'answer-390x844.png'), fullPage: true });
+  await next.click();
+  for (let guard = 0; guard < 12; guard++) {
+    const label = (await next.textContent()).trim();
+    for (const q of await page.$$eval('fieldset.question:not([hidden])', (fs) => fs.map((f) => f.getAttribute('data-q')))) {
+      if (q === 'q_dependants') { await pick(q, 'no'); continue; }
+      const radio = page.locator(`[data-q="${q}"] input[type="radio"]`);
+      if (await radio.count()) await radio.nth(1).check();
+    }
+    const hidden = await page.$$eval('fieldset[data-q="q_elderly_child"]', (fs) => fs.every((f) => f.hidden));
+    check(hidden, 'answering page: “一老一小” is asked of someone without dependants');
+    if (label === '提交') { await next.click(); break; }
+    await next.click();
+  }
+  await page.waitForSelector('#answer-done:not([hidden])', { timeout: 10000 }).catch(() => {});
+  const done = await page.locator('#answer-done').textContent().catch(() => '');
+  check(done.includes('提交成功'), `answering page: after submitting it says "${done}"`);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 400, `answering page at 390×844 overflows: scrollWidth ${width}px`);
+  await page.screenshot({ path: join(SHOTS, 'answer-done-390x844.png'), fullPage: true });
+  log(`  answering page: answered and submitted for ${town} on a phone, constraint and skip seen`);
+  await page.setViewportSize({ width: 1366, height: 768 });
+}
+
 // A department submitter checks its status on a phone: 工作台 and 报送进度
 // read without sideways scrolling (the board scrolls inside its box).
 async function deptPhoneChecks(page) {
@@ -678,6 +725,13 @@ async function main() {
     });
     for (const u of [`/region/${OTHER_COUNTY}?period=${YEAR}`, `/?region=${OTHER_COUNTY}&period=${YEAR}`,
       `/export/ranking.xlsx?region=${OTHER_COUNTY}&period=${YEAR}`]) expectedErrors.add(u);
+
+    // Nobody signed in yet: the public answering page.
+    try {
+      await answerChecks(page);
+    } catch (e) {
+      fail(`answering page: ${e.message.split('\n')[0]}`);
+    }
 
     for (const user of USERS) {
       log(`${user}: sign in through form#login`);

@@ -4,6 +4,7 @@
 //! and whether the change is significant. The office manages the year's
 //! questionnaire, frame, margins, plan and answers (`manage`).
 
+mod answer;
 mod manage;
 
 use crate::AppState;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys", get(page))
         .route("/surveys/export.xlsx", get(export))
         .merge(manage::routes())
+        .merge(answer::routes())
 }
 
 #[derive(Deserialize, Default)]
