@@ -137,7 +137,36 @@ async fn pages_in_headless_chromium() {
     // Two years of survey for the 群众调查 page to compare.
     common::load_survey_of(&app, &province, 2023, 600, true).await;
     let survey = common::load_survey_of(&app, &province, 2024, 900, true).await;
-    let town = survey.frame.lines().nth(1).and_then(|l| l.split(',').next()).unwrap_or_default().to_string();
+    let town = survey
+        .frame
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .unwrap_or_default()
+        .to_string();
+    // A plan, so the township has one-time invitation links.
+    let op = pingan_service::Caller::operator("setup");
+    let manage = op.authorize::<pingan_service::cap::SurveyManage>().unwrap();
+    pingan_service::surveys::set_plan(
+        &app.store.ctx,
+        &manage,
+        pingan_store::SurveyPlan {
+            year: 2024,
+            size: 600,
+            allocation: "proportional".into(),
+            min_per: 30,
+            response_rate: "0.893".into(),
+            made_by: String::new(),
+            made_at: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let invite = pingan_service::surveys::invite::links(&app.store.ctx, &manage, 2024, Some(&town))
+        .await
+        .unwrap()
+        .remove(0)
+        .2;
     let counties = &app.counties;
     assert!(counties.len() >= 2, "{counties:?}");
     // Something for the review pages: 公安 sends its December for the first
@@ -182,6 +211,7 @@ async fn pages_in_headless_chromium() {
         ("PINGAN_UI_OTHER_COUNTY", other),
         ("PINGAN_UI_SHOTS", shots.display().to_string()),
         ("PINGAN_UI_SURVEY_TOWN", town),
+        ("PINGAN_UI_INVITE", invite),
     ];
     let (code, out, err, took) = tokio::task::spawn_blocking(move || run_suite(envs))
         .await

@@ -51,7 +51,8 @@ pub use regions::RegionRecord;
 pub use scores::{FrameworkVersion, NewScoreRun};
 pub use sessions::{LoginAttempt, TokenInfo, random_token};
 pub use surveys::{
-    NewForm, NewResponse, ResponseTally, ResponsesWrite, StoredForm, StoredResponse, SurveyPlan,
+    Claim, NewForm, NewResponse, ResponseTally, ResponsesWrite, StoredForm, StoredResponse,
+    SurveyPlan,
 };
 pub use values::{
     NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,

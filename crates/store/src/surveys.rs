@@ -100,7 +100,81 @@ pub struct ResponseTally {
     pub straightlining: i64,
 }
 
+/// What claiming an invitation found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Unused until now: it is this answer's.
+    Fresh,
+    /// Already this answer's (a retry).
+    Same,
+    /// Used by another answer.
+    Taken,
+}
+
 impl Store {
+    /// The year's invitation key, made on first use (random, 256 bits).
+    pub async fn survey_key(&self, year: i32) -> Result<String> {
+        let fresh = crate::random_token();
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO survey_keys (year, secret) VALUES ($1, $2) ON CONFLICT (year) DO NOTHING"
+        ).bind(year).bind(&fresh).execute(p).await.map(|r| r.rows_affected()))?;
+        let (key,): (String,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT secret FROM survey_keys WHERE year = $1"
+        ).bind(year).fetch_one(p).await)?;
+        Ok(key)
+    }
+
+    /// The answer an invitation brought, if it was used.
+    pub async fn invitation_use(
+        &self,
+        year: i32,
+        region: &str,
+        serial: i64,
+    ) -> Result<Option<String>> {
+        let row: Option<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT instance_id FROM survey_invitations_used WHERE year = $1 AND region = $2 AND serial = $3"
+        ).bind(year).bind(region).bind(serial).fetch_optional(p).await)?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Take an invitation for answer `instance`: at most one answer ever
+    /// holds it, whatever arrives at once.
+    pub async fn claim_invitation(
+        &self,
+        year: i32,
+        region: &str,
+        serial: i64,
+        instance: &str,
+    ) -> Result<Claim> {
+        let n = on_pool!(self, p => sqlx::query(
+            "INSERT INTO survey_invitations_used (year, region, serial, instance_id, used_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (year, region, serial) DO NOTHING"
+        ).bind(year).bind(region).bind(serial).bind(instance).bind(crate::now())
+        .execute(p).await.map(|r| r.rows_affected()))?;
+        if n == 1 {
+            return Ok(Claim::Fresh);
+        }
+        Ok(match self.invitation_use(year, region, serial).await? {
+            Some(i) if i == instance => Claim::Same,
+            _ => Claim::Taken,
+        })
+    }
+
+    /// Give an invitation back when the answer it was claimed for was not
+    /// stored.
+    pub async fn release_invitation(
+        &self,
+        year: i32,
+        region: &str,
+        serial: i64,
+        instance: &str,
+    ) -> Result<()> {
+        on_pool!(self, p => sqlx::query(
+            "DELETE FROM survey_invitations_used WHERE year = $1 AND region = $2 AND serial = $3 AND instance_id = $4"
+        ).bind(year).bind(region).bind(serial).bind(instance).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Set a year's sampling plan (replacing the one before).
     pub async fn save_survey_plan(&self, p: &SurveyPlan, actor: &Actor) -> Result<()> {
         let mut tx = self.begin().await?;

@@ -4,6 +4,7 @@
 //! and applying them as the year's values of the survey elements.
 
 mod board;
+pub mod invite;
 
 pub use board::{
     Board, Plan, PlanRow, Tally, board, kept_estimates, set_plan, survey_years, warm_up, year_plan,

@@ -401,6 +401,17 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("made_at", Text),
         ],
     ),
+    ("survey_keys", &[("year", Int32), ("secret", Text)]),
+    (
+        "survey_invitations_used",
+        &[
+            ("year", Int32),
+            ("region", Text),
+            ("serial", Int),
+            ("instance_id", Text),
+            ("used_at", Text),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
@@ -419,6 +430,8 @@ pub(super) const OPTIONAL: &[&str] = &[
     "survey_margins",
     "survey_responses",
     "survey_plans",
+    "survey_keys",
+    "survey_invitations_used",
 ];
 
 /// Columns added to a table after the backup format was first released,

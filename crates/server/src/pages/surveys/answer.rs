@@ -15,7 +15,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, html};
+use pingan_core::survey::response::parse_time;
 use pingan_input::survey::{Head, Item};
+use pingan_service::surveys::invite;
 use pingan_service::{Caller, ServiceError, cap, surveys};
 use serde::Deserialize;
 use serde_json::json;
@@ -25,7 +27,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/s/{year}/{region}", get(page).post(submit))
+    Router::new()
+        .route("/s/{year}/{region}", get(page).post(submit))
+        .route("/i/{token}", get(invited_page).post(invited_submit))
 }
 
 /// Answers one address may hand in per window: a household sharing a
@@ -106,13 +110,34 @@ async fn page(
     State(state): State<AppState>,
     Path((year, region)): Path<(i32, String)>,
 ) -> Response {
-    let (f, place) = match open(&state, year, &region).await {
-        Ok(x) => x,
-        Err(m) => return not_found(&m),
-    };
-    let client = f.form.client();
-    let data = json!({"form": client, "year": year, "region": region, "place": place,
-                      "submit": format!("/s/{year}/{region}")});
+    match open(&state, year, &region).await {
+        Ok((f, place)) => render(&f, &place, year, &format!("/s/{year}/{region}")),
+        Err(m) => not_found(&m),
+    }
+}
+
+/// A one-time invitation link: the same page, answered once.
+async fn invited_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match invite::open(&state.ctx, &token).await {
+        Ok((inv, _)) if inv.used_by.is_some() => {
+            let mut r = not_found("该邀请链接已使用：每个链接只能提交一份答卷。感谢您的参与！");
+            *r.status_mut() = StatusCode::GONE;
+            r
+        }
+        Ok((inv, f)) => {
+            let tree = state.ctx.tree().await.ok();
+            let place = tree
+                .as_ref()
+                .and_then(|t| t.find(&inv.region).map(|i| t.get(i).name.clone()))
+                .unwrap_or_default();
+            render(&f, &place, inv.year, &format!("/i/{token}"))
+        }
+        Err(e) => not_found(&e.to_string()),
+    }
+}
+
+fn render(f: &surveys::YearForm, place: &str, year: i32, submit: &str) -> Response {
+    let data = json!({"form": f.form.client(), "year": year, "place": place, "submit": submit});
     Html(
         html! {
             (DOCTYPE)
@@ -161,35 +186,124 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-async fn submit(
-    State(state): State<AppState>,
-    Path((year, region)): Path<(i32, String)>,
-    req: axum::extract::Request,
-) -> Response {
+/// The answer from a request: rate limited per address, size limited,
+/// its fields exactly these.
+async fn read(req: axum::extract::Request) -> Result<(Answer, axum::body::Bytes), Response> {
     let client = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
     if !admit(&client) {
-        return reply(
+        return Err(reply(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"status": 429, "code": "rate_limited", "message": "提交过于频繁，请稍后再试"}),
-        );
+        ));
     }
     let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_BODY).await else {
-        return reply(
+        return Err(reply(
             StatusCode::PAYLOAD_TOO_LARGE,
             json!({"status": 413, "code": "too_large", "message": "答卷过大"}),
-        );
+        ));
     };
-    let a: Answer = match serde_json::from_slice(&body) {
-        Ok(a) => a,
-        Err(e) => {
-            return reply(
-                StatusCode::BAD_REQUEST,
-                json!({"status": 400, "code": "bad_request", "message": format!("答卷格式不正确：{e}")}),
-            );
-        }
+    match serde_json::from_slice(&body) {
+        Ok(a) => Ok((a, body)),
+        Err(e) => Err(reply(
+            StatusCode::BAD_REQUEST,
+            json!({"status": 400, "code": "bad_request", "message": format!("答卷格式不正确：{e}")}),
+        )),
+    }
+}
+
+/// An answer as the row of a batch: the phone's times, kept across retries
+/// so that a retry is the same answer (a submission time in the future is
+/// the server's now instead).
+struct Row {
+    instance_id: String,
+    started: String,
+    submitted: String,
+    answers: Vec<(String, String)>,
+}
+
+fn row(a: Answer) -> Result<Row, Response> {
+    if a.instance_id.trim().is_empty() || a.instance_id.chars().count() > 100 {
+        return Err(reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"status": 422, "code": "invalid_value", "message": "答卷编号无效"}),
+        ));
+    }
+    let mut answers = Vec::new();
+    for (name, v) in a.answers {
+        let t = match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => {
+                return Err(reply(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({"status": 422, "code": "invalid_value", "message": format!("题目 {name} 的答案格式不正确")}),
+                ));
+            }
+        };
+        answers.push((name, t));
+    }
+    let now = pingan_store::now();
+    let submitted = match parse_time(a.submitted.trim()).zip(parse_time(&now)) {
+        Some((t, n)) if t <= n => a.submitted.trim().to_string(),
+        _ => now,
+    };
+    Ok(Row {
+        instance_id: a.instance_id.trim().to_string(),
+        started: a.started.trim().to_string(),
+        submitted,
+        answers,
+    })
+}
+
+fn item<'a>(r: &'a Row, version: &'a str, region: &'a str) -> Item<'a> {
+    Item {
+        head: Head {
+            instance_id: &r.instance_id,
+            form_version: version,
+            region,
+            channel: "online",
+            started: &r.started,
+            submitted: &r.submitted,
+        },
+        answers: r
+            .answers
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect(),
+    }
+}
+
+fn outcome(result: pingan_service::Result<surveys::ResponsesSummary>) -> Response {
+    match result {
+        Ok(s) => reply(
+            StatusCode::OK,
+            json!({"status": "OK", "duplicate": s.duplicates > 0, "valid": s.valid > 0}),
+        ),
+        Err(ServiceError::Rejected(problems)) => reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"status": 422, "code": "invalid_value",
+                   "message": problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("；")}),
+        ),
+        Err(ServiceError::Conflict(m)) => reply(
+            StatusCode::CONFLICT,
+            json!({"status": 409, "code": "conflict", "message": m}),
+        ),
+        Err(e) => crate::api::ApiError::from(e).into_response(),
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Path((year, region)): Path<(i32, String)>,
+    req: axum::extract::Request,
+) -> Response {
+    let (a, body) = match read(req).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let (f, _) = match open(&state, year, &region).await {
         Ok(x) => x,
@@ -200,72 +314,38 @@ async fn submit(
             );
         }
     };
-    if a.instance_id.is_empty() || a.instance_id.chars().count() > 100 {
-        return reply(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            json!({"status": 422, "code": "invalid_value", "message": "答卷编号无效"}),
-        );
-    }
-    let mut texts: Vec<(&str, String)> = Vec::new();
-    for (name, v) in &a.answers {
-        let t = match v {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => {
-                return reply(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    json!({"status": 422, "code": "invalid_value", "message": format!("题目 {name} 的答案格式不正确")}),
-                );
-            }
-        };
-        texts.push((name, t));
-    }
-    // The phone's times, kept across retries so that a retry is the same
-    // answer; a submission time in the future is the server's now instead.
-    let now = pingan_store::now();
-    let submitted = match pingan_core::survey::response::parse_time(a.submitted.trim())
-        .zip(pingan_core::survey::response::parse_time(&now))
-    {
-        Some((t, n)) if t <= n => a.submitted.trim().to_string(),
-        _ => now,
-    };
-    let item = Item {
-        head: Head {
-            instance_id: a.instance_id.trim(),
-            form_version: &f.form.version,
-            region: &region,
-            channel: "online",
-            started: a.started.trim(),
-            submitted: &submitted,
-        },
-        answers: texts.iter().map(|(n, t)| (*n, t.as_str())).collect(),
+    let r = match row(a) {
+        Ok(r) => r,
+        Err(resp) => return resp,
     };
     let public = Caller::public(&region);
     let who = match public.authorize::<cap::SurveyAnswers>() {
         Ok(w) => w,
-        Err(e) => {
-            return reply(
-                StatusCode::FORBIDDEN,
-                json!({"status": 403, "message": e.to_string()}),
-            );
-        }
+        Err(e) => return crate::api::ApiError::from(e).into_response(),
     };
+    let it = item(&r, &f.form.version, &region);
     let sha = pingan_store::sha256_hex(&body);
-    match surveys::import_batch(&state.ctx, &who, &f.form.id, &[item], sha, false).await {
-        Ok(s) => reply(
-            StatusCode::OK,
-            json!({"status": "OK", "duplicate": s.duplicates > 0, "valid": s.valid > 0}),
-        ),
-        Err(ServiceError::Rejected(problems)) => reply(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            json!({"status": 422, "code": "invalid_value",
-                   "message": problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("；")}),
-        ),
-        Err(ServiceError::Conflict(_)) => reply(
-            StatusCode::CONFLICT,
-            json!({"status": 409, "code": "conflict", "message": "这份答卷已提交过，内容不同：请刷新页面重新作答"}),
-        ),
-        Err(e) => crate::api::ApiError::from(e).into_response(),
-    }
+    outcome(surveys::import_batch(&state.ctx, &who, &f.form.id, &[it], sha, false).await)
+}
+
+async fn invited_submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: axum::extract::Request,
+) -> Response {
+    let (a, body) = match read(req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (inv, f) = match invite::open(&state.ctx, &token).await {
+        Ok(x) => x,
+        Err(e) => return crate::api::ApiError::from(e).into_response(),
+    };
+    let r = match row(a) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let it = item(&r, &f.form.version, &inv.region);
+    let sha = pingan_store::sha256_hex(&body);
+    outcome(invite::answer(&state.ctx, &inv, &f, &it, sha).await)
 }

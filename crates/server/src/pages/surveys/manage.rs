@@ -57,6 +57,15 @@ pub fn tools(year: Option<i32>, region: &str) -> Markup {
                 "更大的文件请用命令 pingan import survey-responses，或由调查机构通过 API 分批提交。"
             }
             @if let Some(year) = year {
+                form.inline method="get" action="/surveys/invitations/print" id="survey-invite" {
+                    input type="hidden" name="year" value=(year);
+                    span { "一次性邀请链接：" }
+                    a.btn.small.export href=(format!("/surveys/invitations.xlsx?year={year}")) download { "导出全部链接（Excel）" }
+                    label for="si-town" { "打印二维码（乡镇代码）" }
+                    input type="text" id="si-town" name="region" size="12" required;
+                    button.btn.small type="submit" { "打印" }
+                    span.muted { "每份邀请只能提交一次；数量取自抽样方案的邀请数。" }
+                }
                 form.inline method="post" action="/surveys/apply" id="survey-apply" {
                     input type="hidden" name="year" value=(year);
                     input type="hidden" name="region" value=(region);

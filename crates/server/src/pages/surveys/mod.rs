@@ -5,6 +5,7 @@
 //! questionnaire, frame, margins, plan and answers (`manage`).
 
 mod answer;
+mod invitations;
 mod manage;
 
 use crate::AppState;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/export.xlsx", get(export))
         .merge(manage::routes())
         .merge(answer::routes())
+        .merge(invitations::routes())
 }
 
 #[derive(Deserialize, Default)]
