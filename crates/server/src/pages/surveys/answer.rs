@@ -186,6 +186,13 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+fn unprocessable(m: &str) -> Response {
+    reply(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({"status": 422, "code": "invalid_value", "message": m}),
+    )
+}
+
 /// The answer from a request: rate limited per address, size limited,
 /// its fields exactly these.
 async fn read(req: axum::extract::Request) -> Result<(Answer, axum::body::Bytes), Response> {
@@ -224,12 +231,10 @@ struct Row {
     answers: Vec<(String, String)>,
 }
 
-fn row(a: Answer) -> Result<Row, Response> {
+/// The row of an answer, or why it cannot be one (a 422).
+fn row(a: Answer) -> Result<Row, String> {
     if a.instance_id.trim().is_empty() || a.instance_id.chars().count() > 100 {
-        return Err(reply(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            json!({"status": 422, "code": "invalid_value", "message": "答卷编号无效"}),
-        ));
+        return Err("答卷编号无效".into());
     }
     let mut answers = Vec::new();
     for (name, v) in a.answers {
@@ -237,12 +242,7 @@ fn row(a: Answer) -> Result<Row, Response> {
             serde_json::Value::Null => String::new(),
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
-            _ => {
-                return Err(reply(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    json!({"status": 422, "code": "invalid_value", "message": format!("题目 {name} 的答案格式不正确")}),
-                ));
-            }
+            _ => return Err(format!("题目 {name} 的答案格式不正确")),
         };
         answers.push((name, t));
     }
@@ -316,7 +316,7 @@ async fn submit(
     };
     let r = match row(a) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(m) => return unprocessable(&m),
     };
     let public = Caller::public(&region);
     let who = match public.authorize::<cap::SurveyAnswers>() {
@@ -343,7 +343,7 @@ async fn invited_submit(
     };
     let r = match row(a) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(m) => return unprocessable(&m),
     };
     let it = item(&r, &f.form.version, &inv.region);
     let sha = pingan_store::sha256_hex(&body);
