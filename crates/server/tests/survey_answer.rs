@@ -108,6 +108,42 @@ async fn anonymous_answers_on_sqlite() {
         "{v}"
     );
 
+    // A channel's stable id: one answer per person, and only its HMAC kept.
+    let mut wx = body("uuid:wx-1", long_ago, "1");
+    wx["respondent"] = json!("oWX-openid-0001");
+    let (s, v) = post(wx.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = post(wx.clone()).await;
+    assert_eq!(
+        (s, v["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "a retry: {v}"
+    );
+    wx["instance_id"] = json!("uuid:wx-2");
+    let (s, v) = post(wx).await;
+    assert_eq!(s, StatusCode::CONFLICT, "the same person again: {v}");
+    assert!(v["message"].as_str().unwrap().contains("已参与过"));
+    let dump = {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.bak");
+        app.store.backup(&file).await.unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&file).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    assert!(
+        !dump.contains("oWX-openid-0001"),
+        "the raw id is stored nowhere"
+    );
+    let digest =
+        pingan_service::surveys::invite::respondent_digest(&app.store.ctx, 2024, "oWX-openid-0001")
+            .await
+            .unwrap();
+    assert!(dump.contains(&digest), "its HMAC is");
+
     // Stored as "public", never by address.
     let entries = app
         .store
@@ -118,7 +154,7 @@ async fn anonymous_answers_on_sqlite() {
         .iter()
         .filter(|e| e.action == "survey_responses")
         .collect();
-    assert_eq!(mine.len(), 3, "three new answers, three ledger entries");
+    assert_eq!(mine.len(), 4, "four new answers, four ledger entries");
     assert!(
         mine.iter()
             .all(|e| e.user == "public" && e.client == "public"),

@@ -160,6 +160,32 @@ impl Store {
         })
     }
 
+    /// Take a respondent (by the HMAC of their channel id) for answer
+    /// `instance`: one answer per person and year.
+    pub async fn claim_respondent(&self, year: i32, digest: &str, instance: &str) -> Result<Claim> {
+        let n = on_pool!(self, p => sqlx::query(
+            "INSERT INTO survey_respondents (year, digest, instance_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (year, digest) DO NOTHING"
+        ).bind(year).bind(digest).bind(instance).execute(p).await.map(|r| r.rows_affected()))?;
+        if n == 1 {
+            return Ok(Claim::Fresh);
+        }
+        let row: Option<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT instance_id FROM survey_respondents WHERE year = $1 AND digest = $2"
+        ).bind(year).bind(digest).fetch_optional(p).await)?;
+        Ok(match row {
+            Some((i,)) if i == instance => Claim::Same,
+            _ => Claim::Taken,
+        })
+    }
+
+    pub async fn release_respondent(&self, year: i32, digest: &str, instance: &str) -> Result<()> {
+        on_pool!(self, p => sqlx::query(
+            "DELETE FROM survey_respondents WHERE year = $1 AND digest = $2 AND instance_id = $3"
+        ).bind(year).bind(digest).bind(instance).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Give an invitation back when the answer it was claimed for was not
     /// stored.
     pub async fn release_invitation(

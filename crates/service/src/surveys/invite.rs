@@ -138,6 +138,51 @@ pub async fn answer(
     out
 }
 
+/// A person's stable channel id (a WeChat openid) as kept: its HMAC under
+/// the year's key, never the id itself.
+pub async fn respondent_digest(ctx: &Ctx, year: i32, raw: &str) -> Result<String> {
+    let key = ctx.store.survey_key(year).await?;
+    Ok(hex::encode(
+        mac(&key, &format!("respondent:{raw}"))
+            .finalize()
+            .into_bytes(),
+    ))
+}
+
+/// Store an answer as `store` does, unless the same person (by channel
+/// id) already answered this year: one answer per person.
+pub async fn once_per_person<F, Fut>(
+    ctx: &Ctx,
+    year: i32,
+    respondent: Option<&str>,
+    instance: &str,
+    store: F,
+) -> Result<ResponsesSummary>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<ResponsesSummary>>,
+{
+    let Some(raw) = respondent.map(str::trim).filter(|r| !r.is_empty()) else {
+        return store().await;
+    };
+    if raw.chars().count() > 200 {
+        return Err(ServiceError::invalid("respondent 过长"));
+    }
+    let digest = respondent_digest(ctx, year, raw).await?;
+    if ctx.store.claim_respondent(year, &digest, instance).await? == Claim::Taken {
+        return Err(ServiceError::Conflict(
+            "您已参与过本次调查，每人只能提交一份答卷".into(),
+        ));
+    }
+    let out = store().await;
+    if out.is_err() {
+        ctx.store
+            .release_respondent(year, &digest, instance)
+            .await?;
+    }
+    out
+}
+
 /// Every invitation link of the year's plan (of one township when given),
 /// as (township code, serial, token).
 pub async fn links(

@@ -14,3 +14,12 @@ CREATE TABLE survey_invitations_used (
     used_at     TEXT NOT NULL,
     PRIMARY KEY (year, region, serial)
 );
+-- A channel's stable respondent id (a WeChat openid) is never stored: only
+-- its HMAC under the year's key, to refuse a second answer from the same
+-- person (个人信息保护法: minimum necessary).
+CREATE TABLE survey_respondents (
+    year        INTEGER NOT NULL,
+    digest      TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    PRIMARY KEY (year, digest)
+);

@@ -403,6 +403,10 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
     ),
     ("survey_keys", &[("year", Int32), ("secret", Text)]),
     (
+        "survey_respondents",
+        &[("year", Int32), ("digest", Text), ("instance_id", Text)],
+    ),
+    (
         "survey_invitations_used",
         &[
             ("year", Int32),
@@ -432,6 +436,7 @@ pub(super) const OPTIONAL: &[&str] = &[
     "survey_plans",
     "survey_keys",
     "survey_invitations_used",
+    "survey_respondents",
 ];
 
 /// Columns added to a table after the backup format was first released,

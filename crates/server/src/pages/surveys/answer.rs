@@ -179,6 +179,10 @@ struct Answer {
     started: String,
     /// Fixed at the first attempt, so a retry is the same answer.
     submitted: String,
+    /// A channel's stable id for this person (a WeChat openid), if it has
+    /// one: only its HMAC is kept, to refuse a second answer.
+    #[serde(default)]
+    respondent: Option<String>,
     answers: BTreeMap<String, serde_json::Value>,
 }
 
@@ -225,6 +229,7 @@ async fn read(req: axum::extract::Request) -> Result<(Answer, axum::body::Bytes)
 /// so that a retry is the same answer (a submission time in the future is
 /// the server's now instead).
 struct Row {
+    respondent: Option<String>,
     instance_id: String,
     started: String,
     submitted: String,
@@ -252,6 +257,7 @@ fn row(a: Answer) -> Result<Row, String> {
         _ => now,
     };
     Ok(Row {
+        respondent: a.respondent,
         instance_id: a.instance_id.trim().to_string(),
         started: a.started.trim().to_string(),
         submitted,
@@ -325,7 +331,13 @@ async fn submit(
     };
     let it = item(&r, &f.form.version, &region);
     let sha = pingan_store::sha256_hex(&body);
-    outcome(surveys::import_batch(&state.ctx, &who, &f.form.id, &[it], sha, false).await)
+    let ctx = &state.ctx;
+    outcome(
+        invite::once_per_person(ctx, year, r.respondent.as_deref(), &r.instance_id, || {
+            surveys::import_batch(ctx, &who, &f.form.id, std::slice::from_ref(&it), sha, false)
+        })
+        .await,
+    )
 }
 
 async fn invited_submit(
@@ -347,5 +359,15 @@ async fn invited_submit(
     };
     let it = item(&r, &f.form.version, &inv.region);
     let sha = pingan_store::sha256_hex(&body);
-    outcome(invite::answer(&state.ctx, &inv, &f, &it, sha).await)
+    let ctx = &state.ctx;
+    outcome(
+        invite::once_per_person(
+            ctx,
+            inv.year,
+            r.respondent.as_deref(),
+            &r.instance_id,
+            || invite::answer(ctx, &inv, &f, &it, sha),
+        )
+        .await,
+    )
 }
