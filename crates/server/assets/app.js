@@ -124,6 +124,21 @@
         series: series
       };
     },
+    // Answers per day: received and valid.
+    daily: function (d) {
+      return {
+        color: ['#909399', '#409eff'],
+        tooltip: { trigger: 'axis' },
+        legend: { bottom: 0 },
+        grid: { left: 50, right: 20, top: 20, bottom: narrow() ? 100 : 60 },
+        xAxis: { type: 'category', data: d.days, axisLabel: { rotate: narrow() ? 45 : 0 } },
+        yAxis: { type: 'value', name: '份' },
+        series: [
+          { name: '收到', type: 'bar', data: d.received, barMaxWidth: 24 },
+          { name: '有效', type: 'line', data: d.valid, symbolSize: 6 }
+        ]
+      };
+    },
     weights: function (d) {
       return {
         color: ['#409eff'],

@@ -238,6 +238,31 @@ async fn pages(app: &App) {
     ] {
         assert!(html.contains(want), "{want}");
     }
+    // The fieldwork board: answers per day and each county's quotas.
+    let collector = app.cookie("collector").await;
+    let (s, html) = page(app, "/surveys/fieldwork?year=2024", &collector).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("data-chart=\"daily\"") && html.contains("id=\"quotas\""),
+        "{html}"
+    );
+    assert!(html.contains("偏多") || html.contains("偏少") || html.contains("个百分点"));
+    let quotas = xlsx_rows(app, "/surveys/fieldwork/quotas.xlsx?year=2024", &collector).await;
+    let margins = app.store.survey_margins(2024).await.unwrap().len();
+    assert_eq!(quotas.len() - 1, margins, "one row per margin");
+    let mine = xlsx_rows(app, "/surveys/fieldwork/quotas.xlsx?year=2024", &county).await;
+    assert!(
+        mine[1..].iter().all(|r| r[0] == app.counties[0]),
+        "a county official sees its own county"
+    );
+    let (s, _) = page(
+        app,
+        &format!("/surveys/fieldwork?year=2024&region={}", app.counties[1]),
+        &county,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
     // A county official: its own county, not another.
     let (s, html) = page(app, "/surveys?year=2024", &county).await;
     assert_eq!(s, StatusCode::OK);

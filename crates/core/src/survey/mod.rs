@@ -8,6 +8,7 @@ pub mod compare;
 pub mod default;
 pub mod estimate;
 pub mod expr;
+pub mod fieldwork;
 pub mod form;
 pub mod plan;
 pub mod response;

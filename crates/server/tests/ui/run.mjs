@@ -471,6 +471,19 @@ async function surveyChecks(page, user) {
   check(trail[0] === '群众调查' && trail[trail.length - 1] === name,
     `${user} /surveys: drilling into ${name} shows crumbs ${trail.join(' / ')}`);
   await checkPage(page, `${user} /surveys drilled into ${name}`);
+  // The fieldwork board, on a phone too.
+  for (const [w, h] of [[1440, 900], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    const where = `${user} /surveys/fieldwork at ${w}×${h}`;
+    await goto(page, `/surveys/fieldwork?year=${YEAR}`, where);
+    await checkPage(page, where);
+    const quotas = await page.locator('table#quotas tbody tr').count();
+    check(quotas > 0, `${where}: no quota rows`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= w + 20, `${where} overflows horizontally: scrollWidth ${width}px`);
+    await page.screenshot({ path: join(SHOTS, `${user}-fieldwork-${w}x${h}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
   if (user !== 'office') return;
   await goto(page, `/surveys/plan?year=${YEAR}`, 'office /surveys/plan');
   await page.fill('#p-size', '1200');

@@ -4,6 +4,7 @@
 //! and applying them as the year's values of the survey elements.
 
 mod board;
+pub mod fieldwork;
 pub mod invite;
 
 pub use board::{

@@ -5,6 +5,7 @@
 //! questionnaire, frame, margins, plan and answers (`manage`).
 
 mod answer;
+mod fieldwork;
 mod invitations;
 mod manage;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(manage::routes())
         .merge(answer::routes())
         .merge(invitations::routes())
+        .merge(fieldwork::routes())
 }
 
 #[derive(Deserialize, Default)]
@@ -366,7 +368,10 @@ async fn page(
     );
     let body = html! {
         (card(&format!("{} {} 年调查概况", here.name, year), None, html! {
-            p.muted { "问卷 " (b.form.form.title) "（" (b.form.form.id) "，版本 " (b.form.form.version) "）" }
+            p.muted {
+                "问卷 " (b.form.form.title) "（" (b.form.form.id) "，版本 " (b.form.form.version) "）　"
+                a href=(format!("/surveys/fieldwork?year={year}&region={}", urlencode(&code))) id="fieldwork-link" { "调查进度（每日答卷、配额）" }
+            }
             (stats(&b.tallies[root], b.plan.is_some()))
         }))
         (card(&format!("{} 各项指数（加权估计与 95% 置信区间）", here.name),
