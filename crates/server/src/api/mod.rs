@@ -95,6 +95,20 @@ pub struct ImportError {
     pub message: String,
 }
 
+/// A problem of an import as the API reports it: the index of its item
+/// (a problem of the request as a whole is item 0).
+impl From<pingan_service::Problem> for ImportError {
+    fn from(p: pingan_service::Problem) -> Self {
+        ImportError {
+            index: match p.at {
+                pingan_service::Loc::Index { index } => index,
+                _ => 0,
+            },
+            message: p.message,
+        }
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
     /// OK, WARNING or ERROR.
@@ -138,16 +152,7 @@ impl ImportResult {
                     ignored: 0,
                     review: None,
                     data_sets: None,
-                    errors: problems
-                        .into_iter()
-                        .map(|p| ImportError {
-                            index: match p.at {
-                                pingan_service::Loc::Index { index } => index,
-                                _ => 0,
-                            },
-                            message: p.message,
-                        })
-                        .collect(),
+                    errors: problems.into_iter().map(ImportError::from).collect(),
                 }),
             )
                 .into_response()),

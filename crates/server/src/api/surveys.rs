@@ -163,16 +163,7 @@ async fn post_responses(
         })
         .into_response()),
         Err(ServiceError::Rejected(problems)) => Ok(rejected(
-            problems
-                .into_iter()
-                .map(|p| ImportError {
-                    index: match p.at {
-                        pingan_service::Loc::Index { index } => index,
-                        _ => 0,
-                    },
-                    message: p.message,
-                })
-                .collect(),
+            problems.into_iter().map(ImportError::from).collect(),
         )),
         Err(e) => Err(e.into()),
     }
