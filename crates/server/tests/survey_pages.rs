@@ -238,6 +238,62 @@ async fn pages(app: &App) {
     ] {
         assert!(html.contains(want), "{want}");
     }
+    // The answers as responses.csv, streamed; importing it again changes
+    // nothing (every row a duplicate).
+    let tree = app.store.region_tree().await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/surveys/responses.csv?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.bytes().await.unwrap().to_vec();
+    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]), "a BOM for Excel");
+    let forms = app.store.survey_forms(Some(2024)).await.unwrap();
+    let stored = app.store.response_digests(forms[0].id).await.unwrap().len();
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("_verdict,_straightlining")
+    );
+    let op = pingan_service::Caller::operator("t");
+    let again = pingan_service::surveys::import_responses(
+        &app.store.ctx,
+        &op.authorize::<pingan_service::cap::SurveyAnswers>()
+            .unwrap(),
+        2024,
+        "export.csv",
+        &csv,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.imported, again.duplicates), (0, stored), "{again:?}");
+    let r = app
+        .http
+        .get(format!("{}/surveys/responses.csv?year=2024", app.base))
+        .header("cookie", &county)
+        .send()
+        .await
+        .unwrap();
+    let mine = r.text().await.unwrap();
+    let codes: Vec<String> = tree
+        .children(tree.find(&app.counties[0]).unwrap())
+        .iter()
+        .map(|&t| tree.get(t).code.clone())
+        .collect();
+    assert!(mine.lines().count() > 1);
+    assert!(
+        mine.lines()
+            .skip(1)
+            .all(|l| codes.iter().any(|c| l.contains(&format!(",{c},")))),
+        "a county official exports its own townships' answers"
+    );
+
     // The fieldwork board: answers per day and each county's quotas.
     let collector = app.cookie("collector").await;
     let (s, html) = page(app, "/surveys/fieldwork?year=2024", &collector).await;

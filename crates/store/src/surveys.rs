@@ -485,6 +485,28 @@ impl Store {
         Ok(import_id)
     }
 
+    /// Up to `limit` of a form's responses after arrival number `after`,
+    /// with their numbers: an export pages through half a million answers
+    /// without holding them.
+    pub async fn survey_responses_after(
+        &self,
+        form: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, StoredResponse)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            ord: i64,
+            #[sqlx(flatten)]
+            r: StoredResponse,
+        }
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT ord, instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining \
+             FROM survey_responses WHERE form = $1 AND ord > $2 ORDER BY ord LIMIT $3"
+        ).bind(form).bind(after).bind(limit).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|x| (x.ord, x.r)).collect())
+    }
+
     /// A form's responses in arrival order, each handed to `each` as it is
     /// read (half a million rows are never all held as rows), and the
     /// identical repeats its imports dropped.

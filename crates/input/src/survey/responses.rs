@@ -284,7 +284,9 @@ fn read_header(
         if !seen.insert(*n) {
             errs.push(Some(line), format!("列“{n}”重复"));
         }
-        if FIXED.contains(n) {
+        // Metadata columns, as KoboToolbox exports them (`_id`, `_uuid`,
+        // `_submission_time`) and as our export adds them (`_verdict`).
+        if FIXED.contains(n) || n.starts_with('_') {
             continue;
         }
         match form.question(n) {

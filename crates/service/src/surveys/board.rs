@@ -270,3 +270,30 @@ pub async fn warm_up(ctx: Ctx) {
         }
     }
 }
+
+/// Up to `limit` stored answers after arrival number `after` (−1: from
+/// the first), in the caller's scope, and where the next page starts (an
+/// export pages through them).
+pub async fn answers_after(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Surveys>,
+    form: &YearForm,
+    after: i64,
+    limit: i64,
+) -> Result<(Option<i64>, Vec<pingan_store::StoredResponse>)> {
+    let tree = ctx.tree().await?;
+    let rows = ctx
+        .store
+        .survey_responses_after(form.stored.id, after, limit)
+        .await?;
+    // Where the next page starts; None after the last.
+    let next = (rows.len() as i64 >= limit)
+        .then(|| rows.last().map(|(o, _)| *o))
+        .flatten();
+    let kept = rows
+        .into_iter()
+        .filter(|(_, r)| tree.find(&r.region).is_some_and(|i| who.sees(&tree, i)))
+        .map(|(_, r)| r)
+        .collect();
+    Ok((next, kept))
+}

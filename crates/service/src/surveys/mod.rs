@@ -8,7 +8,8 @@ pub mod fieldwork;
 pub mod invite;
 
 pub use board::{
-    Board, Plan, PlanRow, Tally, board, kept_estimates, set_plan, survey_years, warm_up, year_plan,
+    Board, Plan, PlanRow, Tally, answers_after, board, kept_estimates, set_plan, survey_years,
+    warm_up, year_plan,
 };
 
 use crate::ctx::Ctx;

@@ -23,3 +23,5 @@ CREATE TABLE survey_respondents (
     instance_id TEXT NOT NULL,
     PRIMARY KEY (year, digest)
 );
+-- The export pages through a form's answers in arrival order.
+CREATE INDEX survey_responses_ord ON survey_responses (form, ord);

@@ -5,6 +5,7 @@
 //! questionnaire, frame, margins, plan and answers (`manage`).
 
 mod answer;
+mod export;
 mod fieldwork;
 mod invitations;
 mod manage;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(answer::routes())
         .merge(invitations::routes())
         .merge(fieldwork::routes())
+        .merge(export::routes())
 }
 
 #[derive(Deserialize, Default)]
@@ -371,6 +373,8 @@ async fn page(
             p.muted {
                 "问卷 " (b.form.form.title) "（" (b.form.form.id) "，版本 " (b.form.form.version) "）　"
                 a href=(format!("/surveys/fieldwork?year={year}&region={}", urlencode(&code))) id="fieldwork-link" { "调查进度（每日答卷、配额）" }
+                "　"
+                a href=(format!("/surveys/responses.csv?year={year}")) id="responses-export" download { "导出答卷（CSV）" }
             }
             (stats(&b.tallies[root], b.plan.is_some()))
         }))
