@@ -74,6 +74,20 @@ fn not_found(m: &str) -> Response {
 }
 
 /// The year's questionnaire and the township, if this is a link of ours.
+/// The township as a respondent knows it: its county's name and its own.
+fn place(tree: &pingan_core::RegionTree, region: &str) -> String {
+    tree.find(region)
+        .map(|i| {
+            let r = tree.get(i);
+            let parent = r
+                .parent
+                .map(|p| tree.get(p).name.clone())
+                .unwrap_or_default();
+            format!("{parent}{}", r.name)
+        })
+        .unwrap_or_default()
+}
+
 async fn open(
     state: &AppState,
     year: i32,
@@ -92,18 +106,7 @@ async fn open(
     if !frame.iter().any(|(c, _)| c == region) {
         return Err("该地区不在本次调查的抽样范围内".into());
     }
-    let name = tree
-        .find(region)
-        .map(|i| {
-            let r = tree.get(i);
-            let parent = r
-                .parent
-                .map(|p| tree.get(p).name.clone())
-                .unwrap_or_default();
-            format!("{parent}{}", r.name)
-        })
-        .unwrap_or_default();
-    Ok((f, name))
+    Ok((f, place(&tree, region)))
 }
 
 async fn page(
@@ -125,11 +128,10 @@ async fn invited_page(State(state): State<AppState>, Path(token): Path<String>) 
             r
         }
         Ok((inv, f)) => {
-            let tree = state.ctx.tree().await.ok();
-            let place = tree
-                .as_ref()
-                .and_then(|t| t.find(&inv.region).map(|i| t.get(i).name.clone()))
-                .unwrap_or_default();
+            let place = match state.ctx.tree().await {
+                Ok(tree) => place(&tree, &inv.region),
+                Err(_) => String::new(),
+            };
             render(&f, &place, inv.year, &format!("/i/{token}"))
         }
         Err(e) => not_found(&e.to_string()),
