@@ -33,6 +33,26 @@ pub enum BenchCommand {
         #[arg(long)]
         gzip: bool,
     },
+    /// 公开答题页面并发提交压测（每隔若干份重试一次，核对不丢不重） / many people answering at once
+    Answer {
+        /// 服务地址（服务端需以 --answer-limit 调高每地址限额）
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// `pingan generate --survey N` 生成的目录（取其中的 responses.csv）
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 2024)]
+        year: i32,
+        /// 并发提交者
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        /// 提交的答卷数
+        #[arg(long, default_value_t = 10000)]
+        requests: usize,
+        /// 每隔多少份重试一次（0 不重试）
+        #[arg(long, default_value_t = 20)]
+        retry_every: usize,
+    },
     /// 计分全过程计时（读文件、解析、计分、输出 JSON） / time each phase of `pingan score --format json`
     Score {
         /// 已生成的数据目录；省略时生成默认模拟省份 / folder from `pingan generate` (default: generate one)
@@ -143,6 +163,17 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
     let (dir, runs, year) = match cmd {
         BenchCommand::Score { dir, runs, year } => (dir, runs, year),
         BenchCommand::Survey { dir, runs } => return survey(&dir, runs),
+        BenchCommand::Answer {
+            addr,
+            dir,
+            year,
+            connections,
+            requests,
+            retry_every,
+        } => {
+            crate::bench_answer::run(&addr, &dir, year, connections, requests, retry_every)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         BenchCommand::Api {
             addr,
             user,

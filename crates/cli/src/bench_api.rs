@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// One request on an open connection; returns (status, body length).
-async fn request(
+pub(crate) async fn request(
     sock: &mut TcpStream,
     host: &str,
     method: &str,

@@ -26,6 +26,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// 公开答题页面每个客户端地址每 10 分钟可提交的答卷数（压测时可调高）
+    #[arg(long, env = "PINGAN_ANSWER_LIMIT", default_value_t = pingan_server::ANSWERS_PER_ADDRESS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    answer_limit: u32,
 }
 
 /// The API's OpenAPI document on standard output, for validators and
@@ -46,6 +50,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
             trusted_proxies: a.trusted_proxies,
         },
         warm_up: true,
+        answers_per_address: a.answer_limit,
     };
     serve_url(&a.db.db, &a.bind, &opts)
 }

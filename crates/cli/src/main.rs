@@ -2,6 +2,7 @@
 //! shell over pingan-core and pingan-input.
 
 mod bench;
+mod bench_answer;
 mod bench_api;
 mod cmd_audit;
 mod cmd_callbacks;

@@ -26,6 +26,10 @@ use tower_http::trace::TraceLayer;
 /// server is started with another limit (`pingan serve --max-upload-mb`).
 pub const BODY_LIMIT: usize = 8 << 20;
 
+/// A household sharing a connection answers several times in ten
+/// minutes, a script hundreds.
+pub const ANSWERS_PER_ADDRESS: u32 = 30;
+
 /// How one server instance runs: the largest request body and how it is
 /// deployed (TLS, proxies).
 #[derive(Clone, Debug)]
@@ -37,6 +41,9 @@ pub struct Options {
     /// (`pingan serve` and `demo` do; off by default, so that a test server
     /// does only what its test asks).
     pub warm_up: bool,
+    /// Answers one client address may hand in on the public answering
+    /// pages per ten minutes (`pingan serve --answer-limit`).
+    pub answers_per_address: u32,
 }
 
 impl Default for Options {
@@ -45,6 +52,7 @@ impl Default for Options {
             body_limit: BODY_LIMIT,
             deployment: Deployment::default(),
             warm_up: false,
+            answers_per_address: ANSWERS_PER_ADDRESS,
         }
     }
 }
@@ -71,7 +79,8 @@ pub fn router_with(store: Store, opts: &Options) -> Router {
 fn router_for(ctx: Ctx, opts: &Options) -> Router {
     let body_limit = opts.body_limit;
     let (api, doc) = api::router();
-    let state = AppState::new(ctx, doc);
+    let mut state = AppState::new(ctx, doc);
+    state.answers_per_address = opts.answers_per_address;
     let pages = pages::routes().layer(axum::middleware::from_fn_with_state(
         state.clone(),
         kit::error::framed,

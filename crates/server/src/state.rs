@@ -21,6 +21,10 @@ pub struct AppState {
     pub(crate) filling: Arc<tokio::sync::Mutex<()>>,
     /// The OpenAPI document, made once from the routes.
     pub(crate) openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Answers per client address per ten minutes on the public pages.
+    pub answers_per_address: u32,
+    /// Who handed in answers lately (address → window start, count).
+    pub(crate) answer_limits: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>>,
 }
 
 impl AppState {
@@ -30,6 +34,8 @@ impl AppState {
             bodies: Arc::default(),
             filling: Arc::default(),
             openapi: Arc::new(openapi),
+            answers_per_address: crate::ANSWERS_PER_ADDRESS,
+            answer_limits: Arc::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! correct.
 
 use crate::error::{Result, ServiceError};
+use pingan_core::labels::LedgerAction;
 use pingan_core::score::ScoreReport;
 use pingan_core::{Period, RegionTree};
 use pingan_store::Store;
@@ -39,7 +40,16 @@ pub struct Ctx {
     /// (year, min_n) → the survey estimates and the survey version they
     /// were made at (`Store::survey_version`): only survey writes move it.
     pub(crate) kept_surveys: Arc<tokio::sync::Mutex<KeptSurveys>>,
+    /// Data kept until one of a few kinds of write (see `versioned`):
+    /// key → (the version it was made at, the data).
+    versioned: Arc<tokio::sync::Mutex<HashMap<String, (i64, Shared)>>>,
+    /// Shared state of this instance's named queues (`lane`), as `Any` so
+    /// that the context does not depend on the modules that queue.
+    lanes: Arc<std::sync::Mutex<HashMap<&'static str, Shared>>>,
 }
+
+/// Data of any type kept in the context.
+type Shared = Arc<dyn std::any::Any + Send + Sync>;
 
 type KeptSurveys = HashMap<(i32, usize), (i64, Arc<pingan_core::survey::run::Estimates>)>;
 
@@ -120,6 +130,8 @@ impl Ctx {
             kept_values: Arc::default(),
             kept_boards: Arc::default(),
             kept_surveys: Arc::default(),
+            versioned: Arc::default(),
+            lanes: Arc::default(),
         }
     }
 
@@ -167,17 +179,77 @@ impl Ctx {
         true
     }
 
-    /// The cache, emptied first if anything was written since it was filled.
+    /// The cache, emptied first if anything was written since it was filled
+    /// (the region tree stays unless regions were imported: answers to the
+    /// public survey write all day and each would read the tree again).
     async fn fresh(&self) -> Result<tokio::sync::MutexGuard<'_, Cache>> {
         let (seq, _) = self.store.audit_head().await?;
         let mut c = self.cache.lock().await;
         if c.seq != seq {
+            let mut tree = c.tree.take();
+            if tree.is_some()
+                && self
+                    .store
+                    .last_entry_of(&[LedgerAction::ImportRegions, LedgerAction::Restore])
+                    .await?
+                    > c.seq
+            {
+                tree = None;
+            }
             *c = Cache {
                 seq,
+                tree,
                 ..Cache::default()
             };
         }
         Ok(c)
+    }
+
+    /// The queue named `name` on this instance, made on first use.
+    pub(crate) fn lane<T: Default + Send + Sync + 'static>(&self, name: &'static str) -> Arc<T> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let any = lanes
+            .entry(name)
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("lane {name} holds one type"))
+    }
+
+    /// `make`'s value under `key`, kept on this instance until one of
+    /// `writes` is in the ledger again (single flight under `key`).
+    pub(crate) async fn versioned<T, F>(
+        &self,
+        key: &str,
+        writes: &[LedgerAction],
+        make: F,
+    ) -> Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: Future<Output = Result<T>>,
+    {
+        let version = self.store.last_entry_of(writes).await?;
+        let look = async || {
+            self.versioned
+                .lock()
+                .await
+                .get(key)
+                .filter(|(v, _)| *v == version)
+                .and_then(|(_, x)| x.clone().downcast::<T>().ok())
+        };
+        if let Some(x) = look().await {
+            return Ok(x);
+        }
+        let _one = self.flight(key).await;
+        if let Some(x) = look().await {
+            return Ok(x);
+        }
+        let x = Arc::new(make.await?);
+        self.versioned
+            .lock()
+            .await
+            .insert(key.to_string(), (version, x.clone()));
+        Ok(x)
     }
 
     pub async fn tree(&self) -> Result<Arc<RegionTree>> {

@@ -8,6 +8,7 @@ use crate::db::{Store, on_pool};
 use crate::ledger::{Entry, HashAlgo, Verification, verify_chain};
 use crate::tx::on_tx;
 use crate::{Actor, NewEntry, Result, StoreError};
+use pingan_core::labels::LedgerAction;
 
 /// Filters for `audit list` and the API.
 #[derive(Clone, Debug, Default)]
@@ -53,6 +54,28 @@ impl Store {
         let hash = tx.append(actor, entry).await?;
         tx.commit().await?;
         Ok(hash)
+    }
+
+    /// The id of the newest entry of any of `actions` (0 for none): what
+    /// data kept in memory is versioned by when only those writes change it
+    /// (the region tree by imports of regions, a survey's setup by its
+    /// questionnaire, frame and plan), so other writes leave it kept.
+    pub async fn last_entry_of(&self, actions: &[LedgerAction]) -> Result<i64> {
+        // These writes are rare, so the `audit (action, id)` index finds
+        // them at once however long the ledger.
+        let list = (1..=actions.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT MAX(id) FROM audit WHERE action IN ({list})");
+        let (v,): (Option<i64>,) = on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for a in actions {
+                q = q.bind(a.code());
+            }
+            q.fetch_one(p).await
+        })?;
+        Ok(v.unwrap_or(0))
     }
 
     /// The newest hash, to be kept outside the database.

@@ -47,6 +47,9 @@ pub struct NewResponse {
     pub digest: String,
     pub verdict: Option<String>,
     pub straightlining: bool,
+    /// Paradata of an interviewer's answer (None when self-completed).
+    pub interviewer: Option<String>,
+    pub assisted: Option<bool>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -60,6 +63,8 @@ pub struct StoredResponse {
     pub answers: String,
     pub verdict: Option<String>,
     pub straightlining: bool,
+    pub interviewer: Option<String>,
+    pub assisted: Option<bool>,
 }
 
 /// What a responses import writes: the file's record and counts.
@@ -442,15 +447,17 @@ impl Store {
         .bind(0i64).bind(w.duplicates as i64).bind(&actor.user).bind(&actor.client).bind(&at)
         .fetch_one(&mut **c).await)?;
         let (start,): (i64,) = on_tx!(tx, c => sqlx::query_as(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM survey_responses WHERE form = $1"
+            // The next arrival number, by the (form, ord) index: a count
+            // would read every answer of the year on every answer.
+            "SELECT CAST(COALESCE(MAX(ord) + 1, 0) AS BIGINT) FROM survey_responses WHERE form = $1"
         ).bind(w.form).fetch_one(&mut **c).await)?;
         let numbered = tx.numbered();
         for (k, chunk) in w.responses.chunks(BATCH / 2).enumerate() {
             let sql = format!(
                 "INSERT INTO survey_responses (form, instance_id, region, channel, started, submitted, seconds, \
-                 answers, digest, verdict, straightlining, import_id, ord) VALUES {} \
+                 answers, digest, verdict, straightlining, import_id, ord, interviewer, assisted) VALUES {} \
                  ON CONFLICT (form, instance_id) DO NOTHING",
-                placeholders(chunk.len(), 13, numbered)
+                placeholders(chunk.len(), 15, numbered)
             );
             let written = on_tx!(tx, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -458,7 +465,8 @@ impl Store {
                     q = q.bind(w.form).bind(&r.instance_id).bind(&r.region).bind(&r.channel)
                         .bind(&r.started).bind(&r.submitted).bind(r.seconds).bind(&r.answers)
                         .bind(&r.digest).bind(&r.verdict).bind(r.straightlining).bind(import_id)
-                        .bind(start + (k * BATCH / 2 + i) as i64);
+                        .bind(start + (k * BATCH / 2 + i) as i64)
+                        .bind(&r.interviewer).bind(r.assisted);
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;
@@ -501,8 +509,8 @@ impl Store {
             r: StoredResponse,
         }
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
-            "SELECT ord, instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining \
-             FROM survey_responses WHERE form = $1 AND ord > $2 ORDER BY ord LIMIT $3"
+            "SELECT ord, instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining, \
+             interviewer, assisted FROM survey_responses WHERE form = $1 AND ord > $2 ORDER BY ord LIMIT $3"
         ).bind(form).bind(after).bind(limit).fetch_all(p).await)?;
         Ok(rows.into_iter().map(|x| (x.ord, x.r)).collect())
     }
@@ -518,8 +526,8 @@ impl Store {
         use futures_util::TryStreamExt;
         on_pool!(self, p => {
             let mut rows = sqlx::query_as::<_, StoredResponse>(
-                "SELECT instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining \
-                 FROM survey_responses WHERE form = $1 ORDER BY ord"
+                "SELECT instance_id, region, channel, started, submitted, seconds, answers, verdict, straightlining, \
+                 interviewer, assisted FROM survey_responses WHERE form = $1 ORDER BY ord"
             ).bind(form).fetch(p);
             while let Some(r) = rows.try_next().await? {
                 each(r);

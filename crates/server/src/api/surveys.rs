@@ -43,6 +43,13 @@ pub struct ResponseItem {
     /// null or "" for no answer.
     #[schema(value_type = Object)]
     pub answers: BTreeMap<String, serde_json::Value>,
+    /// Paradata of an interviewer's answer (not for channel online): the
+    /// firm's code for the interviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interviewer: Option<String>,
+    /// Whether the respondent was helped one to one (一对一协助).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assisted: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -109,7 +116,21 @@ async fn post_responses(
     let who = caller.authorize::<cap::SurveyAnswers>()?;
     let mut texts: Vec<Vec<(&str, String)>> = Vec::with_capacity(set.responses.len());
     let mut shape: Vec<ImportError> = Vec::new();
+    let mut paradata = Vec::with_capacity(set.responses.len());
     for (index, r) in set.responses.iter().enumerate() {
+        let p = surveys::Paradata {
+            interviewer: r
+                .interviewer
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_string),
+            assisted: r.assisted,
+        };
+        if let Some(message) = p.problem(r.channel.trim()) {
+            shape.push(ImportError { index, message });
+        }
+        paradata.push(p);
         let mut answers = Vec::with_capacity(r.answers.len());
         for (name, v) in &r.answers {
             match answer_text(v) {
@@ -145,7 +166,11 @@ async fn post_responses(
         .collect();
     let body = serde_json::to_vec(&set).unwrap_or_default();
     let sha = pingan_store::sha256_hex(&body);
-    match surveys::import_batch(&state.ctx, &who, &form_id, &items, sha, q.dry_run).await {
+    match surveys::import_batch(
+        &state.ctx, &who, &form_id, &items, &paradata, sha, q.dry_run,
+    )
+    .await
+    {
         Ok(s) => Ok(Json(ResponsesResult {
             status: "OK",
             imported: s.imported,

@@ -74,8 +74,17 @@ pub async fn set_plan(
     Ok(Plan { params, rows })
 }
 
-/// The year's plan, or None before one is set.
-pub async fn year_plan(ctx: &Ctx, year: i32) -> Result<Option<Plan>> {
+/// The year's plan, or None before one is set (kept as the form is).
+pub async fn year_plan(ctx: &Ctx, year: i32) -> Result<Arc<Option<Plan>>> {
+    ctx.versioned(
+        &format!("survey-plan:{year}"),
+        &super::SETUP,
+        read_plan(ctx, year),
+    )
+    .await
+}
+
+async fn read_plan(ctx: &Ctx, year: i32) -> Result<Option<Plan>> {
     let Some(params) = ctx.store.survey_plan(year).await? else {
         return Ok(None);
     };
@@ -126,10 +135,10 @@ impl Tally {
 /// Everything the 群众调查 page shows of a year.
 pub struct Board {
     pub year: i32,
-    pub form: YearForm,
+    pub form: Arc<YearForm>,
     /// Per region of the tree (its order), its subtree's tally.
     pub tallies: Vec<Tally>,
-    pub plan: Option<Plan>,
+    pub plan: Arc<Option<Plan>>,
     pub estimates: Arc<Estimates>,
     /// Last year's, when it had a survey.
     pub before: Option<Arc<Estimates>>,

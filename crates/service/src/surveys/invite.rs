@@ -6,13 +6,14 @@
 //! the key); a link is used by the first answer it brings, and a replay by
 //! another answer is refused. A link names no person.
 
-use super::{ResponsesSummary, YearForm, import_batch, year_form, year_plan};
+use super::{OpenYear, Paradata, ResponsesSummary, answer_one, open_year, year_plan};
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::{Authorized, Caller, cap};
 use hmac::{Hmac, KeyInit, Mac};
 use pingan_input::survey::Item;
 use pingan_store::Claim;
+use std::sync::Arc;
 
 /// Hex digits of the mac in a link: 80 bits, beyond guessing.
 const MAC_HEX: usize = 20;
@@ -46,7 +47,7 @@ fn invalid() -> ServiceError {
 }
 
 /// What `token` opens, or why nothing.
-pub async fn open(ctx: &Ctx, token: &str) -> Result<(Invitation, YearForm)> {
+pub async fn open(ctx: &Ctx, token: &str) -> Result<(Invitation, Arc<OpenYear>)> {
     let mut parts = token.rsplitn(2, '.');
     let (Some(given), Some(body)) = (parts.next(), parts.next()) else {
         return Err(invalid());
@@ -69,17 +70,16 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<(Invitation, YearForm)> {
     mac(&key, body)
         .verify_truncated_left(&given)
         .map_err(|_| invalid())?;
-    let plan = year_plan(ctx, year).await?.ok_or_else(invalid)?;
-    let tree = ctx.tree().await?;
+    let open = open_year(ctx, year).await?;
+    let plan = open.plan.as_ref().as_ref().ok_or_else(invalid)?;
     let allowed = plan
         .rows
         .iter()
-        .find(|r| tree.get(r.region).code == region)
+        .find(|r| open.tree.get(r.region).code == region)
         .map_or(0, |r| r.invitations);
     if serial == 0 || serial > allowed {
         return Err(invalid());
     }
-    let form = year_form(ctx, year).await?;
     let used_by = ctx
         .store
         .invitation_use(year, region, serial as i64)
@@ -91,7 +91,7 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<(Invitation, YearForm)> {
             serial,
             used_by,
         },
-        form,
+        open,
     ))
 }
 
@@ -101,7 +101,7 @@ pub async fn open(ctx: &Ctx, token: &str) -> Result<(Invitation, YearForm)> {
 pub async fn answer(
     ctx: &Ctx,
     inv: &Invitation,
-    form: &YearForm,
+    open: &OpenYear,
     item: &Item<'_>,
     sha256: String,
 ) -> Result<ResponsesSummary> {
@@ -121,15 +121,7 @@ pub async fn answer(
     }
     let public = Caller::public(&inv.region);
     let who = public.authorize::<cap::SurveyAnswers>()?;
-    let out = import_batch(
-        ctx,
-        &who,
-        &form.form.id,
-        std::slice::from_ref(item),
-        sha256,
-        false,
-    )
-    .await;
+    let out = answer_one(ctx, &who, open, item, Paradata::default(), sha256).await;
     if out.is_err() {
         ctx.store
             .release_invitation(inv.year, &inv.region, serial, instance)
@@ -191,7 +183,8 @@ pub async fn links(
     year: i32,
     township: Option<&str>,
 ) -> Result<Vec<(String, u64, String)>> {
-    let plan = year_plan(ctx, year).await?.ok_or_else(|| {
+    let plan = year_plan(ctx, year).await?;
+    let plan = plan.as_ref().as_ref().ok_or_else(|| {
         ServiceError::invalid(format!("尚未制定 {year} 年抽样方案：邀请数由方案决定"))
     })?;
     let tree = ctx.tree().await?;

@@ -3,48 +3,37 @@
 //! on `instance_id`, estimates for every region (`pingan_core::survey`),
 //! and applying them as the year's values of the survey elements.
 
+mod answers;
 mod board;
 pub mod fieldwork;
+mod gather;
 pub mod invite;
+mod judge;
+mod open;
 
+pub use answers::{Origin, answer_one, form_by_id, import_batch, import_items, import_responses};
 pub use board::{
     Board, Plan, PlanRow, Tally, answers_after, board, kept_estimates, set_plan, survey_years,
     warm_up, year_plan,
 };
+pub use judge::{Paradata, ResponsesSummary};
+pub use open::{OpenYear, open_year};
 
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::imports::ImportSummary;
 use crate::values::ImportOptions;
 use crate::{Authorized, cap};
+use pingan_core::labels::LedgerAction;
 use pingan_core::survey::form::{Form, Sheet};
-use pingan_core::survey::response::{Channel, Invalid};
+use pingan_core::survey::response::Channel;
 use pingan_core::survey::run::{self, Estimates, Margin, Response};
-use pingan_store::{NewForm, NewResponse, ResponsesWrite, StoredForm};
+use pingan_store::{NewForm, StoredForm};
 use serde_json::json;
-use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The source the survey's estimates are stored under.
 pub const SOURCE: &str = "群众调查";
-
-/// What an import of responses did.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ResponsesSummary {
-    pub file: String,
-    pub dry_run: bool,
-    /// Data rows in the file.
-    pub rows: usize,
-    /// New distinct responses stored (or that would be).
-    pub imported: usize,
-    /// Identical repeats: in the file, or already stored.
-    pub duplicates: usize,
-    pub valid: usize,
-    pub too_fast: usize,
-    pub incomplete: usize,
-    pub constraint: usize,
-    pub straightlining: usize,
-    pub import_id: Option<i64>,
-}
 
 /// A stored questionnaire, read back.
 pub struct YearForm {
@@ -115,8 +104,28 @@ fn rejected(errs: Vec<String>) -> ServiceError {
     )
 }
 
-/// The newest questionnaire of `year`.
-pub async fn year_form(ctx: &Ctx, year: i32) -> Result<YearForm> {
+/// The writes a year's questionnaire, frame and plan as read depend on.
+const SETUP: [LedgerAction; 5] = [
+    LedgerAction::SurveyForm,
+    LedgerAction::SurveyFrame,
+    LedgerAction::SurveyPlan,
+    LedgerAction::ImportFramework,
+    LedgerAction::ImportRegions,
+];
+
+/// The newest questionnaire of `year`, kept until the next questionnaire,
+/// frame, plan or framework (every answer reads it; answers do not
+/// change it).
+pub async fn year_form(ctx: &Ctx, year: i32) -> Result<Arc<YearForm>> {
+    ctx.versioned(
+        &format!("survey-form:{year}"),
+        &SETUP,
+        read_year_form(ctx, year),
+    )
+    .await
+}
+
+async fn read_year_form(ctx: &Ctx, year: i32) -> Result<YearForm> {
     let stored = ctx
         .store
         .survey_forms(Some(year))
@@ -195,17 +204,19 @@ pub async fn import_margins(
 }
 
 /// The year's frame as (region, population), or why there is none.
-pub(crate) async fn year_frame(
+pub async fn year_frame(
     ctx: &Ctx,
     tree: &pingan_core::RegionTree,
     year: i32,
 ) -> Result<Vec<(usize, u64)>> {
-    let frame: Vec<(usize, u64)> = ctx
-        .store
-        .survey_frame(year)
-        .await?
-        .into_iter()
-        .filter_map(|(c, p)| tree.find(&c).map(|r| (r, p)))
+    let stored = ctx
+        .versioned(&format!("survey-frame:{year}"), &SETUP, async {
+            Ok(ctx.store.survey_frame(year).await?)
+        })
+        .await?;
+    let frame: Vec<(usize, u64)> = stored
+        .iter()
+        .filter_map(|(c, p)| tree.find(c).map(|r| (r, *p)))
         .collect();
     if frame.is_empty() {
         return Err(ServiceError::invalid(format!(
@@ -213,249 +224,6 @@ pub(crate) async fn year_frame(
         )));
     }
     Ok(frame)
-}
-
-fn digest(r: &Response) -> String {
-    let text = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        r.region,
-        r.channel.code(),
-        r.started,
-        r.submitted,
-        r.answers.iter().collect::<Vec<_>>().join("\u{1e}")
-    );
-    pingan_store::sha256_hex(text.as_bytes())
-}
-
-/// Where the responses of an import came from: its name for the record
-/// and the ledger, the digest of what was sent, and how a row is placed
-/// in a message (a file's line, or a batch's item).
-pub struct Origin<'a> {
-    pub name: &'a str,
-    pub sha256: String,
-    pub batch: bool,
-}
-
-impl Origin<'_> {
-    fn at(&self, row: usize) -> crate::Loc {
-        if self.batch {
-            crate::Loc::Index { index: row }
-        } else {
-            crate::Loc::File {
-                file: self.name.to_string(),
-                line: Some(row),
-            }
-        }
-    }
-}
-
-/// Import `responses.csv` for the year's questionnaire: every error named
-/// and nothing stored, or every new response stored in one transaction
-/// with its verdict. A response already stored with the same content is a
-/// duplicate; with other content, a conflict naming it.
-pub async fn import_responses(
-    ctx: &Ctx,
-    who: &Authorized<'_, cap::SurveyAnswers>,
-    year: i32,
-    name: &str,
-    bytes: &[u8],
-    dry_run: bool,
-) -> Result<ResponsesSummary> {
-    let tree = ctx.tree().await?;
-    let f = year_form(ctx, year).await?;
-    let frame = year_frame(ctx, &tree, year).await?;
-    let in_frame: HashSet<usize> = frame.iter().map(|(r, _)| *r).collect();
-    let read = pingan_input::survey::read_responses(name, bytes, &f.form, &tree, &|r| {
-        in_frame.contains(&r)
-    })?;
-    let origin = Origin {
-        name,
-        sha256: pingan_store::sha256_hex(bytes),
-        batch: false,
-    };
-    store_read(ctx, who, &tree, &f, read, &origin, dry_run).await
-}
-
-/// The stored questionnaire `form_id` (its newest year and version).
-pub async fn form_by_id(ctx: &Ctx, form_id: &str) -> Result<YearForm> {
-    let year = ctx
-        .store
-        .survey_forms(None)
-        .await?
-        .into_iter()
-        .find(|f| f.form_id == form_id)
-        .map(|f| f.year)
-        .ok_or_else(|| ServiceError::not_found(format!("调查问卷 {form_id} 不存在")))?;
-    let f = year_form(ctx, year).await?;
-    if f.form.id != form_id {
-        return Err(ServiceError::not_found(format!(
-            "调查问卷 {form_id} 已不是 {year} 年的问卷（现为 {}）",
-            f.form.id
-        )));
-    }
-    Ok(f)
-}
-
-/// A batch of responses to questionnaire `form_id` (the API's JSON):
-/// checked as a file is, errors by item, all or nothing.
-pub async fn import_batch(
-    ctx: &Ctx,
-    who: &Authorized<'_, cap::SurveyAnswers>,
-    form_id: &str,
-    items: &[pingan_input::survey::Item<'_>],
-    sha256: String,
-    dry_run: bool,
-) -> Result<ResponsesSummary> {
-    let tree = ctx.tree().await?;
-    let f = form_by_id(ctx, form_id).await?;
-    if items.is_empty() {
-        return Err(ServiceError::invalid("responses 为空：至少提交一份答卷"));
-    }
-    let frame = year_frame(ctx, &tree, f.stored.year).await?;
-    let in_frame: HashSet<usize> = frame.iter().map(|(r, _)| *r).collect();
-    let read = pingan_input::survey::check_items(items, &f.form, &tree, &|r| in_frame.contains(&r))
-        .map_err(|errs| {
-            ServiceError::Rejected(
-                errs.into_iter()
-                    .map(|(index, m)| crate::Problem::new(crate::Loc::Index { index }, m))
-                    .collect(),
-            )
-        })?;
-    let name = format!("API 批次（{} 份）", items.len());
-    let origin = Origin {
-        name: &name,
-        sha256,
-        batch: true,
-    };
-    store_read(ctx, who, &tree, &f, read, &origin, dry_run).await
-}
-
-/// Judge and store responses already read: those outside the caller's
-/// scope refused, stored ones told apart as duplicates or conflicts.
-async fn store_read(
-    ctx: &Ctx,
-    who: &Authorized<'_, cap::SurveyAnswers>,
-    tree: &pingan_core::RegionTree,
-    f: &YearForm,
-    read: pingan_input::survey::Responses,
-    origin: &Origin<'_>,
-    dry_run: bool,
-) -> Result<ResponsesSummary> {
-    let outside: Vec<crate::Problem> = read
-        .rows
-        .iter()
-        .filter(|r| !who.sees(tree, r.region))
-        .take(pingan_input::MAX_ERRORS)
-        .map(|r| {
-            crate::Problem::new(
-                origin.at(r.line),
-                format!("地区“{}”不在您的数据范围内", tree.get(r.region).code),
-            )
-        })
-        .collect();
-    if !outside.is_empty() {
-        return Err(ServiceError::Rejected(outside));
-    }
-    // A small batch asks for its own ids; a big file reads them all once.
-    let stored = if read.rows.len() > 5000 {
-        ctx.store.response_digests(f.stored.id).await?
-    } else {
-        let ids: Vec<&str> = read.rows.iter().map(|r| r.instance_id.as_str()).collect();
-        ctx.store.response_digests_of(f.stored.id, &ids).await?
-    };
-    let mut duplicates = read.duplicates;
-    let mut new = Vec::new();
-    let mut conflicts = Vec::new();
-    let mut s = ResponsesSummary {
-        file: origin.name.to_string(),
-        dry_run,
-        rows: read.rows.len() + read.duplicates,
-        imported: 0,
-        duplicates: 0,
-        valid: 0,
-        too_fast: 0,
-        incomplete: 0,
-        constraint: 0,
-        straightlining: 0,
-        import_id: None,
-    };
-    for r in &read.rows {
-        let d = digest(r);
-        match stored.get(&r.instance_id) {
-            Some(old) if *old == d => {
-                duplicates += 1;
-                continue;
-            }
-            Some(_) => {
-                if conflicts.len() < pingan_input::MAX_ERRORS {
-                    conflicts.push(crate::Problem::new(
-                        origin.at(r.line),
-                        format!("instance_id“{}”已存在且内容不同", r.instance_id),
-                    ));
-                }
-                continue;
-            }
-            None => {}
-        }
-        let verdict = f.form.invalid(r.seconds, &r.answers);
-        match verdict {
-            None => s.valid += 1,
-            Some(Invalid::TooFast) => s.too_fast += 1,
-            Some(Invalid::Incomplete) => s.incomplete += 1,
-            Some(Invalid::Constraint) => s.constraint += 1,
-        }
-        let straight = f.form.straightlining(&r.answers);
-        s.straightlining += usize::from(straight);
-        new.push(NewResponse {
-            instance_id: r.instance_id.clone(),
-            region: tree.get(r.region).code.clone(),
-            channel: r.channel.code().to_string(),
-            started: r.started.clone(),
-            submitted: r.submitted.clone(),
-            seconds: r.seconds,
-            answers: serde_json::to_string(&r.answers)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            digest: d,
-            verdict: verdict.map(|v| v.code().to_string()),
-            straightlining: straight,
-        });
-    }
-    if !conflicts.is_empty() {
-        return Err(ServiceError::Conflict(
-            conflicts
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ));
-    }
-    s.imported = new.len();
-    s.duplicates = duplicates;
-    // Nothing new: nothing written (importing a file again changes nothing).
-    if dry_run || new.is_empty() {
-        return Ok(s);
-    }
-    let detail = json!({"year": f.stored.year, "form": f.form.id, "version": f.form.version,
-        "rows": s.rows, "new": s.imported, "duplicates": s.duplicates, "valid": s.valid,
-        "invalid": {"too_fast": s.too_fast, "incomplete": s.incomplete, "constraint": s.constraint}});
-    let id = ctx
-        .store
-        .write_responses(
-            &ResponsesWrite {
-                form: f.stored.id,
-                year: f.stored.year,
-                file: origin.name,
-                sha256: &origin.sha256,
-                rows: s.rows,
-                duplicates,
-                responses: &new,
-                detail,
-            },
-            &who.actor(),
-        )
-        .await?;
-    s.import_id = Some(id);
-    Ok(s)
 }
 
 /// The estimates of survey.md §6 from what is stored for `year`.

@@ -21,9 +21,9 @@ use pingan_service::surveys::invite;
 use pingan_service::{Caller, ServiceError, cap, surveys};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<AppState> {
@@ -32,19 +32,17 @@ pub fn routes() -> Router<AppState> {
         .route("/i/{token}", get(invited_page).post(invited_submit))
 }
 
-/// Answers one address may hand in per window: a household sharing a
-/// connection answers several times, a script does not.
-const PER_WINDOW: u32 = 30;
 const WINDOW: Duration = Duration::from_secs(600);
 /// An answer is a few kilobytes; anything much larger is not one.
 const MAX_BODY: usize = 64 * 1024;
 
 /// Whether `client` may hand in one more answer now.
-fn admit(client: &str) -> bool {
-    static SEEN: Mutex<Option<HashMap<String, (Instant, u32)>>> = Mutex::new(None);
+fn admit(state: &AppState, client: &str) -> bool {
     let now = Instant::now();
-    let mut guard = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    let seen = guard.get_or_insert_with(HashMap::new);
+    let mut seen = state
+        .answer_limits
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if seen.len() > 100_000 {
         seen.retain(|_, (at, _)| now.duration_since(*at) < WINDOW);
     }
@@ -53,7 +51,7 @@ fn admit(client: &str) -> bool {
         *entry = (now, 0);
     }
     entry.1 += 1;
-    entry.1 <= PER_WINDOW
+    entry.1 <= state.answers_per_address
 }
 
 fn not_found(m: &str) -> Response {
@@ -73,40 +71,19 @@ fn not_found(m: &str) -> Response {
         .into_response()
 }
 
-/// The year's questionnaire and the township, if this is a link of ours.
-/// The township as a respondent knows it: its county's name and its own.
-fn place(tree: &pingan_core::RegionTree, region: &str) -> String {
-    tree.find(region)
-        .map(|i| {
-            let r = tree.get(i);
-            let parent = r
-                .parent
-                .map(|p| tree.get(p).name.clone())
-                .unwrap_or_default();
-            format!("{parent}{}", r.name)
-        })
-        .unwrap_or_default()
-}
-
+/// The year's survey and the township, if this is a link of ours.
 async fn open(
     state: &AppState,
     year: i32,
     region: &str,
-) -> Result<(surveys::YearForm, String), String> {
-    let f = surveys::year_form(&state.ctx, year)
+) -> Result<(Arc<surveys::OpenYear>, usize), String> {
+    let o = surveys::open_year(&state.ctx, year)
         .await
         .map_err(|_| format!("{year} 年没有正在进行的调查"))?;
-    let tree = state.ctx.tree().await.map_err(|e| e.to_string())?;
-    let frame = state
-        .ctx
-        .store
-        .survey_frame(year)
-        .await
-        .map_err(|e| e.to_string())?;
-    if !frame.iter().any(|(c, _)| c == region) {
-        return Err("该地区不在本次调查的抽样范围内".into());
-    }
-    Ok((f, place(&tree, region)))
+    let town = o
+        .township(region)
+        .ok_or_else(|| "该地区不在本次调查的抽样范围内".to_string())?;
+    Ok((o, town))
 }
 
 async fn page(
@@ -114,7 +91,12 @@ async fn page(
     Path((year, region)): Path<(i32, String)>,
 ) -> Response {
     match open(&state, year, &region).await {
-        Ok((f, place)) => render(&f, &place, year, &format!("/s/{year}/{region}")),
+        Ok((o, town)) => render(
+            &o.form,
+            &o.place(town),
+            year,
+            &format!("/s/{year}/{region}"),
+        ),
         Err(m) => not_found(&m),
     }
 }
@@ -127,12 +109,12 @@ async fn invited_page(State(state): State<AppState>, Path(token): Path<String>) 
             *r.status_mut() = StatusCode::GONE;
             r
         }
-        Ok((inv, f)) => {
-            let place = match state.ctx.tree().await {
-                Ok(tree) => place(&tree, &inv.region),
-                Err(_) => String::new(),
-            };
-            render(&f, &place, inv.year, &format!("/i/{token}"))
+        Ok((inv, o)) => {
+            let place = o
+                .township(&inv.region)
+                .map(|t| o.place(t))
+                .unwrap_or_default();
+            render(&o.form, &place, inv.year, &format!("/i/{token}"))
         }
         Err(e) => not_found(&e.to_string()),
     }
@@ -201,12 +183,15 @@ fn unprocessable(m: &str) -> Response {
 
 /// The answer from a request: rate limited per address, size limited,
 /// its fields exactly these.
-async fn read(req: axum::extract::Request) -> Result<(Answer, axum::body::Bytes), Response> {
+async fn read(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> Result<(Answer, axum::body::Bytes), Response> {
     let client = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
-    if !admit(&client) {
+    if !admit(state, &client) {
         return Err(reply(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"status": 429, "code": "rate_limited", "message": "提交过于频繁，请稍后再试"}),
@@ -309,11 +294,11 @@ async fn submit(
     Path((year, region)): Path<(i32, String)>,
     req: axum::extract::Request,
 ) -> Response {
-    let (a, body) = match read(req).await {
+    let (a, body) = match read(&state, req).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (f, _) = match open(&state, year, &region).await {
+    let (o, _) = match open(&state, year, &region).await {
         Ok(x) => x,
         Err(m) => {
             return reply(
@@ -331,12 +316,12 @@ async fn submit(
         Ok(w) => w,
         Err(e) => return crate::api::ApiError::from(e).into_response(),
     };
-    let it = item(&r, &f.form.version, &region);
+    let it = item(&r, &o.form.form.version, &region);
     let sha = pingan_store::sha256_hex(&body);
     let ctx = &state.ctx;
     outcome(
         invite::once_per_person(ctx, year, r.respondent.as_deref(), &r.instance_id, || {
-            surveys::import_batch(ctx, &who, &f.form.id, std::slice::from_ref(&it), sha, false)
+            surveys::answer_one(ctx, &who, &o, &it, Default::default(), sha)
         })
         .await,
     )
@@ -347,11 +332,11 @@ async fn invited_submit(
     Path(token): Path<String>,
     req: axum::extract::Request,
 ) -> Response {
-    let (a, body) = match read(req).await {
+    let (a, body) = match read(&state, req).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (inv, f) = match invite::open(&state.ctx, &token).await {
+    let (inv, o) = match invite::open(&state.ctx, &token).await {
         Ok(x) => x,
         Err(e) => return crate::api::ApiError::from(e).into_response(),
     };
@@ -359,7 +344,7 @@ async fn invited_submit(
         Ok(r) => r,
         Err(m) => return unprocessable(&m),
     };
-    let it = item(&r, &f.form.version, &inv.region);
+    let it = item(&r, &o.form.form.version, &inv.region);
     let sha = pingan_store::sha256_hex(&body);
     let ctx = &state.ctx;
     outcome(
@@ -368,7 +353,7 @@ async fn invited_submit(
             inv.year,
             r.respondent.as_deref(),
             &r.instance_id,
-            || invite::answer(ctx, &inv, &f, &it, sha),
+            || invite::answer(ctx, &inv, &o, &it, sha),
         )
         .await,
     )

@@ -1,7 +1,8 @@
 //! The year's answers as `responses.csv` (issue 18): the columns of
-//! survey.md §3, so the file imports again, plus `_verdict` and
-//! `_straightlining` (underscore columns, as KoboToolbox names its own
-//! metadata, are skipped on import). Streamed page by page from the store:
+//! survey.md §3, so the file imports again, plus `_verdict`,
+//! `_straightlining`, `_duration_seconds` and the interviewer's paradata
+//! `_interviewer`, `_assisted` (underscore columns, as KoboToolbox names
+//! its own metadata, are skipped on import). Streamed page by page from the store:
 //! half a million answers never sit in memory, and the download starts at
 //! once. In the caller's scope; UTF-8 with a BOM, for Excel.
 
@@ -50,6 +51,9 @@ fn header_row(f: &YearForm) -> Vec<String> {
     );
     h.push("_verdict".into());
     h.push("_straightlining".into());
+    h.push("_duration_seconds".into());
+    h.push("_interviewer".into());
+    h.push("_assisted".into());
     h
 }
 
@@ -85,6 +89,14 @@ fn page_csv(
         }
         rec.push(r.verdict.as_deref().unwrap_or("valid"));
         rec.push(if r.straightlining { "1" } else { "0" });
+        let seconds = format!("{:.0}", r.seconds);
+        rec.push(&seconds);
+        rec.push(r.interviewer.as_deref().unwrap_or(""));
+        rec.push(match r.assisted {
+            Some(true) => "1",
+            Some(false) => "0",
+            None => "",
+        });
         w.write_record(&rec).map_err(|e| e.to_string())?;
     }
     let mut bytes = w.into_inner().map_err(|e| e.to_string())?;
@@ -101,7 +113,7 @@ async fn export(
 ) -> PageResult {
     let c: Caller = v.0;
     c.authorize::<cap::Surveys>()?;
-    let f = std::sync::Arc::new(surveys::year_form(&state.ctx, q.year).await?);
+    let f = surveys::year_form(&state.ctx, q.year).await?;
     let name = format!("responses-{}-{}.csv", f.form.id, q.year);
     let ctx = state.ctx.clone();
     let stream = futures_util::stream::unfold(Some(-1i64), move |cursor| {

@@ -286,7 +286,7 @@ async fn plan_page(
     let current = plan
         .as_ref()
         .ok()
-        .and_then(|p| p.as_ref())
+        .and_then(|p| p.as_ref().as_ref())
         .map(|p| p.params.clone());
     let body = html! {
         @if manage {
@@ -310,7 +310,7 @@ async fn plan_page(
             }))
         }
         (card("样本量计算", None, calculator(&q, year)))
-        @match &plan {
+        @match plan.as_ref().map(|p| p.as_ref().as_ref()) {
             Ok(Some(p)) => { (plan_table(p, &tree, c, year)) }
             Ok(None) => { (card(&format!("{year} 年抽样方案"), None, html! { div.empty id="no-plan" { "尚未制定 " (year) " 年抽样方案" } })) }
             Err(e) => { (card(&format!("{year} 年抽样方案"), None, html! { div.banner.warn { (e.to_string()) } })) }
@@ -438,8 +438,10 @@ async fn plan_export(
     let year = q
         .year
         .ok_or_else(|| PageError::bad_request("缺少年度（year）"))?;
-    let p = surveys::year_plan(&state.ctx, year)
-        .await?
+    let p = surveys::year_plan(&state.ctx, year).await?;
+    let p = p
+        .as_ref()
+        .as_ref()
         .ok_or_else(|| PageError::not_found(format!("尚未制定 {year} 年抽样方案")))?;
     let tree = state.ctx.tree().await?;
     let rows = p
