@@ -3,18 +3,24 @@
 // conditions hold (PinganSurvey, the server's semantics), checks required
 // answers and constraints before moving on, and sends the answer once with
 // its instance_id (a retry after a network failure is a duplicate, never a
-// second answer). The server checks everything again.
+// second answer). The server checks everything again. On the interviewer's
+// page (collect.js sets window.PinganCollect) an answer goes to the
+// device's outbox instead, and the next questionnaire starts afresh.
 (function () {
   'use strict';
   var S = window.PinganSurvey;
   var data = JSON.parse(document.getElementById('answer-data').textContent);
   var form = data.form;
+  var collect = window.PinganCollect || null;
   var answers = {};
   var page = 0;
   var started = new Date().toISOString();
   var submitted = null;
-  var instance = 'uuid:' + (window.crypto && crypto.randomUUID ? crypto.randomUUID()
-    : Date.now().toString(36) + Math.random().toString(36).slice(2));
+  function newId() {
+    return 'uuid:' + (window.crypto && crypto.randomUUID ? crypto.randomUUID()
+      : Date.now().toString(36) + Math.random().toString(36).slice(2));
+  }
+  var instance = newId();
   var el = document.getElementById('answer-form');
   var prev = document.getElementById('prev');
   var next = document.getElementById('next');
@@ -162,29 +168,66 @@
     return !first;
   }
 
-  function send() {
-    next.disabled = true;
-    next.textContent = '正在提交……';
-    submitted = submitted || new Date().toISOString();
-    fetch(data.submit, {
+  function finished(title, text) {
+    el.hidden = true;
+    document.querySelector('.answer-nav').hidden = true;
+    done.hidden = false;
+    done.innerHTML = '';
+    document.getElementById('progress-text').textContent = '';
+    var h = document.createElement('h2');
+    h.textContent = title;
+    done.appendChild(h);
+    var p = document.createElement('p');
+    p.textContent = text;
+    done.appendChild(p);
+    if (collect) {
+      var again = document.createElement('button');
+      again.type = 'button';
+      again.className = 'btn primary';
+      again.id = 'next-form';
+      again.textContent = '开始下一份问卷';
+      again.addEventListener('click', restart);
+      done.appendChild(again);
+    }
+    document.getElementById('progress-bar').style.width = '100%';
+  }
+
+  // The interviewer's next respondent: a new answer, a new id, a new clock.
+  function restart() {
+    answers = {};
+    instance = newId();
+    started = new Date().toISOString();
+    submitted = null;
+    el.hidden = false;
+    done.hidden = true;
+    document.querySelector('.answer-nav').hidden = false;
+    next.disabled = false;
+    var err = document.getElementById('send-error');
+    if (err) { err.remove(); }
+    page = shownPages()[0] || 0;
+    draw();
+  }
+
+  function post(body) {
+    return fetch(data.submit, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ instance_id: instance, started: started, submitted: submitted, answers: answers })
+      body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().then(function (j) { return { ok: r.ok, body: j }; });
     }).then(function (r) {
       if (!r.ok) { throw new Error(r.body.message || '提交失败'); }
-      el.hidden = true;
-      document.querySelector('.answer-nav').hidden = true;
-      done.hidden = false;
-      done.innerHTML = '';
-      var h = document.createElement('h2');
-      h.textContent = '提交成功，感谢您的参与！';
-      done.appendChild(h);
-      var p = document.createElement('p');
-      p.textContent = '您的意见将用于改进本地的平安建设工作。';
-      done.appendChild(p);
-      document.getElementById('progress-bar').style.width = '100%';
+      return ['提交成功，感谢您的参与！', '您的意见将用于改进本地的平安建设工作。'];
+    });
+  }
+
+  function send() {
+    next.disabled = true;
+    next.textContent = collect ? '正在保存……' : '正在提交……';
+    submitted = submitted || new Date().toISOString();
+    var body = { instance_id: instance, started: started, submitted: submitted, answers: answers };
+    (collect ? collect.deliver(body) : post(body)).then(function (m) {
+      finished(m[0], m[1]);
     }).catch(function (e) {
       next.disabled = false;
       next.textContent = '重新提交';

@@ -310,7 +310,9 @@
     // The menu's badges: what waits for this person (the 工作台 counts),
     // beside 工作台 and beside the page where each kind of work is done.
     var work = document.querySelector('.side nav a[href="/work"]');
-    if (work && window.fetch) {
+    // Offline (the interviewer's page, kept by its service worker) there is
+    // nothing to ask.
+    if (work && window.fetch && navigator.onLine !== false) {
       fetch('/api/v1/work', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (w) {

@@ -188,6 +188,38 @@ async fn surveys(app: &App) {
     let (s, v) = post(app, path, &firm, json!({"responses": changed})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert!(v["message"].as_str().unwrap().contains("api-2"), "{v}");
+    // An interviewer's paradata: kept with the answer, refused on a
+    // self-completed one.
+    let mut visited = response("api-visit", &town, "1");
+    visited["channel"] = json!("interview");
+    visited["interviewer"] = json!("F-017");
+    visited["assisted"] = json!(true);
+    let mut selfdone = response("api-self", &town, "1");
+    selfdone["interviewer"] = json!("F-017");
+    let (s, v) = post(
+        app,
+        path,
+        &firm,
+        json!({"responses": [visited.clone(), selfdone]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["index"], 1, "{v}");
+    let (s, v) = post(app, path, &firm, json!({"responses": [visited]})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let f = app.store.survey_forms(Some(2024)).await.unwrap();
+    let kept: Vec<_> = app
+        .store
+        .survey_responses_after(f[0].id, -1, 1_000_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, r)| r.instance_id == "api-visit")
+        .collect();
+    assert_eq!(
+        (kept[0].1.interviewer.as_deref(), kept[0].1.assisted),
+        (Some("F-017"), Some(true))
+    );
     // Too fast is kept as invalid, with its reason counted.
     let mut fast = response("api-fast", &town, "1");
     fast["submitted"] = json!("2024-10-08 09:00:20");
@@ -212,8 +244,8 @@ async fn surveys(app: &App) {
     let lines = files.responses.lines().count() - 1;
     assert_eq!(
         all["responses"]["received"].as_u64(),
-        Some((lines + 7) as u64),
-        "the file, the batch (five and a repeat) and the fast one; a batch with nothing new is not recorded"
+        Some((lines + 8) as u64),
+        "the file, the batch (five and a repeat), the interview and the fast one; a batch with nothing new is not recorded"
     );
     let county = app.cookie("county").await;
     let (s, mine) = app.get(est, Some(&county)).await;

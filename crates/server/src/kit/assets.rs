@@ -37,6 +37,13 @@ const ASSETS: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../assets/answer.js"),
     },
+    // The interviewer's page: outbox and sync (its service worker is
+    // served by the page module, with this release's file list).
+    Asset {
+        name: "collect.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/collect.js"),
+    },
     Asset {
         name: "echarts.min.js",
         mime: "text/javascript; charset=utf-8",

@@ -31,6 +31,10 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
     if c.can(Cap::Scores) {
         v.push(("/search", "搜索"));
     }
+    // Interviewers and the office typing paper questionnaires in.
+    if c.can(Cap::SurveyAnswers) {
+        v.push(("/collect/", "问卷采集"));
+    }
     v.push(("/help", "帮助"));
     v.push(("/password", "修改密码"));
     v
@@ -67,6 +71,11 @@ impl<'a> Frame<'a> {
 }
 
 pub fn page(f: Frame<'_>, body: Markup) -> Response {
+    page_with_head(f, html! {}, body)
+}
+
+/// `page` with more in its head (a web app manifest).
+pub fn page_with_head(f: Frame<'_>, more_head: Markup, body: Markup) -> Response {
     let nav = nav(f.caller);
     let roles: Vec<&str> = f.caller.roles.iter().map(|r| r.label()).collect();
     let name = f.caller.name();
@@ -74,7 +83,7 @@ pub fn page(f: Frame<'_>, body: Markup) -> Response {
         html! {
             (DOCTYPE)
             html lang="zh-CN" {
-                head { (head(f.title)) }
+                head { (head(f.title)) (more_head) }
                 body {
                     div.layout {
                         aside.side {

@@ -548,6 +548,74 @@ async function answerChecks(page) {
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 
+// An interviewer loses the network: 问卷采集 still opens (its service
+// worker keeps it), two questionnaires wait in the device's outbox, and
+// when the network is back both are sent, once each, with the paradata.
+async function collectChecks(page) {
+  const context = page.context();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await goto(page, '/collect/', 'interviewer 问卷采集');
+  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await page.reload();
+  check(await page.evaluate(() => !!navigator.serviceWorker.controller),
+    '问卷采集: the service worker does not control the page');
+  const before = parseInt(await page.locator('#c-synced').textContent(), 10) || 0;
+  const code = `T${Date.now() % 1000000}`;
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    check(await page.locator('#answer-form').count() === 1, '问卷采集: the page did not open offline');
+    const net = await page.locator('#c-net').textContent();
+    check(net.includes('离线'), `问卷采集 offline: the network state says "${net}"`);
+    await page.selectOption('#c-region', { index: 1 });
+    await page.selectOption('#c-channel', 'interview');
+    await page.fill('#c-interviewer', code);
+    await page.check('#c-assisted');
+    const pick = async (name, value) => page.locator(`[data-q="${name}"] input[value="${value}"]`).check();
+    for (let i = 0; i < 2; i++) {
+      await page.locator('#next').click();
+      await pick('sex', i ? 'm' : 'f');
+      await pick('age_group', '60_plus');
+      await pick('occupation', 'retired');
+      await pick('residence', 'rural');
+      await page.fill('#q-years_here', '40');
+      await page.locator('#next').click();
+      await answerRest(page);
+      await page.waitForSelector('#answer-done:not([hidden])', { timeout: 10000 }).catch(() => {});
+      const done = await page.locator('#answer-done').textContent().catch(() => '');
+      check(done.includes('已保存到本机') && done.includes('离线'), `问卷采集 offline: after questionnaire ${i + 1} it says "${done}"`);
+      if (i === 0) await page.locator('#next-form').click();
+    }
+    await page.waitForFunction(() => document.getElementById('c-waiting').textContent.trim() === '2', null, { timeout: 5000 }).catch(() => {});
+    const waiting = (await page.locator('#c-waiting').textContent()).trim();
+    check(waiting === '2', `问卷采集 offline: ${waiting} answers wait in the outbox, expected 2`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 410, `问卷采集 at 390×844 overflows: scrollWidth ${width}px`);
+    await page.screenshot({ path: join(SHOTS, 'collect-offline-390x844.png'), fullPage: true });
+  } finally {
+    await context.setOffline(false);
+  }
+  await page.waitForFunction(() => document.getElementById('c-waiting').textContent.trim() === '0', null, { timeout: 20000 }).catch(() => {});
+  const left = (await page.locator('#c-waiting').textContent()).trim();
+  check(left === '0', `问卷采集 back online: ${left} answers still wait`);
+  const sent = (parseInt(await page.locator('#c-synced').textContent(), 10) || 0) - before;
+  check(sent === 2, `问卷采集 back online: ${sent} answers sent, expected 2`);
+  // A second push sends nothing more.
+  await page.locator('#c-sync').click();
+  await page.waitForTimeout(500);
+  const csv = await page.evaluate(async (y) => (await fetch(`/surveys/responses.csv?year=${y}`)).text(), YEAR);
+  const head = csv.split('\n')[0].replace(/^\uFEFF/, '').split(',');
+  const rows = csv.split('\n').filter((l) => l.split(',')[head.indexOf('_interviewer')] === code);
+  check(rows.length === 2, `问卷采集: the server holds ${rows.length} answers of interviewer ${code}, expected 2`);
+  check(rows.every((l) => { const f = l.split(','); return f[head.indexOf('channel')] === 'interview' && f[head.indexOf('_assisted')] === '1'; }),
+    `问卷采集: channel or assistance not stored: ${rows.join(' | ')}`);
+  await page.screenshot({ path: join(SHOTS, 'collect-synced-390x844.png'), fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await goto(page, '/collect/', 'interviewer 问卷采集 at 1440×900');
+  await page.screenshot({ path: join(SHOTS, 'collect-1440x900.png'), fullPage: true });
+  log(`  问卷采集: two answers taken offline, sent once each when back online (interviewer ${code})`);
+}
+
 /** From the current page to the end: every shown question answered (the
  * first choice but one; no dependants), then 提交. */
 async function answerRest(page) {
@@ -792,6 +860,7 @@ async function main() {
         }
         if (user === 'office') await officeChecks(page);
         if (user === 'office' || user === 'county') await surveyChecks(page, user);
+        if (user === 'office') await collectChecks(page);
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
         if (user === 'dept') await deptPhoneChecks(page);

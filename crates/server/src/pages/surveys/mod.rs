@@ -5,6 +5,7 @@
 //! questionnaire, frame, margins, plan and answers (`manage`).
 
 mod answer;
+mod collect;
 mod export;
 mod fieldwork;
 mod invitations;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/export.xlsx", get(export))
         .merge(manage::routes())
         .merge(answer::routes())
+        .merge(collect::routes())
         .merge(invitations::routes())
         .merge(fieldwork::routes())
         .merge(export::routes())
