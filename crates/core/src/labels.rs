@@ -143,6 +143,8 @@ labelled! {
         SurveyMargins = ("survey_margins", "导入加权边际"),
         SurveyResponses = ("survey_responses", "导入调查答卷"),
         SurveyPlan = ("survey_plan", "制定抽样方案"),
+        Opinion = ("opinion", "意见箱留言"),
+        ProblemAdd = ("problem_add", "列入问题清单"),
         ScoreRun = ("score_run", "计分"),
         QualityCheck = ("quality_check", "质量检查"),
         QualityResolve = ("quality_resolve", "处理质量问题"),

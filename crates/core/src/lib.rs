@@ -14,6 +14,7 @@ pub mod num;
 pub mod par;
 pub mod period;
 pub mod quality;
+pub mod redact;
 pub mod region;
 pub mod resolve;
 pub mod review;

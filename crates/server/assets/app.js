@@ -139,6 +139,19 @@
         ]
       };
     },
+    // 群众意见: the words most named, the most first (at the top).
+    words: function (d) {
+      return {
+        color: ['#e6a23c'],
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' },
+          formatter: function (ps) { var p = ps[0]; return p.name + '：' + p.value + ' 条意见提及'; } },
+        grid: { left: 10, right: 40, top: 10, bottom: 20, containLabel: true },
+        xAxis: { type: 'value', name: '条', minInterval: 1 },
+        yAxis: { type: 'category', data: d.words.slice().reverse(), axisLabel: { interval: 0 } },
+        series: [{ type: 'bar', data: d.counts.slice().reverse(), barMaxWidth: 18,
+          label: { show: true, position: 'right' } }]
+      };
+    },
     weights: function (d) {
       return {
         color: ['#409eff'],

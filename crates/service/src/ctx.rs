@@ -229,6 +229,20 @@ impl Ctx {
         F: Future<Output = Result<T>>,
     {
         let version = self.store.last_entry_of(writes).await?;
+        self.versioned_at(key, version, make).await
+    }
+
+    /// `make`'s value under `key`, kept while `version` stays the same.
+    pub(crate) async fn versioned_at<T, F>(
+        &self,
+        key: &str,
+        version: i64,
+        make: F,
+    ) -> Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: Future<Output = Result<T>>,
+    {
         let look = async || {
             self.versioned
                 .lock()

@@ -91,15 +91,31 @@ const SEX: [(&str, f64); 2] = [("m", 0.51), ("f", 0.49)];
 const OCCUPATIONS: [&str; 7] = [
     "civil", "company", "self", "farmer", "student", "retired", "other",
 ];
-const PROBLEMS: [&str; 8] = [
-    "夜间路灯不足",
-    "电信网络诈骗较多",
-    "停车难",
-    "小区门禁形同虚设",
-    "电动车乱停乱放",
-    "噪音扰民",
-    "学校周边交通拥堵",
-    "邻里纠纷调解慢",
+/// What people write as the problem most in need of solving; a county and
+/// a township each have their own most common one, so that the comments
+/// page has something to find.
+const PROBLEMS: [&str; 12] = [
+    "夜间路灯不足，走夜路不安全",
+    "电信网络诈骗较多，老人容易上当",
+    "停车难，电动车乱停乱放",
+    "小区门禁形同虚设，外来人员随便进出",
+    "电动车飞线充电，存在消防安全隐患",
+    "广场舞噪音扰民",
+    "学校周边交通拥堵，接送孩子不安全",
+    "邻里纠纷调解慢，找不到人管",
+    "治安巡逻太少，晚上看不到民警",
+    "出租屋群租房管理混乱",
+    "占道经营，流动摊贩多",
+    "独居老人和留守儿童缺少照顾",
+];
+
+/// Suggestions; one leaves a phone number, as people do (taken out before
+/// it is stored).
+const SUGGESTIONS: [&str; 4] = [
+    "加强夜间巡逻",
+    "多开展反诈宣传，特别是针对老年人",
+    "希望网格员多上门走访",
+    "希望派出所多来巡逻，有事可联系我13800138000",
 ];
 
 fn pick<'a>(s: &mut Stream, table: &[(&'a str, f64)]) -> &'a str {
@@ -280,12 +296,23 @@ fn respondent(
         }
     }
     let problems = if r.uniform() < 0.3 {
-        PROBLEMS[r.below(PROBLEMS.len())]
+        // One draw, as before: the rest of the answers stay as they were.
+        let u = r.below(100);
+        let county: usize = region
+            .bytes()
+            .take(6)
+            .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
+        PROBLEMS[match u {
+            0..45 => county % PROBLEMS.len(),
+            45..65 => t % PROBLEMS.len(),
+            _ => u % PROBLEMS.len(),
+        }]
     } else {
         ""
     };
-    let suggestions = if r.uniform() < 0.1 {
-        "加强夜间巡逻"
+    let s = r.uniform();
+    let suggestions = if s < 0.1 {
+        SUGGESTIONS[(s * 400.0) as usize % SUGGESTIONS.len()]
     } else {
         ""
     };

@@ -5,6 +5,7 @@
 
 mod answers;
 mod board;
+pub mod comments;
 pub mod fieldwork;
 mod gather;
 pub mod invite;

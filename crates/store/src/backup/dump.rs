@@ -28,6 +28,9 @@ macro_rules! cell {
                 .try_get::<Option<f64>, _>($name)?
                 .map_or(Value::Null, Value::from),
             Bool => Value::from($row.try_get::<bool, _>($name)?),
+            OptBool => $row
+                .try_get::<Option<bool>, _>($name)?
+                .map_or(Value::Null, Value::from),
         }
     };
 }

@@ -183,6 +183,7 @@ impl Tx {
                         Float => q.bind(cell.as_f64().ok_or_else(|| bad(line, "应为数字"))?),
                         OptFloat => q.bind(cell.as_f64()),
                         Bool => q.bind(cell.as_bool().ok_or_else(|| bad(line, "应为 true/false"))?),
+                        OptBool => q.bind(cell.as_bool()),
                     };
                 }
             }

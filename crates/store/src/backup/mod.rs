@@ -26,6 +26,8 @@ pub(super) enum Kind {
     /// nullable DOUBLE PRECISION
     OptFloat,
     Bool,
+    /// nullable BOOLEAN
+    OptBool,
 }
 
 pub(super) use Kind::*;
@@ -387,6 +389,8 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("straightlining", Bool),
             ("import_id", OptInt),
             ("ord", Int),
+            ("interviewer", OptText),
+            ("assisted", OptBool),
         ],
     ),
     (
@@ -416,6 +420,30 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("used_at", Text),
         ],
     ),
+    (
+        "opinions",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("text", Text),
+            ("at", Text),
+        ],
+    ),
+    (
+        "problems",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("origin", Text),
+            ("title", Text),
+            ("evidence", Text),
+            ("status", Text),
+            ("made_by", Text),
+            ("made_at", Text),
+        ],
+    ),
 ];
 
 /// Tables added after the backup format was first released.
@@ -437,6 +465,8 @@ pub(super) const OPTIONAL: &[&str] = &[
     "survey_keys",
     "survey_invitations_used",
     "survey_respondents",
+    "opinions",
+    "problems",
 ];
 
 /// Columns added to a table after the backup format was first released,
@@ -468,7 +498,7 @@ pub(super) fn column_sources(
                 return Ok(Err(json!(default)));
             }
             match kind {
-                OptText | OptInt | OptFloat => Ok(Err(Value::Null)),
+                OptText | OptInt | OptFloat | OptBool => Ok(Err(Value::Null)),
                 _ => Err(format!("表 {table} 缺少列 {name}")),
             }
         })
@@ -478,6 +508,8 @@ pub(super) fn column_sources(
 /// Tables whose id column is generated (sequences to advance on PostgreSQL).
 pub(super) const SERIAL: &[&str] = &[
     "frameworks",
+    "opinions",
+    "problems",
     "imports",
     "score_runs",
     "users",

@@ -37,7 +37,7 @@ const WINDOW: Duration = Duration::from_secs(600);
 const MAX_BODY: usize = 64 * 1024;
 
 /// Whether `client` may hand in one more answer now.
-fn admit(state: &AppState, client: &str) -> bool {
+pub(super) fn admit(state: &AppState, client: &str) -> bool {
     let now = Instant::now();
     let mut seen = state
         .answer_limits

@@ -6,10 +6,12 @@
 
 mod answer;
 mod collect;
+mod comments;
 mod export;
 mod fieldwork;
 mod invitations;
 mod manage;
+mod opinion;
 
 use crate::AppState;
 use crate::kit::forms::{Flash, urlencode};
@@ -35,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .merge(manage::routes())
         .merge(answer::routes())
         .merge(collect::routes())
+        .merge(comments::routes())
+        .merge(opinion::routes())
         .merge(invitations::routes())
         .merge(fieldwork::routes())
         .merge(export::routes())
@@ -375,6 +379,8 @@ async fn page(
             p.muted {
                 "问卷 " (b.form.form.title) "（" (b.form.form.id) "，版本 " (b.form.form.version) "）　"
                 a href=(format!("/surveys/fieldwork?year={year}&region={}", urlencode(&code))) id="fieldwork-link" { "调查进度（每日答卷、配额）" }
+                "　"
+                a href=(format!("/surveys/comments?year={year}&region={}", urlencode(&code))) id="comments-link" { "群众意见（关键词）" }
                 "　"
                 a href=(format!("/surveys/responses.csv?year={year}")) id="responses-export" download { "导出答卷（CSV）" }
             }
