@@ -258,8 +258,44 @@ async fn pages(app: &App) {
         text.lines()
             .next()
             .unwrap()
-            .ends_with("_verdict,_straightlining")
+            .ends_with("_verdict,_straightlining,_duration_seconds,_interviewer,_assisted")
     );
+    // The same as Excel, constant memory, streamed: the same header and rows.
+    let r = app
+        .http
+        .get(format!("{}/surveys/responses.xlsx?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    {
+        use calamine::{Reader, Xlsx};
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx");
+        let sheet = book.worksheet_range("答卷").unwrap();
+        let head: Vec<String> = sheet
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let csv_head: Vec<&str> = text
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches('\u{feff}')
+            .split(',')
+            .collect();
+        assert_eq!(head, csv_head);
+        assert_eq!(
+            sheet.height(),
+            text.lines().count(),
+            "every answer, one row each"
+        );
+        assert!(book.worksheet_range("导出说明").is_ok());
+    }
     let op = pingan_service::Caller::operator("t");
     let again = pingan_service::surveys::import_responses(
         &app.store.ctx,

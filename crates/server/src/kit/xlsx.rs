@@ -84,11 +84,23 @@ pub fn workbook(
         }
     }
     ws.set_freeze_panes(1, 0).map_err(e)?;
-    let rows_written = rows.len();
+    describe(&mut book, caller, sheet, rows.len()).map_err(e)?;
+    book.save_to_buffer().map_err(e)
+}
+
+/// The sheet 导出说明: what the workbook is, whose view (scope), who
+/// exported it, when, and how many rows.
+pub fn describe(
+    book: &mut Workbook,
+    caller: &pingan_service::Caller,
+    sheet: &str,
+    rows_written: usize,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let bold = Format::new().set_bold();
     let about = book.add_worksheet();
-    about.set_name("导出说明").map_err(e)?;
-    about.set_column_width(0, 14).map_err(e)?;
-    about.set_column_width(1, 60).map_err(e)?;
+    about.set_name("导出说明")?;
+    about.set_column_width(0, 14)?;
+    about.set_column_width(1, 60)?;
     let scope = match (&caller.region, &caller.department) {
         (None, None) => "全省".to_string(),
         (Some(r), None) => format!("地区 {r} 及其下级"),
@@ -112,12 +124,10 @@ pub fn workbook(
     .iter()
     .enumerate()
     {
-        about
-            .write_string_with_format(i as u32, 0, *k, &bold)
-            .map_err(e)?;
-        about.write_string(i as u32, 1, v).map_err(e)?;
+        about.write_string_with_format(i as u32, 0, *k, &bold)?;
+        about.write_string(i as u32, 1, v)?;
     }
-    book.save_to_buffer().map_err(e)
+    Ok(())
 }
 
 /// A number without binary noise (4.199999999999999 → 4.2): six decimals

@@ -19,18 +19,20 @@ use pingan_service::{Caller, cap};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/surveys/responses.csv", get(export))
+    Router::new()
+        .route("/surveys/responses.csv", get(export))
+        .route("/surveys/responses.xlsx", get(super::export_xlsx::export))
 }
 
 #[derive(Deserialize)]
-pub struct ExportQuery {
+pub(super) struct ExportQuery {
     pub year: i32,
 }
 
 /// Answers per page read from the store.
-const PAGE: i64 = 5000;
+pub(super) const PAGE: i64 = 5000;
 
-fn header_row(f: &YearForm) -> Vec<String> {
+pub(super) fn header_row(f: &YearForm) -> Vec<String> {
     let mut h: Vec<String> = [
         "instance_id",
         "form_version",
@@ -57,6 +59,49 @@ fn header_row(f: &YearForm) -> Vec<String> {
     h
 }
 
+/// The answered questions' positions in a stored answer.
+pub(super) fn answered(f: &YearForm) -> Vec<usize> {
+    f.form
+        .questions
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| q.kind.answered())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// One answer's fields in `header_row`'s order, `seconds` its duration as
+/// written.
+pub(super) fn fields<'a>(
+    f: &'a YearForm,
+    r: &'a pingan_store::StoredResponse,
+    answers: &'a [String],
+    answered: &[usize],
+    seconds: &'a str,
+) -> Vec<&'a str> {
+    let mut rec: Vec<&str> = vec![
+        &r.instance_id,
+        &f.form.version,
+        &r.region,
+        &r.channel,
+        &r.started,
+        &r.submitted,
+    ];
+    for &q in answered {
+        rec.push(answers.get(q).map_or("", String::as_str));
+    }
+    rec.push(r.verdict.as_deref().unwrap_or("valid"));
+    rec.push(if r.straightlining { "1" } else { "0" });
+    rec.push(seconds);
+    rec.push(r.interviewer.as_deref().unwrap_or(""));
+    rec.push(match r.assisted {
+        Some(true) => "1",
+        Some(false) => "0",
+        None => "",
+    });
+    rec
+}
+
 fn page_csv(
     f: &YearForm,
     rows: &[pingan_store::StoredResponse],
@@ -66,38 +111,12 @@ fn page_csv(
     if first {
         w.write_record(header_row(f)).map_err(|e| e.to_string())?;
     }
-    let answered: Vec<usize> = f
-        .form
-        .questions
-        .iter()
-        .enumerate()
-        .filter(|(_, q)| q.kind.answered())
-        .map(|(i, _)| i)
-        .collect();
+    let answered = answered(f);
     for r in rows {
         let answers: Vec<String> = serde_json::from_str(&r.answers).unwrap_or_default();
-        let mut rec: Vec<&str> = vec![
-            &r.instance_id,
-            &f.form.version,
-            &r.region,
-            &r.channel,
-            &r.started,
-            &r.submitted,
-        ];
-        for &q in &answered {
-            rec.push(answers.get(q).map_or("", String::as_str));
-        }
-        rec.push(r.verdict.as_deref().unwrap_or("valid"));
-        rec.push(if r.straightlining { "1" } else { "0" });
         let seconds = format!("{:.0}", r.seconds);
-        rec.push(&seconds);
-        rec.push(r.interviewer.as_deref().unwrap_or(""));
-        rec.push(match r.assisted {
-            Some(true) => "1",
-            Some(false) => "0",
-            None => "",
-        });
-        w.write_record(&rec).map_err(|e| e.to_string())?;
+        w.write_record(fields(f, r, &answers, &answered, &seconds))
+            .map_err(|e| e.to_string())?;
     }
     let mut bytes = w.into_inner().map_err(|e| e.to_string())?;
     if first {

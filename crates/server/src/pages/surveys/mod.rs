@@ -8,6 +8,7 @@ mod answer;
 mod collect;
 mod comments;
 mod export;
+mod export_xlsx;
 mod fieldwork;
 mod invitations;
 mod manage;
@@ -383,6 +384,8 @@ async fn page(
                 a href=(format!("/surveys/comments?year={year}&region={}", urlencode(&code))) id="comments-link" { "群众意见（关键词）" }
                 "　"
                 a href=(format!("/surveys/responses.csv?year={year}")) id="responses-export" download { "导出答卷（CSV）" }
+                "　"
+                a href=(format!("/surveys/responses.xlsx?year={year}")) id="responses-xlsx" download { "导出答卷（Excel）" }
             }
             (stats(&b.tallies[root], b.plan.is_some()))
         }))

@@ -1,0 +1,143 @@
+//! The year's answers as `responses.xlsx`: the columns of the CSV export,
+//! written by rust_xlsxwriter in constant-memory mode (rows go to a
+//! temporary file as they come, half a million answers are never all held)
+//! and sent as the zip is made. The store is read page by page on the async
+//! side while the workbook is written on a blocking thread.
+
+use super::export::{ExportQuery, PAGE, answered, fields, header_row};
+use crate::AppState;
+use crate::kit::{PageError, PageResult, Viewer, xlsx};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use pingan_service::surveys::{self, YearForm};
+use pingan_service::{Caller, cap};
+use pingan_store::StoredResponse;
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The bytes of the zip, handed to the response as they are written.
+struct Sender(mpsc::Sender<std::io::Result<Bytes>>);
+
+impl std::io::Write for Sender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::other("下载已中断"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Write the workbook from `pages` to `out`.
+fn write(
+    f: &YearForm,
+    caller: &Caller,
+    mut pages: mpsc::Receiver<Result<Vec<StoredResponse>, String>>,
+    out: mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<(), String> {
+    let e = |e: XlsxError| e.to_string();
+    let mut book = Workbook::new();
+    let mut ws = book.new_worksheet_with_constant_memory().map_err(e)?;
+    ws.set_name("答卷").map_err(e)?;
+    let bold = Format::new().set_bold();
+    let head = header_row(f);
+    let duration = head.iter().position(|h| h == "_duration_seconds");
+    for (j, h) in head.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, h, &bold)
+            .map_err(e)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(e)?;
+    let answered = answered(f);
+    let mut row = 0u32;
+    while let Some(page) = pages.blocking_recv() {
+        for r in page? {
+            row += 1;
+            let answers: Vec<String> = serde_json::from_str(&r.answers).unwrap_or_default();
+            let seconds = format!("{:.0}", r.seconds);
+            for (j, v) in fields(f, &r, &answers, &answered, &seconds)
+                .into_iter()
+                .enumerate()
+            {
+                if Some(j) == duration {
+                    ws.write_number(row, j as u16, r.seconds.round())
+                        .map_err(e)?;
+                } else if !v.is_empty() {
+                    ws.write_string(row, j as u16, v).map_err(e)?;
+                }
+            }
+        }
+    }
+    book.push_worksheet(ws);
+    xlsx::describe(&mut book, caller, "答卷", row as usize).map_err(e)?;
+    book.save_to_writer(Sender(out)).map_err(e)
+}
+
+pub(super) async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    let c: Caller = v.0;
+    c.authorize::<cap::Surveys>()?;
+    let f = surveys::year_form(&state.ctx, q.year).await?;
+    if f.form.questions.len() > 16_000 {
+        return Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "问卷题目过多，无法导出为 Excel，请导出 CSV",
+        ));
+    }
+    let name = format!("responses-{}-{}.xlsx", f.form.id, q.year);
+    let (page_tx, page_rx) = mpsc::channel(2);
+    let (byte_tx, mut byte_rx) = mpsc::channel::<std::io::Result<Bytes>>(16);
+    // Reader: the store, page by page, in the caller's scope.
+    let (ctx, reader_c, reader_f) = (state.ctx.clone(), c.clone(), f.clone());
+    tokio::spawn(async move {
+        let Ok(who) = reader_c.authorize::<cap::Surveys>() else {
+            return;
+        };
+        let mut after = Some(-1i64);
+        while let Some(a) = after {
+            match surveys::answers_after(&ctx, &who, &reader_f, a, PAGE).await {
+                Ok((next, rows)) => {
+                    if page_tx.send(Ok(rows)).await.is_err() {
+                        return;
+                    }
+                    after = next;
+                }
+                Err(err) => {
+                    let _ = page_tx.send(Err(err.to_string())).await;
+                    return;
+                }
+            }
+        }
+    });
+    // Writer: the workbook, on a blocking thread.
+    let errors = byte_tx.clone();
+    let writer_f: Arc<YearForm> = f.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(m) = write(&writer_f, &c, page_rx, byte_tx) {
+            tracing::warn!(error = %m, "responses.xlsx export failed");
+            let _ = errors.blocking_send(Err(std::io::Error::other(m)));
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| byte_rx.poll_recv(cx));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
