@@ -483,8 +483,30 @@ async function surveyChecks(page, user) {
     check(width <= w + 20, `${where} overflows horizontally: scrollWidth ${width}px`);
     await page.screenshot({ path: join(SHOTS, `${user}-fieldwork-${w}x${h}.png`), fullPage: true });
   }
+  // 群众意见: the words most named, with examples, on a phone too.
+  for (const [w, h] of [[1440, 900], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    const where = `${user} /surveys/comments at ${w}×${h}`;
+    await goto(page, `/surveys/comments?year=${YEAR}`, where);
+    await checkPage(page, where);
+    const words = await page.locator('table#words tbody tr').count();
+    check(words > 0, `${where}: no keyword rows`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(width <= w + 20, `${where} overflows horizontally: scrollWidth ${width}px`)) {
+      fail(`${where}: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
+    }
+    await page.screenshot({ path: join(SHOTS, `${user}-comments-${w}x${h}.png`), fullPage: true });
+  }
   await page.setViewportSize({ width: 1440, height: 900 });
   if (user !== 'office') return;
+  // The office puts the first word on the problem list.
+  await goto(page, `/surveys/comments?year=${YEAR}`, 'office /surveys/comments');
+  const word = (await page.locator('table#words tbody tr td strong').first().textContent()).trim();
+  await clickAndWait(page, page.locator('table#words tbody tr').first().locator('button'));
+  const sent = await page.$eval('.banner.ok', (b) => b.textContent).catch(() => '');
+  check(sent.includes(word) && sent.includes('问题清单'), `office /surveys/comments: listing “${word}” said "${sent}"`);
+  const listed = await page.locator('table#words tbody tr').first().textContent();
+  check(listed.includes('已列入'), 'office /surveys/comments: the listed word is not marked 已列入');
   await goto(page, `/surveys/plan?year=${YEAR}`, 'office /surveys/plan');
   await page.fill('#p-size', '1200');
   await clickAndWait(page, page.locator('form#plan-form button[type="submit"]'));
@@ -545,6 +567,16 @@ async function answerChecks(page) {
     check(body.includes('已使用'), `invitation link replayed: the page says "${body.slice(0, 80)}"`);
     log('  invitation link: answered once, the replay refused (410)');
   }
+  // The township's opinion box: a plain form, numbers taken out.
+  await goto(page, `/o/${town}`, 'opinion box');
+  await page.fill('#opinion-text', '晚上小区门口路灯不亮，电动车飞线充电很危险。联系我13912345678');
+  await page.screenshot({ path: join(SHOTS, 'opinion-390x844.png'), fullPage: true });
+  await clickAndWait(page, page.locator('#opinion-form button[type="submit"]'));
+  const thanks = await page.locator('#opinion-done').textContent().catch(() => '');
+  check(thanks.includes('已收到'), `opinion box: after sending it says "${thanks}"`);
+  const boxWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(boxWidth <= 400, `opinion box at 390×844 overflows: scrollWidth ${boxWidth}px`);
+  log('  opinion box: a comment sent without login');
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 

@@ -18,8 +18,11 @@ pub use pingan_text::{Keyword, Keywords};
 use serde_json::json;
 use std::sync::Arc;
 
-/// Where an opinion-box comment comes from, as the page names it.
+/// Where a comment comes from, as the page names it.
 pub const OPINION_BOX: &str = "意见箱";
+pub const SURVEY: &str = "问卷";
+/// Rows a problem is looked for in.
+const LOOKED_AT: usize = 200;
 /// The problem list's origin for problems found in comments.
 pub const ORIGIN: &str = "comments";
 /// An opinion's length in characters, at most.
@@ -74,7 +77,7 @@ async fn read(ctx: &Ctx, year: i32) -> Result<Arc<Comments>> {
                 .iter()
                 .enumerate()
                 .filter(|(_, q)| matches!(q.kind, Kind::Text))
-                .map(|(i, q)| (i, q.label.clone()))
+                .map(|(i, _)| (i, SURVEY.to_string()))
                 .collect();
             if !texts.is_empty() {
                 ctx.store
@@ -161,7 +164,7 @@ pub async fn send_problem(
         .tree
         .find(region)
         .ok_or_else(|| ServiceError::not_found(format!("地区 {region} 不存在")))?;
-    let k = c.keywords(root, usize::MAX);
+    let k = c.keywords(root, LOOKED_AT);
     let found =
         k.words.iter().find(|w| w.word == word).ok_or_else(|| {
             ServiceError::invalid(format!("“{word}”不是该地区群众意见中的关键词"))
@@ -172,7 +175,7 @@ pub async fn send_problem(
         .map(|&i| c.corpus.comment(i).text.as_str())
         .collect();
     let title = format!("群众反映较多：{word}");
-    let evidence = json!({"word": word, "comments": found.count, "of": k.comments,
+    let evidence = json!({"word": word, "related": found.related, "comments": found.count, "of": k.comments,
         "share": found.count as f64 / k.comments.max(1) as f64, "examples": examples});
     Ok(ctx
         .store

@@ -34,6 +34,14 @@ struct CommentsQuery {
 const SHOWN: usize = 30;
 const CHARTED: usize = 15;
 
+/// A word and the first words that come with it, for the chart.
+fn label(w: &comments::Keyword) -> String {
+    match w.related.first() {
+        Some(r) => format!("{}·{r}", w.word),
+        None => w.word.clone(),
+    }
+}
+
 /// A comment as an example: at most 80 characters.
 fn example(text: &str) -> String {
     if text.chars().count() > 80 {
@@ -65,7 +73,7 @@ async fn page(
     let send = c.can(Cap::SurveyManage);
     let link = |code: &str| format!("/surveys/comments?year={year}&region={}", urlencode(code));
     let chart = json!({
-        "words": k.words.iter().take(CHARTED).map(|w| w.word.as_str()).collect::<Vec<_>>(),
+        "words": k.words.iter().take(CHARTED).map(label).collect::<Vec<_>>(),
         "counts": k.words.iter().take(CHARTED).map(|w| w.count).collect::<Vec<_>>(),
     });
     let body = html! {
@@ -148,13 +156,19 @@ fn words_table(
         div.table-wrap {
             table.data id="words" {
                 thead { tr {
-                    th { "关键词" } th.num { "提及条数" } th.num { "占比" } th { "示例意见" }
+                    th { "关键词（同时提及）" } th.num { "提及条数" } th.num { "占比" } th { "示例意见" }
                     @if send { th { "问题清单" } }
                 } }
                 tbody {
                     @for w in &k.words {
                         tr {
-                            td { strong { (w.word) } }
+                            td {
+                                strong { (w.word) }
+                                @if !w.related.is_empty() {
+                                    br;
+                                    span.muted.related { (w.related.join("、")) }
+                                }
+                            }
                             td.num { (w.count) }
                             td.num { (fmt::num(w.count as f64 * 100.0 / k.comments.max(1) as f64, 1)) "%" }
                             td {

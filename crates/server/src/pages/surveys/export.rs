@@ -19,9 +19,7 @@ use pingan_service::{Caller, cap};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/surveys/responses.csv", get(export))
-        .route("/surveys/responses.xlsx", get(super::export_xlsx::export))
+    Router::new().route("/surveys/responses.csv", get(export))
 }
 
 #[derive(Deserialize)]

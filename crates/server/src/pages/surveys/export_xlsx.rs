@@ -18,6 +18,10 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/surveys/responses.xlsx", axum::routing::get(export))
+}
+
 /// The bytes of the zip, handed to the response as they are written.
 struct Sender(mpsc::Sender<std::io::Result<Bytes>>);
 
@@ -77,7 +81,7 @@ fn write(
     book.save_to_writer(Sender(out)).map_err(e)
 }
 
-pub(super) async fn export(
+async fn export(
     State(state): State<AppState>,
     v: Viewer,
     Query(q): Query<ExportQuery>,

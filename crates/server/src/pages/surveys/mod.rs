@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(invitations::routes())
         .merge(fieldwork::routes())
         .merge(export::routes())
+        .merge(export_xlsx::routes())
 }
 
 #[derive(Deserialize, Default)]
