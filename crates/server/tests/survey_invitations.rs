@@ -164,6 +164,27 @@ async fn invitations(app: &common::App) {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("<svg"));
+    let r = get(
+        format!("/surveys/invitations/qr.png?token={token}"),
+        office.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    let mut png = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()))
+        .read_info()
+        .expect("a PNG");
+    let mut pixels = vec![0; png.output_buffer_size()];
+    let frame = png.next_frame(&mut pixels).unwrap();
+    assert!(
+        frame.width == frame.height && frame.width >= 200,
+        "{frame:?}"
+    );
+    let px = &pixels[..frame.buffer_size()];
+    assert!(
+        px.contains(&0) && px.contains(&255) && px[0] == 255,
+        "dark modules inside a white quiet zone"
+    );
     for path in [
         "/surveys/invitations.xlsx?year=2024".to_string(),
         format!("/surveys/invitations/print?year=2024&region={town}"),

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/invitations.xlsx", get(export))
         .route("/surveys/invitations/print", get(print))
         .route("/surveys/invitations/qr.svg", get(qr))
+        .route("/surveys/invitations/qr.png", get(qr))
 }
 
 #[derive(Deserialize)]
@@ -51,6 +52,34 @@ fn svg(link: &str, size: u32) -> Result<String, PageError> {
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(size, size)
         .build())
+}
+
+/// The code as a PNG, `scale` pixels a module with the standard quiet zone
+/// of four modules: for print shops and chat groups that take no SVG.
+fn png(link: &str, scale: usize) -> Result<Vec<u8>, PageError> {
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| PageError::bad_request(format!("无法生成二维码：{e}")))?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let side = (n + 8) * scale;
+    let mut pixels = vec![255u8; side * side];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (x, y) = ((i % n + 4) * scale, (i / n + 4) * scale);
+            for row in pixels[y * side..].chunks_mut(side).take(scale) {
+                row[x..x + scale].fill(0);
+            }
+        }
+    }
+    let fail = |e: png::EncodingError| PageError::bad_request(format!("无法生成二维码图片：{e}"));
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, side as u32, side as u32);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().map_err(fail)?;
+    w.write_image_data(&pixels).map_err(fail)?;
+    w.finish().map_err(fail)?;
+    Ok(out)
 }
 
 async fn export(
@@ -116,7 +145,7 @@ async fn print(
     let mut cards = Vec::with_capacity(links.len());
     for (_, serial, token) in &links {
         let link = format!("{base}/i/{token}");
-        cards.push((serial, svg(&link, 160)?, link));
+        cards.push((serial, svg(&link, 160)?, link, token));
     }
     Ok(Html(
         html! {
@@ -127,10 +156,18 @@ async fn print(
                     h1 { (name) "（" (town) "）" (q.year) " 年群众安全感调查邀请，共 " (links.len()) " 份" }
                     p.muted.no-print { "每个二维码只能提交一份答卷；请按序号发放并登记。用浏览器打印（A4）。" }
                     div.qr-grid id="qr-grid" {
-                        @for (serial, code, link) in &cards {
+                        @for (serial, code, link, token) in &cards {
                             figure.qr-card {
                                 (PreEscaped(code))
-                                figcaption { strong { "第 " (serial) " 号" } br; span.qr-link { (link) } }
+                                figcaption {
+                                    strong { "第 " (serial) " 号" } br; span.qr-link { (link) }
+                                    span.no-print {
+                                        br;
+                                        a href=(format!("/surveys/invitations/qr.png?token={}", urlencode(token))) download { "PNG" }
+                                        " · "
+                                        a href=(format!("/surveys/invitations/qr.svg?token={}", urlencode(token))) download { "SVG" }
+                                    }
+                                }
                             }
                         }
                     }
@@ -147,23 +184,29 @@ pub struct QrQuery {
     pub token: String,
 }
 
-/// One invitation's QR code as an SVG file.
+/// One invitation's QR code as an SVG or PNG file (by the path's suffix).
 async fn qr(
     State(state): State<AppState>,
     v: Viewer,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<QrQuery>,
 ) -> PageResult {
     v.0.authorize::<cap::SurveyManage>()?;
     invite::open(&state.ctx, &q.token).await?;
-    let body = svg(&format!("{}/i/{}", base(&headers), q.token), 240)?;
+    let link = format!("{}/i/{}", base(&headers), q.token);
+    let (mime, ext, body) = if uri.path().ends_with(".png") {
+        ("image/png", "png", png(&link, 8)?)
+    } else {
+        ("image/svg+xml", "svg", svg(&link, 240)?.into_bytes())
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (header::CONTENT_TYPE, mime.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!(
-                    "attachment; filename=\"invitation-{}.svg\"",
+                    "attachment; filename=\"invitation-{}.{ext}\"",
                     urlencode(&q.token)
                 ),
             ),
