@@ -330,10 +330,38 @@ async fn pages(app: &App) {
         "a county official exports its own townships' answers"
     );
 
-    // The fieldwork board: answers per day and each county's quotas.
+    // The fieldwork board: answers per day, each county's quotas, and the
+    // interviewers (an interview answer with its paradata first).
+    let town = &codes[0];
+    let mut answers = serde_json::Map::new();
+    for (q, a) in [
+        ("sex", "f"),
+        ("age_group", "60_plus"),
+        ("occupation", "retired"),
+        ("residence", "rural"),
+        ("years_here", "40"),
+        ("q_dependants", "no"),
+    ] {
+        answers.insert(q.into(), a.into());
+    }
+    let item = serde_json::json!({"instance_id": "pages-visit-1", "form_version": "1", "region": town,
+        "channel": "interview", "started": "2024-10-08 09:00:00", "submitted": "2024-10-08 09:12:00",
+        "answers": answers, "interviewer": "F-042", "assisted": true});
+    let (s, v) = common::post(
+        app,
+        "/api/v1/surveys/safety2024/responses",
+        &office,
+        serde_json::json!({"responses": [item]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let collector = app.cookie("collector").await;
     let (s, html) = page(app, "/surveys/fieldwork?year=2024", &collector).await;
     assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("id=\"interviewers\"") && html.contains("F-042"),
+        "{html}"
+    );
     assert!(
         html.contains("data-chart=\"daily\"") && html.contains("id=\"quotas\""),
         "{html}"

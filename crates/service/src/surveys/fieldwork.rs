@@ -22,6 +22,27 @@ pub struct Fieldwork {
     pub valid: HashMap<usize, u64>,
     /// (variable, category) → their labels in the questionnaire.
     pub labels: HashMap<(String, String), (String, String)>,
+    /// (base region, interviewer) → what that interviewer brought there.
+    pub interviewers: BTreeMap<(usize, String), Interviewer>,
+}
+
+/// An interviewer's answers (from the paradata of 问卷采集 and the API).
+#[derive(Clone, Debug, Default)]
+pub struct Interviewer {
+    pub answers: u64,
+    pub valid: u64,
+    pub assisted: u64,
+    /// Each answer's duration in seconds.
+    pub seconds: Vec<f64>,
+}
+
+impl Interviewer {
+    pub fn add(&mut self, o: &Interviewer) {
+        self.answers += o.answers;
+        self.valid += o.valid;
+        self.assisted += o.assisted;
+        self.seconds.extend_from_slice(&o.seconds);
+    }
 }
 
 impl Fieldwork {
@@ -82,6 +103,7 @@ pub async fn fieldwork(
         counts: HashMap::new(),
         valid: HashMap::new(),
         labels,
+        interviewers: BTreeMap::new(),
     };
     ctx.store
         .each_survey_response(f.stored.id, |r| {
@@ -89,6 +111,16 @@ pub async fn fieldwork(
                 return;
             };
             let valid = r.verdict.is_none();
+            if let Some(who) = r.interviewer.as_deref().filter(|w| !w.is_empty()) {
+                let e = out
+                    .interviewers
+                    .entry((region, who.to_string()))
+                    .or_default();
+                e.answers += 1;
+                e.valid += u64::from(valid);
+                e.assisted += u64::from(r.assisted == Some(true));
+                e.seconds.push(r.seconds);
+            }
             if let Some(t) = parse_time(&r.submitted) {
                 let e = out.days.entry((region, china_day(t))).or_default();
                 e.0 += 1;
