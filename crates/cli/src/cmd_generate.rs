@@ -34,6 +34,9 @@ pub struct GenerateArgs {
     /// 写入 survey-form.xlsx、frame.csv、margins.csv、responses.csv；0 = 不生成
     #[arg(long, default_value_t = 0)]
     pub survey: usize,
+    /// 同时生成最后一年约 N 条网格事件与应急出警记录，写入 events.csv（events.md）；0 = 不生成
+    #[arg(long, default_value_t = 0)]
+    pub events: usize,
 }
 
 fn parse_years(s: &str) -> Result<(i32, i32), String> {
@@ -115,6 +118,20 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     if args.survey > 0 {
         let n = write_survey(&args.options(), args.survey, &args.out)?;
         eprintln!("已生成群众调查：{n} 行答卷（含重复提交）");
+    }
+    if args.events > 0 {
+        let p = args.out.join("events.csv");
+        let file =
+            std::fs::File::create(&p).with_context(|| format!("无法写入 {}", p.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let opts = pingan_synth::EventOptions {
+            year: args.years.1,
+            total: args.events,
+        };
+        let n = pingan_synth::write_events(&args.options(), &opts, &mut w)
+            .with_context(|| format!("无法写入 {}", p.display()))?;
+        std::io::Write::flush(&mut w)?;
+        eprintln!("已生成网格事件与应急出警记录：{n} 行 → {}", p.display());
     }
     eprintln!(
         "已生成模拟省份：{} 个市、{} 个县（区）、{} 个乡镇（街道），{}—{} 年，{} 行数据 → {}",

@@ -8,6 +8,7 @@ mod cmd_audit;
 mod cmd_callbacks;
 mod cmd_check;
 mod cmd_db;
+mod cmd_events;
 mod cmd_framework;
 mod cmd_generate;
 mod cmd_score;
@@ -111,6 +112,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd_survey::SurveyCommand,
     },
+    /// 网格事件与应急处置记录：派生月度数据项 / grid events and call-outs (events.md)
+    Events {
+        #[command(subcommand)]
+        command: cmd_events::EventsCommand,
+    },
     /// 性能测试 / measure how long scoring the generated province takes
     Bench {
         #[command(subcommand)]
@@ -160,6 +166,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cmd_generate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Survey { command } => cmd_survey::run(command),
+        Command::Events { command } => cmd_events::run(command),
         Command::Bench { command } => bench::run(command),
     };
     match result {

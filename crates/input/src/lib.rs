@@ -6,6 +6,7 @@
 mod cases;
 mod decode;
 mod error;
+pub mod events;
 pub mod excel;
 mod regions;
 pub mod survey;

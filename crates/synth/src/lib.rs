@@ -18,6 +18,7 @@
 
 mod anomalies;
 mod elements;
+mod events;
 mod model;
 mod names;
 mod quality;
@@ -33,6 +34,7 @@ mod tests;
 
 use std::fmt;
 
+pub use events::{EventOptions, HEADER as EVENTS_HEADER, write_events};
 pub use survey::{QUESTIONS as SURVEY_QUESTIONS, SurveyFiles, SurveyOptions, generate_survey};
 
 use elements::{ELEMENTS, Format, N_MONTHLY};

@@ -5,16 +5,7 @@
 /// `YYYY-MM-DD` in China time (UTC+8) of seconds since 1970.
 pub fn china_day(secs: f64) -> String {
     let days = ((secs + 8.0 * 3600.0) / 86400.0).floor() as i64;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::period::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
