@@ -46,10 +46,10 @@ pub fn run(cmd: EventsCommand) -> Result<ExitCode> {
             let tree = pingan_input::read_regions(&regions.display().to_string(), &r)
                 .map_err(|e| InputFailure(e.to_string()))?;
             let bytes = crate::files::read(&events)?;
+            let text = pingan_input::decode(&bytes);
             let read =
-                pingan_input::events::read_events(&events.display().to_string(), &bytes, &tree)
+                pingan_input::events::read_events(&events.display().to_string(), &text, &tree)
                     .map_err(|e| InputFailure(e.to_string()))?;
-            drop(bytes);
             let cells = aggregate(&read.events, year);
             let out = std::io::stdout().lock();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, out);

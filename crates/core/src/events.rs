@@ -177,7 +177,8 @@ pub fn aggregate<'a>(
     year: Option<i32>,
 ) -> std::collections::BTreeMap<(usize, Month), [f64; 8]> {
     use std::collections::{BTreeMap, BTreeSet};
-    let mut cells: BTreeMap<(usize, Month), [f64; 8]> = BTreeMap::new();
+    // Millions of events into thousands of cells: hashed, then ordered.
+    let mut cells: rustc_hash::FxHashMap<(usize, Month), [f64; 8]> = Default::default();
     let mut last: BTreeMap<i32, u8> = BTreeMap::new();
     let mut active: BTreeSet<(i32, usize)> = BTreeSet::new();
     for e in events {
@@ -195,11 +196,14 @@ pub fn aggregate<'a>(
             cells.entry((region, (y, mo))).or_insert([0.0; 8]);
         }
     }
-    for v in cells.values_mut() {
-        v[5] /= 60.0;
-        v[7] /= 60.0;
-    }
     cells
+        .into_iter()
+        .map(|(k, mut v)| {
+            v[5] /= 60.0;
+            v[7] /= 60.0;
+            (k, v)
+        })
+        .collect()
 }
 
 /// A derived value as written: integers without a decimal point, others

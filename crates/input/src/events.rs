@@ -4,13 +4,13 @@
 //! a version counted once and a different row under the same `event_id`
 //! and `updated_at` refused.
 
-use crate::decode::decode;
 use crate::error::{Collector, InputErrors};
-use crate::table::each_record;
+use crate::table::{each_record, split_records};
 use pingan_core::RegionTree;
 use pingan_core::events::{Event, Kind, Urgency, time};
 use pingan_core::period::Date;
 use rustc_hash::{FxHashMap, FxHasher};
+use std::borrow::Cow;
 use std::hash::Hasher;
 
 /// The columns, in events.md's order.
@@ -28,13 +28,14 @@ pub const COLUMNS: [&str; 11] = [
     "updated_at",
 ];
 
-/// What a file held: the latest version of each event with its id.
+/// What a file held: the latest version of each event with its id and
+/// category, borrowed from the text where they can be.
 #[derive(Debug, Default)]
-pub struct EventsRead {
+pub struct EventsRead<'a> {
     pub events: Vec<Event>,
-    pub ids: Vec<String>,
+    pub ids: Vec<Cow<'a, str>>,
     /// The category of each event (free text, grid events).
-    pub categories: Vec<String>,
+    pub categories: Vec<Cow<'a, str>>,
     /// Data rows in the file.
     pub rows: usize,
     /// Rows that repeated a version exactly.
@@ -42,6 +43,7 @@ pub struct EventsRead {
 }
 
 /// One version seen: when it was updated, what it said, where.
+#[derive(Clone, Copy)]
 struct Version {
     updated: f64,
     digest: u128,
@@ -51,7 +53,9 @@ struct Version {
 struct Slot {
     /// Index into the output of the latest version.
     at: usize,
-    versions: Vec<Version>,
+    first: Version,
+    /// Versions after the first (most events have one).
+    more: Vec<Version>,
 }
 
 fn digest(fields: &[&str; 11]) -> u128 {
@@ -209,16 +213,29 @@ pub fn event_of(f: &[&str; 11], tree: &RegionTree) -> Result<Event, Vec<String>>
 }
 
 /// Keeps the latest version of each event.
-struct Keeper<'t> {
-    tree: &'t RegionTree,
-    slots: FxHashMap<String, Slot>,
-    out: EventsRead,
+struct Keeper<'a> {
+    slots: FxHashMap<Cow<'a, str>, Slot>,
+    out: EventsRead<'a>,
 }
 
-impl Keeper<'_> {
-    fn row(&mut self, errs: &mut Collector, line: usize, f: &[&str; 11]) {
+/// A row checked (on any thread): its line, fields, event and digest.
+type Checked<'a> = (usize, [Cow<'a, str>; 3], Result<Event, Vec<String>>, u128);
+
+fn check<'a>(line: usize, f: &[Cow<'a, str>; 11], tree: &RegionTree) -> Checked<'a> {
+    let s: [&str; 11] = std::array::from_fn(|j| f[j].as_ref());
+    (
+        line,
+        [f[0].clone(), f[3].clone(), f[10].clone()],
+        event_of(&s, tree),
+        digest(&s),
+    )
+}
+
+impl<'a> Keeper<'a> {
+    fn row(&mut self, errs: &mut Collector, c: Checked<'a>) {
+        let (line, [id, category, updated_text], e, d) = c;
         self.out.rows += 1;
-        let e = match event_of(f, self.tree) {
+        let e = match e {
             Ok(e) => e,
             Err(m) => {
                 for m in m {
@@ -227,50 +244,49 @@ impl Keeper<'_> {
                 return;
             }
         };
-        let d = digest(f);
         let updated = e.updated;
-        match self.slots.get_mut(f[0]) {
+        let v = Version {
+            updated,
+            digest: d,
+            line,
+        };
+        match self.slots.get_mut(&id) {
             None => {
                 let at = self.out.events.len();
                 self.out.events.push(e);
-                self.out.ids.push(f[0].to_string());
-                self.out.categories.push(f[3].to_string());
+                self.out.ids.push(id.clone());
+                self.out.categories.push(category);
                 self.slots.insert(
-                    f[0].to_string(),
+                    id,
                     Slot {
                         at,
-                        versions: vec![Version {
-                            updated,
-                            digest: d,
-                            line,
-                        }],
+                        first: v,
+                        more: Vec::new(),
                     },
                 );
             }
             Some(slot) => {
-                if let Some(v) = slot.versions.iter().find(|v| v.updated == updated) {
-                    if v.digest == d {
+                if let Some(seen) = std::iter::once(&slot.first)
+                    .chain(&slot.more)
+                    .find(|s| s.updated == updated)
+                {
+                    if seen.digest == d {
                         self.out.duplicates += 1;
                     } else {
                         errs.push(
                             Some(line),
                             format!(
-                                "事件“{}”在同一 updated_at（{}）有两行内容不同（另见第 {} 行）",
-                                f[0], f[10], v.line
+                                "事件“{id}”在同一 updated_at（{updated_text}）有两行内容不同（另见第 {} 行）",
+                                seen.line
                             ),
                         );
                     }
                     return;
                 }
-                let latest = self.out.events[slot.at].updated;
-                slot.versions.push(Version {
-                    updated,
-                    digest: d,
-                    line,
-                });
-                if updated > latest {
+                slot.more.push(v);
+                if updated > self.out.events[slot.at].updated {
                     self.out.events[slot.at] = e;
-                    self.out.categories[slot.at] = f[3].to_string();
+                    self.out.categories[slot.at] = category;
                 }
             }
         }
@@ -299,7 +315,13 @@ fn columns(head: &[&str], errs: &mut Collector) -> Option<[usize; 11]> {
     errs.errors.is_empty().then_some(at)
 }
 
-fn json_line(keeper: &mut Keeper, errs: &mut Collector, line: usize, text: &str) {
+fn json_line(
+    keeper: &mut Keeper<'_>,
+    errs: &mut Collector,
+    tree: &RegionTree,
+    line: usize,
+    text: &str,
+) {
     let v: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return errs.push(Some(line), format!("不是 JSON：{e}")),
@@ -326,16 +348,22 @@ fn json_line(keeper: &mut Keeper, errs: &mut Collector, line: usize, text: &str)
             }
         };
     }
-    let f: [&str; 11] = std::array::from_fn(|j| owned[j].as_str());
-    keeper.row(errs, line, &f);
+    let f: [Cow<'_, str>; 11] = owned.map(Cow::Owned);
+    keeper.row(errs, check(line, &f, tree));
 }
 
-/// The events of `bytes` (CSV or JSON Lines, by the first character).
-pub fn read_events(file: &str, bytes: &[u8], tree: &RegionTree) -> Result<EventsRead, InputErrors> {
-    let text = decode(bytes);
+/// Rows checked on every core at a time; then kept in file order.
+const BLOCK: usize = 1 << 16;
+
+/// The events of `text` (CSV or JSON Lines, by the first character; see
+/// `crate::decode` for the bytes of a file).
+pub fn read_events<'a>(
+    file: &str,
+    text: &'a str,
+    tree: &RegionTree,
+) -> Result<EventsRead<'a>, InputErrors> {
     let mut errs = Collector::new(file);
     let mut keeper = Keeper {
-        tree,
         slots: FxHashMap::default(),
         out: EventsRead::default(),
     };
@@ -343,30 +371,81 @@ pub fn read_events(file: &str, bytes: &[u8], tree: &RegionTree) -> Result<Events
     if body.trim_start().starts_with('{') {
         for (i, l) in body.lines().enumerate() {
             if !l.trim().is_empty() {
-                json_line(&mut keeper, &mut errs, i + 1, l);
+                json_line(&mut keeper, &mut errs, tree, i + 1, l);
             }
             if errs.full() {
                 break;
             }
         }
-    } else {
-        let mut cols: Option<[usize; 11]> = None;
-        each_record(body, &mut errs, |errs, line, rec| {
-            let fields: Vec<&str> = rec
-                .iter()
-                .map(|b| std::str::from_utf8(b).unwrap_or("\u{fffd}").trim())
-                .collect();
-            let Some(at) = cols else {
-                cols = columns(&fields, errs);
-                return cols.is_some();
-            };
-            let f: [&str; 11] = std::array::from_fn(|j| fields.get(at[j]).copied().unwrap_or(""));
-            keeper.row(errs, line, &f);
-            true
-        });
-        if cols.is_none() && errs.errors.is_empty() {
-            errs.push(None, "文件为空：缺少表头");
+        return errs.finish(keeper.out);
+    }
+    let mut cols: Option<[usize; 11]> = None;
+    let mut block: Vec<(usize, [Cow<'a, str>; 11])> = Vec::with_capacity(BLOCK);
+    let flush = |block: &mut Vec<(usize, [Cow<'a, str>; 11])>,
+                 keeper: &mut Keeper<'a>,
+                 errs: &mut Collector| {
+        let checked = pingan_core::par::map(block, |(line, f)| check(*line, f, tree));
+        for c in checked {
+            keeper.row(errs, c);
         }
+        block.clear();
+    };
+    // Fields borrow from the text when it has no quotes (the usual file);
+    // otherwise the csv crate unquotes them into owned text.
+    let quoted = memchr::memchr(b'"', body.as_bytes()).is_some();
+    // Sized for the file (a row is about 110 bytes), so that ten million
+    // events are not rehashed again and again.
+    let guess = body.len() / 110;
+    keeper.slots.reserve(guess);
+    keeper.out.events.reserve(guess);
+    keeper.out.ids.reserve(guess);
+    keeper.out.categories.reserve(guess);
+    let mut take = |errs: &mut Collector,
+                    line: usize,
+                    rec: &mut dyn FnMut(usize) -> Cow<'a, str>,
+                    n: usize|
+     -> bool {
+        let Some(at) = cols else {
+            let head: Vec<String> = (0..n).map(|j| rec(j).into_owned()).collect();
+            let head: Vec<&str> = head.iter().map(String::as_str).collect();
+            cols = columns(&head, errs);
+            return cols.is_some();
+        };
+        let f: [Cow<'a, str>; 11] = std::array::from_fn(|j| {
+            if at[j] < n {
+                rec(at[j])
+            } else {
+                Cow::Borrowed("")
+            }
+        });
+        block.push((line, f));
+        if block.len() == BLOCK {
+            flush(&mut block, &mut keeper, errs);
+        }
+        !errs.full()
+    };
+    if quoted {
+        each_record(body, &mut errs, |errs, line, rec| {
+            let mut get = |j: usize| Cow::Owned(String::from_utf8_lossy(rec[j]).trim().to_string());
+            take(errs, line, &mut get, rec.len())
+        });
+    } else {
+        split_records(
+            body.as_bytes(),
+            1,
+            None,
+            &mut errs,
+            |errs, line, rec: &[&'a [u8]]| {
+                let mut get = |j: usize| {
+                    Cow::Borrowed(std::str::from_utf8(rec[j]).unwrap_or("\u{fffd}").trim())
+                };
+                take(errs, line, &mut get, rec.len())
+            },
+        );
+    }
+    flush(&mut block, &mut keeper, &mut errs);
+    if cols.is_none() && errs.errors.is_empty() {
+        errs.push(None, "文件为空：缺少表头");
     }
     errs.finish(keeper.out)
 }
@@ -395,7 +474,7 @@ mod tests {
              a,grid,990101001,纠纷,一般,1,2024-01-02 08:00:00,2024-01-02 09:00:00,,,2024-01-02 09:00:00\n\
              b,fire,990101002,,,,2024-01-03 08:00:00,,2024-01-03 08:01:00,2024-01-03 08:13:00,2024-01-03T01:00:00Z\n"
         );
-        let r = read_events("e.csv", csv.as_bytes(), &tree()).unwrap();
+        let r = read_events("e.csv", &csv, &tree()).unwrap();
         assert_eq!((r.rows, r.events.len(), r.duplicates), (4, 2, 1));
         assert!(r.events[0].handled.is_some(), "the latest version is kept");
         let bad = format!(
@@ -408,9 +487,7 @@ mod tests {
              f,medical,990101001,,,,2024-01-02 08:00:00,,2024-01-02 08:05:00,2024-01-02 08:01:00,2024-01-02 09:00:00\n\
              g,grid,990101001,x,一般,1,2024-01-02 08:00:00,2024-01-01 08:00:00,,,2024-01-02 09:00:00\n"
         );
-        let e = read_events("e.csv", bad.as_bytes(), &tree())
-            .unwrap_err()
-            .to_string();
+        let e = read_events("e.csv", &bad, &tree()).unwrap_err().to_string();
         for want in [
             "e.csv:3: 事件“a”在同一 updated_at",
             "e.csv:4: 未知的 kind“boat”",
@@ -428,13 +505,13 @@ mod tests {
     #[test]
     fn json_lines_read_as_csv() {
         let jsonl = "{\"event_id\":\"a\",\"kind\":\"grid\",\"region\":\"990101001\",\"category\":null,\"urgency\":\"特急\",\"departments\":2,\"reported_at\":\"2024-01-02T00:00:00Z\",\"handled_at\":\"2024-01-02 08:30:00\",\"dispatched_at\":null,\"arrived_at\":\"\",\"updated_at\":\"2024-01-02 09:00:00\"}\n";
-        let r = read_events("e.jsonl", jsonl.as_bytes(), &tree()).unwrap();
+        let r = read_events("e.jsonl", jsonl, &tree()).unwrap();
         assert_eq!(r.events.len(), 1);
         assert!(
             r.events[0].timely(),
             "08:00 China time reported, 08:30 handled: at the deadline"
         );
-        let e = read_events("e.jsonl", b"{\"event_id\": [1]}\nnot json\n", &tree())
+        let e = read_events("e.jsonl", "{\"event_id\": [1]}\nnot json\n", &tree())
             .unwrap_err()
             .to_string();
         assert!(
@@ -446,13 +523,13 @@ mod tests {
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let _ = read_events("x.csv", &bytes, &tree());
+            let _ = read_events("x.csv", &crate::decode(&bytes), &tree());
         }
 
         #[test]
         fn arbitrary_rows_never_panic(rows in proptest::collection::vec("[a-z0-9,:\\- 一般紧急特]{0,80}", 0..8)) {
             let text = format!("{HEAD}{}", rows.join("\n"));
-            let _ = read_events("x.csv", text.as_bytes(), &tree());
+            let _ = read_events("x.csv", &text, &tree());
         }
     }
 }
