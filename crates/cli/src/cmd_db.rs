@@ -100,6 +100,13 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: ImportArgs,
     },
+    /// 导入网格事件与应急出警记录（CSV 或 JSON Lines，events.md）；按 event_id + updated_at 幂等，
+    /// 并由全部已存事件重算所涉年度的 8 项月度数据项（来源：网格平台、应急指挥）
+    Events {
+        file: PathBuf,
+        #[command(flatten)]
+        common: ImportArgs,
+    },
     /// 导入填好的部门报送模板（pingan template 生成的 .xlsx），来源记为该部门
     Excel {
         file: PathBuf,
@@ -331,6 +338,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Benchmarks { file, common } => ("benchmarks", file, None, common),
         ImportCommand::Excel { file, common } => ("excel", file, None, common),
         ImportCommand::Cases { file, common } => ("cases", file, None, common),
+        ImportCommand::Events { file, common } => return import_events(file, common),
     };
     if common.accept_breaches && !matches!(kind, "values" | "excel") {
         return Err(InputFailure(
@@ -379,6 +387,50 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ctx.store.close().await;
         let s = result.map_err(service_error)?;
         print_summary(&s, common.format)?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn import_events(file: PathBuf, common: ImportArgs) -> Result<ExitCode> {
+    if common.review || common.accept_breaches {
+        return Err(
+            InputFailure("--review 和 --accept-breaches 不适用于 import events".into()).into(),
+        );
+    }
+    let bytes = files::read(&file)?;
+    let name = file.display().to_string();
+    runtime()?.block_on(async {
+        let ctx = open_ctx(&common.db).await?;
+        let caller = common.db.caller();
+        let result = async {
+            let who = caller.authorize::<cap::Submit>()?;
+            pingan_service::events::import_events(&ctx, &who, &name, &bytes, common.dry_run).await
+        }
+        .await;
+        ctx.store.close().await;
+        let s = result.map_err(service_error)?;
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        match common.format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&s)?)?,
+            _ => {
+                writeln!(
+                    out,
+                    "{}：{} 行，{} 个事件；{}写入 {}，重复 {}，已有更新版本 {}",
+                    s.file,
+                    s.rows,
+                    s.events,
+                    if s.dry_run { "将" } else { "" },
+                    s.written,
+                    s.duplicates,
+                    s.older
+                )?;
+                out.flush()?;
+                if let Some(v) = &s.values {
+                    print_summary(v, common.format)?;
+                }
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -138,6 +138,7 @@ labelled! {
         ImportValues = ("import_values", "导入数据"),
         ImportBenchmarks = ("import_benchmarks", "导入基准值"),
         ImportCases = ("import_cases", "导入调解案件"),
+        ImportEvents = ("import_events", "导入网格事件与应急记录"),
         SurveyForm = ("survey_form", "导入调查问卷"),
         SurveyFrame = ("survey_frame", "导入抽样框"),
         SurveyMargins = ("survey_margins", "导入加权边际"),

@@ -36,6 +36,10 @@ pub struct EventsRead<'a> {
     pub ids: Vec<Cow<'a, str>>,
     /// The category of each event (free text, grid events).
     pub categories: Vec<Cow<'a, str>>,
+    /// The digest of each event's latest row (all its fields as written),
+    /// and that row's line.
+    pub digests: Vec<u128>,
+    pub lines: Vec<usize>,
     /// Data rows in the file.
     pub rows: usize,
     /// Rows that repeated a version exactly.
@@ -256,6 +260,8 @@ impl<'a> Keeper<'a> {
                 self.out.events.push(e);
                 self.out.ids.push(id.clone());
                 self.out.categories.push(category);
+                self.out.digests.push(d);
+                self.out.lines.push(line);
                 self.slots.insert(
                     id,
                     Slot {
@@ -287,6 +293,8 @@ impl<'a> Keeper<'a> {
                 if updated > self.out.events[slot.at].updated {
                     self.out.events[slot.at] = e;
                     self.out.categories[slot.at] = category;
+                    self.out.digests[slot.at] = d;
+                    self.out.lines[slot.at] = line;
                 }
             }
         }
@@ -400,6 +408,8 @@ pub fn read_events<'a>(
     keeper.out.events.reserve(guess);
     keeper.out.ids.reserve(guess);
     keeper.out.categories.reserve(guess);
+    keeper.out.digests.reserve(guess);
+    keeper.out.lines.reserve(guess);
     let mut take = |errs: &mut Collector,
                     line: usize,
                     rec: &mut dyn FnMut(usize) -> Cow<'a, str>,

@@ -11,6 +11,7 @@ pub mod callbacks;
 pub mod caller;
 pub mod ctx;
 pub mod error;
+pub mod events;
 pub mod field;
 mod held;
 pub mod imports;

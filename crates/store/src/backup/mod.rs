@@ -421,6 +421,25 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "events",
+        &[
+            ("event_id", Text),
+            ("kind", Text),
+            ("region", Text),
+            ("category", Text),
+            ("urgency", OptText),
+            ("departments", Int32),
+            ("reported_at", Float),
+            ("handled_at", OptFloat),
+            ("dispatched_at", OptFloat),
+            ("arrived_at", OptFloat),
+            ("updated_at", Float),
+            ("month", Text),
+            ("digest", Text),
+            ("import_id", Int),
+        ],
+    ),
+    (
         "opinions",
         &[
             ("id", Int),
@@ -467,6 +486,7 @@ pub(super) const OPTIONAL: &[&str] = &[
     "survey_respondents",
     "opinions",
     "problems",
+    "events",
 ];
 
 /// Columns added to a table after the backup format was first released,
