@@ -42,6 +42,7 @@ const EXPECTED: &[&str] = &[
     "POST /api/v1/checks",
     "POST /api/v1/dataSets/review",
     "POST /api/v1/dataValueSets",
+    "POST /api/v1/events",
     "POST /api/v1/flags/{id}/resolve",
     "POST /api/v1/flags/{id}/verification",
     "POST /api/v1/session",

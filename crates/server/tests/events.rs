@@ -128,3 +128,116 @@ async fn events_on_sqlite() {
 async fn events_on_postgres() {
     import(Kind::Postgres).await;
 }
+
+/// `POST /api/v1/events`: the grid platform (政法委) sends its grid events,
+/// not the fire service's; another department may not send at all; a bad
+/// item is named by its index and nothing is stored.
+async fn api(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    common::add_account(&app, "grid", "department", None, Some("政法委")).await;
+    let grid = app.cookie("grid").await;
+    let police = app.cookie("dept").await;
+    let tree = app.store.region_tree().await.unwrap();
+    let county = tree.find(&app.counties[0]).unwrap();
+    let town = tree.get(tree.children(county)[0]).code.clone();
+    let event = |id: &str, kind: &str| {
+        let mut e = serde_json::json!({"event_id": id, "kind": kind, "region": town,
+            "reported_at": "2024-03-01 08:00:00", "updated_at": "2024-03-01 09:00:00"});
+        if kind == "grid" {
+            e["urgency"] = "紧急".into();
+            e["departments"] = 2.into();
+            e["handled_at"] = "2024-03-01 09:00:00".into();
+        } else {
+            e["dispatched_at"] = "2024-03-01 08:01:00".into();
+            e["arrived_at"] = "2024-03-01 08:13:00".into();
+        }
+        e
+    };
+    let path = "/api/v1/events";
+    let body = serde_json::json!({"events": [event("g1", "grid"), event("g2", "grid")]});
+    let (s, v) = common::post(&app, path, &police, body.clone()).await;
+    assert_eq!(s, reqwest::StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = common::post(&app, &format!("{path}?dryRun=true"), &grid, body.clone()).await;
+    assert_eq!(
+        (s, v["written"].as_u64()),
+        (reqwest::StatusCode::OK, Some(2)),
+        "{v}"
+    );
+    assert_eq!(
+        app.store.event_count().await.unwrap(),
+        0,
+        "a dry run stores nothing"
+    );
+    let (s, v) = common::post(&app, path, &grid, body.clone()).await;
+    assert_eq!(
+        (s, v["written"].as_u64()),
+        (reqwest::StatusCode::OK, Some(2)),
+        "{v}"
+    );
+    assert!(v["values"].as_u64().unwrap() >= 4, "{v}");
+    let (s, v) = common::post(&app, path, &grid, body).await;
+    assert_eq!(
+        (s, v["duplicates"].as_u64()),
+        (reqwest::StatusCode::OK, Some(2)),
+        "{v}"
+    );
+    let mut bad = event("g3", "grid");
+    bad["urgency"] = "很急".into();
+    let (s, v) = common::post(
+        &app,
+        path,
+        &grid,
+        serde_json::json!({"events": [event("g4", "grid"), event("f1", "fire"), bad]}),
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let idx: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(idx, vec![2], "the reader's errors first: {v}");
+    let (s, v) = common::post(
+        &app,
+        path,
+        &grid,
+        serde_json::json!({"events": [event("g4", "grid"), event("f1", "fire")]}),
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["index"], 1, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("不由本部门报送")
+    );
+    assert_eq!(app.store.event_count().await.unwrap(), 2);
+    let office = app.cookie("office").await;
+    let (s, v) = common::post(
+        &app,
+        path,
+        &office,
+        serde_json::json!({"events": [event("f1", "fire")]}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["written"].as_u64()),
+        (reqwest::StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_on_sqlite() {
+    api(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_on_postgres() {
+    api(Kind::Postgres).await;
+}

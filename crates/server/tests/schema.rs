@@ -97,8 +97,11 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_status() {
                 "12",
                 "--seed",
                 "20261203",
+                // One worker: with two, Schemathesis 4.32.5 once failed in
+                // its own coverage cache (a KeyError inside the tool, not a
+                // finding about the server).
                 "--workers",
-                "2",
+                "1",
             ])
             .args(["--phases", "examples,coverage,fuzzing"])
             // Signing out or changing the password would end the run's session.

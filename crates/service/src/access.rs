@@ -51,6 +51,7 @@ capabilities!(
     Surveys,
     SurveyManage,
     SurveyAnswers,
+    Events,
     Ledger,
     Users,
     Accounts,

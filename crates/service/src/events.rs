@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::imports::ImportSummary;
 use crate::values::ImportOptions;
-use crate::{Authorized, Loc, Problem, cap};
+use crate::{Authorized, Caller, Loc, Problem, cap};
 use pingan_core::Period;
 use pingan_core::events::{ELEMENTS, Kind};
 use pingan_store::NewEvent;
@@ -51,23 +51,98 @@ pub async fn import_events(
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<EventsSummary> {
-    let tree = ctx.tree().await?;
     let text = pingan_input::decode(bytes);
-    let read = pingan_input::events::read_events(name, &text, &tree).map_err(|e| {
+    let at = |line: Option<usize>| Loc::File {
+        file: name.to_string(),
+        line,
+    };
+    run(
+        ctx,
+        who.caller(),
+        name,
+        &text,
+        pingan_store::sha256_hex(bytes),
+        &at,
+        dry_run,
+    )
+    .await
+}
+
+/// A batch from a platform (`POST /api/v1/events`): the items as JSON
+/// objects with the file's keys, problems by item index (0 first).
+pub async fn import_batch(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Events>,
+    items: &[serde_json::Value],
+    dry_run: bool,
+) -> Result<EventsSummary> {
+    if items.is_empty() {
+        return Err(ServiceError::invalid("events 为空：至少报送一条事件记录"));
+    }
+    let mut text = String::new();
+    for i in items {
+        text.push_str(&i.to_string());
+        text.push('\n');
+    }
+    let name = format!("接口批次（{} 条）", items.len());
+    let at = |line: Option<usize>| match line {
+        Some(l) => Loc::Index { index: l - 1 },
+        None => Loc::Whole,
+    };
+    let sha = pingan_store::sha256_hex(text.as_bytes());
+    run(ctx, who.caller(), &name, &text, sha, &at, dry_run).await
+}
+
+async fn run(
+    ctx: &Ctx,
+    caller: &Caller,
+    name: &str,
+    text: &str,
+    sha: String,
+    at: &(dyn Fn(Option<usize>) -> Loc + Sync),
+    dry_run: bool,
+) -> Result<EventsSummary> {
+    let submit = caller.authorize::<cap::Submit>()?;
+    let tree = ctx.tree().await?;
+    let read = pingan_input::events::read_events(name, text, &tree).map_err(|e| {
         ServiceError::Rejected(
             e.0.into_iter()
-                .map(|e| {
-                    Problem::new(
-                        Loc::File {
-                            file: name.to_string(),
-                            line: e.line,
-                        },
-                        e.message,
-                    )
-                })
+                .map(|e| Problem::new(at(e.line), e.message))
                 .collect(),
         )
     })?;
+    // Each kind is its department's: the caller sends only the kinds whose
+    // first element it submits, in its own regions.
+    let fw = ctx.store.known_codes().await?;
+    let owns = |k: Kind| {
+        let first = match k {
+            Kind::Grid => ELEMENTS[0],
+            Kind::Fire => ELEMENTS[4],
+            Kind::Medical => ELEMENTS[6],
+        };
+        fw.element_index(first)
+            .is_some_and(|e| caller.submits_for(&fw.elements[e].department))
+    };
+    let mut refused = Vec::new();
+    for (i, e) in read.events.iter().enumerate() {
+        if refused.len() >= pingan_input::MAX_ERRORS {
+            break;
+        }
+        if !owns(e.kind) {
+            refused.push(Problem::new(
+                at(Some(read.lines[i])),
+                format!("{}不由本部门报送", e.kind.label()),
+            ));
+        } else if !caller.sees(&tree, e.region) {
+            refused.push(Problem::new(
+                at(Some(read.lines[i])),
+                format!("地区“{}”不在您的数据范围内", tree.get(e.region).code),
+            ));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(ServiceError::Rejected(refused));
+    }
     let ids: Vec<&str> = read.ids.iter().map(|i| i.as_ref()).collect();
     let stored = ctx.store.event_versions(&ids).await?;
     let mut s = EventsSummary {
@@ -84,6 +159,7 @@ pub async fn import_events(
     let mut new = Vec::new();
     let mut conflicts = Vec::new();
     let mut years = BTreeSet::new();
+    let mut kinds = BTreeSet::new();
     for (i, e) in read.events.iter().enumerate() {
         let digest = format!("{:032x}", read.digests[i]);
         match stored.get(ids[i]) {
@@ -94,10 +170,7 @@ pub async fn import_events(
             Some((u, _)) if *u == e.updated => {
                 if conflicts.len() < pingan_input::MAX_ERRORS {
                     conflicts.push(Problem::new(
-                        Loc::File {
-                            file: name.to_string(),
-                            line: Some(read.lines[i]),
-                        },
+                        at(Some(read.lines[i])),
                         format!(
                             "事件“{}”的这一版本（updated_at 相同）已保存且内容不同",
                             ids[i]
@@ -114,6 +187,7 @@ pub async fn import_events(
         }
         let month = e.month();
         years.insert(month.0);
+        kinds.insert(e.kind.code());
         new.push(NewEvent {
             event_id: ids[i].to_string(),
             kind: e.kind.code().to_string(),
@@ -137,22 +211,25 @@ pub async fn import_events(
     if dry_run || new.is_empty() {
         return Ok(s);
     }
-    let sha = pingan_store::sha256_hex(bytes);
     s.import_id = Some(
         ctx.store
-            .write_events(name, &sha, s.rows, s.duplicates, &new, &who.actor())
+            .write_events(name, &sha, s.rows, s.duplicates, &new, &caller.actor())
             .await?,
     );
-    s.values = Some(derive(ctx, who, name, &years).await?);
+    s.values = Some(derive(ctx, &submit, name, &years, &kinds).await?);
     Ok(s)
 }
 
-/// Write the derived elements of `years` from every stored event.
+/// Write the derived elements of `years` from every stored event: those
+/// of the `kinds` just written (another kind's elements are its
+/// department's, perhaps in review), zero-filled over every region with
+/// an event of any kind that year.
 async fn derive(
     ctx: &Ctx,
     who: &Authorized<'_, cap::Submit>,
     name: &str,
     years: &BTreeSet<i32>,
+    kinds: &BTreeSet<&str>,
 ) -> Result<ImportSummary> {
     let tree = ctx.tree().await?;
     let mut cells: BTreeMap<(usize, i32, u8), [f64; 8]> = BTreeMap::new();
@@ -204,9 +281,22 @@ async fn derive(
         },
     )
     .await?;
+    // Only the caller's own elements (a department's platform derives its
+    // kinds; the office all of them).
+    let kind_of = |k: usize| match k {
+        0..4 => "grid",
+        4 | 5 => "fire",
+        _ => "medical",
+    };
     let elements: Vec<Option<usize>> = ELEMENTS
         .iter()
-        .map(|e| intake.framework().element_index(e))
+        .enumerate()
+        .map(|(k, e)| {
+            let fw = intake.framework();
+            fw.element_index(e).filter(|&i| {
+                kinds.contains(kind_of(k)) && who.caller().submits_for(&fw.elements[i].department)
+            })
+        })
         .collect();
     let mut n = 0;
     let mut text = String::new();

@@ -58,6 +58,9 @@ pub enum Cap {
     /// Handing in answers: the office, and the survey firm's account or
     /// token.
     SurveyAnswers,
+    /// Sending event records (grid events, call-outs): the office, and the
+    /// accounts and tokens of the departments whose platforms record them.
+    Events,
     /// The audit ledger.
     Ledger,
     /// The 用户管理 page.
@@ -68,7 +71,7 @@ pub enum Cap {
     RoleGrant,
 }
 
-pub const ALL_CAPS: [Cap; 29] = [
+pub const ALL_CAPS: [Cap; 30] = [
     Cap::Structure,
     Cap::Scores,
     Cap::Values,
@@ -94,6 +97,7 @@ pub const ALL_CAPS: [Cap; 29] = [
     Cap::Surveys,
     Cap::SurveyManage,
     Cap::SurveyAnswers,
+    Cap::Events,
     Cap::Ledger,
     Cap::Users,
     Cap::Accounts,
@@ -107,7 +111,12 @@ pub enum Holder {
     Role(Role),
     CaseKeeper,
     SurveyFirm,
+    EventSource,
 }
+
+/// The departments whose platforms record events (events.md): 政法委 the
+/// grid platform, 应急 fire call-outs, 卫健 medical ones.
+pub const EVENT_DEPARTMENTS: [&str; 3] = ["政法委", "应急", "卫健"];
 
 /// The departments that keep mediation registers.
 pub const CASE_DEPARTMENTS: [&str; 2] = ["政法委", "司法"];
@@ -116,7 +125,7 @@ pub const CASE_DEPARTMENTS: [&str; 2] = ["政法委", "司法"];
 /// answers; owning no element, it submits and reads no values.
 pub const SURVEY_FIRM: &str = "调查机构";
 
-use Holder::{CaseKeeper, Role as R, SurveyFirm};
+use Holder::{CaseKeeper, EventSource, Role as R, SurveyFirm};
 use Role::*;
 
 const ALL: &[Holder] = &[
@@ -260,6 +269,7 @@ const TABLE: &[(Cap, &[Holder])] = &[
     ),
     (Cap::SurveyManage, &[R(OfficeAdmin)]),
     (Cap::SurveyAnswers, &[R(OfficeAdmin), SurveyFirm]),
+    (Cap::Events, &[R(OfficeAdmin), EventSource]),
     (Cap::Ledger, &[R(Supervisor), R(AuditAdmin)]),
     (Cap::Users, &[R(SystemAdmin), R(SecurityAdmin)]),
     (Cap::Accounts, &[R(SystemAdmin)]),
@@ -294,6 +304,7 @@ impl Cap {
             Cap::Surveys => "surveys",
             Cap::SurveyManage => "survey_manage",
             Cap::SurveyAnswers => "survey_answers",
+            Cap::Events => "events",
             Cap::Ledger => "ledger",
             Cap::Users => "users",
             Cap::Accounts => "accounts",
@@ -328,6 +339,7 @@ impl Cap {
             Cap::Surveys => "查看群众调查",
             Cap::SurveyManage => "管理调查问卷、抽样框与估计",
             Cap::SurveyAnswers => "提交调查答卷",
+            Cap::Events => "报送事件记录",
             Cap::Ledger => "查看操作日志",
             Cap::Users => "用户管理",
             Cap::Accounts => "新建用户、重置密码",
@@ -362,6 +374,7 @@ impl Cap {
             Cap::Surveys => "当前角色无权查看群众调查",
             Cap::SurveyManage => "只有测评办管理员可以管理调查问卷、抽样框和估计",
             Cap::SurveyAnswers => "只有测评办管理员和调查机构可以提交调查答卷",
+            Cap::Events => "只有测评办管理员和记录事件的部门（政法委、应急、卫健）可以报送事件记录",
             Cap::Ledger => "只有监督小组和审计管理员可以查看操作日志",
             Cap::Users => "只有系统管理员和安全管理员可以管理用户",
             Cap::Accounts | Cap::RoleGrant => "三员分立：当前角色不能执行此操作",
@@ -391,12 +404,15 @@ impl Grants {
         let keeps_cases = roles.contains(&Department)
             && department.is_some_and(|d| CASE_DEPARTMENTS.contains(&d));
         let firm = roles.contains(&Department) && department == Some(SURVEY_FIRM);
+        let events = roles.contains(&Department)
+            && department.is_some_and(|d| EVENT_DEPARTMENTS.contains(&d));
         let mut bits = 0u32;
         for (cap, holders) in TABLE {
             let held = holders.iter().any(|h| match h {
                 R(r) => roles.contains(r),
                 CaseKeeper => keeps_cases,
                 SurveyFirm => firm,
+                EventSource => events,
             });
             if held {
                 bits |= 1 << (*cap as u32);
@@ -453,6 +469,8 @@ pub fn matrix_markdown() -> String {
                 "✓¹"
             } else if r == Department && h.contains(&SurveyFirm) {
                 "✓²"
+            } else if r == Department && h.contains(&EventSource) {
+                "✓³"
             } else {
                 ""
             };
@@ -461,8 +479,9 @@ pub fn matrix_markdown() -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "\n¹ 仅限保管调解案件台账的部门（{}）。\n² 仅限部门为“{SURVEY_FIRM}”的账户和令牌（受委托的调查机构）。\n",
-        CASE_DEPARTMENTS.join("、")
+        "\n¹ 仅限保管调解案件台账的部门（{}）。\n² 仅限部门为“{SURVEY_FIRM}”的账户和令牌（受委托的调查机构）。\n³ 仅限记录事件的部门（{}）。\n",
+        CASE_DEPARTMENTS.join("、"),
+        EVENT_DEPARTMENTS.join("、")
     ));
     out
 }

@@ -7,6 +7,7 @@ mod audit;
 mod callbacks;
 mod doc;
 mod error;
+mod events;
 mod field;
 mod quality;
 mod review;
@@ -57,6 +58,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     field::routes,
     callbacks::routes,
     surveys::routes,
+    events::routes,
     audit::routes,
     work::routes,
     document_routes,
