@@ -139,6 +139,22 @@
         ]
       };
     },
+    // 网格事件: events per month (bars) and the share handled in time (line).
+    events: function (d) {
+      return {
+        color: ['#409eff', '#67c23a'],
+        tooltip: { trigger: 'axis' },
+        legend: { bottom: 0 },
+        grid: { left: 50, right: 50, top: 30, bottom: 50 },
+        xAxis: { type: 'category', data: d.months },
+        yAxis: [{ type: 'value', name: '件' }, { type: 'value', name: '按时率%', min: 0, max: 100 }],
+        series: [
+          { name: '网格事件', type: 'bar', data: d.events, barMaxWidth: 28 },
+          { name: '按时处置率', type: 'line', yAxisIndex: 1, data: d.rates, symbolSize: 6,
+            label: { show: !narrow(), formatter: function (p) { return p.value == null ? '' : p.value + '%'; } } }
+        ]
+      };
+    },
     // 群众意见: the words most named, the most first (at the top).
     words: function (d) {
       return {

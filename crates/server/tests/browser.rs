@@ -144,6 +144,57 @@ async fn pages_in_headless_chromium() {
         .and_then(|l| l.split(',').next())
         .unwrap_or_default()
         .to_string();
+    // A year of events for 网格事件, stored without deriving values (the
+    // other pages' numbers stay as the province made them).
+    {
+        let mut bytes = Vec::new();
+        pingan_synth::write_events(
+            &province,
+            &pingan_synth::EventOptions {
+                year: 2024,
+                total: 1500,
+            },
+            &mut bytes,
+        )
+        .unwrap();
+        let tree = app.store.region_tree().await.unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let read = pingan_input::events::read_events("events.csv", &text, &tree).unwrap();
+        let rows: Vec<pingan_store::NewEvent> = read
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (y, m) = e.month();
+                pingan_store::NewEvent {
+                    event_id: read.ids[i].to_string(),
+                    kind: e.kind.code().into(),
+                    region: tree.get(e.region).code.clone(),
+                    category: read.categories[i].to_string(),
+                    urgency: e.urgency.map(|u| u.label().into()),
+                    departments: i64::from(e.departments),
+                    reported_at: e.reported,
+                    handled_at: e.handled,
+                    dispatched_at: e.dispatched,
+                    arrived_at: e.arrived,
+                    updated_at: e.updated,
+                    month: format!("{y:04}-{m:02}"),
+                    digest: format!("{:032x}", read.digests[i]),
+                }
+            })
+            .collect();
+        app.store
+            .write_events(
+                "events.csv",
+                "-",
+                read.rows,
+                read.duplicates,
+                &rows,
+                &pingan_store::Actor::cli("setup"),
+            )
+            .await
+            .unwrap();
+    }
     // A plan, so the township has one-time invitation links.
     let op = pingan_service::Caller::operator("setup");
     let manage = op.authorize::<pingan_service::cap::SurveyManage>().unwrap();

@@ -241,3 +241,89 @@ async fn api_on_sqlite() {
 async fn api_on_postgres() {
     api(Kind::Postgres).await;
 }
+
+/// The page 网格事件: the subtree's totals equal the aggregate of the
+/// file, open events of last year are on the overdue list oldest first, a
+/// county official sees only its county.
+async fn page(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let mut bytes = Vec::new();
+    pingan_synth::write_events(
+        &small_province(),
+        &pingan_synth::EventOptions {
+            year: 2024,
+            total: 2000,
+        },
+        &mut bytes,
+    )
+    .unwrap();
+    let op = Caller::operator("t");
+    let who = op.authorize::<cap::Submit>().unwrap();
+    events::import_events(&app.store.ctx, &who, "events.csv", &bytes, false)
+        .await
+        .unwrap();
+    let tree = app.store.region_tree().await.unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let read = pingan_input::events::read_events("events.csv", &text, &tree).unwrap();
+    let grid = read
+        .events
+        .iter()
+        .filter(|e| e.kind == pingan_core::events::Kind::Grid)
+        .count();
+    let open = read
+        .events
+        .iter()
+        .filter(|e| e.kind == pingan_core::events::Kind::Grid && e.handled.is_none())
+        .count();
+    assert!(open > 0, "the generator leaves some open");
+    let office = app.cookie("office").await;
+    let get = |path: String, cookie: String| {
+        let http = app.http.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = get("/events?year=2024".into(), office.clone()).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    assert!(
+        html.contains(&format!(r#"id="grid-total">{grid}<"#)),
+        "{grid} in the page"
+    );
+    assert!(html.contains(r#"id="overdue""#) && html.contains(r#"data-chart="events""#));
+    let rows = html
+        .split(r#"<table class="data" id="overdue""#)
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert_eq!(
+        rows.matches("<tr>").count() - 1,
+        open.min(200),
+        "every open event is past its deadline now"
+    );
+    let (s, _) = get(
+        format!("/events?year=2024&region={}", app.counties[1]),
+        app.cookie("county").await,
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::FORBIDDEN);
+    let (s, html) = get("/events?year=2023".into(), office).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    assert!(html.contains(r#"id="no-events""#));
+    app.db.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_on_sqlite() {
+    page(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_on_postgres() {
+    page(Kind::Postgres).await;
+}

@@ -12,6 +12,7 @@ pub mod caller;
 pub mod ctx;
 pub mod error;
 pub mod events;
+pub mod events_board;
 pub mod field;
 mod held;
 pub mod imports;

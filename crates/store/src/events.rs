@@ -153,3 +153,82 @@ impl Store {
         Ok(n)
     }
 }
+
+/// A region's month of one kind, category and urgency (the page's cells).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EventBreakdown {
+    pub region: String,
+    pub month: String,
+    pub kind: String,
+    pub category: String,
+    pub urgency: Option<String>,
+    pub events: i64,
+    pub timely: i64,
+    pub handled: i64,
+    pub response_seconds: f64,
+}
+
+/// Upper edges (minutes) of the handling-time classes of the page.
+pub const HANDLING_EDGES: [i64; 8] = [30, 120, 360, 1440, 2880, 4320, 10080, i64::MAX];
+
+/// An open grid event.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OpenEvent {
+    pub event_id: String,
+    pub region: String,
+    pub category: String,
+    pub urgency: Option<String>,
+    pub reported_at: f64,
+}
+
+impl Store {
+    /// The months `from..=to` by region, month, kind, category and urgency.
+    pub async fn event_breakdown(&self, from: &str, to: &str) -> Result<Vec<EventBreakdown>> {
+        let sql = format!(
+            "SELECT region, month, kind, category, urgency, CAST(COUNT(*) AS BIGINT) AS events, \
+             CAST(SUM(CASE WHEN {TIMELY} THEN 1 ELSE 0 END) AS BIGINT) AS timely, \
+             CAST(SUM(CASE WHEN handled_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS handled, \
+             CAST(COALESCE(SUM(arrived_at - dispatched_at), 0) AS DOUBLE PRECISION) AS response_seconds \
+             FROM events WHERE month >= $1 AND month <= $2 \
+             GROUP BY region, month, kind, category, urgency"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(from).bind(to).fetch_all(p).await)?,
+        )
+    }
+
+    /// Handled grid events of the months `from..=to` per region and
+    /// handling-time class (index into `HANDLING_EDGES`).
+    pub async fn event_handling(&self, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
+        let mut case = String::from("CASE");
+        for (i, e) in HANDLING_EDGES
+            .iter()
+            .enumerate()
+            .take(HANDLING_EDGES.len() - 1)
+        {
+            case.push_str(&format!(
+                " WHEN handled_at - reported_at <= {} THEN {i}",
+                e * 60
+            ));
+        }
+        case.push_str(&format!(" ELSE {} END", HANDLING_EDGES.len() - 1));
+        let sql = format!(
+            "SELECT region, CAST({case} AS BIGINT) AS class, CAST(COUNT(*) AS BIGINT) AS n FROM events \
+             WHERE kind = 'grid' AND handled_at IS NOT NULL AND month >= $1 AND month <= $2 \
+             GROUP BY region, {case}"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(from).bind(to).fetch_all(p).await)?,
+        )
+    }
+
+    /// Open grid events, oldest first, at most `limit`.
+    pub async fn open_events(&self, limit: i64) -> Result<Vec<OpenEvent>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT event_id, region, category, urgency, reported_at FROM events \
+             WHERE kind = 'grid' AND handled_at IS NULL ORDER BY reported_at LIMIT $1"
+        ).bind(limit).fetch_all(p).await)?)
+    }
+}

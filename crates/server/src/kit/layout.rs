@@ -29,6 +29,7 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
             .map(|(_, path, label)| (path, label)),
     );
     if c.can(Cap::Scores) {
+        v.push(("/events", "网格事件"));
         v.push(("/search", "搜索"));
     }
     // Interviewers and the office typing paper questionnaires in.

@@ -8,6 +8,7 @@ mod audit;
 mod callbacks;
 mod dashboard;
 mod entry;
+mod events;
 mod framework;
 mod help;
 mod place;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         verify::routes,
         callbacks::routes,
         surveys::routes,
+        events::routes,
         audit::routes,
         users::routes,
         help::routes,

@@ -413,6 +413,26 @@ async function officeChecks(page) {
   await page.setViewportSize({ width: 1366, height: 768 });
 }
 
+// 网格事件 with a year of events: the chart, the overdue list, both sizes.
+async function eventsChecks(page) {
+  for (const [w, h] of [[1440, 900], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    const where = `office /events at ${w}×${h}`;
+    await goto(page, `/events?year=${YEAR}`, where);
+    await checkPage(page, where);
+    const total = parseInt(await page.locator('#grid-total').textContent(), 10);
+    check(total > 0, `${where}: no grid events counted`);
+    check(await page.locator('table#overdue tbody tr').count() > 0, `${where}: the overdue list is empty`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(width <= w + 20, `${where} overflows horizontally: scrollWidth ${width}px`)) {
+      fail(`${where}: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
+    }
+    await page.screenshot({ path: join(SHOTS, `office-events-${w}x${h}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1366, height: 768 });
+  log('  网格事件: months, overdue list and call-outs at 1440×900 and 390×844');
+}
+
 async function countyChecks(page) {
   await goto(page, '/', 'county dashboard');
   const rows = await rankingRows(page);
@@ -893,6 +913,7 @@ async function main() {
         if (user === 'office') await officeChecks(page);
         if (user === 'office' || user === 'county') await surveyChecks(page, user);
         if (user === 'office') await collectChecks(page);
+        if (user === 'office') await eventsChecks(page);
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
         if (user === 'dept') await deptPhoneChecks(page);

@@ -1,0 +1,194 @@
+//! The page 网格事件's data (issue 19): for a region's subtree and a year,
+//! the months' counts and the share handled within the deadline, the same
+//! by category and by urgency, the handling-time classes (with the class
+//! holding the median and the 90th percentile), the open events already
+//! past their deadline (oldest first: the list a 综治中心 works from), and
+//! the call-outs' response times; each lower region's totals.
+
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::{Authorized, cap};
+use pingan_core::RegionTree;
+use pingan_core::events::Urgency;
+use pingan_store::HANDLING_EDGES;
+use std::collections::BTreeMap;
+
+/// Counts of a group of events.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Counts {
+    pub events: u64,
+    pub timely: u64,
+    pub handled: u64,
+    /// Call-outs: Σ response seconds.
+    pub response_seconds: f64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.events += o.events;
+        self.timely += o.timely;
+        self.handled += o.handled;
+        self.response_seconds += o.response_seconds;
+    }
+    /// Share handled within the deadline, percent.
+    pub fn timely_rate(&self) -> Option<f64> {
+        (self.events > 0).then(|| self.timely as f64 * 100.0 / self.events as f64)
+    }
+    /// Mean response minutes (call-outs).
+    pub fn mean_minutes(&self) -> Option<f64> {
+        (self.events > 0).then(|| self.response_seconds / 60.0 / self.events as f64)
+    }
+}
+
+/// An open grid event past its deadline.
+#[derive(Clone, Debug)]
+pub struct Overdue {
+    pub event_id: String,
+    pub region: usize,
+    pub category: String,
+    pub urgency: String,
+    pub reported_at: f64,
+    /// Hours past the deadline now.
+    pub hours_over: f64,
+}
+
+pub struct EventsBoard {
+    pub year: i32,
+    /// Month → (grid, fire, medical).
+    pub months: BTreeMap<u8, [Counts; 3]>,
+    pub categories: BTreeMap<String, Counts>,
+    pub urgencies: BTreeMap<String, Counts>,
+    /// Handled grid events per handling-time class.
+    pub classes: Vec<u64>,
+    pub overdue: Vec<Overdue>,
+    /// Each lower region's grid events and call-outs.
+    pub children: Vec<(usize, [Counts; 3])>,
+}
+
+impl EventsBoard {
+    /// The class (upper edge in minutes) holding quantile `q` of the
+    /// handled grid events.
+    pub fn class_of(&self, q: f64) -> Option<i64> {
+        let n: u64 = self.classes.iter().sum();
+        if n == 0 {
+            return None;
+        }
+        let want = (q * n as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, c) in self.classes.iter().enumerate() {
+            seen += c;
+            if seen >= want {
+                return Some(HANDLING_EDGES[i]);
+            }
+        }
+        None
+    }
+}
+
+fn slot(kind: &str) -> Option<usize> {
+    match kind {
+        "grid" => Some(0),
+        "fire" => Some(1),
+        "medical" => Some(2),
+        _ => None,
+    }
+}
+
+/// At most this many open events are looked at for the overdue list.
+const OPEN_LOOKED_AT: i64 = 20_000;
+/// Overdue events shown.
+pub const OVERDUE_SHOWN: usize = 200;
+
+pub async fn board(
+    ctx: &Ctx,
+    _who: &Authorized<'_, cap::Scores>,
+    tree: &RegionTree,
+    root: usize,
+    year: i32,
+    now: f64,
+) -> Result<EventsBoard> {
+    let (from, to) = (format!("{year:04}-01"), format!("{year:04}-12"));
+    let within = |code: &str| tree.find(code).filter(|&r| tree.is_within(r, root));
+    let child_of = |r: usize| -> Option<usize> {
+        let mut at = r;
+        while let Some(p) = tree.get(at).parent {
+            if p == root {
+                return Some(at);
+            }
+            at = p;
+        }
+        None
+    };
+    let mut b = EventsBoard {
+        year,
+        months: BTreeMap::new(),
+        categories: BTreeMap::new(),
+        urgencies: BTreeMap::new(),
+        classes: vec![0; HANDLING_EDGES.len()],
+        overdue: Vec::new(),
+        children: Vec::new(),
+    };
+    let mut children: BTreeMap<usize, [Counts; 3]> = BTreeMap::new();
+    for c in ctx.store.event_breakdown(&from, &to).await? {
+        let (Some(r), Some(k), Some(m)) = (
+            within(&c.region),
+            slot(&c.kind),
+            c.month.get(5..7).and_then(|m| m.parse::<u8>().ok()),
+        ) else {
+            continue;
+        };
+        let counts = Counts {
+            events: c.events as u64,
+            timely: c.timely as u64,
+            handled: c.handled as u64,
+            response_seconds: c.response_seconds,
+        };
+        b.months.entry(m).or_default()[k].add(&counts);
+        if let Some(ch) = child_of(r) {
+            children.entry(ch).or_default()[k].add(&counts);
+        }
+        if k == 0 {
+            let cat = if c.category.is_empty() {
+                "（未分类）".to_string()
+            } else {
+                c.category.clone()
+            };
+            b.categories.entry(cat).or_default().add(&counts);
+            b.urgencies
+                .entry(c.urgency.clone().unwrap_or_default())
+                .or_default()
+                .add(&counts);
+        }
+    }
+    for (region, class, n) in ctx.store.event_handling(&from, &to).await? {
+        if within(&region).is_some()
+            && let Some(slot) = b.classes.get_mut(class as usize)
+        {
+            *slot += n as u64;
+        }
+    }
+    for o in ctx.store.open_events(OPEN_LOOKED_AT).await? {
+        let Some(r) = within(&o.region) else { continue };
+        let deadline = o
+            .urgency
+            .as_deref()
+            .and_then(Urgency::parse)
+            .map_or(86_400.0, Urgency::deadline);
+        let over = now - o.reported_at - deadline;
+        if over > 0.0 {
+            b.overdue.push(Overdue {
+                event_id: o.event_id,
+                region: r,
+                category: o.category,
+                urgency: o.urgency.unwrap_or_default(),
+                reported_at: o.reported_at,
+                hours_over: over / 3600.0,
+            });
+            if b.overdue.len() == OVERDUE_SHOWN {
+                break;
+            }
+        }
+    }
+    b.children = children.into_iter().collect();
+    Ok(b)
+}
