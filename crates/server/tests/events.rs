@@ -312,6 +312,43 @@ async fn page(kind: Kind) {
     )
     .await;
     assert_eq!(s, reqwest::StatusCode::FORBIDDEN);
+    // An open event handled: the kept counts follow the import at once.
+    let handled = |html: &str| -> u64 {
+        html.split("已处置 ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    };
+    let (_, before) = get("/events?year=2024".into(), office.clone()).await;
+    let open_row = text
+        .lines()
+        .skip(1)
+        .find(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[1] == "grid"
+                && f[7].is_empty()
+                && !text
+                    .lines()
+                    .any(|o| o != *l && o.starts_with(&format!("{},", f[0])))
+        })
+        .expect("an event still open");
+    let mut f: Vec<String> = open_row.split(',').map(str::to_string).collect();
+    f[7] = f[6].clone();
+    f[10] = "2025-01-01 00:00:00".into();
+    let newer = format!("{}{}\n", pingan_synth::EVENTS_HEADER, f.join(","));
+    events::import_events(&app.store.ctx, &who, "newer.csv", newer.as_bytes(), false)
+        .await
+        .unwrap();
+    let (_, html) = get("/events?year=2024".into(), office.clone()).await;
+    let rows = html
+        .split(r#"<table class="data" id="overdue""#)
+        .nth(1)
+        .map_or(0, |t| {
+            t.split("</table>").next().unwrap().matches("<tr>").count() - 1
+        });
+    assert_eq!(rows, (open - 1).min(200), "one fewer open event");
+    assert_eq!(handled(&html), handled(&before) + 1, "one more handled");
     let (s, html) = get("/events?year=2023".into(), office).await;
     assert_eq!(s, reqwest::StatusCode::OK);
     assert!(html.contains(r#"id="no-events""#));

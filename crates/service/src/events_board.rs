@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::{Authorized, cap};
 use pingan_core::RegionTree;
 use pingan_core::events::Urgency;
+use pingan_core::labels::LedgerAction;
 use pingan_store::HANDLING_EDGES;
 use std::collections::BTreeMap;
 
@@ -129,7 +130,23 @@ pub async fn board(
         children: Vec::new(),
     };
     let mut children: BTreeMap<usize, [Counts; 3]> = BTreeMap::new();
-    for c in ctx.store.event_breakdown(&from, &to).await? {
+    // The year's grouped counts, kept until the next events import: they
+    // read every event of the year (seconds at a million), the subtree's
+    // sums from them take milliseconds.
+    let kept = ctx
+        .versioned(
+            &format!("events-board:{year}"),
+            &[LedgerAction::ImportEvents, LedgerAction::ImportRegions],
+            async {
+                Ok((
+                    ctx.store.event_breakdown(&from, &to).await?,
+                    ctx.store.event_handling(&from, &to).await?,
+                ))
+            },
+        )
+        .await?;
+    let (breakdown, handling) = kept.as_ref();
+    for c in breakdown {
         let (Some(r), Some(k), Some(m)) = (
             within(&c.region),
             slot(&c.kind),
@@ -160,11 +177,11 @@ pub async fn board(
                 .add(&counts);
         }
     }
-    for (region, class, n) in ctx.store.event_handling(&from, &to).await? {
-        if within(&region).is_some()
-            && let Some(slot) = b.classes.get_mut(class as usize)
+    for (region, class, n) in handling {
+        if within(region).is_some()
+            && let Some(slot) = b.classes.get_mut(*class as usize)
         {
-            *slot += n as u64;
+            *slot += *n as u64;
         }
     }
     for o in ctx.store.open_events(OPEN_LOOKED_AT).await? {
