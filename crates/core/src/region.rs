@@ -234,6 +234,16 @@ impl RegionTree {
         &self.children[i]
     }
 
+    /// A region as people near it name it: its parent's name and its own
+    /// (县 and 乡镇 together: 和滨区庆岭街道).
+    pub fn place(&self, i: usize) -> String {
+        let r = &self.regions[i];
+        match r.parent {
+            Some(p) => format!("{}{}", self.regions[p].name, r.name),
+            None => r.name.clone(),
+        }
+    }
+
     pub fn find(&self, code: &str) -> Option<usize> {
         self.index.get(code).copied()
     }

@@ -315,10 +315,14 @@ fn columns(head: &[&str], errs: &mut Collector) -> Option<[usize; 11]> {
             ),
         }
     }
-    for (j, c) in COLUMNS.iter().enumerate() {
-        if at[j] == usize::MAX {
-            errs.push(Some(1), format!("表头缺少列 {c}"));
-        }
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .zip(at)
+        .filter(|(_, i)| *i == usize::MAX)
+        .map(|(c, _)| *c)
+        .collect();
+    if !missing.is_empty() {
+        errs.push(Some(1), format!("表头缺少列 {}", missing.join(",")));
     }
     errs.errors.is_empty().then_some(at)
 }

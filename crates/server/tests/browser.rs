@@ -160,28 +160,8 @@ async fn pages_in_headless_chromium() {
         let tree = app.store.region_tree().await.unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let read = pingan_input::events::read_events("events.csv", &text, &tree).unwrap();
-        let rows: Vec<pingan_store::NewEvent> = read
-            .events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let (y, m) = e.month();
-                pingan_store::NewEvent {
-                    event_id: read.ids[i].to_string(),
-                    kind: e.kind.code().into(),
-                    region: tree.get(e.region).code.clone(),
-                    category: read.categories[i].to_string(),
-                    urgency: e.urgency.map(|u| u.label().into()),
-                    departments: i64::from(e.departments),
-                    reported_at: e.reported,
-                    handled_at: e.handled,
-                    dispatched_at: e.dispatched,
-                    arrived_at: e.arrived,
-                    updated_at: e.updated,
-                    month: format!("{y:04}-{m:02}"),
-                    digest: format!("{:032x}", read.digests[i]),
-                }
-            })
+        let rows: Vec<pingan_store::NewEvent> = (0..read.events.len())
+            .map(|i| pingan_service::events::stored_row(&read, i, &tree))
             .collect();
         app.store
             .write_events(

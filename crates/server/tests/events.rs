@@ -11,6 +11,27 @@ use pingan_service::{Caller, ServiceError, cap, events};
 use pingan_store::testing::Kind;
 use std::collections::HashMap;
 
+/// A newer version of an open grid event of `text` (one with a single
+/// row), handled at once: a record file of one row.
+fn handled_now(text: &str) -> String {
+    let open_row = text
+        .lines()
+        .skip(1)
+        .find(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[1] == "grid"
+                && f[7].is_empty()
+                && !text
+                    .lines()
+                    .any(|o| o != *l && o.starts_with(&format!("{},", f[0])))
+        })
+        .expect("an event still open");
+    let mut f: Vec<String> = open_row.split(',').map(str::to_string).collect();
+    f[7] = f[6].clone();
+    f[10] = "2025-01-01 00:00:00".into();
+    format!("{}{}\n", pingan_synth::EVENTS_HEADER, f.join(","))
+}
+
 async fn import(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
@@ -91,22 +112,7 @@ async fn import(kind: Kind) {
     assert_eq!(app.store.event_count().await.unwrap(), n);
 
     // A newer version of an open grid event: written, its month rewritten.
-    let open_row = text
-        .lines()
-        .skip(1)
-        .find(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            f[1] == "grid"
-                && f[7].is_empty()
-                && !text
-                    .lines()
-                    .any(|o| o != *l && o.starts_with(&format!("{},", f[0])))
-        })
-        .expect("an event still open");
-    let mut f: Vec<String> = open_row.split(',').map(str::to_string).collect();
-    f[7] = f[6].clone(); // handled at once
-    f[10] = "2025-01-01 00:00:00".into();
-    let newer = format!("{}{}\n", pingan_synth::EVENTS_HEADER, f.join(","));
+    let newer = handled_now(&text);
     let s = events::import_events(ctx, &who, "newer.csv", newer.as_bytes(), false)
         .await
         .unwrap();
@@ -321,22 +327,7 @@ async fn page(kind: Kind) {
             .unwrap()
     };
     let (_, before) = get("/events?year=2024".into(), office.clone()).await;
-    let open_row = text
-        .lines()
-        .skip(1)
-        .find(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            f[1] == "grid"
-                && f[7].is_empty()
-                && !text
-                    .lines()
-                    .any(|o| o != *l && o.starts_with(&format!("{},", f[0])))
-        })
-        .expect("an event still open");
-    let mut f: Vec<String> = open_row.split(',').map(str::to_string).collect();
-    f[7] = f[6].clone();
-    f[10] = "2025-01-01 00:00:00".into();
-    let newer = format!("{}{}\n", pingan_synth::EVENTS_HEADER, f.join(","));
+    let newer = handled_now(&text);
     events::import_events(&app.store.ctx, &who, "newer.csv", newer.as_bytes(), false)
         .await
         .unwrap();

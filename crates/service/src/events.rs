@@ -39,8 +39,33 @@ pub struct EventsSummary {
     pub values: Option<ImportSummary>,
 }
 
-fn month_text(m: (i32, u8)) -> String {
-    format!("{:04}-{:02}", m.0, m.1)
+fn digest_text(d: u128) -> String {
+    format!("{d:032x}")
+}
+
+/// Event `i` of `read` as the store keeps it.
+pub fn stored_row(
+    read: &pingan_input::events::EventsRead<'_>,
+    i: usize,
+    tree: &pingan_core::RegionTree,
+) -> NewEvent {
+    let e = &read.events[i];
+    let (y, m) = e.month();
+    NewEvent {
+        event_id: read.ids[i].to_string(),
+        kind: e.kind.code().to_string(),
+        region: tree.get(e.region).code.clone(),
+        category: read.categories[i].to_string(),
+        urgency: e.urgency.map(|u| u.label().to_string()),
+        departments: i64::from(e.departments),
+        reported_at: e.reported,
+        handled_at: e.handled,
+        dispatched_at: e.dispatched,
+        arrived_at: e.arrived,
+        updated_at: e.updated,
+        month: format!("{y:04}-{m:02}"),
+        digest: digest_text(read.digests[i]),
+    }
 }
 
 /// Import the record file `name` (CSV or JSON Lines).
@@ -161,7 +186,7 @@ async fn run(
     let mut years = BTreeSet::new();
     let mut kinds = BTreeSet::new();
     for (i, e) in read.events.iter().enumerate() {
-        let digest = format!("{:032x}", read.digests[i]);
+        let digest = digest_text(read.digests[i]);
         match stored.get(ids[i]) {
             Some((u, d)) if *u == e.updated && *d == digest => {
                 s.duplicates += 1;
@@ -185,24 +210,9 @@ async fn run(
             }
             _ => {}
         }
-        let month = e.month();
-        years.insert(month.0);
+        years.insert(e.month().0);
         kinds.insert(e.kind.code());
-        new.push(NewEvent {
-            event_id: ids[i].to_string(),
-            kind: e.kind.code().to_string(),
-            region: tree.get(e.region).code.clone(),
-            category: read.categories[i].to_string(),
-            urgency: e.urgency.map(|u| u.label().to_string()),
-            departments: i64::from(e.departments),
-            reported_at: e.reported,
-            handled_at: e.handled,
-            dispatched_at: e.dispatched,
-            arrived_at: e.arrived,
-            updated_at: e.updated,
-            month: month_text(month),
-            digest,
-        });
+        new.push(stored_row(&read, i, &tree));
     }
     if !conflicts.is_empty() {
         return Err(ServiceError::Rejected(conflicts));

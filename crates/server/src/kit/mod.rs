@@ -12,4 +12,4 @@ pub mod xlsx;
 
 pub use error::{PageError, PageResult};
 pub use layout::{Frame, card, data_script};
-pub use viewer::Viewer;
+pub use viewer::{Viewer, pick_region};

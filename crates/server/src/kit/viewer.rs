@@ -55,3 +55,23 @@ impl FromRequestParts<AppState> for Viewer {
         }
     }
 }
+
+/// The region a page was asked for (within the caller's scope), else the
+/// scope's root, else the tree's root.
+pub fn pick_region(
+    c: &pingan_service::Caller,
+    tree: &pingan_core::RegionTree,
+    asked: &Option<String>,
+) -> Result<usize, super::PageError> {
+    let code = asked
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .or(c.region.clone())
+        .or_else(|| {
+            (0..tree.len())
+                .find(|&i| tree.get(i).parent.is_none())
+                .map(|i| tree.get(i).code.clone())
+        })
+        .ok_or_else(|| super::PageError::not_found("数据库中还没有地区"))?;
+    Ok(c.region_in_scope(tree, &code)?)
+}

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::kit::forms::urlencode;
-use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout};
+use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout, pick_region};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -80,18 +80,7 @@ async fn page(
     let c = &v.0;
     let who = c.authorize::<cap::Scores>()?;
     let tree = state.ctx.tree().await?;
-    let code = q
-        .region
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .or(c.region.clone())
-        .or_else(|| {
-            (0..tree.len())
-                .find(|&i| tree.get(i).parent.is_none())
-                .map(|i| tree.get(i).code.clone())
-        })
-        .ok_or_else(|| PageError::not_found("数据库中还没有地区"))?;
-    let root = c.region_in_scope(&tree, &code)?;
+    let root = pick_region(c, &tree, &q.region)?;
     let year = match q.year {
         Some(y) => y,
         None => state.ctx.latest_year().await.unwrap_or(2024),

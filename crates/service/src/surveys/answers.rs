@@ -214,14 +214,7 @@ async fn store_read(
         file: origin.name.to_string(),
         dry_run,
         rows: read.rows.len() + read.duplicates,
-        imported: 0,
-        duplicates: 0,
-        valid: 0,
-        too_fast: 0,
-        incomplete: 0,
-        constraint: 0,
-        straightlining: 0,
-        import_id: None,
+        ..Default::default()
     };
     for r in &read.rows {
         // An item's line is its index; files carry no paradata.

@@ -102,12 +102,7 @@ fn summary(imported: usize, duplicates: usize) -> ResponsesSummary {
         rows: 1,
         imported,
         duplicates,
-        valid: 0,
-        too_fast: 0,
-        incomplete: 0,
-        constraint: 0,
-        straightlining: 0,
-        import_id: None,
+        ..Default::default()
     }
 }
 

@@ -9,7 +9,7 @@ use pingan_core::survey::run::Response;
 use pingan_store::NewResponse;
 
 /// What an import of responses did.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct ResponsesSummary {
     pub file: String,
     pub dry_run: bool,

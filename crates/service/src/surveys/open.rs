@@ -30,12 +30,7 @@ impl OpenYear {
 
     /// The township as a respondent knows it: its county's name and its own.
     pub fn place(&self, region: usize) -> String {
-        let r = self.tree.get(region);
-        let parent = r
-            .parent
-            .map(|p| self.tree.get(p).name.clone())
-            .unwrap_or_default();
-        format!("{parent}{}", r.name)
+        self.tree.place(region)
     }
 }
 

@@ -120,6 +120,28 @@ async fn invited_page(State(state): State<AppState>, Path(token): Path<String>) 
     }
 }
 
+/// The questionnaire's frame that `answer.js` draws into: title, the
+/// large-text switch, progress, the form, the page buttons and the panel
+/// shown when done (the public pages and 问卷采集 alike).
+pub(super) fn questionnaire(title: &str, place: Option<&str>) -> maud::Markup {
+    html! {
+        header.answer-head {
+            h1 { (title) }
+            @if let Some(p) = place { p.place { (p) } }
+            button.btn.small type="button" id="big-text" aria-pressed="false" { "大字" }
+        }
+        div.progress aria-hidden="true" { div.bar id="progress-bar" {} }
+        p.muted id="progress-text" {}
+        form id="answer-form" novalidate {}
+        div.answer-nav {
+            button.btn type="button" id="prev" { "上一页" }
+            button.btn.primary type="button" id="next" { "下一页" }
+        }
+        div id="answer-done" hidden {}
+        noscript { p { "请在浏览器中启用 JavaScript 后作答。" } }
+    }
+}
+
 fn render(f: &surveys::YearForm, place: &str, year: i32, submit: &str) -> Response {
     let data = json!({"form": f.form.client(), "year": year, "place": place, "submit": submit});
     Html(
@@ -129,20 +151,7 @@ fn render(f: &surveys::YearForm, place: &str, year: i32, submit: &str) -> Respon
                 (layout::head(&f.form.title))
                 body.answer {
                     main.answer-main id="answer" {
-                        header.answer-head {
-                            h1 { (f.form.title) }
-                            p.place { (place) " · " (year) " 年" }
-                            button.btn.small type="button" id="big-text" aria-pressed="false" { "大字" }
-                        }
-                        div.progress aria-hidden="true" { div.bar id="progress-bar" {} }
-                        p.muted id="progress-text" {}
-                        form id="answer-form" novalidate {}
-                        div.answer-nav {
-                            button.btn type="button" id="prev" { "上一页" }
-                            button.btn.primary type="button" id="next" { "下一页" }
-                        }
-                        div id="answer-done" hidden {}
-                        noscript { p { "请在浏览器中启用 JavaScript 后作答。" } }
+                        (questionnaire(&f.form.title, Some(&format!("{place} · {year} 年"))))
                         p.muted.privacy { "本调查匿名进行，不收集姓名、电话、身份证号，不记录您的网络地址。" }
                     }
                     (layout::data_script("answer-data", &data))

@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use maud::{Markup, html};
+use maud::html;
 use pingan_service::{cap, surveys};
 use serde_json::json;
 
@@ -128,7 +128,7 @@ async fn page(
     };
     let body = html! {
         (card(&format!("{year} 年问卷采集"), None, setup))
-        (questionnaire(&form.form.title))
+        section.card.answer-main id="answer" { (super::answer::questionnaire(&form.form.title, None)) }
         (layout::data_script("answer-data", &data))
         script src=(assets::url("survey.js")) {}
         script src=(assets::url("collect.js")) {}
@@ -143,27 +143,6 @@ async fn page(
         head,
         body,
     ))
-}
-
-/// The questionnaire, drawn by `answer.js` as on the public page.
-fn questionnaire(title: &str) -> Markup {
-    html! {
-        section.card.answer-main id="answer" {
-            header.answer-head {
-                h1 { (title) }
-                button.btn.small type="button" id="big-text" aria-pressed="false" { "大字" }
-            }
-            div.progress aria-hidden="true" { div.bar id="progress-bar" {} }
-            p.muted id="progress-text" {}
-            form id="answer-form" novalidate {}
-            div.answer-nav {
-                button.btn type="button" id="prev" { "上一页" }
-                button.btn.primary type="button" id="next" { "下一页" }
-            }
-            div id="answer-done" hidden {}
-            noscript { p { "请在浏览器中启用 JavaScript。" } }
-        }
-    }
 }
 
 fn typed(mime: &'static str, body: String) -> Response {

@@ -4,9 +4,10 @@
 //! region, and for the office a button that puts a word on the problem
 //! list with its evidence.
 
-use super::pick_region;
+use super::pickers;
 use crate::AppState;
 use crate::kit::forms::{Fields, Flash, back, urlencode};
+use crate::kit::pick_region;
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -124,24 +125,11 @@ async fn page(
             title: "群众意见",
             active: "/surveys",
             crumbs,
-            pickers: Some(pickers(&years, year, &here.code)),
+            pickers: Some(pickers("/surveys/comments", &years, year, &here.code)),
             banner: flash.0,
         },
         body,
     ))
-}
-
-fn pickers(years: &[i32], year: i32, region: &str) -> Markup {
-    html! {
-        form.inline method="get" action="/surveys/comments" id="pickers" {
-            label for="c-year" { "年度" }
-            select id="c-year" name="year" {
-                @for y in years { option value=(y) selected[*y == year] { (y) "年" } }
-            }
-            input type="hidden" name="region" value=(region);
-            button.btn.small type="submit" { "查看" }
-        }
-    }
 }
 
 fn words_table(

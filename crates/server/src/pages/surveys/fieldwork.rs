@@ -36,7 +36,7 @@ pub struct FieldQuery {
 const GAP: f64 = 5.0;
 
 fn root(c: &Caller, tree: &RegionTree, asked: &Option<String>) -> Result<usize, PageError> {
-    super::pick_region(c, tree, asked)
+    crate::kit::pick_region(c, tree, asked)
 }
 
 /// Each weighting county in the subtree with its quotas.

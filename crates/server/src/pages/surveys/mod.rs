@@ -17,7 +17,7 @@ mod opinion;
 use crate::AppState;
 use crate::kit::forms::{Flash, urlencode};
 use crate::kit::xlsx::{self, Cell};
-use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout};
+use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout, pick_region};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -61,21 +61,6 @@ async fn pick_year(
     let years = surveys::survey_years(&state.ctx).await?;
     let year = asked.or(years.first().copied());
     Ok((years, year))
-}
-
-/// The region asked for (within scope), else the scope's root.
-fn pick_region(c: &Caller, tree: &RegionTree, asked: &Option<String>) -> Result<usize, PageError> {
-    let code = asked
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .or(c.region.clone())
-        .or_else(|| {
-            (0..tree.len())
-                .find(|&i| tree.get(i).parent.is_none())
-                .map(|i| tree.get(i).code.clone())
-        })
-        .ok_or_else(|| PageError::not_found("数据库中还没有地区"))?;
-    Ok(c.region_in_scope(tree, &code)?)
 }
 
 fn min_n(q: &SurveyQuery) -> Result<usize, PageError> {
@@ -285,9 +270,10 @@ fn children_table(
     }
 }
 
-fn pickers(years: &[i32], year: i32, region: &str) -> Markup {
+/// The year picker of the survey pages (`action` the page's path).
+pub(super) fn pickers(action: &str, years: &[i32], year: i32, region: &str) -> Markup {
     html! {
-        form.inline method="get" action="/surveys" id="pickers" {
+        form.inline method="get" action=(action) id="pickers" {
             label for="s-year" { "年度" }
             select id="s-year" name="year" {
                 @for y in years { option value=(y) selected[*y == year] { (y) "年" } }
@@ -362,7 +348,7 @@ async fn page(
                     title: "群众调查",
                     active: "/surveys",
                     crumbs: vec![("群众调查".into(), None)],
-                    pickers: Some(pickers(&years, year, &code)),
+                    pickers: Some(pickers("/surveys", &years, year, &code)),
                     banner: flash.0,
                 },
                 body,
@@ -411,7 +397,7 @@ async fn page(
             title: "群众调查",
             active: "/surveys",
             crumbs: crumbs(&tree, c, root, &link),
-            pickers: Some(pickers(&years, year, &code)),
+            pickers: Some(pickers("/surveys", &years, year, &code)),
             banner: flash.0,
         },
         body,

@@ -31,12 +31,7 @@ struct Sent {
 async fn place(state: &AppState, code: &str) -> Option<String> {
     let tree = state.ctx.tree().await.ok()?;
     let r = tree.find(code).filter(|&r| tree.children(r).is_empty())?;
-    let parent = tree
-        .get(r)
-        .parent
-        .map(|p| tree.get(p).name.clone())
-        .unwrap_or_default();
-    Some(format!("{parent}{}", tree.get(r).name))
+    Some(tree.place(r))
 }
 
 fn frame(status: StatusCode, title: &str, body: Markup) -> Response {
