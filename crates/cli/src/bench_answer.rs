@@ -161,8 +161,6 @@ pub fn run(
         let wall = started.elapsed();
         all.latencies.sort();
         let lat = &all.latencies;
-        let pct =
-            |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
         println!(
             "{} 次提交（其中重试 {}），{} 个并发提交者，用时 {:.2} 秒（{:.0} 份/秒）",
             lat.len(),
@@ -171,13 +169,7 @@ pub fn run(
             wall.as_secs_f64(),
             lat.len() as f64 / wall.as_secs_f64(),
         );
-        println!(
-            "延迟（毫秒）：p50 {:.1}，p90 {:.1}，p99 {:.1}，最大 {:.1}",
-            pct(0.5),
-            pct(0.9),
-            pct(0.99),
-            pct(1.0)
-        );
+        println!("{}", crate::bench_api::latencies(lat));
         println!(
             "失败 {}，首次提交被当作重复 {}，重试未被识别为重复 {}",
             all.failed.len(),

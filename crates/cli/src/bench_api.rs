@@ -140,8 +140,6 @@ pub fn run(
         }
         let wall = started.elapsed();
         all.sort();
-        let pct =
-            |q: f64| all[((all.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
         println!(
             "{} 个请求，{} 个并发连接，用时 {:.2} 秒（{:.0} 请求/秒，平均响应 {} 字节）",
             all.len(),
@@ -150,13 +148,21 @@ pub fn run(
             all.len() as f64 / wall.as_secs_f64(),
             bytes / all.len().max(1)
         );
-        println!(
-            "延迟（毫秒）：p50 {:.1}，p90 {:.1}，p99 {:.1}，最大 {:.1}",
-            pct(0.5),
-            pct(0.9),
-            pct(0.99),
-            pct(1.0)
-        );
+        println!("{}", latencies(&all));
         Ok(())
     })
+}
+
+/// The latency line of a run: p50, p90, p99 and the largest, of sorted
+/// latencies.
+pub(crate) fn latencies(sorted: &[Duration]) -> String {
+    let pct =
+        |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    format!(
+        "延迟（毫秒）：p50 {:.1}，p90 {:.1}，p99 {:.1}，最大 {:.1}",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    )
 }
