@@ -145,6 +145,17 @@ impl std::error::Error for InputFailure {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands other than the server say only warnings unless PINGAN_LOG
+    // asks for more (PINGAN_LOG=info shows the phases of an import).
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("PINGAN_LOG")
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=warn")),
+            )
+            .try_init();
+    }
     let result = match cli.command {
         Command::Framework { command } => cmd_framework::run(command),
         Command::Score(args) => cmd_score::run(args),

@@ -104,8 +104,21 @@ pub const ELEMENTS: [&str; 8] = [
     "medical_response_minutes",
 ];
 
+/// Upper edges (minutes) of the handling-time classes the page shows;
+/// the last is open.
+pub const HANDLING_EDGES: [i64; 8] = [30, 120, 360, 1440, 2880, 4320, 10080, i64::MAX];
+
 /// A month as (year, month) in China time.
 pub type Month = (i32, u8);
+
+/// `YYYY-MM` (years 0–9999), made without `format!` (once per event).
+pub fn month_text((y, m): Month) -> String {
+    let y = y.clamp(0, 9999) as u32;
+    let d = |v: u32| char::from(b'0' + v as u8);
+    [d(y / 1000), d(y / 100 % 10), d(y / 10 % 10), d(y % 10), '-', d(u32::from(m) / 10), d(u32::from(m) % 10)]
+        .into_iter()
+        .collect()
+}
 
 /// The calendar month in UTC+08:00 of `t` (seconds since 1970).
 pub fn china_month(t: f64) -> Month {
@@ -130,6 +143,17 @@ impl Event {
             (Some(u), Some(h)) => h - self.reported <= u.deadline(),
             _ => false,
         }
+    }
+
+    /// The handling-time class of a handled event: the index of the first
+    /// of `HANDLING_EDGES` (minutes) it is within.
+    pub fn handling_class(&self) -> Option<usize> {
+        // In seconds, as the store's SQL compares.
+        let seconds = self.handled? - self.reported;
+        HANDLING_EDGES
+            .iter()
+            .position(|&e| seconds <= e as f64 * 60.0)
+            .or(Some(HANDLING_EDGES.len() - 1))
     }
 
     /// Seconds from dispatch to arrival (call-outs).
@@ -242,6 +266,12 @@ mod tests {
             arrived: None,
             updated: t(reported),
         }
+    }
+
+    #[test]
+    fn month_text_pads() {
+        assert_eq!(month_text((2024, 3)), "2024-03");
+        assert_eq!(month_text((987, 12)), "0987-12");
     }
 
     #[test]

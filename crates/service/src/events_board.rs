@@ -11,7 +11,7 @@ use crate::{Authorized, cap};
 use pingan_core::RegionTree;
 use pingan_core::events::Urgency;
 use pingan_core::labels::LedgerAction;
-use pingan_store::HANDLING_EDGES;
+use pingan_core::events::HANDLING_EDGES;
 use std::collections::BTreeMap;
 
 /// Counts of a group of events.
@@ -95,8 +95,6 @@ fn slot(kind: &str) -> Option<usize> {
     }
 }
 
-/// At most this many open events are looked at for the overdue list.
-const OPEN_LOOKED_AT: i64 = 20_000;
 /// Overdue events shown.
 pub const OVERDUE_SHOWN: usize = 200;
 
@@ -172,7 +170,7 @@ pub async fn board(
             };
             b.categories.entry(cat).or_default().add(&counts);
             b.urgencies
-                .entry(c.urgency.clone().unwrap_or_default())
+                .entry(c.urgency.clone())
                 .or_default()
                 .add(&counts);
         }
@@ -184,28 +182,38 @@ pub async fn board(
             *slot += *n as u64;
         }
     }
-    for o in ctx.store.open_events(OPEN_LOOKED_AT).await? {
+    for o in ctx
+        .store
+        .overdue_events(base_regions(tree, root).as_deref(), now, OVERDUE_SHOWN as i64)
+        .await?
+    {
         let Some(r) = within(&o.region) else { continue };
         let deadline = o
             .urgency
             .as_deref()
             .and_then(Urgency::parse)
             .map_or(86_400.0, Urgency::deadline);
-        let over = now - o.reported_at - deadline;
-        if over > 0.0 {
-            b.overdue.push(Overdue {
-                event_id: o.event_id,
-                region: r,
-                category: o.category,
-                urgency: o.urgency.unwrap_or_default(),
-                reported_at: o.reported_at,
-                hours_over: over / 3600.0,
-            });
-            if b.overdue.len() == OVERDUE_SHOWN {
-                break;
-            }
-        }
+        b.overdue.push(Overdue {
+            event_id: o.event_id,
+            region: r,
+            category: o.category,
+            urgency: o.urgency.unwrap_or_default(),
+            reported_at: o.reported_at,
+            hours_over: (now - o.reported_at - deadline) / 3600.0,
+        });
     }
     b.children = children.into_iter().collect();
     Ok(b)
+}
+
+/// The codes of the base regions under `root` (events are stored under
+/// them); None for the whole tree.
+pub fn base_regions(tree: &RegionTree, root: usize) -> Option<Vec<String>> {
+    tree.get(root).parent?;
+    Some(
+        (0..tree.len())
+            .filter(|&r| tree.children(r).is_empty() && tree.is_within(r, root))
+            .map(|r| tree.get(r).code.clone())
+            .collect(),
+    )
 }

@@ -13,6 +13,7 @@ pub mod ctx;
 pub mod error;
 pub mod events;
 pub mod events_board;
+pub mod events_list;
 pub mod field;
 mod held;
 pub mod imports;

@@ -45,7 +45,9 @@ pub use callbacks::{CallbackRow, Draw, DrawnCase, NewDraw};
 pub use cases::{Case, CaseRecord, CasesWrite};
 pub use data_sets::{DataSet, ReviewStep, SetEvent, SetFilter, StepsDone};
 pub use db::{Backend, Store};
-pub use events::{EventBreakdown, EventCell, HANDLING_EDGES, NewEvent, OpenEvent};
+pub use events::{
+    EventBreakdown, EventCell, EventCursor, EventFilter, EventRow, EventState, NewEvent, OpenEvent,
+};
 pub use field::{NewRecord, NewTask, Photo, Recheck, Record, Task, TaskFilter};
 pub use flags::{CORRECTION_SOURCE, Correction, FlagFilter, Resolution, SaveSummary, StoredFlag};
 pub use frameworks::NewFramework;

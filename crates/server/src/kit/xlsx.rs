@@ -173,6 +173,43 @@ pub fn download(name: &str, bytes: Vec<u8>) -> Response {
     resp
 }
 
+/// The bytes of a workbook, handed to the response as they are written.
+pub struct ByteSink(tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>);
+
+impl std::io::Write for ByteSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(axum::body::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::other("下载已中断"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A large workbook as a download named `name`, written by `write` on a
+/// blocking thread (rust_xlsxwriter's constant-memory sheets) and sent as
+/// the zip is made; an error ends the download short, so the client sees
+/// a broken file rather than a complete-looking one.
+pub fn streamed<F>(name: &str, write: F) -> Response
+where
+    F: FnOnce(ByteSink) -> Result<(), String> + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(16);
+    let errors = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(m) = write(ByteSink(tx)) {
+            tracing::warn!(error = %m, "Excel export failed");
+            let _ = errors.blocking_send(Err(std::io::Error::other(m)));
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut resp = download(name, Vec::new());
+    *resp.body_mut() = axum::body::Body::from_stream(stream);
+    resp
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

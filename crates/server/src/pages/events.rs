@@ -13,7 +13,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use pingan_service::cap;
 use pingan_service::events_board::{Counts, EventsBoard, OVERDUE_SHOWN, board};
-use pingan_store::HANDLING_EDGES;
+use pingan_core::events::HANDLING_EDGES;
 use serde_json::json;
 
 pub fn routes() -> Router<AppState> {

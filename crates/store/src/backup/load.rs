@@ -110,6 +110,8 @@ impl Store {
             if v.get("end") != Some(&json!(true)) {
                 return Err(bad(line, "文件不完整"));
             }
+            // Derived from the events, not kept in a backup.
+            crate::events::rebuild_counts(&mut tx).await?;
             // Check the restored ledger before anything is kept.
             let (entries, seq, head_hash) = tx.read_ledger().await?;
             let check = crate::ledger::verify_chain(algo, &entries, seq, &head_hash, None);

@@ -7,10 +7,8 @@
 use super::export::{ExportQuery, PAGE, answered, fields, header_row};
 use crate::AppState;
 use crate::kit::{PageError, PageResult, Viewer, xlsx};
-use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use pingan_service::surveys::{self, YearForm};
 use pingan_service::{Caller, cap};
 use pingan_store::StoredResponse;
@@ -22,27 +20,12 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/surveys/responses.xlsx", axum::routing::get(export))
 }
 
-/// The bytes of the zip, handed to the response as they are written.
-struct Sender(mpsc::Sender<std::io::Result<Bytes>>);
-
-impl std::io::Write for Sender {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
-            .map_err(|_| std::io::Error::other("下载已中断"))?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Write the workbook from `pages` to `out`.
 fn write(
     f: &YearForm,
     caller: &Caller,
     mut pages: mpsc::Receiver<Result<Vec<StoredResponse>, String>>,
-    out: mpsc::Sender<std::io::Result<Bytes>>,
+    out: xlsx::ByteSink,
 ) -> Result<(), String> {
     let e = |e: XlsxError| e.to_string();
     let mut book = Workbook::new();
@@ -78,7 +61,7 @@ fn write(
     }
     book.push_worksheet(ws);
     xlsx::describe(&mut book, caller, "答卷", row as usize).map_err(e)?;
-    book.save_to_writer(Sender(out)).map_err(e)
+    book.save_to_writer(out).map_err(e)
 }
 
 async fn export(
@@ -97,7 +80,6 @@ async fn export(
     }
     let name = format!("responses-{}-{}.xlsx", f.form.id, q.year);
     let (page_tx, page_rx) = mpsc::channel(2);
-    let (byte_tx, mut byte_rx) = mpsc::channel::<std::io::Result<Bytes>>(16);
     // Reader: the store, page by page, in the caller's scope.
     let (ctx, reader_c, reader_f) = (state.ctx.clone(), c.clone(), f.clone());
     tokio::spawn(async move {
@@ -120,28 +102,8 @@ async fn export(
             }
         }
     });
-    // Writer: the workbook, on a blocking thread.
-    let errors = byte_tx.clone();
     let writer_f: Arc<YearForm> = f.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(m) = write(&writer_f, &c, page_rx, byte_tx) {
-            tracing::warn!(error = %m, "responses.xlsx export failed");
-            let _ = errors.blocking_send(Err(std::io::Error::other(m)));
-        }
-    });
-    let stream = futures_util::stream::poll_fn(move |cx| byte_rx.poll_recv(cx));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(xlsx::streamed(&name, move |out| {
+        write(&writer_f, &c, page_rx, out)
+    }))
 }

@@ -1,0 +1,236 @@
+//! The event list behind the page's drill-down and its Excel export: the
+//! stored events of some base regions and months, filtered by kind,
+//! category, urgency and state, newest first (the indexes by region and
+//! month give that order without sorting a province); totals from the
+//! grouped counts, so a count never reads ten million rows.
+
+use super::{DEADLINE, OpenEvent};
+use crate::Result;
+use crate::db::{Store, on_pool};
+
+/// A grid event's or call-out's state in the list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EventState {
+    All,
+    Open,
+    /// Open and past its deadline at this time (seconds since 1970).
+    Overdue(f64),
+    Handled,
+    /// Handled within its deadline.
+    Timely,
+    /// Handled after it.
+    Late,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventFilter {
+    /// Base regions' codes; None for all.
+    pub regions: Option<Vec<String>>,
+    /// Months `YYYY-MM`, inclusive.
+    pub from: String,
+    pub to: String,
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    /// '' picks call-outs (no urgency).
+    pub urgency: Option<String>,
+    pub state: EventState,
+}
+
+/// A stored event as the list shows it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub event_id: String,
+    pub kind: String,
+    pub region: String,
+    pub category: String,
+    pub urgency: Option<String>,
+    pub departments: i64,
+    pub reported_at: f64,
+    pub handled_at: Option<f64>,
+    pub dispatched_at: Option<f64>,
+    pub arrived_at: Option<f64>,
+    pub updated_at: f64,
+    pub month: String,
+}
+
+/// Where a page of the list starts: after this (month, reported_at,
+/// event_id), in the list's order.
+pub type EventCursor = (String, f64, String);
+
+enum Arg {
+    Text(String),
+    Real(f64),
+    Int(i64),
+}
+
+/// SQL conditions and their values, numbered `$1…` in order.
+#[derive(Default)]
+struct Where {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn mark(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    fn and(&mut self, cond: &str) {
+        self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
+        self.sql.push_str(cond);
+    }
+    fn text(&mut self, column: &str, v: &str) {
+        let m = self.mark(Arg::Text(v.to_string()));
+        self.and(&format!("{column} = {m}"));
+    }
+    /// The filter's conditions that the grouped counts hold too.
+    fn grouped(f: &EventFilter, urgency_column: &str) -> Where {
+        let mut w = Where::default();
+        let from = w.mark(Arg::Text(f.from.clone()));
+        let to = w.mark(Arg::Text(f.to.clone()));
+        w.and(&format!("month >= {from} AND month <= {to}"));
+        if let Some(rs) = &f.regions {
+            let marks: Vec<String> = rs.iter().map(|r| w.mark(Arg::Text(r.clone()))).collect();
+            if marks.is_empty() {
+                w.and("1 = 0");
+            } else {
+                w.and(&format!("region IN ({})", marks.join(",")));
+            }
+        }
+        if let Some(k) = &f.kind {
+            w.text("kind", k);
+        }
+        if let Some(c) = &f.category {
+            w.text("category", c);
+        }
+        if let Some(u) = &f.urgency {
+            w.text(urgency_column, u);
+        }
+        w
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Real(v) => q.bind(*v),
+                Arg::Int(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+const TIMELY: &str = "kind = 'grid' AND handled_at - reported_at <= CASE urgency WHEN '一般' THEN 86400 \
+    WHEN '紧急' THEN 7200 WHEN '特急' THEN 1800 END";
+
+impl Store {
+    /// A page of the list: at most `limit` events after `after`.
+    pub async fn event_list(
+        &self,
+        f: &EventFilter,
+        after: Option<&EventCursor>,
+        limit: i64,
+    ) -> Result<Vec<EventRow>> {
+        let mut w = Where::grouped(f, "COALESCE(urgency, '')");
+        match f.state {
+            EventState::All => {}
+            EventState::Open => w.and("handled_at IS NULL"),
+            EventState::Overdue(now) => {
+                let m = w.mark(Arg::Real(now));
+                w.and(&format!(
+                    "handled_at IS NULL AND kind = 'grid' AND reported_at + {DEADLINE} < {m}"
+                ));
+            }
+            EventState::Handled => w.and("handled_at IS NOT NULL"),
+            EventState::Timely => w.and(TIMELY),
+            EventState::Late => w.and(&format!("handled_at IS NOT NULL AND NOT ({TIMELY})")),
+        }
+        if let Some((month, reported, id)) = after {
+            let m = w.mark(Arg::Text(month.clone()));
+            let r = w.mark(Arg::Real(*reported));
+            let i = w.mark(Arg::Text(id.clone()));
+            w.and(&format!("(month, reported_at, event_id) < ({m}, {r}, {i})"));
+        }
+        let lim = w.mark(Arg::Int(limit));
+        let sql = format!(
+            "SELECT event_id, kind, region, category, urgency, CAST(departments AS BIGINT) AS departments, reported_at, handled_at, \
+             dispatched_at, arrived_at, updated_at, month FROM events{} \
+             ORDER BY month DESC, reported_at DESC, event_id DESC LIMIT {lim}",
+            w.sql
+        );
+        Ok(on_pool!(self, p => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            bind_all!(q, &w.args).fetch_all(p).await
+        })?)
+    }
+
+    /// How many events the list holds.
+    pub async fn event_list_count(&self, f: &EventFilter) -> Result<i64> {
+        if let EventState::Overdue(now) = f.state {
+            let mut w = Where::grouped(f, "COALESCE(urgency, '')");
+            let m = w.mark(Arg::Real(now));
+            w.and(&format!(
+                "handled_at IS NULL AND kind = 'grid' AND reported_at + {DEADLINE} < {m}"
+            ));
+            let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM events{}", w.sql);
+            let (n,): (i64,) = on_pool!(self, p => {
+                let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                bind_all!(q, &w.args).fetch_one(p).await
+            })?;
+            return Ok(n);
+        }
+        let w = Where::grouped(f, "urgency");
+        let what = match f.state {
+            EventState::All => "events",
+            EventState::Open => "events - handled",
+            EventState::Handled => "handled",
+            EventState::Timely => "timely",
+            EventState::Late | EventState::Overdue(_) => "handled - timely",
+        };
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM({what}), 0) AS BIGINT) FROM event_counts{}",
+            w.sql
+        );
+        let (n,): (i64,) = on_pool!(self, p => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            bind_all!(q, &w.args).fetch_one(p).await
+        })?;
+        Ok(n)
+    }
+
+    /// Open grid events past their deadline at `now` in `regions` (every
+    /// region when None), oldest first, at most `limit`.
+    pub async fn overdue_events(
+        &self,
+        regions: Option<&[String]>,
+        now: f64,
+        limit: i64,
+    ) -> Result<Vec<OpenEvent>> {
+        let mut w = Where::default();
+        let m = w.mark(Arg::Real(now));
+        w.and(&format!(
+            "handled_at IS NULL AND kind = 'grid' AND reported_at + {DEADLINE} < {m}"
+        ));
+        if let Some(rs) = regions {
+            let marks: Vec<String> = rs.iter().map(|r| w.mark(Arg::Text(r.clone()))).collect();
+            if marks.is_empty() {
+                return Ok(Vec::new());
+            }
+            w.and(&format!("region IN ({})", marks.join(",")));
+        }
+        let lim = w.mark(Arg::Int(limit));
+        let sql = format!(
+            "SELECT event_id, region, category, urgency, reported_at FROM events{} \
+             ORDER BY reported_at LIMIT {lim}",
+            w.sql
+        );
+        Ok(on_pool!(self, p => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            bind_all!(q, &w.args).fetch_all(p).await
+        })?)
+    }
+}

@@ -1,0 +1,188 @@
+//! Event records as stored (issue 19): the latest version of each event,
+//! written with its import record and one ledger entry in one transaction;
+//! per region, month and kind, the counts the eight derived elements are
+//! made of.
+
+mod counts;
+mod list;
+mod sqlite_load;
+mod write;
+
+pub(crate) use counts::rebuild as rebuild_counts;
+pub use list::{EventCursor, EventFilter, EventRow, EventState};
+
+use crate::Result;
+use crate::db::{Store, on_pool};
+use crate::tx::BATCH;
+use std::collections::HashMap;
+
+/// The events table's secondary indexes as migration 0019 made them: a
+/// large load drops them and makes them again after its rows are in.
+const INDEXES: [(&str, &str); 3] = [
+    (
+        "events_region_month",
+        "CREATE INDEX events_region_month ON events (region, month, reported_at)",
+    ),
+    (
+        "events_month",
+        "CREATE INDEX events_month ON events (month, reported_at)",
+    ),
+    (
+        "events_open",
+        "CREATE INDEX events_open ON events (reported_at) WHERE handled_at IS NULL",
+    ),
+];
+
+/// The upsert both loads end in: a newer version replaces the stored one.
+const UPSERT: &str = "INSERT INTO events (event_id, kind, region, category, urgency, departments, \
+    reported_at, handled_at, dispatched_at, arrived_at, updated_at, month, digest, import_id)";
+const ON_CONFLICT: &str = "ON CONFLICT (event_id) DO UPDATE SET kind = excluded.kind, \
+    region = excluded.region, category = excluded.category, urgency = excluded.urgency, \
+    departments = excluded.departments, reported_at = excluded.reported_at, \
+    handled_at = excluded.handled_at, dispatched_at = excluded.dispatched_at, \
+    arrived_at = excluded.arrived_at, updated_at = excluded.updated_at, month = excluded.month, \
+    digest = excluded.digest, import_id = excluded.import_id \
+    WHERE excluded.updated_at > events.updated_at";
+
+/// One event's latest version to store.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub kind: String,
+    pub region: String,
+    pub category: String,
+    pub urgency: Option<String>,
+    pub departments: i64,
+    pub reported_at: f64,
+    pub handled_at: Option<f64>,
+    pub dispatched_at: Option<f64>,
+    pub arrived_at: Option<f64>,
+    pub updated_at: f64,
+    pub month: String,
+    pub digest: String,
+}
+
+/// What a region's month holds of one kind of event.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EventCell {
+    pub region: String,
+    pub month: String,
+    pub kind: String,
+    pub events: i64,
+    pub timely: i64,
+    pub joint: i64,
+    pub joint_timely: i64,
+    /// Σ (arrived − dispatched) in seconds.
+    pub response_seconds: f64,
+}
+
+impl Store {
+    /// The stored (updated_at, digest) of those of `ids` that are stored.
+    pub async fn event_versions(&self, ids: &[&str]) -> Result<HashMap<String, (f64, String)>> {
+        let mut out = HashMap::new();
+        // A first load looks nothing up.
+        if self.event_count().await? == 0 {
+            return Ok(out);
+        }
+        for chunk in ids.chunks(BATCH) {
+            // `$n` reads the same on both backends.
+            let marks = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "SELECT event_id, updated_at, digest FROM events WHERE event_id IN ({marks})"
+            );
+            let rows: Vec<(String, f64, String)> = on_pool!(self, p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            out.extend(rows.into_iter().map(|(i, u, d)| (i, (u, d))));
+        }
+        Ok(out)
+    }
+
+    /// Per region, month and kind, the counts of the months `from..=to`
+    /// (`YYYY-MM`).
+    pub async fn event_cells(&self, from: &str, to: &str) -> Result<Vec<EventCell>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT region, month, kind, CAST(SUM(events) AS BIGINT) AS events, \
+             CAST(SUM(timely) AS BIGINT) AS timely, CAST(SUM(joint) AS BIGINT) AS joint, \
+             CAST(SUM(joint_timely) AS BIGINT) AS joint_timely, \
+             CAST(SUM(response_seconds) AS DOUBLE PRECISION) AS response_seconds \
+             FROM event_counts WHERE month >= $1 AND month <= $2 GROUP BY region, month, kind")
+            .bind(from).bind(to).fetch_all(p).await)?)
+    }
+
+    /// Whether any event is stored (cheap at any size).
+    pub async fn event_count(&self) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(events), 0) AS BIGINT) FROM event_counts").fetch_one(p).await)?;
+        Ok(n)
+    }
+}
+
+/// A region's month of one kind, category and urgency (the page's cells).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EventBreakdown {
+    pub region: String,
+    pub month: String,
+    pub kind: String,
+    pub category: String,
+    /// '' for call-outs.
+    pub urgency: String,
+    pub events: i64,
+    pub timely: i64,
+    pub handled: i64,
+    pub response_seconds: f64,
+}
+
+/// An open grid event.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OpenEvent {
+    pub event_id: String,
+    pub region: String,
+    pub category: String,
+    pub urgency: Option<String>,
+    pub reported_at: f64,
+}
+
+/// How long a grid event may stay open, in SQL (events.md §1).
+pub(crate) const DEADLINE: &str =
+    "CASE urgency WHEN '一般' THEN 86400 WHEN '紧急' THEN 7200 WHEN '特急' THEN 1800 ELSE 86400 END";
+
+impl Store {
+    /// The months `from..=to` by region, month, kind, category and urgency.
+    pub async fn event_breakdown(&self, from: &str, to: &str) -> Result<Vec<EventBreakdown>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT region, month, kind, category, urgency, events, timely, handled, response_seconds \
+             FROM event_counts WHERE month >= $1 AND month <= $2")
+            .bind(from).bind(to).fetch_all(p).await)?)
+    }
+
+    /// Handled grid events of the months `from..=to` per region and
+    /// handling-time class (index into `HANDLING_EDGES`).
+    pub async fn event_handling(&self, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT region, CAST(class AS BIGINT), CAST(SUM(events) AS BIGINT) FROM event_classes \
+             WHERE month >= $1 AND month <= $2 GROUP BY region, class")
+            .bind(from).bind(to).fetch_all(p).await)?)
+    }
+}
+
+impl Store {
+    /// Make the grouped counts again from the stored events (a check, or
+    /// a repair after the events table was changed by hand).
+    pub async fn rebuild_event_counts(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.hold().await?;
+        counts::rebuild(&mut tx).await?;
+        tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests;
