@@ -115,9 +115,17 @@ pub type Month = (i32, u8);
 pub fn month_text((y, m): Month) -> String {
     let y = y.clamp(0, 9999) as u32;
     let d = |v: u32| char::from(b'0' + v as u8);
-    [d(y / 1000), d(y / 100 % 10), d(y / 10 % 10), d(y % 10), '-', d(u32::from(m) / 10), d(u32::from(m) % 10)]
-        .into_iter()
-        .collect()
+    [
+        d(y / 1000),
+        d(y / 100 % 10),
+        d(y / 10 % 10),
+        d(y % 10),
+        '-',
+        d(u32::from(m) / 10),
+        d(u32::from(m) % 10),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// The calendar month in UTC+08:00 of `t` (seconds since 1970).

@@ -296,9 +296,12 @@ async fn page(kind: Kind) {
     let (s, html) = get("/events?year=2024".into(), office.clone()).await;
     assert_eq!(s, reqwest::StatusCode::OK);
     assert!(
-        html.contains(&format!(r#"id="grid-total">{grid}<"#)),
-        "{grid} in the page"
+        html.contains(&format!(
+            r#"id="grid-total"><a href="/events/list?year=2024&amp;region="#
+        )) && html.contains(&format!(">{grid}</a>")),
+        "{grid} in the page, linked to the list"
     );
+    list_checks(&app, &office, grid, open).await;
     assert!(html.contains(r#"id="overdue""#) && html.contains(r#"data-chart="events""#));
     let rows = html
         .split(r#"<table class="data" id="overdue""#)
@@ -344,6 +347,88 @@ async fn page(kind: Kind) {
     assert_eq!(s, reqwest::StatusCode::OK);
     assert!(html.contains(r#"id="no-events""#));
     app.db.done().await;
+}
+
+/// 事件清单: totals equal the file's, the pages hold each event once, the
+/// Excel export holds the list, a county official stays in its county.
+async fn list_checks(app: &common::App, office: &str, grid: usize, open: usize) {
+    let get = |path: String, cookie: &str| {
+        let http = app.http.clone();
+        let url = format!("{}{path}", app.base);
+        let cookie = cookie.to_string();
+        async move {
+            let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+            (r.status(), r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let total = |html: &str| -> usize {
+        html.split(r#"id="list-total">"#)
+            .nth(1)
+            .and_then(|t| t.split('<').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    };
+    let (s, html) = get("/events/list?year=2024&kind=grid".into(), office).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(total(&html), grid);
+    let (_, html) = get("/events/list?year=2024&state=overdue".into(), office).await;
+    assert_eq!(total(&String::from_utf8(html).unwrap()), open);
+    // Every page of a month's grid events, following 下一页.
+    let mut path = "/events/list?year=2024&kind=grid&month=3".to_string();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut first_total = None;
+    loop {
+        let (_, html) = get(path.clone(), office).await;
+        let html = String::from_utf8(html).unwrap();
+        first_total.get_or_insert(total(&html));
+        if let Some(t) = html.split(r#"<table class="data" id="event-list""#).nth(1) {
+            let body = t.split("</table>").next().unwrap();
+            for row in body.split("<tr><td>").skip(1) {
+                assert!(seen.insert(row.split('<').next().unwrap().to_string()));
+            }
+        }
+        match html.split(r#"<a href=""#).find_map(|a| {
+            a.contains(r#"id="next-page""#)
+                .then(|| a.split('"').next().unwrap().replace("&amp;", "&"))
+        }) {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert!(seen.len() > 50, "more than a page");
+    assert_eq!(Some(seen.len()), first_total);
+    // The overdue list as Excel.
+    let (s, bytes) = get("/events/list.xlsx?year=2024&state=overdue".into(), office).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    use calamine::Reader as _;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("事件清单").unwrap();
+    assert_eq!(sheet.height(), open + 1);
+    assert_eq!(sheet.get((1, 10)).unwrap().to_string(), "超时未处置");
+    // A county official: its county's list, not another's.
+    let county = app.cookie("county").await;
+    let (s, html) = get(
+        format!("/events/list?year=2024&region={}", app.counties[0]),
+        &county,
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert!(total(&html) > 0 && total(&html) < grid);
+    let (s, _) = get(
+        format!("/events/list.xlsx?year=2024&region={}", app.counties[1]),
+        &county,
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::FORBIDDEN);
+    // Nonsense filters are ignored, not an error.
+    let (s, _) = get(
+        "/events/list?year=2024&month=13&kind=x&state=y&after=zz~q".into(),
+        office,
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -362,7 +362,12 @@ async fn derive(
 mod tests {
     #[test]
     fn digest_text_is_32_hex_digits() {
-        for d in [0u128, 1, u128::MAX, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210] {
+        for d in [
+            0u128,
+            1,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+        ] {
             assert_eq!(super::digest_text(d), format!("{d:032x}"));
         }
     }

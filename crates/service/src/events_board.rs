@@ -9,9 +9,9 @@ use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::{Authorized, cap};
 use pingan_core::RegionTree;
+use pingan_core::events::HANDLING_EDGES;
 use pingan_core::events::Urgency;
 use pingan_core::labels::LedgerAction;
-use pingan_core::events::HANDLING_EDGES;
 use std::collections::BTreeMap;
 
 /// Counts of a group of events.
@@ -184,7 +184,11 @@ pub async fn board(
     }
     for o in ctx
         .store
-        .overdue_events(base_regions(tree, root).as_deref(), now, OVERDUE_SHOWN as i64)
+        .overdue_events(
+            base_regions(tree, root).as_deref(),
+            now,
+            OVERDUE_SHOWN as i64,
+        )
         .await?
     {
         let Some(r) = within(&o.region) else { continue };

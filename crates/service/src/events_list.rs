@@ -36,7 +36,10 @@ pub struct ListParams {
 /// `p` under `root` as the store filters, at time `now`.
 pub fn filter(tree: &RegionTree, root: usize, p: &ListParams, now: f64) -> EventFilter {
     let (from, to) = match p.month {
-        Some(m) => (format!("{:04}-{m:02}", p.year), format!("{:04}-{m:02}", p.year)),
+        Some(m) => (
+            format!("{:04}-{m:02}", p.year),
+            format!("{:04}-{m:02}", p.year),
+        ),
         None => (format!("{:04}-01", p.year), format!("{:04}-12", p.year)),
     };
     EventFilter {
@@ -69,6 +72,23 @@ pub async fn page(
     let rows = ctx.store.event_list(f, after, limit).await?;
     let total = ctx.store.event_list_count(f).await?;
     Ok((rows, total))
+}
+
+/// How many events the list holds.
+pub async fn count(ctx: &Ctx, _who: &Authorized<'_, cap::Scores>, f: &EventFilter) -> Result<i64> {
+    Ok(ctx.store.event_list_count(f).await?)
+}
+
+/// The categories a reader picks from (grid events of the year).
+pub async fn categories(
+    ctx: &Ctx,
+    _who: &Authorized<'_, cap::Scores>,
+    year: i32,
+) -> Result<Vec<String>> {
+    Ok(ctx
+        .store
+        .event_categories(&format!("{year:04}-01"), &format!("{year:04}-12"))
+        .await?)
 }
 
 /// The next page of an export (no total).

@@ -11,9 +11,10 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use maud::{Markup, html};
+use pingan_core::events::HANDLING_EDGES;
 use pingan_service::cap;
 use pingan_service::events_board::{Counts, EventsBoard, OVERDUE_SHOWN, board};
-use pingan_core::events::HANDLING_EDGES;
+use pingan_service::events_list::{self, ListParams};
 use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
@@ -65,13 +66,6 @@ fn overdue_text(hours: f64) -> String {
     }
 }
 
-fn china_time(t: f64) -> String {
-    let secs = t as i64 + 8 * 3600;
-    let (y, m, d) = pingan_core::period::civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60)
-}
-
 async fn page(
     State(state): State<AppState>,
     v: Viewer,
@@ -89,8 +83,26 @@ async fn page(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let b = board(&state.ctx, &who, &tree, root, year, now).await?;
+    let overdue_params = ListParams {
+        year,
+        state: "overdue".into(),
+        ..ListParams::default()
+    };
+    let overdue_total = events_list::count(
+        &state.ctx,
+        &who,
+        &events_list::filter(&tree, root, &overdue_params, now),
+    )
+    .await?;
     let here = tree.get(root);
     let link = |r: &str| format!("/events?year={year}&region={}", urlencode(r));
+    // The event list of this region and year, narrowed by `more`.
+    let list = |more: &str| {
+        format!(
+            "/events/list?year={year}&region={}{more}",
+            urlencode(&here.code)
+        )
+    };
     let total = b.months.values().fold([Counts::default(); 3], |mut a, m| {
         for k in 0..3 {
             a[k].events += m[k].events;
@@ -111,9 +123,9 @@ async fn page(
                 div.empty id="no-events" { "该地区该年度还没有事件记录（pingan import events 或 POST /api/v1/events）。" }
             } @else {
                 div.stats {
-                    div.stat { div.n id="grid-total" { (total[0].events) } div.l { "网格事件" } }
+                    div.stat { div.n id="grid-total" { a href=(list("&kind=grid")) { (total[0].events) } } div.l { "网格事件" } }
                     div.stat { div.n { (rate(&total[0])) } div.l { "按时处置率" } }
-                    div.stat { div.n id="overdue-count" { (b.overdue.len()) @if b.overdue.len() == OVERDUE_SHOWN { "+" } } div.l { "超时未处置" } }
+                    div.stat { div.n id="overdue-count" { a href=(list("&state=overdue")) { (overdue_total) } } div.l { "超时未处置" } }
                     div.stat { div.n { (total[1].events) " · " (minutes(&total[1])) } div.l { "火警出警 · 平均到场（分钟）" } }
                     div.stat { div.n { (total[2].events) " · " (minutes(&total[2])) } div.l { "急救出车 · 平均到场（分钟）" } }
                 }
@@ -123,10 +135,15 @@ async fn page(
             }
         }))
         @if !b.months.is_empty() {
-            (card("超时未处置（最早的在前）", None, overdue(&b, &tree)))
-            (card("按类别与紧急程度", None, breakdown(&b)))
+            (card("超时未处置（最早的在前）", None, html! {
+                (overdue(&b, &tree))
+                @if overdue_total as usize > b.overdue.len() {
+                    p { "此处列出最早的 " (OVERDUE_SHOWN) " 件，" a href=(list("&state=overdue")) { "查看全部 " (overdue_total) " 件并导出" } "。" }
+                }
+            }))
+            (card("按类别与紧急程度", None, breakdown(&b, &list)))
             (card("处置用时", None, handling(&b)))
-            (card("应急响应（按月）", None, emergency(&b)))
+            (card("应急响应（按月）", None, emergency(&b, &list)))
             (card("下级地区", None, children(&b, &tree, c, &link)))
         }
     };
@@ -148,7 +165,7 @@ fn overdue(b: &EventsBoard, tree: &pingan_core::RegionTree) -> Markup {
                             td { (tree.get(o.region).name) }
                             td { (o.category) }
                             td { (o.urgency) }
-                            td { (china_time(o.reported_at)) }
+                            td { (fmt::china_time(o.reported_at)) }
                             td.num { (overdue_text(o.hours_over)) }
                         }
                     }
@@ -158,11 +175,15 @@ fn overdue(b: &EventsBoard, tree: &pingan_core::RegionTree) -> Markup {
     }
 }
 
-fn breakdown(b: &EventsBoard) -> Markup {
-    let rows = |m: &std::collections::BTreeMap<String, Counts>| {
+fn breakdown(b: &EventsBoard, list: &dyn Fn(&str) -> String) -> Markup {
+    let rows = |m: &std::collections::BTreeMap<String, Counts>, key: &str| {
         html! {
             @for (k, c) in m {
-                tr { td { (k) } td.num { (c.events) } td.num { (c.handled) } td.num { (rate(c)) } }
+                @let value = if k == "（未分类）" { String::new() } else { k.clone() };
+                tr {
+                    td { a href=(list(&format!("&kind=grid&{key}={}", urlencode(&value)))) { (k) } }
+                    td.num { (c.events) } td.num { (c.handled) } td.num { (rate(c)) }
+                }
             }
         }
     };
@@ -170,13 +191,13 @@ fn breakdown(b: &EventsBoard) -> Markup {
         div.table-wrap {
             table.data id="by-category" {
                 thead { tr { th { "类别" } th.num { "事件" } th.num { "已处置" } th.num { "按时处置率" } } }
-                tbody { (rows(&b.categories)) }
+                tbody { (rows(&b.categories, "category")) }
             }
         }
         div.table-wrap {
             table.data id="by-urgency" {
                 thead { tr { th { "紧急程度" } th.num { "事件" } th.num { "已处置" } th.num { "按时处置率" } } }
-                tbody { (rows(&b.urgencies)) }
+                tbody { (rows(&b.urgencies, "urgency")) }
             }
         }
     }
@@ -209,7 +230,7 @@ fn handling(b: &EventsBoard) -> Markup {
     }
 }
 
-fn emergency(b: &EventsBoard) -> Markup {
+fn emergency(b: &EventsBoard, list: &dyn Fn(&str) -> String) -> Markup {
     html! {
         div.table-wrap {
             table.data id="emergency" {
@@ -218,8 +239,10 @@ fn emergency(b: &EventsBoard) -> Markup {
                     @for (m, c) in &b.months {
                         tr {
                             td { (m) "月" }
-                            td.num { (c[1].events) } td.num { (minutes(&c[1])) }
-                            td.num { (c[2].events) } td.num { (minutes(&c[2])) }
+                            td.num { a href=(list(&format!("&kind=fire&month={m}"))) { (c[1].events) } }
+                            td.num { (minutes(&c[1])) }
+                            td.num { a href=(list(&format!("&kind=medical&month={m}"))) { (c[2].events) } }
+                            td.num { (minutes(&c[2])) }
                         }
                     }
                 }

@@ -9,6 +9,7 @@ mod callbacks;
 mod dashboard;
 mod entry;
 mod events;
+mod events_list;
 mod framework;
 mod help;
 mod place;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         callbacks::routes,
         surveys::routes,
         events::routes,
+        events_list::routes,
         audit::routes,
         users::routes,
         help::routes,

@@ -428,9 +428,26 @@ async function eventsChecks(page) {
       fail(`${where}: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
     }
     await page.screenshot({ path: join(SHOTS, `office-events-${w}x${h}.png`), fullPage: true });
+    // Drill down: the total opens 事件清单, filtered by the form.
+    await page.locator('#grid-total a').click();
+    await page.waitForLoadState('domcontentloaded');
+    const listed = parseInt(await page.locator('#list-total').textContent(), 10);
+    check(listed === total, `${where}: 事件清单 lists ${listed} grid events, the page counted ${total}`);
+    await checkPage(page, `${where} 事件清单`);
+    await page.locator('#event-filters select[name="state"]').selectOption('overdue');
+    await page.locator('#event-filters button[type="submit"]').click();
+    await page.waitForLoadState('domcontentloaded');
+    const overdue = parseInt(await page.locator('#list-total').textContent(), 10);
+    check(overdue > 0 && overdue < listed, `${where}: 超时未处置 filter gave ${overdue} of ${listed}`);
+    check(await page.locator('#export-events').count() === 1, `${where}: no Excel export on 事件清单`);
+    const lw = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(lw <= w + 20, `${where} 事件清单 overflows horizontally: scrollWidth ${lw}px`)) {
+      fail(`${where} 事件清单: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
+    }
+    await page.screenshot({ path: join(SHOTS, `office-events-list-${w}x${h}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1366, height: 768 });
-  log('  网格事件: months, overdue list and call-outs at 1440×900 and 390×844');
+  log('  网格事件: months, overdue list and call-outs, drill-down to 事件清单 with a filter, at 1440×900 and 390×844');
 }
 
 async function countyChecks(page) {

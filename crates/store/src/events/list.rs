@@ -76,7 +76,11 @@ impl Where {
         format!("${}", self.args.len())
     }
     fn and(&mut self, cond: &str) {
-        self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
+        self.sql.push_str(if self.sql.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
         self.sql.push_str(cond);
     }
     fn text(&mut self, column: &str, v: &str) {

@@ -117,7 +117,16 @@ impl Store {
             .bind(from).bind(to).fetch_all(p).await)?)
     }
 
-    /// Whether any event is stored (cheap at any size).
+    /// The categories of the grid events of months `from..=to`.
+    pub async fn event_categories(&self, from: &str, to: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT DISTINCT category FROM event_counts WHERE kind = 'grid' AND month >= $1 \
+             AND month <= $2 ORDER BY category")
+            .bind(from).bind(to).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|(c,)| c).collect())
+    }
+
+    /// How many events are stored (cheap at any size).
     pub async fn event_count(&self) -> Result<i64> {
         let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(events), 0) AS BIGINT) FROM event_counts").fetch_one(p).await)?;
@@ -151,8 +160,7 @@ pub struct OpenEvent {
 }
 
 /// How long a grid event may stay open, in SQL (events.md §1).
-pub(crate) const DEADLINE: &str =
-    "CASE urgency WHEN '一般' THEN 86400 WHEN '紧急' THEN 7200 WHEN '特急' THEN 1800 ELSE 86400 END";
+pub(crate) const DEADLINE: &str = "CASE urgency WHEN '一般' THEN 86400 WHEN '紧急' THEN 7200 WHEN '特急' THEN 1800 ELSE 86400 END";
 
 impl Store {
     /// The months `from..=to` by region, month, kind, category and urgency.

@@ -81,8 +81,11 @@ unsafe fn failure(db: *mut ffi::sqlite3, rc: c_int) -> StoreError {
 }
 
 unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[NewEvent], import_id: i64) -> Result<()> {
-    let sql = CString::new(format!("{UPSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) {}", super::ON_CONFLICT))
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let sql = CString::new(format!(
+        "{UPSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) {}",
+        super::ON_CONFLICT
+    ))
+    .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut raw = ptr::null_mut();
     // SAFETY: a valid handle and a NUL-terminated statement.
     let rc = unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut raw, ptr::null_mut()) };
@@ -115,10 +118,8 @@ unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[NewEvent], import_id: i64)
         }
     };
     for e in events {
-        let mut rc = text(1, &e.event_id)
-            | text(2, &e.kind)
-            | text(3, &e.region)
-            | text(4, &e.category);
+        let mut rc =
+            text(1, &e.event_id) | text(2, &e.kind) | text(3, &e.region) | text(4, &e.category);
         rc |= match &e.urgency {
             Some(u) => text(5, u),
             None => real(5, None),

@@ -26,7 +26,12 @@ fn events(ids: std::ops::Range<u32>, updated: f64, shift: u32) -> Vec<NewEvent> 
             event_id: format!("E{i:05}"),
             kind: kind.into(),
             region: format!("R{}", x % 3),
-            category: if grid { ["纠纷", "隐患"][(x % 2) as usize] } else { "" }.into(),
+            category: if grid {
+                ["纠纷", "隐患"][(x % 2) as usize]
+            } else {
+                ""
+            }
+            .into(),
             urgency: grid.then(|| ["一般", "紧急", "特急"][((x >> 5) % 3) as usize].into()),
             departments: i64::from((x >> 7) % 3),
             reported_at: reported,
@@ -34,14 +39,31 @@ fn events(ids: std::ops::Range<u32>, updated: f64, shift: u32) -> Vec<NewEvent> 
             dispatched_at: (!grid).then_some(reported),
             arrived_at: (!grid).then(|| reported + f64::from(x % 1800)),
             updated_at: updated,
-            month: if reported < 1_706_745_600.0 { "2024-01" } else { "2024-02" }.into(),
+            month: if reported < 1_706_745_600.0 {
+                "2024-01"
+            } else {
+                "2024-02"
+            }
+            .into(),
             digest: format!("{x:032x}"),
         }
     })
     .collect()
 }
 
-type CountRow = (String, String, String, String, String, i64, i64, i64, i64, i64, f64);
+type CountRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    f64,
+);
 
 async fn counts(s: &Store) -> (Vec<CountRow>, Vec<(String, String, i64, i64)>) {
     let c = on_pool!(s, p => sqlx::query_as(
@@ -117,8 +139,10 @@ async fn kept_counts_equal_rebuilt(kind: Kind) {
                 "{kind:?} {state:?} {f:?}"
             );
             // Newest first, each once.
-            assert!(rows.windows(2).all(|w| (&w[0].month, w[0].reported_at)
-                >= (&w[1].month, w[1].reported_at)));
+            assert!(
+                rows.windows(2)
+                    .all(|w| (&w[0].month, w[0].reported_at) >= (&w[1].month, w[1].reported_at))
+            );
         }
     }
 }

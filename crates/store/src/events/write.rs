@@ -69,7 +69,9 @@ impl Store {
         }
         let looked_up = started.elapsed();
         match &mut tx.conn {
-            Conn::Sqlite(c) => super::sqlite_load::insert(&mut **c, events, import_id, defer).await?,
+            Conn::Sqlite(c) => {
+                super::sqlite_load::insert(&mut **c, events, import_id, defer).await?
+            }
             Conn::Pg(c) => copy_in(&mut **c, events, import_id, !any, defer).await?,
         }
         let inserted = started.elapsed();
@@ -174,11 +176,9 @@ async fn copy_in(
     let target = if empty {
         "events"
     } else {
-        sqlx::query(
-            "CREATE TEMP TABLE events_in (LIKE events INCLUDING DEFAULTS) ON COMMIT DROP",
-        )
-        .execute(&mut *c)
-        .await?;
+        sqlx::query("CREATE TEMP TABLE events_in (LIKE events INCLUDING DEFAULTS) ON COMMIT DROP")
+            .execute(&mut *c)
+            .await?;
         "events_in"
     };
     let mut copy = c
