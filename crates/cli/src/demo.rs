@@ -34,6 +34,10 @@ pub struct DemoArgs {
     /// 只生成、入库并显示结果，不启动服务 / do not serve
     #[arg(long)]
     pub no_serve: bool,
+    /// 每年生成的网格事件与应急出警记录数（全省实际规模约 10000000；0 = 不生成，8 项事件数据项取生成器的数值）
+    /// / events per year (the full province is about 10000000; 0 = none)
+    #[arg(long, default_value_t = crate::demo_events::DEFAULT_PER_YEAR)]
+    pub events: usize,
     /// 省份规模（测试用）/ province size, for quick runs
     #[arg(long, default_value_t = 13, hide = true)]
     pub cities: usize,
@@ -142,6 +146,10 @@ fn load_database(
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let url = format!("sqlite://{}", path.display());
+    let events: Vec<std::path::PathBuf> = (year - 2..=year)
+        .map(|y| crate::demo_events::file_of(dir, y))
+        .filter(|p| p.exists())
+        .collect();
     let county = tree
         .regions()
         .iter()
@@ -176,11 +184,31 @@ fn load_database(
                 "regions" => imports::regions(&ctx, &direct, &name, &bytes, false).await,
                 "benchmarks" => imports::benchmarks(&ctx, &direct, &name, &bytes, false).await,
                 _ => {
+                    // The eight event elements come from the events below.
+                    let bytes = if !events.is_empty() {
+                        crate::demo_events::without_event_elements(&String::from_utf8_lossy(&bytes))
+                            .into_bytes()
+                    } else {
+                        bytes
+                    };
                     let who = operator.authorize::<cap::Submit>().map_err(fail)?;
                     let batch = intake::csv(&ctx, &who, &name, &bytes).await.map_err(fail)?;
                     values::import(&ctx, &who, batch, ImportOptions::default()).await
                 }
             }
+            .map_err(fail)?;
+        }
+        for file in &events {
+            let who = operator.authorize::<cap::Submit>().map_err(fail)?;
+            let bytes = std::fs::read(file)?;
+            pingan_service::events::import_events(
+                &ctx,
+                &who,
+                &file.display().to_string(),
+                &bytes,
+                false,
+            )
+            .await
             .map_err(fail)?;
         }
         // The surveys themselves (the scored year's and the year before's),
@@ -306,6 +334,22 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         opts.cities, opts.counties, opts.townships, opts.first_year, opts.last_year
     );
     let rows = cmd_generate::write(&opts, &dir)?;
+    if args.events > 0 {
+        eprintln!(
+            "正在生成网格事件与应急出警记录（每年约 {} 条）并由其派生 8 项月度数据项……",
+            args.events
+        );
+        let n = crate::demo_events::write(&dir, &opts, args.events)?;
+        eprintln!(
+            "事件记录：{n} 行 → {}（每年一个文件）",
+            dir.join("events-YYYY.csv").display()
+        );
+    } else {
+        // An earlier run's events are not this one's.
+        for y in opts.first_year..=opts.last_year {
+            let _ = std::fs::remove_file(crate::demo_events::file_of(&dir, y));
+        }
+    }
     let respondents =
         cmd_generate::write_survey(&opts, SURVEY_PER_TOWNSHIP * opts.townships, &dir)?;
     let before = args.year - 1;
@@ -450,7 +494,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         args.year
     );
 
-    eprintln!("正在把模拟数据导入数据库并计分（完整规模约需一分钟）……");
+    eprintln!("正在把模拟数据导入数据库并计分（完整规模约需一分半钟）……");
     let (url, accounts, flags) = load_database(&dir, &inp.tree, args.year)?;
     println!("\n数据库：{url}");
     println!(
@@ -460,6 +504,14 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     println!(
         "另有：公安报送的一个县 12 月数据待三级审核（网页“数据审核”，collector → verifier → expert 依次审核）；5 个随机抽取的实地核查任务（“实地核查”，verifier 与 verifier2 双人核查）；该县调解案件台账及回访抽样（“回访抽查”）"
     );
+    if args.events > 0 {
+        println!(
+            "网格事件：{}—{} 年每年约 {} 条事件记录，8 项事件数据项由其派生（网页“网格事件”及其事件清单）",
+            args.year - 2,
+            args.year,
+            args.events
+        );
+    }
     let mut t = Table::new(&["账户", "密码", "角色", "数据范围"]);
     for (name, pw, label, scope) in &accounts {
         t.row(vec![name.clone(), pw.clone(), label.clone(), scope.clone()]);

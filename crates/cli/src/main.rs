@@ -19,6 +19,7 @@ mod cmd_template;
 mod cmd_users;
 mod cmd_weights;
 mod demo;
+mod demo_events;
 mod files;
 mod table;
 
@@ -152,7 +153,7 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("PINGAN_LOG")
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=warn")),
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
             )
             .try_init();
     }

@@ -438,11 +438,39 @@ fn demo_builds_a_database_with_one_account_per_role() {
         "4",
         "--townships",
         "8",
+        "--events",
+        "3000",
     ]));
     assert!(
         out.contains("各市排名") && out.contains("演示账户"),
         "{out}"
     );
+    // The eight event elements of values.csv are the events' aggregate,
+    // and the database took the events of each year.
+    let mut all = String::new();
+    for y in 2022..=2024 {
+        let t = std::fs::read_to_string(format!("{d}/events-{y}.csv")).unwrap();
+        let skip = if all.is_empty() { 0 } else { 1 };
+        for l in t.lines().skip(skip) {
+            all.push_str(l);
+            all.push('\n');
+        }
+    }
+    std::fs::write(format!("{d}/all-events.csv"), all).unwrap();
+    let derived = ok(pingan(&[
+        "events",
+        "aggregate",
+        "--events",
+        &format!("{d}/all-events.csv"),
+        "--regions",
+        &format!("{d}/regions.csv"),
+    ]));
+    let values = std::fs::read_to_string(format!("{d}/values.csv")).unwrap();
+    let values: std::collections::HashSet<&str> = values.lines().collect();
+    assert!(derived.lines().count() > 8 * 8 * 12);
+    for line in derived.lines().skip(1) {
+        assert!(values.contains(line), "{line} not in values.csv");
+    }
     for role in [
         "测评办管理员",
         "部门报送员（公安）",
@@ -460,6 +488,22 @@ fn demo_builds_a_database_with_one_account_per_role() {
     ])))
     .unwrap();
     assert_eq!(users.as_array().unwrap().len(), 11);
+    let imports: Value = serde_json::from_str(&ok(pingan(&[
+        "audit",
+        "list",
+        "--db",
+        &db,
+        "--action",
+        "import_events",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        imports.as_array().unwrap().len(),
+        3,
+        "one events import a year"
+    );
     let scores: Value = serde_json::from_str(&ok(pingan(&[
         "scores", "--db", &db, "--period", "2024", "--level", "city", "--format", "json",
     ])))

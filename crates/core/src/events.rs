@@ -208,34 +208,59 @@ pub fn aggregate<'a>(
     events: impl IntoIterator<Item = &'a Event>,
     year: Option<i32>,
 ) -> std::collections::BTreeMap<(usize, Month), [f64; 8]> {
-    use std::collections::{BTreeMap, BTreeSet};
-    // Millions of events into thousands of cells: hashed, then ordered.
-    let mut cells: rustc_hash::FxHashMap<(usize, Month), [f64; 8]> = Default::default();
-    let mut last: BTreeMap<i32, u8> = BTreeMap::new();
-    let mut active: BTreeSet<(i32, usize)> = BTreeSet::new();
+    let mut a = Aggregator::new(year);
     for e in events {
+        a.add(e);
+    }
+    a.finish()
+}
+
+/// `aggregate` fed a part at a time (the events of several files, each
+/// read and dropped in turn); the same result as all at once.
+pub struct Aggregator {
+    year: Option<i32>,
+    // Millions of events into thousands of cells: hashed, then ordered.
+    cells: rustc_hash::FxHashMap<(usize, Month), [f64; 8]>,
+    last: std::collections::BTreeMap<i32, u8>,
+    active: std::collections::BTreeSet<(i32, usize)>,
+}
+
+impl Aggregator {
+    pub fn new(year: Option<i32>) -> Aggregator {
+        Aggregator {
+            year,
+            cells: Default::default(),
+            last: Default::default(),
+            active: Default::default(),
+        }
+    }
+
+    pub fn add(&mut self, e: &Event) {
         let m = e.month();
-        if year.is_some_and(|y| y != m.0) {
-            continue;
+        if self.year.is_some_and(|y| y != m.0) {
+            return;
         }
-        e.add_to(cells.entry((e.region, m)).or_insert([0.0; 8]));
-        let l = last.entry(m.0).or_insert(m.1);
+        e.add_to(self.cells.entry((e.region, m)).or_insert([0.0; 8]));
+        let l = self.last.entry(m.0).or_insert(m.1);
         *l = (*l).max(m.1);
-        active.insert((m.0, e.region));
+        self.active.insert((m.0, e.region));
     }
-    for (y, region) in active {
-        for mo in 1..=last[&y] {
-            cells.entry((region, (y, mo))).or_insert([0.0; 8]);
+
+    pub fn finish(mut self) -> std::collections::BTreeMap<(usize, Month), [f64; 8]> {
+        for (y, region) in self.active {
+            for mo in 1..=self.last[&y] {
+                self.cells.entry((region, (y, mo))).or_insert([0.0; 8]);
+            }
         }
+        self.cells
+            .into_iter()
+            .map(|(k, mut v)| {
+                v[5] /= 60.0;
+                v[7] /= 60.0;
+                (k, v)
+            })
+            .collect()
     }
-    cells
-        .into_iter()
-        .map(|(k, mut v)| {
-            v[5] /= 60.0;
-            v[7] /= 60.0;
-            (k, v)
-        })
-        .collect()
 }
 
 /// A derived value as written: integers without a decimal point, others

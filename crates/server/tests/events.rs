@@ -296,9 +296,8 @@ async fn page(kind: Kind) {
     let (s, html) = get("/events?year=2024".into(), office.clone()).await;
     assert_eq!(s, reqwest::StatusCode::OK);
     assert!(
-        html.contains(&format!(
-            r#"id="grid-total"><a href="/events/list?year=2024&amp;region="#
-        )) && html.contains(&format!(">{grid}</a>")),
+        html.contains(r#"id="grid-total"><a href="/events/list?year=2024&amp;region="#)
+            && html.contains(&format!(">{grid}</a>")),
         "{grid} in the page, linked to the list"
     );
     list_checks(&app, &office, grid, open).await;

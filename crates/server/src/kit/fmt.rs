@@ -83,6 +83,14 @@ pub fn this_year() -> i32 {
     pingan_service::ctx::today().year
 }
 
+/// Seconds since 1970 as a time in China (UTC+08:00), to the minute.
+pub fn china_time(t: f64) -> String {
+    let secs = t as i64 + 8 * 3600;
+    let (y, m, d) = pingan_core::period::civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,12 +114,4 @@ mod tests {
         assert_eq!(num(f64::NAN, 2), "—");
         assert_eq!(fixed(81.0), "81.00");
     }
-}
-
-/// Seconds since 1970 as a time in China (UTC+08:00), to the minute.
-pub fn china_time(t: f64) -> String {
-    let secs = t as i64 + 8 * 3600;
-    let (y, m, d) = pingan_core::period::civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60)
 }

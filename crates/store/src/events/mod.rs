@@ -33,6 +33,21 @@ const INDEXES: [(&str, &str); 3] = [
     ),
 ];
 
+/// A test hook: stop a load after this many rows, mid-transaction, so a
+/// test can kill the process there and see nothing kept.
+fn pause_after() -> Option<usize> {
+    std::env::var("PINGAN_TEST_PAUSE_EVENTS_AFTER")
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Say so on standard error and wait to be killed.
+fn pause_here() {
+    eprintln!("PINGAN_TEST_PAUSED");
+    std::thread::sleep(std::time::Duration::from_secs(600));
+}
+
 /// The upsert both loads end in: a newer version replaces the stored one.
 const UPSERT: &str = "INSERT INTO events (event_id, kind, region, category, urgency, departments, \
     reported_at, handled_at, dispatched_at, arrived_at, updated_at, month, digest, import_id)";

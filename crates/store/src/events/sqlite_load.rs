@@ -117,7 +117,11 @@ unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[NewEvent], import_id: i64)
             }
         }
     };
-    for e in events {
+    let pause = super::pause_after();
+    for (n, e) in events.iter().enumerate() {
+        if pause == Some(n) {
+            super::pause_here();
+        }
         let mut rc =
             text(1, &e.event_id) | text(2, &e.kind) | text(3, &e.region) | text(4, &e.category);
         rc |= match &e.urgency {

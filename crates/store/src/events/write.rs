@@ -69,10 +69,8 @@ impl Store {
         }
         let looked_up = started.elapsed();
         match &mut tx.conn {
-            Conn::Sqlite(c) => {
-                super::sqlite_load::insert(&mut **c, events, import_id, defer).await?
-            }
-            Conn::Pg(c) => copy_in(&mut **c, events, import_id, !any, defer).await?,
+            Conn::Sqlite(c) => super::sqlite_load::insert(c, events, import_id, defer).await?,
+            Conn::Pg(c) => copy_in(c, events, import_id, !any, defer).await?,
         }
         let inserted = started.elapsed();
         tally.apply(&mut tx).await?;
@@ -187,7 +185,12 @@ async fn copy_in(
         ))
         .await?;
     let mut buf = Vec::with_capacity(1 << 20);
-    for e in events {
+    let pause = super::pause_after();
+    for (n, e) in events.iter().enumerate() {
+        if pause == Some(n) {
+            copy.send(std::mem::take(&mut buf)).await?;
+            super::pause_here();
+        }
         quoted(&mut buf, &e.event_id);
         buf.push(b',');
         quoted(&mut buf, &e.kind);
