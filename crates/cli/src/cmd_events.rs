@@ -45,18 +45,15 @@ pub fn run(cmd: EventsCommand) -> Result<ExitCode> {
             let r = crate::files::read(&regions)?;
             let tree = pingan_input::read_regions(&regions.display().to_string(), &r)
                 .map_err(|e| InputFailure(e.to_string()))?;
-            let bytes = crate::files::read(&events)?;
-            let text = pingan_input::decode(&bytes);
-            let read =
-                pingan_input::events::read_events(&events.display().to_string(), &text, &tree)
-                    .map_err(|e| InputFailure(e.to_string()))?;
-            let cells = aggregate(&read.events, year);
+            let name = events.display().to_string();
+            let a = aggregated(&events, &name, &tree, year)?;
+            let cells = &a.cells;
             let out = std::io::stdout().lock();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
             match format {
                 Format::Csv => {
                     writeln!(out, "region,period,element,value")?;
-                    for ((region, (y, m)), v) in &cells {
+                    for ((region, (y, m)), v) in cells {
                         let code = &tree.get(*region).code;
                         for (e, x) in ELEMENTS.iter().zip(v) {
                             writeln!(out, "{code},{y:04}-{m:02},{e},{}", number(*x))?;
@@ -66,7 +63,7 @@ pub fn run(cmd: EventsCommand) -> Result<ExitCode> {
                 Format::Json => {
                     write!(out, "[")?;
                     let mut first = true;
-                    for ((region, (y, m)), v) in &cells {
+                    for ((region, (y, m)), v) in cells {
                         let code = serde_json::to_string(&tree.get(*region).code)?;
                         for (e, x) in ELEMENTS.iter().zip(v) {
                             if !first {
@@ -86,12 +83,41 @@ pub fn run(cmd: EventsCommand) -> Result<ExitCode> {
             out.flush()?;
             eprintln!(
                 "事件记录 {} 行：{} 个事件，{} 行重复；{} 个地区·月",
-                read.rows,
-                read.events.len(),
-                read.duplicates,
+                a.rows,
+                a.events,
+                a.duplicates,
                 cells.len()
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The file's events added up: streamed through temporary parts in
+/// bounded memory (CSV in UTF-8), or read whole (JSON Lines, GB18030).
+fn aggregated(
+    path: &std::path::Path,
+    name: &str,
+    tree: &pingan_core::RegionTree,
+    year: Option<i32>,
+) -> Result<pingan_input::events::Aggregated> {
+    use pingan_input::events::{Aggregated, Streamed, aggregate_stream};
+    let unreadable = |e: std::io::Error| InputFailure(format!("{name}: 无法读取文件：{e}"));
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    match aggregate_stream(name, &mut file, size, tree, year).map_err(unreadable)? {
+        Streamed::Done(r) => Ok(r.map_err(|e| InputFailure(e.to_string()))?),
+        Streamed::WholeFile => {
+            let bytes = crate::files::read(path)?;
+            let text = pingan_input::decode(&bytes);
+            let read = pingan_input::events::read_events(name, &text, tree)
+                .map_err(|e| InputFailure(e.to_string()))?;
+            Ok(Aggregated {
+                cells: aggregate(&read.events, year),
+                rows: read.rows,
+                events: read.events.len(),
+                duplicates: read.duplicates,
+            })
         }
     }
 }

@@ -246,6 +246,22 @@ impl Aggregator {
         self.active.insert((m.0, e.region));
     }
 
+    /// Add what another part of the same events counted (each event in
+    /// one part only).
+    pub fn merge(&mut self, other: Aggregator) {
+        for (k, v) in other.cells {
+            let c = self.cells.entry(k).or_insert([0.0; 8]);
+            for (a, b) in c.iter_mut().zip(v) {
+                *a += b;
+            }
+        }
+        for (y, m) in other.last {
+            let l = self.last.entry(y).or_insert(m);
+            *l = (*l).max(m);
+        }
+        self.active.extend(other.active);
+    }
+
     pub fn finish(mut self) -> std::collections::BTreeMap<(usize, Month), [f64; 8]> {
         for (y, region) in self.active {
             for mo in 1..=self.last[&y] {

@@ -135,11 +135,17 @@ pub(crate) fn each_record(
     }
     let mut rdr = reader(text);
     let mut rec = csv::ByteRecord::new();
+    let mut lines = LineCounter::default();
     loop {
         let line = rdr.position().line() as usize;
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => return,
             Ok(true) => {
+                // The csv crate's line skips blank lines; count the line
+                // ends before the record's first byte instead.
+                let line = rec
+                    .position()
+                    .map_or(line, |p| lines.at(bytes, p.byte() as usize));
                 let fields: Vec<&[u8]> = rec.iter().collect();
                 if !row(errs, line, &fields) {
                     return;
@@ -153,6 +159,31 @@ pub(crate) fn each_record(
         if errs.full() {
             return;
         }
+    }
+}
+
+/// The line (from 1) of byte offsets met in increasing order.
+#[derive(Default)]
+pub(crate) struct LineCounter {
+    byte: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    /// The line of the record the csv crate says starts at `byte` (its
+    /// start includes the blank lines skipped before it).
+    pub(crate) fn at(&mut self, bytes: &[u8], byte: usize) -> usize {
+        let mut byte = byte.min(bytes.len());
+        while byte < bytes.len() && matches!(bytes[byte], b'\n' | b'\r') {
+            byte += 1;
+        }
+        if byte >= self.byte {
+            self.line += memchr::memchr_iter(b'\n', &bytes[self.byte..byte]).count();
+        } else {
+            self.line = memchr::memchr_iter(b'\n', &bytes[..byte]).count();
+        }
+        self.byte = byte;
+        self.line + 1
     }
 }
 
@@ -188,4 +219,18 @@ pub(crate) fn scientific_message(code: &str) -> String {
     format!(
         "地区代码“{code}”是科学计数法：Excel 把代码当成了数字，后面的位数已经丢失。请在 Excel 中把该列设置为“文本”格式，重新填写代码后再保存"
     )
+}
+#[cfg(test)]
+mod line_tests {
+    #[test]
+    fn quoted_records_after_blank_lines_keep_their_lines() {
+        let text = "h,i\n\"a,b\",c\n\nd,e\r\n\r\n\nf,g\n";
+        let mut errs = crate::error::Collector::new("x");
+        let mut lines = Vec::new();
+        super::each_record(text, &mut errs, |_, line, _| {
+            lines.push(line);
+            true
+        });
+        assert_eq!(lines, [1, 2, 4, 7]);
+    }
 }

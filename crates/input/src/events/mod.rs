@@ -13,6 +13,9 @@ use rustc_hash::{FxHashMap, FxHasher};
 use std::borrow::Cow;
 use std::hash::Hasher;
 
+mod stream;
+pub use stream::{Aggregated, Streamed, aggregate_stream};
+
 /// The columns, in events.md's order.
 pub const COLUMNS: [&str; 11] = [
     "event_id",
@@ -217,6 +220,7 @@ pub fn event_of(f: &[&str; 11], tree: &RegionTree) -> Result<Event, Vec<String>>
 }
 
 /// Keeps the latest version of each event.
+#[derive(Default)]
 struct Keeper<'a> {
     slots: FxHashMap<Cow<'a, str>, Slot>,
     out: EventsRead<'a>,
