@@ -47,10 +47,12 @@ SELECT region, month, CASE WHEN handled_at - reported_at <= 1800 THEN 0
     WHEN handled_at - reported_at <= 259200 THEN 5 WHEN handled_at - reported_at <= 604800 THEN 6
     ELSE 7 END, COUNT(*)
 FROM events WHERE kind = 'grid' AND handled_at IS NOT NULL GROUP BY 1, 2, 3;
--- The event list's filters (a region's months, newest first) and the open
--- events (few of ten million: a partial index).
+-- The event list's orders (a region's months or the province's, newest
+-- first, event_id breaking ties) and the open grid events (few of ten
+-- million: a partial index holding what the overdue count reads).
 DROP INDEX events_month_region;
 DROP INDEX events_open;
-CREATE INDEX events_region_month ON events (region, month, reported_at);
-CREATE INDEX events_month ON events (month, reported_at);
-CREATE INDEX events_open ON events (reported_at) WHERE handled_at IS NULL;
+CREATE INDEX events_region_month ON events (region, month, reported_at, event_id);
+CREATE INDEX events_month ON events (month, reported_at, event_id);
+CREATE INDEX events_open ON events (kind, reported_at, region, month, urgency)
+    WHERE handled_at IS NULL AND kind = 'grid';

@@ -57,6 +57,9 @@ pub struct EventRow {
 /// event_id), in the list's order.
 pub type EventCursor = (String, f64, String);
 
+/// Base regions beyond which a list is read in the province's order.
+const MANY: usize = 40;
+
 enum Arg {
     Text(String),
     Real(f64),
@@ -97,6 +100,11 @@ impl Where {
             let marks: Vec<String> = rs.iter().map(|r| w.mark(Arg::Text(r.clone()))).collect();
             if marks.is_empty() {
                 w.and("1 = 0");
+            } else if marks.len() > MANY {
+                // A city's list reads the province's months in order
+                // rather than sorting its regions' rows (an expression
+                // keeps the planner off the region index).
+                w.and(&format!("(region || '') IN ({})", marks.join(",")));
             } else {
                 w.and(&format!("region IN ({})", marks.join(",")));
             }

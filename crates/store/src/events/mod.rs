@@ -21,15 +21,16 @@ use std::collections::HashMap;
 const INDEXES: [(&str, &str); 3] = [
     (
         "events_region_month",
-        "CREATE INDEX events_region_month ON events (region, month, reported_at)",
+        "CREATE INDEX events_region_month ON events (region, month, reported_at, event_id)",
     ),
     (
         "events_month",
-        "CREATE INDEX events_month ON events (month, reported_at)",
+        "CREATE INDEX events_month ON events (month, reported_at, event_id)",
     ),
     (
         "events_open",
-        "CREATE INDEX events_open ON events (reported_at) WHERE handled_at IS NULL",
+        "CREATE INDEX events_open ON events (kind, reported_at, region, month, urgency) \
+         WHERE handled_at IS NULL AND kind = 'grid'",
     ),
 ];
 

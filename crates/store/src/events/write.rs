@@ -86,6 +86,12 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        // PostgreSQL's planner and its index-only scans need the new rows'
+        // statistics and visibility map, which autovacuum would make only
+        // some time later (the overdue count: 0.5 s before, 40 ms after).
+        if defer && let crate::db::Pool::Pg(p) = &self.pool {
+            sqlx::query("VACUUM (ANALYZE) events").execute(p).await?;
+        }
         tracing::info!(
             events = events.len(),
             lookup_ms = looked_up.as_millis() as u64,
