@@ -111,7 +111,7 @@ fn cut(data: &[u8]) -> Option<usize> {
     for i in memchr::memchr2_iter(b'\n', b'"', data) {
         if data[i] == b'"' {
             quotes += 1;
-        } else if quotes % 2 == 0 {
+        } else if quotes.is_multiple_of(2) {
             last = Some(i + 1);
         }
     }
@@ -430,7 +430,7 @@ mod tests {
                 "e{id},grid,{region},{category},一般,{},2024-0{}-02 08:00:00,{},,,2024-0{}-02 0{}:00:00",
                 1 + v % 2,
                 1 + v % 3,
-                if v % 2 == 0 {
+                if v.is_multiple_of(2) {
                     "2024-03-05 08:00:00".to_string()
                 } else {
                     String::new()
