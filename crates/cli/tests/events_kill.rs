@@ -26,6 +26,17 @@ fn ok(o: Output) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// The import being killed: killed however the test ends, so a failed
+/// assertion leaves no paused process behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn killed_mid_load(db: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
@@ -54,20 +65,22 @@ fn killed_mid_load(db: &str) {
     ]));
     let events = format!("{d}/events.csv");
     let head_before = ok(pingan(&["audit", "head", "--db", db]));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pingan"))
-        .args(["import", "events", &events, "--db", db])
-        .env_remove("PINGAN_DB")
-        .env("PINGAN_TEST_PAUSE_EVENTS_AFTER", "500000")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_pingan"))
+            .args(["import", "events", &events, "--db", db])
+            .env_remove("PINGAN_DB")
+            .env("PINGAN_TEST_PAUSE_EVENTS_AFTER", "500000")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "PINGAN_TEST_PAUSED", "half the rows are in");
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
     assert_eq!(ok(pingan(&["audit", "head", "--db", db])), head_before);
     assert!(ok(pingan(&["audit", "verify", "--db", db])).contains("校验通过"));
     let run = |dry: bool| -> Value {
