@@ -421,6 +421,22 @@ async fn list_checks(app: &common::App, office: &str, grid: usize, open: usize) 
     )
     .await;
     assert_eq!(s, reqwest::StatusCode::FORBIDDEN);
+    // A filter nothing matches: an empty list and a sheet with its header.
+    let (_, html) = get(
+        "/events/list?year=2024&category=%E6%B2%A1%E6%9C%89".into(),
+        office,
+    )
+    .await;
+    let html = String::from_utf8(html).unwrap();
+    assert!(total(&html) == 0 && html.contains(r#"id="no-rows""#));
+    let (s, bytes) = get(
+        "/events/list.xlsx?year=2024&category=%E6%B2%A1%E6%9C%89".into(),
+        office,
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.worksheet_range("事件清单").unwrap().height(), 1);
     // Nonsense filters are ignored, not an error.
     let (s, _) = get(
         "/events/list?year=2024&month=13&kind=x&state=y&after=zz~q".into(),

@@ -69,8 +69,14 @@ pub async fn page(
     after: Option<&EventCursor>,
     limit: i64,
 ) -> Result<(Vec<EventRow>, i64)> {
-    let rows = ctx.store.event_list(f, after, limit).await?;
+    // The count is cheap (grouped counts, or the open events' index); an
+    // empty list then reads no events (a filter nothing matches would
+    // otherwise walk the year's index to its end).
     let total = ctx.store.event_list_count(f).await?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let rows = ctx.store.event_list(f, after, limit).await?;
     Ok((rows, total))
 }
 
