@@ -153,6 +153,13 @@ impl Event {
         }
     }
 
+    /// An open grid event past its deadline at `now` (24 h when its
+    /// urgency is unknown).
+    pub fn overdue_at(&self, now: f64) -> bool {
+        let deadline = self.urgency.map_or(86_400.0, Urgency::deadline);
+        self.kind == Kind::Grid && self.handled.is_none() && now - self.reported > deadline
+    }
+
     /// The handling-time class of a handled event: the index of the first
     /// of `HANDLING_EDGES` (minutes) it is within.
     pub fn handling_class(&self) -> Option<usize> {

@@ -82,10 +82,14 @@ impl<'a> Collector<'a> {
         self.errors.len() >= MAX_ERRORS
     }
 
-    pub fn finish<T>(self, value: T) -> Result<T, InputErrors> {
+    /// The value, or the errors in the order of the file's lines (a
+    /// reader may find a row's problems after a later row's: checks run a
+    /// block at a time, the splitting as it goes).
+    pub fn finish<T>(mut self, value: T) -> Result<T, InputErrors> {
         if self.errors.is_empty() {
             Ok(value)
         } else {
+            self.errors.sort_by_key(|e| e.line);
             Err(InputErrors(self.errors))
         }
     }

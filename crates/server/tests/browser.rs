@@ -160,7 +160,7 @@ async fn pages_in_headless_chromium() {
         let tree = app.store.region_tree().await.unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let read = pingan_input::events::read_events("events.csv", &text, &tree).unwrap();
-        let rows: Vec<pingan_store::NewEvent> = (0..read.events.len())
+        let rows: Vec<pingan_store::EventRecord> = (0..read.events.len())
             .map(|i| pingan_service::events::stored_row(&read, i, &tree))
             .collect();
         app.store

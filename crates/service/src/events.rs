@@ -13,7 +13,7 @@ use crate::values::ImportOptions;
 use crate::{Authorized, Caller, Loc, Problem, cap};
 use pingan_core::Period;
 use pingan_core::events::{ELEMENTS, Kind};
-use pingan_store::NewEvent;
+use pingan_store::EventRecord;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Sources the derived values are stored under.
@@ -53,10 +53,10 @@ pub fn stored_row(
     read: &pingan_input::events::EventsRead<'_>,
     i: usize,
     tree: &pingan_core::RegionTree,
-) -> NewEvent {
+) -> EventRecord {
     let e = &read.events[i];
     let (y, m) = e.month();
-    NewEvent {
+    EventRecord {
         event_id: read.ids[i].to_string(),
         kind: e.kind.code().to_string(),
         region: tree.get(e.region).code.clone(),
@@ -193,9 +193,8 @@ async fn run(
     let mut years = BTreeSet::new();
     let mut kinds = BTreeSet::new();
     for (i, e) in read.events.iter().enumerate() {
-        let digest = digest_text(read.digests[i]);
         match stored.get(ids[i]) {
-            Some((u, d)) if *u == e.updated && *d == digest => {
+            Some((u, d)) if *u == e.updated && *d == digest_text(read.digests[i]) => {
                 s.duplicates += 1;
                 continue;
             }

@@ -215,8 +215,8 @@ pub async fn board(
 pub fn base_regions(tree: &RegionTree, root: usize) -> Option<Vec<String>> {
     tree.get(root).parent?;
     Some(
-        (0..tree.len())
-            .filter(|&r| tree.children(r).is_empty() && tree.is_within(r, root))
+        pingan_input::excel::base_regions(tree, Some(root), &[])
+            .into_iter()
             .map(|r| tree.get(r).code.clone())
             .collect(),
     )

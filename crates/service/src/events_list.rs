@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::events_board::base_regions;
 use crate::{Authorized, cap};
 use pingan_core::RegionTree;
-use pingan_store::{EventCursor, EventFilter, EventRow, EventState};
+use pingan_store::{EventCursor, EventFilter, EventRecord, EventState};
 
 /// The states a reader picks from, with their query value and label.
 pub const STATES: [(&str, &str); 6] = [
@@ -68,7 +68,7 @@ pub async fn page(
     f: &EventFilter,
     after: Option<&EventCursor>,
     limit: i64,
-) -> Result<(Vec<EventRow>, i64)> {
+) -> Result<(Vec<EventRecord>, i64)> {
     // The count is cheap (grouped counts, or the open events' index); an
     // empty list then reads no events (a filter nothing matches would
     // otherwise walk the year's index to its end).
@@ -104,11 +104,11 @@ pub async fn rows_after(
     f: &EventFilter,
     after: Option<&EventCursor>,
     limit: i64,
-) -> Result<Vec<EventRow>> {
+) -> Result<Vec<EventRecord>> {
     Ok(ctx.store.event_list(f, after, limit).await?)
 }
 
 /// The cursor after `row`.
-pub fn cursor(row: &EventRow) -> EventCursor {
+pub fn cursor(row: &EventRecord) -> EventCursor {
     (row.month.clone(), row.reported_at, row.event_id.clone())
 }

@@ -64,6 +64,14 @@ pub(crate) fn placeholders(rows: usize, cols: usize, numbered: bool) -> String {
     s
 }
 
+/// `$1,$2,…,$n`: an IN list (both backends read `$n`).
+pub(crate) fn numbered_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl Store {
     /// A new transaction, with the ledger's algorithm read first.
     pub(crate) async fn begin(&self) -> Result<Tx> {

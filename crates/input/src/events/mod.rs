@@ -473,7 +473,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn tree() -> RegionTree {
+    pub(in crate::events) fn tree() -> RegionTree {
         crate::read_regions(
             "regions.csv",
             "code,name,parent,level\n990000,省,,province\n990100,市,990000,city\n990101,县,990100,county\n990101001,镇,990101,township\n990101002,乡,990101,township\n".as_bytes(),
@@ -481,7 +481,7 @@ mod tests {
         .unwrap()
     }
 
-    const HEAD: &str = "event_id,kind,region,category,urgency,departments,reported_at,handled_at,dispatched_at,arrived_at,updated_at\n";
+    pub(in crate::events) const HEAD: &str = "event_id,kind,region,category,urgency,departments,reported_at,handled_at,dispatched_at,arrived_at,updated_at\n";
 
     #[test]
     fn latest_versions_duplicates_and_errors_by_line() {

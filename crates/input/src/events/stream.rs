@@ -347,16 +347,9 @@ fn chunked(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{HEAD, tree};
     use super::*;
     use proptest::prelude::*;
-
-    fn tree() -> RegionTree {
-        crate::read_regions(
-            "regions.csv",
-            "code,name,parent,level\n990000,省,,province\n990100,市,990000,city\n990101,县,990100,county\n990101001,镇,990101,township\n990101002,乡,990101,township\n".as_bytes(),
-        )
-        .unwrap()
-    }
 
     /// The whole-file reader's answer in the streaming shape (errors
     /// ordered by line, as the streaming reader orders them).
@@ -415,8 +408,6 @@ mod tests {
             ),
         }
     }
-
-    const HEAD: &str = "event_id,kind,region,category,urgency,departments,reported_at,handled_at,dispatched_at,arrived_at,updated_at\n";
 
     fn row(id: u8, v: u8, region: bool, quoted: bool) -> String {
         let category = if quoted {

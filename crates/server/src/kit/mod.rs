@@ -12,4 +12,4 @@ pub mod xlsx;
 
 pub use error::{PageError, PageResult};
 pub use layout::{Frame, card, data_script};
-pub use viewer::{Viewer, pick_region};
+pub use viewer::{Viewer, now_seconds, pick_region, pick_year};

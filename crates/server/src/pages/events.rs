@@ -6,7 +6,9 @@
 
 use crate::AppState;
 use crate::kit::forms::urlencode;
-use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout, pick_region};
+use crate::kit::{
+    Frame, PageResult, Viewer, card, fmt, layout, now_seconds, pick_region, pick_year,
+};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -75,13 +77,8 @@ async fn page(
     let who = c.authorize::<cap::Scores>()?;
     let tree = state.ctx.tree().await?;
     let root = pick_region(c, &tree, &q.region)?;
-    let year = match q.year {
-        Some(y) => y,
-        None => state.ctx.latest_year().await.unwrap_or(2024),
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+    let year = pick_year(&state.ctx, q.year).await;
+    let now = now_seconds();
     let b = board(&state.ctx, &who, &tree, root, year, now).await?;
     let overdue_params = ListParams {
         year,

@@ -5,7 +5,9 @@
 
 use crate::AppState;
 use crate::kit::forms::urlencode;
-use crate::kit::{Frame, PageResult, Viewer, card, fmt, layout, pick_region, xlsx};
+use crate::kit::{
+    Frame, PageResult, Viewer, card, fmt, layout, now_seconds, pick_region, pick_year, xlsx,
+};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -13,7 +15,7 @@ use maud::{Markup, html};
 use pingan_core::events::Kind;
 use pingan_service::events_list::{self, ListParams, STATES};
 use pingan_service::{Caller, cap};
-use pingan_store::{EventCursor, EventFilter, EventRow};
+use pingan_store::{EventCursor, EventFilter, EventRecord};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use tokio::sync::mpsc;
 
@@ -103,12 +105,6 @@ fn query_of(year: i32, region: &str, p: &ListParams) -> String {
     q
 }
 
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 fn kind_label(k: &str) -> &'static str {
     Kind::parse(k).map_or("", Kind::label)
 }
@@ -125,29 +121,26 @@ fn span(seconds: f64) -> String {
 }
 
 /// (start, end, state) of a row as the list shows it.
-fn row_texts(e: &EventRow, now: f64) -> (f64, Option<f64>, &'static str) {
-    if e.kind == "grid" {
-        let deadline = e
-            .urgency
-            .as_deref()
-            .and_then(pingan_core::events::Urgency::parse)
-            .map(|u| u.deadline());
-        let state = match (e.handled_at, deadline) {
-            (Some(h), Some(d)) if h - e.reported_at <= d => "按时处置",
-            (Some(_), _) => "超时处置",
-            (None, d) if now - e.reported_at > d.unwrap_or(86_400.0) => "超时未处置",
-            (None, _) => "处置中",
-        };
-        (e.reported_at, e.handled_at, state)
-    } else {
+fn row_texts(e: &EventRecord, now: f64) -> (f64, Option<f64>, &'static str) {
+    let Some(ev) = e.event().filter(|ev| ev.kind == Kind::Grid) else {
         let start = e.dispatched_at.unwrap_or(e.reported_at);
         let state = if e.arrived_at.is_some() {
             "已到场"
         } else {
             "未到场"
         };
-        (start, e.arrived_at, state)
-    }
+        return (start, e.arrived_at, state);
+    };
+    let state = if ev.timely() {
+        "按时处置"
+    } else if ev.handled.is_some() {
+        "超时处置"
+    } else if ev.overdue_at(now) {
+        "超时未处置"
+    } else {
+        "处置中"
+    };
+    (e.reported_at, e.handled_at, state)
 }
 
 fn select(name: &str, label: &str, options: &[(String, String)], chosen: &str) -> Markup {
@@ -167,12 +160,9 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
     let who = c.authorize::<cap::Scores>()?;
     let tree = state.ctx.tree().await?;
     let root = pick_region(c, &tree, &q.region)?;
-    let year = match q.year {
-        Some(y) => y,
-        None => state.ctx.latest_year().await.unwrap_or(2024),
-    };
+    let year = pick_year(&state.ctx, q.year).await;
     let p = q.params(year);
-    let now = now();
+    let now = now_seconds();
     let f = events_list::filter(&tree, root, &p, now);
     let after = q.cursor();
     let (rows, total) = events_list::page(&state.ctx, &who, &f, after.as_ref(), PAGE).await?;
@@ -301,7 +291,7 @@ const HEADER: [&str; 12] = [
 fn write(
     tree: &pingan_core::RegionTree,
     caller: &Caller,
-    mut pages: mpsc::Receiver<Result<Vec<EventRow>, String>>,
+    mut pages: mpsc::Receiver<Result<Vec<EventRecord>, String>>,
     out: xlsx::ByteSink,
     now: f64,
 ) -> Result<(), String> {
@@ -360,11 +350,8 @@ async fn export(
     let who = c.authorize::<cap::Scores>()?;
     let tree = state.ctx.tree().await?;
     let root = pick_region(&c, &tree, &q.region)?;
-    let year = match q.year {
-        Some(y) => y,
-        None => state.ctx.latest_year().await.unwrap_or(2024),
-    };
-    let now = now();
+    let year = pick_year(&state.ctx, q.year).await;
+    let now = now_seconds();
     let f: EventFilter = events_list::filter(&tree, root, &q.params(year), now);
     // Nothing to read: the sheet has its header only (and no walk
     // through the year's index looking for rows that are not there).

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::kit::forms::urlencode;
 use crate::kit::xlsx::{self, Cell as XCell};
-use crate::kit::{Frame, PageResult, Viewer, card, layout};
+use crate::kit::{Frame, PageResult, Viewer, card, layout, pick_year};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -186,10 +186,7 @@ async fn export(
     Query(q): Query<ProgressQuery>,
 ) -> PageResult {
     let who = v.0.authorize::<cap::Progress>()?;
-    let year = match q.year {
-        Some(y) => y,
-        None => state.ctx.latest_year().await.unwrap_or(2024),
-    };
+    let year = pick_year(&state.ctx, q.year).await;
     let b = progress::board(&state.ctx, &who, year).await?;
     let mut rows = Vec::new();
     for d in &b.departments {

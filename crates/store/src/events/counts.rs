@@ -4,10 +4,10 @@
 //! away. What an event counts for is core's (`pingan_core::events`), so
 //! the page, the derived elements and `pingan events aggregate` agree.
 
-use super::NewEvent;
+use super::EventRecord;
 use crate::Result;
 use crate::tx::{BATCH, Tx, on_tx, placeholders};
-use pingan_core::events::{Event, Kind, Urgency};
+use pingan_core::events::Kind;
 use rustc_hash::FxHashMap;
 
 /// (region, month, kind, category, urgency or '').
@@ -30,25 +30,10 @@ pub(super) struct Tally {
     classes: FxHashMap<(String, String, i64), i64>,
 }
 
-/// `e` as core reads it (the store keys regions by code, not index).
-fn as_event(e: &NewEvent) -> Option<Event> {
-    Some(Event {
-        kind: Kind::parse(&e.kind)?,
-        region: 0,
-        urgency: e.urgency.as_deref().and_then(Urgency::parse),
-        departments: u32::try_from(e.departments).unwrap_or(0),
-        reported: e.reported_at,
-        handled: e.handled_at,
-        dispatched: e.dispatched_at,
-        arrived: e.arrived_at,
-        updated: e.updated_at,
-    })
-}
-
 impl Tally {
     /// Count `e` in (`sign` 1) or out (-1).
-    pub(super) fn count(&mut self, e: &NewEvent, sign: i64) {
-        let Some(ev) = as_event(e) else { return };
+    pub(super) fn count(&mut self, e: &EventRecord, sign: i64) {
+        let Some(ev) = e.event() else { return };
         let grid = ev.kind == Kind::Grid;
         let timely = i64::from(grid && ev.timely());
         let joint = i64::from(grid && ev.departments >= 2);

@@ -4,7 +4,7 @@
 //! month give that order without sorting a province); totals from the
 //! grouped counts, so a count never reads ten million rows.
 
-use super::{DEADLINE, OpenEvent};
+use super::{DEADLINE, EventRecord, OpenEvent};
 use crate::Result;
 use crate::db::{Store, on_pool};
 
@@ -34,23 +34,6 @@ pub struct EventFilter {
     /// '' picks call-outs (no urgency).
     pub urgency: Option<String>,
     pub state: EventState,
-}
-
-/// A stored event as the list shows it.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct EventRow {
-    pub event_id: String,
-    pub kind: String,
-    pub region: String,
-    pub category: String,
-    pub urgency: Option<String>,
-    pub departments: i64,
-    pub reported_at: f64,
-    pub handled_at: Option<f64>,
-    pub dispatched_at: Option<f64>,
-    pub arrived_at: Option<f64>,
-    pub updated_at: f64,
-    pub month: String,
 }
 
 /// Where a page of the list starts: after this (month, reported_at,
@@ -146,7 +129,7 @@ impl Store {
         f: &EventFilter,
         after: Option<&EventCursor>,
         limit: i64,
-    ) -> Result<Vec<EventRow>> {
+    ) -> Result<Vec<EventRecord>> {
         let mut w = Where::grouped(f, "COALESCE(urgency, '')");
         match f.state {
             EventState::All => {}
@@ -170,7 +153,7 @@ impl Store {
         let lim = w.mark(Arg::Int(limit));
         let sql = format!(
             "SELECT event_id, kind, region, category, urgency, CAST(departments AS BIGINT) AS departments, reported_at, handled_at, \
-             dispatched_at, arrived_at, updated_at, month FROM events{} \
+             dispatched_at, arrived_at, updated_at, month, digest FROM events{} \
              ORDER BY month DESC, reported_at DESC, event_id DESC LIMIT {lim}",
             w.sql
         );

@@ -9,7 +9,7 @@ mod sqlite_load;
 mod write;
 
 pub(crate) use counts::rebuild as rebuild_counts;
-pub use list::{EventCursor, EventFilter, EventRow, EventState};
+pub use list::{EventCursor, EventFilter, EventState};
 
 use crate::Result;
 use crate::db::{Store, on_pool};
@@ -60,9 +60,9 @@ const ON_CONFLICT: &str = "ON CONFLICT (event_id) DO UPDATE SET kind = excluded.
     digest = excluded.digest, import_id = excluded.import_id \
     WHERE excluded.updated_at > events.updated_at";
 
-/// One event's latest version to store.
+/// One event's latest version, as stored (and as a load writes it).
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct NewEvent {
+pub struct EventRecord {
     pub event_id: String,
     pub kind: String,
     pub region: String,
@@ -76,6 +76,25 @@ pub struct NewEvent {
     pub updated_at: f64,
     pub month: String,
     pub digest: String,
+}
+
+impl EventRecord {
+    /// The event as core reads it, to say what it counts for (the store
+    /// keys regions by code, so its region index is 0).
+    pub fn event(&self) -> Option<pingan_core::events::Event> {
+        use pingan_core::events::{Event, Kind, Urgency};
+        Some(Event {
+            kind: Kind::parse(&self.kind)?,
+            region: 0,
+            urgency: self.urgency.as_deref().and_then(Urgency::parse),
+            departments: u32::try_from(self.departments).unwrap_or(0),
+            reported: self.reported_at,
+            handled: self.handled_at,
+            dispatched: self.dispatched_at,
+            arrived: self.arrived_at,
+            updated: self.updated_at,
+        })
+    }
 }
 
 /// What a region's month holds of one kind of event.
@@ -101,11 +120,7 @@ impl Store {
             return Ok(out);
         }
         for chunk in ids.chunks(BATCH) {
-            // `$n` reads the same on both backends.
-            let marks = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(",");
+            let marks = crate::tx::numbered_list(chunk.len());
             let sql = format!(
                 "SELECT event_id, updated_at, digest FROM events WHERE event_id IN ({marks})"
             );

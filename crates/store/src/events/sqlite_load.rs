@@ -6,7 +6,7 @@
 //! B-trees cost. The statement runs inside the caller's transaction: an
 //! error leaves it to be rolled back like any other.
 
-use super::{NewEvent, UPSERT};
+use super::{EventRecord, UPSERT};
 use crate::{Result, StoreError};
 use libsqlite3_sys as ffi;
 use std::ffi::{CStr, CString, c_int};
@@ -16,7 +16,7 @@ use std::ptr;
 /// `defer`, the secondary indexes are dropped first and made again after.
 pub(super) async fn insert(
     conn: &mut sqlx::SqliteConnection,
-    events: &[NewEvent],
+    events: &[EventRecord],
     import_id: i64,
     defer: bool,
 ) -> Result<()> {
@@ -41,7 +41,7 @@ pub(super) async fn insert(
 
 async fn load(
     conn: &mut sqlx::SqliteConnection,
-    events: &[NewEvent],
+    events: &[EventRecord],
     import_id: i64,
 ) -> Result<()> {
     let mut handle = conn.lock_handle().await?;
@@ -80,7 +80,7 @@ unsafe fn failure(db: *mut ffi::sqlite3, rc: c_int) -> StoreError {
     StoreError::Invalid(format!("写入事件记录失败（SQLite 代码 {rc}）：{message}"))
 }
 
-unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[NewEvent], import_id: i64) -> Result<()> {
+unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[EventRecord], import_id: i64) -> Result<()> {
     let sql = CString::new(format!(
         "{UPSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) {}",
         super::ON_CONFLICT

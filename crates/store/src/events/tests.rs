@@ -15,14 +15,14 @@ fn actor() -> Actor {
 }
 
 /// A small deterministic mix of events; `shift` changes their contents.
-fn events(ids: std::ops::Range<u32>, updated: f64, shift: u32) -> Vec<NewEvent> {
+fn events(ids: std::ops::Range<u32>, updated: f64, shift: u32) -> Vec<EventRecord> {
     ids.map(|i| {
         let x = i.wrapping_mul(2_654_435_761).wrapping_add(shift * 97);
         let kind = ["grid", "grid", "grid", "fire", "medical"][(x % 5) as usize];
         let grid = kind == "grid";
         let reported = 1_704_067_200.0 + f64::from(x % 5_000_000);
         let handled = (x % 7 != 0).then(|| reported + f64::from((x >> 3) % 200_000));
-        NewEvent {
+        EventRecord {
             event_id: format!("E{i:05}"),
             kind: kind.into(),
             region: format!("R{}", x % 3),

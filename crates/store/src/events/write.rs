@@ -4,7 +4,7 @@
 //! one upsert), the grouped counts kept, and one ledger entry.
 
 use super::counts::Tally;
-use super::{NewEvent, ON_CONFLICT, UPSERT};
+use super::{EventRecord, ON_CONFLICT, UPSERT};
 use crate::db::Store;
 use crate::tx::{BATCH, Conn, Tx, on_tx};
 use crate::{Actor, NewEntry, Result};
@@ -26,7 +26,7 @@ impl Store {
         sha256: &str,
         rows: usize,
         duplicates: usize,
-        events: &[NewEvent],
+        events: &[EventRecord],
         actor: &Actor,
     ) -> Result<i64> {
         let started = Instant::now();
@@ -105,18 +105,18 @@ impl Store {
 
 /// The stored rows of those of `events` already stored, read inside the
 /// write's transaction (after `hold`), so no other import slips between.
-async fn stored_rows(tx: &mut Tx, events: &[NewEvent]) -> Result<FxHashMap<String, NewEvent>> {
+async fn stored_rows(
+    tx: &mut Tx,
+    events: &[EventRecord],
+) -> Result<FxHashMap<String, EventRecord>> {
     let mut out = FxHashMap::default();
     for chunk in events.chunks(BATCH) {
-        let marks = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let marks = crate::tx::numbered_list(chunk.len());
         let sql = format!(
             "SELECT event_id, kind, region, category, urgency, CAST(departments AS BIGINT) AS departments, reported_at, handled_at, \
              dispatched_at, arrived_at, updated_at, month, digest FROM events WHERE event_id IN ({marks})"
         );
-        let rows: Vec<NewEvent> = on_tx!(tx, c => {
+        let rows: Vec<EventRecord> = on_tx!(tx, c => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for e in chunk {
                 q = q.bind(&e.event_id);
@@ -153,7 +153,7 @@ fn number(out: &mut Vec<u8>, v: Option<f64>) {
 /// one upsert.
 async fn copy_in(
     c: &mut sqlx::PgConnection,
-    events: &[NewEvent],
+    events: &[EventRecord],
     import_id: i64,
     empty: bool,
     defer: bool,
