@@ -5,7 +5,7 @@
 //! and `updated_at` refused.
 
 use crate::error::{Collector, InputErrors};
-use crate::table::{each_record, split_records};
+use crate::table::each_record;
 use pingan_core::RegionTree;
 use pingan_core::events::{Event, Kind, Urgency, time};
 use pingan_core::period::Date;
@@ -13,6 +13,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use std::borrow::Cow;
 use std::hash::Hasher;
 
+mod parts;
 mod stream;
 pub use stream::{Aggregated, Streamed, aggregate_stream};
 
@@ -240,6 +241,15 @@ fn check<'a>(line: usize, f: &[Cow<'a, str>; 11], tree: &RegionTree) -> Checked<
 }
 
 impl<'a> Keeper<'a> {
+    fn reserve(&mut self, rows: usize) {
+        self.slots.reserve(rows);
+        self.out.events.reserve(rows);
+        self.out.ids.reserve(rows);
+        self.out.categories.reserve(rows);
+        self.out.digests.reserve(rows);
+        self.out.lines.reserve(rows);
+    }
+
     fn row(&mut self, errs: &mut Collector, c: Checked<'a>) {
         let (line, [id, category, updated_text], e, d) = c;
         self.out.rows += 1;
@@ -406,18 +416,16 @@ pub fn read_events<'a>(
         }
         block.clear();
     };
-    // Fields borrow from the text when it has no quotes (the usual file);
-    // otherwise the csv crate unquotes them into owned text.
-    let quoted = memchr::memchr(b'"', body.as_bytes()).is_some();
-    // Sized for the file (a row is about 110 bytes), so that ten million
+    // A file without quotes (the usual one) is read on every core, its
+    // fields borrowed from the text; otherwise the csv crate unquotes them
+    // into owned text.
+    if memchr::memchr(b'"', body.as_bytes()).is_none() {
+        let read = parts::read(body, tree, &mut errs);
+        return errs.finish(read);
+    }
+    // Sized for the file (a row is about 110 bytes), so that a large file's
     // events are not rehashed again and again.
-    let guess = body.len() / 110;
-    keeper.slots.reserve(guess);
-    keeper.out.events.reserve(guess);
-    keeper.out.ids.reserve(guess);
-    keeper.out.categories.reserve(guess);
-    keeper.out.digests.reserve(guess);
-    keeper.out.lines.reserve(guess);
+    keeper.reserve(body.len() / 110);
     let mut take = |errs: &mut Collector,
                     line: usize,
                     rec: &mut dyn FnMut(usize) -> Cow<'a, str>,
@@ -442,25 +450,10 @@ pub fn read_events<'a>(
         }
         !errs.full()
     };
-    if quoted {
-        each_record(body, &mut errs, |errs, line, rec| {
-            let mut get = |j: usize| Cow::Owned(String::from_utf8_lossy(rec[j]).trim().to_string());
-            take(errs, line, &mut get, rec.len())
-        });
-    } else {
-        split_records(
-            body.as_bytes(),
-            1,
-            None,
-            &mut errs,
-            |errs, line, rec: &[&'a [u8]]| {
-                let mut get = |j: usize| {
-                    Cow::Borrowed(std::str::from_utf8(rec[j]).unwrap_or("\u{fffd}").trim())
-                };
-                take(errs, line, &mut get, rec.len())
-            },
-        );
-    }
+    each_record(body, &mut errs, |errs, line, rec| {
+        let mut get = |j: usize| Cow::Owned(String::from_utf8_lossy(rec[j]).trim().to_string());
+        take(errs, line, &mut get, rec.len())
+    });
     flush(&mut block, &mut keeper, &mut errs);
     if cols.is_none() && errs.errors.is_empty() {
         errs.push(None, "文件为空：缺少表头");
