@@ -112,10 +112,17 @@ pub const HANDLING_EDGES: [i64; 8] = [30, 120, 360, 1440, 2880, 4320, 10080, i64
 pub type Month = (i32, u8);
 
 /// `YYYY-MM` (years 0–9999), made without `format!` (once per event).
-pub fn month_text((y, m): Month) -> String {
+pub fn month_text(m: Month) -> String {
+    let mut out = String::with_capacity(7);
+    push_month(&mut out, m);
+    out
+}
+
+/// `month_text` written onto the end of `out`.
+pub fn push_month(out: &mut String, (y, m): Month) {
     let y = y.clamp(0, 9999) as u32;
     let d = |v: u32| char::from(b'0' + v as u8);
-    [
+    for c in [
         d(y / 1000),
         d(y / 100 % 10),
         d(y / 10 % 10),
@@ -123,9 +130,33 @@ pub fn month_text((y, m): Month) -> String {
         '-',
         d(u32::from(m) / 10),
         d(u32::from(m) % 10),
-    ]
-    .into_iter()
-    .collect()
+    ] {
+        out.push(c);
+    }
+}
+
+/// The month of `YYYY-MM`.
+pub fn parse_month(s: &str) -> Option<Month> {
+    let (y, m) = s.split_once('-')?;
+    let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u8>().ok()?);
+    ((0..=9999).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
+}
+
+/// The first second of month `m` in UTC+08:00: the events of months
+/// `a..=b` are those reported in `month_start(a)..month_start(b + 1)`.
+pub fn month_start((y, m): Month) -> f64 {
+    let days = crate::period::Date {
+        year: y,
+        month: m,
+        day: 1,
+    }
+    .days();
+    (days * 86400 - 8 * 3600) as f64
+}
+
+/// The month after `m`.
+pub fn next_month((y, m): Month) -> Month {
+    if m >= 12 { (y + 1, 1) } else { (y, m + 1) }
 }
 
 /// The calendar month in UTC+08:00 of `t` (seconds since 1970).
@@ -302,6 +333,20 @@ mod tests {
 
     fn t(s: &str) -> f64 {
         time(s).unwrap()
+    }
+
+    #[test]
+    fn a_month_is_the_range_of_its_report_times() {
+        for m in [(2024, 1), (2024, 2), (2024, 12), (2023, 12)] {
+            let (a, b) = (month_start(m), month_start(next_month(m)));
+            assert_eq!(china_month(a), m);
+            assert_eq!(china_month(b - 0.001), m);
+            assert_ne!(china_month(a - 0.001), m);
+            assert_eq!(parse_month(&month_text(m)), Some(m));
+        }
+        assert_eq!(month_start((2024, 3)), t("2024-03-01 00:00:00"));
+        assert_eq!(parse_month("2024-13"), None);
+        assert_eq!(parse_month("x-01"), None);
     }
 
     fn grid(

@@ -160,9 +160,9 @@ async fn pages_in_headless_chromium() {
         let tree = app.store.region_tree().await.unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let read = pingan_input::events::read_events("events.csv", &text, &tree).unwrap();
-        let rows: Vec<pingan_store::EventRecord> = (0..read.events.len())
-            .map(|i| pingan_service::events::stored_row(&read, i, &tree))
-            .collect();
+        let which: Vec<usize> = (0..read.events.len()).collect();
+        let texts = pingan_service::events::written_texts(&read, &which);
+        let rows = pingan_service::events::written(&read, &which, &tree, &texts);
         app.store
             .write_events(
                 "events.csv",

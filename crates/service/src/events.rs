@@ -13,7 +13,7 @@ use crate::values::ImportOptions;
 use crate::{Authorized, Caller, Loc, Problem, cap};
 use pingan_core::Period;
 use pingan_core::events::{ELEMENTS, Kind};
-use pingan_store::EventRecord;
+use pingan_store::NewEvent;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Sources the derived values are stored under.
@@ -40,37 +40,65 @@ pub struct EventsSummary {
 }
 
 fn digest_text(d: u128) -> String {
-    // Millions of these per load: by hand, not through `format!`.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    (0..32)
-        .rev()
-        .map(|i| HEX[((d >> (i * 4)) & 0xf) as usize] as char)
-        .collect()
+    let mut out = String::with_capacity(32);
+    push_digest(&mut out, d);
+    out
 }
 
-/// Event `i` of `read` as the store keeps it.
-pub fn stored_row(
-    read: &pingan_input::events::EventsRead<'_>,
-    i: usize,
-    tree: &pingan_core::RegionTree,
-) -> EventRecord {
-    let e = &read.events[i];
-    let (y, m) = e.month();
-    EventRecord {
-        event_id: read.ids[i].to_string(),
-        kind: e.kind.code().to_string(),
-        region: tree.get(e.region).code.clone(),
-        category: read.categories[i].to_string(),
-        urgency: e.urgency.map(|u| u.label().to_string()),
-        departments: i64::from(e.departments),
-        reported_at: e.reported,
-        handled_at: e.handled,
-        dispatched_at: e.dispatched,
-        arrived_at: e.arrived,
-        updated_at: e.updated,
-        month: pingan_core::events::month_text((y, m)),
-        digest: digest_text(read.digests[i]),
+/// `digest_text` onto the end of `out` (millions per load: by hand, not
+/// through `format!`).
+fn push_digest(out: &mut String, d: u128) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..32).rev() {
+        out.push(HEX[((d >> (i * 4)) & 0xf) as usize] as char);
     }
+}
+
+/// Bytes per event in `written_texts`: its month (`YYYY-MM`) and digest.
+const TEXT: usize = 7 + 32;
+
+/// The months and digests of `read`'s events `which`, one after another in
+/// one string (`written` borrows them from it).
+pub fn written_texts(read: &pingan_input::events::EventsRead<'_>, which: &[usize]) -> String {
+    let mut out = String::with_capacity(which.len() * TEXT);
+    for &i in which {
+        pingan_core::events::push_month(&mut out, read.events[i].month());
+        push_digest(&mut out, read.digests[i]);
+    }
+    out
+}
+
+/// `read`'s events `which` as the store writes them, borrowing the file's
+/// text, the regions' codes and `texts` (from `written_texts`).
+pub fn written<'a>(
+    read: &'a pingan_input::events::EventsRead<'_>,
+    which: &[usize],
+    tree: &'a pingan_core::RegionTree,
+    texts: &'a str,
+) -> Vec<NewEvent<'a>> {
+    which
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let e = &read.events[i];
+            let text = &texts[k * TEXT..(k + 1) * TEXT];
+            NewEvent {
+                event_id: &read.ids[i],
+                kind: e.kind.code(),
+                region: &tree.get(e.region).code,
+                category: &read.categories[i],
+                urgency: e.urgency.map(|u| u.label()),
+                departments: i64::from(e.departments),
+                reported_at: e.reported,
+                handled_at: e.handled,
+                dispatched_at: e.dispatched,
+                arrived_at: e.arrived,
+                updated_at: e.updated,
+                month: &text[..7],
+                digest: &text[7..],
+            }
+        })
+        .collect()
 }
 
 /// Import the record file `name` (CSV or JSON Lines).
@@ -218,7 +246,7 @@ async fn run(
         }
         years.insert(e.month().0);
         kinds.insert(e.kind.code());
-        new.push(stored_row(&read, i, &tree));
+        new.push(i);
     }
     if !conflicts.is_empty() {
         return Err(ServiceError::Rejected(conflicts));
@@ -227,6 +255,8 @@ async fn run(
     if dry_run || new.is_empty() {
         return Ok(s);
     }
+    let texts = written_texts(&read, &new);
+    let new = written(&read, &new, &tree, &texts);
     let compared_at = started.elapsed();
     s.import_id = Some(
         ctx.store

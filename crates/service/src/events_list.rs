@@ -110,5 +110,5 @@ pub async fn rows_after(
 
 /// The cursor after `row`.
 pub fn cursor(row: &EventRecord) -> EventCursor {
-    (row.month.clone(), row.reported_at, row.event_id.clone())
+    (row.reported_at, row.event_id.clone())
 }

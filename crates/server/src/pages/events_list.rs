@@ -67,11 +67,8 @@ impl ListQuery {
 
     fn cursor(&self) -> Option<EventCursor> {
         let a = given(&self.after)?;
-        let mut parts = a.splitn(3, '~');
-        let month = parts.next()?.to_string();
-        let reported = parts.next()?.parse::<f64>().ok()?;
-        let id = parts.next()?.to_string();
-        Some((month, reported, id))
+        let (reported, id) = a.split_once('~')?;
+        Some((reported.parse::<f64>().ok()?, id.to_string()))
     }
 }
 
@@ -170,10 +167,10 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
     let here = tree.get(root);
     let query = query_of(year, &here.code, &p);
     let next = (rows.len() as i64 == PAGE).then(|| {
-        let (m, r, id) = events_list::cursor(rows.last().expect("a full page"));
+        let (r, id) = events_list::cursor(rows.last().expect("a full page"));
         format!(
             "/events/list?{query}&after={}",
-            urlencode(&format!("{m}~{r}~{id}"))
+            urlencode(&format!("{r}~{id}"))
         )
     });
     let opts = |items: Vec<(String, String)>| items;

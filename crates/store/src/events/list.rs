@@ -1,8 +1,9 @@
 //! The event list behind the page's drill-down and its Excel export: the
 //! stored events of some base regions and months, filtered by kind,
 //! category, urgency and state, newest first (the indexes by region and
-//! month give that order without sorting a province); totals from the
-//! grouped counts, so a count never reads ten million rows.
+//! report time give that order without sorting a province: an event's
+//! month is its report time's, so the months are a range of it); totals
+//! from the grouped counts, so a count never reads ten million rows.
 
 use super::{DEADLINE, EventRecord, OpenEvent};
 use crate::Result;
@@ -36,9 +37,9 @@ pub struct EventFilter {
     pub state: EventState,
 }
 
-/// Where a page of the list starts: after this (month, reported_at,
-/// event_id), in the list's order.
-pub type EventCursor = (String, f64, String);
+/// Where a page of the list starts: after this (reported_at, event_id),
+/// in the list's order.
+pub type EventCursor = (f64, String);
 
 /// Base regions beyond which a list is read in the province's order.
 const MANY: usize = 40;
@@ -144,17 +145,24 @@ impl Store {
             EventState::Timely => w.and(TIMELY),
             EventState::Late => w.and(&format!("handled_at IS NOT NULL AND NOT ({TIMELY})")),
         }
-        if let Some((month, reported, id)) = after {
-            let m = w.mark(Arg::Text(month.clone()));
+        // The months as report times too, so an index by report time is
+        // read over the months only.
+        use pingan_core::events::{month_start, next_month, parse_month};
+        if let (Some(a), Some(b)) = (parse_month(&f.from), parse_month(&f.to)) {
+            let a = w.mark(Arg::Real(month_start(a)));
+            let b = w.mark(Arg::Real(month_start(next_month(b))));
+            w.and(&format!("reported_at >= {a} AND reported_at < {b}"));
+        }
+        if let Some((reported, id)) = after {
             let r = w.mark(Arg::Real(*reported));
             let i = w.mark(Arg::Text(id.clone()));
-            w.and(&format!("(month, reported_at, event_id) < ({m}, {r}, {i})"));
+            w.and(&format!("(reported_at, event_id) < ({r}, {i})"));
         }
         let lim = w.mark(Arg::Int(limit));
         let sql = format!(
             "SELECT event_id, kind, region, category, urgency, CAST(departments AS BIGINT) AS departments, reported_at, handled_at, \
              dispatched_at, arrived_at, updated_at, month, digest FROM events{} \
-             ORDER BY month DESC, reported_at DESC, event_id DESC LIMIT {lim}",
+             ORDER BY reported_at DESC, event_id DESC LIMIT {lim}",
             w.sql
         );
         Ok(on_pool!(self, p => {

@@ -6,7 +6,7 @@
 //! B-trees cost. The statement runs inside the caller's transaction: an
 //! error leaves it to be rolled back like any other.
 
-use super::{EventRecord, UPSERT};
+use super::{NewEvent, UPSERT};
 use crate::{Result, StoreError};
 use libsqlite3_sys as ffi;
 use std::ffi::{CStr, CString, c_int};
@@ -16,7 +16,7 @@ use std::ptr;
 /// `defer`, the secondary indexes are dropped first and made again after.
 pub(super) async fn insert(
     conn: &mut sqlx::SqliteConnection,
-    events: &[EventRecord],
+    events: &[NewEvent<'_>],
     import_id: i64,
     defer: bool,
 ) -> Result<()> {
@@ -41,7 +41,7 @@ pub(super) async fn insert(
 
 async fn load(
     conn: &mut sqlx::SqliteConnection,
-    events: &[EventRecord],
+    events: &[NewEvent<'_>],
     import_id: i64,
 ) -> Result<()> {
     let mut handle = conn.lock_handle().await?;
@@ -80,7 +80,7 @@ unsafe fn failure(db: *mut ffi::sqlite3, rc: c_int) -> StoreError {
     StoreError::Invalid(format!("写入事件记录失败（SQLite 代码 {rc}）：{message}"))
 }
 
-unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[EventRecord], import_id: i64) -> Result<()> {
+unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[NewEvent<'_>], import_id: i64) -> Result<()> {
     let sql = CString::new(format!(
         "{UPSERT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) {}",
         super::ON_CONFLICT
@@ -123,7 +123,7 @@ unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[EventRecord], import_id: i
             super::pause_here();
         }
         let mut rc =
-            text(1, &e.event_id) | text(2, &e.kind) | text(3, &e.region) | text(4, &e.category);
+            text(1, e.event_id) | text(2, e.kind) | text(3, e.region) | text(4, e.category);
         rc |= match &e.urgency {
             Some(u) => text(5, u),
             None => real(5, None),
@@ -135,8 +135,8 @@ unsafe fn insert_raw(db: *mut ffi::sqlite3, events: &[EventRecord], import_id: i
             | real(9, e.dispatched_at)
             | real(10, e.arrived_at)
             | real(11, Some(e.updated_at))
-            | text(12, &e.month)
-            | text(13, &e.digest);
+            | text(12, e.month)
+            | text(13, e.digest);
         rc |= unsafe { ffi::sqlite3_bind_int64(s, 14, import_id) };
         if rc != ffi::SQLITE_OK {
             return Err(unsafe { failure(db, rc) });

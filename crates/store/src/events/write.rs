@@ -4,7 +4,7 @@
 //! one upsert), the grouped counts kept, and one ledger entry.
 
 use super::counts::Tally;
-use super::{EventRecord, ON_CONFLICT, UPSERT};
+use super::{EventRecord, NewEvent, ON_CONFLICT, UPSERT};
 use crate::db::Store;
 use crate::tx::{BATCH, Conn, Tx, on_tx};
 use crate::{Actor, NewEntry, Result};
@@ -26,7 +26,7 @@ impl Store {
         sha256: &str,
         rows: usize,
         duplicates: usize,
-        events: &[EventRecord],
+        events: &[NewEvent<'_>],
         actor: &Actor,
     ) -> Result<i64> {
         let started = Instant::now();
@@ -48,30 +48,20 @@ impl Store {
         let defer = events.len() >= 100_000 && events.len() as i64 >= stored;
         // What the stored versions counted for goes; what a version as new
         // or newer than the file's keeps stays (the upsert keeps it too).
-        let mut tally = Tally::default();
-        let mut kept = 0;
-        if any {
-            let stored = stored_rows(&mut tx, events).await?;
-            for e in events {
-                match stored.get(e.event_id.as_str()) {
-                    Some(old) if old.updated_at >= e.updated_at => kept += 1,
-                    Some(old) => {
-                        tally.count(old, -1);
-                        tally.count(e, 1);
-                    }
-                    None => tally.count(e, 1),
-                }
-            }
+        let stored = if any {
+            stored_rows(&mut tx, events).await?
         } else {
-            for e in events {
-                tally.count(e, 1);
-            }
-        }
+            FxHashMap::default()
+        };
+        let (tally, kept) = Tally::of(events, &stored);
         let looked_up = started.elapsed();
-        match &mut tx.conn {
-            Conn::Sqlite(c) => super::sqlite_load::insert(c, events, import_id, defer).await?,
-            Conn::Pg(c) => copy_in(c, events, import_id, !any, defer).await?,
-        }
+        let frozen = match &mut tx.conn {
+            Conn::Sqlite(c) => {
+                super::sqlite_load::insert(c, events, import_id, defer).await?;
+                false
+            }
+            Conn::Pg(c) => copy_in(c, events, import_id, defer).await?,
+        };
         let inserted = started.elapsed();
         tally.apply(&mut tx).await?;
         tx.append(
@@ -88,9 +78,15 @@ impl Store {
         tx.commit().await?;
         // PostgreSQL's planner and its index-only scans need the new rows'
         // statistics and visibility map, which autovacuum would make only
-        // some time later (the overdue count: 0.5 s before, 40 ms after).
+        // some time later (the overdue count: 0.5 s before, 40 ms after);
+        // frozen rows have their visibility already.
         if defer && let crate::db::Pool::Pg(p) = &self.pool {
-            sqlx::query("VACUUM (ANALYZE) events").execute(p).await?;
+            let how = if frozen {
+                "ANALYZE events"
+            } else {
+                "VACUUM (ANALYZE) events"
+            };
+            sqlx::query(how).execute(p).await?;
         }
         tracing::info!(
             events = events.len(),
@@ -107,7 +103,7 @@ impl Store {
 /// write's transaction (after `hold`), so no other import slips between.
 async fn stored_rows(
     tx: &mut Tx,
-    events: &[EventRecord],
+    events: &[NewEvent<'_>],
 ) -> Result<FxHashMap<String, EventRecord>> {
     let mut out = FxHashMap::default();
     for chunk in events.chunks(BATCH) {
@@ -119,7 +115,7 @@ async fn stored_rows(
         let rows: Vec<EventRecord> = on_tx!(tx, c => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for e in chunk {
-                q = q.bind(&e.event_id);
+                q = q.bind(e.event_id);
             }
             q.fetch_all(&mut **c).await
         })?;
@@ -128,45 +124,95 @@ async fn stored_rows(
     Ok(out)
 }
 
-/// One CSV field of COPY: quoted (so '' is an empty text, not NULL).
-fn quoted(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for b in s.bytes() {
-        if b == b'"' {
-            out.push(b'"');
+/// PostgreSQL's binary COPY: no text to parse on either side, every
+/// float sent as its eight bytes.
+mod binary {
+    pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+    pub const TRAILER: &[u8] = &(-1i16).to_be_bytes();
+
+    pub fn text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as i32).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn null(out: &mut Vec<u8>) {
+        out.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    pub fn float(out: &mut Vec<u8>, v: Option<f64>) {
+        match v {
+            Some(v) => {
+                out.extend_from_slice(&8i32.to_be_bytes());
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+            None => null(out),
         }
-        out.push(b);
     }
-    out.push(b'"');
+
+    pub fn int4(out: &mut Vec<u8>, v: i32) {
+        out.extend_from_slice(&4i32.to_be_bytes());
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub fn int8(out: &mut Vec<u8>, v: i64) {
+        out.extend_from_slice(&8i32.to_be_bytes());
+        out.extend_from_slice(&v.to_be_bytes());
+    }
 }
 
-fn number(out: &mut Vec<u8>, v: Option<f64>) {
-    use std::io::Write as _;
-    if let Some(v) = v {
-        // `{:?}` writes every digit needed to read the same f64 back.
-        let _ = write!(out, "{v:?}");
+/// One event as a binary COPY tuple, in `COLUMNS`' order.
+fn tuple(buf: &mut Vec<u8>, e: &NewEvent<'_>, import_id: i64) {
+    buf.extend_from_slice(&14i16.to_be_bytes());
+    binary::text(buf, e.event_id);
+    binary::text(buf, e.kind);
+    binary::text(buf, e.region);
+    binary::text(buf, e.category);
+    match e.urgency {
+        Some(u) => binary::text(buf, u),
+        None => binary::null(buf),
     }
+    // An INTEGER column; what a count counts for is only whether it is at
+    // least 2, which a count past i32::MAX keeps.
+    binary::int4(buf, i32::try_from(e.departments).unwrap_or(i32::MAX));
+    for v in [
+        Some(e.reported_at),
+        e.handled_at,
+        e.dispatched_at,
+        e.arrived_at,
+        Some(e.updated_at),
+    ] {
+        binary::float(buf, v);
+    }
+    binary::text(buf, e.month);
+    binary::text(buf, e.digest);
+    binary::int8(buf, import_id);
 }
 
-/// `COPY` the rows in: into `events` when it held nothing at the start
-/// (ids are unique within an import), else through a staging table and
-/// one upsert.
+/// `COPY` the rows in: into `events` when it holds nothing (ids are
+/// unique within an import), else through a staging table and one upsert.
+/// Returns whether the rows went in frozen (already visible to all).
 async fn copy_in(
     c: &mut sqlx::PgConnection,
-    events: &[EventRecord],
+    events: &[NewEvent<'_>],
     import_id: i64,
-    empty: bool,
     defer: bool,
-) -> Result<()> {
+) -> Result<bool> {
     let started = Instant::now();
+    // Asked of the table itself: TRUNCATE below must never meet a row.
+    let (empty,): (bool,) = sqlx::query_as("SELECT NOT EXISTS (SELECT 1 FROM events)")
+        .fetch_one(&mut *c)
+        .await?;
     // Into an empty table the reader's unique ids go without the key's
-    // index too (made again after, by one sort).
+    // index too (made again after, by one sort); and, the table truncated
+    // in this transaction, as frozen rows, so no VACUUM has to visit ten
+    // million rows afterwards to mark them visible.
     let unkeyed = defer && empty;
     if defer {
         sqlx::query("SET LOCAL maintenance_work_mem = '1GB'")
             .execute(&mut *c)
             .await?;
         if unkeyed {
+            sqlx::query("TRUNCATE events").execute(&mut *c).await?;
             sqlx::query("ALTER TABLE events DROP CONSTRAINT events_pkey")
                 .execute(&mut *c)
                 .await?;
@@ -185,56 +231,28 @@ async fn copy_in(
             .await?;
         "events_in"
     };
+    let freeze = if unkeyed { ", FREEZE" } else { "" };
     let mut copy = c
         .copy_in_raw(&format!(
-            "COPY {target} ({COLUMNS}) FROM STDIN WITH (FORMAT csv)"
+            "COPY {target} ({COLUMNS}) FROM STDIN WITH (FORMAT binary{freeze})"
         ))
         .await?;
     let mut buf = Vec::with_capacity(1 << 20);
+    buf.extend_from_slice(binary::HEADER);
     let pause = super::pause_after();
     for (n, e) in events.iter().enumerate() {
         if pause == Some(n) {
             copy.send(std::mem::take(&mut buf)).await?;
             super::pause_here();
         }
-        quoted(&mut buf, &e.event_id);
-        buf.push(b',');
-        quoted(&mut buf, &e.kind);
-        buf.push(b',');
-        quoted(&mut buf, &e.region);
-        buf.push(b',');
-        quoted(&mut buf, &e.category);
-        buf.push(b',');
-        if let Some(u) = &e.urgency {
-            quoted(&mut buf, u);
-        }
-        buf.push(b',');
-        buf.extend_from_slice(e.departments.to_string().as_bytes());
-        for v in [
-            Some(e.reported_at),
-            e.handled_at,
-            e.dispatched_at,
-            e.arrived_at,
-            Some(e.updated_at),
-        ] {
-            buf.push(b',');
-            number(&mut buf, v);
-        }
-        buf.push(b',');
-        quoted(&mut buf, &e.month);
-        buf.push(b',');
-        quoted(&mut buf, &e.digest);
-        buf.push(b',');
-        buf.extend_from_slice(import_id.to_string().as_bytes());
-        buf.push(b'\n');
+        tuple(&mut buf, e, import_id);
         if buf.len() >= 1 << 20 {
             copy.send(std::mem::take(&mut buf)).await?;
             buf.reserve(1 << 20);
         }
     }
-    if !buf.is_empty() {
-        copy.send(buf).await?;
-    }
+    buf.extend_from_slice(binary::TRAILER);
+    copy.send(buf).await?;
     copy.finish().await?;
     if !empty {
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -259,5 +277,5 @@ async fn copy_in(
         index_ms = (started.elapsed() - copied).as_millis() as u64,
         "events copied"
     );
-    Ok(())
+    Ok(unkeyed)
 }
