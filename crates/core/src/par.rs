@@ -35,8 +35,54 @@ pub fn map_from<T: Sync, U: Send>(items: &[T], min: usize, f: impl Fn(&T) -> U +
     })
 }
 
+/// `items.iter().map(f).collect()` for few, uneven items (parts of a
+/// file): `threads` threads take the next item in turn, so one slow item
+/// does not leave a core idle. The results are in the items' order.
+pub fn in_turn<T: Sync, U: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let mut done: Vec<(usize, U)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
+            .map(|_| {
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A panic in a worker is a bug of ours; surface it as one.
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, u)| u).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn in_turn_keeps_the_items_order() {
+        let items: Vec<u64> = (0..37).collect();
+        for threads in [1, 2, 5, 100] {
+            assert_eq!(
+                super::in_turn(&items, threads, |x| x * 3),
+                items.iter().map(|x| x * 3).collect::<Vec<_>>()
+            );
+        }
+        assert!(super::in_turn(&[] as &[u8], 2, |x| *x).is_empty());
+    }
+
     #[test]
     fn the_same_as_a_plain_map_in_order() {
         let items: Vec<u64> = (0..100_003).collect();

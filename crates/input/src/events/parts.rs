@@ -133,27 +133,8 @@ fn read_split<'a>(
         }
     }
     // Pass two: the parts on every core, taken in turn.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let outs: Vec<Vec<(EventsRead<'a>, Vec<InputError>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(rows) = by_part.get(k) else { break };
-                        mine.push(read_part(file, rows, &at, tree));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut outs: Vec<(EventsRead<'a>, Vec<InputError>)> = outs.into_iter().flatten().collect();
+    let mut outs =
+        pingan_core::par::in_turn(&by_part, threads, |rows| read_part(file, rows, &at, tree));
     let total: usize = outs.iter().map(|(r, _)| r.events.len()).sum();
     let mut read = EventsRead::default();
     read.events.reserve_exact(total);

@@ -291,45 +291,25 @@ fn chunked(
         .into_iter()
         .map(|w| w.into_inner().map_err(|e| e.into_error()))
         .collect::<std::io::Result<Vec<File>>>()?;
-    // Two workers (or as many as there are cores) take parts in turn.
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    // The cores take parts in turn.
     let files: Vec<std::sync::Mutex<Option<File>>> = files
         .into_iter()
         .map(|f| std::sync::Mutex::new(Some(f)))
         .collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    type Out = (Aggregator, Vec<InputError>, usize, usize, usize);
-    let outs: Vec<std::io::Result<Vec<Out>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(slot) = files.get(i) else { break };
-                        let f = slot.lock().expect("a part").take().expect("taken once");
-                        mine.push(read_part(name, f, tree, year)?);
-                    }
-                    Ok(mine)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker"))
-            .collect()
+    let outs = pingan_core::par::in_turn(&files, pingan_core::par::threads(), |slot| {
+        let f = slot.lock().expect("a part").take().expect("taken once");
+        read_part(name, f, tree, year)
     });
     let mut total = Aggregator::new(year);
     let mut errors = errs.errors;
     let (mut rows, mut events, mut dups) = (0, 0, 0);
     for out in outs {
-        for (agg, e, r, ev, d) in out? {
-            total.merge(agg);
-            errors.extend(e);
-            rows += r;
-            events += ev;
-            dups += d;
-        }
+        let (agg, e, r, ev, d) = out?;
+        total.merge(agg);
+        errors.extend(e);
+        rows += r;
+        events += ev;
+        dups += d;
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
