@@ -167,12 +167,17 @@ pub fn china_month(t: f64) -> Month {
 }
 
 impl Event {
-    /// The month an event counts in: reported for grid events, dispatched
-    /// for call-outs.
+    /// The month an event counts in: `month_time`'s.
     pub fn month(&self) -> Month {
+        china_month(self.month_time())
+    }
+
+    /// The time whose month the event counts in: reported for grid
+    /// events, dispatched for call-outs (the store's `EVENT_TIME`).
+    pub fn month_time(&self) -> f64 {
         match self.kind {
-            Kind::Grid => china_month(self.reported),
-            _ => china_month(self.dispatched.unwrap_or(self.reported)),
+            Kind::Grid => self.reported,
+            _ => self.dispatched.unwrap_or(self.reported),
         }
     }
 

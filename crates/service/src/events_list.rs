@@ -110,5 +110,6 @@ pub async fn rows_after(
 
 /// The cursor after `row`.
 pub fn cursor(row: &EventRecord) -> EventCursor {
-    (row.reported_at, row.event_id.clone())
+    let at = row.event().map_or(row.reported_at, |e| e.month_time());
+    (at, row.event_id.clone())
 }

@@ -1,11 +1,11 @@
 //! The event list behind the page's drill-down and its Excel export: the
 //! stored events of some base regions and months, filtered by kind,
-//! category, urgency and state, newest first (the indexes by region and
-//! report time give that order without sorting a province: an event's
-//! month is its report time's, so the months are a range of it); totals
-//! from the grouped counts, so a count never reads ten million rows.
+//! category, urgency and state, newest first (the indexes by region and by
+//! the time whose month an event counts in, `EVENT_TIME`, give that order
+//! without sorting a province, and the months are a range of that time);
+//! totals from the grouped counts, so a count never reads ten million rows.
 
-use super::{DEADLINE, EventRecord, OpenEvent};
+use super::{DEADLINE, EVENT_TIME, EventRecord, OpenEvent};
 use crate::Result;
 use crate::db::{Store, on_pool};
 
@@ -37,8 +37,8 @@ pub struct EventFilter {
     pub state: EventState,
 }
 
-/// Where a page of the list starts: after this (reported_at, event_id),
-/// in the list's order.
+/// Where a page of the list starts: after this (`Event::month_time`,
+/// event_id), in the list's order.
 pub type EventCursor = (f64, String);
 
 /// Base regions beyond which a list is read in the province's order.
@@ -145,24 +145,24 @@ impl Store {
             EventState::Timely => w.and(TIMELY),
             EventState::Late => w.and(&format!("handled_at IS NOT NULL AND NOT ({TIMELY})")),
         }
-        // The months as report times too, so an index by report time is
+        // The months as a range of the indexed time too, so the index is
         // read over the months only.
         use pingan_core::events::{month_start, next_month, parse_month};
         if let (Some(a), Some(b)) = (parse_month(&f.from), parse_month(&f.to)) {
             let a = w.mark(Arg::Real(month_start(a)));
             let b = w.mark(Arg::Real(month_start(next_month(b))));
-            w.and(&format!("reported_at >= {a} AND reported_at < {b}"));
+            w.and(&format!("{EVENT_TIME} >= {a} AND {EVENT_TIME} < {b}"));
         }
-        if let Some((reported, id)) = after {
-            let r = w.mark(Arg::Real(*reported));
+        if let Some((at, id)) = after {
+            let r = w.mark(Arg::Real(*at));
             let i = w.mark(Arg::Text(id.clone()));
-            w.and(&format!("(reported_at, event_id) < ({r}, {i})"));
+            w.and(&format!("({EVENT_TIME}, event_id) < ({r}, {i})"));
         }
         let lim = w.mark(Arg::Int(limit));
         let sql = format!(
             "SELECT event_id, kind, region, category, urgency, CAST(departments AS BIGINT) AS departments, reported_at, handled_at, \
              dispatched_at, arrived_at, updated_at, month, digest FROM events{} \
-             ORDER BY reported_at DESC, event_id DESC LIMIT {lim}",
+             ORDER BY {EVENT_TIME} DESC, event_id DESC LIMIT {lim}",
             w.sql
         );
         Ok(on_pool!(self, p => {
@@ -205,26 +205,20 @@ impl Store {
         Ok(n)
     }
 
-    /// Open grid events past their deadline at `now` in `regions` (every
-    /// region when None), oldest first, at most `limit`.
+    /// Open grid events of `f`'s regions and months past their deadline at
+    /// `now`, oldest first, at most `limit` (the list `f` with state
+    /// `Overdue(now)` holds, in the other order).
     pub async fn overdue_events(
         &self,
-        regions: Option<&[String]>,
+        f: &EventFilter,
         now: f64,
         limit: i64,
     ) -> Result<Vec<OpenEvent>> {
-        let mut w = Where::default();
+        let mut w = Where::grouped(f, "COALESCE(urgency, '')");
         let m = w.mark(Arg::Real(now));
         w.and(&format!(
             "handled_at IS NULL AND kind = 'grid' AND reported_at + {DEADLINE} < {m}"
         ));
-        if let Some(rs) = regions {
-            let marks: Vec<String> = rs.iter().map(|r| w.mark(Arg::Text(r.clone()))).collect();
-            if marks.is_empty() {
-                return Ok(Vec::new());
-            }
-            w.and(&format!("region IN ({})", marks.join(",")));
-        }
         let lim = w.mark(Arg::Int(limit));
         let sql = format!(
             "SELECT event_id, region, category, urgency, reported_at FROM events{} \

@@ -12,34 +12,8 @@ use libsqlite3_sys as ffi;
 use std::ffi::{CStr, CString, c_int};
 use std::ptr;
 
-/// Insert or update `events` on `conn` (in its open transaction); with
-/// `defer`, the secondary indexes are dropped first and made again after.
+/// Insert or update `events` on `conn` (in its open transaction).
 pub(super) async fn insert(
-    conn: &mut sqlx::SqliteConnection,
-    events: &[NewEvent<'_>],
-    import_id: i64,
-    defer: bool,
-) -> Result<()> {
-    use sqlx::Executor as _;
-    // The default cache (2 MB) thrashes on indexes of millions of rows.
-    conn.execute("PRAGMA cache_size = -1048576").await?;
-    if defer {
-        for (name, _) in super::INDEXES {
-            conn.execute(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))
-                .await?;
-        }
-    }
-    let loaded = load(conn, events, import_id).await;
-    if loaded.is_ok() && defer {
-        for (_, create) in super::INDEXES {
-            conn.execute(create).await?;
-        }
-    }
-    conn.execute("PRAGMA cache_size = -2000").await?;
-    loaded
-}
-
-async fn load(
     conn: &mut sqlx::SqliteConnection,
     events: &[NewEvent<'_>],
     import_id: i64,

@@ -55,13 +55,13 @@ impl Store {
         };
         let (tally, kept) = Tally::of(events, &stored);
         let looked_up = started.elapsed();
-        let frozen = match &mut tx.conn {
-            Conn::Sqlite(c) => {
-                super::sqlite_load::insert(c, events, import_id, defer).await?;
-                false
-            }
-            Conn::Pg(c) => copy_in(c, events, import_id, defer).await?,
-        };
+        // SQLite's default cache (2 MB) thrashes on indexes of millions of
+        // rows; the default comes back for the pooled connection whatever
+        // happens to the load.
+        sqlite_cache(&mut tx, "PRAGMA cache_size = -1048576").await?;
+        let loaded = load(&mut tx, events, import_id, defer).await;
+        sqlite_cache(&mut tx, "PRAGMA cache_size = -2000").await?;
+        let frozen = loaded?;
         let inserted = started.elapsed();
         tally.apply(&mut tx).await?;
         tx.append(
@@ -97,6 +97,56 @@ impl Store {
         );
         Ok(import_id)
     }
+}
+
+async fn sqlite_cache(tx: &mut Tx, pragma: &'static str) -> Result<()> {
+    if let Conn::Sqlite(c) = &mut tx.conn {
+        sqlx::query(pragma).execute(&mut **c).await?;
+    }
+    Ok(())
+}
+
+/// The rows in, with `defer` the secondary indexes dropped before and made
+/// again after, as the database itself describes them (so a later
+/// migration's indexes come back as it made them). Returns whether the
+/// rows went in frozen.
+async fn load(tx: &mut Tx, events: &[NewEvent<'_>], import_id: i64, defer: bool) -> Result<bool> {
+    let saved: Vec<(String, String)> = if defer {
+        let sql = if tx.numbered() {
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename = 'events' AND indexname <> 'events_pkey'"
+        } else {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' \
+             AND sql IS NOT NULL"
+        };
+        on_tx!(tx, c => sqlx::query_as(sql).fetch_all(&mut **c).await)?
+    } else {
+        Vec::new()
+    };
+    for (name, _) in &saved {
+        let drop = format!("DROP INDEX {name}");
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(drop.clone())).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
+    let started = Instant::now();
+    let frozen = match &mut tx.conn {
+        Conn::Sqlite(c) => {
+            super::sqlite_load::insert(c, events, import_id).await?;
+            false
+        }
+        Conn::Pg(c) => copy_in(c, events, import_id, defer).await?,
+    };
+    let loaded = started.elapsed();
+    for (_, create) in &saved {
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(create.clone())).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
+    if defer {
+        tracing::info!(
+            load_ms = loaded.as_millis() as u64,
+            index_ms = (started.elapsed() - loaded).as_millis() as u64,
+            "events loaded, indexes made again"
+        );
+    }
+    Ok(frozen)
 }
 
 /// The stored rows of those of `events` already stored, read inside the
@@ -197,7 +247,6 @@ async fn copy_in(
     import_id: i64,
     defer: bool,
 ) -> Result<bool> {
-    let started = Instant::now();
     // Asked of the table itself: TRUNCATE below must never meet a row.
     let (empty,): (bool,) = sqlx::query_as("SELECT NOT EXISTS (SELECT 1 FROM events)")
         .fetch_one(&mut *c)
@@ -214,11 +263,6 @@ async fn copy_in(
         if unkeyed {
             sqlx::query("TRUNCATE events").execute(&mut *c).await?;
             sqlx::query("ALTER TABLE events DROP CONSTRAINT events_pkey")
-                .execute(&mut *c)
-                .await?;
-        }
-        for (name, _) in super::INDEXES {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))
                 .execute(&mut *c)
                 .await?;
         }
@@ -261,21 +305,10 @@ async fn copy_in(
         .execute(&mut *c)
         .await?;
     }
-    let copied = started.elapsed();
     if unkeyed {
         sqlx::query("ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id)")
             .execute(&mut *c)
             .await?;
     }
-    if defer {
-        for (_, create) in super::INDEXES {
-            sqlx::query(create).execute(&mut *c).await?;
-        }
-    }
-    tracing::info!(
-        copy_ms = copied.as_millis() as u64,
-        index_ms = (started.elapsed() - copied).as_millis() as u64,
-        "events copied"
-    );
     Ok(unkeyed)
 }
