@@ -12,6 +12,7 @@ use pingan_core::RegionTree;
 use pingan_core::events::HANDLING_EDGES;
 use pingan_core::events::Urgency;
 use pingan_core::labels::LedgerAction;
+use pingan_store::{EventFilter, EventState};
 use std::collections::BTreeMap;
 
 /// Counts of a group of events.
@@ -163,12 +164,11 @@ pub async fn board(
             children.entry(ch).or_default()[k].add(&counts);
         }
         if k == 0 {
-            let cat = if c.category.is_empty() {
-                "（未分类）".to_string()
-            } else {
-                c.category.clone()
-            };
-            b.categories.entry(cat).or_default().add(&counts);
+            // '' for grid events without a category (the page names it).
+            b.categories
+                .entry(c.category.clone())
+                .or_default()
+                .add(&counts);
             b.urgencies
                 .entry(c.urgency.clone())
                 .or_default()
@@ -185,7 +185,16 @@ pub async fn board(
     for o in ctx
         .store
         .overdue_events(
-            base_regions(tree, root).as_deref(),
+            // The year's, as the count beside it and the list it links to.
+            &EventFilter {
+                regions: base_regions(tree, root),
+                from: from.clone(),
+                to: to.clone(),
+                kind: None,
+                category: None,
+                urgency: None,
+                state: EventState::Overdue(now),
+            },
             now,
             OVERDUE_SHOWN as i64,
         )

@@ -176,9 +176,8 @@ fn breakdown(b: &EventsBoard, list: &dyn Fn(&str) -> String) -> Markup {
     let rows = |m: &std::collections::BTreeMap<String, Counts>, key: &str| {
         html! {
             @for (k, c) in m {
-                @let value = if k == "（未分类）" { String::new() } else { k.clone() };
                 tr {
-                    td { a href=(list(&format!("&kind=grid&{key}={}", urlencode(&value)))) { (k) } }
+                    td { a href=(list(&format!("&kind=grid&{key}={}", urlencode(super::events_list::query_value(k))))) { (super::events_list::value_label(k)) } }
                     td.num { (c.events) } td.num { (c.handled) } td.num { (rate(c)) }
                 }
             }

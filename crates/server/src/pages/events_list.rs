@@ -4,7 +4,7 @@
 //! workbook (up to a million rows, written as it is read).
 
 use crate::AppState;
-use crate::kit::forms::urlencode;
+use crate::kit::forms::{some, urlencode};
 use crate::kit::{
     Frame, PageResult, Viewer, card, fmt, layout, now_seconds, pick_region, pick_year, xlsx,
 };
@@ -38,35 +38,47 @@ pub struct ListQuery {
     category: Option<String>,
     urgency: Option<String>,
     state: Option<String>,
-    /// `month~reported_at~event_id` of the previous page's last row.
+    /// `time~event_id` of the previous page's last row (`events_list::cursor`).
     after: Option<String>,
 }
 
-fn given(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// In a link, the empty category or urgency (grid events without a
+/// category, call-outs without an urgency): an empty parameter means "any".
+const NONE: &str = "none";
+
+/// A category or urgency as a link carries it.
+pub(super) fn query_value(v: &str) -> &str {
+    if v.is_empty() { NONE } else { v }
+}
+
+/// A category or urgency as a reader sees it.
+pub(super) fn value_label(v: &str) -> &str {
+    if v.is_empty() { "（未分类）" } else { v }
+}
+
+/// A category or urgency from a link: None for any, '' for none.
+fn from_query(v: &Option<String>) -> Option<String> {
+    some(v).map(|v| if v == NONE { String::new() } else { v })
 }
 
 impl ListQuery {
     fn params(&self, year: i32) -> ListParams {
         ListParams {
             year,
-            month: given(&self.month)
+            month: some(&self.month)
                 .and_then(|m| m.parse::<u8>().ok())
                 .filter(|m| (1..=12).contains(m)),
-            kind: given(&self.kind).filter(|k| Kind::parse(k).is_some()),
-            category: given(&self.category),
-            // "none" picks call-outs, which have no urgency.
-            urgency: given(&self.urgency).map(|u| if u == "none" { String::new() } else { u }),
-            state: given(&self.state)
+            kind: some(&self.kind).filter(|k| Kind::parse(k).is_some()),
+            category: from_query(&self.category),
+            urgency: from_query(&self.urgency),
+            state: some(&self.state)
                 .filter(|s| STATES.iter().any(|(v, _)| v == s))
                 .unwrap_or_default(),
         }
     }
 
     fn cursor(&self) -> Option<EventCursor> {
-        let a = given(&self.after)?;
+        let a = some(&self.after)?;
         let (reported, id) = a.split_once('~')?;
         Some((reported.parse::<f64>().ok()?, id.to_string()))
     }
@@ -78,22 +90,12 @@ fn query_of(year: i32, region: &str, p: &ListParams) -> String {
     if let Some(m) = p.month {
         q.push_str(&format!("&month={m}"));
     }
-    for (k, v) in [
-        ("kind", &p.kind),
-        ("category", &p.category),
-        (
-            "urgency",
-            &p.urgency.as_ref().map(|u| {
-                if u.is_empty() {
-                    "none".into()
-                } else {
-                    u.clone()
-                }
-            }),
-        ),
-    ] {
+    if let Some(k) = &p.kind {
+        q.push_str(&format!("&kind={}", urlencode(k)));
+    }
+    for (k, v) in [("category", &p.category), ("urgency", &p.urgency)] {
         if let Some(v) = v {
-            q.push_str(&format!("&{k}={}", urlencode(v)));
+            q.push_str(&format!("&{k}={}", urlencode(query_value(v))));
         }
     }
     if !p.state.is_empty() {
@@ -190,7 +192,11 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
     );
     let cats = opts(
         std::iter::once((String::new(), "全部".to_string()))
-            .chain(categories.iter().map(|c| (c.clone(), c.clone())))
+            .chain(
+                categories
+                    .iter()
+                    .map(|c| (query_value(c).to_string(), value_label(c).to_string())),
+            )
             .collect(),
     );
     let urgencies = opts(vec![
@@ -198,7 +204,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
         ("一般".into(), "一般".into()),
         ("紧急".into(), "紧急".into()),
         ("特急".into(), "特急".into()),
-        ("none".into(), "无（出警出车）".into()),
+        (NONE.into(), "无（出警出车）".into()),
     ]);
     let states = opts(
         STATES
@@ -206,11 +212,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
             .map(|(v, l)| (v.to_string(), l.to_string()))
             .collect(),
     );
-    let chosen_urgency = match &p.urgency {
-        Some(u) if u.is_empty() => "none".to_string(),
-        Some(u) => u.clone(),
-        None => String::new(),
-    };
+    let chosen = |v: &Option<String>| v.as_deref().map_or("", query_value).to_string();
     let body = html! {
         (card(&format!("{} {} 年事件清单", here.name, year), None, html! {
             form.inline method="get" action="/events/list" id="event-filters" {
@@ -218,8 +220,8 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
                 input type="hidden" name="region" value=(here.code);
                 (select("month", "月份", &months, &p.month.map(|m| m.to_string()).unwrap_or_default()))
                 (select("kind", "类型", &kinds, p.kind.as_deref().unwrap_or("")))
-                (select("category", "类别", &cats, p.category.as_deref().unwrap_or("")))
-                (select("urgency", "紧急程度", &urgencies, &chosen_urgency))
+                (select("category", "类别", &cats, &chosen(&p.category)))
+                (select("urgency", "紧急程度", &urgencies, &chosen(&p.urgency)))
                 (select("state", "状态", &states, &p.state))
                 button.btn.primary type="submit" { "筛选" }
                 a.btn.small.export href=(format!("/events/list.xlsx?{query}")) id="export-events" download { "导出 Excel" }
@@ -240,7 +242,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
                                 tr {
                                     td { (e.event_id) }
                                     td { (kind_label(&e.kind)) }
-                                    td { (tree.find(&e.region).map_or(e.region.clone(), |r| tree.get(r).name.clone())) }
+                                    td { (crate::kit::layout::region_name(&tree, &e.region)) }
                                     td { (e.category) }
                                     td { (e.urgency.clone().unwrap_or_default()) }
                                     td { (fmt::china_time(start)) }
