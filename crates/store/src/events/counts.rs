@@ -55,20 +55,10 @@ impl<'a> Tally<'a> {
             }
             (tally, kept)
         };
-        let size = events
-            .len()
-            .div_ceil(pingan_core::par::threads())
-            .max(1 << 16);
-        let parts: Vec<(Tally<'a>, usize)> = std::thread::scope(|s| {
-            let handles: Vec<_> = events
-                .chunks(size)
-                .map(|c| s.spawn(move || one(c)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
+        let threads = pingan_core::par::threads();
+        let size = events.len().div_ceil(threads).max(1 << 16);
+        let chunks: Vec<&[NewEvent<'a>]> = events.chunks(size).collect();
+        let parts = pingan_core::par::in_turn(&chunks, threads, |c| one(c));
         let mut total = (Tally::default(), 0);
         for (t, k) in parts {
             total.0.merge(t);
