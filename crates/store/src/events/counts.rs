@@ -29,6 +29,9 @@ struct Delta {
 pub(super) struct Tally<'a> {
     counts: FxHashMap<CountKey<'a>, Delta>,
     classes: FxHashMap<(&'a str, &'a str, i64), i64>,
+    /// Whether anything was counted out: only then can a group be left
+    /// empty (and the tables need a pass to drop such groups).
+    took: bool,
 }
 
 impl<'a> Tally<'a> {
@@ -83,6 +86,7 @@ impl<'a> Tally<'a> {
                 e.urgency.unwrap_or_default(),
             ))
             .or_default();
+        self.took |= sign < 0;
         d.events += sign;
         d.timely += sign * timely;
         d.handled += sign * i64::from(ev.handled.is_some());
@@ -99,6 +103,7 @@ impl<'a> Tally<'a> {
 
     /// Add `other`'s changes to these.
     pub(super) fn merge(&mut self, other: Tally<'a>) {
+        self.took |= other.took;
         for (k, d) in other.counts {
             let t = self.counts.entry(k).or_default();
             t.events += d.events;
@@ -113,9 +118,11 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Add the changes to the stored counts; groups left empty go.
+    /// Add the changes to the stored counts; groups left empty go (each a
+    /// pass over both tables, so only when something was counted out).
     pub(super) async fn apply(self, tx: &mut Tx) -> Result<()> {
         let numbered = tx.numbered();
+        let took = self.took;
         let counts: Vec<_> = self.counts.into_iter().collect();
         for chunk in counts.chunks(BATCH / 11) {
             let sql = format!(
@@ -155,6 +162,9 @@ impl<'a> Tally<'a> {
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;
+        }
+        if !took {
+            return Ok(());
         }
         for sql in [
             "DELETE FROM event_counts WHERE events = 0",
