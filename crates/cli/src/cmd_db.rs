@@ -397,7 +397,7 @@ fn import_events(file: PathBuf, common: ImportArgs) -> Result<ExitCode> {
             InputFailure("--review 和 --accept-breaches 不适用于 import events".into()).into(),
         );
     }
-    let bytes = files::read(&file)?;
+    let bytes = files::map(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
         let ctx = open_ctx(&common.db).await?;

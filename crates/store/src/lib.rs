@@ -46,8 +46,8 @@ pub use cases::{Case, CaseRecord, CasesWrite};
 pub use data_sets::{DataSet, ReviewStep, SetEvent, SetFilter, StepsDone};
 pub use db::{Backend, Store};
 pub use events::{
-    EventBreakdown, EventCell, EventCursor, EventFilter, EventRecord, EventState, NewEvent,
-    OpenEvent,
+    EventBreakdown, EventCell, EventCursor, EventFilter, EventRecord, EventState, EventSumsBy,
+    NewEvent, OpenEvent,
 };
 pub use field::{NewRecord, NewTask, Photo, Recheck, Record, Task, TaskFilter};
 pub use flags::{CORRECTION_SOURCE, Correction, FlagFilter, Resolution, SaveSummary, StoredFlag};

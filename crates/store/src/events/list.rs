@@ -44,7 +44,7 @@ pub type EventCursor = (f64, String);
 /// Base regions beyond which a list is read in the province's order.
 const MANY: usize = 40;
 
-enum Arg {
+pub(super) enum Arg {
     Text(String),
     Real(f64),
     Int(i64),
@@ -52,9 +52,9 @@ enum Arg {
 
 /// SQL conditions and their values, numbered `$1…` in order.
 #[derive(Default)]
-struct Where {
-    sql: String,
-    args: Vec<Arg>,
+pub(super) struct Where {
+    pub(super) sql: String,
+    pub(super) args: Vec<Arg>,
 }
 
 impl Where {
@@ -75,7 +75,7 @@ impl Where {
         self.and(&format!("{column} = {m}"));
     }
     /// The filter's conditions that the grouped counts hold too.
-    fn grouped(f: &EventFilter, urgency_column: &str) -> Where {
+    pub(super) fn grouped(f: &EventFilter, urgency_column: &str) -> Where {
         let mut w = Where::default();
         let from = w.mark(Arg::Text(f.from.clone()));
         let to = w.mark(Arg::Text(f.to.clone()));
@@ -119,6 +119,7 @@ macro_rules! bind_all {
         q
     }};
 }
+pub(super) use bind_all;
 
 const TIMELY: &str = "kind = 'grid' AND handled_at - reported_at <= CASE urgency WHEN '一般' THEN 86400 \
     WHEN '紧急' THEN 7200 WHEN '特急' THEN 1800 END";
@@ -154,12 +155,24 @@ impl Store {
             EVENT_TIME
         };
         // The months as a range of the indexed time too, so the index is
-        // read over the months only.
+        // read over the months only; after a cursor, up to the cursor's
+        // time (SQLite takes one upper bound: given the months' and the
+        // cursor's, it read from the months' end down to the cursor, so
+        // the hundredth page of a province read a hundred pages).
         use pingan_core::events::{month_start, next_month, parse_month};
         if let (Some(a), Some(b)) = (parse_month(&f.from), parse_month(&f.to)) {
             let a = w.mark(Arg::Real(month_start(a)));
-            let b = w.mark(Arg::Real(month_start(next_month(b))));
-            w.and(&format!("{time} >= {a} AND {time} < {b}"));
+            let end = month_start(next_month(b));
+            match after {
+                Some((at, _)) if *at < end => {
+                    let b = w.mark(Arg::Real(*at));
+                    w.and(&format!("{time} >= {a} AND {time} <= {b}"));
+                }
+                _ => {
+                    let b = w.mark(Arg::Real(end));
+                    w.and(&format!("{time} >= {a} AND {time} < {b}"));
+                }
+            }
         }
         if let Some((at, id)) = after {
             let r = w.mark(Arg::Real(*at));

@@ -3,11 +3,13 @@
 //! per region, month and kind, the counts the eight derived elements are
 //! made of.
 
+mod board;
 mod counts;
 mod list;
 mod sqlite_load;
 mod write;
 
+pub use board::EventSumsBy;
 pub(crate) use counts::rebuild as rebuild_counts;
 pub use list::{EventCursor, EventFilter, EventState};
 
@@ -200,7 +202,9 @@ impl Store {
     }
 }
 
-/// A region's month of one kind, category and urgency (the page's cells).
+/// Sums of the grouped counts (the page's cells): by month, kind,
+/// category and urgency (`region` ''), or by region and kind (`month`,
+/// `category` and `urgency` '').
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EventBreakdown {
     pub region: String,
@@ -227,25 +231,6 @@ pub struct OpenEvent {
 
 /// How long a grid event may stay open, in SQL (events.md §1).
 pub(crate) const DEADLINE: &str = "CASE urgency WHEN '一般' THEN 86400 WHEN '紧急' THEN 7200 WHEN '特急' THEN 1800 ELSE 86400 END";
-
-impl Store {
-    /// The months `from..=to` by region, month, kind, category and urgency.
-    pub async fn event_breakdown(&self, from: &str, to: &str) -> Result<Vec<EventBreakdown>> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT region, month, kind, category, urgency, events, timely, handled, response_seconds \
-             FROM event_counts WHERE month >= $1 AND month <= $2")
-            .bind(from).bind(to).fetch_all(p).await)?)
-    }
-
-    /// Handled grid events of the months `from..=to` per region and
-    /// handling-time class (index into `HANDLING_EDGES`).
-    pub async fn event_handling(&self, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT region, CAST(class AS BIGINT), CAST(SUM(events) AS BIGINT) FROM event_classes \
-             WHERE month >= $1 AND month <= $2 GROUP BY region, class")
-            .bind(from).bind(to).fetch_all(p).await)?)
-    }
-}
 
 impl Store {
     /// Make the grouped counts again from the stored events (a check, or
