@@ -93,23 +93,21 @@ pub fn run(cmd: EventsCommand) -> Result<ExitCode> {
     }
 }
 
-/// The file's events added up: streamed through temporary parts in
-/// bounded memory (CSV in UTF-8), or read whole (JSON Lines, GB18030).
+/// The file's events added up: mapped and spilled through temporary parts
+/// in bounded memory (CSV in UTF-8), or read whole (JSON Lines, GB18030).
 fn aggregated(
     path: &std::path::Path,
     name: &str,
     tree: &pingan_core::RegionTree,
     year: Option<i32>,
 ) -> Result<pingan_input::events::Aggregated> {
-    use pingan_input::events::{Aggregated, Streamed, aggregate_stream};
+    use pingan_input::events::{Aggregated, Streamed, aggregate_bytes};
     let unreadable = |e: std::io::Error| InputFailure(format!("{name}: 无法读取文件：{e}"));
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    match aggregate_stream(name, &mut file, size, tree, year).map_err(unreadable)? {
+    let map = crate::files::map(path)?;
+    match aggregate_bytes(name, &map, tree, year).map_err(unreadable)? {
         Streamed::Done(r) => Ok(r.map_err(|e| InputFailure(e.to_string()))?),
         Streamed::WholeFile => {
-            let bytes = crate::files::read(path)?;
-            let text = pingan_input::decode(&bytes);
+            let text = pingan_input::decode(&map);
             let read = pingan_input::events::read_events(name, &text, tree)
                 .map_err(|e| InputFailure(e.to_string()))?;
             Ok(Aggregated {

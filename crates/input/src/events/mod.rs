@@ -15,7 +15,7 @@ use std::hash::Hasher;
 
 mod parts;
 mod stream;
-pub use stream::{Aggregated, Streamed, aggregate_stream};
+pub use stream::{Aggregated, Streamed, aggregate_bytes, aggregate_stream};
 
 /// The columns, in events.md's order.
 pub const COLUMNS: [&str; 11] = [

@@ -17,7 +17,7 @@ use std::hash::Hasher;
 
 /// Below this many bytes one core does it all (and the events keep the
 /// file's order).
-const SPLIT_FROM: usize = 4 << 20;
+pub(super) const SPLIT_FROM: usize = 4 << 20;
 
 /// A row: its line and its bytes (no line end).
 type Row<'a> = (usize, &'a [u8]);
@@ -30,7 +30,7 @@ fn part_of(id: &[u8], n: usize) -> usize {
 
 /// The header: its line's fields and where the rows after it start
 /// (byte, line), or None for a file of blank lines.
-fn header(body: &str) -> Option<(Vec<&str>, usize, usize)> {
+pub(super) fn header(body: &str) -> Option<(Vec<&str>, usize, usize)> {
     let bytes = body.as_bytes();
     let (mut start, mut line) = (0, 1);
     while start < bytes.len() {
@@ -48,7 +48,7 @@ fn header(body: &str) -> Option<(Vec<&str>, usize, usize)> {
 }
 
 /// `bytes` cut into `n` slices at line ends.
-fn slices(bytes: &[u8], n: usize) -> Vec<&[u8]> {
+pub(super) fn slices(bytes: &[u8], n: usize) -> Vec<&[u8]> {
     let mut out = Vec::with_capacity(n);
     let mut from = 0;
     for k in 1..n {

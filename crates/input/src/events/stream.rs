@@ -160,19 +160,25 @@ fn spill_chunk(spill: &mut Spill, errs: &mut Collector, chunk: &[u8], first_line
     }
 }
 
-/// One part: its rows checked and deduplicated in file order, its events
-/// added to the months.
+/// One part (its files in file order): its rows checked and deduplicated
+/// in file order, its events added to the months.
 fn read_part(
     name: &str,
-    mut file: File,
+    files: Vec<File>,
     tree: &RegionTree,
     year: Option<i32>,
 ) -> std::io::Result<(Aggregator, Vec<InputError>, usize, usize, usize)> {
     let mut bytes = Vec::new();
-    file.rewind()?;
-    file.read_to_end(&mut bytes)?;
+    for mut file in files {
+        file.rewind()?;
+        file.read_to_end(&mut bytes)?;
+    }
     let mut errs = Collector::new(name);
     let mut keeper = Keeper::default();
+    // About what a row takes spilled (its line, eleven lengths and about
+    // a hundred bytes of text): the maps grown by doubling spent an eighth
+    // of this pass rehashing.
+    keeper.reserve(bytes.len() / 150);
     let mut at = 0;
     let take = |at: &mut usize, n: usize| -> &[u8] {
         let s = &bytes[*at..*at + n];
@@ -289,19 +295,31 @@ fn chunked(
     let files = spill
         .parts
         .into_iter()
-        .map(|w| w.into_inner().map_err(|e| e.into_error()))
-        .collect::<std::io::Result<Vec<File>>>()?;
+        .map(|w| w.into_inner().map_err(|e| e.into_error()).map(|f| vec![f]))
+        .collect::<std::io::Result<Vec<Vec<File>>>>()?;
+    pass_two(name, files, errs.errors, spill.rows, tree, year)
+}
+
+/// Pass two over the parts (each its files in file order), with pass
+/// one's errors and rows.
+fn pass_two(
+    name: &str,
+    parts: Vec<Vec<File>>,
+    mut errors: Vec<InputError>,
+    spilled: usize,
+    tree: &RegionTree,
+    year: Option<i32>,
+) -> std::io::Result<Streamed> {
     // The cores take parts in turn.
-    let files: Vec<std::sync::Mutex<Option<File>>> = files
+    let parts: Vec<std::sync::Mutex<Option<Vec<File>>>> = parts
         .into_iter()
         .map(|f| std::sync::Mutex::new(Some(f)))
         .collect();
-    let outs = pingan_core::par::in_turn(&files, pingan_core::par::threads(), |slot| {
+    let outs = pingan_core::par::in_turn(&parts, pingan_core::par::threads(), |slot| {
         let f = slot.lock().expect("a part").take().expect("taken once");
         read_part(name, f, tree, year)
     });
     let mut total = Aggregator::new(year);
-    let mut errors = errs.errors;
     let (mut rows, mut events, mut dups) = (0, 0, 0);
     for out in outs {
         let (agg, e, r, ev, d) = out?;
@@ -316,13 +334,133 @@ fn chunked(
         errors.truncate(MAX_ERRORS);
         return Ok(Streamed::Done(Err(InputErrors(errors))));
     }
-    debug_assert_eq!(rows, spill.rows);
+    debug_assert_eq!(rows, spilled);
     Ok(Streamed::Done(Ok(Aggregated {
         cells: total.finish(),
         rows,
         events,
         duplicates: dups,
     })))
+}
+
+/// `aggregate_stream` over a file in memory (mapped: its pages are the
+/// file cache's, so memory stays bounded). A file without quotes has pass
+/// one on every core too: each core spills a slice of it (cut at line
+/// ends) into parts of its own, and part k is the slices' parts k in file
+/// order. On one core pass one took 3.5 s of ten million rows.
+pub fn aggregate_bytes(
+    name: &str,
+    bytes: &[u8],
+    tree: &RegionTree,
+    year: Option<i32>,
+) -> std::io::Result<Streamed> {
+    split(
+        name,
+        bytes,
+        tree,
+        year,
+        super::parts::SPLIT_FROM,
+        pingan_core::par::threads(),
+    )
+}
+
+/// `aggregate_bytes` on `cores` once the file has `from` bytes.
+fn split(
+    name: &str,
+    bytes: &[u8],
+    tree: &RegionTree,
+    year: Option<i32>,
+    from: usize,
+    cores: usize,
+) -> std::io::Result<Streamed> {
+    let one = |bytes: &[u8]| chunked(name, &mut &bytes[..], bytes.len() as u64, tree, year, CHUNK);
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if cores < 2 || body.len() < from || memchr::memchr(b'"', body).is_some() {
+        return one(bytes);
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Ok(Streamed::WholeFile);
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ok(Streamed::WholeFile);
+    };
+    let Some((_, start, first_line)) = super::parts::header(text) else {
+        return one(bytes);
+    };
+    let n = (body.len() / (16 << 20)).clamp(8, 512);
+    // The header read as pass one reads it, into a spill with no parts.
+    let mut head = Spill {
+        cols: None,
+        width: 0,
+        parts: Vec::new(),
+        rows: 0,
+        failed: None,
+    };
+    let mut errs = Collector::new(name);
+    spill_chunk(&mut head, &mut errs, &body[..start], 1);
+    if head.cols.is_none() {
+        return Ok(Streamed::Done(Err(InputErrors(errs.errors))));
+    }
+    let cut = super::parts::slices(&body[start..], cores);
+    let mut lines = Vec::with_capacity(cut.len());
+    let mut line = first_line;
+    for s in &cut {
+        lines.push(line);
+        line += memchr::memchr_iter(b'\n', s).count();
+    }
+    let spilled: Vec<std::io::Result<(Spill, Vec<InputError>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = cut
+            .iter()
+            .zip(&lines)
+            .map(|(slice, &line)| {
+                let head = &head;
+                s.spawn(move || {
+                    let parts = (0..n)
+                        .map(|_| {
+                            tempfile::tempfile().map(|f| BufWriter::with_capacity(128 << 10, f))
+                        })
+                        .collect::<std::io::Result<Vec<_>>>()?;
+                    let mut spill = Spill {
+                        cols: head.cols,
+                        width: head.width,
+                        parts,
+                        rows: 0,
+                        failed: None,
+                    };
+                    let mut errs = Collector::new(name);
+                    spill_chunk(&mut spill, &mut errs, slice, line);
+                    match spill.failed.take() {
+                        Some(e) => Err(e),
+                        None => Ok((spill, errs.errors)),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut errors = errs.errors;
+    let mut rows = 0;
+    let mut parts: Vec<Vec<File>> = (0..n).map(|_| Vec::with_capacity(cores)).collect();
+    for out in spilled {
+        let (spill, e) = out?;
+        errors.extend(e);
+        rows += spill.rows;
+        for (k, w) in spill.parts.into_iter().enumerate() {
+            parts[k].push(w.into_inner().map_err(|e| e.into_error())?);
+        }
+    }
+    // As one core stops at the limit: the slices' first problems by line
+    // hold the file's first (a slice holds every problem before its own
+    // limit's).
+    errors.sort_by_key(|e| e.line);
+    if errors.len() >= MAX_ERRORS {
+        errors.truncate(MAX_ERRORS);
+        return Ok(Streamed::Done(Err(InputErrors(errors))));
+    }
+    pass_two(name, parts, errors, rows, tree, year)
 }
 
 #[cfg(test)]
@@ -358,14 +496,31 @@ mod tests {
         }
     }
 
-    fn same(text: &str) {
-        for chunk in [5, 64, 1000, CHUNK] {
-            same_in(text, chunk);
+    /// Split on `cores` whatever the size (quoted files fall back to the
+    /// streaming reader).
+    fn split_read(text: &str, cores: usize) -> Result<Aggregated, Vec<(Option<usize>, String)>> {
+        match split("e.csv", text.as_bytes(), &tree(), None, 0, cores).unwrap() {
+            Streamed::Done(Ok(a)) => Ok(a),
+            Streamed::Done(Err(e)) => Err(e.0.into_iter().map(|e| (e.line, e.message)).collect()),
+            Streamed::WholeFile => panic!("CSV in UTF-8 is streamed"),
         }
     }
 
-    fn same_in(text: &str, chunk: usize) {
-        match (whole(text), streamed(text, chunk)) {
+    fn same(text: &str) {
+        for chunk in [5, 64, 1000, CHUNK] {
+            same_in(text, chunk, |t| streamed(t, chunk));
+        }
+        for cores in [2, 3, 5] {
+            same_in(text, cores, |t| split_read(t, cores));
+        }
+    }
+
+    fn same_in(
+        text: &str,
+        chunk: usize,
+        read: impl Fn(&str) -> Result<Aggregated, Vec<(Option<usize>, String)>>,
+    ) {
+        match (whole(text), read(text)) {
             (Ok(a), Ok(b)) => {
                 assert_eq!(a.cells, b.cells, "{chunk}: {text}");
                 assert_eq!(
@@ -447,6 +602,21 @@ mod tests {
                 }
             }
             same(&text);
+        }
+
+        /// Without quotes, so the split reading is the one compared.
+        #[test]
+        fn split_equals_reading_whole(
+            rows in proptest::collection::vec((0u8..30, 0u8..40, any::<bool>()), 0..80),
+        ) {
+            let mut text = HEAD.to_string();
+            for (id, v, r) in rows {
+                text.push_str(&row(id, v, r, false));
+                text.push_str(if v % 7 == 0 { "\r\n" } else { "\n" });
+            }
+            for cores in [2, 3, 5] {
+                same_in(&text, cores, |t| split_read(t, cores));
+            }
         }
 
         #[test]
