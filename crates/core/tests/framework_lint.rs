@@ -99,3 +99,40 @@ fn check_line_of(needle: &str) -> usize {
     let src = DEFAULT_TOML.replacen("[framework]", "[framework]\ncolour = 1", 1);
     src.lines().position(|l| l.contains(needle)).unwrap() + 1
 }
+
+/// Every indicator of the default framework carries the 整改建议 the
+/// 测评报告 prints where it loses points (issue 20), and the key is read
+/// from any framework file.
+#[test]
+fn suggestions_are_read_and_the_default_has_one_per_indicator() {
+    let fw = check(DEFAULT_TOML).framework.expect("default framework");
+    let placed = fw.indicators();
+    assert_eq!(placed.len(), 47);
+    for p in &placed {
+        let i = p.indicator;
+        assert!(
+            i.suggestion.chars().count() >= 15,
+            "{} has no suggestion",
+            i.code
+        );
+    }
+    let suggestion = |fw: &pingan_core::Framework, code: &str| {
+        fw.indicators()
+            .iter()
+            .find(|p| p.indicator.code == code)
+            .map(|p| p.indicator.suggestion.clone())
+    };
+    assert!(
+        suggestion(&fw, "D4.1.1")
+            .unwrap()
+            .contains("加强网格员队伍建设")
+    );
+    // Optional: a file without the key reads as before.
+    let without: String = DEFAULT_TOML
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("suggestion ="))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let fw = check(&without).framework.expect("without suggestions");
+    assert_eq!(suggestion(&fw, "D4.1.1").as_deref(), Some(""));
+}

@@ -382,6 +382,11 @@ async fn ranking_table_equals_the_api_and_exports_open() {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("基础性指标，反映社会治安整体状况"));
     assert!(html.contains("id=\"lint-share\""));
+    // Each indicator's 整改建议, which the 测评报告 prints.
+    assert!(
+        html.contains("整改建议：加强网格员队伍建设"),
+        "suggestions shown"
+    );
     // Rules in words: a benchmark by its name, never its code.
     assert!(
         html.contains("基准值（全国刑事案件发案率）") && !html.contains("national_criminal_rate"),

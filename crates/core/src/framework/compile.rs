@@ -604,6 +604,7 @@ impl<'s> Compiler<'s> {
             unit: d.unit,
             department: d.department,
             definition: d.definition,
+            suggestion: d.suggestion,
             formula_text,
             formula: formula?,
             polarity,

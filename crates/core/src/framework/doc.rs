@@ -95,6 +95,10 @@ pub struct IndicatorDoc {
     pub department: String,
     #[serde(default)]
     pub definition: String,
+    /// 整改建议: what the 测评报告 suggests where the indicator loses
+    /// points (issue 20); the office edits it per report.
+    #[serde(default)]
+    pub suggestion: String,
     pub formula: Spanned<String>,
     pub polarity: Option<String>,
     pub weight: f64,

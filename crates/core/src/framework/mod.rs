@@ -131,6 +131,8 @@ pub struct Indicator {
     pub unit: String,
     pub department: String,
     pub definition: String,
+    /// 整改建议 where the indicator loses points ('' if none is written).
+    pub suggestion: String,
     pub formula_text: String,
     pub formula: Expr,
     pub polarity: Better,

@@ -40,6 +40,8 @@ pub struct IndicatorView {
     pub unit: String,
     pub department: String,
     pub definition: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub suggestion: String,
     pub formula: String,
     pub polarity: &'static str,
     pub weight: f64,
@@ -91,6 +93,7 @@ pub fn tree(fw: &Framework) -> TreeView {
                             unit: i.unit.clone(),
                             department: i.department.clone(),
                             definition: i.definition.clone(),
+                            suggestion: i.suggestion.clone(),
                             formula: i.formula_text.clone(),
                             polarity: if i.polarity == Better::Higher {
                                 "higher"

@@ -108,7 +108,8 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<YearQuer
                                         td.num { (fmt::weight(i.weight)) }
                                         td.num { (fmt::weight(i.effective_weight)) }
                                         td.num { (fmt::num(i.max, 2)) }
-                                        td { (i.definition) br; span.muted { "公式：" (fw.in_words(&i.formula)) "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" } }
+                                        td { (i.definition) br; span.muted { "公式：" (fw.in_words(&i.formula)) "（" (i.unit) "，" (if i.polarity == "higher" { "越高越好" } else if i.polarity == "lower" { "越低越好" } else { i.polarity }) "）" }
+                                            @if !i.suggestion.is_empty() { br; span.muted.suggestion { "整改建议：" (i.suggestion) } } }
                                         td { (i.department) }
                                         td { (i.rule_text) }
                                     }
@@ -151,6 +152,7 @@ async fn export(
                     i.definition.as_str().into(),
                     i.formula.as_str().into(),
                     i.rule_text.as_str().into(),
+                    i.suggestion.as_str().into(),
                     (if i.provisional { "待定" } else { "" }).into(),
                 ]);
             }
@@ -168,6 +170,7 @@ async fn export(
         "定义",
         "公式",
         "计分规则",
+        "整改建议",
         "备注",
     ];
     let bytes = xlsx::workbook(&v.0, "指标体系", &headers, rows)?;
