@@ -17,6 +17,7 @@ pub mod period;
 pub mod quality;
 pub mod redact;
 pub mod region;
+pub mod report;
 pub mod resolve;
 pub mod review;
 pub mod rules;

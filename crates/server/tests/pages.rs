@@ -378,6 +378,53 @@ async fn ranking_table_equals_the_api_and_exports_open() {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("id=\"indicators\"") && html.contains("id=\"veto-status\""));
     assert!(attrs(&html, "data-indicator").len() >= 40);
+    // 测评报告 (issue 20): linked from the region page, its total the page's,
+    // made at a named ledger head, every deduction listed.
+    let total = html
+        .split("id=\"region-total\">")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .expect("the region's total")
+        .to_string();
+    let link = format!("/report/{}?year=2024", app.counties[0]);
+    assert!(html.contains(&link), "the region page links its report");
+    let (s, _, doc) = b.get(&link).await;
+    assert_eq!(s, StatusCode::OK, "{doc}");
+    assert!(doc.contains(&format!("总分 {total} 分")), "{total}: {doc}");
+    assert!(doc.contains("2024年平安建设测评报告") && doc.contains("、整改建议"));
+    let hash = attrs(&doc, "data-hash");
+    assert!(hash.len() == 1 && hash[0].len() == 64, "{hash:?}");
+    let seq: i64 = attrs(&doc, "data-seq")[0].parse().unwrap();
+    assert!(seq > 0);
+    let (s, _, json) = b.get("/api/v1/scores?period=2024&level=county").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let mine = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == app.counties[0].as_str())
+        .expect("the county's result");
+    let lost: Vec<String> = mine["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            !i["not_applicable"].as_bool().unwrap_or(false)
+                && i["max"].as_f64().unwrap() - i["points"].as_f64().unwrap() > 1e-9
+        })
+        .map(|i| i["code"].as_str().unwrap().to_string())
+        .collect();
+    let listed = attrs(
+        doc.split("id=\"report-deductions\"").nth(1).unwrap_or(""),
+        "data-indicator",
+    );
+    assert_eq!(listed.len(), lost.len(), "every indicator that lost points");
+    let (s, _, _) = b.get("/report/nowhere?year=2024").await;
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     let (s, _, html) = b.get("/framework").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("基础性指标，反映社会治安整体状况"));
@@ -562,6 +609,23 @@ async fn no_admin_acts_on_another_admins_account() {
         .set_password("auditor", "Reset-By-Ops-2024x", true, &op)
         .await
         .unwrap();
+    app.db.done().await;
+}
+
+/// A county official reads its own county's 测评报告 and no other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_reads_its_own_report_only() {
+    let app = spawn_app(Kind::Sqlite).await.unwrap();
+    let mut county = Browser::login(&app, "county").await;
+    let (s, _, doc) = county
+        .get(&format!("/report/{}?year=2024", app.counties[0]))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc.contains("id=\"report-overall\""));
+    let (s, _, _) = county
+        .get(&format!("/report/{}?year=2024", app.counties[1]))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     app.db.done().await;
 }
 

@@ -22,6 +22,7 @@ mod kept;
 mod passwords;
 pub mod progress;
 pub mod quality;
+pub mod report;
 pub mod review;
 pub mod scores;
 pub mod session;

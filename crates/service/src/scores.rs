@@ -172,7 +172,7 @@ pub(crate) async fn rescore(
     }
 }
 
-async fn version(ctx: &Ctx, year: i32) -> Result<FrameworkVersion> {
+pub(crate) async fn version(ctx: &Ctx, year: i32) -> Result<FrameworkVersion> {
     ctx.store.framework_version(year).await?.ok_or_else(|| {
         ServiceError::invalid(format!(
             "没有适用于 {year} 年的指标体系：请先导入（pingan import framework）"

@@ -16,6 +16,7 @@ mod place;
 mod progress;
 mod quality;
 mod region;
+mod report;
 mod review;
 mod session;
 mod submit;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     [
         dashboard::routes,
         region::routes,
+        report::routes,
         framework::routes,
         submit::routes,
         entry::routes,

@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use maud::html;
+use pingan_core::report::{by_share, share};
 use pingan_core::score::{IndicatorResult, RegionResult};
 use pingan_service::{callbacks, cap, scores};
 
@@ -46,11 +47,6 @@ pub fn indicator_ranks(me: &RegionResult, peers: &[RegionResult]) -> Vec<Option<
             Some((better + 1, pts.len()))
         })
         .collect()
-}
-
-/// Share of full points; indicators that cannot score are left out.
-fn share(i: &IndicatorResult) -> Option<f64> {
-    (!i.not_applicable && i.max > 0.0).then(|| i.points / i.max)
 }
 
 pub fn status(i: &IndicatorResult) -> Vec<(&'static str, &'static str)> {
@@ -115,17 +111,7 @@ async fn page(
             .filter(|e| e.drawn > 0),
         Err(_) => None,
     };
-    let mut by_share: Vec<&IndicatorResult> = me
-        .indicators
-        .iter()
-        .filter(|i| share(i).is_some())
-        .collect();
-    by_share.sort_by(|a, b| {
-        share(b)
-            .partial_cmp(&share(a))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(b.max.total_cmp(&a.max))
-    });
+    let by_share = by_share(&me);
     let strongest: Vec<&IndicatorResult> = by_share.iter().take(5).copied().collect();
     let weakest: Vec<&IndicatorResult> = by_share.iter().rev().take(5).copied().collect();
     let vetoes: Vec<&IndicatorResult> = me.indicators.iter().filter(|i| i.veto).collect();
@@ -146,6 +132,9 @@ async fn page(
         }
     };
     let body = html! {
+        div.actions.no-print {
+            a.btn.primary id="report-link" href=(format!("/report/{}?year={}", me.region, s.year)) { "测评报告（打印 / PDF）" }
+        }
         div.stats {
             div.stat { div.n id="region-total" { (fmt::fixed(me.total)) } div.l { "总分（满分 " (fmt::num(me.max, 2)) "）" } }
             div.stat { div.n { span class={"tag " (fmt::grade_class(&me.grade))} { (me.grade) } } div.l { "等级" } }
