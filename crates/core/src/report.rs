@@ -175,7 +175,57 @@ pub fn build(
     }
 }
 
+/// Level codes to the words a report uses (县（区） …).
+fn level_label(code: &str) -> &'static str {
+    use crate::region::Level;
+    [Level::Province, Level::City, Level::County, Level::Township]
+        .into_iter()
+        .find(|l| l.code() == code)
+        .map_or("地区", Level::label)
+}
+
 impl Report {
+    /// 总体情况 in the words a 测评报告 uses: total, grade, ranks, the best
+    /// and worst dimension, a veto, the bottom three. Totals have two
+    /// decimals as published; shares at most one.
+    pub fn overall(&self) -> String {
+        use crate::num::fmt_num;
+        let mut s = format!(
+            "{}年，{}平安建设测评总分 {:.2} 分（满分 {} 分），等级为“{}”",
+            self.year,
+            self.name,
+            self.total,
+            fmt_num(self.max, 2),
+            self.grade
+        );
+        if let Some((rank, n)) = self.rank {
+            s.push_str(&format!("，在同级 {n} 个地区中排名第 {rank} 位"));
+        }
+        if let Some((rank, n)) = self.province_rank {
+            s.push_str(&format!(
+                "，在全省 {n} 个{}中排名第 {rank} 位",
+                level_label(&self.level)
+            ));
+        }
+        s.push('。');
+        if let Some((best, worst)) = self.dimension_extremes() {
+            s.push_str(&format!(
+                "五个维度中，“{}”得分率最高（{}%），“{}”得分率最低（{}%）。",
+                best.name,
+                fmt_num(best.percent, 1),
+                worst.name,
+                fmt_num(worst.percent, 1)
+            ));
+        }
+        if self.veto {
+            s.push_str("因触发一票否决，等级确定为不合格。");
+        }
+        if self.bottom {
+            s.push_str("位列同级后三位，按方案须由上级约谈主要负责人。");
+        }
+        s
+    }
+
     /// The 整改建议 the report makes: the framework's suggestion for each
     /// indicator that lost points (most lost first), at most `n`.
     pub fn suggestions(&self, n: usize) -> Vec<&Line> {

@@ -420,6 +420,33 @@ async fn ranking_table_equals_the_api_and_exports_open() {
         "data-indicator",
     );
     assert_eq!(listed.len(), lost.len(), "every indicator that lost points");
+    // The same report as Word, with the same total.
+    let docx = format!("/export/report.docx?region={}&year=2024", app.counties[0]);
+    assert!(
+        doc.contains(&docx.replace('&', "&amp;")),
+        "the print view links its Word file"
+    );
+    let r = b
+        .http
+        .get(format!("{}{docx}", app.base))
+        .header("cookie", &b.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("wordprocessingml")
+    );
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a docx");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert!(xml.contains(&format!("总分 {total} 分")), "{total}");
+    assert!(xml.contains(&hash[0]), "the ledger head");
     let (s, _, _) = b.get("/report/nowhere?year=2024").await;
     assert!(
         s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,

@@ -145,20 +145,26 @@ pub fn tidy(x: f64) -> f64 {
 /// A workbook as a download named `name` (UTF-8 with an ASCII fallback,
 /// RFC 6266), never cached.
 pub fn download(name: &str, bytes: Vec<u8>) -> Response {
+    download_as(
+        name,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    )
+}
+
+/// `bytes` as the file `name` of type `mime`, kept by no cache.
+pub fn download_as(name: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     // Clients without RFC 5987 get the name itself when it is plain ASCII.
     let fallback = if name
         .bytes()
         .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
     {
         name
+    } else if name.ends_with(".docx") {
+        "report.docx"
     } else {
         "export.xlsx"
     };

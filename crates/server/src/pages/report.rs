@@ -6,14 +6,15 @@
 //! body) so 打印 / 另存为PDF works from any browser.
 
 use crate::AppState;
-use crate::kit::{PageResult, Viewer, data_script, fmt, layout, pick_year};
+use crate::kit::xlsx;
+use crate::kit::{PageError, PageResult, Viewer, data_script, fmt, layout, pick_year};
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use pingan_core::region::Level;
-use pingan_core::report::{Line, Report};
+use pingan_core::report::Line;
 use pingan_service::{cap, report};
 use serde_json::json;
 
@@ -21,7 +22,42 @@ use serde_json::json;
 const SUGGESTIONS: usize = 8;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/report/{code}", get(page))
+    Router::new()
+        .route("/report/{code}", get(page))
+        .route("/export/report.docx", get(docx))
+}
+
+#[derive(serde::Deserialize)]
+struct DocxQuery {
+    region: String,
+    year: Option<i32>,
+}
+
+/// The same report as a Word document in the 党政机关公文格式.
+async fn docx(State(state): State<AppState>, v: Viewer, Query(q): Query<DocxQuery>) -> PageResult {
+    let who = v.0.authorize::<cap::Scores>()?;
+    let year = pick_year(&state.ctx, q.year).await;
+    let made = report::region(&state.ctx, &who, year, &q.region).await?;
+    let r = made.report;
+    let (seq, hash) = made.ledger;
+    let made_at = fmt::local_time(&pingan_store::now());
+    let bytes = tokio::task::spawn_blocking(move || {
+        let ledger = pingan_report::Ledger {
+            seq,
+            hash: &hash,
+            made_at: &made_at,
+        };
+        pingan_report::report_docx(&r, &ledger, SUGGESTIONS).map(|b| (b, r))
+    })
+    .await
+    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let (bytes, r) = bytes;
+    Ok(xlsx::download_as(
+        &format!("{}{}年平安建设测评报告.docx", r.name, r.year),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        bytes,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -31,51 +67,6 @@ struct ReportQuery {
 
 /// Chinese numbers for the section headings (一、二、…).
 const SECTION: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
-
-fn level_label(code: &str) -> &'static str {
-    [Level::Province, Level::City, Level::County, Level::Township]
-        .into_iter()
-        .find(|l| l.code() == code)
-        .map_or("地区", Level::label)
-}
-
-/// The overall paragraph, in the words a 测评报告 uses.
-fn overall(r: &Report) -> String {
-    let mut s = format!(
-        "{}年，{}平安建设测评总分 {} 分（满分 {} 分），等级为“{}”",
-        r.year,
-        r.name,
-        fmt::fixed(r.total),
-        fmt::num(r.max, 2),
-        r.grade
-    );
-    if let Some((rank, n)) = r.rank {
-        s.push_str(&format!("，在同级 {n} 个地区中排名第 {rank} 位"));
-    }
-    if let Some((rank, n)) = r.province_rank {
-        s.push_str(&format!(
-            "，在全省 {n} 个{}中排名第 {rank} 位",
-            level_label(&r.level)
-        ));
-    }
-    s.push('。');
-    if let Some((best, worst)) = r.dimension_extremes() {
-        s.push_str(&format!(
-            "五个维度中，“{}”得分率最高（{}），“{}”得分率最低（{}）。",
-            best.name,
-            fmt::percent(best.percent),
-            worst.name,
-            fmt::percent(worst.percent)
-        ));
-    }
-    if r.veto {
-        s.push_str("因触发一票否决，等级确定为不合格。");
-    }
-    if r.bottom {
-        s.push_str("位列同级后三位，按方案须由上级约谈主要负责人。");
-    }
-    s
-}
 
 fn median_text(v: Option<f64>, unit: &str) -> String {
     v.map_or("—".into(), |v| fmt::value(Some(v), unit))
@@ -140,12 +131,14 @@ async fn page(
                     a.btn.small href=(format!("/region/{}?period={}", r.region, r.year)) { "返回地区详情" }
                     " "
                     button.btn.small.primary type="button" data-print { "打印 / 另存为PDF" }
+                    " "
+                    a.btn.small id="report-docx" href=(format!("/export/report.docx?region={}&year={}", r.region, r.year)) download { "下载 Word" }
                     span.muted { " 按 A4、党政机关公文格式（GB/T 9704）排版；打印时请选择“无边距”以外的默认页边距。" }
                 }
                 article.doc-sheet id="report" data-region=(r.region) data-year=(r.year) {
                     h1.doc-title { (title) }
                     h2.doc-h1 { (section()) "、总体情况" }
-                    p.doc-p id="report-overall" { (overall(r)) }
+                    p.doc-p id="report-overall" { (r.overall()) }
                     h2.doc-h1 { (section()) "、各维度得分" }
                     table.doc-table {
                         thead { tr { th { "维度" } th { "得分" } th { "满分" } th { "得分率" } th { "同级中位数" } } }
