@@ -1,6 +1,6 @@
 //! The 测评报告 as DOCX on GB/T 9704-2012's page: A4; 天头 37 mm, 订口
 //! 28 mm, bottom 35 mm, right 26 mm (版心 156 × 225 mm); a document grid of
-//! 22 lines (28.95 pt pitch) of 28 characters; title 2号 (22 pt) 小标宋,
+//! 22 lines (28.95 pt pitch), 28 characters of 3号 a line; title 2号 (22 pt) 小标宋,
 //! body 3号 (16 pt) 仿宋, 一级标题 黑体, 二级 楷体; page numbers 4号 (14 pt)
 //! 宋体 "— 1 —", odd pages right and even pages left, one character in.
 //! Font names are the ones offices have; Word and LibreOffice substitute
@@ -9,7 +9,7 @@
 use crate::ReportError;
 use docx_rs::{
     AlignmentType, DocGrid, DocGridType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin,
-    PageNum, Paragraph, Run, RunFonts, Table, TableCell, TableRow,
+    PageNum, Paragraph, Run, RunFonts, SpecialIndentType, Table, TableCell, TableRow,
 };
 use pingan_core::num::fmt_num;
 use pingan_core::report::{Line, Report};
@@ -68,16 +68,21 @@ fn title(text: &str) -> Paragraph {
         )
 }
 
+/// Two characters (2 × 16 pt) in on the first line. (docx-rs writes
+/// `firstLineChars` only into an indent it already has, and LibreOffice
+/// reads only twips.)
+fn indented(p: Paragraph) -> Paragraph {
+    p.indent(None, Some(SpecialIndentType::FirstLine(640)), None, None)
+}
+
 fn heading(text: &str, font: &str) -> Paragraph {
-    Paragraph::new()
-        .first_line_chars(200)
+    indented(Paragraph::new())
         .line_spacing(exact(LINE))
         .add_run(Run::new().add_text(text).fonts(fonts(font)).size(BODY_SIZE))
 }
 
 fn body(text: &str) -> Paragraph {
-    Paragraph::new()
-        .first_line_chars(200)
+    indented(Paragraph::new())
         .align(AlignmentType::Both)
         .line_spacing(exact(LINE))
         .add_run(Run::new().add_text(text))
@@ -200,13 +205,14 @@ pub fn report_docx(
         .custom_property("pingan-ledger-hash", ledger.hash)
         .custom_property("pingan-region", r.region.as_str())
         .custom_property("pingan-year", r.year.to_string());
+    // A grid of lines only: 16 pt characters on the 156 mm line make the
+    // 28 a line. A character grid too (linesAndChars with charSpace) is what
+    // Word writes, but LibreOffice then spread every character over two
+    // cells, so the text read "总 体 情 况".
     doc.document = doc.document.doc_grid(
         DocGrid::new()
-            .grid_type(DocGridType::LinesAndChars)
-            .line_pitch(LINE as usize)
-            // 28 characters on 156 mm: 15.79 pt each, 0.21 pt less than
-            // the 16 pt characters (in 4096ths of a point).
-            .char_space(-839),
+            .grid_type(DocGridType::Lines)
+            .line_pitch(LINE as usize),
     );
     let mut n = 0;
     let mut section = |text: &str| {
@@ -308,8 +314,7 @@ pub fn report_docx(
     }
     for (k, l) in chosen.iter().enumerate() {
         doc = doc.add_paragraph(
-            Paragraph::new()
-                .first_line_chars(200)
+            indented(Paragraph::new())
                 .align(AlignmentType::Both)
                 .line_spacing(exact(LINE))
                 .add_run(

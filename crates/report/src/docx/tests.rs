@@ -78,6 +78,10 @@ fn page_grid_fonts_numbers_and_ledger_as_gb_t_9704() {
         8,
     )
     .unwrap();
+    // To look at it: PINGAN_DOCX_OUT=/tmp/r.docx, then LibreOffice.
+    if let Some(out) = std::env::var_os("PINGAN_DOCX_OUT") {
+        std::fs::write(out, &bytes).unwrap();
+    }
     let doc = part(&bytes, "word/document.xml");
     // A4 and the margins (twips): 37 mm, 35 mm, 28 mm, 26 mm.
     assert!(doc.contains(r#"<w:pgSz w:w="11906" w:h="16838""#), "{doc}");
@@ -90,7 +94,17 @@ fn page_grid_fonts_numbers_and_ledger_as_gb_t_9704() {
         assert!(doc.contains(m), "{m}");
     }
     // 22 lines of 28.95 pt.
-    assert!(doc.contains(r#"w:linePitch="579""#) && doc.contains(r#"w:type="linesAndChars""#));
+    assert!(
+        doc.contains(r#"w:linePitch="579""#) && doc.contains(r#"<w:docGrid w:type="lines""#),
+        "{doc}"
+    );
+    // The first line two characters in.
+    let ind = doc
+        .split("<w:ind ")
+        .nth(1)
+        .and_then(|t| t.split("/>").next())
+        .unwrap_or("");
+    assert!(ind.contains(r#"w:firstLine="640""#), "{ind}");
     // Title 2号 小标宋, headings 黑体, body 仿宋 3号 (the document default).
     assert!(
         doc.contains(r#"w:eastAsia="方正小标宋简体""#) && doc.contains(r#"<w:sz w:val="44" />"#)
