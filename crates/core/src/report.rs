@@ -12,6 +12,15 @@ use std::collections::HashMap;
 /// Indicators named as strongest and as weakest.
 pub const SHOWN: usize = 5;
 
+/// The `k`-th (from 0) section or item number as a report writes it: 一, 二, …
+/// (a report has fewer than eleven; '' beyond).
+pub fn numeral(k: usize) -> &'static str {
+    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+        .get(k)
+        .copied()
+        .unwrap_or("")
+}
+
 /// One indicator as the report cites it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Line {

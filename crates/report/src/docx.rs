@@ -12,7 +12,7 @@ use docx_rs::{
     PageNum, Paragraph, Run, RunFonts, SpecialIndentType, Table, TableCell, TableRow,
 };
 use pingan_core::num::fmt_num;
-use pingan_core::report::{Line, Report};
+use pingan_core::report::{Line, Report, numeral};
 
 /// Millimetres in twips (1/1440 inch), rounded.
 fn mm(x: f64) -> i32 {
@@ -175,9 +175,6 @@ fn page_number(odd: bool) -> Footer {
     Footer::new().add_paragraph(p.size(PAGE_NUMBER_SIZE))
 }
 
-/// Section numbers: 一、二、…
-const SECTION: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
-
 /// The 测评报告 of `r` as a DOCX file, recording `ledger` in its custom
 /// properties and its closing note.
 pub fn report_docx(
@@ -217,10 +214,7 @@ pub fn report_docx(
     let mut n = 0;
     let mut section = |text: &str| {
         n += 1;
-        heading(
-            &format!("{}、{text}", SECTION.get(n - 1).copied().unwrap_or("")),
-            H1_FONT,
-        )
+        heading(&format!("{}、{text}", numeral(n - 1)), H1_FONT)
     };
     doc = doc
         .add_paragraph(title(&format!("{}{}年平安建设测评报告", r.name, r.year)))
@@ -319,11 +313,7 @@ pub fn report_docx(
                 .line_spacing(exact(LINE))
                 .add_run(
                     Run::new()
-                        .add_text(format!(
-                            "（{}）{}。",
-                            SECTION.get(k).copied().unwrap_or(""),
-                            l.name
-                        ))
+                        .add_text(format!("（{}）{}。", numeral(k), l.name))
                         .fonts(fonts(H2_FONT)),
                 )
                 .add_run(Run::new().add_text(l.suggestion.as_str())),

@@ -44,17 +44,19 @@ async fn made(
     year: i32,
     code: &str,
 ) -> Result<Report> {
-    let period = Period::Year(year);
-    let me = scores::region(ctx, who, period, code)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(format!("{code} 在 {year} 年没有测评结果")))?;
-    let peers = scores::peers(ctx, who, period, code).await?;
-    let history: Vec<(i32, f64)> = scores::history(ctx, who, code)
-        .await?
-        .into_iter()
-        .filter_map(|(y, r)| r.map(|r| (y, r.total)))
+    // Every year's result once (the year's own among them).
+    let years = scores::history(ctx, who, code).await?;
+    let history: Vec<(i32, f64)> = years
+        .iter()
+        .filter_map(|(y, r)| r.as_ref().map(|r| (*y, r.total)))
         .filter(|(y, _)| *y <= year)
         .collect();
+    let me = years
+        .into_iter()
+        .find(|(y, _)| *y == year)
+        .and_then(|(_, r)| r)
+        .ok_or_else(|| ServiceError::not_found(format!("{code} 在 {year} 年没有测评结果")))?;
+    let peers = scores::peers(ctx, who, Period::Year(year), code).await?;
     let fw = scores::version(ctx, year).await?.framework;
     Ok(build(&fw, year, &me, &peers, &history))
 }

@@ -157,16 +157,15 @@ pub fn download_as(name: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    // Clients without RFC 5987 get the name itself when it is plain ASCII.
+    // Clients without RFC 5987 get the name itself when it is plain ASCII,
+    // else "export" with the name's extension.
     let fallback = if name
         .bytes()
         .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
     {
-        name
-    } else if name.ends_with(".docx") {
-        "report.docx"
+        name.to_string()
     } else {
-        "export.xlsx"
+        format!("export.{}", name.rsplit('.').next().unwrap_or("xlsx"))
     };
     let disposition = format!(
         "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",

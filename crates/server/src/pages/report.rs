@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use pingan_core::report::Line;
+use pingan_core::report::{Line, numeral};
 use pingan_service::{cap, report};
 use serde_json::json;
 
@@ -38,21 +38,16 @@ async fn docx(State(state): State<AppState>, v: Viewer, Query(q): Query<DocxQuer
     let who = v.0.authorize::<cap::Scores>()?;
     let year = pick_year(&state.ctx, q.year).await;
     let made = report::region(&state.ctx, &who, year, &q.region).await?;
-    let r = made.report;
-    let (seq, hash) = made.ledger;
+    let r = &made.report;
     let made_at = fmt::local_time(&pingan_store::now());
-    let bytes = tokio::task::spawn_blocking(move || {
-        let ledger = pingan_report::Ledger {
-            seq,
-            hash: &hash,
-            made_at: &made_at,
-        };
-        pingan_report::report_docx(&r, &ledger, SUGGESTIONS).map(|b| (b, r))
-    })
-    .await
-    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let (bytes, r) = bytes;
+    let ledger = pingan_report::Ledger {
+        seq: made.ledger.0,
+        hash: &made.ledger.1,
+        made_at: &made_at,
+    };
+    // A few milliseconds of writing XML: no need to leave the request's task.
+    let bytes = pingan_report::report_docx(r, &ledger, SUGGESTIONS)
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(xlsx::download_as(
         &format!("{}{}年平安建设测评报告.docx", r.name, r.year),
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -64,9 +59,6 @@ async fn docx(State(state): State<AppState>, v: Viewer, Query(q): Query<DocxQuer
 struct ReportQuery {
     year: Option<i32>,
 }
-
-/// Chinese numbers for the section headings (一、二、…).
-const SECTION: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
 
 fn median_text(v: Option<f64>, unit: &str) -> String {
     v.map_or("—".into(), |v| fmt::value(Some(v), unit))
@@ -119,7 +111,7 @@ async fn page(
     let mut n = 0;
     let mut section = || {
         n += 1;
-        SECTION.get(n - 1).copied().unwrap_or("")
+        numeral(n - 1)
     };
     let title = format!("{}{}年平安建设测评报告", r.name, r.year);
     let body = html! {
@@ -210,7 +202,7 @@ async fn page(
                     } @else {
                         @for (k, l) in suggestions.iter().enumerate() {
                             p.doc-p.suggestion {
-                                span.doc-h2 { "（" (SECTION.get(k).copied().unwrap_or("")) "）" (l.name) "。" }
+                                span.doc-h2 { "（" (numeral(k)) "）" (l.name) "。" }
                                 (l.suggestion)
                             }
                         }
