@@ -21,6 +21,9 @@ pub fn map(path: &Path) -> Result<memmap2::Mmap> {
     let unreadable =
         |e: std::io::Error| InputFailure(format!("{}: 无法读取文件：{e}", path.display()));
     let file = std::fs::File::open(path).map_err(unreadable)?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(InputFailure(format!("{}: 这是一个目录，不是文件", path.display())).into());
+    }
     // SAFETY: the map is only read, and only while the command runs; a
     // file cut short meanwhile would end the process, never corrupt a
     // store (the import is one transaction).

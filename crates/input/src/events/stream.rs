@@ -50,6 +50,11 @@ struct Spill {
     failed: Option<std::io::Error>,
 }
 
+/// Parts for a file of `size` bytes: about 16 MB each, 8 to 512.
+fn parts_for(size: usize) -> usize {
+    (size / (16 << 20)).clamp(8, 512)
+}
+
 fn part_of(id: &str, n: usize) -> usize {
     let mut h = FxHasher::default();
     h.write(id.as_bytes());
@@ -57,6 +62,21 @@ fn part_of(id: &str, n: usize) -> usize {
 }
 
 impl Spill {
+    /// A spill into `n` new temporary parts, with the header's columns if
+    /// they are known already.
+    fn new(n: usize, cols: Option<[usize; 11]>, width: usize) -> std::io::Result<Spill> {
+        let parts = (0..n)
+            .map(|_| tempfile::tempfile().map(|f| BufWriter::with_capacity(128 << 10, f)))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(Spill {
+            cols,
+            width,
+            parts,
+            rows: 0,
+            failed: None,
+        })
+    }
+
     /// A record of the file: the header, or a row to spill.
     fn record(&mut self, errs: &mut Collector, line: usize, rec: &[&[u8]]) -> bool {
         let Some(at) = self.cols else {
@@ -234,17 +254,8 @@ fn chunked(
     year: Option<i32>,
     chunk: usize,
 ) -> std::io::Result<Streamed> {
-    let n = (size / (16 << 20)).clamp(8, 512) as usize;
-    let parts = (0..n)
-        .map(|_| tempfile::tempfile().map(|f| BufWriter::with_capacity(128 << 10, f)))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    let mut spill = Spill {
-        cols: None,
-        width: 0,
-        parts,
-        rows: 0,
-        failed: None,
-    };
+    let n = parts_for(size as usize);
+    let mut spill = Spill::new(n, None, 0)?;
     let mut errs = Collector::new(name);
     let mut data: Vec<u8> = Vec::with_capacity(chunk * 2);
     let mut line = 1;
@@ -387,15 +398,9 @@ fn split(
     let Some((_, start, first_line)) = super::parts::header(text) else {
         return one(bytes);
     };
-    let n = (body.len() / (16 << 20)).clamp(8, 512);
+    let n = parts_for(body.len());
     // The header read as pass one reads it, into a spill with no parts.
-    let mut head = Spill {
-        cols: None,
-        width: 0,
-        parts: Vec::new(),
-        rows: 0,
-        failed: None,
-    };
+    let mut head = Spill::new(0, None, 0)?;
     let mut errs = Collector::new(name);
     spill_chunk(&mut head, &mut errs, &body[..start], 1);
     if head.cols.is_none() {
@@ -415,18 +420,7 @@ fn split(
             .map(|(slice, &line)| {
                 let head = &head;
                 s.spawn(move || {
-                    let parts = (0..n)
-                        .map(|_| {
-                            tempfile::tempfile().map(|f| BufWriter::with_capacity(128 << 10, f))
-                        })
-                        .collect::<std::io::Result<Vec<_>>>()?;
-                    let mut spill = Spill {
-                        cols: head.cols,
-                        width: head.width,
-                        parts,
-                        rows: 0,
-                        failed: None,
-                    };
+                    let mut spill = Spill::new(n, head.cols, head.width)?;
                     let mut errs = Collector::new(name);
                     spill_chunk(&mut spill, &mut errs, slice, line);
                     match spill.failed.take() {
