@@ -64,6 +64,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2024)]
         year: i32,
     },
+    /// 测评报告计时：一个县的 Word 报告（含两图），以及全部市、县报告 / time one county's report and the batch
+    Report {
+        #[command(flatten)]
+        db: crate::cmd_db::DbArgs,
+        #[arg(long, default_value_t = 2024)]
+        year: i32,
+        /// 县级地区代码（省略时取第一个县）
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// 群众调查估计计时（读文件、解析答卷、有效性与加权估计、JSON） / time each phase of `pingan survey estimate`
     Survey {
         /// `pingan generate --survey N` 生成的目录 / folder from `pingan generate --survey N`
@@ -146,7 +158,12 @@ fn survey(dir: &std::path::Path, runs: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_phases(what: &str, runs: usize, phases: &[&str], samples: &mut [Vec<Duration>]) {
+pub(crate) fn print_phases(
+    what: &str,
+    runs: usize,
+    phases: &[&str],
+    samples: &mut [Vec<Duration>],
+) {
     println!("{what}，{runs} 次（中位数 / 最小值，毫秒）");
     for (name, s) in phases.iter().zip(samples.iter_mut()) {
         s.sort();
@@ -163,6 +180,12 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
     let (dir, runs, year) = match cmd {
         BenchCommand::Score { dir, runs, year } => (dir, runs, year),
         BenchCommand::Survey { dir, runs } => return survey(&dir, runs),
+        BenchCommand::Report {
+            db,
+            year,
+            region,
+            runs,
+        } => return crate::bench_report::run(&db, year, region.as_deref(), runs),
         BenchCommand::Answer {
             addr,
             dir,

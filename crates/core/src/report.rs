@@ -9,6 +9,13 @@ use crate::score::{IndicatorResult, PartScore, RegionResult};
 use serde::Serialize;
 use std::collections::HashMap;
 
+pub mod doc;
+pub mod notice;
+mod sections;
+pub mod summary;
+
+pub use sections::Head;
+
 /// Indicators named as strongest and as weakest.
 pub const SHOWN: usize = 5;
 
@@ -72,6 +79,8 @@ pub struct Report {
     pub vetoes: Vec<Line>,
     /// Indicators without data (未报送).
     pub missing: Vec<Line>,
+    /// Every indicator that applies, in the framework's order (附表).
+    pub indicators: Vec<Line>,
 }
 
 /// Share of full points, for indicators that can score.
@@ -179,6 +188,12 @@ pub fn build(
             .indicators
             .iter()
             .filter(|i| i.missing)
+            .map(line)
+            .collect(),
+        indicators: me
+            .indicators
+            .iter()
+            .filter(|i| !i.not_applicable)
             .map(line)
             .collect(),
     }

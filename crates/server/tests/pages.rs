@@ -415,10 +415,12 @@ async fn ranking_table_equals_the_api_and_exports_open() {
         })
         .map(|i| i["code"].as_str().unwrap().to_string())
         .collect();
-    let listed = attrs(
-        doc.split("id=\"report-deductions\"").nth(1).unwrap_or(""),
-        "data-indicator",
-    );
+    let deductions = doc
+        .split("id=\"report-deductions\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or("");
+    let listed = attrs(deductions, "data-indicator");
     assert_eq!(listed.len(), lost.len(), "every indicator that lost points");
     // The same report as Word, with the same total.
     let docx = format!("/export/report.docx?region={}&year=2024", app.counties[0]);

@@ -56,4 +56,5 @@ capabilities!(
     Users,
     Accounts,
     RoleGrant,
+    Notices,
 );

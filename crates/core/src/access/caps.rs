@@ -69,9 +69,12 @@ pub enum Cap {
     Accounts,
     /// Setting roles and scopes, locking accounts (the security admin).
     RoleGrant,
+    /// Issuing 问题整改通知书 (numbered in the year's sequence) and the
+    /// batch of every region's documents: the office.
+    Notices,
 }
 
-pub const ALL_CAPS: [Cap; 30] = [
+pub const ALL_CAPS: [Cap; 31] = [
     Cap::Structure,
     Cap::Scores,
     Cap::Values,
@@ -102,6 +105,7 @@ pub const ALL_CAPS: [Cap; 30] = [
     Cap::Users,
     Cap::Accounts,
     Cap::RoleGrant,
+    Cap::Notices,
 ];
 
 /// Who holds a capability: a role, a department account of a department
@@ -256,6 +260,7 @@ const TABLE: &[(Cap, &[Holder])] = &[
         ],
     ),
     (Cap::Callback, &[R(OfficeAdmin), R(Verifier)]),
+    (Cap::Notices, &[R(OfficeAdmin)]),
     (
         Cap::Surveys,
         &[
@@ -309,6 +314,7 @@ impl Cap {
             Cap::Users => "users",
             Cap::Accounts => "accounts",
             Cap::RoleGrant => "role_grant",
+            Cap::Notices => "notices",
         }
     }
 
@@ -344,6 +350,7 @@ impl Cap {
             Cap::Users => "用户管理",
             Cap::Accounts => "新建用户、重置密码",
             Cap::RoleGrant => "授予角色、锁定账户",
+            Cap::Notices => "印发整改通知书、批量生成报告",
         }
     }
 
@@ -378,6 +385,7 @@ impl Cap {
             Cap::Ledger => "只有监督小组和审计管理员可以查看操作日志",
             Cap::Users => "只有系统管理员和安全管理员可以管理用户",
             Cap::Accounts | Cap::RoleGrant => "三员分立：当前角色不能执行此操作",
+            Cap::Notices => "只有测评办管理员可以印发整改通知书和批量生成报告",
         }
     }
 

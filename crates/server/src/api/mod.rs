@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod field;
 mod quality;
+mod reports;
 mod review;
 mod scores;
 mod session;
@@ -57,6 +58,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     review::routes,
     field::routes,
     callbacks::routes,
+    reports::routes,
     surveys::routes,
     events::routes,
     audit::routes,

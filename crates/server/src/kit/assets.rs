@@ -20,6 +20,12 @@ const ASSETS: &[Asset] = &[
         mime: "text/css; charset=utf-8",
         bytes: include_bytes!("../../assets/app.css"),
     },
+    // The documents' page (GB/T 9704), shared with `pingan report --format html`.
+    Asset {
+        name: "doc.css",
+        mime: "text/css; charset=utf-8",
+        bytes: pingan_report::html::CSS.as_bytes(),
+    },
     Asset {
         name: "app.js",
         mime: "text/javascript; charset=utf-8",

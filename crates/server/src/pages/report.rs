@@ -1,30 +1,109 @@
-//! 测评报告 as an A4 print view (issue 20): one region's year in the
-//! sections of the seed's 《平安建设测评报告》 — overall, dimensions with
-//! the radar chart, the three-year trend, strengths and weaknesses against
-//! the peers' median, every deduction in words, vetoes, and suggestions —
-//! laid out on GB/T 9704's page (A4, margins 37/26/35/28 mm, 仿宋 3号
-//! body) so 打印 / 另存为PDF works from any browser.
+//! 测评报告 and 问题整改通知书 as A4 print views (issue 20), and their
+//! downloads: Word (党政机关公文格式), Excel, PDF where LibreOffice is
+//! installed, and for the office every region's report of a level in one
+//! zip. The documents are `pingan_service::report`'s blocks, printed by
+//! `pingan_report` — the same words in every form.
 
 use crate::AppState;
+use crate::kit::forms::{Fields, Flash, back, urlencode};
 use crate::kit::xlsx;
-use crate::kit::{PageError, PageResult, Viewer, data_script, fmt, layout, pick_year};
+use crate::kit::{PageError, PageResult, Viewer, layout, pick_year};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
-use axum::routing::get;
-use maud::{DOCTYPE, Markup, html};
-use pingan_core::report::{Line, numeral};
-use pingan_service::{cap, report};
-use serde_json::json;
-
-/// Suggestions printed at most.
-const SUGGESTIONS: usize = 8;
+use axum::routing::{get, post};
+use maud::{DOCTYPE, html};
+use pingan_core::Level;
+use pingan_core::access::Cap;
+use pingan_core::report::doc::Doc;
+use pingan_report::Format;
+use pingan_service::{ServiceError, cap, report};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/report/{code}", get(page))
+        .route("/report/{code}/notice", post(issue))
+        .route("/export/report", get(download))
         .route("/export/report.docx", get(docx))
+        .route("/export/reports.zip", get(batch))
+}
+
+#[derive(serde::Deserialize)]
+struct ReportQuery {
+    year: Option<i32>,
+    kind: Option<String>,
+}
+
+fn is_notice(kind: &Option<String>) -> bool {
+    kind.as_deref() == Some("notice")
+}
+
+/// The document asked for: the report (the province's summary for the
+/// root), or the notice if it was issued.
+async fn document(
+    state: &AppState,
+    v: &Viewer,
+    year: i32,
+    code: &str,
+    notice: bool,
+) -> Result<Option<Doc>, PageError> {
+    let who = v.0.authorize::<cap::Scores>()?;
+    Ok(if notice {
+        report::issued_notice(&state.ctx, &who, year, code).await?
+    } else {
+        Some(report::report_doc(&state.ctx, &who, year, code).await?)
+    })
+}
+
+fn made_at() -> String {
+    report::beijing(&pingan_store::now()).1
+}
+
+/// `doc` as a download in `format` (PDF off the async threads: LibreOffice
+/// takes seconds).
+async fn send(doc: Doc, format: Format) -> PageResult {
+    let name = pingan_report::file_name(&doc, format);
+    let at = made_at();
+    let bytes = tokio::task::spawn_blocking(move || pingan_report::render(&doc, format, &at))
+        .await
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| match e {
+            pingan_report::ReportError::NoOffice(m) => {
+                PageError::new(StatusCode::SERVICE_UNAVAILABLE, m)
+            }
+            e => PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        })?;
+    Ok(xlsx::download_as(&name, format.mime(), bytes))
+}
+
+#[derive(serde::Deserialize)]
+struct DownloadQuery {
+    region: String,
+    year: Option<i32>,
+    kind: Option<String>,
+    format: Option<String>,
+}
+
+async fn download(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<DownloadQuery>,
+) -> PageResult {
+    let format = match q.format.as_deref() {
+        None => Format::Docx,
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("不支持的格式“{f}”：可选 docx、xlsx、html、pdf"),
+            )
+        })?,
+    };
+    let year = pick_year(&state.ctx, q.year).await;
+    let doc = document(&state, &v, year, &q.region, is_notice(&q.kind))
+        .await?
+        .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "该地区本年度尚未印发整改通知书"))?;
+    send(doc, format).await
 }
 
 #[derive(serde::Deserialize)]
@@ -33,186 +112,201 @@ struct DocxQuery {
     year: Option<i32>,
 }
 
-/// The same report as a Word document in the 党政机关公文格式.
+/// The report as Word (the print view's first link).
 async fn docx(State(state): State<AppState>, v: Viewer, Query(q): Query<DocxQuery>) -> PageResult {
-    let who = v.0.authorize::<cap::Scores>()?;
     let year = pick_year(&state.ctx, q.year).await;
-    let made = report::region(&state.ctx, &who, year, &q.region).await?;
-    let r = &made.report;
-    let made_at = fmt::local_time(&pingan_store::now());
-    let ledger = pingan_report::Ledger {
-        seq: made.ledger.0,
-        hash: &made.ledger.1,
-        made_at: &made_at,
+    let doc = document(&state, &v, year, &q.region, false)
+        .await?
+        .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "没有测评报告"))?;
+    send(doc, Format::Docx).await
+}
+
+#[derive(serde::Deserialize)]
+struct BatchQuery {
+    year: Option<i32>,
+    level: Option<String>,
+    format: Option<String>,
+}
+
+/// Every city's or county's report (and the province's summary) in one
+/// zip, for the office.
+async fn batch(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<BatchQuery>,
+) -> PageResult {
+    let who = v.0.authorize::<cap::Notices>()?;
+    let reader = v.0.authorize::<cap::Scores>()?;
+    let year = pick_year(&state.ctx, q.year).await;
+    let level = match q.level.as_deref().unwrap_or("county") {
+        "city" => Level::City,
+        "county" => Level::County,
+        l => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("级别“{l}”无效：可选 city、county"),
+            ));
+        }
     };
-    // A few milliseconds of writing XML: no need to leave the request's task.
-    let bytes = pingan_report::report_docx(r, &ledger, SUGGESTIONS)
-        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let format = match q.format.as_deref().unwrap_or("docx") {
+        "docx" => Format::Docx,
+        "xlsx" => Format::Xlsx,
+        f => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("批量下载的格式“{f}”无效：可选 docx、xlsx"),
+            ));
+        }
+    };
+    let tree = state.ctx.tree().await?;
+    let root = tree
+        .regions()
+        .iter()
+        .find(|r| r.parent.is_none())
+        .map(|r| r.code.clone())
+        .unwrap_or_default();
+    let mut docs: Vec<(String, Doc)> = Vec::new();
+    if v.0.region_in_scope(&tree, &root).is_ok() {
+        docs.push((
+            root.clone(),
+            report::report_doc(&state.ctx, &reader, year, &root).await?,
+        ));
+    }
+    for b in report::batch(&state.ctx, &who, year, level, false).await? {
+        docs.push((b.code, b.doc));
+    }
+    let at = made_at();
+    let bytes = tokio::task::spawn_blocking(move || {
+        pingan_report::render_all(&docs, format, &at).and_then(|files| pingan_report::zip(&files))
+    })
+    .await
+    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let what = if level == Level::City { "市" } else { "县" };
     Ok(xlsx::download_as(
-        &format!("{}{}年平安建设测评报告.docx", r.name, r.year),
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &format!("{year}年平安建设测评报告（{what}级）.zip"),
+        "application/zip",
         bytes,
     ))
 }
 
-#[derive(serde::Deserialize)]
-struct ReportQuery {
-    year: Option<i32>,
-}
-
-fn median_text(v: Option<f64>, unit: &str) -> String {
-    v.map_or("—".into(), |v| fmt::value(Some(v), unit))
-}
-
-/// Strongest or weakest indicators, with the peers' median beside each.
-fn lines(list: &[Line]) -> Markup {
-    html! {
-        table.doc-table {
-            thead { tr { th { "指标" } th { "数值" } th { "同级中位数" } th { "得分 / 满分" } } }
-            tbody {
-                @for l in list {
-                    tr {
-                        td { (l.code) " " (l.name) }
-                        td.num { (fmt::value(l.value, &l.unit)) }
-                        td.num { (median_text(l.peers_value, &l.unit)) }
-                        td.num { (fmt::num(l.points, 2)) " / " (fmt::num(l.max, 2)) }
-                    }
-                }
-            }
-        }
+/// 印发整改通知书: numbered in the year's sequence and entered in the
+/// ledger the first time; then shown.
+async fn issue(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(code): Path<String>,
+    body: String,
+) -> PageResult {
+    let who = v.0.authorize::<cap::Notices>()?;
+    let f = Fields::parse(&body);
+    let year = f.get("year");
+    // Back to the notice's page; a year that is no number is left out.
+    let shown = year
+        .parse::<i32>()
+        .map_or(String::new(), |y| format!("year={y}&"));
+    let to = format!("/report/{}?{shown}kind=notice", urlencode(&code));
+    let result = async {
+        let year: i32 = year
+            .parse()
+            .map_err(|_| ServiceError::invalid("年度应为数字"))?;
+        let deadline = f.opt("deadline");
+        let doc = report::notice_doc(&state.ctx, &who, year, &code, deadline.as_deref()).await?;
+        let number = doc
+            .property("pingan-notice-number")
+            .unwrap_or("")
+            .to_string();
+        Ok(format!("已印发整改通知书（{number}）"))
     }
+    .await
+    .map_err(|e: ServiceError| e.to_string());
+    Ok(back(&to, result))
 }
 
 async fn page(
     State(state): State<AppState>,
     v: Viewer,
+    flash: Flash,
     Path(code): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> PageResult {
-    let c = &v.0;
-    let who = c.authorize::<cap::Scores>()?;
     let year = pick_year(&state.ctx, q.year).await;
-    let made = report::region(&state.ctx, &who, year, &code).await?;
-    let r = &made.report;
-    let (seq, hash) = &made.ledger;
-    let radar = json!({
-        "indicators": r.dimensions.iter().map(|d| json!({"name": d.name, "max": 100})).collect::<Vec<_>>(),
-        "series": [
-            {"name": r.name, "value": r.dimensions.iter().map(|d| d.percent).collect::<Vec<_>>()},
-            {"name": "同级中位数", "value": r.peers_dimensions.iter().map(|p| p.unwrap_or(0.0)).collect::<Vec<_>>()},
-        ],
-    });
-    let trend = json!({
-        "years": r.trend.iter().map(|(y, _)| format!("{y}年")).collect::<Vec<_>>(),
-        "total": r.trend.iter().map(|(_, t)| *t).collect::<Vec<_>>(),
-        "dimensions": [],
-    });
-    let suggestions = r.suggestions(SUGGESTIONS);
-    let mut n = 0;
-    let mut section = || {
-        n += 1;
-        numeral(n - 1)
+    let notice = is_notice(&q.kind);
+    let doc = document(&state, &v, year, &code, notice).await?;
+    let kind = if notice { "notice" } else { "report" };
+    let file = |f: &str| {
+        format!(
+            "/export/report?region={}&year={year}&kind={kind}&format={f}",
+            urlencode(&code)
+        )
     };
-    let title = format!("{}{}年平安建设测评报告", r.name, r.year);
+    let office = v.0.can(Cap::Notices);
+    let tree = state.ctx.tree().await?;
+    let name = tree
+        .find(&code)
+        .map_or(String::new(), |i| tree.get(i).name.clone());
+    let title = doc.as_ref().map_or_else(
+        || format!("{name}{year}年问题整改通知书"),
+        |d| d.title.clone(),
+    );
     let body = html! {
         (DOCTYPE)
         html lang="zh-CN" {
-            head { (layout::head(&title)) }
+            head {
+                (layout::head(&title))
+                link rel="stylesheet" href=(crate::kit::assets::url("doc.css"));
+            }
             body.report-doc {
                 div.doc-tools.no-print {
-                    a.btn.small href=(format!("/region/{}?period={}", r.region, r.year)) { "返回地区详情" }
+                    a.btn.small href=(format!("/region/{}?period={year}", urlencode(&code))) { "返回地区详情" }
                     " "
-                    button.btn.small.primary type="button" data-print { "打印 / 另存为PDF" }
-                    " "
-                    a.btn.small id="report-docx" href=(format!("/export/report.docx?region={}&year={}", r.region, r.year)) download { "下载 Word" }
-                    span.muted { " 按 A4、党政机关公文格式（GB/T 9704）排版；打印时请选择“无边距”以外的默认页边距。" }
+                    @if notice {
+                        a.btn.small href=(format!("/report/{}?year={year}", urlencode(&code))) { "测评报告" }
+                    } @else {
+                        a.btn.small id="report-notice" href=(format!("/report/{}?year={year}&kind=notice", urlencode(&code))) { "整改通知书" }
+                    }
+                    @if doc.is_some() {
+                        " "
+                        button.btn.small.primary type="button" data-print { "打印 / 另存为PDF" }
+                        " "
+                        @if notice {
+                            a.btn.small id="report-docx" href=(file("docx")) download { "下载 Word" }
+                        } @else {
+                            a.btn.small id="report-docx" href=(format!("/export/report.docx?region={}&year={year}", urlencode(&code))) download { "下载 Word" }
+                        }
+                        " "
+                        a.btn.small id="report-xlsx" href=(file("xlsx")) download { "下载 Excel" }
+                        " "
+                        a.btn.small id="report-pdf" href=(file("pdf")) download { "下载 PDF" }
+                    }
+                    @if office && !notice {
+                        " "
+                        a.btn.small id="report-zip" href=(format!("/export/reports.zip?year={year}&level=county")) { "全部县级报告（zip）" }
+                    }
+                    @if let Some((k, m)) = &flash.0 {
+                        div class={"banner " (k)} role="status" { (m) }
+                    }
+                    span.muted { " 按 A4、党政机关公文格式（GB/T 9704）排版；PDF 由服务器上的 LibreOffice 转换，未安装时请用“打印 / 另存为PDF”。" }
                 }
-                article.doc-sheet id="report" data-region=(r.region) data-year=(r.year) {
-                    h1.doc-title { (title) }
-                    h2.doc-h1 { (section()) "、总体情况" }
-                    p.doc-p id="report-overall" { (r.overall()) }
-                    h2.doc-h1 { (section()) "、各维度得分" }
-                    table.doc-table {
-                        thead { tr { th { "维度" } th { "得分" } th { "满分" } th { "得分率" } th { "同级中位数" } } }
-                        tbody {
-                            @for (d, p) in r.dimensions.iter().zip(&r.peers_dimensions) {
-                                tr {
-                                    td { (d.name) }
-                                    td.num { (fmt::fixed(d.points)) }
-                                    td.num { (fmt::num(d.max, 2)) }
-                                    td.num { (fmt::percent(d.percent)) }
-                                    td.num { (p.map_or("—".into(), fmt::percent)) }
+                @match &doc {
+                    Some(d) => (pingan_report::html::article(d)),
+                    None => {
+                        article.doc-sheet id="report" {
+                            h1.doc-title { (title) }
+                            p.doc-p { "该地区本年度尚未印发问题整改通知书。" }
+                            @if office {
+                                form.notice-form method="post" action=(format!("/report/{}/notice", urlencode(&code))) {
+                                    input type="hidden" name="year" value=(year);
+                                    div { label { "整改期限（默认 90 天后）：" input type="date" name="deadline"; } }
+                                    div { button.btn.primary type="submit" id="issue-notice" { "印发整改通知书（按年度顺序编号）" } }
+                                    div.muted { "印发后编号和日期固定，再次生成内容相同；印发记入审计日志。" }
                                 }
+                            } @else {
+                                p.doc-p.muted { "通知书由测评办印发后在此查看。" }
                             }
                         }
-                    }
-                    (data_script("radar-data", &radar))
-                    div.chart.doc-chart data-chart="radar" data-source="radar-data" role="img" aria-label="五个维度得分率雷达图" {}
-                    @if r.trend.len() > 1 {
-                        h2.doc-h1 { (section()) "、历年得分趋势" }
-                        p.doc-p {
-                            @for (k, (y, t)) in r.trend.iter().enumerate() {
-                                @if k > 0 { "，" }
-                                (y) "年 " (fmt::fixed(*t)) " 分"
-                            }
-                            "。"
-                        }
-                        (data_script("trend-data", &trend))
-                        div.chart.doc-chart data-chart="trend" data-source="trend-data" role="img" aria-label="历年总分趋势" {}
-                    }
-                    h2.doc-h1 { (section()) "、优势与短板" }
-                    h3.doc-h2 { "（一）得分率最高的指标" }
-                    (lines(&r.strongest))
-                    h3.doc-h2 { "（二）得分率最低的指标" }
-                    (lines(&r.weakest))
-                    h2.doc-h1 { (section()) "、扣分情况" }
-                    @if r.deductions.is_empty() {
-                        p.doc-p { "各项指标均得满分。" }
-                    } @else {
-                        p.doc-p { "共有 " (r.deductions.len()) " 项指标失分，合计失分 "
-                            (fmt::num(r.deductions.iter().map(|l| l.lost).sum::<f64>(), 2)) " 分，按失分从多到少列出：" }
-                        table.doc-table id="report-deductions" {
-                            thead { tr { th { "指标" } th { "数值" } th { "同级中位数" } th { "失分" } th { "扣分原因" } } }
-                            tbody {
-                                @for l in &r.deductions {
-                                    tr data-indicator=(l.code) {
-                                        td { (l.code) " " (l.name) }
-                                        td.num { (fmt::value(l.value, &l.unit)) }
-                                        td.num { (median_text(l.peers_value, &l.unit)) }
-                                        td.num { (fmt::num(l.lost, 2)) }
-                                        td { (l.reasons.join("；")) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    @if !r.vetoes.is_empty() || !r.missing.is_empty() {
-                        h2.doc-h1 { (section()) "、一票否决与未报送" }
-                        @for l in &r.vetoes {
-                            p.doc-p { "一票否决：" (l.name) "（" (l.reasons.join("；")) "）。" }
-                        }
-                        @if !r.missing.is_empty() {
-                            p.doc-p { "未报送数据的指标 " (r.missing.len()) " 项（未报送不得分）："
-                                @for (k, l) in r.missing.iter().enumerate() { @if k > 0 { "、" } (l.name) } "。" }
-                        }
-                    }
-                    h2.doc-h1 { (section()) "、整改建议" }
-                    @if suggestions.is_empty() {
-                        p.doc-p { "无失分指标，保持现有工作水平。" }
-                    } @else {
-                        @for (k, l) in suggestions.iter().enumerate() {
-                            p.doc-p.suggestion {
-                                span.doc-h2 { "（" (numeral(k)) "）" (l.name) "。" }
-                                (l.suggestion)
-                            }
-                        }
-                    }
-                    p.doc-note id="report-ledger" data-seq=(seq) data-hash=(hash) {
-                        "注：本报告依据审计日志第 " (seq) " 条（哈希 " (hash.get(..16).unwrap_or(hash)) "…）时已审定的测评结果生成，"
-                        "在同一日志状态下重新生成，内容相同。生成时间：" (fmt::local_time(&pingan_store::now())) "。"
                     }
                 }
-                script src=(crate::kit::assets::url("echarts.min.js")) {}
                 script src=(crate::kit::assets::url("app.js")) {}
             }
         }

@@ -388,6 +388,36 @@ async function officeChecks(page) {
     await page.screenshot({ path: join(SHOTS, 'region-1366x768.png') });
     await page.screenshot({ path: join(SHOTS, 'region-1366x768-full.png'), fullPage: true });
     log(`  region page: ${n} indicators`);
+
+    // Its 测评报告: the print view from the region page's button, and the
+    // Word file from the print view's, with the region's total in it.
+    try {
+      const total = (await page.locator('#region-total').textContent()).trim();
+      await clickAndWait(page, page.locator(`a[href^="/report/${county}"]`).first());
+      await checkPage(page, `report of ${county}`);
+      const overall = await page.locator('#report-overall').textContent();
+      check(overall.includes(`总分 ${total} 分`), `report of ${county}: "${overall}" lacks the total ${total}`);
+      const radar = await page.locator('figure[data-chart="radar"] svg').count();
+      check(radar === 1, `report of ${county}: no radar chart drawn by the server`);
+      for (const [w, h] of [[1440, 900], [390, 844]]) {
+        await page.setViewportSize({ width: w, height: h });
+        await page.screenshot({ path: join(SHOTS, `report-${w}x${h}.png`), fullPage: true });
+      }
+      await page.setViewportSize({ width: 1366, height: 768 });
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 20000 }),
+        page.locator('#report-docx').click(),
+      ]);
+      const file = join(SHOTS, 'report.docx');
+      await download.saveAs(file);
+      const doc = joined(unzip(readFileSync(file)).get('word/document.xml')());
+      check(doc.includes(`总分 ${total} 分`), `report.docx of ${county}: the total ${total} is not in the text`);
+      check(download.suggestedFilename().endsWith('平安建设测评报告.docx'),
+        `report download named ${download.suggestedFilename()}`);
+      log(`  report: ${download.suggestedFilename()}, total ${total}`);
+    } catch (e) {
+      fail(`report of ${county}: ${e.message}`);
+    }
   }
 
   // Phone width: the dashboard must not scroll sideways.

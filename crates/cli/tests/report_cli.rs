@@ -1,0 +1,224 @@
+//! `pingan report` (issue 20): one county's 测评报告 as Word with the total
+//! `pingan scores` prints, a notice numbered once, the batch of every
+//! county into a folder with the province's summary, clear errors, and PDF
+//! through LibreOffice where it is installed (its text holds the county's
+//! name and total).
+
+use serde_json::Value;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn pingan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pingan"))
+        .args(args)
+        .env_remove("PINGAN_DB")
+        .env("PINGAN_USER", "测评办")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(out: Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn part(path: &Path, name: &str) -> String {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn reports_notices_batches_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(pingan(&[
+        "generate",
+        "--out",
+        d,
+        "--cities",
+        "2",
+        "--counties",
+        "6",
+        "--townships",
+        "12",
+        "--years",
+        "2023-2024",
+    ]));
+    let db = format!("sqlite://{d}/p.db");
+    ok(pingan(&["init", "--db", &db]));
+    for kind in ["regions", "benchmarks", "values"] {
+        ok(pingan(&[
+            "import",
+            kind,
+            &format!("{d}/{kind}.csv"),
+            "--db",
+            &db,
+        ]));
+    }
+    let scores: Value = serde_json::from_str(&ok(pingan(&[
+        "scores", "--db", &db, "--period", "2024", "--level", "county", "--format", "json",
+    ])))
+    .unwrap();
+    let first = &scores["results"][0];
+    let county = first["region"].as_str().unwrap().to_string();
+    let name = first["name"].as_str().unwrap().to_string();
+    let total = format!("{:.2}", first["total"].as_f64().unwrap());
+
+    // One report as Word: the title, the total as `pingan scores` has it.
+    let out = dir.path().join("r.docx");
+    ok(pingan(&[
+        "report",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--region",
+        &county,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let xml = part(&out, "word/document.xml");
+    assert!(xml.contains(&format!("{name}2024年平安建设测评报告")));
+    assert!(xml.contains(&format!("总分 {total} 分")), "{total}");
+    assert!(part(&out, "docProps/custom.xml").contains("pingan-ledger-hash"));
+
+    // The notice: numbered 1 the first time, the same number after.
+    let notice = dir.path().join("n.docx");
+    let args = [
+        "report",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--region",
+        &county,
+        "--kind",
+        "notice",
+        "--out",
+        notice.to_str().unwrap(),
+    ];
+    ok(pingan(&args));
+    assert!(part(&notice, "word/document.xml").contains("平安测评〔2024〕1号"));
+    ok(pingan(&args));
+    assert!(part(&notice, "word/document.xml").contains("平安测评〔2024〕1号"));
+    let log = ok(pingan(&[
+        "audit",
+        "list",
+        "--db",
+        &db,
+        "--action",
+        "notice_issue",
+    ]));
+    assert_eq!(log.matches("notice:").count(), 1, "{log}");
+
+    // The batch: one workbook per county and the province's summary.
+    let root = std::fs::read_to_string(dir.path().join("regions.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let folder = dir.path().join("all");
+    let err = ok(pingan(&[
+        "report",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--level",
+        "county",
+        "--region",
+        &root,
+        "--format",
+        "xlsx",
+        "--out",
+        folder.to_str().unwrap(),
+    ]));
+    let _ = err;
+    let files: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 6 + 1, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(&root) && f.contains("测评结果通报"))
+    );
+    assert!(files.iter().any(|f| f.starts_with(&county)));
+
+    // Clear errors.
+    let e = fails(pingan(&[
+        "report", "--db", &db, "--year", "2024", "--out", d,
+    ]));
+    assert!(e.contains("--region") && e.contains("--level"), "{e}");
+    let e = fails(pingan(&[
+        "report",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--region",
+        "nowhere",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(e.contains("nowhere"), "{e}");
+    let e = fails(pingan(&[
+        "report",
+        "--db",
+        &db,
+        "--year",
+        "1999",
+        "--region",
+        &county,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(!e.is_empty());
+
+    // PDF where LibreOffice is installed.
+    if !pingan_report::pdf::available() {
+        eprintln!("跳过 PDF：本机没有 LibreOffice（soffice）");
+        return;
+    }
+    let pdf = dir.path().join("r.pdf");
+    ok(pingan(&[
+        "report",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--region",
+        &county,
+        "--format",
+        "pdf",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    match Command::new("pdftotext").arg(&pdf).arg("-").output() {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout).replace(char::is_whitespace, "");
+            assert!(text.contains(&name), "{text}");
+            assert!(text.contains(&total), "{total}: {text}");
+        }
+        _ => eprintln!("未检查 PDF 文字：本机没有 pdftotext（poppler-utils）"),
+    }
+}
