@@ -161,6 +161,7 @@ labelled! {
         CallbackDraw = ("callback_draw", "抽取回访案件"),
         CallbackRecord = ("callback_record", "登记回访结果"),
         NoticeIssue = ("notice_issue", "印发整改通知书"),
+        ReportEdit = ("report_edit", "修改报告文字"),
         UserAdd = ("user_add", "新建用户"),
         UserRoles = ("user_roles", "修改角色与范围"),
         UserLock = ("user_lock", "锁定账户"),

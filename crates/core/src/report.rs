@@ -10,6 +10,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub mod doc;
+pub mod edits;
+pub mod findings;
 pub mod notice;
 mod sections;
 pub mod summary;
@@ -81,6 +83,8 @@ pub struct Report {
     pub missing: Vec<Line>,
     /// Every indicator that applies, in the framework's order (附表).
     pub indicators: Vec<Line>,
+    /// What the checks found (set by whoever reads the store).
+    pub findings: Option<findings::Findings>,
 }
 
 /// Share of full points, for indicators that can score.
@@ -196,6 +200,7 @@ pub fn build(
             .filter(|i| !i.not_applicable)
             .map(line)
             .collect(),
+        findings: None,
     }
 }
 

@@ -15,6 +15,7 @@ use std::io::Read;
 async fn reports_and_notices_on_sqlite() {
     let app = spawn_app(Kind::Sqlite).await.unwrap();
     reports_and_notices(&app).await;
+    edits(&app).await;
     app.db.done().await;
 }
 
@@ -22,6 +23,7 @@ async fn reports_and_notices_on_sqlite() {
 async fn reports_and_notices_on_postgres() {
     if let Some(app) = spawn_app(Kind::Postgres).await {
         reports_and_notices(&app).await;
+        edits(&app).await;
         app.db.done().await;
     }
 }
@@ -287,4 +289,150 @@ async fn reports_and_notices(app: &App) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = file(app, "/export/reports.zip?year=2024&level=township", &office).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+/// Post a page form as a browser does.
+async fn form(app: &App, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> (StatusCode, String) {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let r = no_redirect()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    follow(app, r, cookie).await
+}
+
+/// The office edits a section: the page, Word and the API print the new
+/// words, the tables stay, every save is a version, an empty text puts the
+/// generated words back; the county may not edit.
+async fn edits(app: &App) {
+    let office = app.cookie("office").await;
+    let county = app.cookie("county").await;
+    let c0 = &app.counties[0];
+    let edit = format!("/report/{c0}/edit");
+    let (s, html) = page(app, &format!("{edit}?year=2024"), &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("id=\"edit-overall\"") && html.contains("id=\"edit-suggestions\""),
+        "{html}"
+    );
+    let (s, _) = page(app, &format!("{edit}?year=2024"), &county).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let words = "经测评办复核，该县总体情况良好。\n\n第二段：请继续保持。";
+    let (s, html) = form(
+        app,
+        &edit,
+        &office,
+        &[
+            ("year", "2024"),
+            ("kind", "report"),
+            ("section", "overall"),
+            ("text", words),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("已保存（第 1 版）"), "{html}");
+    let (_, html) = page(app, &format!("/report/{c0}?year=2024"), &office).await;
+    assert!(
+        html.contains("id=\"report-overall\">经测评办复核，该县总体情况良好。<"),
+        "{html}"
+    );
+    assert!(html.contains("第二段：请继续保持。") && html.contains("id=\"report-deductions\""));
+    let (_, _, b) = file(
+        app,
+        &format!("/export/report.docx?region={c0}&year=2024"),
+        &county,
+    )
+    .await;
+    assert!(zip_part(&b, "word/document.xml").contains("第二段：请继续保持。"));
+    let (_, v) = app
+        .get(&format!("/api/v1/reports/{c0}?year=2024"), Some(&county))
+        .await;
+    assert!(v.to_string().contains("经测评办复核"));
+    // Refused: an unknown section, the county, too long a text.
+    let (_, html) = form(
+        app,
+        &edit,
+        &office,
+        &[
+            ("year", "2024"),
+            ("kind", "report"),
+            ("section", "nowhere"),
+            ("text", "x"),
+        ],
+    )
+    .await;
+    assert!(html.contains("不是该文档可修改的部分"), "{html}");
+    let (s, _) = form(
+        app,
+        &edit,
+        &county,
+        &[
+            ("year", "2024"),
+            ("kind", "report"),
+            ("section", "overall"),
+            ("text", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let long = "长".repeat(20_001);
+    let (_, html) = form(
+        app,
+        &edit,
+        &office,
+        &[
+            ("year", "2024"),
+            ("kind", "report"),
+            ("section", "overall"),
+            ("text", &long),
+        ],
+    )
+    .await;
+    assert!(html.contains("段落文字过长"));
+    // Back to the generated words: version 2, and the total sentence again.
+    let (_, html) = form(
+        app,
+        &edit,
+        &office,
+        &[
+            ("year", "2024"),
+            ("kind", "report"),
+            ("section", "overall"),
+            ("text", "  "),
+        ],
+    )
+    .await;
+    assert!(html.contains("已恢复为系统生成的文字（第 2 版）"), "{html}");
+    let (_, html) = page(app, &format!("/report/{c0}?year=2024"), &office).await;
+    assert!(!html.contains("经测评办复核") && html.contains("平安建设测评总分"));
+    // The notice's problems, once issued.
+    let (_, html) = form(
+        app,
+        &edit,
+        &office,
+        &[
+            ("year", "2024"),
+            ("kind", "notice"),
+            ("section", "problems"),
+            ("text", "1. 改写的问题。"),
+        ],
+    )
+    .await;
+    assert!(html.contains("已保存（第 1 版）"), "{html}");
+    let (_, html) = page(app, &format!("/report/{c0}?year=2024&kind=notice"), &county).await;
+    assert!(html.contains("1. 改写的问题。") && html.contains("平安测评〔2024〕1号"));
+    // The report carries what the checks found.
+    assert!(
+        page(app, &format!("/report/{c0}?year=2024"), &office)
+            .await
+            .1
+            .contains("数据质量与实地核查")
+    );
 }

@@ -23,6 +23,8 @@ mod passwords;
 pub mod progress;
 pub mod quality;
 pub mod report;
+pub mod report_edits;
+mod report_findings;
 pub mod review;
 pub mod scores;
 pub mod session;

@@ -108,12 +108,27 @@ async fn made(
         .ok_or_else(|| ServiceError::not_found(format!("{code} 在 {year} 年没有测评结果")))?;
     let peers = scores::peers(ctx, who, Period::Year(year), code).await?;
     let fw = scores::version(ctx, year).await?.framework;
-    Ok(build(&fw, year, &me, &peers, &history))
+    let tree = ctx.tree().await?;
+    let mut r = build(&fw, year, &me, &peers, &history);
+    r.findings = Some(crate::report_findings::findings(ctx, &tree, year, code).await?);
+    Ok(r)
 }
 
-/// The 测评报告 of `code` as blocks; of the root region, the province's
-/// summary (every city and county in rank order).
+/// The 测评报告 of `code` as blocks, with the office's edits; of the root
+/// region, the province's summary (every city and county in rank order).
 pub async fn report_doc(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Scores>,
+    year: i32,
+    code: &str,
+) -> Result<Doc> {
+    let mut doc = generated_report(ctx, who, year, code).await?;
+    crate::report_edits::apply_saved(ctx, year, code, false, &mut doc).await?;
+    Ok(doc)
+}
+
+/// The report as made from the results, before the office's edits.
+pub(crate) async fn generated_report(
     ctx: &Ctx,
     who: &Authorized<'_, cap::Scores>,
     year: i32,
@@ -207,7 +222,9 @@ pub async fn notice_doc(
             &who.actor(),
         )
         .await?;
-    stored_notice(ctx, &reader, &tree, stored).await
+    let mut doc = stored_notice(ctx, &reader, &tree, stored).await?;
+    crate::report_edits::apply_saved(ctx, year, code, true, &mut doc).await?;
+    Ok(doc)
 }
 
 async fn stored_notice(
@@ -230,9 +247,23 @@ async fn stored_notice(
     Ok(made.report.notice_doc(&n, &head(&made.ledger)))
 }
 
-/// The region's notice of the year if one was issued (the region's own
-/// officials read theirs), None if not yet.
+/// The region's notice of the year with the office's edits if one was
+/// issued (the region's own officials read theirs), None if not yet.
 pub async fn issued_notice(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Scores>,
+    year: i32,
+    code: &str,
+) -> Result<Option<Doc>> {
+    let mut doc = generated_notice(ctx, who, year, code).await?;
+    if let Some(d) = doc.as_mut() {
+        crate::report_edits::apply_saved(ctx, year, code, true, d).await?;
+    }
+    Ok(doc)
+}
+
+/// The issued notice as made, before the office's edits.
+pub(crate) async fn generated_notice(
     ctx: &Ctx,
     who: &Authorized<'_, cap::Scores>,
     year: i32,
@@ -330,7 +361,10 @@ pub async fn batch(
         };
         let peers = siblings.get(&me.parent.as_deref()).map_or(&[][..], |v| v);
         let history = totals.get(code.as_str()).map_or(&[][..], |v| v);
-        let doc = build(&fw, year, me, peers, history).doc(&head, SUGGESTIONS);
+        let mut r = build(&fw, year, me, peers, history);
+        r.findings = Some(crate::report_findings::findings(ctx, &tree, year, &code).await?);
+        let mut doc = r.doc(&head, SUGGESTIONS);
+        crate::report_edits::apply_saved(ctx, year, &code, false, &mut doc).await?;
         out.push(Batched { code, name, doc });
     }
     Ok(out)

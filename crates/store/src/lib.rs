@@ -30,6 +30,7 @@ pub mod notices;
 pub mod observations;
 pub mod opinions;
 pub mod regions;
+pub mod report_edits;
 pub mod scores;
 pub mod sessions;
 pub mod surveys;
@@ -57,6 +58,7 @@ pub use ledger::{Entry, HashAlgo, NewEntry, Verification, VerifyError};
 pub use notices::{NewNotice, Notice};
 pub use opinions::{NewProblem, Opinion, Problem};
 pub use regions::RegionRecord;
+pub use report_edits::{EditKey, ReportEdit};
 pub use scores::{FrameworkVersion, NewScoreRun};
 pub use sessions::{LoginAttempt, TokenInfo, random_token};
 pub use surveys::{

@@ -227,6 +227,9 @@ impl Report {
                 )));
             }
         }
+        if let Some(f) = &self.findings {
+            b.extend(f.blocks(&mut s));
+        }
         b.push(s.next("suggestions", "整改建议"));
         let chosen = self.suggestions(suggestions);
         if chosen.is_empty() {

@@ -17,6 +17,7 @@ mod progress;
 mod quality;
 mod region;
 mod report;
+mod report_edit;
 mod review;
 mod session;
 mod submit;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         dashboard::routes,
         region::routes,
         report::routes,
+        report_edit::routes,
         framework::routes,
         submit::routes,
         entry::routes,

@@ -279,6 +279,10 @@ async fn page(
                         " "
                         a.btn.small id="report-pdf" href=(file("pdf")) download { "下载 PDF" }
                     }
+                    @if office && doc.is_some() {
+                        " "
+                        a.btn.small id="report-edit" href=(format!("/report/{}/edit?year={year}&kind={kind}", urlencode(&code))) { "修改文字" }
+                    }
                     @if office && !notice {
                         " "
                         a.btn.small id="report-zip" href=(format!("/export/reports.zip?year={year}&level=county")) { "全部县级报告（zip）" }

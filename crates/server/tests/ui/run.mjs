@@ -410,7 +410,8 @@ async function officeChecks(page) {
       ]);
       const file = join(SHOTS, 'report.docx');
       await download.saveAs(file);
-      const doc = joined(unzip(readFileSync(file)).get('word/document.xml')());
+      const xml = unzip(readFileSync(file)).get('word/document.xml')();
+      const doc = [...xml.matchAll(/<w:t(?:\s[^>]*)?>([\s\S]*?)<\/w:t>/g)].map((m) => xmlText(m[1])).join('');
       check(doc.includes(`总分 ${total} 分`), `report.docx of ${county}: the total ${total} is not in the text`);
       check(download.suggestedFilename().endsWith('平安建设测评报告.docx'),
         `report download named ${download.suggestedFilename()}`);

@@ -362,6 +362,17 @@ pub async fn compare(
     period: &str,
     elements: &[String],
 ) -> Result<Vec<Comparison>> {
+    comparisons(ctx, region, period, elements).await
+}
+
+/// Reported vs observed, for callers that print outcomes only (a report's
+/// findings, of closed tasks).
+pub(crate) async fn comparisons(
+    ctx: &Ctx,
+    region: &str,
+    period: &str,
+    elements: &[String],
+) -> Result<Vec<Comparison>> {
     let fw = ctx.store.known_codes().await?;
     let values = ctx.store.values(Some(region), Some(period), None).await?;
     let observed = ctx.store.field_observations(region, period).await?;
