@@ -110,7 +110,8 @@ async fn made(
     let fw = scores::version(ctx, year).await?.framework;
     let tree = ctx.tree().await?;
     let mut r = build(&fw, year, &me, &peers, &history);
-    r.findings = Some(crate::report_findings::findings(ctx, &tree, year, code).await?);
+    let sources = crate::report_findings::Sources::read(ctx, year).await?;
+    r.findings = Some(sources.findings(ctx, &tree, code).await?);
     Ok(r)
 }
 
@@ -332,6 +333,7 @@ pub async fn batch(
         Ok(by_year)
     };
     let (by_year, ledger) = at_head(ctx, read).await?;
+    let sources = crate::report_findings::Sources::read(ctx, year).await?;
     let head = head(&ledger);
     let this: Vec<RegionResult> = by_year
         .iter()
@@ -362,7 +364,7 @@ pub async fn batch(
         let peers = siblings.get(&me.parent.as_deref()).map_or(&[][..], |v| v);
         let history = totals.get(code.as_str()).map_or(&[][..], |v| v);
         let mut r = build(&fw, year, me, peers, history);
-        r.findings = Some(crate::report_findings::findings(ctx, &tree, year, &code).await?);
+        r.findings = Some(sources.findings(ctx, &tree, &code).await?);
         let mut doc = r.doc(&head, SUGGESTIONS);
         crate::report_edits::apply_saved(ctx, year, &code, false, &mut doc).await?;
         out.push(Batched { code, name, doc });

@@ -59,6 +59,17 @@ struct FlagRow {
     corrected_value: Option<f64>,
 }
 
+/// A flag as a report counts it.
+#[derive(Clone, Debug)]
+pub struct FlagTally {
+    pub region: String,
+    pub element: String,
+    pub period: String,
+    pub kind: FlagKind,
+    pub status: FlagStatus,
+    pub score: f64,
+}
+
 impl From<FlagRow> for StoredFlag {
     fn from(r: FlagRow) -> StoredFlag {
         let view: Option<FlagView> = serde_json::from_str(&r.detail).ok();
@@ -208,6 +219,25 @@ impl Store {
             .into_iter()
             .filter(|r| keep.as_ref().is_none_or(|k| k.contains(r.region.as_str())))
             .map(StoredFlag::from)
+            .collect())
+    }
+
+    /// Every flag of a year in a few columns (no message, no detail): what
+    /// a report counts, read once for a batch of reports.
+    pub async fn flag_tally(&self, year: i32) -> Result<Vec<FlagTally>> {
+        let rows: Vec<(String, String, String, String, String, f64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT region, element, period, kind, status, score FROM quality_flags WHERE year = $1")
+            .bind(year).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(region, element, period, kind, status, score)| FlagTally {
+                region,
+                element,
+                period,
+                kind: FlagKind::parse(&kind).unwrap_or(FlagKind::Rule),
+                status: status.parse().unwrap_or(FlagStatus::Open),
+                score,
+            })
             .collect())
     }
 

@@ -52,7 +52,9 @@ pub use events::{
     NewEvent, OpenEvent,
 };
 pub use field::{NewRecord, NewTask, Photo, Recheck, Record, Task, TaskFilter};
-pub use flags::{CORRECTION_SOURCE, Correction, FlagFilter, Resolution, SaveSummary, StoredFlag};
+pub use flags::{
+    CORRECTION_SOURCE, Correction, FlagFilter, FlagTally, Resolution, SaveSummary, StoredFlag,
+};
 pub use frameworks::NewFramework;
 pub use ledger::{Entry, HashAlgo, NewEntry, Verification, VerifyError};
 pub use notices::{NewNotice, Notice};
