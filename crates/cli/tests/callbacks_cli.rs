@@ -2,30 +2,18 @@
 //! nothing kept, idempotent) and `pingan callbacks draw|list|record|evidence`
 //! (the same seed draws the same cases in another database).
 
+mod common;
+
+use common::{ok, pingan_as};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn pingan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pingan"))
-        .args(args)
-        .env_remove("PINGAN_DB")
-        .env("PINGAN_USER", "回访员")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A generated province in a fresh database; returns the URL and the
 /// first county with its townships.
+fn pingan(args: &[&str]) -> std::process::Output {
+    pingan_as("回访员", args)
+}
+
 fn setup(dir: &Path, name: &str) -> (String, String, Vec<String>) {
     let d = dir.to_str().unwrap();
     if !dir.join("regions.csv").exists() {

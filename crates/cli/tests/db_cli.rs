@@ -1,28 +1,13 @@
 //! The store through the CLI: init, import, scores, audit, backup, restore,
 //! and an import killed mid-transaction.
 
+mod common;
+
+use common::{ok, pingan};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn pingan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pingan"))
-        .args(args)
-        .env_remove("PINGAN_DB")
-        .env("PINGAN_USER", "测试员")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A small generated province and a fresh database in a temp folder.
 fn setup(dir: &Path) -> String {

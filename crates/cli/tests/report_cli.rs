@@ -4,28 +4,13 @@
 //! through LibreOffice where it is installed (its text holds the county's
 //! name and total).
 
+mod common;
+
+use common::{ok, pingan};
 use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn pingan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pingan"))
-        .args(args)
-        .env_remove("PINGAN_DB")
-        .env("PINGAN_USER", "测评办")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn fails(out: Output) -> String {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -57,6 +42,12 @@ fn reports_notices_batches_and_pdf() {
         "2023-2024",
     ]));
     let db = format!("sqlite://{d}/p.db");
+    // `pingan report --db DB --year 2024` and `more`.
+    let report = |more: &[&str]| {
+        let mut args = vec!["report", "--db", db.as_str(), "--year", "2024"];
+        args.extend_from_slice(more);
+        pingan(&args)
+    };
     ok(pingan(&["init", "--db", &db]));
     for kind in ["regions", "benchmarks", "values"] {
         ok(pingan(&[
@@ -78,12 +69,7 @@ fn reports_notices_batches_and_pdf() {
 
     // One report as Word: the title, the total as `pingan scores` has it.
     let out = dir.path().join("r.docx");
-    ok(pingan(&[
-        "report",
-        "--db",
-        &db,
-        "--year",
-        "2024",
+    ok(report(&[
         "--region",
         &county,
         "--out",
@@ -97,11 +83,6 @@ fn reports_notices_batches_and_pdf() {
     // The notice: numbered 1 the first time, the same number after.
     let notice = dir.path().join("n.docx");
     let args = [
-        "report",
-        "--db",
-        &db,
-        "--year",
-        "2024",
         "--region",
         &county,
         "--kind",
@@ -109,9 +90,9 @@ fn reports_notices_batches_and_pdf() {
         "--out",
         notice.to_str().unwrap(),
     ];
-    ok(pingan(&args));
+    ok(report(&args));
     assert!(part(&notice, "word/document.xml").contains("平安测评〔2024〕1号"));
-    ok(pingan(&args));
+    ok(report(&args));
     assert!(part(&notice, "word/document.xml").contains("平安测评〔2024〕1号"));
     let log = ok(pingan(&[
         "audit",
@@ -134,12 +115,7 @@ fn reports_notices_batches_and_pdf() {
         .unwrap()
         .to_string();
     let folder = dir.path().join("all");
-    let err = ok(pingan(&[
-        "report",
-        "--db",
-        &db,
-        "--year",
-        "2024",
+    let err = ok(report(&[
         "--level",
         "county",
         "--region",
@@ -163,16 +139,9 @@ fn reports_notices_batches_and_pdf() {
     assert!(files.iter().any(|f| f.starts_with(&county)));
 
     // Clear errors.
-    let e = fails(pingan(&[
-        "report", "--db", &db, "--year", "2024", "--out", d,
-    ]));
+    let e = fails(report(&["--out", d]));
     assert!(e.contains("--region") && e.contains("--level"), "{e}");
-    let e = fails(pingan(&[
-        "report",
-        "--db",
-        &db,
-        "--year",
-        "2024",
+    let e = fails(report(&[
         "--region",
         "nowhere",
         "--out",
@@ -198,12 +167,7 @@ fn reports_notices_batches_and_pdf() {
         return;
     }
     let pdf = dir.path().join("r.pdf");
-    ok(pingan(&[
-        "report",
-        "--db",
-        &db,
-        "--year",
-        "2024",
+    ok(report(&[
         "--region",
         &county,
         "--format",

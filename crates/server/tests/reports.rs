@@ -29,15 +29,8 @@ async fn reports_and_notices_on_postgres() {
 }
 
 async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
-    let r = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.text().await.unwrap())
+    let (s, _, body) = file(app, path, cookie).await;
+    (s, String::from_utf8(body).unwrap())
 }
 
 async fn file(app: &App, path: &str, cookie: &str) -> (StatusCode, String, Vec<u8>) {
@@ -58,19 +51,15 @@ async fn file(app: &App, path: &str, cookie: &str) -> (StatusCode, String, Vec<u
 }
 
 /// Issue from the page as a browser does.
-async fn issue(app: &App, code: &str, cookie: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let r = no_redirect()
-        .post(format!("{}/report/{code}/notice", app.base))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    follow(app, r, cookie).await
+async fn issue(
+    app: &App,
+    code: &str,
+    cookie: &str,
+    year: &str,
+    deadline: &str,
+) -> (StatusCode, String) {
+    let pairs = [("year", year), ("deadline", deadline)];
+    form(app, &format!("/report/{code}/notice"), cookie, &pairs).await
 }
 
 fn zip_part(bytes: &[u8], name: &str) -> String {
@@ -106,7 +95,7 @@ async fn reports_and_notices(app: &App) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Issued: numbered 1, then 2; issuing again keeps the number.
-    let (s, html) = issue(app, c0, &office, &[("year", "2024")]).await;
+    let (s, html) = issue(app, c0, &office, "2024", "").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         html.contains("已印发整改通知书（平安测评〔2024〕1号）"),
@@ -114,45 +103,27 @@ async fn reports_and_notices(app: &App) {
     );
     assert!(html.contains("id=\"notice-number\">平安测评〔2024〕1号<"));
     assert!(html.contains("人民政府：") && html.contains("30日内"));
-    let (_, html) = issue(
-        app,
-        c1,
-        &office,
-        &[("year", "2024"), ("deadline", "2099-06-30")],
-    )
-    .await;
+    let (_, html) = issue(app, c1, &office, "2024", "2099-06-30").await;
     assert!(
         html.contains("平安测评〔2024〕2号") && html.contains("须于2099年6月30日前整改到位"),
         "{html}"
     );
-    let (_, html) = issue(
-        app,
-        c0,
-        &office,
-        &[("year", "2024"), ("deadline", "2099-01-01")],
-    )
-    .await;
+    let (_, html) = issue(app, c0, &office, "2024", "2099-01-01").await;
     assert!(html.contains("平安测评〔2024〕1号") && !html.contains("2099年1月1日"));
     // A deadline in the past is refused and nothing is issued.
-    let (_, html) = issue(
-        app,
-        c2,
-        &office,
-        &[("year", "2024"), ("deadline", "2020-01-01")],
-    )
-    .await;
+    let (_, html) = issue(app, c2, &office, "2024", "2020-01-01").await;
     assert!(
         html.contains("应为今天以后的日期") && html.contains("尚未印发"),
         "{html}"
     );
-    let (_, html) = issue(app, c2, &office, &[("year", "garbage")]).await;
+    let (_, html) = issue(app, c2, &office, "garbage", "").await;
     assert!(html.contains("年度应为数字"));
 
     // The county reads its own notice; it may not issue, nor read another's.
     let (s, html) = page(app, &format!("/report/{c0}?year=2024&kind=notice"), &county).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("平安测评〔2024〕1号"));
-    let (s, _) = issue(app, c0, &county, &[("year", "2024")]).await;
+    let (s, _) = issue(app, c0, &county, "2024", "").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = page(app, &format!("/report/{c1}?year=2024&kind=notice"), &county).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -307,6 +278,24 @@ async fn form(app: &App, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> (S
     follow(app, r, cookie).await
 }
 
+/// Save a section's words from the edit page.
+async fn save_edit(
+    app: &App,
+    code: &str,
+    cookie: &str,
+    kind: &str,
+    section: &str,
+    text: &str,
+) -> (StatusCode, String) {
+    let pairs = [
+        ("year", "2024"),
+        ("kind", kind),
+        ("section", section),
+        ("text", text),
+    ];
+    form(app, &format!("/report/{code}/edit"), cookie, &pairs).await
+}
+
 /// The office edits a section: the page, Word and the API print the new
 /// words, the tables stay, every save is a version, an empty text puts the
 /// generated words back; the county may not edit.
@@ -324,18 +313,7 @@ async fn edits(app: &App) {
     let (s, _) = page(app, &format!("{edit}?year=2024"), &county).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let words = "经测评办复核，该县总体情况良好。\n\n第二段：请继续保持。";
-    let (s, html) = form(
-        app,
-        &edit,
-        &office,
-        &[
-            ("year", "2024"),
-            ("kind", "report"),
-            ("section", "overall"),
-            ("text", words),
-        ],
-    )
-    .await;
+    let (s, html) = save_edit(app, c0, &office, "report", "overall", words).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("已保存（第 1 版）"), "{html}");
     let (_, html) = page(app, &format!("/report/{c0}?year=2024"), &office).await;
@@ -356,75 +334,20 @@ async fn edits(app: &App) {
         .await;
     assert!(v.to_string().contains("经测评办复核"));
     // Refused: an unknown section, the county, too long a text.
-    let (_, html) = form(
-        app,
-        &edit,
-        &office,
-        &[
-            ("year", "2024"),
-            ("kind", "report"),
-            ("section", "nowhere"),
-            ("text", "x"),
-        ],
-    )
-    .await;
+    let (_, html) = save_edit(app, c0, &office, "report", "nowhere", "x").await;
     assert!(html.contains("不是该文档可修改的部分"), "{html}");
-    let (s, _) = form(
-        app,
-        &edit,
-        &county,
-        &[
-            ("year", "2024"),
-            ("kind", "report"),
-            ("section", "overall"),
-            ("text", "x"),
-        ],
-    )
-    .await;
+    let (s, _) = save_edit(app, c0, &county, "report", "overall", "x").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let long = "长".repeat(20_001);
-    let (_, html) = form(
-        app,
-        &edit,
-        &office,
-        &[
-            ("year", "2024"),
-            ("kind", "report"),
-            ("section", "overall"),
-            ("text", &long),
-        ],
-    )
-    .await;
+    let (_, html) = save_edit(app, c0, &office, "report", "overall", &long).await;
     assert!(html.contains("段落文字过长"));
     // Back to the generated words: version 2, and the total sentence again.
-    let (_, html) = form(
-        app,
-        &edit,
-        &office,
-        &[
-            ("year", "2024"),
-            ("kind", "report"),
-            ("section", "overall"),
-            ("text", "  "),
-        ],
-    )
-    .await;
+    let (_, html) = save_edit(app, c0, &office, "report", "overall", "  ").await;
     assert!(html.contains("已恢复为系统生成的文字（第 2 版）"), "{html}");
     let (_, html) = page(app, &format!("/report/{c0}?year=2024"), &office).await;
     assert!(!html.contains("经测评办复核") && html.contains("平安建设测评总分"));
     // The notice's problems, once issued.
-    let (_, html) = form(
-        app,
-        &edit,
-        &office,
-        &[
-            ("year", "2024"),
-            ("kind", "notice"),
-            ("section", "problems"),
-            ("text", "1. 改写的问题。"),
-        ],
-    )
-    .await;
+    let (_, html) = save_edit(app, c0, &office, "notice", "problems", "1. 改写的问题。").await;
     assert!(html.contains("已保存（第 1 版）"), "{html}");
     let (_, html) = page(app, &format!("/report/{c0}?year=2024&kind=notice"), &county).await;
     assert!(html.contains("1. 改写的问题。") && html.contains("平安测评〔2024〕1号"));

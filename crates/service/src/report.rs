@@ -14,7 +14,7 @@ use pingan_core::report::notice::NoticeHead;
 use pingan_core::report::summary::summary_doc;
 use pingan_core::report::{Head, Report, build};
 use pingan_core::score::RegionResult;
-use pingan_store::NewNotice;
+use pingan_store::{EditKey, NewNotice, ReportEdit};
 use std::collections::HashMap;
 
 /// Suggestions a report prints at most.
@@ -124,7 +124,7 @@ pub async fn report_doc(
     code: &str,
 ) -> Result<Doc> {
     let mut doc = generated_report(ctx, who, year, code).await?;
-    crate::report_edits::apply_saved(ctx, year, code, false, &mut doc).await?;
+    apply_saved(ctx, year, code, false, &mut doc).await?;
     Ok(doc)
 }
 
@@ -224,7 +224,7 @@ pub async fn notice_doc(
         )
         .await?;
     let mut doc = stored_notice(ctx, &reader, &tree, stored).await?;
-    crate::report_edits::apply_saved(ctx, year, code, true, &mut doc).await?;
+    apply_saved(ctx, year, code, true, &mut doc).await?;
     Ok(doc)
 }
 
@@ -258,7 +258,7 @@ pub async fn issued_notice(
 ) -> Result<Option<Doc>> {
     let mut doc = generated_notice(ctx, who, year, code).await?;
     if let Some(d) = doc.as_mut() {
-        crate::report_edits::apply_saved(ctx, year, code, true, d).await?;
+        apply_saved(ctx, year, code, true, d).await?;
     }
     Ok(doc)
 }
@@ -276,6 +276,41 @@ pub(crate) async fn generated_notice(
         Some(n) => Ok(Some(stored_notice(ctx, who, &tree, n).await?)),
         None => Ok(None),
     }
+}
+
+/// Which document's edits: `report` or `notice`.
+pub(crate) fn edit_key(year: i32, code: &str, notice: bool) -> EditKey<'_> {
+    EditKey {
+        year,
+        region: code,
+        kind: if notice { "notice" } else { "report" },
+    }
+}
+
+/// The newest version of each section, applied to `doc`.
+pub(crate) async fn apply_saved(
+    ctx: &Ctx,
+    year: i32,
+    code: &str,
+    notice: bool,
+    doc: &mut Doc,
+) -> Result<()> {
+    let all = ctx
+        .store
+        .report_edits(&edit_key(year, code, notice))
+        .await?;
+    // Oldest first per section: the last one of each wins.
+    let mut newest: Vec<&ReportEdit> = Vec::new();
+    for e in &all {
+        match newest.iter_mut().find(|n| n.section == e.section) {
+            Some(n) => *n = e,
+            None => newest.push(e),
+        }
+    }
+    for e in newest.into_iter().filter(|e| !e.text.trim().is_empty()) {
+        doc.apply_edit(&e.section, &e.text);
+    }
+    Ok(())
 }
 
 /// One region's document in a batch.
@@ -366,7 +401,7 @@ pub async fn batch(
         let mut r = build(&fw, year, me, peers, history);
         r.findings = Some(sources.findings(ctx, &tree, &code).await?);
         let mut doc = r.doc(&head, SUGGESTIONS);
-        crate::report_edits::apply_saved(ctx, year, &code, false, &mut doc).await?;
+        apply_saved(ctx, year, &code, false, &mut doc).await?;
         out.push(Batched { code, name, doc });
     }
     Ok(out)

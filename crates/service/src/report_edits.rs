@@ -8,7 +8,7 @@ use crate::error::{Result, ServiceError};
 use crate::{Authorized, cap, report};
 use pingan_core::report::doc::Doc;
 use pingan_core::report::edits::MAX_CHARS;
-use pingan_store::{EditKey, ReportEdit};
+use pingan_store::ReportEdit;
 
 /// A document's sections as generated and as they will print, with every
 /// saved version.
@@ -19,40 +19,6 @@ pub struct Editing {
     /// The same with the saved edits.
     pub current: Vec<(String, String, String)>,
     pub history: Vec<ReportEdit>,
-}
-
-fn kind_code(notice: bool) -> &'static str {
-    if notice { "notice" } else { "report" }
-}
-
-/// The newest version of each section, applied to `doc`.
-pub(crate) async fn apply_saved(
-    ctx: &Ctx,
-    year: i32,
-    code: &str,
-    notice: bool,
-    doc: &mut Doc,
-) -> Result<()> {
-    let all = ctx
-        .store
-        .report_edits(&EditKey {
-            year,
-            region: code,
-            kind: kind_code(notice),
-        })
-        .await?;
-    // Oldest first per section: the last one of each wins.
-    let mut newest: Vec<&ReportEdit> = Vec::new();
-    for e in &all {
-        match newest.iter_mut().find(|n| n.section == e.section) {
-            Some(n) => *n = e,
-            None => newest.push(e),
-        }
-    }
-    for e in newest.into_iter().filter(|e| !e.text.trim().is_empty()) {
-        doc.apply_edit(&e.section, &e.text);
-    }
-    Ok(())
 }
 
 async fn generated(
@@ -83,14 +49,10 @@ pub async fn editing(
 ) -> Result<Editing> {
     let doc = generated(ctx, who, year, code, notice).await?;
     let mut edited = doc.clone();
-    apply_saved(ctx, year, code, notice, &mut edited).await?;
+    report::apply_saved(ctx, year, code, notice, &mut edited).await?;
     let history = ctx
         .store
-        .report_edits(&EditKey {
-            year,
-            region: code,
-            kind: kind_code(notice),
-        })
+        .report_edits(&report::edit_key(year, code, notice))
         .await?;
     // A section emptied by an edit still shows (with no words).
     let generated = doc.editable();
@@ -147,11 +109,7 @@ pub async fn save(
     Ok(ctx
         .store
         .save_report_edit(
-            &EditKey {
-                year,
-                region: code,
-                kind: kind_code(notice),
-            },
+            &report::edit_key(year, code, notice),
             section,
             &clean,
             &who.actor(),

@@ -59,6 +59,20 @@ pub(crate) fn para(text: impl Into<String>) -> Block {
     }
 }
 
+/// An indicator's row: its name, value and the peers' median, then `more`.
+fn line_row(l: &Line, more: Vec<Cell>) -> Row {
+    let mut cells = vec![
+        Cell::text(format!("{} {}", l.code, l.name)),
+        Cell::value(l.value, &l.unit),
+        Cell::value(l.peers_value, &l.unit),
+    ];
+    cells.extend(more);
+    Row {
+        key: l.code.clone(),
+        cells,
+    }
+}
+
 fn lines_table(list: &[Line]) -> Block {
     Block::Table(Table {
         id: String::new(),
@@ -70,14 +84,15 @@ fn lines_table(list: &[Line]) -> Block {
         ],
         rows: list
             .iter()
-            .map(|l| Row {
-                key: l.code.clone(),
-                cells: vec![
-                    Cell::text(format!("{} {}", l.code, l.name)),
-                    Cell::value(l.value, &l.unit),
-                    Cell::value(l.peers_value, &l.unit),
-                    Cell::right(format!("{} / {}", fmt_num(l.points, 2), fmt_num(l.max, 2))),
-                ],
+            .map(|l| {
+                line_row(
+                    l,
+                    vec![Cell::right(format!(
+                        "{} / {}",
+                        fmt_num(l.points, 2),
+                        fmt_num(l.max, 2)
+                    ))],
+                )
             })
             .collect(),
     })
@@ -196,15 +211,14 @@ impl Report {
                 rows: self
                     .deductions
                     .iter()
-                    .map(|l| Row {
-                        key: l.code.clone(),
-                        cells: vec![
-                            Cell::text(format!("{} {}", l.code, l.name)),
-                            Cell::value(l.value, &l.unit),
-                            Cell::value(l.peers_value, &l.unit),
-                            Cell::num(fmt_num(l.lost, 2), Some(l.lost)),
-                            Cell::text(l.reasons.join("；")),
-                        ],
+                    .map(|l| {
+                        line_row(
+                            l,
+                            vec![
+                                Cell::num(fmt_num(l.lost, 2), Some(l.lost)),
+                                Cell::text(l.reasons.join("；")),
+                            ],
+                        )
                     })
                     .collect(),
             }));
@@ -253,16 +267,15 @@ impl Report {
             rows: self
                 .indicators
                 .iter()
-                .map(|l| Row {
-                    key: l.code.clone(),
-                    cells: vec![
-                        Cell::text(format!("{} {}", l.code, l.name)),
-                        Cell::value(l.value, &l.unit),
-                        Cell::value(l.peers_value, &l.unit),
-                        Cell::points(l.points),
-                        Cell::num(fmt_num(l.max, 2), Some(l.max)),
-                        Cell::num(fmt_num(l.lost, 2), Some(l.lost)),
-                    ],
+                .map(|l| {
+                    line_row(
+                        l,
+                        vec![
+                            Cell::points(l.points),
+                            Cell::num(fmt_num(l.max, 2), Some(l.max)),
+                            Cell::num(fmt_num(l.lost, 2), Some(l.lost)),
+                        ],
+                    )
                 })
                 .collect(),
         }));

@@ -77,6 +77,29 @@ async fn send(doc: Doc, format: Format) -> PageResult {
     Ok(xlsx::download_as(&name, format.mime(), bytes))
 }
 
+/// The format asked for (Word when none), one of `allowed`.
+fn format_of(asked: Option<&str>, allowed: &[Format]) -> Result<Format, PageError> {
+    let f = asked.unwrap_or("docx");
+    Format::parse(f)
+        .filter(|x| allowed.contains(x))
+        .ok_or_else(|| {
+            let names: Vec<&str> = allowed.iter().map(|x| x.extension()).collect();
+            PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("不支持的格式“{f}”：可选 {}", names.join("、")),
+            )
+        })
+}
+
+/// A form's year: as the query part of the page to go back to ('' when it
+/// is no number, so that page still opens), and as the service takes it.
+pub(super) fn form_year(text: &str) -> (String, Result<i32, ServiceError>) {
+    match text.parse::<i32>() {
+        Ok(y) => (format!("year={y}&"), Ok(y)),
+        Err(_) => (String::new(), Err(ServiceError::invalid("年度应为数字"))),
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct DownloadQuery {
     region: String,
@@ -90,15 +113,10 @@ async fn download(
     v: Viewer,
     Query(q): Query<DownloadQuery>,
 ) -> PageResult {
-    let format = match q.format.as_deref() {
-        None => Format::Docx,
-        Some(f) => Format::parse(f).ok_or_else(|| {
-            PageError::new(
-                StatusCode::BAD_REQUEST,
-                format!("不支持的格式“{f}”：可选 docx、xlsx、html、pdf"),
-            )
-        })?,
-    };
+    let format = format_of(
+        q.format.as_deref(),
+        &[Format::Docx, Format::Xlsx, Format::Html, Format::Pdf],
+    )?;
     let year = pick_year(&state.ctx, q.year).await;
     let doc = document(&state, &v, year, &q.region, is_notice(&q.kind))
         .await?
@@ -148,16 +166,7 @@ async fn batch(
             ));
         }
     };
-    let format = match q.format.as_deref().unwrap_or("docx") {
-        "docx" => Format::Docx,
-        "xlsx" => Format::Xlsx,
-        f => {
-            return Err(PageError::new(
-                StatusCode::BAD_REQUEST,
-                format!("批量下载的格式“{f}”无效：可选 docx、xlsx"),
-            ));
-        }
-    };
+    let format = format_of(q.format.as_deref(), &[Format::Docx, Format::Xlsx])?;
     let tree = state.ctx.tree().await?;
     let root = tree
         .regions()
@@ -200,16 +209,10 @@ async fn issue(
 ) -> PageResult {
     let who = v.0.authorize::<cap::Notices>()?;
     let f = Fields::parse(&body);
-    let year = f.get("year");
-    // Back to the notice's page; a year that is no number is left out.
-    let shown = year
-        .parse::<i32>()
-        .map_or(String::new(), |y| format!("year={y}&"));
+    let (shown, year) = form_year(&f.get("year"));
     let to = format!("/report/{}?{shown}kind=notice", urlencode(&code));
     let result = async {
-        let year: i32 = year
-            .parse()
-            .map_err(|_| ServiceError::invalid("年度应为数字"))?;
+        let year = year?;
         let deadline = f.opt("deadline");
         let doc = report::notice_doc(&state.ctx, &who, year, &code, deadline.as_deref()).await?;
         let number = doc

@@ -104,11 +104,8 @@ async fn save(
     let who = v.0.authorize::<cap::Notices>()?;
     let f = Fields::parse(&body);
     let notice = f.get("kind") == "notice";
-    let year = f.get("year");
+    let (shown, year) = super::report::form_year(&f.get("year"));
     let section = f.get("section");
-    let shown = year
-        .parse::<i32>()
-        .map_or(String::new(), |y| format!("year={y}&"));
     let to = format!(
         "/report/{}/edit?{shown}kind={}#edit-{}",
         urlencode(&code),
@@ -116,9 +113,7 @@ async fn save(
         urlencode(&section)
     );
     let result = async {
-        let year: i32 = year
-            .parse()
-            .map_err(|_| ServiceError::invalid("年度应为数字"))?;
+        let year = year?;
         // Not trimmed by Fields::get beyond its ends: the lines are kept.
         let text =
             f.0.iter()
