@@ -162,6 +162,8 @@ labelled! {
         CallbackRecord = ("callback_record", "登记回访结果"),
         NoticeIssue = ("notice_issue", "印发整改通知书"),
         ReportEdit = ("report_edit", "修改报告文字"),
+        RectifyList = ("rectify_list", "生成问题清单"),
+        RectifyStep = ("rectify_step", "办理整改事项"),
         UserAdd = ("user_add", "新建用户"),
         UserRoles = ("user_roles", "修改角色与范围"),
         UserLock = ("user_lock", "锁定账户"),

@@ -15,6 +15,7 @@ pub mod num;
 pub mod par;
 pub mod period;
 pub mod quality;
+pub mod rectify;
 pub mod redact;
 pub mod region;
 pub mod report;

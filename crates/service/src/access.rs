@@ -57,4 +57,5 @@ capabilities!(
     Accounts,
     RoleGrant,
     Notices,
+    Rectify,
 );

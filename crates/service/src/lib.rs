@@ -22,6 +22,7 @@ mod kept;
 mod passwords;
 pub mod progress;
 pub mod quality;
+pub mod rectify;
 pub mod report;
 pub mod report_edits;
 mod report_findings;

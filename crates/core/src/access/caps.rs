@@ -72,9 +72,12 @@ pub enum Cap {
     /// Issuing 问题整改通知书 (numbered in the year's sequence) and the
     /// batch of every region's documents: the office.
     Notices,
+    /// The 整改清单: the region's officials file plans, progress and 销号
+    /// requests for their own region; the office closes or refuses.
+    Rectify,
 }
 
-pub const ALL_CAPS: [Cap; 31] = [
+pub const ALL_CAPS: [Cap; 32] = [
     Cap::Structure,
     Cap::Scores,
     Cap::Values,
@@ -106,6 +109,7 @@ pub const ALL_CAPS: [Cap; 31] = [
     Cap::Accounts,
     Cap::RoleGrant,
     Cap::Notices,
+    Cap::Rectify,
 ];
 
 /// Who holds a capability: a role, a department account of a department
@@ -261,6 +265,7 @@ const TABLE: &[(Cap, &[Holder])] = &[
     ),
     (Cap::Callback, &[R(OfficeAdmin), R(Verifier)]),
     (Cap::Notices, &[R(OfficeAdmin)]),
+    (Cap::Rectify, &[R(OfficeAdmin), R(RegionOfficial)]),
     (
         Cap::Surveys,
         &[
@@ -315,6 +320,7 @@ impl Cap {
             Cap::Accounts => "accounts",
             Cap::RoleGrant => "role_grant",
             Cap::Notices => "notices",
+            Cap::Rectify => "rectify",
         }
     }
 
@@ -351,6 +357,7 @@ impl Cap {
             Cap::Accounts => "新建用户、重置密码",
             Cap::RoleGrant => "授予角色、锁定账户",
             Cap::Notices => "印发整改通知书、批量生成报告",
+            Cap::Rectify => "办理整改清单",
         }
     }
 
@@ -386,6 +393,7 @@ impl Cap {
             Cap::Users => "只有系统管理员和安全管理员可以管理用户",
             Cap::Accounts | Cap::RoleGrant => "三员分立：当前角色不能执行此操作",
             Cap::Notices => "只有测评办管理员可以印发整改通知书和批量生成报告",
+            Cap::Rectify => "只有测评办和被测评地区可以办理整改清单",
         }
     }
 
@@ -401,12 +409,13 @@ impl Cap {
 
 /// The capabilities one account holds, from its roles and department.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Grants(u32);
+// A bit per capability; u64 leaves room for the capabilities to come.
+pub struct Grants(u64);
 
 impl Grants {
     pub const NONE: Grants = Grants(0);
     /// Every capability: the operator at the server's command line.
-    pub const ALL: Grants = Grants(u32::MAX);
+    pub const ALL: Grants = Grants(u64::MAX);
 
     pub fn of(roles: &[Role], department: Option<&str>) -> Grants {
         let keeps_cases = roles.contains(&Department)
@@ -414,7 +423,7 @@ impl Grants {
         let firm = roles.contains(&Department) && department == Some(SURVEY_FIRM);
         let events = roles.contains(&Department)
             && department.is_some_and(|d| EVENT_DEPARTMENTS.contains(&d));
-        let mut bits = 0u32;
+        let mut bits = 0u64;
         for (cap, holders) in TABLE {
             let held = holders.iter().any(|h| match h {
                 R(r) => roles.contains(r),
@@ -423,7 +432,7 @@ impl Grants {
                 EventSource => events,
             });
             if held {
-                bits |= 1 << (*cap as u32);
+                bits |= 1 << (*cap as u64);
             }
         }
         Grants(bits)
@@ -431,11 +440,11 @@ impl Grants {
 
     /// Exactly one capability (an anonymous respondent's).
     pub fn only(cap: Cap) -> Grants {
-        Grants(1 << (cap as u32))
+        Grants(1 << (cap as u64))
     }
 
     pub fn has(self, cap: Cap) -> bool {
-        self.0 & (1 << (cap as u32)) != 0
+        self.0 & (1 << (cap as u64)) != 0
     }
 }
 
@@ -508,7 +517,7 @@ mod tests {
             );
         }
         assert_eq!(TABLE.len(), ALL_CAPS.len());
-        assert!((ALL_CAPS.len() as u32) < 32);
+        assert!((ALL_CAPS.len() as u64) < 64);
     }
 
     #[test]

@@ -45,20 +45,27 @@ pub fn addressee(name: &str) -> String {
 
 /// The problems of `r`, one sentence each.
 pub fn problems(r: &Report, n: usize) -> Vec<String> {
+    problem_items(r, n).into_iter().map(|(_, p)| p).collect()
+}
+
+/// The problems of `r` with the indicator each is about ('' for the rank).
+pub fn problem_items(r: &Report, n: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for l in &r.vetoes {
-        out.push(format!(
-            "触发一票否决：{}。{}。",
-            l.name,
-            l.reasons.join("；")
+        out.push((
+            l.code.clone(),
+            format!("触发一票否决：{}。{}。", l.name, l.reasons.join("；")),
         ));
     }
     if r.bottom
         && let Some((rank, peers)) = r.rank
     {
-        out.push(format!(
-            "测评总分 {:.2} 分，在同级 {peers} 个地区中排名第 {rank} 位，位列后三位。",
-            r.total
+        out.push((
+            String::new(),
+            format!(
+                "测评总分 {:.2} 分，在同级 {peers} 个地区中排名第 {rank} 位，位列后三位。",
+                r.total
+            ),
         ));
     }
     for l in r.deductions.iter().filter(|l| !l.veto) {
@@ -84,7 +91,7 @@ pub fn problems(r: &Report, n: usize) -> Vec<String> {
             s.push_str(&format!("（{}）", l.reasons.join("；")));
         }
         s.push('。');
-        out.push(s);
+        out.push((l.code.clone(), s));
     }
     out.truncate(n.max(1));
     out

@@ -42,6 +42,24 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
     let who = c.authorize::<cap::Scores>()?;
     let s = scope(&state, c, &place).await?;
     let ctx = &state.ctx;
+    // 整改事项 late today in the caller's scope (issue 21).
+    let late: Vec<(String, String)> = match c.authorize::<cap::Rectify>() {
+        Ok(r) => {
+            let tree = ctx.tree().await?;
+            pingan_service::rectify::overdue(ctx, &r, s.year)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(i, why)| {
+                    (
+                        format!("/rectify/{}?year={}#item-{}", i.region, i.year, i.id),
+                        format!("{} {why}", layout::region_name(&tree, &i.region)),
+                    )
+                })
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
     let preview = place.preview.as_deref() == Some("1");
     let pending = review::pending_in_scope(ctx, c, s.year, Some(s.code()))
         .await
@@ -169,6 +187,16 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
                 div.stat { div.n { (n) } div.l { (child_level) (g) } }
             }
             div.stat { div.n { (vetoed) } div.l { "一票否决" } }
+        }
+        @if !late.is_empty() {
+            div.banner.error id="rectify-overdue" style="margin-top:12px" {
+                "整改事项逾期 " (late.len()) " 项："
+                @for (k, (href, text)) in late.iter().take(5).enumerate() {
+                    @if k > 0 { "；" }
+                    a href=(href) { (text) }
+                }
+                @if late.len() > 5 { " 等" }
+            }
         }
         @if me.as_ref().is_some_and(|m| m.veto) {
             div.banner.error style="margin-top:12px" { (region.name) "本年度触发一票否决，等级为不合格。" a href=(format!("/region/{}?period={}", region.code, s.year)) { "查看原因" } }

@@ -15,6 +15,7 @@ mod help;
 mod place;
 mod progress;
 mod quality;
+mod rectify;
 mod region;
 mod report;
 mod report_edit;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         region::routes,
         report::routes,
         report_edit::routes,
+        rectify::routes,
         framework::routes,
         submit::routes,
         entry::routes,

@@ -282,6 +282,10 @@ async fn page(
                         " "
                         a.btn.small id="report-pdf" href=(file("pdf")) download { "下载 PDF" }
                     }
+                    @if notice && doc.is_some() && v.0.can(Cap::Rectify) {
+                        " "
+                        a.btn.small id="rectify-link" href=(format!("/rectify/{}?year={year}", urlencode(&code))) { "整改清单" }
+                    }
                     @if office && doc.is_some() {
                         " "
                         a.btn.small id="report-edit" href=(format!("/report/{}/edit?year={year}&kind={kind}", urlencode(&code))) { "修改文字" }
