@@ -161,6 +161,23 @@ fn reports_notices_batches_and_pdf() {
     ]));
     assert!(!e.is_empty());
 
+    // Publishing (api.md): the year's results made public, the window open.
+    let out = ok(pingan(&["publish", "--db", &db, "--year", "2024"]));
+    assert!(
+        out.contains("已公开 2024 年测评结果") && out.contains("公示期至"),
+        "{out}"
+    );
+    let e = fails(pingan(&[
+        "publish",
+        "--db",
+        &db,
+        "--year",
+        "2024",
+        "--window-days",
+        "0",
+    ]));
+    assert!(e.contains("公示期"), "{e}");
+
     // PDF where LibreOffice is installed.
     if !pingan_report::pdf::available() {
         eprintln!("跳过 PDF：本机没有 LibreOffice（soffice）");

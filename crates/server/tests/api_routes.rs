@@ -28,6 +28,7 @@ const EXPECTED: &[&str] = &[
     "GET /api/v1/framework",
     "GET /api/v1/framework/versions",
     "GET /api/v1/openapi.json",
+    "GET /api/v1/public/{year}/scores",
     "GET /api/v1/regions",
     "GET /api/v1/reports/{region}",
     "GET /api/v1/reports/{region}/file",

@@ -198,5 +198,5 @@ async fn rectify(app: &App) {
         "{html}"
     );
     let (_, html) = page(app, &at, &county).await;
-    assert!(html.contains("逾期测试问题") && html.contains("class=\"badge error overdue\""));
+    assert!(html.contains("逾期测试问题") && html.contains("class=\"tag danger overdue\""));
 }

@@ -58,4 +58,5 @@ capabilities!(
     RoleGrant,
     Notices,
     Rectify,
+    Publish,
 );

@@ -21,6 +21,7 @@ pub mod intake;
 mod kept;
 mod passwords;
 pub mod progress;
+pub mod publish;
 pub mod quality;
 pub mod rectify;
 pub mod report;

@@ -75,9 +75,11 @@ pub enum Cap {
     /// The 整改清单: the region's officials file plans, progress and 销号
     /// requests for their own region; the office closes or refuses.
     Rectify,
+    /// Publishing a year's results and opening the 公示 window: the office.
+    Publish,
 }
 
-pub const ALL_CAPS: [Cap; 32] = [
+pub const ALL_CAPS: [Cap; 33] = [
     Cap::Structure,
     Cap::Scores,
     Cap::Values,
@@ -110,6 +112,7 @@ pub const ALL_CAPS: [Cap; 32] = [
     Cap::RoleGrant,
     Cap::Notices,
     Cap::Rectify,
+    Cap::Publish,
 ];
 
 /// Who holds a capability: a role, a department account of a department
@@ -266,6 +269,7 @@ const TABLE: &[(Cap, &[Holder])] = &[
     (Cap::Callback, &[R(OfficeAdmin), R(Verifier)]),
     (Cap::Notices, &[R(OfficeAdmin)]),
     (Cap::Rectify, &[R(OfficeAdmin), R(RegionOfficial)]),
+    (Cap::Publish, &[R(OfficeAdmin)]),
     (
         Cap::Surveys,
         &[
@@ -321,6 +325,7 @@ impl Cap {
             Cap::RoleGrant => "role_grant",
             Cap::Notices => "notices",
             Cap::Rectify => "rectify",
+            Cap::Publish => "publish",
         }
     }
 
@@ -358,6 +363,7 @@ impl Cap {
             Cap::RoleGrant => "授予角色、锁定账户",
             Cap::Notices => "印发整改通知书、批量生成报告",
             Cap::Rectify => "办理整改清单",
+            Cap::Publish => "公开测评结果",
         }
     }
 
@@ -394,6 +400,7 @@ impl Cap {
             Cap::Accounts | Cap::RoleGrant => "三员分立：当前角色不能执行此操作",
             Cap::Notices => "只有测评办管理员可以印发整改通知书和批量生成报告",
             Cap::Rectify => "只有测评办和被测评地区可以办理整改清单",
+            Cap::Publish => "只有测评办管理员可以公开测评结果",
         }
     }
 

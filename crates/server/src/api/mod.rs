@@ -9,6 +9,7 @@ mod doc;
 mod error;
 mod events;
 mod field;
+mod public;
 mod quality;
 mod reports;
 mod review;
@@ -59,6 +60,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     field::routes,
     callbacks::routes,
     reports::routes,
+    public::routes,
     surveys::routes,
     events::routes,
     audit::routes,

@@ -14,6 +14,7 @@ mod framework;
 mod help;
 mod place;
 mod progress;
+mod public;
 mod quality;
 mod rectify;
 mod region;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         report::routes,
         report_edit::routes,
         rectify::routes,
+        public::routes,
         framework::routes,
         submit::routes,
         entry::routes,

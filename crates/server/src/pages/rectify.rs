@@ -121,9 +121,9 @@ async fn page(
             section.card id=(format!("item-{}", it.item.id)) data-state=(it.item.state.code()) {
                 h2 { (k + 1) ". " (it.item.problem) }
                 p {
-                    span.badge { (it.item.state.label()) }
+                    span class={"tag " (match it.item.state { State::Closed => "ok", State::Requested => "primary", State::Planned => "warn", State::Open => "info" })} { (it.item.state.label()) }
                     " 方案报送期限 " (it.item.plan_due) "，整改期限 " (it.item.deadline)
-                    @if let Some(late) = it.overdue { " " span.badge.error.overdue { (late) } }
+                    @if let Some(late) = it.overdue { " " span.tag.danger.overdue { (late) } }
                 }
                 @if !it.item.unit.is_empty() {
                     p { "责任单位：" (it.item.unit) "；责任人：" (it.item.person) "；整改措施：" (it.item.measures) "；整改目标：" (it.item.target) }

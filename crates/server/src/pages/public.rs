@@ -1,0 +1,84 @@
+//! 测评结果公开 (issue 21): the published results of a year for everyone,
+//! without login — each level's ranking with totals, grades and dimension
+//! scores, and the 公示 window's status. Only what was published is shown.
+
+use crate::AppState;
+use crate::kit::{PageError, PageResult, fmt, layout};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use maud::{DOCTYPE, html};
+use pingan_core::region::Level;
+use pingan_service::publish::{self, PublicRegion};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/public/{year}", get(page))
+}
+
+async fn page(State(state): State<AppState>, Path(year): Path<String>) -> PageResult {
+    let year: i32 = year
+        .parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "年度无效"))?;
+    let p = publish::public(&state.ctx, year).await?.ok_or_else(|| {
+        PageError::new(
+            StatusCode::NOT_FOUND,
+            format!("{year} 年的测评结果尚未公开"),
+        )
+    })?;
+    let title = format!("{year}年平安建设测评结果公开");
+    let levels = [(Level::City, "市（州）"), (Level::County, "县（市、区）")];
+    let dims: Vec<String> = p
+        .results
+        .first()
+        .map(|r| r.dimensions.iter().map(|d| d.name.clone()).collect())
+        .unwrap_or_default();
+    let body = html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head { (layout::head(&title)) }
+            body.public-page {
+                main.public-main {
+                    h1 { (title) }
+                    p id="public-status" data-status=(p.status) {
+                        span class={"tag " (if p.status == "公示中" { "warn" } else { "ok" })} { (p.status) }
+                        " 发布时间 " (fmt::local_time(&p.published_at))
+                        @if p.status == "公示中" { "，公示期至 " (fmt::local_time(&p.window_ends)) "。公示期内对结果有异议的，可向测评办提出。" }
+                    }
+                    @for (level, label) in levels {
+                        @let rows: Vec<&PublicRegion> = p.results.iter().filter(|r| r.level == level.code()).collect();
+                        @if !rows.is_empty() {
+                            h2 { (label) "测评结果" }
+                            div.table-wrap {
+                                table.data id=(format!("public-{}", level.code())) {
+                                    thead { tr {
+                                        th { "名次" } th { "地区" } th { "总分" } th { "等级" }
+                                        @for d in &dims { th { (d) } }
+                                    } }
+                                    tbody {
+                                        @for r in rows {
+                                            tr data-region=(r.region) {
+                                                td.num { (r.level_rank) }
+                                                td { (r.name) }
+                                                td.num { (fmt::fixed(r.total)) }
+                                                td { span class={"tag " (fmt::grade_class(&r.grade))} { (r.grade) } }
+                                                @for d in &r.dimensions { td.num { (fmt::fixed(d.points)) } }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let mut r = Html(body.into_string()).into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    Ok(r)
+}

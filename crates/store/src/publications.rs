@@ -1,0 +1,69 @@
+//! The `publications` table: a year's published results (a JSON snapshot)
+//! and the 公示 window it opened.
+
+use crate::db::{Store, on_pool};
+use crate::ledger::NewEntry;
+use crate::tx::on_tx;
+use crate::{Actor, Result};
+use pingan_core::labels::LedgerAction;
+use serde_json::json;
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Publication {
+    pub year: i32,
+    pub published_at: String,
+    /// RFC 3339; the 公示 window is open until then.
+    pub window_ends: String,
+    pub published_by: String,
+    /// The ledger's head when the results were read.
+    pub ledger_seq: i64,
+    /// The published results as JSON.
+    pub results: String,
+}
+
+impl Store {
+    pub async fn publication(&self, year: i32) -> Result<Option<Publication>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT year, published_at, window_ends, published_by, ledger_seq, results FROM publications WHERE year = $1")
+            .bind(year).fetch_optional(p).await)?)
+    }
+
+    /// Publish (or publish again) a year's results, with its ledger entry.
+    pub async fn publish(
+        &self,
+        year: i32,
+        window_ends: &str,
+        ledger_seq: i64,
+        results: &str,
+        regions: usize,
+        actor: &Actor,
+    ) -> Result<Publication> {
+        let at = crate::now();
+        let mut tx = self.begin().await?;
+        on_tx!(tx, c => sqlx::query("DELETE FROM publications WHERE year = $1")
+            .bind(year).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO publications (year, published_at, window_ends, published_by, ledger_seq, results) \
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(year).bind(&at).bind(window_ends).bind(&actor.user).bind(ledger_seq).bind(results)
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::Publish,
+                &format!("publication:{year}"),
+                json!({"regions": regions, "window_ends": window_ends, "ledger_seq": ledger_seq}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Publication {
+            year,
+            published_at: at,
+            window_ends: window_ends.to_string(),
+            published_by: actor.user.clone(),
+            ledger_seq,
+            results: results.to_string(),
+        })
+    }
+}
