@@ -165,6 +165,8 @@ labelled! {
         RectifyList = ("rectify_list", "生成问题清单"),
         RectifyStep = ("rectify_step", "办理整改事项"),
         Publish = ("publish", "公开测评结果"),
+        ObjectionFile = ("objection_file", "提出异议"),
+        ObjectionAnswer = ("objection_answer", "答复异议"),
         UserAdd = ("user_add", "新建用户"),
         UserRoles = ("user_roles", "修改角色与范围"),
         UserLock = ("user_lock", "锁定账户"),

@@ -102,4 +102,88 @@ async fn public(app: &App) {
     for c in &app.counties {
         assert!(html.contains(&format!("data-region=\"{c}\"")), "{c}");
     }
+
+    // An objection from the public (no login), answered by the office.
+    let c0 = app.counties[0].as_str();
+    let form = |pairs: Vec<(&'static str, String)>| {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        common::no_redirect()
+            .post(format!("{}/public/2024/objection", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = form(vec![
+        ("region", c0.into()),
+        ("name", "王某".into()),
+        ("contact", "13800000000".into()),
+    ])
+    .await
+    .unwrap();
+    let (_, html) = common::follow(app, r, "").await;
+    assert!(html.contains("请填写异议内容"), "{html}");
+    let r = form(vec![
+        ("region", "nowhere".into()),
+        ("name", "王某".into()),
+        ("contact", "13800000000".into()),
+        ("content", "x".into()),
+    ])
+    .await
+    .unwrap();
+    let (_, html) = common::follow(app, r, "").await;
+    assert!(html.contains("请选择公开结果中的地区"));
+    let r = form(vec![
+        ("region", c0.into()),
+        ("name", "王某".into()),
+        ("contact", "13800000000".into()),
+        ("content", "本县群众安全感得分与实际不符".into()),
+        ("evidence", "本村调查记录".into()),
+    ])
+    .await
+    .unwrap();
+    let (_, html) = common::follow(app, r, "").await;
+    assert!(html.contains("已收到您的异议（第 1 号）"), "{html}");
+    let county = app.cookie("county").await;
+    let r = app
+        .http
+        .get(format!("{}/objections?year=2024", app.base))
+        .header("cookie", &county)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .http
+        .get(format!("{}/objections?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("本县群众安全感得分与实际不符") && html.contains("data-state=\"open\""));
+    let answer = |upheld: &'static str| {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("year", "2024"),
+                ("id", "1"),
+                ("upheld", upheld),
+                ("answer", "经核查，调查样本有误，予以更正"),
+            ])
+            .finish();
+        common::no_redirect()
+            .post(format!("{}/objections", app.base))
+            .header("cookie", &office)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let (_, html) = common::follow(app, answer("1").await.unwrap(), &office).await;
+    assert!(
+        html.contains("已答复第 1 号异议：异议成立") && html.contains("data-state=\"upheld\""),
+        "{html}"
+    );
+    let (_, html) = common::follow(app, answer("0").await.unwrap(), &office).await;
+    assert!(html.contains("该异议已答复"), "answered once");
 }

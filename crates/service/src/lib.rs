@@ -19,6 +19,7 @@ mod held;
 pub mod imports;
 pub mod intake;
 mod kept;
+pub mod objections;
 mod passwords;
 pub mod progress;
 pub mod publish;

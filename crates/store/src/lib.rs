@@ -27,6 +27,7 @@ pub mod flags;
 pub mod frameworks;
 pub mod ledger;
 pub mod notices;
+pub mod objections;
 pub mod observations;
 pub mod opinions;
 pub mod publications;
@@ -60,6 +61,7 @@ pub use flags::{
 pub use frameworks::NewFramework;
 pub use ledger::{Entry, HashAlgo, NewEntry, Verification, VerifyError};
 pub use notices::{NewNotice, Notice};
+pub use objections::{NewObjection, Objection};
 pub use opinions::{NewProblem, Opinion, Problem};
 pub use publications::Publication;
 pub use rectify::{Item, NewItem, NewStep, Plan, Step};

@@ -12,6 +12,7 @@ mod events;
 mod events_list;
 mod framework;
 mod help;
+mod objections;
 mod place;
 mod progress;
 mod public;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         report_edit::routes,
         rectify::routes,
         public::routes,
+        objections::routes,
         framework::routes,
         submit::routes,
         entry::routes,

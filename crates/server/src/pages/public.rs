@@ -3,21 +3,60 @@
 //! scores, and the 公示 window's status. Only what was published is shown.
 
 use crate::AppState;
+use crate::kit::forms::{Fields, Flash, back, urlencode};
 use crate::kit::{PageError, PageResult, fmt, layout};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::{DOCTYPE, html};
 use pingan_core::region::Level;
+use pingan_service::ServiceError;
+use pingan_service::objections::{self, Filing};
 use pingan_service::publish::{self, PublicRegion};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/public/{year}", get(page))
+    Router::new()
+        .route("/public/{year}", get(page))
+        .route("/public/{year}/objection", post(object))
 }
 
-async fn page(State(state): State<AppState>, Path(year): Path<String>) -> PageResult {
+/// 提出异议 from the public page (no login).
+async fn object(
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    body: String,
+) -> PageResult {
+    let f = Fields::parse(&body);
+    let result = async {
+        let year: i32 = year
+            .parse()
+            .map_err(|_| ServiceError::not_found("年度无效"))?;
+        let id = objections::file(
+            &state.ctx,
+            None,
+            year,
+            &Filing {
+                region: &f.get("region"),
+                name: &f.get("name"),
+                contact: &f.get("contact"),
+                content: &f.get("content"),
+                evidence: &f.get("evidence"),
+            },
+        )
+        .await?;
+        Ok(format!(
+            "已收到您的异议（第 {id} 号），测评办将在公示期内答复"
+        ))
+    }
+    .await
+    .map_err(|e: ServiceError| e.to_string());
+    let to = format!("/public/{}#objection", urlencode(&year));
+    Ok(back(&to, result))
+}
+
+async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<String>) -> PageResult {
     let year: i32 = year
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "年度无效"))?;
@@ -68,6 +107,26 @@ async fn page(State(state): State<AppState>, Path(year): Path<String>) -> PageRe
                                         }
                                     }
                                 }
+                            }
+                        }
+                    }
+                    @if p.status == "公示中" {
+                        section.card id="objection" {
+                            h2 { "提出异议" }
+                            @if let Some((k, m)) = &flash.0 {
+                                div class={"banner " (k)} role="status" { (m) }
+                            }
+                            form.objection-form method="post" action=(format!("/public/{year}/objection")) {
+                                label { "地区 "
+                                    select name="region" required {
+                                        @for r in &p.results { option value=(r.region) { (r.name) } }
+                                    }
+                                }
+                                label { "姓名或单位 " input type="text" name="name" maxlength="100" required; }
+                                label { "联系方式 " input type="text" name="contact" maxlength="100" required; }
+                                label { "异议内容 " textarea name="content" rows="4" maxlength="2000" required {} }
+                                label { "依据（可选） " textarea name="evidence" rows="3" maxlength="2000" {} }
+                                button.btn.primary type="submit" { "提交异议" }
                             }
                         }
                     }

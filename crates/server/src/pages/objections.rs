@@ -1,0 +1,100 @@
+//! 异议处理 (issue 21): the office reads the objections to a year's
+//! published results and answers each — upheld (correct the data, then
+//! publish again) or not upheld — with its reasons.
+
+use crate::AppState;
+use crate::kit::forms::{Fields, Flash, back};
+use crate::kit::layout::{self, Frame};
+use crate::kit::{PageResult, Viewer, fmt, pick_year};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use maud::html;
+use pingan_service::{ServiceError, cap, objections};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/objections", get(page).post(answer))
+}
+
+#[derive(serde::Deserialize)]
+struct ObjectionQuery {
+    year: Option<i32>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    v: Viewer,
+    flash: Flash,
+    Query(q): Query<ObjectionQuery>,
+) -> PageResult {
+    let c = &v.0;
+    let who = c.authorize::<cap::Publish>()?;
+    let year = pick_year(&state.ctx, q.year).await;
+    let list = objections::list(&state.ctx, &who, year).await?;
+    let tree = state.ctx.tree().await?;
+    let body = html! {
+        p.muted {
+            "公示期内群众和地区对 " a href=(format!("/public/{year}")) { (year) "年公开结果" } " 提出的异议。"
+            "认定成立的，请更正数据后重新公开（pingan publish）；每次答复记入审计日志。"
+        }
+        @if list.is_empty() { p { "暂无异议。" } }
+        @for o in &list {
+            section.card id=(format!("objection-{}", o.id)) data-state=(o.state) {
+                h2 { "第 " (o.id) " 号　" (layout::region_name(&tree, &o.region)) }
+                p { "提出人：" (o.filed_by) @if !o.contact.is_empty() { "（" (o.contact) "）" } "，" (fmt::local_time(&o.filed_at)) }
+                p { (o.content) }
+                @if !o.evidence.is_empty() { p.muted { "依据：" (o.evidence) } }
+                @if o.state == "open" {
+                    form.inline-form method="post" action="/objections" {
+                        input type="hidden" name="year" value=(year);
+                        input type="hidden" name="id" value=(o.id);
+                        label { "答复 " input type="text" name="answer" maxlength="2000" required; }
+                        button.btn.small.primary type="submit" name="upheld" value="1" { "异议成立" }
+                        button.btn.small type="submit" name="upheld" value="0" { "异议不成立" }
+                    }
+                } @else {
+                    p { span class={"tag " (if o.state == "upheld" { "warn" } else { "info" })} { @if o.state == "upheld" { "异议成立" } @else { "异议不成立" } }
+                        " " (o.answer) "（" (o.answered_by) "，" (fmt::local_time(&o.answered_at)) "）" }
+                }
+            }
+        }
+    };
+    Ok(layout::page(
+        Frame {
+            caller: c,
+            title: "异议处理",
+            active: "/",
+            crumbs: vec![("异议处理".into(), None)],
+            pickers: None,
+            banner: flash.0,
+        },
+        body,
+    ))
+}
+
+async fn answer(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
+    let who = v.0.authorize::<cap::Publish>()?;
+    let f = Fields::parse(&body);
+    let (shown, year) = super::report::form_year(&f.get("year"));
+    let to = format!("/objections?{}", shown.trim_end_matches('&'));
+    let result = async {
+        year?;
+        let id: i64 = f
+            .get("id")
+            .parse()
+            .map_err(|_| ServiceError::invalid("异议编号无效"))?;
+        let upheld = f.get("upheld") == "1";
+        objections::answer(&state.ctx, &who, id, upheld, &f.get("answer")).await?;
+        Ok(format!(
+            "已答复第 {id} 号异议：{}",
+            if upheld {
+                "异议成立，请更正数据后重新公开"
+            } else {
+                "异议不成立"
+            }
+        ))
+    }
+    .await
+    .map_err(|e: ServiceError| e.to_string());
+    Ok(back(&to, result))
+}
