@@ -37,7 +37,9 @@ async fn page(
             "公示期内群众和地区对 " a href=(format!("/public/{year}")) { (year) "年公开结果" } " 提出的异议。"
             "认定成立的，请更正数据后重新公开（pingan publish）；每次答复记入审计日志。"
         }
-        @if list.is_empty() { p { "暂无异议。" } }
+        @if list.is_empty() {
+            section.card { h2 { (year) "年暂无异议" } p.muted { "公示期内收到的异议将在这里列出，逐一答复。" } }
+        }
         @for o in &list {
             section.card id=(format!("objection-{}", o.id)) data-state=(o.state) {
                 h2 { "第 " (o.id) " 号　" (layout::region_name(&tree, &o.region)) }
@@ -63,7 +65,7 @@ async fn page(
         Frame {
             caller: c,
             title: "异议处理",
-            active: "/",
+            active: "/objections",
             crumbs: vec![("异议处理".into(), None)],
             pickers: None,
             banner: flash.0,

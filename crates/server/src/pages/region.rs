@@ -134,6 +134,12 @@ async fn page(
     let body = html! {
         div.actions.no-print {
             a.btn.primary id="report-link" href=(format!("/report/{}?year={}", me.region, s.year)) { "测评报告（打印 / PDF）" }
+            " "
+            a.btn id="notice-link" href=(format!("/report/{}?year={}&kind=notice", me.region, s.year)) { "整改通知书" }
+            @if v.0.can(pingan_core::access::Cap::Rectify) {
+                " "
+                a.btn id="rectify-list-link" href=(format!("/rectify/{}?year={}", me.region, s.year)) { "整改清单" }
+            }
         }
         div.stats {
             div.stat { div.n id="region-total" { (fmt::fixed(me.total)) } div.l { "总分（满分 " (fmt::num(me.max, 2)) "）" } }
