@@ -164,6 +164,7 @@ labelled! {
         ReportEdit = ("report_edit", "修改报告文字"),
         RectifyList = ("rectify_list", "生成问题清单"),
         RectifyStep = ("rectify_step", "办理整改事项"),
+        RectifyEdit = ("rectify_edit", "修改问题清单"),
         Publish = ("publish", "公开测评结果"),
         ObjectionFile = ("objection_file", "提出异议"),
         ObjectionAnswer = ("objection_answer", "答复异议"),

@@ -199,4 +199,73 @@ async fn rectify(app: &App) {
     );
     let (_, html) = page(app, &at, &county).await;
     assert!(html.contains("逾期测试问题") && html.contains("class=\"tag danger overdue\""));
+
+    // The office adds a problem by hand and rewords one; the county may not.
+    let (_, html) = form(
+        app,
+        &path,
+        &office,
+        &[("year", "2024"), ("action", "add"), ("problem", "  ")],
+    )
+    .await;
+    assert!(html.contains("请填写问题"), "{html}");
+    let (_, html) = form(
+        app,
+        &path,
+        &office,
+        &[
+            ("year", "2024"),
+            ("action", "add"),
+            ("problem", "社区监控有盲区"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("已添加问题") && html.contains("社区监控有盲区"),
+        "{html}"
+    );
+    let (s, _) = form(
+        app,
+        &path,
+        &county,
+        &[("year", "2024"), ("action", "add"), ("problem", "x")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let open_item = html
+        .split("data-state=\"open\"")
+        .next()
+        .and_then(|t| t.rsplit("id=\"item-").next())
+        .and_then(|t| t.split('"').next())
+        .unwrap()
+        .to_string();
+    let (_, html) = form(
+        app,
+        &path,
+        &office,
+        &[
+            ("year", "2024"),
+            ("action", "edit"),
+            ("item", &open_item),
+            ("problem", "改写后的问题"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("已修改问题") && html.contains("改写后的问题"),
+        "{html}"
+    );
+    let (_, html) = form(
+        app,
+        &path,
+        &office,
+        &[
+            ("year", "2024"),
+            ("action", "edit"),
+            ("item", &item),
+            ("problem", "已销号的不能改"),
+        ],
+    )
+    .await;
+    assert!(html.contains("已销号或不存在"), "{html}");
 }

@@ -98,6 +98,64 @@ pub async fn open_from_notice(
         .await?)
 }
 
+/// A problem the office lists by hand, due as the region's notice says
+/// (or 30 and 90 days from today without one).
+pub async fn add_manual(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Notices>,
+    year: i32,
+    code: &str,
+    problem: &str,
+) -> Result<usize> {
+    let tree = ctx.tree().await?;
+    who.caller()
+        .authorize::<cap::Scores>()?
+        .region_in_scope(&tree, code)?;
+    field("问题", problem, true)?;
+    let today = today();
+    let (plan_due, deadline) = match ctx.store.notice(year, code).await? {
+        Some(n) => (n.plan_due, n.deadline),
+        None => (
+            report::add_days(&today, report::PLAN_DAYS).unwrap_or_default(),
+            report::add_days(&today, report::DEADLINE_DAYS).unwrap_or_default(),
+        ),
+    };
+    let item = NewItem {
+        source: "manual",
+        indicator: "",
+        problem: problem.trim(),
+        plan_due: &plan_due,
+        deadline: &deadline,
+    };
+    Ok(ctx
+        .store
+        .add_rectify_items(year, code, &[item], &who.actor())
+        .await?)
+}
+
+/// The office's new words for a problem not yet closed.
+pub async fn edit_problem(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Notices>,
+    id: i64,
+    problem: &str,
+) -> Result<()> {
+    field("问题", problem, true)?;
+    let item = ctx
+        .store
+        .rectify_item(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("整改事项 {id} 不存在")))?;
+    let tree = ctx.tree().await?;
+    who.caller()
+        .authorize::<cap::Scores>()?
+        .region_in_scope(&tree, &item.region)?;
+    Ok(ctx
+        .store
+        .edit_rectify_problem(id, problem.trim(), &who.actor())
+        .await?)
+}
+
 /// What a step carries from the form.
 #[derive(Default)]
 pub struct StepInput {

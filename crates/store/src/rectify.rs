@@ -183,6 +183,33 @@ impl Store {
         Ok(items.len())
     }
 
+    /// The office's new words for a problem not yet closed, with its ledger
+    /// entry.
+    pub async fn edit_rectify_problem(&self, id: i64, problem: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE rectify_items SET problem = $1 WHERE id = $2 AND state <> 'closed'")
+            .bind(problem).bind(id)
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(
+                "该问题已销号或不存在，不能修改".into(),
+            ));
+        }
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::RectifyEdit,
+                &format!("rectify_item:{id}"),
+                json!({"chars": problem.chars().count()}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Take a step on an item that is still in `step.from`: its new state
     /// (and plan), the step's row, the ledger entry, in one transaction.
     /// Someone else moved it meanwhile: conflict, nothing written.

@@ -57,6 +57,15 @@ fn forms(code: &str, year: i32, v: &ItemView, actor: Actor) -> Markup {
                     (step_form(code, year, i.id, Action::Request, text("note", "整改情况", "")))
                 }
             }
+            (Actor::Office, State::Open | State::Planned) => {
+                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) {
+                    input type="hidden" name="year" value=(year);
+                    input type="hidden" name="item" value=(i.id);
+                    input type="hidden" name="action" value="edit";
+                    label { "问题 " input type="text" name="problem" value=(i.problem) maxlength="2000" style="min-width: 30em"; }
+                    button.btn.small type="submit" { "修改问题" }
+                }
+            }
             (Actor::Office, State::Requested) => {
                 (step_form(code, year, i.id, Action::Approve, html! {
                     label { "复查方式 "
@@ -146,6 +155,17 @@ async fn page(
                 (forms(&code, year, it, actor))
             }
         }
+        @if c.can(Cap::Notices) {
+            section.card id="rectify-add" {
+                h2 { "添加问题" }
+                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(&code))) {
+                    input type="hidden" name="year" value=(year);
+                    input type="hidden" name="action" value="add";
+                    label { "问题 " input type="text" name="problem" maxlength="2000" style="min-width: 30em" required; }
+                    button.btn.small.primary type="submit" { "添加到问题清单" }
+                }
+            }
+        }
     };
     let title = format!("{name}{year}年整改清单");
     Ok(layout::page(
@@ -177,7 +197,7 @@ async fn act(
     let f = Fields::parse(&body);
     // Opening the list is the office's.
     let office = match f.get("action").as_str() {
-        "open" => Some(v.0.authorize::<cap::Notices>()?),
+        "open" | "add" | "edit" => Some(v.0.authorize::<cap::Notices>()?),
         _ => None,
     };
     let (shown, year) = super::report::form_year(&f.get("year"));
@@ -189,8 +209,24 @@ async fn act(
     let result = async {
         let year = year?;
         if let Some(office) = &office {
-            let n = rectify::open_from_notice(&state.ctx, office, year, &code).await?;
-            return Ok(format!("已生成问题清单 {n} 项"));
+            return match f.get("action").as_str() {
+                "open" => {
+                    let n = rectify::open_from_notice(&state.ctx, office, year, &code).await?;
+                    Ok(format!("已生成问题清单 {n} 项"))
+                }
+                "add" => {
+                    rectify::add_manual(&state.ctx, office, year, &code, &f.get("problem")).await?;
+                    Ok("已添加问题".into())
+                }
+                _ => {
+                    let id: i64 = f
+                        .get("item")
+                        .parse()
+                        .map_err(|_| ServiceError::invalid("整改事项编号无效"))?;
+                    rectify::edit_problem(&state.ctx, office, id, &f.get("problem")).await?;
+                    Ok("已修改问题".into())
+                }
+            };
         }
         let id: i64 = f
             .get("item")
