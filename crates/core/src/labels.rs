@@ -165,6 +165,7 @@ labelled! {
         RectifyList = ("rectify_list", "生成问题清单"),
         RectifyStep = ("rectify_step", "办理整改事项"),
         RectifyEdit = ("rectify_edit", "修改问题清单"),
+        ResultUse = ("result_use", "登记结果运用"),
         Publish = ("publish", "公开测评结果"),
         ObjectionFile = ("objection_file", "提出异议"),
         ObjectionAnswer = ("objection_answer", "答复异议"),

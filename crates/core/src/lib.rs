@@ -5,6 +5,7 @@
 pub mod access;
 pub mod bounds;
 pub mod data;
+pub mod effect;
 pub mod events;
 pub mod field;
 pub mod formula;

@@ -268,4 +268,61 @@ async fn rectify(app: &App) {
     )
     .await;
     assert!(html.contains("已销号或不存在"), "{html}");
+
+    // 效果评估: one item closed on time, one past its deadline: 50 %; a use
+    // recorded for one region; the office's page and workbook, not the county's.
+    let (s, _) = page(app, "/effect?year=2024", &county).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, html) = form(
+        app,
+        "/effect",
+        &office,
+        &[
+            ("year", "2024"),
+            ("region", c0.as_str()),
+            ("kind", "assessment"),
+            ("note", "纳入年度考核，权重 20%"),
+        ],
+    )
+    .await;
+    assert!(
+        html.contains("已登记") && html.contains("纳入年度考核"),
+        "{html}"
+    );
+    let (_, html) = form(
+        app,
+        "/effect",
+        &office,
+        &[
+            ("year", "2024"),
+            ("region", c0.as_str()),
+            ("kind", "fun"),
+            ("note", "x"),
+        ],
+    )
+    .await;
+    assert!(html.contains("用途“fun”无效"));
+    let (s, html) = page(app, "/effect?year=2024", &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("1 / 2 项到期问题按期销号") && html.contains(">50%<"),
+        "{html}"
+    );
+    assert!(html.contains("1 / ") && html.contains("个市、县有运用记录"));
+    let r = app
+        .http
+        .get(format!("{}/export/effect.xlsx?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut book = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("xl/workbook.xml").unwrap(), &mut book).unwrap();
+    assert!(
+        book.contains("name=\"封面\"") && book.contains("name=\"效果评估\""),
+        "{book}"
+    );
 }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod callbacks;
 pub mod caller;
 pub mod ctx;
+pub mod effect;
 pub mod error;
 pub mod events;
 pub mod events_board;

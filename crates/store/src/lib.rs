@@ -40,6 +40,7 @@ pub mod surveys;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
+pub mod uses;
 pub mod values;
 
 pub use accounts::{Credentials, NewAccount, User};
@@ -73,6 +74,7 @@ pub use surveys::{
     Claim, NewForm, NewResponse, ResponseTally, ResponsesWrite, StoredForm, StoredResponse,
     SurveyPlan,
 };
+pub use uses::ResultUse;
 pub use values::{
     NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,
     ValuesWrite,

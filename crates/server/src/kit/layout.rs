@@ -8,7 +8,7 @@ use pingan_service::Caller;
 
 /// The navigation a caller may use, in order: (path, label).
 pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
-    let entries: [(Cap, &str, &str); 12] = [
+    let entries: [(Cap, &str, &str); 13] = [
         (Cap::Scores, "/", "测评总览"),
         (Cap::Structure, "/framework", "指标体系"),
         (Cap::Submit, "/submit", "数据报送"),
@@ -19,6 +19,7 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
         (Cap::Callbacks, "/callbacks", "回访抽查"),
         (Cap::Surveys, "/surveys", "群众调查"),
         (Cap::Publish, "/objections", "异议处理"),
+        (Cap::Publish, "/effect", "效果评估"),
         (Cap::Ledger, "/audit", "操作日志"),
         (Cap::Users, "/users", "用户管理"),
     ];

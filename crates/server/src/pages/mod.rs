@@ -7,6 +7,7 @@
 mod audit;
 mod callbacks;
 mod dashboard;
+mod effect;
 mod entry;
 mod events;
 mod events_list;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         rectify::routes,
         public::routes,
         objections::routes,
+        effect::routes,
         framework::routes,
         submit::routes,
         entry::routes,

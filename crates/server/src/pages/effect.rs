@@ -1,0 +1,263 @@
+//! 效果评估 (issue 21): the three rates the seed sets targets for —
+//! 测评结果应用率 ≥ 90 %, 问题整改率 ≥ 95 %, 群众满意度提升率 ≥ 5 points —
+//! from the system's records, the recorded uses of the results with a form
+//! to add one, and the same as an Excel workbook.
+
+use crate::AppState;
+use crate::kit::forms::{Fields, Flash, back};
+use crate::kit::layout::{self, Frame};
+use crate::kit::xlsx;
+use crate::kit::{PageError, PageResult, Viewer, fmt, pick_year};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use maud::html;
+use pingan_core::Level;
+use pingan_core::effect::Rate;
+use pingan_core::report::doc::{Block, Cell, Doc, Row, Table};
+use pingan_service::effect::{self, Effect, KINDS};
+use pingan_service::{ServiceError, cap};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/effect", get(page).post(record))
+        .route("/export/effect.xlsx", get(export))
+}
+
+#[derive(serde::Deserialize)]
+struct EffectQuery {
+    year: Option<i32>,
+}
+
+fn kind_label(k: &str) -> &str {
+    KINDS.iter().find(|(c, _)| *c == k).map_or(k, |(_, l)| l)
+}
+
+/// The three rates as rows: name, value, parts, target, met.
+fn rows(e: &Effect) -> Vec<(String, &Rate, String, &'static str)> {
+    vec![
+        (
+            "测评结果应用率".into(),
+            &e.application,
+            format!(
+                "{} / {} 个市、县有运用记录",
+                e.application.numerator, e.application.denominator
+            ),
+            "%",
+        ),
+        (
+            "问题整改率（按期销号）".into(),
+            &e.on_time,
+            format!(
+                "{} / {} 项到期问题按期销号",
+                e.on_time.numerator, e.on_time.denominator
+            ),
+            "%",
+        ),
+        (
+            format!(
+                "群众满意度提升（{}）",
+                if e.satisfaction_index.is_empty() {
+                    "无调查"
+                } else {
+                    &e.satisfaction_index
+                }
+            ),
+            &e.satisfaction,
+            format!(
+                "今年 {}，去年 {}",
+                fmt::num(e.satisfaction.numerator, 2),
+                fmt::num(e.satisfaction.denominator, 2)
+            ),
+            "个百分点",
+        ),
+    ]
+}
+
+fn value(r: &Rate, unit: &str) -> String {
+    r.value
+        .map_or("—".into(), |v| format!("{}{unit}", fmt::num(v, 1)))
+}
+
+fn met(r: &Rate) -> &'static str {
+    match r.met {
+        Some(true) => "达标",
+        Some(false) => "未达标",
+        None => "无数据",
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    v: Viewer,
+    flash: Flash,
+    Query(q): Query<EffectQuery>,
+) -> PageResult {
+    let c = &v.0;
+    let who = c.authorize::<cap::Publish>()?;
+    let year = pick_year(&state.ctx, q.year).await;
+    let e = effect::effect(&state.ctx, &who, year).await?;
+    let tree = state.ctx.tree().await?;
+    let regions: Vec<(String, String)> = tree
+        .regions()
+        .iter()
+        .filter(|r| matches!(r.level, Level::City | Level::County))
+        .map(|r| (r.code.clone(), r.name.clone()))
+        .collect();
+    let body = html! {
+        section.card {
+            h2 { (year) "年测评效果评估" }
+            table.data id="effect-rates" {
+                thead { tr { th { "指标" } th { "实际" } th { "依据" } th { "目标" } th { "结论" } } }
+                tbody {
+                    @for (name, r, parts, unit) in rows(&e) {
+                        tr {
+                            td { (name) }
+                            td.num { (value(r, unit)) }
+                            td { (parts) }
+                            td.num { "≥ " (fmt::num(r.target, 0)) (unit) }
+                            td { span class={"tag " (match r.met { Some(true) => "ok", Some(false) => "danger", None => "info" })} { (met(r)) } }
+                        }
+                    }
+                }
+            }
+            p { a.btn.small.export href=(format!("/export/effect.xlsx?year={year}")) download { "导出 Excel" } }
+        }
+        section.card {
+            h2 { "测评结果运用记录" }
+            @if e.uses.is_empty() { p.muted { "尚无记录。" } } @else {
+                table.data id="effect-uses" {
+                    thead { tr { th { "地区" } th { "用途" } th { "运用情况" } th { "登记人" } th { "时间" } } }
+                    tbody {
+                        @for u in &e.uses {
+                            tr {
+                                td { (layout::region_name(&tree, &u.region)) }
+                                td { (kind_label(&u.kind)) }
+                                td { (u.note) }
+                                td { (u.recorded_by) }
+                                td { (fmt::local_time(&u.recorded_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            form.inline-form method="post" action="/effect" {
+                input type="hidden" name="year" value=(year);
+                label { "地区 " select name="region" { @for (code, name) in &regions { option value=(code) { (name) } } } }
+                label { "用途 " select name="kind" { @for (k, l) in KINDS { option value=(k) { (l) } } } }
+                label { "运用情况 " input type="text" name="note" maxlength="2000" required; }
+                button.btn.small.primary type="submit" { "登记" }
+            }
+        }
+    };
+    Ok(layout::page(
+        Frame {
+            caller: c,
+            title: "效果评估",
+            active: "/effect",
+            crumbs: vec![("效果评估".into(), None)],
+            pickers: None,
+            banner: flash.0,
+        },
+        body,
+    ))
+}
+
+async fn record(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
+    let who = v.0.authorize::<cap::Publish>()?;
+    let f = Fields::parse(&body);
+    let (shown, year) = super::report::form_year(&f.get("year"));
+    let to = format!("/effect?{}", shown.trim_end_matches('&'));
+    let result = async {
+        let year = year?;
+        effect::record_use(
+            &state.ctx,
+            &who,
+            year,
+            &f.get("region"),
+            &f.get("kind"),
+            &f.get("note"),
+        )
+        .await?;
+        Ok("已登记".to_string())
+    }
+    .await
+    .map_err(|e: ServiceError| e.to_string());
+    Ok(back(&to, result))
+}
+
+/// The rates and the uses as a workbook (a cover sheet, then one sheet each).
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<EffectQuery>,
+) -> PageResult {
+    let who = v.0.authorize::<cap::Publish>()?;
+    let year = pick_year(&state.ctx, q.year).await;
+    let e = effect::effect(&state.ctx, &who, year).await?;
+    let tree = state.ctx.tree().await?;
+    let rates = Table {
+        id: String::new(),
+        head: ["指标", "实际", "依据", "目标", "结论"]
+            .map(String::from)
+            .to_vec(),
+        rows: rows(&e)
+            .into_iter()
+            .map(|(name, r, parts, unit)| Row {
+                key: String::new(),
+                cells: vec![
+                    Cell::text(name),
+                    Cell::num(value(r, unit), r.value),
+                    Cell::text(parts),
+                    Cell::num(format!("≥ {}{unit}", fmt::num(r.target, 0)), Some(r.target)),
+                    Cell::text(met(r)),
+                ],
+            })
+            .collect(),
+    };
+    let uses = Table {
+        id: String::new(),
+        head: ["地区", "用途", "运用情况", "登记人", "时间"]
+            .map(String::from)
+            .to_vec(),
+        rows: e
+            .uses
+            .iter()
+            .map(|u| Row {
+                key: u.region.clone(),
+                cells: vec![
+                    Cell::text(layout::region_name(&tree, &u.region)),
+                    Cell::text(kind_label(&u.kind)),
+                    Cell::text(u.note.clone()),
+                    Cell::text(u.recorded_by.clone()),
+                    Cell::text(fmt::local_time(&u.recorded_at)),
+                ],
+            })
+            .collect(),
+    };
+    let doc = Doc {
+        title: format!("{year}年平安建设测评效果评估"),
+        blocks: vec![
+            Block::Heading {
+                key: "rates".into(),
+                text: "效果评估".into(),
+            },
+            Block::Table(rates),
+            Block::Heading {
+                key: "uses".into(),
+                text: "结果运用记录".into(),
+            },
+            Block::Table(uses),
+        ],
+        properties: vec![("pingan-year".into(), year.to_string())],
+    };
+    let at = pingan_service::report::beijing(&pingan_store::now()).1;
+    let bytes = pingan_report::workbook(&doc, &at)
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(xlsx::download_as(
+        &format!("{year}年测评效果评估.xlsx"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
+}
