@@ -59,6 +59,12 @@ pub fn on_time(items: &[Due<'_>], today: &str) -> Rate {
     rate(in_time, due.len(), ON_TIME_TARGET)
 }
 
+/// A survey mean on the 1–5 scale as a 百分制 index, (m − 1) ÷ 4 × 100: the
+/// scale on which the seed's "5 个百分点" is read.
+pub fn hundred(mean: f64) -> f64 {
+    (mean - 1.0) / 4.0 * 100.0
+}
+
 /// 群众满意度提升率: the index this year minus last year, in points.
 pub fn satisfaction(this: Option<f64>, last: Option<f64>) -> Rate {
     let value = match (this, last) {
@@ -119,5 +125,8 @@ mod tests {
         assert_eq!(s.value, Some(6.5));
         assert_eq!(s.met, Some(true));
         assert_eq!(satisfaction(Some(88.0), None).met, None);
+        assert_eq!(hundred(5.0), 100.0);
+        assert_eq!(hundred(1.0), 0.0);
+        assert_eq!(hundred(4.0), 75.0);
     }
 }

@@ -24,8 +24,8 @@ pub struct Effect {
     pub year: i32,
     pub application: Rate,
     pub on_time: Rate,
-    /// The province's survey index (the first survey element) this year
-    /// against last year, and its name.
+    /// The province's survey index (the first survey element, 1–5, as
+    /// 百分制) this year against last year, and its name.
     pub satisfaction: Rate,
     pub satisfaction_index: String,
     pub uses: Vec<ResultUse>,
@@ -93,7 +93,10 @@ pub async fn effect(ctx: &Ctx, who: &Authorized<'_, cap::Publish>, year: i32) ->
         year,
         application: effect::application(evaluated.len(), used),
         on_time: effect::on_time(&items, &today),
-        satisfaction: effect::satisfaction(this.map(|t| t.1), last.map(|t| t.1)),
+        satisfaction: effect::satisfaction(
+            this.map(|t| effect::hundred(t.1)),
+            last.map(|t| effect::hundred(t.1)),
+        ),
         satisfaction_index: name,
         uses,
     })

@@ -66,7 +66,7 @@ fn rows(e: &Effect) -> Vec<(String, &Rate, String, &'static str)> {
             ),
             &e.satisfaction,
             format!(
-                "今年 {}，去年 {}",
+                "百分制（(均值−1)÷4×100）：今年 {}，去年 {}",
                 fmt::num(e.satisfaction.numerator, 2),
                 fmt::num(e.satisfaction.denominator, 2)
             ),

@@ -62,7 +62,7 @@ fn forms(code: &str, year: i32, v: &ItemView, actor: Actor) -> Markup {
                     input type="hidden" name="year" value=(year);
                     input type="hidden" name="item" value=(i.id);
                     input type="hidden" name="action" value="edit";
-                    label { "问题 " input type="text" name="problem" value=(i.problem) maxlength="2000" style="min-width: 30em"; }
+                    label { "问题 " input type="text" name="problem" value=(i.problem) maxlength="2000" style="width: min(40em, 100%)"; }
                     button.btn.small type="submit" { "修改问题" }
                 }
             }
@@ -161,7 +161,7 @@ async fn page(
                 form.inline-form method="post" action=(format!("/rectify/{}", urlencode(&code))) {
                     input type="hidden" name="year" value=(year);
                     input type="hidden" name="action" value="add";
-                    label { "问题 " input type="text" name="problem" maxlength="2000" style="min-width: 30em" required; }
+                    label { "问题 " input type="text" name="problem" maxlength="2000" style="width: min(40em, 100%)" required; }
                     button.btn.small.primary type="submit" { "添加到问题清单" }
                 }
             }
