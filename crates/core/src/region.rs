@@ -230,6 +230,11 @@ impl RegionTree {
         &self.regions
     }
 
+    /// The first region without a parent (the province), if any.
+    pub fn root(&self) -> Option<&Region> {
+        self.regions.iter().find(|r| r.parent.is_none())
+    }
+
     pub fn children(&self, i: usize) -> &[usize] {
         &self.children[i]
     }

@@ -231,13 +231,7 @@ async fn reports_and_notices(app: &App) {
 
     // The province's summary: the root's report ranks every county.
     let tree = app.store.ctx.tree().await.unwrap();
-    let root = tree
-        .regions()
-        .iter()
-        .find(|r| r.parent.is_none())
-        .unwrap()
-        .code
-        .clone();
+    let root = tree.root().unwrap().code.clone();
     let (s, html) = page(app, &format!("/report/{root}?year=2024"), &office).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("年平安建设测评结果通报") && html.contains("id=\"summary-counties\""));

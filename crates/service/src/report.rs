@@ -168,11 +168,7 @@ async fn year_results(
 /// Who issues notices and whom the 版记 copies: the root region's
 /// 平安建设领导小组办公室 and its 委政法委.
 fn organs(tree: &RegionTree) -> (String, String) {
-    let root = tree
-        .regions()
-        .iter()
-        .find(|r| r.parent.is_none())
-        .map_or("", |r| r.name.as_str());
+    let root = tree.root().map_or("", |r| r.name.as_str());
     (
         format!("{root}平安建设领导小组办公室"),
         format!("{root}委政法委"),

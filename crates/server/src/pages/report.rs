@@ -168,12 +168,7 @@ async fn batch(
     };
     let format = format_of(q.format.as_deref(), &[Format::Docx, Format::Xlsx])?;
     let tree = state.ctx.tree().await?;
-    let root = tree
-        .regions()
-        .iter()
-        .find(|r| r.parent.is_none())
-        .map(|r| r.code.clone())
-        .unwrap_or_default();
+    let root = tree.root().map(|r| r.code.clone()).unwrap_or_default();
     let mut docs: Vec<(String, Doc)> = Vec::new();
     if v.0.region_in_scope(&tree, &root).is_ok() {
         docs.push((
