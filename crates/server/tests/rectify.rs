@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, follow, no_redirect, spawn_app};
+use common::{App, spawn_app, submit as form};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 
@@ -22,21 +22,6 @@ async fn rectify_on_postgres() {
         rectify(&app).await;
         app.db.done().await;
     }
-}
-
-async fn form(app: &App, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> (StatusCode, String) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    let r = no_redirect()
-        .post(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    follow(app, r, cookie).await
 }
 
 async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, follow, no_redirect, post, spawn_app};
+use common::{App, post, spawn_app, submit as form};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -254,22 +254,6 @@ async fn reports_and_notices(app: &App) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = file(app, "/export/reports.zip?year=2024&level=township", &office).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-}
-
-/// Post a page form as a browser does.
-async fn form(app: &App, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> (StatusCode, String) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    let r = no_redirect()
-        .post(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    follow(app, r, cookie).await
 }
 
 /// Save a section's words from the edit page.

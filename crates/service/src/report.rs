@@ -193,8 +193,9 @@ pub async fn notice_doc(
             "整改通知书发给市、县（区）：请选择下级地区",
         ));
     }
-    // The report first: no notice for a region without a result.
-    made(ctx, &reader, year, code).await?;
+    // The report first: no notice for a region without a result. Issuing
+    // changes no result, so the same report serves the notice after it.
+    let report = made(ctx, &reader, year, code).await?;
     let (today, _) = beijing(&pingan_store::now());
     let deadline = match deadline {
         Some(d) => {
@@ -219,18 +220,17 @@ pub async fn notice_doc(
             &who.actor(),
         )
         .await?;
-    let mut doc = stored_notice(ctx, &reader, &tree, stored).await?;
+    let made = RegionReport {
+        report,
+        ledger: ctx.store.audit_head().await?,
+    };
+    let mut doc = stored_notice(&made, &tree, stored);
     apply_saved(ctx, year, code, true, &mut doc).await?;
     Ok(doc)
 }
 
-async fn stored_notice(
-    ctx: &Ctx,
-    reader: &Authorized<'_, cap::Scores>,
-    tree: &RegionTree,
-    stored: pingan_store::Notice,
-) -> Result<Doc> {
-    let made = region(ctx, reader, stored.year, &stored.region).await?;
+/// The notice `stored` of the region `made` reports on.
+fn stored_notice(made: &RegionReport, tree: &RegionTree, stored: pingan_store::Notice) -> Doc {
     let (organ, copy_to) = organs(tree);
     let n = NoticeHead {
         organ,
@@ -241,7 +241,7 @@ async fn stored_notice(
         plan_due: stored.plan_due,
         deadline: stored.deadline,
     };
-    Ok(made.report.notice_doc(&n, &head(&made.ledger)))
+    made.report.notice_doc(&n, &head(&made.ledger))
 }
 
 /// The region's notice of the year with the office's edits if one was
@@ -269,7 +269,10 @@ pub(crate) async fn generated_notice(
     let tree = ctx.tree().await?;
     who.region_in_scope(&tree, code)?;
     match ctx.store.notice(year, code).await? {
-        Some(n) => Ok(Some(stored_notice(ctx, who, &tree, n).await?)),
+        Some(n) => {
+            let made = region(ctx, who, year, code).await?;
+            Ok(Some(stored_notice(&made, &tree, n)))
+        }
         None => Ok(None),
     }
 }

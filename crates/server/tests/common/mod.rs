@@ -310,3 +310,24 @@ pub async fn load_survey_of(
     }
     s
 }
+
+/// Post a page form as a browser does and open the page it leads to.
+pub async fn submit(
+    app: &App,
+    path: &str,
+    cookie: &str,
+    pairs: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let r = no_redirect()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    follow(app, r, cookie).await
+}
