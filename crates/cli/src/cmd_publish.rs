@@ -17,12 +17,26 @@ pub struct PublishArgs {
     /// 公示期（天）
     #[arg(long, default_value_t = publish::WINDOW_DAYS)]
     window_days: i64,
+    /// 公示期满、异议处理完毕后正式发布（不再更改）
+    #[arg(long = "final")]
+    final_: bool,
 }
 
 pub fn run(a: PublishArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
+        if a.final_ {
+            let r = async {
+                let who = caller.authorize::<cap::Publish>()?;
+                publish::finalize(&ctx, &who, a.year).await
+            }
+            .await;
+            ctx.store.close().await;
+            r.map_err(service_error)?;
+            println!("{} 年测评结果已正式发布", a.year);
+            return Ok(ExitCode::SUCCESS);
+        }
         let r = async {
             let who = caller.authorize::<cap::Publish>()?;
             publish::publish(&ctx, &who, a.year, a.window_days).await

@@ -13,6 +13,7 @@ mod cmd_events;
 mod cmd_framework;
 mod cmd_generate;
 mod cmd_publish;
+mod cmd_rectify;
 mod cmd_report;
 mod cmd_score;
 mod cmd_sensitivity;
@@ -82,6 +83,8 @@ enum Command {
     Report(cmd_report::ReportArgs),
     /// 公开测评结果并开启公示期（无需登录即可查看） / publish a year's results and open the 公示 window
     Publish(cmd_publish::PublishArgs),
+    /// 整改清单：逾期清单（--late）与按指标自动复查（--recheck） / late rectification items and the automatic re-inspection
+    Rectify(cmd_rectify::RectifyArgs),
     /// 数据质量检查：逻辑校验、异常值识别、多来源比对、时效 / validation rules and anomaly detection
     Check(cmd_check::CheckArgs),
     /// 生成部门报送模板（Excel：每个期间一个工作表，带数据校验） / a department's Excel template
@@ -174,6 +177,7 @@ fn main() -> ExitCode {
         Command::Callbacks { command } => cmd_callbacks::run(command),
         Command::Report(args) => cmd_report::run(args),
         Command::Publish(args) => cmd_publish::run(args),
+        Command::Rectify(args) => cmd_rectify::run(args),
         Command::Check(args) => cmd_check::run(args),
         Command::Template(args) => cmd_template::run(args),
         Command::Scores(args) => cmd_db::scores(args),

@@ -166,6 +166,8 @@ labelled! {
         RectifyStep = ("rectify_step", "办理整改事项"),
         RectifyEdit = ("rectify_edit", "修改问题清单"),
         ResultUse = ("result_use", "登记结果运用"),
+        Interview = ("interview", "登记约谈"),
+        Deduction = ("deduction", "通报批评并扣分"),
         Publish = ("publish", "公开测评结果"),
         ObjectionFile = ("objection_file", "提出异议"),
         ObjectionAnswer = ("objection_answer", "答复异议"),

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod bounds;
+pub mod consequence;
 pub mod data;
 pub mod effect;
 pub mod events;

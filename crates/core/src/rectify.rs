@@ -213,9 +213,61 @@ pub fn overdue(state: State, today: &str, plan_due: &str, deadline: &str) -> Opt
     }
 }
 
+/// An evidence file may not be larger than this.
+pub const EVIDENCE_LIMIT: usize = 10 << 20;
+/// Files per step at most.
+pub const EVIDENCE_FILES: usize = 5;
+
+/// The type of an evidence file by its content, never by its name: a
+/// picture (JPEG, PNG, WebP), a PDF, or a Word or Excel file (OOXML).
+pub fn evidence_type(bytes: &[u8]) -> Option<&'static str> {
+    if let Some(t) = crate::field::image_type(bytes) {
+        return Some(t);
+    }
+    if bytes.starts_with(b"%PDF-") {
+        return Some("application/pdf");
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        if has(b"word/document.xml") {
+            return Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+        }
+        if has(b"xl/workbook.xml") {
+            return Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        }
+    }
+    None
+}
+
+/// Whether a later value reaches the plan's target value, in the
+/// indicator's better direction (the automatic 复查).
+pub fn target_reached(value: f64, target: f64, polarity: crate::rules::Better) -> bool {
+    match polarity {
+        crate::rules::Better::Higher => value >= target,
+        crate::rules::Better::Lower => value <= target,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_is_judged_by_its_content() {
+        assert_eq!(evidence_type(b"%PDF-1.7 ..."), Some("application/pdf"));
+        assert_eq!(evidence_type(b"\xFF\xD8\xFF\xE0"), Some("image/jpeg"));
+        let mut docx = b"PK\x03\x04....[Content_Types].xml....".to_vec();
+        docx.extend_from_slice(b"word/document.xml");
+        assert!(evidence_type(&docx).unwrap().contains("wordprocessingml"));
+        assert_eq!(evidence_type(b"PK\x03\x04 just a zip"), None);
+        assert_eq!(evidence_type(b"MZ\x90\x00 an exe"), None);
+        assert_eq!(evidence_type(b""), None);
+        use crate::rules::Better;
+        assert!(target_reached(86.0, 85.0, Better::Higher));
+        assert!(!target_reached(84.9, 85.0, Better::Higher));
+        assert!(target_reached(9.5, 10.0, Better::Lower));
+        assert!(!target_reached(10.5, 10.0, Better::Lower));
+    }
 
     #[test]
     fn the_region_plans_and_asks_the_office_closes_or_refuses() {

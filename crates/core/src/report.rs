@@ -323,6 +323,7 @@ mod tests {
             dimensions: Vec::new(),
             domains: Vec::new(),
             indicators: inds,
+            deductions: Vec::new(),
         }
     }
 

@@ -58,6 +58,10 @@ pub struct RegionResult {
     pub dimensions: Vec<PartScore>,
     pub domains: Vec<PartScore>,
     pub indicators: Vec<IndicatorResult>,
+    /// Points taken from the total for an earlier year's rectification not
+    /// done (通报批评, `crate::consequence::deduct`); none in a plain run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deductions: Vec<crate::consequence::Deducted>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -226,7 +230,7 @@ fn part(code: &str, name: &str, points: f64, max: f64) -> PartScore {
 }
 
 /// rank = 1 + peers with a strictly higher rounded total.
-fn rank_in(members: &[usize], rounded: &[f64], k: usize) -> (usize, usize, bool) {
+pub(crate) fn rank_in(members: &[usize], rounded: &[f64], k: usize) -> (usize, usize, bool) {
     let me = rounded[k];
     let rank = 1 + members.iter().filter(|&&o| rounded[o] > me).count();
     let n = members.len();
@@ -493,6 +497,7 @@ impl<'f> Evaluation<'f> {
                 dimensions,
                 domains,
                 indicators: inds,
+                deductions: Vec::new(),
             });
         }
         let rounded: Vec<f64> = totals

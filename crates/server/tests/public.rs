@@ -170,6 +170,7 @@ async fn public(app: &App) {
                 ("id", "1"),
                 ("upheld", upheld),
                 ("answer", "经核查，调查样本有误，予以更正"),
+                ("correction", "剔除重复样本后重新计分"),
             ])
             .finish();
         common::no_redirect()

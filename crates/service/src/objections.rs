@@ -28,7 +28,13 @@ pub struct Filing<'a> {
     pub contact: &'a str,
     pub content: &'a str,
     pub evidence: &'a str,
+    /// The filer's network address (kept only as a digest).
+    pub address: &'a str,
 }
+
+/// Objections one address may file in a day: enough for a region's
+/// several points, too few to flood the office.
+pub const PER_ADDRESS_DAY: i64 = 5;
 
 /// File an objection to `year`'s published results: only while its 公示
 /// window is open, only about a published region. `account` is the
@@ -51,6 +57,18 @@ pub async fn file(ctx: &Ctx, account: Option<&Caller>, year: i32, f: &Filing<'_>
     check("联系方式", f.contact, account.is_none(), 100)?;
     check("异议内容", f.content, true, MAX)?;
     check("依据", f.evidence, false, MAX)?;
+    let address = pingan_store::sha256_hex(format!("objection-address:{}", f.address).as_bytes());
+    let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let since = since
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    if ctx.store.objections_from(&address, &since).await? >= PER_ADDRESS_DAY {
+        return Err(ServiceError::invalid(format!(
+            "同一网络地址一天内最多提出 {PER_ADDRESS_DAY} 件异议，请明天再提交或联系测评办"
+        )));
+    }
     let actor = match account {
         Some(c) => c.actor(),
         None => Caller::public(f.region).actor(),
@@ -66,6 +84,7 @@ pub async fn file(ctx: &Ctx, account: Option<&Caller>, year: i32, f: &Filing<'_>
                 contact: f.contact.trim(),
                 content: f.content.trim(),
                 evidence: f.evidence.trim(),
+                address: &address,
             },
             &actor,
         )
@@ -88,10 +107,15 @@ pub async fn answer(
     id: i64,
     upheld: bool,
     text: &str,
+    correction: &str,
 ) -> Result<()> {
     check("答复", text, true, MAX)?;
+    // An upheld objection names the correction it led to (the values
+    // import or quality correction that rescored), then publish again.
+    check("更正情况", correction, upheld, MAX)?;
+    let correction = if upheld { correction.trim() } else { "" };
     Ok(ctx
         .store
-        .answer_objection(id, upheld, text.trim(), &who.actor())
+        .answer_objection(id, upheld, text.trim(), correction, &who.actor())
         .await?)
 }

@@ -47,6 +47,8 @@ pub struct PublicYear {
     pub status: &'static str,
     pub published_at: String,
     pub window_ends: String,
+    /// When the office made it final after the 公示 ('' before).
+    pub final_at: String,
     pub results: Vec<PublicRegion>,
 }
 
@@ -142,6 +144,80 @@ pub async fn public(ctx: &Ctx, year: i32) -> Result<Option<PublicYear>> {
         status: if open { "公示中" } else { "已发布" },
         published_at: p.published_at,
         window_ends: p.window_ends,
+        final_at: p.final_at,
         results,
     }))
+}
+
+/// The 正式发布 after the 公示: only once the window has ended, every
+/// objection is answered, and every upheld one was followed by a
+/// correction and a new publication (its answer older than the snapshot).
+pub async fn finalize(ctx: &Ctx, who: &Authorized<'_, cap::Publish>, year: i32) -> Result<String> {
+    let p = ctx
+        .store
+        .publication(year)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("{year} 年的测评结果尚未公开")))?;
+    if pingan_store::now() < p.window_ends {
+        return Err(ServiceError::invalid(format!(
+            "公示期至 {} 结束，期满后再正式发布",
+            crate::report::beijing(&p.window_ends).0
+        )));
+    }
+    let objections = ctx.store.objections(year).await?;
+    let open = objections.iter().filter(|o| o.state == "open").count();
+    if open > 0 {
+        return Err(ServiceError::invalid(format!(
+            "还有 {open} 件异议未答复：答复后再正式发布"
+        )));
+    }
+    if let Some(o) = objections
+        .iter()
+        .find(|o| o.state == "upheld" && o.answered_at > p.published_at)
+    {
+        return Err(ServiceError::invalid(format!(
+            "异议 {} 已认定成立：更正数据并重新公开（pingan publish）后再正式发布",
+            o.id
+        )));
+    }
+    Ok(ctx.store.publish_final(year, &who.actor()).await?)
+}
+
+/// A short 解读 of a published region in words: its total and grade, its
+/// place among its peers and its level, its strongest and weakest
+/// dimensions by their share of the points.
+pub fn interpret(r: &PublicRegion) -> String {
+    use pingan_core::num::fmt_num;
+    let mut s = format!("总分 {} 分，等级“{}”", fmt_num(r.total, 2), r.grade);
+    if r.veto {
+        s.push_str("（触发一票否决）");
+    }
+    if r.level_peers > 1 {
+        s.push_str(&format!(
+            "，在全省 {} 个同级地区中列第 {} 位",
+            r.level_peers, r.level_rank
+        ));
+    }
+    if r.peers > 1 && r.peers != r.level_peers {
+        s.push_str(&format!(
+            "、在同一上级的 {} 个地区中列第 {} 位",
+            r.peers, r.rank
+        ));
+    }
+    let mut dims: Vec<&PublicPart> = r.dimensions.iter().collect();
+    dims.sort_by(|a, b| b.percent.total_cmp(&a.percent));
+    if let (Some(best), Some(worst)) = (dims.first(), dims.last())
+        && dims.len() > 1
+    {
+        s.push_str(&format!(
+            "。{}得分率最高（{}%），{}得分率最低（{}%），是下一步整改提升的重点。",
+            best.name,
+            fmt_num(best.percent, 1),
+            worst.name,
+            fmt_num(worst.percent, 1)
+        ));
+    } else {
+        s.push('。');
+    }
+    s
 }

@@ -5,6 +5,7 @@
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::{Authorized, cap};
+use pingan_core::consequence::Deducted;
 use pingan_core::score::{RegionResult, ScoreReport, evaluate_all};
 use pingan_core::{Level, Period, RegionTree};
 use pingan_store::{Actor, FrameworkVersion, NewScoreRun};
@@ -251,13 +252,34 @@ async fn evaluate(
         .scoring_values(v.id, &fw, &tree, period, preview)
         .await?;
     data.set_benchmarks_from(&benchmarks);
-    tokio::task::spawn_blocking(move || {
+    let mut report = tokio::task::spawn_blocking(move || {
         evaluate_all(&fw, &tree, &data, period, None)
             .map(|e| e.score())
             .map_err(|e| ServiceError::invalid(e.to_string()))
     })
     .await
-    .map_err(|e| ServiceError::Internal(format!("scoring task: {e}")))?
+    .map_err(|e| ServiceError::Internal(format!("scoring task: {e}")))??;
+    // 通报批评: points an earlier year's rectification lost come off this year's totals.
+    if let Period::Year(y) = period {
+        let list: Vec<(String, Deducted)> = ctx
+            .store
+            .deductions(y)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let reason = d.reason;
+                (
+                    d.region,
+                    Deducted {
+                        points: d.points,
+                        reason,
+                    },
+                )
+            })
+            .collect();
+        pingan_core::consequence::deduct(&mut report, &v.framework, &list);
+    }
+    Ok(report)
 }
 
 /// Score `period` from the approved values and keep the result.

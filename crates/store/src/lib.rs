@@ -19,6 +19,7 @@ pub mod backup;
 pub mod benchmarks;
 pub mod callbacks;
 pub mod cases;
+pub mod consequences;
 pub mod data_sets;
 mod db;
 pub mod events;
@@ -32,6 +33,7 @@ pub mod observations;
 pub mod opinions;
 pub mod publications;
 pub mod rectify;
+pub mod rectify_files;
 pub mod regions;
 pub mod report_edits;
 pub mod scores;
@@ -49,6 +51,7 @@ pub use backup::BackupSummary;
 pub use benchmarks::BenchmarkRecord;
 pub use callbacks::{CallbackRow, Draw, DrawnCase, NewDraw};
 pub use cases::{Case, CaseRecord, CasesWrite};
+pub use consequences::{Deduction, Interview, NewInterview};
 pub use data_sets::{DataSet, ReviewStep, SetEvent, SetFilter, StepsDone};
 pub use db::{Backend, Store};
 pub use events::{
@@ -66,6 +69,7 @@ pub use objections::{NewObjection, Objection};
 pub use opinions::{NewProblem, Opinion, Problem};
 pub use publications::Publication;
 pub use rectify::{Item, NewItem, NewStep, Plan, Step};
+pub use rectify_files::FileMeta;
 pub use regions::RegionRecord;
 pub use report_edits::{EditKey, ReportEdit};
 pub use scores::{FrameworkVersion, NewScoreRun};
@@ -74,7 +78,7 @@ pub use surveys::{
     Claim, NewForm, NewResponse, ResponseTally, ResponsesWrite, StoredForm, StoredResponse,
     SurveyPlan,
 };
-pub use uses::ResultUse;
+pub use uses::{NewUse, ResultUse};
 pub use values::{
     NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,
     ValuesWrite,

@@ -27,10 +27,12 @@ pub struct Objection {
     pub answer: String,
     pub answered_by: String,
     pub answered_at: String,
+    /// What an upheld objection led to: the correction made.
+    pub correction: String,
 }
 
 const COLUMNS: &str = "id, year, region, filed_by, account, contact, content, evidence, filed_at, state, \
-                       answer, answered_by, answered_at";
+                       answer, answered_by, answered_at, correction";
 
 pub struct NewObjection<'a> {
     pub year: i32,
@@ -40,6 +42,8 @@ pub struct NewObjection<'a> {
     pub contact: &'a str,
     pub content: &'a str,
     pub evidence: &'a str,
+    /// A digest of the filer's network address, for the per-address limit.
+    pub address: &'a str,
 }
 
 impl Store {
@@ -58,10 +62,10 @@ impl Store {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
             "INSERT INTO objections (year, region, filed_by, account, contact, content, evidence, filed_at, \
-             state, answer, answered_by, answered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', '', '', '') RETURNING id")
+             state, answer, answered_by, answered_at, address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', '', '', '', $9) RETURNING id")
             .bind(o.year).bind(o.region).bind(o.filed_by).bind(o.account).bind(o.contact)
-            .bind(o.content).bind(o.evidence).bind(&at)
+            .bind(o.content).bind(o.evidence).bind(&at).bind(o.address)
             .fetch_one(&mut **c).await)?;
         tx.append(
             actor,
@@ -76,21 +80,31 @@ impl Store {
         Ok(id)
     }
 
-    /// Answer an open objection: upheld or not, with the answer.
+    /// Objections filed from `address` since `since`.
+    pub async fn objections_from(&self, address: &str, since: &str) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM objections WHERE address = $1 AND filed_at >= $2")
+            .bind(address).bind(since).fetch_one(p).await)?;
+        Ok(n)
+    }
+
+    /// Answer an open objection: upheld (with the correction it led to)
+    /// or not, with the answer.
     pub async fn answer_objection(
         &self,
         id: i64,
         upheld: bool,
         answer: &str,
+        correction: &str,
         actor: &Actor,
     ) -> Result<()> {
         let at = crate::now();
         let state = if upheld { "upheld" } else { "rejected" };
         let mut tx = self.begin().await?;
         let n = on_tx!(tx, c => sqlx::query(
-            "UPDATE objections SET state = $1, answer = $2, answered_by = $3, answered_at = $4 \
+            "UPDATE objections SET state = $1, answer = $2, answered_by = $3, answered_at = $4, correction = $6 \
              WHERE id = $5 AND state = 'open'")
-            .bind(state).bind(answer).bind(&actor.user).bind(&at).bind(id)
+            .bind(state).bind(answer).bind(&actor.user).bind(&at).bind(id).bind(correction)
             .execute(&mut **c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             tx.rollback().await?;
@@ -101,7 +115,7 @@ impl Store {
             &NewEntry::new(
                 LedgerAction::ObjectionAnswer,
                 &format!("objection:{id}"),
-                json!({"state": state}),
+                json!({"state": state, "correction_chars": correction.chars().count()}),
             ),
         )
         .await?;

@@ -19,12 +19,15 @@ pub struct Publication {
     pub ledger_seq: i64,
     /// The published results as JSON.
     pub results: String,
+    /// When the office made the publication final ('' before).
+    pub final_at: String,
 }
 
 impl Store {
     pub async fn publication(&self, year: i32) -> Result<Option<Publication>> {
         Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT year, published_at, window_ends, published_by, ledger_seq, results FROM publications WHERE year = $1")
+            "SELECT year, published_at, window_ends, published_by, ledger_seq, results, final_at FROM publications \
+             WHERE year = $1")
             .bind(year).fetch_optional(p).await)?)
     }
 
@@ -40,6 +43,16 @@ impl Store {
     ) -> Result<Publication> {
         let at = crate::now();
         let mut tx = self.begin().await?;
+        tx.hold().await?;
+        let (finals,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+            "SELECT COUNT(*) FROM publications WHERE year = $1 AND final_at <> ''")
+            .bind(year).fetch_one(&mut **c).await)?;
+        if finals > 0 {
+            tx.rollback().await?;
+            return Err(crate::StoreError::Conflict(format!(
+                "{year} 年的测评结果已正式发布，不能再更改"
+            )));
+        }
         on_tx!(tx, c => sqlx::query("DELETE FROM publications WHERE year = $1")
             .bind(year).execute(&mut **c).await.map(|r| r.rows_affected()))?;
         on_tx!(tx, c => sqlx::query(
@@ -64,6 +77,34 @@ impl Store {
             published_by: actor.user.clone(),
             ledger_seq,
             results: results.to_string(),
+            final_at: String::new(),
         })
+    }
+
+    /// Make a year's publication final (after the 公示), with its ledger
+    /// entry; no snapshot may replace it afterwards.
+    pub async fn publish_final(&self, year: i32, actor: &Actor) -> Result<String> {
+        let at = crate::now();
+        let mut tx = self.begin().await?;
+        let n = on_tx!(tx, c => sqlx::query(
+            "UPDATE publications SET final_at = $1 WHERE year = $2 AND final_at = ''")
+            .bind(&at).bind(year).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            tx.rollback().await?;
+            return Err(crate::StoreError::Conflict(format!(
+                "{year} 年的测评结果尚未公开或已正式发布"
+            )));
+        }
+        tx.append(
+            actor,
+            &NewEntry::new(
+                LedgerAction::Publish,
+                &format!("publication:{year}"),
+                json!({"final": true}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(at)
     }
 }

@@ -31,6 +31,10 @@ pub struct Item {
     pub deadline: String,
     pub created_by: String,
     pub created_at: String,
+    /// The item this one was merged into (then it is no longer listed).
+    pub merged_into: Option<i64>,
+    /// The indicator value the plan promises, for the automatic 复查.
+    pub target_value: Option<f64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,6 +55,8 @@ struct ItemRow {
     deadline: String,
     created_by: String,
     created_at: String,
+    merged_into: Option<i64>,
+    target_value: Option<f64>,
 }
 
 impl From<ItemRow> for Item {
@@ -72,12 +78,15 @@ impl From<ItemRow> for Item {
             deadline: r.deadline,
             created_by: r.created_by,
             created_at: r.created_at,
+            merged_into: r.merged_into,
+            target_value: r.target_value,
         }
     }
 }
 
 const ITEM_COLUMNS: &str = "id, year, region, ord, source, indicator, problem, state, unit, person, \
-                            measures, target, plan_due, deadline, created_by, created_at";
+                            measures, target, plan_due, deadline, created_by, created_at, merged_into, \
+                            target_value";
 
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Step {
@@ -91,6 +100,8 @@ pub struct Step {
     pub recheck: String,
     pub done_by: String,
     pub done_at: String,
+    /// The field task of an on-site 复查.
+    pub field_task: Option<i64>,
 }
 
 /// A problem to list.
@@ -112,6 +123,9 @@ pub struct NewStep<'a> {
     pub note: &'a str,
     pub recheck: &'a str,
     pub plan: Option<Plan<'a>>,
+    pub field_task: Option<i64>,
+    /// Evidence files (name, type, bytes), already checked.
+    pub files: &'a [(String, &'static str, Vec<u8>)],
 }
 
 pub struct Plan<'a> {
@@ -119,6 +133,7 @@ pub struct Plan<'a> {
     pub person: &'a str,
     pub measures: &'a str,
     pub target: &'a str,
+    pub target_value: Option<f64>,
 }
 
 impl Store {
@@ -141,7 +156,7 @@ impl Store {
 
     pub async fn rectify_steps(&self, item: i64) -> Result<Vec<Step>> {
         Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT id, item_id, action, state, note, recheck, done_by, done_at FROM rectify_steps \
+            "SELECT id, item_id, action, state, note, recheck, done_by, done_at, field_task FROM rectify_steps \
              WHERE item_id = $1 ORDER BY id")
             .bind(item).fetch_all(p).await)?)
     }
@@ -188,7 +203,7 @@ impl Store {
     pub async fn edit_rectify_problem(&self, id: i64, problem: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.begin().await?;
         let n = on_tx!(tx, c => sqlx::query(
-            "UPDATE rectify_items SET problem = $1 WHERE id = $2 AND state <> 'closed'")
+            "UPDATE rectify_items SET problem = $1 WHERE id = $2 AND state <> 'closed' AND merged_into IS NULL")
             .bind(problem).bind(id)
             .execute(&mut **c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
@@ -218,13 +233,13 @@ impl Store {
         let mut tx = self.begin().await?;
         let moved = match &step.plan {
             Some(p) => on_tx!(tx, c => sqlx::query(
-                "UPDATE rectify_items SET state = $1, unit = $2, person = $3, measures = $4, target = $5 \
-                 WHERE id = $6 AND state = $7")
+                "UPDATE rectify_items SET state = $1, unit = $2, person = $3, measures = $4, target = $5, \
+                 target_value = $8 WHERE id = $6 AND state = $7 AND merged_into IS NULL")
                 .bind(step.to.code()).bind(p.unit).bind(p.person).bind(p.measures).bind(p.target)
-                .bind(item).bind(step.from.code())
+                .bind(item).bind(step.from.code()).bind(p.target_value)
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?,
             None => on_tx!(tx, c => sqlx::query(
-                "UPDATE rectify_items SET state = $1 WHERE id = $2 AND state = $3")
+                "UPDATE rectify_items SET state = $1 WHERE id = $2 AND state = $3 AND merged_into IS NULL")
                 .bind(step.to.code()).bind(item).bind(step.from.code())
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?,
         };
@@ -235,17 +250,25 @@ impl Store {
             ));
         }
         let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
-            "INSERT INTO rectify_steps (item_id, action, state, note, recheck, done_by, done_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+            "INSERT INTO rectify_steps (item_id, action, state, note, recheck, done_by, done_at, field_task) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(item).bind(step.action).bind(step.to.code()).bind(step.note).bind(step.recheck)
-            .bind(&actor.user).bind(&at)
+            .bind(&actor.user).bind(&at).bind(step.field_task)
             .fetch_one(&mut **c).await)?;
+        let mut files = Vec::new();
+        for (name, mime, bytes) in step.files {
+            files.push(
+                crate::rectify_files::insert(&mut tx, item, id, name, mime, bytes, actor, &at)
+                    .await?,
+            );
+        }
         tx.append(
             actor,
             &NewEntry::new(
                 LedgerAction::RectifyStep,
                 &format!("rectify_item:{item}"),
-                json!({"action": step.action, "state": step.to.code(), "recheck": step.recheck}),
+                json!({"action": step.action, "state": step.to.code(), "recheck": step.recheck,
+                    "field_task": step.field_task, "files": files}),
             ),
         )
         .await?;
@@ -259,6 +282,7 @@ impl Store {
             recheck: step.recheck.to_string(),
             done_by: actor.user.clone(),
             done_at: at,
+            field_task: step.field_task,
         })
     }
 }

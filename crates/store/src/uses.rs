@@ -19,37 +19,55 @@ pub struct ResultUse {
     pub note: String,
     pub recorded_by: String,
     pub recorded_at: String,
+    /// The share of the 考核 total given to the score (percent), when the
+    /// use is an assessment.
+    pub weight: Option<f64>,
+    /// Whether the rule recorded was applied (1) or not (0).
+    pub applied: i64,
+}
+
+/// A use of a region's results to record.
+#[derive(Clone, Copy)]
+pub struct NewUse<'a> {
+    pub year: i32,
+    pub region: &'a str,
+    pub kind: &'a str,
+    pub note: &'a str,
+    pub weight: Option<f64>,
+    pub applied: bool,
 }
 
 impl Store {
     pub async fn result_uses(&self, year: i32) -> Result<Vec<ResultUse>> {
         Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT id, year, region, kind, note, recorded_by, recorded_at FROM result_uses \
+            "SELECT id, year, region, kind, note, recorded_by, recorded_at, weight, applied FROM result_uses \
              WHERE year = $1 ORDER BY region, id")
             .bind(year).fetch_all(p).await)?)
     }
 
-    pub async fn record_use(
-        &self,
-        year: i32,
-        region: &str,
-        kind: &str,
-        note: &str,
-        actor: &Actor,
-    ) -> Result<i64> {
+    pub async fn record_use(&self, u: &NewUse<'_>, actor: &Actor) -> Result<i64> {
+        let NewUse {
+            year,
+            region,
+            kind,
+            note,
+            weight,
+            applied,
+        } = *u;
         let at = crate::now();
         let mut tx = self.begin().await?;
         let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
-            "INSERT INTO result_uses (year, region, kind, note, recorded_by, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            "INSERT INTO result_uses (year, region, kind, note, recorded_by, recorded_at, weight, applied) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(year).bind(region).bind(kind).bind(note).bind(&actor.user).bind(&at)
+            .bind(weight).bind(applied as i64)
             .fetch_one(&mut **c).await)?;
         tx.append(
             actor,
             &NewEntry::new(
                 LedgerAction::ResultUse,
                 &format!("result_use:{region}@{year}"),
-                json!({"id": id, "kind": kind}),
+                json!({"id": id, "kind": kind, "weight": weight, "applied": applied}),
             ),
         )
         .await?;
@@ -63,7 +81,7 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(
             "SELECT i.deadline, (SELECT MAX(s.done_at) FROM rectify_steps s \
                                  WHERE s.item_id = i.id AND s.action = 'approve') \
-             FROM rectify_items i WHERE i.year = $1 ORDER BY i.id")
+             FROM rectify_items i WHERE i.year = $1 AND i.merged_into IS NULL ORDER BY i.id")
             .bind(year).fetch_all(p).await)?)
     }
 }

@@ -37,6 +37,7 @@ fn region() -> RegionResult {
         level_rank: 82,
         level_peers: 100,
         level_bottom: false,
+        deductions: Vec::new(),
         dimensions: [
             ("D1", 20.5, 25.0, "社会治安防控"),
             ("D2", 17.0, 20.0, "公共安全保障"),

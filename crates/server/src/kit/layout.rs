@@ -8,7 +8,7 @@ use pingan_service::Caller;
 
 /// The navigation a caller may use, in order: (path, label).
 pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
-    let entries: [(Cap, &str, &str); 13] = [
+    let entries: [(Cap, &str, &str); 15] = [
         (Cap::Scores, "/", "测评总览"),
         (Cap::Structure, "/framework", "指标体系"),
         (Cap::Submit, "/submit", "数据报送"),
@@ -18,6 +18,8 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
         (Cap::FieldRead, "/verify", "实地核查"),
         (Cap::Callbacks, "/callbacks", "回访抽查"),
         (Cap::Surveys, "/surveys", "群众调查"),
+        (Cap::Rectify, "/rectify", "整改督办"),
+        (Cap::Notices, "/consequences", "约谈与奖惩"),
         (Cap::Publish, "/objections", "异议处理"),
         (Cap::Publish, "/effect", "效果评估"),
         (Cap::Ledger, "/audit", "操作日志"),

@@ -75,6 +75,19 @@ fn rows(e: &Effect) -> Vec<(String, &Rate, String, &'static str)> {
     ]
 }
 
+fn estimate(e: Option<(f64, Option<f64>, Option<f64>)>) -> String {
+    match e {
+        Some((m, Some(lo), Some(hi))) => format!(
+            "{}（{}–{}）",
+            fmt::num(m, 2),
+            fmt::num(lo, 2),
+            fmt::num(hi, 2)
+        ),
+        Some((m, _, _)) => fmt::num(m, 2),
+        None => "—".into(),
+    }
+}
+
 fn value(r: &Rate, unit: &str) -> String {
     r.value
         .map_or("—".into(), |v| format!("{}{unit}", fmt::num(v, 1)))
@@ -147,7 +160,54 @@ async fn page(
                 label { "地区 " select name="region" { @for (code, name) in &regions { option value=(code) { (name) } } } }
                 label { "用途 " select name="kind" { @for (k, l) in KINDS { option value=(k) { (l) } } } }
                 label { "运用情况 " input type="text" name="note" maxlength="2000" required; }
+                label { "考核权重（%，考核评价时填） " input type="text" name="weight" inputmode="decimal" size="5"; }
+                label { "是否落实 " select name="applied" { option value="1" { "已落实" } option value="0" { "未落实" } } }
                 button.btn.small.primary type="submit" { "登记" }
+            }
+        }
+        section.card id="effect-rules" {
+            h2 { "结果运用规则" }
+            p { "测评得分权重不低于考核总分的 " (fmt::num(effect::MIN_WEIGHT, 0)) "%：登记了权重的考核评价 "
+                strong { (e.weighted.1) } " 条，其中达到要求 " strong { (e.weighted.0) } " 条。" }
+            p { "测评得分低于 " (fmt::num(effect::FUNDING_BELOW, 0)) " 分的市、县增加 10% 平安建设专项经费：" }
+            @if e.funding.is_empty() { p.muted { "本年度没有低于 80 分的市、县。" } } @else {
+                table.data.compact id="effect-funding" {
+                    thead { tr { th { "地区" } th { "总分" } th { "专项经费倾斜" } } }
+                    tbody {
+                        @for f in &e.funding {
+                            tr data-region=(f.region) {
+                                td { (layout::region_name(&tree, &f.region)) }
+                                td.num { (fmt::fixed(f.total)) }
+                                td { @match f.applied {
+                                    Some(true) => span.tag.ok { "已落实" },
+                                    Some(false) => span.tag.danger { "未落实" },
+                                    None => span.tag.info { "未登记" },
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !e.indices.is_empty() {
+            section.card id="effect-indices" {
+                h2 { "群众调查各项指数（全省，1–5 分，95% 置信区间）" }
+                table.data.compact {
+                    thead { tr { th { "指数" } th { (year) "年" } th { (year - 1) "年" } th { "变化（百分制）" } } }
+                    tbody {
+                        @for i in &e.indices {
+                            tr {
+                                td { (i.name) }
+                                td { (estimate(i.this)) }
+                                td { (estimate(i.last)) }
+                                td.num { @match (i.this, i.last) {
+                                    (Some(a), Some(b)) => (fmt::num(pingan_core::effect::hundred(a.0) - pingan_core::effect::hundred(b.0), 1)),
+                                    _ => "—",
+                                } }
+                            }
+                        }
+                    }
+                }
             }
         }
     };
@@ -175,9 +235,13 @@ async fn record(State(state): State<AppState>, v: Viewer, body: String) -> PageR
             &state.ctx,
             &who,
             year,
-            &f.get("region"),
-            &f.get("kind"),
-            &f.get("note"),
+            &effect::UseInput {
+                region: &f.get("region"),
+                kind: &f.get("kind"),
+                note: &f.get("note"),
+                weight: &f.get("weight"),
+                applied: f.get("applied") != "0",
+            },
         )
         .await?;
         Ok("已登记".to_string())

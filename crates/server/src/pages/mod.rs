@@ -6,6 +6,7 @@
 
 mod audit;
 mod callbacks;
+mod consequences;
 mod dashboard;
 mod effect;
 mod entry;
@@ -19,6 +20,7 @@ mod progress;
 mod public;
 mod quality;
 mod rectify;
+mod rectify_board;
 mod region;
 mod report;
 mod report_edit;
@@ -42,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         report::routes,
         report_edit::routes,
         rectify::routes,
+        rectify_board::routes,
+        consequences::routes,
         public::routes,
         objections::routes,
         effect::routes,

@@ -35,7 +35,15 @@ async fn page(
     let body = html! {
         p.muted {
             "公示期内群众和地区对 " a href=(format!("/public/{year}")) { (year) "年公开结果" } " 提出的异议。"
-            "认定成立的，请更正数据后重新公开（pingan publish）；每次答复记入审计日志。"
+            "认定成立的，写明更正情况（导入更正数据或质量更正后系统已重新计分），再重新公开；"
+            "公示期满、异议全部答复且更正后重新公开的，即可正式发布。每次答复记入审计日志。"
+        }
+        section.card id="publish-actions" {
+            form.inline-form method="post" action="/objections" {
+                input type="hidden" name="year" value=(year);
+                button.btn.small type="submit" name="do" value="republish" { "重新公开（更正后）" }
+                button.btn.small.primary type="submit" name="do" value="final" { "正式发布" }
+            }
         }
         @if list.is_empty() {
             section.card { h2 { (year) "年暂无异议" } p.muted { "公示期内收到的异议将在这里列出，逐一答复。" } }
@@ -51,12 +59,14 @@ async fn page(
                         input type="hidden" name="year" value=(year);
                         input type="hidden" name="id" value=(o.id);
                         label { "答复 " input type="text" name="answer" maxlength="2000" required; }
+                        label { "更正情况（成立时必填） " input type="text" name="correction" maxlength="2000"; }
                         button.btn.small.primary type="submit" name="upheld" value="1" { "异议成立" }
                         button.btn.small type="submit" name="upheld" value="0" { "异议不成立" }
                     }
                 } @else {
                     p { span class={"tag " (if o.state == "upheld" { "warn" } else { "info" })} { @if o.state == "upheld" { "异议成立" } @else { "异议不成立" } }
                         " " (o.answer) "（" (o.answered_by) "，" (fmt::local_time(&o.answered_at)) "）" }
+                    @if !o.correction.is_empty() { p.correction { "更正情况：" (o.correction) } }
                 }
             }
         }
@@ -80,13 +90,41 @@ async fn answer(State(state): State<AppState>, v: Viewer, body: String) -> PageR
     let (shown, year) = super::report::form_year(&f.get("year"));
     let to = format!("/objections?{}", shown.trim_end_matches('&'));
     let result = async {
-        year?;
+        let year = year?;
+        match f.get("do").as_str() {
+            "republish" => {
+                let p = pingan_service::publish::publish(
+                    &state.ctx,
+                    &who,
+                    year,
+                    pingan_service::publish::WINDOW_DAYS,
+                )
+                .await?;
+                return Ok(format!(
+                    "已按更正后的结果重新公开，公示期至 {}",
+                    pingan_service::report::beijing(&p.window_ends).0
+                ));
+            }
+            "final" => {
+                pingan_service::publish::finalize(&state.ctx, &who, year).await?;
+                return Ok(format!("{year} 年测评结果已正式发布"));
+            }
+            _ => {}
+        }
         let id: i64 = f
             .get("id")
             .parse()
             .map_err(|_| ServiceError::invalid("异议编号无效"))?;
         let upheld = f.get("upheld") == "1";
-        objections::answer(&state.ctx, &who, id, upheld, &f.get("answer")).await?;
+        objections::answer(
+            &state.ctx,
+            &who,
+            id,
+            upheld,
+            &f.get("answer"),
+            &f.get("correction"),
+        )
+        .await?;
         Ok(format!(
             "已答复第 {id} 号异议：{}",
             if upheld {

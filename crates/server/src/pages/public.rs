@@ -3,6 +3,7 @@
 //! scores, and the 公示 window's status. Only what was published is shown.
 
 use crate::AppState;
+use crate::http::ClientIp;
 use crate::kit::forms::{Fields, Flash, back, urlencode};
 use crate::kit::{PageError, PageResult, fmt, layout};
 use axum::Router;
@@ -12,6 +13,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, html};
 use pingan_core::region::Level;
+use pingan_core::report::doc::{Chart, ChartKind, Series};
 use pingan_service::ServiceError;
 use pingan_service::objections::{self, Filing};
 use pingan_service::publish::{self, PublicRegion};
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
 async fn object(
     State(state): State<AppState>,
     Path(year): Path<String>,
+    ip: ClientIp,
     body: String,
 ) -> PageResult {
     let f = Fields::parse(&body);
@@ -43,6 +46,7 @@ async fn object(
                 contact: &f.get("contact"),
                 content: &f.get("content"),
                 evidence: &f.get("evidence"),
+                address: &ip.text(),
             },
         )
         .await?;
@@ -80,10 +84,20 @@ async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<Stri
             body.public-page {
                 main.public-main {
                     h1 { (title) }
-                    p id="public-status" data-status=(p.status) {
+                    p id="public-status" data-status=(p.status) data-final=(!p.final_at.is_empty()) {
                         span class={"tag " (if p.status == "公示中" { "warn" } else { "ok" })} { (p.status) }
                         " 发布时间 " (fmt::local_time(&p.published_at))
                         @if p.status == "公示中" { "，公示期至 " (fmt::local_time(&p.window_ends)) "。公示期内对结果有异议的，可向测评办提出。" }
+                        @if !p.final_at.is_empty() { "；公示期满、异议处理完毕，于 " (fmt::local_time(&p.final_at)) " 正式发布。" }
+                    }
+                    @for (id, chart) in charts(&p.results) {
+                        figure.doc-chart data-chart=(id) role="img" aria-label=(chart.caption) {
+                            @match pingan_report::charts::svg(&chart, pingan_report::charts::font().unwrap_or("sans-serif")) {
+                                Ok(svg) => (maud::PreEscaped(svg)),
+                                Err(e) => span.muted { "图表未能生成：" (e.to_string()) },
+                            }
+                            figcaption.doc-caption { (chart.caption) }
+                        }
                     }
                     @for (level, label) in levels {
                         @let rows: Vec<&PublicRegion> = p.results.iter().filter(|r| r.level == level.code()).collect();
@@ -94,6 +108,7 @@ async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<Stri
                                     thead { tr {
                                         th { "名次" } th { "地区" } th { "总分" } th { "等级" }
                                         @for d in &dims { th { (d) } }
+                                        th { "解读" }
                                     } }
                                     tbody {
                                         @for r in rows {
@@ -103,6 +118,7 @@ async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<Stri
                                                 td.num { (fmt::fixed(r.total)) }
                                                 td { span class={"tag " (fmt::grade_class(&r.grade))} { (r.grade) } }
                                                 @for d in &r.dimensions { td.num { (fmt::fixed(d.points)) } }
+                                                td.interpretation { (publish::interpret(r)) }
                                             }
                                         }
                                     }
@@ -140,4 +156,47 @@ async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<Stri
         HeaderValue::from_static("public, max-age=60"),
     );
     Ok(r)
+}
+
+/// The public page's charts: the cities' totals, and the province's
+/// share of the points in each dimension.
+fn charts(results: &[PublicRegion]) -> Vec<(&'static str, Chart)> {
+    let mut out = Vec::new();
+    let cities: Vec<&PublicRegion> = results
+        .iter()
+        .filter(|r| r.level == Level::City.code())
+        .collect();
+    if cities.len() > 1 {
+        out.push((
+            "cities",
+            Chart {
+                id: "cities".into(),
+                caption: "各市（州）测评总分".into(),
+                kind: ChartKind::Bar,
+                categories: cities.iter().map(|r| r.name.clone()).collect(),
+                series: vec![Series {
+                    name: "总分".into(),
+                    values: cities.iter().map(|r| r.total).collect(),
+                }],
+            },
+        ));
+    }
+    if let Some(p) = results.iter().find(|r| r.level == Level::Province.code())
+        && p.dimensions.len() >= 3
+    {
+        out.push((
+            "province",
+            Chart {
+                id: "province".into(),
+                caption: format!("{}各维度得分率（%）", p.name),
+                kind: ChartKind::Radar { max: 100.0 },
+                categories: p.dimensions.iter().map(|d| d.name.clone()).collect(),
+                series: vec![Series {
+                    name: p.name.clone(),
+                    values: p.dimensions.iter().map(|d| d.percent).collect(),
+                }],
+            },
+        ));
+    }
+    out
 }

@@ -4,9 +4,10 @@
 //! closes after its re-inspection or refuses with a reason.
 
 use crate::AppState;
-use crate::kit::forms::{Fields, Flash, back, urlencode};
+use crate::kit::forms::{Flash, back, urlencode};
 use crate::kit::layout::{self, Frame};
-use crate::kit::{PageResult, Viewer, fmt, pick_year};
+use crate::kit::upload::AnyForm;
+use crate::kit::{PageResult, Viewer, fmt, pick_year, xlsx};
 use axum::Router;
 use axum::extract::{Path, Query, State as AxState};
 use axum::routing::get;
@@ -14,10 +15,13 @@ use maud::{Markup, html};
 use pingan_core::access::Cap;
 use pingan_core::rectify::{Action, Actor, State};
 use pingan_service::rectify::{self, ItemView, StepInput};
+use pingan_service::rectify_checks;
 use pingan_service::{ServiceError, cap};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/rectify/{code}", get(page).post(act))
+    Router::new()
+        .route("/rectify/{code}", get(page).post(act))
+        .route("/rectify/file/{id}", get(file))
 }
 
 #[derive(serde::Deserialize)]
@@ -27,7 +31,7 @@ struct RectifyQuery {
 
 fn step_form(code: &str, year: i32, id: i64, action: Action, fields: Markup) -> Markup {
     html! {
-        form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) {
+        form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) enctype="multipart/form-data" {
             input type="hidden" name="year" value=(year);
             input type="hidden" name="item" value=(id);
             input type="hidden" name="action" value=(action.code());
@@ -37,8 +41,16 @@ fn step_form(code: &str, year: i32, id: i64, action: Action, fields: Markup) -> 
     }
 }
 
-/// The forms the caller may use on an item in its state.
-fn forms(code: &str, year: i32, v: &ItemView, actor: Actor) -> Markup {
+fn evidence() -> Markup {
+    html! {
+        label { "佐证材料（图片、PDF、Word、Excel，每个不超过 10 MB，最多 5 个） "
+            input type="file" name="evidence" multiple accept=".jpg,.jpeg,.png,.webp,.pdf,.docx,.xlsx"; }
+    }
+}
+
+/// The forms the caller may use on an item in its state; `others` are the
+/// items it may take in by merging (number, label).
+fn forms(code: &str, year: i32, v: &ItemView, actor: Actor, others: &[(i64, String)]) -> Markup {
     let i = &v.item;
     let text = |name: &str, label: &str, value: &str| {
         html! { label { (label) " " input type="text" name=(name) value=(value) maxlength="2000"; } }
@@ -51,19 +63,32 @@ fn forms(code: &str, year: i32, v: &ItemView, actor: Actor) -> Markup {
                     (text("person", "责任人", &i.person))
                     (text("measures", "整改措施", &i.measures))
                     (text("target", "整改目标", &i.target))
+                    @if !i.indicator.is_empty() {
+                        label { "指标目标值（达到即自动销号） " input type="text" name="target_value" inputmode="decimal" size="8"
+                            value=(i.target_value.map(|v| v.to_string()).unwrap_or_default()); }
+                    }
                 }))
                 @if i.state == State::Planned {
-                    (step_form(code, year, i.id, Action::Progress, text("note", "进展", "")))
-                    (step_form(code, year, i.id, Action::Request, text("note", "整改情况", "")))
+                    (step_form(code, year, i.id, Action::Progress, html! { (text("note", "进展", "")) (evidence()) }))
+                    (step_form(code, year, i.id, Action::Request, html! { (text("note", "整改情况", "")) (evidence()) }))
                 }
             }
             (Actor::Office, State::Open | State::Planned) => {
-                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) {
+                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) enctype="multipart/form-data" {
                     input type="hidden" name="year" value=(year);
                     input type="hidden" name="item" value=(i.id);
                     input type="hidden" name="action" value="edit";
                     label { "问题 " input type="text" name="problem" value=(i.problem) maxlength="2000" style="width: min(40em, 100%)"; }
                     button.btn.small type="submit" { "修改问题" }
+                }
+                @if !others.is_empty() {
+                    form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) enctype="multipart/form-data" {
+                        input type="hidden" name="year" value=(year);
+                        input type="hidden" name="item" value=(i.id);
+                        input type="hidden" name="action" value="merge";
+                        label { "将问题 " select name="from" { @for (id, n) in others { option value=(id) { (n) } } } " 并入本问题" }
+                        button.btn.small type="submit" { "合并" }
+                    }
                 }
             }
             (Actor::Office, State::Requested) => {
@@ -72,9 +97,9 @@ fn forms(code: &str, year: i32, v: &ItemView, actor: Actor) -> Markup {
                         select name="recheck" {
                             option value="document" { "书面复查" }
                             option value="on_site" { "实地复查" }
-                            option value="indicator" { "指标达标" }
                         }
                     }
+                    label { "实地核查任务编号（实地复查时填） " input type="text" name="field_task" inputmode="numeric" size="6"; }
                     (text("note", "复查意见", ""))
                 }))
                 (step_form(code, year, i.id, Action::Refuse, text("note", "驳回理由", "")))
@@ -111,7 +136,7 @@ async fn page(
             section.card {
                 p { "本年度尚无问题清单。" }
                 @if c.can(Cap::Notices) {
-                    form method="post" action=(format!("/rectify/{}", urlencode(&code))) {
+                    form method="post" action=(format!("/rectify/{}", urlencode(&code))) enctype="multipart/form-data" {
                         input type="hidden" name="year" value=(year);
                         input type="hidden" name="action" value="open";
                         button.btn.primary type="submit" id="rectify-open" { "从整改通知书生成问题清单" }
@@ -152,13 +177,35 @@ async fn page(
                         }
                     }
                 }
-                (forms(&code, year, it, actor))
+                @if !it.files.is_empty() {
+                    p.evidence-files { "佐证材料："
+                        @for (k, f) in it.files.iter().enumerate() {
+                            @if k > 0 { "、" }
+                            a href=(format!("/rectify/file/{}", f.id)) { (f.file_name) } " (" (format!("{:.0} KB", (f.size as f64 / 1024.0).ceil())) ")"
+                        }
+                    }
+                }
+                @let others: Vec<(i64, String)> = items.iter().enumerate()
+                    .filter(|(_, o)| o.item.id != it.item.id && o.item.state != State::Closed)
+                    .map(|(n, o)| (o.item.id, format!("{}. {}", n + 1, o.item.problem.chars().take(24).collect::<String>())))
+                    .collect();
+                (forms(&code, year, it, actor, &others))
             }
         }
         @if c.can(Cap::Notices) {
             section.card id="rectify-add" {
                 h2 { "添加问题" }
-                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(&code))) {
+                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(&code))) enctype="multipart/form-data" {
+                    input type="hidden" name="year" value=(year);
+                    input type="hidden" name="action" value="checks";
+                    button.btn.small type="submit" id="rectify-checks" { "从数据质量、实地核查和群众调查补充问题" }
+                }
+                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(&code))) enctype="multipart/form-data" {
+                    input type="hidden" name="year" value=(year);
+                    input type="hidden" name="action" value="auto";
+                    button.btn.small type="submit" id="rectify-auto" { "按后续年度指标自动复查" }
+                }
+                form.inline-form method="post" action=(format!("/rectify/{}", urlencode(&code))) enctype="multipart/form-data" {
                     input type="hidden" name="year" value=(year);
                     input type="hidden" name="action" value="add";
                     label { "问题 " input type="text" name="problem" maxlength="2000" style="width: min(40em, 100%)" required; }
@@ -191,13 +238,16 @@ async fn act(
     AxState(state): AxState<AppState>,
     v: Viewer,
     Path(code): Path<String>,
-    body: String,
+    form: AnyForm,
 ) -> PageResult {
     let who = v.0.authorize::<cap::Rectify>()?;
-    let f = Fields::parse(&body);
-    // Opening the list is the office's.
+    let files = form.files("evidence");
+    let f = form.fields;
+    // Opening, adding, rewording and merging are the office's.
     let office = match f.get("action").as_str() {
-        "open" | "add" | "edit" => Some(v.0.authorize::<cap::Notices>()?),
+        "open" | "add" | "edit" | "merge" | "checks" | "auto" => {
+            Some(v.0.authorize::<cap::Notices>()?)
+        }
         _ => None,
     };
     let (shown, year) = super::report::form_year(&f.get("year"));
@@ -206,32 +256,50 @@ async fn act(
         urlencode(&code),
         shown.trim_end_matches('&')
     );
+    let item_id = || -> Result<i64, ServiceError> {
+        f.get("item")
+            .parse()
+            .map_err(|_| ServiceError::invalid("整改事项编号无效"))
+    };
     let result = async {
         let year = year?;
         if let Some(office) = &office {
+            let ctx = &state.ctx;
             return match f.get("action").as_str() {
                 "open" => {
-                    let n = rectify::open_from_notice(&state.ctx, office, year, &code).await?;
+                    let n = rectify::open_from_notice(ctx, office, year, &code).await?;
                     Ok(format!("已生成问题清单 {n} 项"))
                 }
                 "add" => {
-                    rectify::add_manual(&state.ctx, office, year, &code, &f.get("problem")).await?;
+                    rectify::add_manual(ctx, office, year, &code, &f.get("problem")).await?;
                     Ok("已添加问题".into())
                 }
-                _ => {
-                    let id: i64 = f
-                        .get("item")
+                "checks" => {
+                    let n = rectify_checks::add_from_checks(ctx, office, year, &code).await?;
+                    Ok(if n == 0 {
+                        "数据质量、实地核查和群众调查没有发现清单以外的问题".into()
+                    } else {
+                        format!("已从数据质量、实地核查和群众调查补充问题 {n} 项")
+                    })
+                }
+                "auto" => {
+                    let done = rectify_checks::auto_recheck(ctx, office, year).await?;
+                    Ok(format!("按后续年度指标复查：自动销号 {} 项", done.len()))
+                }
+                "merge" => {
+                    let from: i64 = f
+                        .get("from")
                         .parse()
-                        .map_err(|_| ServiceError::invalid("整改事项编号无效"))?;
-                    rectify::edit_problem(&state.ctx, office, id, &f.get("problem")).await?;
+                        .map_err(|_| ServiceError::invalid("请选择要合并的问题"))?;
+                    rectify::merge(ctx, office, item_id()?, from, &f.get("problem")).await?;
+                    Ok("已合并问题".into())
+                }
+                _ => {
+                    rectify::edit_problem(ctx, office, item_id()?, &f.get("problem")).await?;
                     Ok("已修改问题".into())
                 }
             };
         }
-        let id: i64 = f
-            .get("item")
-            .parse()
-            .map_err(|_| ServiceError::invalid("整改事项编号无效"))?;
         let input = StepInput {
             note: f.get("note"),
             recheck: f.get("recheck"),
@@ -239,9 +307,12 @@ async fn act(
             person: f.get("person"),
             measures: f.get("measures"),
             target: f.get("target"),
+            target_value: f.get("target_value"),
+            field_task: f.get("field_task"),
+            files,
         };
         let action = f.get("action");
-        let step = rectify::act(&state.ctx, &who, id, &action, &input).await?;
+        let step = rectify::act(&state.ctx, &who, item_id()?, &action, &input).await?;
         let label = action.parse::<Action>().map_or("办理", |a| a.label());
         Ok(format!(
             "已{label}（{}）",
@@ -251,4 +322,13 @@ async fn act(
     .await
     .map_err(|e: ServiceError| e.to_string());
     Ok(back(&to, result))
+}
+
+/// An evidence file, to those who may see its item.
+async fn file(AxState(state): AxState<AppState>, v: Viewer, Path(id): Path<i64>) -> PageResult {
+    let who = v.0.authorize::<cap::Rectify>()?;
+    let (meta, bytes) = rectify::file(&state.ctx, &who, id).await?;
+    // The type was judged from the content when kept; judge it again.
+    let mime = pingan_core::rectify::evidence_type(&bytes).unwrap_or("application/octet-stream");
+    Ok(xlsx::download_as(&meta.file_name, mime, bytes))
 }

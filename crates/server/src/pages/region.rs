@@ -149,6 +149,12 @@ async fn page(
             div.stat { div.n { (provisional) } div.l { "规则待定指标" } }
         }
         div style="height:12px" {}
+        @if !me.deductions.is_empty() {
+            div.banner.error id="deductions" {
+                "总分已扣减："
+                @for d in &me.deductions { (fmt::num(d.points, 2)) " 分（" (d.reason) "） " }
+            }
+        }
         @if vetoes.is_empty() {
             div.banner.ok id="veto-status" { "未触发一票否决。" }
         } @else {
