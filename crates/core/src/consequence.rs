@@ -1,8 +1,8 @@
 //! Consequences of the results (seed §4.2, §5.4, §8.3; issue 21): points
 //! taken from a region's total for rectification not done (通报批评并扣减
 //! 考核得分), shown in that year's breakdown with their reason, and the 先进
-//! rule — a region in its peers' bottom three two years running may not be
-//! named a 平安建设先进地区.
+//! rule — a city or county in the province's bottom three of its level two
+//! years running may not be named a 平安建设先进地区.
 
 use crate::framework::Framework;
 use crate::num::round_half_away;
@@ -66,8 +66,9 @@ pub fn deduct(report: &mut ScoreReport, fw: &Framework, list: &[(String, Deducte
     }
 }
 
-/// Whether a region may be named 先进: not if it was in its peers' bottom
-/// three this year and the year before. None when this year has no result.
+/// Whether a region may be named 先进: not if it was in the bottom three
+/// (of its level in the province) this year and the year before. None when
+/// this year has no result.
 pub fn advanced_eligible(this_bottom: Option<bool>, last_bottom: Option<bool>) -> Option<bool> {
     let this = this_bottom?;
     Some(!(this && last_bottom == Some(true)))

@@ -25,6 +25,11 @@ pub struct AppState {
     pub answers_per_address: u32,
     /// Who handed in answers lately (address → window start, count).
     pub(crate) answer_limits: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>>,
+    /// The public results' body per year, with the publication state it
+    /// was made for (published_at, final_at, status).
+    pub(crate) public_bodies: Arc<std::sync::Mutex<HashMap<i32, (String, Kept)>>>,
+    /// The public page per year, kept the same way (without a flash).
+    pub(crate) public_pages: Arc<std::sync::Mutex<HashMap<i32, (String, Kept)>>>,
 }
 
 impl AppState {
@@ -36,6 +41,8 @@ impl AppState {
             openapi: Arc::new(openapi),
             answers_per_address: crate::ANSWERS_PER_ADDRESS,
             answer_limits: Arc::default(),
+            public_bodies: Arc::default(),
+            public_pages: Arc::default(),
         }
     }
 

@@ -66,6 +66,24 @@ async fn public(app: &App) {
         .get("/api/v1/scores?period=2024&level=county", Some(&office))
         .await;
     let published: &Vec<Value> = v["results"].as_array().unwrap();
+    assert!(
+        published.iter().all(|p| p["level"] != "township"),
+        "the 市县 ranking only"
+    );
+    // The same bytes for every visitor, gzip'd when asked.
+    let r = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .get(format!("{}/api/v1/public/2024/scores", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
     for r in scores["results"].as_array().unwrap() {
         let p = published
             .iter()

@@ -308,14 +308,49 @@ async fn year(app: &App) {
     )
     .await;
     assert!(html.contains("实地核查任务 999999 不存在"), "{html}");
-    let html = post(
-        app,
-        &path,
-        &office,
-        step(&item_b, "approve", &[("recheck", "document")]),
-    )
-    .await;
-    assert!(html.contains("已同意销号（已销号）"), "{html}");
+    if plain.indicator.is_empty() {
+        let html = post(
+            app,
+            &path,
+            &office,
+            step(&item_b, "approve", &[("recheck", "document")]),
+        )
+        .await;
+        assert!(html.contains("已同意销号（已销号）"), "{html}");
+    } else {
+        // On site: the office has a field task made for the item; only
+        // once it is closed does it carry the 销号.
+        let html = post(app, &path, &office, step(&item_b, "field", &[])).await;
+        assert!(html.contains("已生成实地核查任务"), "{html}");
+        let task = html
+            .split("已生成实地核查任务 ")
+            .nth(1)
+            .and_then(|t| t.split('：').next())
+            .unwrap()
+            .trim()
+            .to_string();
+        let on_site = [("recheck", "on_site"), ("field_task", task.as_str())];
+        let html = post(app, &path, &office, step(&item_b, "approve", &on_site)).await;
+        assert!(html.contains("尚未完成"), "{html}");
+        app.store
+            .close_task(
+                task.parse().unwrap(),
+                "已核实整改到位",
+                &pingan_store::Actor::cli("测试"),
+            )
+            .await
+            .unwrap();
+        let html = post(app, &path, &office, step(&item_b, "approve", &on_site)).await;
+        assert!(html.contains("已同意销号（已销号）"), "{html}");
+        assert!(
+            html.contains("实地复查") || html.contains("已同意销号"),
+            "{html}"
+        );
+    }
+    assert!(
+        !plain.indicator.is_empty(),
+        "the demo's notice names indicators for its first two problems"
+    );
 
     // 6. The automatic 复查: item A's indicator reached its target in 2024.
     let (s, _) = form(app, &path, &county, &[("year", "2023"), ("action", "auto")]).await;
@@ -394,6 +429,50 @@ async fn year(app: &App) {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
+    // The API: the same list and the same state machine.
+    let (st, v) = app
+        .get(&format!("/api/v1/rectify/{c0}?year=2023"), Some(&county))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), items(&html).len());
+    assert!(
+        list.iter()
+            .any(|i| i["item"]["state"] == "closed" && !i["steps"].as_array().unwrap().is_empty())
+    );
+    let (st, _) = app
+        .get(&format!("/api/v1/rectify/{c1}?year=2023"), Some(&county))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = common::post(
+        app,
+        &format!("/api/v1/rectify/items/{item_a}/steps"),
+        &county,
+        serde_json::json!({"action": "approve", "recheck": "document"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (st, v) = common::post(
+        app,
+        &format!("/api/v1/rectify/items/{late_id}/steps"),
+        &county,
+        serde_json::json!({"action": "progress", "note": "已排查 12 个小区"}),
+    )
+    .await;
+    assert_eq!(
+        (st, v["state"].as_str()),
+        (StatusCode::OK, Some("planned")),
+        "{v}"
+    );
+    let (st, v) = app.get("/api/v1/rectify-late", Some(&county)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["item"]["region"] == c0.as_str())
+    );
+
     // Scope: the county's own lists only.
     let (s, _) = page(app, &format!("/rectify/{c1}?year=2023"), &county).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -422,6 +501,25 @@ async fn year(app: &App) {
         html.contains("已登记约谈") && html.contains("约谈纪要.pdf"),
         "{html}"
     );
+    // The bottom three counties of the province, as the scores say (the
+    // two cities are too few for a bottom three).
+    let bottoms = scores["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["level_bottom"] == true && (r["level"] == "county" || r["level"] == "city"))
+        .count();
+    let table = html
+        .split("id=\"bottom-three\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or("");
+    assert_eq!(
+        table.matches("<tr data-region=").count(),
+        bottoms,
+        "{table}"
+    );
+    assert_eq!(bottoms, 3);
     let total = |v: &serde_json::Value| {
         v["results"]
             .as_array()

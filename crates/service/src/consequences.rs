@@ -15,7 +15,8 @@ use pingan_store::{Deduction, Interview, NewInterview};
 /// What the consequences page shows of a year.
 pub struct Consequences {
     pub year: i32,
-    /// Cities and counties in their peers' bottom three this year, with
+    /// Cities and counties in the province's bottom three of their level
+    /// this year, with
     /// whether they were last year too (then they may not be 先进).
     pub bottom: Vec<(RegionResult, Option<bool>)>,
     /// Every evaluated city and county: may it be named 先进?
@@ -48,13 +49,19 @@ pub async fn year(
     let reader = who.caller().authorize::<cap::Scores>()?;
     let this = results(ctx, &reader, year).await;
     let last = results(ctx, &reader, year - 1).await;
-    let was_bottom = |code: &str| last.iter().find(|r| r.region == code).map(|r| r.bottom);
+    // The province's office 约谈s the last three cities and the last three
+    // counties of the province (the seed's 排名后三位的市县), not each city's.
+    let was_bottom = |code: &str| {
+        last.iter()
+            .find(|r| r.region == code)
+            .map(|r| r.level_bottom)
+    };
     let mut bottom = Vec::new();
     let mut eligible = Vec::new();
     for r in this {
         let before = was_bottom(&r.region);
-        if let Some(ok) = advanced_eligible(Some(r.bottom), before) {
-            if r.bottom {
+        if let Some(ok) = advanced_eligible(Some(r.level_bottom), before) {
+            if r.level_bottom {
                 bottom.push((r.clone(), before));
             }
             eligible.push((r, ok));

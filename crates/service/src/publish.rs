@@ -80,6 +80,9 @@ pub async fn publish(
         .await?
         .results
         .into_iter()
+        // The seed publishes the 市县 ranking: townships are the counties'
+        // own business (and would make the page ten times as heavy).
+        .filter(|r| r.level != Level::Township.code())
         .map(|r| PublicRegion {
             region: r.region,
             name: r.name,
@@ -131,21 +134,52 @@ pub async fn publish(
 }
 
 /// What the public sees of `year`; None if it is not published. No login.
+/// A publication as kept in memory: the row and its parsed results.
+pub type Kept = Option<(Publication, Vec<PublicRegion>)>;
+
+/// The publication of `year`, read and parsed once per publication.
+pub async fn kept(ctx: &Ctx, year: i32) -> Result<std::sync::Arc<Kept>> {
+    // The page will be linked from the government website: the snapshot is
+    // read and parsed once per publication (kept until the next `publish`
+    // entry of the ledger, which every instance sees), not once per visit.
+    ctx.versioned(
+        &format!("public:{year}"),
+        &[pingan_core::labels::LedgerAction::Publish],
+        async {
+            let Some(p) = ctx.store.publication(year).await? else {
+                return Ok(None);
+            };
+            let results: Vec<PublicRegion> = serde_json::from_str(&p.results)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            Ok(Some((p, results)))
+        },
+    )
+    .await
+}
+
+/// 公示中 while the window is open, then 已发布.
+pub fn status(p: &Publication) -> &'static str {
+    // RFC 3339 times of one offset compare as text.
+    if pingan_store::now() < p.window_ends {
+        "公示中"
+    } else {
+        "已发布"
+    }
+}
+
+/// What the public sees of `year`; None if it is not published. No login.
 pub async fn public(ctx: &Ctx, year: i32) -> Result<Option<PublicYear>> {
-    let Some(p) = ctx.store.publication(year).await? else {
+    let kept = kept(ctx, year).await?;
+    let Some((p, results)) = kept.as_ref() else {
         return Ok(None);
     };
-    let results: Vec<PublicRegion> =
-        serde_json::from_str(&p.results).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    // RFC 3339 times of one offset compare as text.
-    let open = pingan_store::now() < p.window_ends;
     Ok(Some(PublicYear {
         year,
-        status: if open { "公示中" } else { "已发布" },
-        published_at: p.published_at,
-        window_ends: p.window_ends,
-        final_at: p.final_at,
-        results,
+        status: status(p),
+        published_at: p.published_at.clone(),
+        window_ends: p.window_ends.clone(),
+        final_at: p.final_at.clone(),
+        results: results.clone(),
     }))
 }
 

@@ -246,3 +246,68 @@ pub async fn board(ctx: &Ctx, who: &Authorized<'_, cap::Rectify>, year: i32) -> 
     }
     Ok(out)
 }
+
+/// An on-site 复查 of an item: a field verification task for the item's
+/// region, over the elements of its indicator in the newest year, noted
+/// with the problem. When the task is closed, the office approves the 销号
+/// with it (`Recheck::OnSite`).
+pub async fn field_recheck(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Notices>,
+    id: i64,
+) -> Result<pingan_store::Task> {
+    use crate::error::ServiceError;
+    let field = who.caller().authorize::<cap::Field>()?;
+    let item = ctx
+        .store
+        .rectify_item(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("整改事项 {id} 不存在")))?;
+    let tree = ctx.tree().await?;
+    who.region_in_scope(&tree, &item.region)?;
+    if item.state == State::Closed {
+        return Err(ServiceError::invalid("该问题已销号"));
+    }
+    if item.indicator.is_empty() {
+        return Err(ServiceError::invalid(
+            "该问题不对应指标：请在“实地核查”中按需创建任务，完成后以任务编号实地复查",
+        ));
+    }
+    let year = ctx
+        .latest_year()
+        .await
+        .ok_or_else(|| ServiceError::invalid("还没有任何年度的数据"))?;
+    let fw = scores::version(ctx, year).await?.framework;
+    let elements: Vec<String> = fw
+        .indicators()
+        .iter()
+        .find(|p| p.indicator.code == item.indicator)
+        .map(|p| {
+            p.indicator
+                .formula
+                .elements()
+                .into_iter()
+                .map(|e| fw.elements[e].code.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    if elements.is_empty() {
+        return Err(ServiceError::invalid(format!(
+            "{year} 年的指标体系中没有指标 {}",
+            item.indicator
+        )));
+    }
+    let problem: String = item.problem.chars().take(200).collect();
+    crate::field::create(
+        ctx,
+        &field,
+        crate::field::TaskInput {
+            region: item.region.clone(),
+            period: year.to_string(),
+            elements,
+            checklist: Vec::new(),
+            note: format!("整改复查（整改事项 {id}）：{problem}"),
+        },
+    )
+    .await
+}

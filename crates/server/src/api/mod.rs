@@ -11,6 +11,7 @@ mod events;
 mod field;
 mod public;
 mod quality;
+mod rectify;
 mod reports;
 mod review;
 mod scores;
@@ -60,6 +61,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     field::routes,
     callbacks::routes,
     reports::routes,
+    rectify::routes,
     public::routes,
     surveys::routes,
     events::routes,

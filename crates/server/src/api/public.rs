@@ -6,10 +6,10 @@
 use super::{Api, ApiError};
 use crate::AppState;
 use crate::http::Path;
-use axum::Json;
+use crate::http::{Kept, accepts_gzip, body_for};
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use pingan_service::publish;
 use utoipa_axum::routes;
 
@@ -24,11 +24,35 @@ pub(super) fn routes(api: Api) -> Api {
 async fn public_scores(
     State(state): State<AppState>,
     Path(year): Path<i32>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let p = publish::public(&state.ctx, year)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("{year} 年的测评结果尚未公开")))?;
-    let mut r = Json(p).into_response();
+    let kept = publish::kept(&state.ctx, year).await?;
+    let Some((p, _)) = kept.as_ref() else {
+        return Err(ApiError::not_found(format!("{year} 年的测评结果尚未公开")));
+    };
+    // Every visitor gets the same bytes until the publication or its
+    // status changes: serialized and gzip'd once.
+    let made_for = format!("{}|{}|{}", p.published_at, p.final_at, publish::status(p));
+    let hit = state.public_bodies.lock().ok().and_then(|m| {
+        m.get(&year)
+            .filter(|(k, _)| *k == made_for)
+            .map(|(_, b)| b.clone())
+    });
+    let body = match hit {
+        Some(b) => b,
+        None => {
+            let y = publish::public(&state.ctx, year)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("{year} 年的测评结果尚未公开")))?;
+            let bytes = serde_json::to_vec(&y).map_err(|e| ApiError::invalid(e.to_string()))?;
+            let b = Kept::new(axum::body::Bytes::from(bytes));
+            if let Ok(mut m) = state.public_bodies.lock() {
+                m.insert(year, (made_for, b.clone()));
+            }
+            b
+        }
+    };
+    let mut r = body_for(&body, accepts_gzip(&headers), "application/json");
     // The government website links it: caches may keep it a minute.
     r.headers_mut().insert(
         header::CACHE_CONTROL,

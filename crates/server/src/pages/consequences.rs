@@ -40,17 +40,17 @@ async fn page(
     let barred = k.eligible.iter().filter(|(_, ok)| !ok).count();
     let body = html! {
         section.card id="bottom-three" {
-            h2 { (year) "年排名后三位的市、县（应约谈主要负责人）" }
+            h2 { (year) "年全省排名后三位的市、县（由省委政法委主要领导约谈主要负责人）" }
             @if k.bottom.is_empty() { p.muted { "本年度没有测评结果，或同级地区不足 4 个。" } } @else {
                 table.data.compact {
-                    thead { tr { th { "地区" } th { "总分" } th { "同级排名" } th { "上年是否后三位" } th { "约谈" } } }
+                    thead { tr { th { "地区" } th { "总分" } th { "全省同级排名" } th { "上年是否后三位" } th { "约谈" } } }
                     tbody {
                         @for (r, before) in &k.bottom {
                             @let done = k.interviews.iter().filter(|i| i.region == r.region).count();
                             tr data-region=(r.region) {
                                 td { a href=(format!("/region/{}?period={year}", r.region)) { (r.name) } }
                                 td.num { (fmt::fixed(r.total)) }
-                                td { (r.rank) " / " (r.peers) }
+                                td { (r.level_rank) " / " (r.level_peers) }
                                 td { @match before { Some(true) => span.tag.danger { "是" }, Some(false) => "否", None => "无上年结果" } }
                                 td { @if done > 0 { span.tag.ok { "已约谈 " (done) " 次" } } @else { span.tag.warn { "未约谈" } } }
                             }
@@ -83,7 +83,7 @@ async fn page(
                 input type="hidden" name="do" value="interview";
                 label { "地区 " select name="region" {
                     @for (r, _) in &k.bottom { option value=(r.region) { (r.name) } }
-                    @for (r, _) in k.eligible.iter().filter(|(r, _)| !r.bottom) { option value=(r.region) { (r.name) } }
+                    @for (r, _) in k.eligible.iter().filter(|(r, _)| !r.level_bottom) { option value=(r.region) { (r.name) } }
                 } }
                 label { "约谈日期 " input type="date" name="held_on" required; }
                 label { "约谈人 " input type="text" name="interviewer" maxlength="200" required; }

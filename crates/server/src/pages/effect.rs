@@ -121,16 +121,18 @@ async fn page(
     let body = html! {
         section.card {
             h2 { (year) "年测评效果评估" }
-            table.data id="effect-rates" {
-                thead { tr { th { "指标" } th { "实际" } th { "依据" } th { "目标" } th { "结论" } } }
-                tbody {
-                    @for (name, r, parts, unit) in rows(&e) {
-                        tr {
-                            td { (name) }
-                            td.num { (value(r, unit)) }
-                            td { (parts) }
-                            td.num { "≥ " (fmt::num(r.target, 0)) (unit) }
-                            td { span class={"tag " (match r.met { Some(true) => "ok", Some(false) => "danger", None => "info" })} { (met(r)) } }
+            div.table-wrap {
+                table.data id="effect-rates" {
+                    thead { tr { th { "指标" } th { "实际" } th { "依据" } th { "目标" } th { "结论" } } }
+                    tbody {
+                        @for (name, r, parts, unit) in rows(&e) {
+                            tr {
+                                td { (name) }
+                                td.num { (value(r, unit)) }
+                                td { (parts) }
+                                td.num { "≥ " (fmt::num(r.target, 0)) (unit) }
+                                td { span class={"tag " (match r.met { Some(true) => "ok", Some(false) => "danger", None => "info" })} { (met(r)) } }
+                            }
                         }
                     }
                 }

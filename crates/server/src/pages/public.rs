@@ -3,13 +3,12 @@
 //! scores, and the 公示 window's status. Only what was published is shown.
 
 use crate::AppState;
-use crate::http::ClientIp;
+use crate::http::{ClientIp, Kept, accepts_gzip, body_for};
 use crate::kit::forms::{Fields, Flash, back, urlencode};
 use crate::kit::{PageError, PageResult, fmt, layout};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, html};
 use pingan_core::region::Level;
@@ -17,6 +16,7 @@ use pingan_core::report::doc::{Chart, ChartKind, Series};
 use pingan_service::ServiceError;
 use pingan_service::objections::{self, Filing};
 use pingan_service::publish::{self, PublicRegion};
+use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,10 +60,33 @@ async fn object(
     Ok(back(&to, result))
 }
 
-async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<String>) -> PageResult {
+async fn page(
+    State(state): State<AppState>,
+    flash: Flash,
+    Path(year): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
     let year: i32 = year
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "年度无效"))?;
+    // Linked from the government website: one rendering (charts and all)
+    // per publication state, gzip'd once; a page with a message is made anew.
+    let made_for = match publish::kept(&state.ctx, year).await?.as_ref() {
+        Some((p, _)) => format!("{}|{}|{}", p.published_at, p.final_at, publish::status(p)),
+        None => String::new(),
+    };
+    let cached = |m: &std::sync::Mutex<HashMap<i32, (String, Kept)>>| {
+        m.lock().ok().and_then(|m| {
+            m.get(&year)
+                .filter(|(k, _)| *k == made_for)
+                .map(|(_, b)| b.clone())
+        })
+    };
+    if flash.0.is_none()
+        && let Some(b) = cached(&state.public_pages)
+    {
+        return Ok(public_response(&b, &headers));
+    }
     let p = publish::public(&state.ctx, year).await?.ok_or_else(|| {
         PageError::new(
             StatusCode::NOT_FOUND,
@@ -150,12 +173,22 @@ async fn page(State(state): State<AppState>, flash: Flash, Path(year): Path<Stri
             }
         }
     };
-    let mut r = Html(body.into_string()).into_response();
+    let b = Kept::new(axum::body::Bytes::from(body.into_string()));
+    if flash.0.is_none()
+        && let Ok(mut m) = state.public_pages.lock()
+    {
+        m.insert(year, (made_for, b.clone()));
+    }
+    Ok(public_response(&b, &headers))
+}
+
+fn public_response(b: &Kept, headers: &HeaderMap) -> axum::response::Response {
+    let mut r = body_for(b, accepts_gzip(headers), "text/html; charset=utf-8");
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),
     );
-    Ok(r)
+    r
 }
 
 /// The public page's charts: the cities' totals, and the province's

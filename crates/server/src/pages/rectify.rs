@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::routing::get;
 use maud::{Markup, html};
 use pingan_core::access::Cap;
-use pingan_core::rectify::{Action, Actor, State};
+use pingan_core::rectify::{Action, Actor, Recheck, State};
 use pingan_service::rectify::{self, ItemView, StepInput};
 use pingan_service::rectify_checks;
 use pingan_service::{ServiceError, cap};
@@ -103,6 +103,14 @@ fn forms(code: &str, year: i32, v: &ItemView, actor: Actor, others: &[(i64, Stri
                     (text("note", "复查意见", ""))
                 }))
                 (step_form(code, year, i.id, Action::Refuse, text("note", "驳回理由", "")))
+                @if !i.indicator.is_empty() {
+                    form.inline-form method="post" action=(format!("/rectify/{}", urlencode(code))) {
+                        input type="hidden" name="year" value=(year);
+                        input type="hidden" name="item" value=(i.id);
+                        input type="hidden" name="action" value="field";
+                        button.btn.small type="submit" { "发起实地复查（生成核查任务）" }
+                    }
+                }
             }
             _ => {}
         }
@@ -169,7 +177,14 @@ async fn page(
                             @for s in &it.steps {
                                 tr {
                                     td { (fmt::local_time(&s.done_at)) }
-                                    td { (s.action.parse::<Action>().map_or(s.action.as_str(), |a| a.label())) }
+                                    td {
+                                        (s.action.parse::<Action>().map_or(s.action.as_str(), |a| a.label()))
+                                        @if let Ok(r) = s.recheck.parse::<Recheck>() {
+                                            "（" (r.label())
+                                            @if let Some(t) = s.field_task { "，核查任务 " (t) }
+                                            "）"
+                                        }
+                                    }
                                     td { (s.done_by) }
                                     td { (s.note) }
                                 }
@@ -245,7 +260,7 @@ async fn act(
     let f = form.fields;
     // Opening, adding, rewording and merging are the office's.
     let office = match f.get("action").as_str() {
-        "open" | "add" | "edit" | "merge" | "checks" | "auto" => {
+        "open" | "add" | "edit" | "merge" | "checks" | "auto" | "field" => {
             Some(v.0.authorize::<cap::Notices>()?)
         }
         _ => None,
@@ -285,6 +300,13 @@ async fn act(
                 "auto" => {
                     let done = rectify_checks::auto_recheck(ctx, office, year).await?;
                     Ok(format!("按后续年度指标复查：自动销号 {} 项", done.len()))
+                }
+                "field" => {
+                    let t = rectify_checks::field_recheck(ctx, office, item_id()?).await?;
+                    Ok(format!(
+                        "已生成实地核查任务 {}：核查组完成并关闭任务后，选择“实地复查”并填写任务编号 {} 同意销号",
+                        t.id, t.id
+                    ))
                 }
                 "merge" => {
                     let from: i64 = f
