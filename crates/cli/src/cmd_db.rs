@@ -204,6 +204,14 @@ pub async fn open_ctx(db: &DbArgs) -> Result<Ctx> {
     Ok(Ctx::new(open_store(db).await?))
 }
 
+/// The service over a database that must exist already (commands that
+/// only read or act on what is there).
+pub async fn open_existing_ctx(db: &DbArgs) -> Result<Ctx> {
+    Ok(Ctx::new(
+        Store::open_existing(&db.db).await.map_err(user_error)?,
+    ))
+}
+
 /// A service refusal exits 1 with its message; an import's problems come
 /// one per line with the count; a failure of ours keeps its cause (the
 /// operator runs the command on the server).

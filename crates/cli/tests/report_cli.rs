@@ -177,6 +177,38 @@ fn reports_notices_batches_and_pdf() {
         "0",
     ]));
     assert!(e.contains("公示期"), "{e}");
+    // The final publication waits for the window's end.
+    let e = fails(pingan(&[
+        "publish", "--db", &db, "--year", "2024", "--final",
+    ]));
+    assert!(e.contains("期满后再正式发布"), "{e}");
+
+    // `pingan rectify`: the weekly late list and the automatic 复查, for cron.
+    let e = fails(pingan(&["rectify", "--db", &db]));
+    assert!(e.contains("--late") && e.contains("--recheck"), "{e}");
+    let e = fails(pingan(&["rectify", "--db", &db, "--recheck"]));
+    assert!(e.contains("--year"), "{e}");
+    let out = ok(pingan(&["rectify", "--db", &db, "--late"]));
+    assert!(out.contains("逾期 0 项"), "{out}");
+    let out = ok(pingan(&[
+        "rectify",
+        "--db",
+        &db,
+        "--year",
+        "2023",
+        "--recheck",
+    ]));
+    assert!(out.contains("按指标自动复查：销号 0 项"), "{out}");
+    // A mistyped database is an error, not a new empty one.
+    let missing = dir.path().join("nope.db");
+    let e = fails(pingan(&[
+        "rectify",
+        "--db",
+        &format!("sqlite://{}", missing.display()),
+        "--late",
+    ]));
+    assert!(e.contains("不存在"), "{e}");
+    assert!(!missing.exists());
 
     // PDF where LibreOffice is installed.
     if !pingan_report::pdf::available() {

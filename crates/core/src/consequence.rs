@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 /// a whole dimension's worth is already a severe 通报批评).
 pub const MAX_DEDUCTION: f64 = 20.0;
 
+/// The points a 通报批评 form offers first for a region whose rectification
+/// is overdue (the office changes it case by case, within `MAX_DEDUCTION`).
+pub const DEFAULT_DEDUCTION: f64 = 1.0;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Deducted {
     pub points: f64,

@@ -81,7 +81,9 @@ async fn public(app: &App) {
         .await
         .unwrap();
     assert_eq!(
-        r.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+        r.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
         Some("gzip")
     );
     for r in scores["results"].as_array().unwrap() {

@@ -310,4 +310,8 @@ async fn rectify(app: &App) {
         book.contains("name=\"封面\"") && book.contains("name=\"效果评估\""),
         "{book}"
     );
+    assert!(
+        book.contains("专项经费倾斜") && book.contains("群众调查各项指数"),
+        "the funding rule and the survey indices: {book}"
+    );
 }

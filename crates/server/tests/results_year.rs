@@ -529,6 +529,13 @@ async fn year(app: &App) {
             .and_then(|r| r["total"].as_f64())
             .unwrap()
     };
+    // The overdue item makes c0 a candidate for 通报批评 on 2023's page.
+    let (_, html) = page(app, "/consequences?year=2023", &office).await;
+    let late = html
+        .split("id=\"late-regions\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(late.contains(&format!("data-region=\"{c0}\"")), "{late}");
     let before = total(&scores);
     let (_, html) = upload(
         app,

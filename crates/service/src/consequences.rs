@@ -24,6 +24,9 @@ pub struct Consequences {
     pub interviews: Vec<Interview>,
     /// Deductions taken from this year's totals.
     pub deductions: Vec<Deduction>,
+    /// Cities and counties with items of this year's lists past their
+    /// deadline and not closed (整改不力): region and how many.
+    pub late: Vec<(String, usize)>,
 }
 
 async fn results(ctx: &Ctx, who: &Authorized<'_, cap::Scores>, year: i32) -> Vec<RegionResult> {
@@ -73,6 +76,7 @@ pub async fn year(
         eligible,
         interviews: ctx.store.interviews(year).await?,
         deductions: ctx.store.deductions(year).await?,
+        late: late_regions(ctx, year).await?,
     })
 }
 
@@ -197,4 +201,22 @@ pub async fn deduct(
     let (mut rescored, mut notes) = (Vec::new(), Vec::new());
     scores::rescore(ctx, &[year], &who.actor(), &mut rescored, &mut notes).await;
     Ok(notes)
+}
+
+async fn late_regions(ctx: &Ctx, year: i32) -> Result<Vec<(String, usize)>> {
+    let today = crate::report::beijing(&pingan_store::now()).0;
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for i in ctx.store.rectify_items(year, None).await? {
+        let late = i.merged_into.is_none()
+            && i.state != pingan_core::rectify::State::Closed
+            && today.as_str() > i.deadline.as_str();
+        if !late {
+            continue;
+        }
+        match out.last_mut() {
+            Some((r, n)) if *r == i.region => *n += 1,
+            _ => out.push((i.region, 1)),
+        }
+    }
+    Ok(out)
 }

@@ -65,6 +65,25 @@ pub(crate) fn redact(url: &str) -> String {
 }
 
 impl Store {
+    /// Open a database that must already exist: a SQLite file that is not
+    /// there is an error naming it, not a new empty database (a mistyped
+    /// path would otherwise give empty reports).
+    pub async fn open_existing(url: &str) -> Result<Store> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
+                return Err(StoreError::Connect {
+                    url: redact(url),
+                    message: format!(
+                        "数据库文件 {path} 不存在：请检查 --db，或先用 pingan init 创建"
+                    ),
+                });
+            }
+        }
+        Store::open(url).await
+    }
+
     /// Open (and create, for SQLite) the database and bring its schema up to date.
     pub async fn open(url: &str) -> Result<Store> {
         let pool = if url.starts_with("sqlite:") {

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use maud::html;
+use pingan_core::consequence::DEFAULT_DEDUCTION;
 use pingan_service::consequences::{self, InterviewInput};
 use pingan_service::{ServiceError, cap};
 
@@ -102,6 +103,31 @@ async fn page(
                     tbody {
                         @for d in &k.deductions {
                             tr { td { (name(&d.region)) } td.num { (fmt::num(d.points, 2)) } td { (d.reason) } td { (d.from_year) } td { (d.recorded_by) } }
+                        }
+                    }
+                }
+            }
+            @if !k.late.is_empty() {
+                p { (year) " 年问题清单中逾期未完成整改的地区（复查后可通报批评并扣分）：" }
+                table.data.compact id="late-regions" {
+                    thead { tr { th { "地区" } th { "逾期未完成事项" } th { "通报批评" } } }
+                    tbody {
+                        @for (region, n) in &k.late {
+                            tr data-region=(region) {
+                                td { a href=(format!("/rectify/{region}?year={year}")) { (name(region)) } }
+                                td.num { (n) }
+                                td {
+                                    form.inline-form method="post" action="/consequences" enctype="multipart/form-data" {
+                                        input type="hidden" name="year" value=(year);
+                                        input type="hidden" name="do" value="deduct";
+                                        input type="hidden" name="region" value=(region);
+                                        input type="hidden" name="to_year" value=(year + 1);
+                                        input type="hidden" name="reason" value=(format!("{year}年测评发现的问题逾期未完成整改（{n} 项），通报批评"));
+                                        label { "扣 " input type="text" name="points" inputmode="decimal" size="4" value=(fmt::num(DEFAULT_DEDUCTION, 1)); " 分" }
+                                        button.btn.small type="submit" { "从 " (year + 1) " 年总分中扣减" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -284,9 +284,17 @@ async fn export(
     };
     let uses = Table {
         id: String::new(),
-        head: ["地区", "用途", "运用情况", "登记人", "时间"]
-            .map(String::from)
-            .to_vec(),
+        head: [
+            "地区",
+            "用途",
+            "运用情况",
+            "考核权重（%）",
+            "是否落实",
+            "登记人",
+            "时间",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: e
             .uses
             .iter()
@@ -296,8 +304,55 @@ async fn export(
                     Cell::text(layout::region_name(&tree, &u.region)),
                     Cell::text(kind_label(&u.kind)),
                     Cell::text(u.note.clone()),
+                    Cell::num(u.weight.map_or(String::new(), |w| fmt::num(w, 1)), u.weight),
+                    Cell::text(if u.applied != 0 {
+                        "已落实"
+                    } else {
+                        "未落实"
+                    }),
                     Cell::text(u.recorded_by.clone()),
                     Cell::text(fmt::local_time(&u.recorded_at)),
+                ],
+            })
+            .collect(),
+    };
+    let funding = Table {
+        id: String::new(),
+        head: ["地区", "总分", "专项经费倾斜"].map(String::from).to_vec(),
+        rows: e
+            .funding
+            .iter()
+            .map(|f| Row {
+                key: f.region.clone(),
+                cells: vec![
+                    Cell::text(layout::region_name(&tree, &f.region)),
+                    Cell::num(fmt::fixed(f.total), Some(f.total)),
+                    Cell::text(match f.applied {
+                        Some(true) => "已落实",
+                        Some(false) => "未落实",
+                        None => "未登记",
+                    }),
+                ],
+            })
+            .collect(),
+    };
+    let indices = Table {
+        id: String::new(),
+        head: [
+            "指数".to_string(),
+            format!("{year}年（95%置信区间）"),
+            format!("{}年（95%置信区间）", year - 1),
+        ]
+        .to_vec(),
+        rows: e
+            .indices
+            .iter()
+            .map(|i| Row {
+                key: String::new(),
+                cells: vec![
+                    Cell::text(i.name.clone()),
+                    Cell::num(estimate(i.this), i.this.map(|t| t.0)),
+                    Cell::num(estimate(i.last), i.last.map(|t| t.0)),
                 ],
             })
             .collect(),
@@ -315,6 +370,16 @@ async fn export(
                 text: "结果运用记录".into(),
             },
             Block::Table(uses),
+            Block::Heading {
+                key: "funding".into(),
+                text: "80分以下地区专项经费倾斜".into(),
+            },
+            Block::Table(funding),
+            Block::Heading {
+                key: "indices".into(),
+                text: "群众调查各项指数".into(),
+            },
+            Block::Table(indices),
         ],
         properties: vec![("pingan-year".into(), year.to_string())],
     };
