@@ -10,6 +10,7 @@ mod cmd_callbacks;
 mod cmd_check;
 mod cmd_db;
 mod cmd_events;
+mod cmd_forecast;
 mod cmd_framework;
 mod cmd_generate;
 mod cmd_publish;
@@ -60,6 +61,8 @@ enum Command {
     },
     /// 按指标体系计分并排名 / score regions for a period (scoring.md §7)
     Score(cmd_score::ScoreArgs),
+    /// 月度数据预测：逐序列回测选模，输出预测值与预测区间 / monthly forecasts (forecast.md)
+    Forecast(cmd_forecast::ForecastArgs),
     /// 指标权重：层次分析法、德尔菲法、熵权法、CRITIC、组合、写回 / expert and objective weights
     Weights {
         #[command(subcommand)]
@@ -170,6 +173,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Framework { command } => cmd_framework::run(command),
         Command::Score(args) => cmd_score::run(args),
+        Command::Forecast(args) => cmd_forecast::run(args),
         Command::Weights { command } => cmd_weights::run(command),
         Command::Sensitivity(args) => cmd_sensitivity::run(args),
         Command::Init(args) => cmd_db::init(args),
