@@ -148,7 +148,15 @@ pub struct Backtest {
     pub coverage: Option<f64>,
     /// Held-out values scored.
     pub n: usize,
+    /// How much the model's interval must widen so that `level` of the
+    /// held-out values fall inside (at least 1): its intervals are
+    /// calibrated on the series' own past, not taken on trust.
+    pub widen: f64,
 }
+
+/// The most an interval is widened (a model whose interval missed by more
+/// is not one to trust further anyway).
+pub const MAX_WIDEN: f64 = 10.0;
 
 /// Rolling-origin backtest on the series' last years: origins one and two
 /// years before its end (each leaving at least `MIN_MONTHS` to train on),
@@ -164,6 +172,7 @@ pub fn backtest(y: &[f64], level: f64) -> Vec<Backtest> {
         .iter()
         .map(|&model| {
             let (mut mases, mut inside, mut total) = (Vec::new(), 0usize, 0usize);
+            let mut ratios = Vec::new();
             for &o in &origins {
                 let h = (n - o).min(SEASON);
                 let (train, actual) = (&y[..o], &y[o..o + h]);
@@ -178,6 +187,16 @@ pub fn backtest(y: &[f64], level: f64) -> Vec<Backtest> {
                     if f.lo[k] <= *a && *a <= f.hi[k] {
                         inside += 1;
                     }
+                    let p = f.point[k];
+                    let half = if *a >= p { f.hi[k] - p } else { p - f.lo[k] };
+                    let miss = (a - p).abs();
+                    ratios.push(if miss == 0.0 {
+                        0.0
+                    } else if half > 0.0 {
+                        (miss / half).min(MAX_WIDEN)
+                    } else {
+                        MAX_WIDEN
+                    });
                 }
             }
             Backtest {
@@ -185,6 +204,7 @@ pub fn backtest(y: &[f64], level: f64) -> Vec<Backtest> {
                 mase: (!mases.is_empty()).then(|| mases.iter().sum::<f64>() / mases.len() as f64),
                 coverage: (total > 0).then(|| inside as f64 / total as f64),
                 n: total,
+                widen: quantile(&ratios, level).max(1.0),
             }
         })
         .collect()
@@ -217,13 +237,22 @@ pub fn forecast(y: &[f64], horizon: usize, level: f64) -> Option<Outcome> {
     }
     let backtest = backtest(y, level);
     let mut model = choose(&backtest);
-    let forecast = match predict(model, y, horizon, level) {
+    let mut forecast = match predict(model, y, horizon, level) {
         Some(f) => f,
         None => {
             model = Model::SeasonalNaive;
             seasonal_naive(y, horizon, level)
         }
     };
+    let widen = backtest
+        .iter()
+        .find(|t| t.model == model)
+        .map_or(1.0, |t| t.widen);
+    for k in 0..horizon {
+        let p = forecast.point[k];
+        forecast.lo[k] = p - widen * (p - forecast.lo[k]);
+        forecast.hi[k] = p + widen * (forecast.hi[k] - p);
+    }
     Some(Outcome {
         model,
         forecast,
@@ -294,6 +323,10 @@ mod tests {
             }
             let cov = tests[0].coverage.unwrap();
             assert!((0.4..=1.0).contains(&cov), "naive coverage {cov}");
+            // Widened by its own misses: the chosen model's held-out values
+            // would fall inside at the level asked for.
+            let t = out.backtest.iter().find(|t| t.model == out.model).unwrap();
+            assert!((1.0..=MAX_WIDEN).contains(&t.widen), "{t:?}");
         }
         assert!(beaten >= 3, "MSTL beat the naive on {beaten} of 6");
     }
