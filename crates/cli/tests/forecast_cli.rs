@@ -5,14 +5,8 @@
 
 mod common;
 
-use common::{ok, pingan};
+use common::{fails, ok, pingan};
 use serde_json::Value;
-use std::process::Output;
-
-fn fails(out: Output) -> String {
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    String::from_utf8(out.stderr).unwrap()
-}
 
 #[test]
 fn forecasts_backtests_and_errors() {

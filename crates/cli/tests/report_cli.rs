@@ -6,16 +6,11 @@
 
 mod common;
 
-use common::{ok, pingan};
+use common::{fails, ok, pingan};
 use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn fails(out: Output) -> String {
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    String::from_utf8(out.stderr).unwrap()
-}
+use std::process::Command;
 
 fn part(path: &Path, name: &str) -> String {
     let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();

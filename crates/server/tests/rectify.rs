@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, spawn_app, submit as form};
+use common::{App, page, spawn_app, submit as form};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 
@@ -22,18 +22,6 @@ async fn rectify_on_postgres() {
         rectify(&app).await;
         app.db.done().await;
     }
-}
-
-async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
-    let r = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.text().await.unwrap())
 }
 
 /// The first item's id on the page.

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{App, follow, no_redirect, spawn_app, submit as form};
+use common::{App, bytes, follow, no_redirect, page, spawn_app, submit as form};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 
@@ -25,30 +25,6 @@ async fn results_year_on_postgres() {
         year(&app).await;
         app.db.done().await;
     }
-}
-
-async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
-    let r = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.text().await.unwrap())
-}
-
-async fn bytes(app: &App, path: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
-    let r = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.bytes().await.unwrap().to_vec())
 }
 
 /// A multipart form with files, as the browser posts one.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{App, follow, no_redirect, spawn_app};
+use common::{App, follow, no_redirect, page, spawn_app};
 use pingan_store::testing::Kind;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -24,17 +24,6 @@ async fn survey_pages_on_postgres() {
         pages(&app).await;
         app.db.done().await;
     }
-}
-
-async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
-    let r = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
 }
 
 async fn upload(app: &App, cookie: &str, kind: &str, name: &str, bytes: Vec<u8>) -> String {

@@ -28,3 +28,9 @@ pub fn ok(out: Output) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The standard error of a run that must have failed on its input (exit 1).
+pub fn fails(out: Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    String::from_utf8(out.stderr).unwrap()
+}

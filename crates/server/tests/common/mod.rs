@@ -331,3 +331,22 @@ pub async fn submit(
         .unwrap();
     follow(app, r, cookie).await
 }
+
+/// A page as `cookie` sees it: its status and text.
+pub async fn page(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
+    let (s, b) = bytes(app, path, cookie).await;
+    (s, String::from_utf8_lossy(&b).into_owned())
+}
+
+/// A download as `cookie` gets it: its status and bytes.
+pub async fn bytes(app: &App, path: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.bytes().await.unwrap().to_vec())
+}
