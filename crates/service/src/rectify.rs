@@ -146,13 +146,7 @@ pub async fn edit_problem(
     problem: &str,
 ) -> Result<()> {
     field("问题", problem, true)?;
-    let item = ctx
-        .store
-        .rectify_item(id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(format!("整改事项 {id} 不存在")))?;
-    let tree = ctx.tree().await?;
-    who.region_in_scope(&tree, &item.region)?;
+    item_in_scope(ctx, who, id).await?;
     Ok(ctx
         .store
         .edit_rectify_problem(id, problem.trim(), &who.actor())
@@ -197,13 +191,7 @@ pub async fn act(
     input: &StepInput,
 ) -> Result<Step> {
     let action: Action = action.parse().map_err(ServiceError::invalid)?;
-    let item = ctx
-        .store
-        .rectify_item(id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(format!("整改事项 {id} 不存在")))?;
-    let tree = ctx.tree().await?;
-    who.region_in_scope(&tree, &item.region)?;
+    let item = item_in_scope(ctx, who, id).await?;
     let actor = acts_as(who.caller());
     let to = rectify::next(item.state, action, actor).map_err(ServiceError::invalid)?;
     field(
@@ -443,4 +431,20 @@ pub async fn merge(
         .store
         .merge_rectify_items(into, from, &words, &who.actor())
         .await?)
+}
+
+/// Item `id`, if it is in the caller's scope.
+pub(crate) async fn item_in_scope<C: crate::access::Capability>(
+    ctx: &Ctx,
+    who: &Authorized<'_, C>,
+    id: i64,
+) -> Result<Item> {
+    let item = ctx
+        .store
+        .rectify_item(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("整改事项 {id} 不存在")))?;
+    let tree = ctx.tree().await?;
+    who.region_in_scope(&tree, &item.region)?;
+    Ok(item)
 }

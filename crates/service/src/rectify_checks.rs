@@ -258,13 +258,7 @@ pub async fn field_recheck(
 ) -> Result<pingan_store::Task> {
     use crate::error::ServiceError;
     let field = who.caller().authorize::<cap::Field>()?;
-    let item = ctx
-        .store
-        .rectify_item(id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(format!("整改事项 {id} 不存在")))?;
-    let tree = ctx.tree().await?;
-    who.region_in_scope(&tree, &item.region)?;
+    let item = crate::rectify::item_in_scope(ctx, who, id).await?;
     if item.state == State::Closed {
         return Err(ServiceError::invalid("该问题已销号"));
     }
