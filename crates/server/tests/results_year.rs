@@ -581,7 +581,30 @@ async fn year(app: &App) {
     )
     .await;
     assert!(html.contains("已收到您的异议"), "{html}");
-    let id = app.store.objections(2024).await.unwrap()[0].id.to_string();
+    // The county's official, signed in, files as the account.
+    let (_, html) = form(
+        app,
+        "/public/2024/objection",
+        &county,
+        &[("region", c0), ("content", "本区整改数据未计入")],
+    )
+    .await;
+    assert!(html.contains("已收到您的异议"), "{html}");
+    let (_, html) = form(
+        app,
+        "/public/2024/objection",
+        "",
+        &[("region", c0), ("content", "无名无姓")],
+    )
+    .await;
+    assert!(html.contains("请填写姓名或单位"), "{html}");
+    let filed = app.store.objections(2024).await.unwrap();
+    assert_eq!(filed.len(), 2);
+    assert_eq!(
+        (filed[1].account.as_str(), filed[1].contact.as_str()),
+        ("county", "")
+    );
+    let id = filed[0].id.to_string();
     let (_, html) = form(
         app,
         "/objections",
@@ -609,6 +632,20 @@ async fn year(app: &App) {
     )
     .await;
     assert!(html.contains("公安局更正监控覆盖率并重新计分"), "{html}");
+    let second = filed[1].id.to_string();
+    let (_, html) = form(
+        app,
+        "/objections",
+        &office,
+        &[
+            ("year", "2024"),
+            ("id", &second),
+            ("answer", "整改数据按方案计入下一年度"),
+            ("upheld", "0"),
+        ],
+    )
+    .await;
+    assert!(html.contains("异议不成立"), "{html}");
     let (_, html) = form(
         app,
         "/objections",

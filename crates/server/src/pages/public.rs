@@ -24,11 +24,33 @@ pub fn routes() -> Router<AppState> {
         .route("/public/{year}/objection", post(object))
 }
 
-/// 提出异议 from the public page (no login).
+/// Whoever is signed in, if anyone (the public page needs no login; a
+/// region's official who is signed in files as the account).
+struct SignedIn(Option<pingan_service::Caller>);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(SignedIn(
+            crate::http::Who::from_request_parts(parts, state)
+                .await
+                .ok()
+                .map(|w| w.0)
+                .filter(|c| !c.is_token()),
+        ))
+    }
+}
+
+/// 提出异议 from the public page: the public without login (name and
+/// contact), or a signed-in account as itself.
 async fn object(
     State(state): State<AppState>,
     Path(year): Path<String>,
     ip: ClientIp,
+    who: SignedIn,
     body: String,
 ) -> PageResult {
     let f = Fields::parse(&body);
@@ -38,7 +60,7 @@ async fn object(
             .map_err(|_| ServiceError::not_found("年度无效"))?;
         let id = objections::file(
             &state.ctx,
-            None,
+            who.0.as_ref(),
             year,
             &Filing {
                 region: &f.get("region"),
@@ -161,8 +183,9 @@ async fn page(
                                         @for r in &p.results { option value=(r.region) { (r.name) } }
                                     }
                                 }
-                                label { "姓名或单位 " input type="text" name="name" maxlength="100" required; }
-                                label { "联系方式 " input type="text" name="contact" maxlength="100" required; }
+                                p.muted { "已登录的地区用户以本人账户名义提交，无需填写姓名和联系方式。" }
+                                label { "姓名或单位 " input type="text" name="name" maxlength="100"; }
+                                label { "联系方式 " input type="text" name="contact" maxlength="100"; }
                                 label { "异议内容 " textarea name="content" rows="4" maxlength="2000" required {} }
                                 label { "依据（可选） " textarea name="evidence" rows="3" maxlength="2000" {} }
                                 button.btn.primary type="submit" { "提交异议" }
