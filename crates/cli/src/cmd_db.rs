@@ -107,6 +107,8 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: ImportArgs,
     },
+    /// 导入地区边界（GeoJSON FeatureCollection，按地区代码属性匹配；缺少、多余或几何有误的要素逐一报错，整体不写入）
+    Boundaries(crate::cmd_boundaries::BoundaryArgs),
     /// 导入填好的部门报送模板（pingan template 生成的 .xlsx），来源记为该部门
     Excel {
         file: PathBuf,
@@ -347,6 +349,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Excel { file, common } => ("excel", file, None, common),
         ImportCommand::Cases { file, common } => ("cases", file, None, common),
         ImportCommand::Events { file, common } => return import_events(file, common),
+        ImportCommand::Boundaries(args) => return crate::cmd_boundaries::run(args),
     };
     if common.accept_breaches && !matches!(kind, "values" | "excel") {
         return Err(InputFailure(

@@ -6,6 +6,7 @@ mod bench_answer;
 mod bench_api;
 mod bench_report;
 mod cmd_audit;
+mod cmd_boundaries;
 mod cmd_callbacks;
 mod cmd_check;
 mod cmd_db;

@@ -137,6 +137,7 @@ labelled! {
         ImportRegions = ("import_regions", "导入地区"),
         ImportValues = ("import_values", "导入数据"),
         ImportBenchmarks = ("import_benchmarks", "导入基准值"),
+        ImportBoundaries = ("import_boundaries", "导入地区边界"),
         ImportCases = ("import_cases", "导入调解案件"),
         ImportEvents = ("import_events", "导入网格事件与应急记录"),
         SurveyForm = ("survey_form", "导入调查问卷"),

@@ -3,6 +3,7 @@
 //! without BOM) or GB18030, with `file:line: what is wrong` errors — and the
 //! departments' Excel templates (`excel`), with `Sheet "2024-06" C14` errors.
 
+pub mod boundaries;
 mod cases;
 mod decode;
 mod error;

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod boundaries;
 pub mod callbacks;
 pub mod caller;
 pub mod consequences;

@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod benchmarks;
+pub mod boundaries;
 pub mod callbacks;
 pub mod cases;
 pub mod consequences;
