@@ -25,11 +25,19 @@ pub struct AppState {
     pub answers_per_address: u32,
     /// Who handed in answers lately (address → window start, count).
     pub(crate) answer_limits: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>>,
-    /// The public results' body per year, with the publication state it
-    /// was made for (published_at, final_at, status).
-    pub(crate) public_bodies: Arc<std::sync::Mutex<HashMap<i32, (String, Kept)>>>,
-    /// The public page per year, kept the same way (without a flash).
-    pub(crate) public_pages: Arc<std::sync::Mutex<HashMap<i32, (String, Kept)>>>,
+    /// The public results per (year, page or API body), with the
+    /// publication state they were made for (`publish::state_key`).
+    public: Arc<std::sync::Mutex<PublicBodies>>,
+}
+
+/// (year, form) → (the publication state it was made for, the body).
+type PublicBodies = HashMap<(i32, PublicForm), (String, Kept)>;
+
+/// The two forms the public results are served in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicForm {
+    Json,
+    Page,
 }
 
 impl AppState {
@@ -41,8 +49,7 @@ impl AppState {
             openapi: Arc::new(openapi),
             answers_per_address: crate::ANSWERS_PER_ADDRESS,
             answer_limits: Arc::default(),
-            public_bodies: Arc::default(),
-            public_pages: Arc::default(),
+            public: Arc::default(),
         }
     }
 
@@ -54,6 +61,20 @@ impl AppState {
             *b = (seq, HashMap::new());
         }
         Ok(b.1.get(key).cloned())
+    }
+
+    /// The public results kept for `year` in `form`, if made for `state`.
+    pub fn kept_public(&self, year: i32, form: PublicForm, state: &str) -> Option<Kept> {
+        let m = self.public.lock().ok()?;
+        m.get(&(year, form))
+            .filter(|(k, _)| k == state)
+            .map(|(_, b)| b.clone())
+    }
+
+    pub fn keep_public(&self, year: i32, form: PublicForm, state: String, body: Kept) {
+        if let Ok(mut m) = self.public.lock() {
+            m.insert((year, form), (state, body));
+        }
     }
 
     pub async fn keep_scores(&self, key: ScoresKey, body: Kept) -> Result<(), ApiError> {

@@ -207,9 +207,10 @@ async fn late_regions(ctx: &Ctx, year: i32) -> Result<Vec<(String, usize)>> {
     let today = crate::report::beijing(&pingan_store::now()).0;
     let mut out: Vec<(String, usize)> = Vec::new();
     for i in ctx.store.rectify_items(year, None).await? {
+        // Past its deadline, whatever the plan's state (a late plan alone is
+        // not yet rectification left undone).
         let late = i.merged_into.is_none()
-            && i.state != pingan_core::rectify::State::Closed
-            && today.as_str() > i.deadline.as_str();
+            && pingan_core::rectify::overdue(i.state, &today, &today, &i.deadline).is_some();
         if !late {
             continue;
         }

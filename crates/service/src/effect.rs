@@ -112,21 +112,9 @@ pub async fn effect(ctx: &Ctx, who: &Authorized<'_, cap::Publish>, year: i32) ->
         })
         .collect();
     let today = report::beijing(&pingan_store::now()).0;
-    // The province's first survey index, this year and last.
+    // The province's survey indices, this year and last.
     let tree = ctx.tree().await?;
     let root = tree.root().map(|r| r.code.clone()).unwrap_or_default();
-    let index = |y: i32| {
-        let root = root.clone();
-        async move {
-            let est = crate::surveys::kept_estimates(ctx, y, SURVEY_MIN_N)
-                .await
-                .ok()?;
-            let r = est.regions.iter().find(|r| r.region == root)?;
-            let e = r.elements.first()?;
-            Some((e.element.clone(), e.estimate?))
-        }
-    };
-    let (this, last) = (index(year).await, index(year - 1).await);
     type Est = (f64, Option<f64>, Option<f64>);
     let all = |y: i32| {
         let root = root.clone();
@@ -147,6 +135,15 @@ pub async fn effect(ctx: &Ctx, who: &Authorized<'_, cap::Publish>, year: i32) ->
         all(year).await.unwrap_or_default(),
         all(year - 1).await.unwrap_or_default(),
     );
+    // The satisfaction gain is the province's first index, against the
+    // same index last year.
+    let this = now_all.first().map(|(e, est)| (e.clone(), est.0));
+    let last = this.as_ref().and_then(|(e, _)| {
+        before_all
+            .iter()
+            .find(|(x, _)| x == e)
+            .map(|(_, v)| (e.clone(), v.0))
+    });
     let fw = scores::version(ctx, year).await?.framework;
     let name = this
         .as_ref()

@@ -133,6 +133,12 @@ pub async fn publish(
         .await?)
 }
 
+/// What the public's view of a publication depends on: served bodies made
+/// for another key are stale.
+pub fn state_key(p: &Publication) -> String {
+    format!("{}|{}|{}", p.published_at, p.final_at, status(p))
+}
+
 /// What the public sees of `year`; None if it is not published. No login.
 /// A publication as kept in memory: the row and its parsed results.
 pub type Kept = Option<(Publication, Vec<PublicRegion>)>;

@@ -122,13 +122,17 @@ pub async fn auto_recheck(
 ) -> Result<Vec<Rechecked>> {
     let reader = who.caller().authorize::<cap::Scores>()?;
     let tree = ctx.tree().await?;
-    let years: Vec<i32> = ctx
-        .years()
-        .await?
-        .iter()
-        .copied()
-        .filter(|&y| y > year)
-        .collect();
+    // Each later year's framework once: the indicators' better direction.
+    let mut later = Vec::new();
+    for &y in ctx.years().await?.iter().filter(|&&y| y > year) {
+        let fw = scores::version(ctx, y).await?.framework;
+        let polarity: std::collections::HashMap<String, pingan_core::rules::Better> = fw
+            .indicators()
+            .iter()
+            .map(|p| (p.indicator.code.clone(), p.indicator.polarity))
+            .collect();
+        later.push((y, polarity));
+    }
     let mut out = Vec::new();
     for item in ctx.store.rectify_items(year, None).await? {
         let (Some(target), false, None) = (
@@ -143,14 +147,8 @@ pub async fn auto_recheck(
         {
             continue;
         }
-        for &y in &years {
-            let fw = scores::version(ctx, y).await?.framework;
-            let Some(polarity) = fw
-                .indicators()
-                .iter()
-                .find(|p| p.indicator.code == item.indicator)
-                .map(|p| p.indicator.polarity)
-            else {
+        for (y, polarities) in &later {
+            let (y, Some(&polarity)) = (*y, polarities.get(&item.indicator)) else {
                 continue;
             };
             let value = scores::region(ctx, &reader, Period::Year(y), &item.region)

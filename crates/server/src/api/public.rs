@@ -7,6 +7,7 @@ use super::{Api, ApiError};
 use crate::AppState;
 use crate::http::Path;
 use crate::http::{Kept, accepts_gzip, body_for};
+use crate::state::PublicForm;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
@@ -32,13 +33,8 @@ async fn public_scores(
     };
     // Every visitor gets the same bytes until the publication or its
     // status changes: serialized and gzip'd once.
-    let made_for = format!("{}|{}|{}", p.published_at, p.final_at, publish::status(p));
-    let hit = state.public_bodies.lock().ok().and_then(|m| {
-        m.get(&year)
-            .filter(|(k, _)| *k == made_for)
-            .map(|(_, b)| b.clone())
-    });
-    let body = match hit {
+    let made_for = publish::state_key(p);
+    let body = match state.kept_public(year, PublicForm::Json, &made_for) {
         Some(b) => b,
         None => {
             let y = publish::public(&state.ctx, year)
@@ -46,9 +42,7 @@ async fn public_scores(
                 .ok_or_else(|| ApiError::not_found(format!("{year} 年的测评结果尚未公开")))?;
             let bytes = serde_json::to_vec(&y).map_err(|e| ApiError::invalid(e.to_string()))?;
             let b = Kept::new(axum::body::Bytes::from(bytes));
-            if let Ok(mut m) = state.public_bodies.lock() {
-                m.insert(year, (made_for, b.clone()));
-            }
+            state.keep_public(year, PublicForm::Json, made_for, b.clone());
             b
         }
     };

@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::http::{ClientIp, Kept, accepts_gzip, body_for};
 use crate::kit::forms::{Fields, Flash, back, urlencode};
 use crate::kit::{PageError, PageResult, fmt, layout};
+use crate::state::PublicForm;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,7 +17,6 @@ use pingan_core::report::doc::{Chart, ChartKind, Series};
 use pingan_service::ServiceError;
 use pingan_service::objections::{self, Filing};
 use pingan_service::publish::{self, PublicRegion};
-use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -94,18 +94,11 @@ async fn page(
     // Linked from the government website: one rendering (charts and all)
     // per publication state, gzip'd once; a page with a message is made anew.
     let made_for = match publish::kept(&state.ctx, year).await?.as_ref() {
-        Some((p, _)) => format!("{}|{}|{}", p.published_at, p.final_at, publish::status(p)),
+        Some((p, _)) => publish::state_key(p),
         None => String::new(),
     };
-    let cached = |m: &std::sync::Mutex<HashMap<i32, (String, Kept)>>| {
-        m.lock().ok().and_then(|m| {
-            m.get(&year)
-                .filter(|(k, _)| *k == made_for)
-                .map(|(_, b)| b.clone())
-        })
-    };
     if flash.0.is_none()
-        && let Some(b) = cached(&state.public_pages)
+        && let Some(b) = state.kept_public(year, PublicForm::Page, &made_for)
     {
         return Ok(public_response(&b, &headers));
     }
@@ -197,10 +190,8 @@ async fn page(
         }
     };
     let b = Kept::new(axum::body::Bytes::from(body.into_string()));
-    if flash.0.is_none()
-        && let Ok(mut m) = state.public_pages.lock()
-    {
-        m.insert(year, (made_for, b.clone()));
+    if flash.0.is_none() {
+        state.keep_public(year, PublicForm::Page, made_for, b.clone());
     }
     Ok(public_response(&b, &headers))
 }
