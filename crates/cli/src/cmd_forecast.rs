@@ -9,7 +9,6 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use pingan_core::Period;
 use pingan_core::framework::Frequency;
-use pingan_core::resolve::Resolver;
 use pingan_forecast::{Backtest, Model, Outcome};
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,9 +60,6 @@ fn month(s: &str) -> Result<Period, String> {
         Err(e) => Err(e.to_string()),
     }
 }
-
-/// Months a series is read back at most (twenty years).
-const MAX_MONTHS: usize = 240;
 
 /// The months after `p`, `n` of them.
 fn after(p: Period, n: usize) -> Vec<Period> {
@@ -124,24 +120,8 @@ pub fn run(a: ForecastArgs) -> Result<ExitCode> {
         })?],
         None => (0..tree.len()).collect(),
     };
-    // Each series: the months back from --train-end while a value resolves.
-    let mut resolver = Resolver::new(fw, tree, &inp.data);
-    let mut series = Vec::new();
-    for &r in &regions {
-        for &e in &elements {
-            let mut y = Vec::new();
-            let mut p = a.train_end;
-            while y.len() < MAX_MONTHS {
-                match resolver.value(r, p, e) {
-                    Some(v) if v.is_finite() => y.push(v),
-                    _ => break,
-                }
-                p = p.prev();
-            }
-            y.reverse();
-            series.push((r, e, y));
-        }
-    }
+    let series =
+        pingan_core::risk::monthly_series(fw, tree, &inp.data, &regions, &elements, a.train_end);
     let outcomes: Vec<Option<Outcome>> = pingan_core::par::map(&series, |(_, _, y)| {
         pingan_forecast::forecast(y, a.horizon, a.level)
     });

@@ -67,7 +67,8 @@ impl GenerateArgs {
     }
 }
 
-/// Generate and write the three files; returns the number of value rows.
+/// Generate and write the files (regions, values, benchmarks, anomalies
+/// when asked for, the regions' outlines); returns the number of value rows.
 pub fn write(opts: &Options, dir: &Path) -> Result<usize> {
     let out =
         pingan_synth::generate(opts).map_err(|e| crate::InputFailure(format!("无法生成：{e}")))?;
@@ -84,6 +85,11 @@ pub fn write(opts: &Options, dir: &Path) -> Result<usize> {
         let p = dir.join(name);
         std::fs::write(&p, text).with_context(|| format!("无法写入 {}", p.display()))?;
     }
+    // Outlines for the 平安热力图 (`pingan import boundaries`).
+    let map = pingan_synth::generate_boundaries(opts)
+        .map_err(|e| crate::InputFailure(format!("无法生成：{e}")))?;
+    let p = dir.join("boundaries.geojson");
+    std::fs::write(&p, map).with_context(|| format!("无法写入 {}", p.display()))?;
     Ok(out.values.lines().count().saturating_sub(1))
 }
 

@@ -30,6 +30,9 @@ pub struct ServeArgs {
     #[arg(long, env = "PINGAN_ANSWER_LIMIT", default_value_t = pingan_server::ANSWERS_PER_ADDRESS,
           value_parser = clap::value_parser!(u32).range(1..))]
     answer_limit: u32,
+    /// 每隔多少分钟检查一次：风险评估之后数据若有变动即重算（0 = 不检查，只靠定时任务 pingan risk --refresh）
+    #[arg(long, env = "PINGAN_RISK_REFRESH_MINUTES", default_value_t = 60)]
+    risk_refresh_minutes: u64,
 }
 
 /// The API's OpenAPI document on standard output, for validators and
@@ -51,6 +54,8 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         },
         warm_up: true,
         answers_per_address: a.answer_limit,
+        risk_every: (a.risk_refresh_minutes > 0)
+            .then(|| std::time::Duration::from_secs(a.risk_refresh_minutes * 60)),
     };
     serve_url(&a.db.db, &a.bind, &opts)
 }

@@ -198,6 +198,18 @@ fn load_database(
             }
             .map_err(fail)?;
         }
+        // The generated outlines, so the 平安热力图 has a map to colour.
+        let map = dir.join("boundaries.geojson");
+        pingan_service::boundaries::import(
+            &ctx,
+            &direct,
+            &map.display().to_string(),
+            &std::fs::read(&map)?,
+            "code",
+            false,
+        )
+        .await
+        .map_err(fail)?;
         for file in &events {
             let who = operator.authorize::<cap::Submit>().map_err(fail)?;
             let bytes = std::fs::read(file)?;
@@ -307,6 +319,20 @@ fn load_database(
         if let Some(g) = gongan {
             seed_review(&ctx, &g, year).await.map_err(fail)?;
         }
+        // Next year's 风险预警 from the three years of months (what the
+        // daily `pingan risk --refresh` keeps), for the 风险预警 page and the
+        // map; last, so that no write after it marks it stale.
+        let notices = operator.authorize::<cap::Notices>().map_err(fail)?;
+        let risk =
+            pingan_service::risk::refresh(&ctx, &notices, None, pingan_core::risk::DEFAULT_DRAWS)
+                .await
+                .map_err(fail)?;
+        eprintln!(
+            "风险预警：{} 个序列，{} 条预警，用时 {:.1} 秒",
+            risk.series,
+            risk.warnings.len(),
+            risk.seconds
+        );
         ctx.store.close().await;
         Ok((url, accounts, out.flags.len()))
     })
@@ -526,6 +552,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     );
     let opts = pingan_server::Options {
         warm_up: true,
+        risk_every: Some(std::time::Duration::from_secs(600)),
         ..pingan_server::Options::default()
     };
     crate::cmd_serve::serve_url(&url, &args.bind, &opts)

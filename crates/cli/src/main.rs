@@ -17,6 +17,7 @@ mod cmd_generate;
 mod cmd_publish;
 mod cmd_rectify;
 mod cmd_report;
+mod cmd_risk;
 mod cmd_score;
 mod cmd_sensitivity;
 mod cmd_serve;
@@ -89,6 +90,8 @@ enum Command {
     Publish(cmd_publish::PublishArgs),
     /// 整改清单：逾期清单（--late）与按指标自动复查（--recheck） / late rectification items and the automatic re-inspection
     Rectify(cmd_rectify::RectifyArgs),
+    /// 风险预警：逐地区预测月度事件数据项并评估下一年失分与否决概率（--refresh 重算并保存） / risk warnings
+    Risk(cmd_risk::RiskArgs),
     /// 数据质量检查：逻辑校验、异常值识别、多来源比对、时效 / validation rules and anomaly detection
     Check(cmd_check::CheckArgs),
     /// 生成部门报送模板（Excel：每个期间一个工作表，带数据校验） / a department's Excel template
@@ -183,6 +186,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd_report::run(args),
         Command::Publish(args) => cmd_publish::run(args),
         Command::Rectify(args) => cmd_rectify::run(args),
+        Command::Risk(args) => cmd_risk::run(args),
         Command::Check(args) => cmd_check::run(args),
         Command::Template(args) => cmd_template::run(args),
         Command::Scores(args) => cmd_db::scores(args),

@@ -138,6 +138,8 @@ labelled! {
         ImportValues = ("import_values", "导入数据"),
         ImportBenchmarks = ("import_benchmarks", "导入基准值"),
         ImportBoundaries = ("import_boundaries", "导入地区边界"),
+        RefreshRisk = ("refresh_risk", "重算风险预警"),
+        SendRiskWarning = ("send_risk_warning", "下发风险预警"),
         ImportCases = ("import_cases", "导入调解案件"),
         ImportEvents = ("import_events", "导入网格事件与应急记录"),
         SurveyForm = ("survey_form", "导入调查问卷"),

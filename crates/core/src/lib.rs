@@ -23,6 +23,7 @@ pub mod region;
 pub mod report;
 pub mod resolve;
 pub mod review;
+pub mod risk;
 pub mod rules;
 pub mod score;
 pub mod sensitivity;

@@ -361,6 +361,34 @@ impl<'f> Evaluation<'f> {
         }
     }
 
+    /// Indicator j's value for scored region k (None: missing or not
+    /// applicable).
+    pub fn value(&self, j: usize, k: usize) -> Option<f64> {
+        match self.states[j][k] {
+            State::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// What indicator j's rule would say of region k had its value been
+    /// `v`, the peers' values as they are (risk thresholds).
+    pub fn assess_at(&self, j: usize, k: usize, v: f64) -> Assessment {
+        let peers: Vec<f64> = if self.placed[j].indicator.rule.needs_peers() {
+            self.cohort.peers[k]
+                .iter()
+                .filter(|&&o| o != k)
+                .filter_map(|&o| self.value(j, o))
+                .chain(std::iter::once(v))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.placed[j]
+            .indicator
+            .rule
+            .assess(v, &self.ctx(j, &peers))
+    }
+
     /// assessments[k][j]: how indicator j's points depend on its full
     /// points for region k; None when it is missing.
     pub fn assessments(&self) -> Vec<Vec<Option<Assessment>>> {

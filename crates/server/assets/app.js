@@ -168,6 +168,100 @@
           label: { show: true, position: 'right' } }]
       };
     },
+    // 平安热力图: regions on their map, coloured by d.title; a click drills
+    // down (drawCharts follows d.links).
+    map: function (d) {
+      echarts.registerMap(d.key, d.geo);
+      var names = {};
+      d.values.forEach(function (v) { names[v.name] = v.label; });
+      var scale = ['#f56c6c', '#e6a23c', '#f7f7a1', '#67c23a'];
+      var colors = d.better === 'lower' ? scale.slice().reverse() : scale;
+      var f = function (v) { return v == null || isNaN(v) ? '—' : (Math.round(v * 100) / 100) + d.unit; };
+      return {
+        // Without animation: ECharts' map keeps an animation running and
+        // would never report it had finished drawing.
+        animation: false,
+        tooltip: { trigger: 'item', formatter: function (p) {
+          return (names[p.name] || p.name) + '<br>' + d.title + '：' + f(p.value);
+        } },
+        visualMap: { min: d.min, max: d.max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
+          itemHeight: 120, text: [f(d.max), f(d.min)], inRange: { color: colors } },
+        series: [{ type: 'map', map: d.key, roam: false, selectedMode: false, top: 10, bottom: 50,
+          label: { show: d.values.length <= 30 && !narrow(), fontSize: 10, color: '#303133',
+            formatter: function (p) { return names[p.name] || ''; } },
+          emphasis: { label: { show: true }, itemStyle: { areaColor: '#409eff' } },
+          itemStyle: { borderColor: '#fff', borderWidth: 0.6 },
+          data: d.values.map(function (v) { return { name: v.name, value: v.value }; }) }]
+      };
+    },
+    // 风险预警: an indicator's values by year, the forecast year's point with
+    // its 80 % interval, and the rule's thresholds as lines.
+    risk: function (d) {
+      var n = d.years.length;
+      var hist = d.history.concat([null]);
+      var fc = d.history.map(function () { return null; });
+      fc.push(d.value);
+      var lines = d.thresholds.map(function (t) {
+        return { yAxis: Math.round(t.value * 100) / 100, name: t.label,
+          lineStyle: { color: t.label === '否决线' ? '#f56c6c' : t.label === '满分线' ? '#67c23a' : '#e6a23c', type: 'dashed' },
+          label: { formatter: t.label + ' {c}', position: 'insideEndTop' } };
+      });
+      var all = [].concat(d.history, [d.value, d.low, d.high], d.thresholds.map(function (t) { return t.value; }))
+        .filter(function (v) { return v != null; });
+      var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all), pad = (hi - lo) * 0.15 || 1;
+      // Round bounds, never below 0 for values that are not, nor above 100 %.
+      var unit = hi - lo > 50 ? 10 : hi - lo > 5 ? 1 : 0.1;
+      var ymin = Math.floor((lo - pad) / unit) * unit, ymax = Math.ceil((hi + pad) / unit) * unit;
+      if (lo >= 0) { ymin = Math.max(0, ymin); }
+      if (d.unit === '%' && hi <= 100) { ymax = Math.min(100, ymax); }
+      return {
+        color: ['#409eff', '#e6a23c'],
+        tooltip: { trigger: 'axis', valueFormatter: function (v) { return v == null ? '—' : (Math.round(v * 100) / 100) + d.unit; } },
+        legend: { bottom: 0, data: ['实际值', '预测值'] },
+        grid: { left: 60, right: 30, top: 30, bottom: 50 },
+        xAxis: { type: 'category', data: d.years },
+        yAxis: { type: 'value', name: d.unit, min: Number(ymin.toFixed(1)), max: Number(ymax.toFixed(1)) },
+        series: [
+          { name: '实际值', type: 'line', data: hist, symbolSize: 8, markLine: { symbol: 'none', data: lines } },
+          { name: '预测值', type: 'scatter', data: fc, symbolSize: 12 },
+          { name: '80%区间', type: 'custom', tooltip: { show: false }, data: [[n - 1, d.low, d.high]],
+            renderItem: function (params, api) {
+              if (api.value(1) == null || isNaN(api.value(1))) { return null; }
+              var a = api.coord([api.value(0), api.value(1)]), b = api.coord([api.value(0), api.value(2)]);
+              var style = { stroke: '#e6a23c', lineWidth: 2 };
+              return { type: 'group', children: [
+                { type: 'line', shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }, style: style },
+                { type: 'line', shape: { x1: a[0] - 6, y1: a[1], x2: a[0] + 6, y2: a[1] }, style: style },
+                { type: 'line', shape: { x1: b[0] - 6, y1: b[1], x2: b[0] + 6, y2: b[1] }, style: style }
+              ] };
+            } }
+        ]
+      };
+    },
+    // An element's months and its forecast with the interval as a band.
+    forecast: function (d) {
+      var months = d.months.concat(d.ahead);
+      var pad = d.months.map(function () { return null; });
+      var hist = d.history.concat(d.ahead.map(function () { return null; }));
+      var r2 = function (v) { return Math.round(v * 100) / 100; };
+      var lo = pad.concat(d.lo.map(function (v) { return r2(Math.max(0, v)); }));
+      var band = pad.concat(d.hi.map(function (v, i) { return r2(v - Math.max(0, d.lo[i])); }));
+      return {
+        color: ['#409eff', '#e6a23c'],
+        tooltip: { trigger: 'axis' },
+        legend: { bottom: 0, data: ['实际值', '预测值'] },
+        grid: { left: 50, right: 20, top: 20, bottom: narrow() ? 90 : 60 },
+        xAxis: { type: 'category', data: months, axisLabel: { rotate: narrow() ? 45 : 0 } },
+        yAxis: { type: 'value' },
+        series: [
+          { name: '区间下限', type: 'line', data: lo, stack: 'band', lineStyle: { opacity: 0 }, symbol: 'none', tooltip: { show: false } },
+          { name: '80%区间', type: 'line', data: band, stack: 'band', lineStyle: { opacity: 0 }, symbol: 'none',
+            areaStyle: { color: 'rgba(230,162,60,0.25)' }, tooltip: { show: false } },
+          { name: '实际值', type: 'line', data: hist, symbolSize: 4 },
+          { name: '预测值', type: 'line', data: pad.concat(d.point.map(r2)), lineStyle: { type: 'dashed' }, symbolSize: 4 }
+        ]
+      };
+    },
     weights: function (d) {
       return {
         color: ['#409eff'],
@@ -189,8 +283,12 @@
       var d = data(el);
       if (!make || !d) { return; }
       var c = echarts.init(el, null, { renderer: 'canvas' });
-      c.setOption(make(d));
+      // Before setOption: a chart without animation finishes inside it.
       c.on('finished', function () { el.setAttribute('data-rendered', '1'); });
+      c.setOption(make(d));
+      if (d.links) {
+        c.on('click', function (p) { var h = d.links[p.name]; if (h) { window.location.href = h; } });
+      }
       made.push(c);
     });
     window.addEventListener('resize', function () { made.forEach(function (c) { c.resize(); }); });

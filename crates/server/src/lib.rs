@@ -44,6 +44,11 @@ pub struct Options {
     /// Answers one client address may hand in on the public answering
     /// pages per ten minutes (`pingan serve --answer-limit`).
     pub answers_per_address: u32,
+    /// How often the server looks whether values changed since the newest
+    /// risk run, and recomputes it if so (`pingan serve
+    /// --risk-refresh-minutes`); None: never (cron's `pingan risk
+    /// --refresh` alone).
+    pub risk_every: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -53,6 +58,7 @@ impl Default for Options {
             deployment: Deployment::default(),
             warm_up: false,
             answers_per_address: ANSWERS_PER_ADDRESS,
+            risk_every: None,
         }
     }
 }
@@ -171,6 +177,24 @@ pub async fn serve_with(
         tokio::spawn(async move {
             pingan_service::scores::warm_up(kept.clone()).await;
             pingan_service::surveys::warm_up(kept).await;
+        });
+    }
+    if let Some(every) = opts.risk_every {
+        let kept = ctx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match pingan_service::risk::refresh_if_stale(&kept).await {
+                    Ok(Some(v)) => tracing::info!(
+                        period = %v.period,
+                        warnings = v.warnings.len(),
+                        seconds = v.seconds,
+                        "risk recomputed after a data change"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "risk recompute failed"),
+                }
+            }
         });
     }
     let app = router_for(ctx, opts);

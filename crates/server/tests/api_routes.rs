@@ -34,6 +34,7 @@ const EXPECTED: &[&str] = &[
     "GET /api/v1/regions",
     "GET /api/v1/reports/{region}",
     "GET /api/v1/reports/{region}/file",
+    "GET /api/v1/risk",
     "GET /api/v1/scores",
     "GET /api/v1/surveys/{form_id}/estimates",
     "GET /api/v1/values",

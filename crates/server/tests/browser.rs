@@ -226,6 +226,27 @@ async fn pages_in_headless_chromium() {
         )
         .await
         .unwrap();
+    // The province's generated outlines and a risk run, for 平安热力图
+    // and 风险预警.
+    let map = pingan_synth::generate_boundaries(&province).unwrap();
+    let office = pingan_service::Caller::operator("setup");
+    let direct = office
+        .authorize::<pingan_service::cap::DirectImport>()
+        .unwrap();
+    pingan_service::boundaries::import(
+        &app.store.ctx,
+        &direct,
+        "boundaries.geojson",
+        map.as_bytes(),
+        "code",
+        false,
+    )
+    .await
+    .unwrap();
+    let notices = office.authorize::<pingan_service::cap::Notices>().unwrap();
+    pingan_service::risk::refresh(&app.store.ctx, &notices, None, 40)
+        .await
+        .unwrap();
     let own = counties[0].clone();
     let other = counties[counties.len() - 1].clone();
     let base = app.base.clone();

@@ -34,3 +34,24 @@ pub async fn import(
     }
     Ok(read.len())
 }
+
+/// Every kept outline by region code, parsed once per import (the maps
+/// read them on every view).
+pub async fn shapes(
+    ctx: &Ctx,
+) -> Result<std::sync::Arc<std::collections::HashMap<String, serde_json::Value>>> {
+    ctx.versioned(
+        "boundaries",
+        &[pingan_core::labels::LedgerAction::ImportBoundaries],
+        async {
+            Ok(ctx
+                .store
+                .boundaries()
+                .await?
+                .into_iter()
+                .filter_map(|(r, g)| serde_json::from_str(&g).ok().map(|v| (r, v)))
+                .collect())
+        },
+    )
+    .await
+}

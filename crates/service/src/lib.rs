@@ -33,6 +33,7 @@ pub mod report;
 pub mod report_edits;
 mod report_findings;
 pub mod review;
+pub mod risk;
 pub mod scores;
 pub mod session;
 pub mod structure;

@@ -37,6 +37,7 @@ pub mod rectify;
 pub mod rectify_files;
 pub mod regions;
 pub mod report_edits;
+pub mod risk;
 pub mod scores;
 pub mod sessions;
 pub mod surveys;
@@ -73,6 +74,7 @@ pub use rectify::{Item, NewItem, NewStep, Plan, Step};
 pub use rectify_files::FileMeta;
 pub use regions::RegionRecord;
 pub use report_edits::{EditKey, ReportEdit};
+pub use risk::{ForecastRow, RiskRun, RiskWarning};
 pub use scores::{FrameworkVersion, NewScoreRun};
 pub use sessions::{LoginAttempt, TokenInfo, random_token};
 pub use surveys::{

@@ -143,9 +143,24 @@ impl Store {
         preview: bool,
         data: &mut DataSet,
     ) -> Result<()> {
-        use futures_util::TryStreamExt;
         let year = period.year();
         let first = year - fw.prev_depth() as i32;
+        self.values_between(fw, tree, first, year, preview, data)
+            .await
+    }
+
+    /// The values of years `first..=year` into `data`, as
+    /// [`Store::scoring_values`] reads them (forecasts read every year).
+    pub async fn values_between(
+        &self,
+        fw: &Framework,
+        tree: &RegionTree,
+        first: i32,
+        year: i32,
+        preview: bool,
+        data: &mut DataSet,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
         let mut twice: std::collections::BTreeSet<(String, String)> = Default::default();
         let mut look = Lookup::default();
         on_pool!(self, p => {

@@ -19,8 +19,10 @@
 mod anomalies;
 mod elements;
 mod events;
+mod map;
 mod model;
 mod names;
+mod outline;
 mod quality;
 mod regions;
 mod rng;
@@ -35,6 +37,7 @@ mod tests;
 use std::fmt;
 
 pub use events::{EventOptions, HEADER as EVENTS_HEADER, write_events};
+pub use map::generate_boundaries;
 pub use survey::{QUESTIONS as SURVEY_QUESTIONS, SurveyFiles, SurveyOptions, generate_survey};
 
 use elements::{ELEMENTS, Format, N_MONTHLY};

@@ -26,6 +26,7 @@ pub(crate) mod tag {
     pub const IDIO: u64 = 13;
     pub const REPEAT_SHARE: u64 = 14;
     pub const ANOMALY: u64 = 15;
+    pub const MAP: u64 = 16;
 }
 
 fn splitmix(mut x: u64) -> u64 {

@@ -14,6 +14,7 @@ mod quality;
 mod rectify;
 mod reports;
 mod review;
+mod risk;
 mod scores;
 mod session;
 mod structure;
@@ -62,6 +63,7 @@ const RESOURCES: &[fn(Api) -> Api] = &[
     callbacks::routes,
     reports::routes,
     rectify::routes,
+    risk::routes,
     public::routes,
     surveys::routes,
     events::routes,

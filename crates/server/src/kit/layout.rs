@@ -33,6 +33,8 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
             .map(|(_, path, label)| (path, label)),
     );
     if c.can(Cap::Scores) {
+        v.push(("/map", "平安热力图"));
+        v.push(("/risk", "风险预警"));
         v.push(("/events", "网格事件"));
         v.push(("/search", "搜索"));
     }

@@ -166,6 +166,24 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
         "cells": by_rank.iter().enumerate().flat_map(|(i, r)| r.dimensions.iter().enumerate()
             .map(move |(j, d)| json!([j, i, (d.percent * 10.0).round() / 10.0]))).collect::<Vec<_>>(),
     });
+    // 平安热力图 of the level below, by total (issue 22); none without outlines.
+    let year = s.year;
+    let score_map = if kids.is_empty() {
+        None
+    } else {
+        super::map::chart(
+            &state,
+            "map-overview",
+            &super::map::by_score(&kids),
+            |code| format!("/?region={code}&period={year}"),
+        )
+        .await?
+        .map(|(data, _)| data)
+    };
+    // Risk warnings the office sent to this region (its home page's notice).
+    let warned = pingan_service::risk::sent_to(ctx, &who, s.code())
+        .await
+        .unwrap_or_default();
     let mut grades: Vec<(String, usize)> = Vec::new();
     for g in ["优秀", "良好", "合格", "不合格"] {
         grades.push((g.into(), kids.iter().filter(|r| r.grade == g).count()));
@@ -196,6 +214,17 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
                     a href=(href) { (text) }
                 }
                 @if late.len() > 5 { " 等" }
+            }
+        }
+        @if !warned.is_empty() {
+            div.banner.warn id="risk-warned" style="margin-top:12px" {
+                "风险预警 " (warned.len()) " 条："
+                @for (k, w) in warned.iter().take(3).enumerate() {
+                    @if k > 0 { "；" }
+                    (w.message)
+                    @if let Some(t) = w.field_task { "（实地核查任务 " a href=(format!("/verify/{t}")) { (t) } "）" }
+                }
+                " " a href=(format!("/risk?region={}", region.code)) { "查看风险预警" }
             }
         }
         @if me.as_ref().is_some_and(|m| m.veto) {
@@ -243,6 +272,15 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(place): Query<Plac
                 (card(&format!("五个维度得分率：{}与{}", region.name, compare_label), None, html! {
                     (data_script("radar-data", r))
                     div.chart data-chart="radar" data-source="radar-data" {}
+                }))
+            }
+            @if let Some(m) = &score_map {
+                (card(&format!("{}{}得分地图", region.name, child_level),
+                    Some(html! { a.btn.small href=(format!("/map?region={}&period={}", region.code, s.year)) { "平安热力图" } }),
+                    html! {
+                    (data_script("overview-map-data", m))
+                    div.chart.map data-chart="map" data-source="overview-map-data" role="img"
+                        aria-label=(format!("{}{}总分地图", region.name, child_level)) {}
                 }))
             }
             @if !kids.is_empty() {

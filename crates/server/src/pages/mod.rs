@@ -14,6 +14,7 @@ mod events;
 mod events_list;
 mod framework;
 mod help;
+mod map;
 mod objections;
 mod place;
 mod progress;
@@ -25,6 +26,7 @@ mod region;
 mod report;
 mod report_edit;
 mod review;
+mod risk;
 mod session;
 mod submit;
 mod surveys;
@@ -41,6 +43,8 @@ pub fn routes() -> Router<AppState> {
     [
         dashboard::routes,
         region::routes,
+        map::routes,
+        risk::routes,
         report::routes,
         report_edit::routes,
         rectify::routes,

@@ -481,6 +481,64 @@ async function eventsChecks(page) {
   log('  网格事件: months, overdue list and call-outs, drill-down to 事件清单 with a filter, at 1440×900 and 390×844');
 }
 
+// 平安热力图 and 风险预警 (issue 22): the map has a canvas with something
+// drawn, a click on a region drills down; a warning is sent with a field
+// task and shows on that region's home page; both sizes, no sideways scroll.
+async function mapChecks(page) {
+  for (const [w, h] of [[1440, 900], [390, 844]]) {
+    await page.setViewportSize({ width: w, height: h });
+    const where = `office /map at ${w}×${h}`;
+    await goto(page, `/map?period=${YEAR}`, where);
+    await checkPage(page, where);
+    const painted = await page.evaluate(() => {
+      const cv = document.querySelector('div[data-chart="map"] canvas');
+      if (!cv) return 0;
+      const ctx = cv.getContext('2d');
+      const d = ctx.getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4 * 16) if (d[i] > 0) n++;
+      return n;
+    });
+    check(painted > 100, `${where}: the map canvas is blank (${painted} painted samples)`);
+    const rows = await page.locator('table#map-table tbody tr').count();
+    check(rows > 0, `${where}: no regions listed under the map`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(width <= w + 20, `${where} overflows horizontally: scrollWidth ${width}px`)) {
+      fail(`${where}: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
+    }
+    await page.screenshot({ path: join(SHOTS, `office-map-${w}x${h}.png`), fullPage: true });
+    const rw = `office /risk at ${w}×${h}`;
+    await goto(page, '/risk', rw);
+    await checkPage(page, rw);
+    check(await page.locator('table#risk-backtest tbody tr').count() === 8, `${rw}: the backtest table has not 8 elements`);
+    check(await page.locator('#risk-detail div[data-chart="risk"]').count() === 1, `${rw}: no chart for the first warning`);
+    const rwidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!check(rwidth <= w + 20, `${rw} overflows horizontally: scrollWidth ${rwidth}px`)) {
+      fail(`${rw}: ${(await overflowing(page, w + 20)).join('; ') || '(none found)'}`);
+    }
+    await page.screenshot({ path: join(SHOTS, `office-risk-${w}x${h}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1366, height: 768 });
+  // Drill down by clicking the first region of the map's table.
+  await goto(page, `/map?period=${YEAR}&by=risk`, 'office /map by risk');
+  await checkPage(page, 'office /map by risk');
+  const first = await page.locator('table#map-table tbody tr').first().getAttribute('data-region');
+  await clickAndWait(page, page.locator('table#map-table tbody tr a').first());
+  check(page.url().includes(`region=${first}`), `map drill-down went to ${path(page.url())}`);
+  await checkPage(page, 'office /map drilled down');
+  // Send the first warning with a field task; it shows on its region's home page.
+  await goto(page, '/risk', 'office /risk send');
+  const row = page.locator('table#risk-warnings tbody tr').first();
+  const region = await row.getAttribute('data-region');
+  await row.locator('input[name="task"]').check();
+  await clickAndWait(page, row.locator('button[type="submit"]'));
+  const banner = await page.locator('.banner').first().textContent().catch(() => '');
+  check(/已下发预警，并创建实地核查任务 \d+/.test(banner || ''), `sending a warning: banner "${banner}"`);
+  await goto(page, `/?region=${region}&period=${YEAR}`, 'warned region home');
+  check(await page.locator('#risk-warned').count() === 1, `the region ${region}'s home page shows no risk notice`);
+  log('  平安热力图 and 风险预警: map drawn, drill-down, warning sent with a field task and shown at home, at 1440×900 and 390×844');
+}
+
 async function countyChecks(page) {
   await goto(page, '/', 'county dashboard');
   const rows = await rankingRows(page);
@@ -962,6 +1020,7 @@ async function main() {
         if (user === 'office' || user === 'county') await surveyChecks(page, user);
         if (user === 'office') await collectChecks(page);
         if (user === 'office') await eventsChecks(page);
+        if (user === 'office') await mapChecks(page);
         if (user === 'county') await countyChecks(page);
         if (user === 'auditor') await auditorChecks(page);
         if (user === 'dept') await deptPhoneChecks(page);

@@ -1,0 +1,117 @@
+//! `pingan risk` (forecast.md §3): the 风险预警 list from the command line.
+//! `--refresh` forecasts every region's monthly event elements from the
+//! database, assesses next year's risk and keeps both (the daily cron job,
+//! one ledger entry); without it the kept run is printed.
+
+use crate::cmd_db::{DbArgs, open_existing_ctx, runtime, service_error};
+use anyhow::Result;
+use clap::Args;
+use pingan_core::Period;
+use pingan_service::{cap, risk};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct RiskArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// 评估的起始月份，如 2025-01（默认：最新数据年份的下一年 1 月）
+    #[arg(long, value_parser = month)]
+    period: Option<Period>,
+    /// 重新预测并重算风险，保存结果（每日定时任务用），记入操作日志
+    #[arg(long)]
+    refresh: bool,
+    /// 蒙特卡洛模拟次数（--refresh 时）
+    #[arg(long, default_value_t = pingan_core::risk::DEFAULT_DRAWS)]
+    draws: usize,
+    /// 只列出前 N 条预警（0 = 全部）
+    #[arg(long, default_value_t = 30)]
+    top: usize,
+    /// 输出格式：table（制表符分隔）或 json
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+}
+
+fn month(s: &str) -> Result<Period, String> {
+    match s.parse::<Period>() {
+        Ok(p @ Period::Month(..)) => Ok(p),
+        Ok(_) => Err(format!("“{s}”不是月份：应为 YYYY-MM，如 2025-01")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub fn run(a: RiskArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let ctx = open_existing_ctx(&a.db).await?;
+        let caller = a.db.caller();
+        let r = async {
+            let period = a.period.map(|p| p.to_string());
+            if a.refresh {
+                let who = caller.authorize::<cap::Notices>()?;
+                risk::refresh(&ctx, &who, a.period, a.draws).await?;
+            }
+            let who = caller.authorize::<cap::Scores>()?;
+            risk::view(&ctx, &who, period.as_deref()).await
+        }
+        .await;
+        ctx.store.close().await;
+        let Some(v) = r.map_err(service_error)? else {
+            return Err(crate::InputFailure(
+                "还没有风险评估结果：请运行 pingan risk --db … --refresh".into(),
+            )
+            .into());
+        };
+        if a.format == "json" {
+            println!("{}", serde_json::to_string_pretty(&*v)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "{} 年风险评估（自 {} 起；训练数据截至 {}；{} 个序列，跳过 {} 个；模拟 {} 次；用时 {:.1} 秒）{}",
+            v.year,
+            v.period,
+            v.train_end,
+            v.series,
+            v.skipped,
+            v.draws,
+            v.seconds,
+            if v.stale { "——此后数据已有变动，请加 --refresh 重算" } else { "" }
+        );
+        for (phase, secs) in &v.phases {
+            eprintln!("  {phase}：{secs:.1} 秒");
+        }
+        println!("数据项\t序列数\t所选模型MASE\t季节朴素MASE\t区间覆盖率\t选用MSTL比例");
+        let f = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{x:.3}"));
+        for b in &v.backtest {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{:.0}%",
+                b.code,
+                b.series,
+                f(b.mase),
+                f(b.naive_mase),
+                f(b.coverage),
+                b.mstl_share * 100.0
+            );
+        }
+        println!();
+        println!("地区代码\t地区\t指标\t预测值\t失分概率\t否决概率\t预计失分\t模型回测MASE");
+        let n = if a.top == 0 { v.warnings.len() } else { a.top };
+        for w in v.warnings.iter().take(n) {
+            let mase: Vec<String> = w
+                .elements
+                .iter()
+                .map(|e| format!("{} {} {}", e.code, e.model, f(e.mase)))
+                .collect();
+            println!(
+                "{}\t{}\t{}\t{}\t{:.1}%\t{:.1}%\t{:.3}\t{}",
+                w.region,
+                w.region_name,
+                w.indicator_name,
+                f(w.value),
+                w.p_loss * 100.0,
+                w.p_veto * 100.0,
+                w.expected_loss,
+                mase.join("; ")
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,315 @@
+//! 风险预警 (issue 22, forecast.md §3): the forecasts of every region's
+//! monthly event elements and what they mean for next year's points,
+//! computed by `refresh` (`pingan risk --refresh`, daily from cron, or the
+//! office's button) and kept, never on a request; and the warnings the
+//! office sends to a region (a notice on its home page and a field task).
+
+mod compute;
+mod send;
+
+pub use send::{send, sent_to};
+
+use crate::ctx::Ctx;
+use crate::error::{Result, ServiceError};
+use crate::{Authorized, cap, scores};
+use pingan_core::Period;
+use pingan_core::data::DataSet;
+use pingan_core::labels::LedgerAction;
+use pingan_core::risk;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Central interval kept with each forecast.
+pub const LEVEL: f64 = 0.8;
+/// Months of each series kept beside its forecast, for the chart.
+pub(crate) const SHOWN_MONTHS: usize = 24;
+/// Risks below this probability of losing points are left out of the list
+/// (they still count in the regions' totals).
+pub(crate) const MIN_P: f64 = 0.05;
+
+/// One model's backtest on one series.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Tested {
+    pub model: String,
+    pub mase: Option<f64>,
+    pub coverage: Option<f64>,
+}
+
+/// A kept forecast series.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ForecastBody {
+    /// Months shown before the forecast (`2023-01`…) and their values.
+    pub months: Vec<String>,
+    pub history: Vec<f64>,
+    /// The forecast months and their point, interval.
+    pub ahead: Vec<String>,
+    pub point: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+    pub model: String,
+    pub backtest: Vec<Tested>,
+}
+
+/// An element of a warning with how far its forecast can be trusted.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ElementTrust {
+    pub code: String,
+    pub name: String,
+    pub model: String,
+    /// The chosen model's backtest MASE and the seasonal naive's.
+    pub mase: Option<f64>,
+    pub naive_mase: Option<f64>,
+    pub coverage: Option<f64>,
+}
+
+/// One region's risk on one indicator.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Warning {
+    pub region: String,
+    pub region_name: String,
+    pub level: String,
+    pub indicator: String,
+    pub indicator_name: String,
+    pub unit: String,
+    pub max: f64,
+    pub value: Option<f64>,
+    pub points: f64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub p_loss: f64,
+    pub p_veto: f64,
+    pub expected_loss: f64,
+    pub years: Vec<i32>,
+    pub history: Vec<Option<f64>>,
+    /// (value, 满分线 / 否决线).
+    pub thresholds: Vec<(f64, String)>,
+    pub elements: Vec<ElementTrust>,
+}
+
+/// Per element: the models' mean backtest over the series.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ElementBacktest {
+    pub code: String,
+    pub name: String,
+    pub series: usize,
+    pub mase: Option<f64>,
+    pub naive_mase: Option<f64>,
+    pub coverage: Option<f64>,
+    /// Share of series for which MSTL was chosen.
+    pub mstl_share: f64,
+}
+
+/// A risk run as the pages read it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RiskView {
+    /// The first month assessed, and the year it falls in.
+    pub period: String,
+    pub year: i32,
+    pub train_end: String,
+    pub draws: usize,
+    pub series: usize,
+    pub skipped: usize,
+    pub seconds: f64,
+    /// Where the time went: (phase, seconds).
+    #[serde(default)]
+    pub phases: Vec<(String, f64)>,
+    pub backtest: Vec<ElementBacktest>,
+    /// Every region's expected points lost, summed over its indicators.
+    pub totals: Vec<(String, f64)>,
+    /// Warnings, the highest expected loss first.
+    pub warnings: Vec<Warning>,
+    #[serde(default)]
+    pub made_at: String,
+    #[serde(default)]
+    pub made_by: String,
+    /// Values changed since the run (set when read, not stored).
+    #[serde(default)]
+    pub stale: bool,
+}
+
+/// The month a refresh assesses from when none is asked: the one after the
+/// last month the province's event elements have values for.
+async fn default_period(ctx: &Ctx) -> Result<Period> {
+    let year = ctx
+        .latest_year()
+        .await
+        .ok_or_else(|| ServiceError::invalid("数据库中还没有数据：请先导入"))?;
+    Ok(Period::Month(year + 1, 1))
+}
+
+/// Forecast every region's monthly event elements from the values up to
+/// the month before `period` (default: the year after the latest data),
+/// assess next year's risk, and keep both (one ledger entry).
+pub async fn refresh(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Notices>,
+    period: Option<Period>,
+    draws: usize,
+) -> Result<RiskView> {
+    let started = std::time::Instant::now();
+    let period = match period {
+        Some(p @ Period::Month(..)) => p,
+        Some(p) => {
+            return Err(ServiceError::invalid(format!(
+                "风险评估的起始期应为月份（如 2025-01），不是 {p}"
+            )));
+        }
+        None => default_period(ctx).await?,
+    };
+    let Period::Month(year, from_month) = period else {
+        unreachable!("checked above")
+    };
+    if !(1..=5000).contains(&draws) {
+        return Err(ServiceError::invalid("模拟次数应在 1 到 5000 之间"));
+    }
+    let train_end = period.prev();
+    let years = ctx.years().await?;
+    let Some(&first_year) = years.first() else {
+        return Err(ServiceError::invalid("数据库中还没有数据：请先导入"));
+    };
+    if train_end.year() < first_year {
+        return Err(ServiceError::invalid(format!(
+            "{train_end} 之前没有数据，无法预测"
+        )));
+    }
+    let v = scores::version(ctx, year).await?;
+    let fw = v.framework.clone();
+    let tree = ctx.tree().await?;
+    let (data_seq, _) = ctx.store.audit_head().await?;
+    let _permit = ctx.heavy_permit().await?;
+    let mut data = DataSet::new(tree.len(), fw.elements.len());
+    ctx.store
+        .values_between(&fw, &tree, first_year, year, false, &mut data)
+        .await?;
+    for y in first_year..=year {
+        let b = ctx
+            .store
+            .scoring_benchmarks(&fw, &tree, Period::Year(y))
+            .await?;
+        for i in 0..fw.benchmarks.len() {
+            if let Some(x) = b.benchmark(i, Period::Year(y))
+                && data.benchmark(i, Period::Year(y)).is_none()
+            {
+                let _ = data.insert_benchmark(i, Period::Year(y), x);
+            }
+        }
+    }
+    let elements: Vec<usize> = pingan_core::events::ELEMENTS
+        .iter()
+        .filter_map(|c| fw.element_index(c))
+        .collect();
+    if elements.is_empty() {
+        return Err(ServiceError::invalid(
+            "指标体系中没有网格事件与应急月度数据项，无法预测风险",
+        ));
+    }
+    let past: Vec<i32> = years.iter().copied().filter(|y| *y < year).collect();
+    let history = past[past.len().saturating_sub(3)..].to_vec();
+    let made_by = who.actor().user.clone();
+    let read = started.elapsed().as_secs_f64();
+    let (view, rows) = tokio::task::spawn_blocking(move || {
+        compute::compute(
+            &fw, &tree, &data, year, from_month, &elements, &history, draws,
+        )
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("risk task: {e}")))??;
+    let mut view = view;
+    view.phases.insert(0, ("读取数据".to_string(), read));
+    let saving = std::time::Instant::now();
+    view.made_by = made_by.clone();
+    view.made_at = pingan_store::now();
+    // The run's time without its own saving, which the body cannot hold.
+    view.seconds = started.elapsed().as_secs_f64();
+    let body = serde_json::to_string(&view).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let summary = json!({"series": view.series, "skipped": view.skipped, "draws": view.draws,
+        "warnings": view.warnings.len(), "seconds": view.seconds, "train_end": view.train_end});
+    ctx.store
+        .save_risk_run(
+            &rows,
+            &pingan_store::RiskRun {
+                period: view.period.clone(),
+                train_end: view.train_end.clone(),
+                data_seq,
+                summary: summary.to_string(),
+                body,
+                made_by,
+                made_at: view.made_at.clone(),
+            },
+            summary,
+            &who.actor(),
+        )
+        .await?;
+    tracing::info!(
+        period = %view.period,
+        seconds = view.seconds,
+        saving = saving.elapsed().as_secs_f64(),
+        "risk run kept"
+    );
+    Ok(view)
+}
+
+/// Recompute the newest run (same period) when values changed since it:
+/// the server's periodic look. Several instances may each do it; the last
+/// one's run is kept.
+pub async fn refresh_if_stale(ctx: &Ctx) -> Result<Option<RiskView>> {
+    let Some(run) = ctx.store.risk_run(None).await? else {
+        return Ok(None);
+    };
+    if !ctx.store.values_changed_since(run.data_seq).await? {
+        return Ok(None);
+    }
+    let system = crate::Caller::operator("风险预警定时重算");
+    let who = system.authorize::<cap::Notices>()?;
+    let draws = serde_json::from_str::<serde_json::Value>(&run.summary)
+        .ok()
+        .and_then(|s| s["draws"].as_u64())
+        .map_or(risk::DEFAULT_DRAWS, |d| d as usize);
+    refresh(ctx, &who, run.period.parse().ok(), draws)
+        .await
+        .map(Some)
+}
+
+/// The kept run of `period` (default: the newest), parsed once per run;
+/// `stale` when values changed since.
+pub async fn view(
+    ctx: &Ctx,
+    _who: &Authorized<'_, cap::Scores>,
+    period: Option<&str>,
+) -> Result<Option<Arc<RiskView>>> {
+    let Some(run) = ctx.store.risk_run(period).await? else {
+        return Ok(None);
+    };
+    let key = format!("risk:{}", run.period);
+    let parsed = ctx
+        .versioned(&key, &[LedgerAction::RefreshRisk], async {
+            serde_json::from_str::<RiskView>(&run.body)
+                .map_err(|e| ServiceError::Internal(format!("risk run: {e}")))
+        })
+        .await?;
+    let stale = ctx.store.values_changed_since(run.data_seq).await?;
+    if stale == parsed.stale {
+        return Ok(Some(parsed));
+    }
+    let mut v = (*parsed).clone();
+    v.stale = stale;
+    Ok(Some(Arc::new(v)))
+}
+
+/// The kept forecast of one region's element, in the caller's scope.
+pub async fn forecast_of(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Scores>,
+    region: &str,
+    element: &str,
+) -> Result<Option<ForecastBody>> {
+    let tree = ctx.tree().await?;
+    who.caller().region_in_scope(&tree, region)?;
+    let Some(row) = ctx.store.forecast_of(region, element).await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&row.body)
+        .map(Some)
+        .map_err(|e| ServiceError::Internal(format!("forecast: {e}")))
+}
