@@ -20,6 +20,10 @@ pub struct RiskArgs {
     /// 重新预测并重算风险，保存结果（每日定时任务用），记入操作日志
     #[arg(long)]
     refresh: bool,
+    /// 检验概率是否可信：把已有数据的年份（--period 该年某月）当作下一年评估，
+    /// 与该年实际得分比较（分档可靠性与 Brier 分数），不保存
+    #[arg(long, conflicts_with = "refresh", requires = "period")]
+    calibrate: bool,
     /// 蒙特卡洛模拟次数（--refresh 时）
     #[arg(long, default_value_t = pingan_core::risk::DEFAULT_DRAWS)]
     draws: usize,
@@ -40,6 +44,9 @@ fn month(s: &str) -> Result<Period, String> {
 }
 
 pub fn run(a: RiskArgs) -> Result<ExitCode> {
+    if a.calibrate {
+        return calibrate(&a);
+    }
     runtime()?.block_on(async {
         let ctx = open_existing_ctx(&a.db).await?;
         let caller = a.db.caller();
@@ -75,6 +82,13 @@ pub fn run(a: RiskArgs) -> Result<ExitCode> {
             v.seconds,
             if v.stale { "——此后数据已有变动，请加 --refresh 重算" } else { "" }
         );
+        match &v.calibration {
+            Some(c) => eprintln!(
+                "  失分概率已按 {} 年校准（{} 个地区×指标）：Brier 模型 {:.4}，始终报实际比例 {:.4}，校准后 {:.4}",
+                c.year, c.n, c.brier_model, c.brier_base, c.brier_recalibrated
+            ),
+            None => eprintln!("  没有可用于校准的上一年度数据：失分概率为模型原始概率"),
+        }
         for (phase, secs) in &v.phases {
             eprintln!("  {phase}：{secs:.1} 秒");
         }
@@ -92,7 +106,7 @@ pub fn run(a: RiskArgs) -> Result<ExitCode> {
             );
         }
         println!();
-        println!("地区代码\t地区\t指标\t预测值\t失分概率\t否决概率\t预计失分\t模型回测MASE");
+        println!("地区代码\t地区\t指标\t预测值\t失分概率\t模型原始概率\t否决概率\t预计失分\t模型回测MASE");
         let n = if a.top == 0 { v.warnings.len() } else { a.top };
         for w in v.warnings.iter().take(n) {
             let mase: Vec<String> = w
@@ -101,16 +115,71 @@ pub fn run(a: RiskArgs) -> Result<ExitCode> {
                 .map(|e| format!("{} {} {}", e.code, e.model, f(e.mase)))
                 .collect();
             println!(
-                "{}\t{}\t{}\t{}\t{:.1}%\t{:.1}%\t{:.3}\t{}",
+                "{}\t{}\t{}\t{}\t{:.1}%\t{:.1}%\t{:.1}%\t{:.3}\t{}",
                 w.region,
                 w.region_name,
                 w.indicator_name,
                 f(w.value),
                 w.p_loss * 100.0,
+                w.p_model * 100.0,
                 w.p_veto * 100.0,
                 w.expected_loss,
                 mase.join("; ")
             );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `--calibrate`: the probabilities of a past year against what it scored.
+fn calibrate(a: &RiskArgs) -> Result<ExitCode> {
+    let Some(period) = a.period else {
+        anyhow::bail!("--calibrate 需要 --period（如 2024-01）");
+    };
+    runtime()?.block_on(async {
+        let ctx = open_existing_ctx(&a.db).await?;
+        let caller = a.db.caller();
+        let r = async {
+            let who = caller.authorize::<cap::Scores>()?;
+            risk::calibrate(&ctx, &who, period, a.draws).await
+        }
+        .await;
+        ctx.store.close().await;
+        let report = r.map_err(service_error)?;
+        if a.format == "json" {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        let print = |title: &str, c: &pingan_core::calibration::Calibration| {
+            println!(
+                "{title}：{} 年 {} 个地区×指标，实际失分比例 {:.1}%；Brier 分数 {:.4}（始终报实际比例为 {:.4}）；预计失分合计 {:.1}，实际 {:.1}",
+                c.year,
+                c.n,
+                c.base_rate * 100.0,
+                c.brier,
+                c.brier_base,
+                c.expected_loss,
+                c.actual_loss
+            );
+            println!("预测失分概率\t个数\t平均预测\t实际失分比例");
+            for b in c.bins.iter().filter(|b| b.n > 0) {
+                println!(
+                    "{:.0}%–{:.0}%\t{}\t{:.1}%\t{:.1}%",
+                    b.from * 100.0,
+                    b.to * 100.0,
+                    b.n,
+                    b.predicted * 100.0,
+                    b.observed * 100.0
+                );
+            }
+        };
+        print("模型原始概率", &report.model);
+        match (&report.recalibrated, report.map_year) {
+            (Some(c), Some(y)) => {
+                println!();
+                print(&format!("按 {y} 年校准后"), c);
+            }
+            _ => println!("（上一年度无法评估，没有校准后的结果）"),
         }
         Ok(ExitCode::SUCCESS)
     })

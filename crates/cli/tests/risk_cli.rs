@@ -64,6 +64,17 @@ fn risk_refresh_keeps_forecasts_and_warnings() {
     // 1 + 2 + 4 + 16 regions × 8 elements, four years each: none skipped.
     assert_eq!(v["series"], 23 * 8);
     assert_eq!(v["skipped"], 0);
+    // Probabilities recalibrated on 2024, assessed from 2021–2023.
+    assert_eq!(v["calibration"]["year"], 2024, "{}", v["calibration"]);
+    assert!(v["calibration"]["n"].as_u64().unwrap() > 0);
+    let (m, r) = (
+        v["calibration"]["brier_model"].as_f64().unwrap(),
+        v["calibration"]["brier_recalibrated"].as_f64().unwrap(),
+    );
+    assert!(
+        r <= m + 1e-12,
+        "the fitted map never does worse in-sample: {r} > {m}"
+    );
     assert_eq!(v["totals"].as_array().unwrap().len(), 23);
     let backtest = v["backtest"].as_array().unwrap();
     assert_eq!(backtest.len(), 8);
@@ -117,6 +128,45 @@ fn risk_refresh_keeps_forecasts_and_warnings() {
     .unwrap();
     assert_eq!(mid["train_end"], "2024-06");
     assert_eq!(mid["year"], 2024);
+
+    // Calibration: 2024 assessed from 2021–2023 against what it scored.
+    let cal: Value = serde_json::from_str(&ok(pingan(&[
+        "risk",
+        "--db",
+        &db,
+        "--calibrate",
+        "--period",
+        "2024-01",
+        "--draws",
+        "40",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let model = &cal["model"];
+    let n = model["n"].as_u64().unwrap();
+    assert!(n > 0, "{cal}");
+    let binned: u64 = model["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["n"].as_u64().unwrap())
+        .sum();
+    assert_eq!(binned, n);
+    let brier = model["brier"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&brier), "{cal}");
+    // The map fitted on 2023 (assessed from 2021–2022), applied to 2024.
+    assert_eq!(cal["map_year"], 2023, "{cal}");
+    assert_eq!(cal["recalibrated"]["n"], model["n"]);
+    let err = fails(pingan(&[
+        "risk",
+        "--db",
+        &db,
+        "--calibrate",
+        "--period",
+        "2025-01",
+    ]));
+    assert!(err.contains("还没有数据"), "{err}");
 
     let ledger = ok(pingan(&[
         "audit",

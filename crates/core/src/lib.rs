@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod bounds;
+pub mod calibration;
 pub mod consequence;
 pub mod data;
 pub mod effect;

@@ -76,6 +76,7 @@ async fn risk_pages(app: &App) {
     // 1 + 2 + 4 + 8 regions × 8 elements.
     assert!(html.contains("120 个序列"), "{html}");
     assert!(html.contains("id=\"risk-backtest\""), "{html}");
+    assert!(html.contains("失分概率已按 2024 年校准"), "{html}");
     let losses: Vec<f64> = html
         .split("id=\"risk-warnings\"")
         .nth(1)

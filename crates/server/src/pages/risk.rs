@@ -152,6 +152,16 @@ async fn page(
             "；"
             (fmt::local_time(&view.made_at)) " 由 " (view.made_by) " 计算。"
         }
+        @if let Some(c) = &view.calibration {
+            p.muted id="risk-calibration" {
+                "失分概率已按 " (c.year) " 年校准：以该年之前的数据预测 " (c.year) " 年，与其实际得分比较（"
+                (c.n) " 个地区×指标，实际失分 " (fmt::percent(c.base_rate * 100.0)) "）；模型概率的 Brier 分数 "
+                (fmt::num(c.brier_model, 3)) "，始终报实际比例为 " (fmt::num(c.brier_base, 3))
+                "，校准后 " (fmt::num(c.brier_recalibrated, 3)) "（越小越好）。"
+            }
+        } @else {
+            p.muted id="risk-calibration" { "没有可用于校准的上一年度数据：失分概率为模型原始概率。" }
+        }
         @if office { (refresh_form(Some(&view))) }
         @if !sent.is_empty() {
             div.banner.warn id="risk-sent" style="margin-top:12px" {
@@ -284,7 +294,7 @@ fn warnings(v: &RiskView, listed: &[&Warning], root: &str, office: bool) -> Mark
                                 }
                                 @if w.thresholds.is_empty() { "—" }
                             }
-                            td.num data-value=(w.p_loss) { (fmt::percent(w.p_loss * 100.0)) }
+                            td.num data-value=(w.p_loss) title=(format!("模型原始概率 {}", fmt::percent(w.p_model * 100.0))) { (fmt::percent(w.p_loss * 100.0)) }
                             td.num data-value=(w.p_veto) { (fmt::percent(w.p_veto * 100.0)) }
                             td.num data-value=(w.expected_loss) { (fmt::num(w.expected_loss, 3)) " / " (fmt::num(w.max, 2)) }
                             td {

@@ -6,6 +6,7 @@ use super::{
     Warning,
 };
 use crate::error::{Result, ServiceError};
+use pingan_core::calibration::Isotonic;
 use pingan_core::data::DataSet;
 use pingan_core::risk::{self, Series};
 use pingan_core::{Period, RegionTree};
@@ -20,7 +21,8 @@ pub(super) fn compute(
     elements: &[usize],
     history: &[i32],
     draws: usize,
-) -> Result<(RiskView, Vec<pingan_store::ForecastRow>)> {
+    recalibrate: Option<&Isotonic>,
+) -> Result<(RiskView, Vec<pingan_store::ForecastRow>, Vec<risk::Risk>)> {
     let period = Period::Month(year, from_month);
     let train_end = period.prev();
     let regions: Vec<usize> = (0..tree.len()).collect();
@@ -107,7 +109,7 @@ pub(super) fn compute(
         });
     }
     let skipped = outcomes.iter().filter(|o| o.is_none()).count();
-    let risks = risk::assess(&risk::Setup {
+    let mut risks = risk::assess(&risk::Setup {
         fw,
         tree,
         data,
@@ -120,10 +122,17 @@ pub(super) fn compute(
     })
     .map_err(|e| ServiceError::invalid(e.to_string()))?;
     phases.push(("蒙特卡洛评估".to_string(), clock.elapsed().as_secs_f64()));
+    // The model's probabilities as they turned out in the year before.
+    let model_p: Vec<f64> = risks.iter().map(|x| x.p_loss).collect();
+    if let Some(m) = recalibrate {
+        for x in &mut risks {
+            x.p_loss = m.apply(x.p_loss);
+        }
+    }
     let placed = fw.indicators();
     let mut totals: rustc_hash::FxHashMap<usize, f64> = Default::default();
     let mut warnings = Vec::new();
-    for x in &risks {
+    for (x, p_model) in risks.iter().zip(&model_p) {
         *totals.entry(x.region).or_default() += x.expected_loss;
         if x.p_loss < MIN_P && x.p_veto == 0.0 {
             continue;
@@ -143,6 +152,7 @@ pub(super) fn compute(
             low: x.low,
             high: x.high,
             p_loss: x.p_loss,
+            p_model: *p_model,
             p_veto: x.p_veto,
             expected_loss: x.expected_loss,
             years: history.to_vec(),
@@ -215,7 +225,9 @@ pub(super) fn compute(
             made_at: String::new(),
             made_by: String::new(),
             stale: false,
+            calibration: None,
         },
         rows,
+        risks,
     ))
 }

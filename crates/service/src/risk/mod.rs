@@ -4,9 +4,11 @@
 //! office's button) and kept, never on a request; and the warnings the
 //! office sends to a region (a notice on its home page and a field task).
 
+mod calibrate;
 mod compute;
 mod send;
 
+pub use calibrate::calibrate;
 pub use send::{send, sent_to};
 
 use crate::ctx::Ctx;
@@ -77,7 +79,11 @@ pub struct Warning {
     pub points: f64,
     pub low: Option<f64>,
     pub high: Option<f64>,
+    /// Probability of losing points, recalibrated on the year before when
+    /// it could be; the model's own.
     pub p_loss: f64,
+    #[serde(default)]
+    pub p_model: f64,
     pub p_veto: f64,
     pub expected_loss: f64,
     pub years: Vec<i32>,
@@ -126,6 +132,25 @@ pub struct RiskView {
     /// Values changed since the run (set when read, not stored).
     #[serde(default)]
     pub stale: bool,
+    /// How the model's probabilities did on the year before, and the map
+    /// fitted on it.
+    #[serde(default)]
+    pub calibration: Option<RiskCalibration>,
+}
+
+/// The year before assessed from the months before it, against its scores.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RiskCalibration {
+    pub year: i32,
+    pub n: usize,
+    pub base_rate: f64,
+    /// Brier score of the model's probabilities, of always saying the base
+    /// rate, and of the recalibrated ones (on the same year: in-sample).
+    pub brier_model: f64,
+    pub brier_base: f64,
+    pub brier_recalibrated: f64,
+    pub bins: Vec<pingan_core::calibration::Bin>,
+    pub map: pingan_core::calibration::Isotonic,
 }
 
 /// The month a refresh assesses from when none is asked: the one after the
@@ -138,16 +163,23 @@ async fn default_period(ctx: &Ctx) -> Result<Period> {
     Ok(Period::Month(year + 1, 1))
 }
 
-/// Forecast every region's monthly event elements from the values up to
-/// the month before `period` (default: the year after the latest data),
-/// assess next year's risk, and keep both (one ledger entry).
-pub async fn refresh(
-    ctx: &Ctx,
-    who: &Authorized<'_, cap::Notices>,
-    period: Option<Period>,
-    draws: usize,
-) -> Result<RiskView> {
-    let started = std::time::Instant::now();
+/// What a run reads: the framework of the assessed year, the regions, every
+/// year's approved values and benchmarks up to it, the elements forecast.
+pub(crate) struct Inputs {
+    pub fw: std::sync::Arc<pingan_core::Framework>,
+    pub tree: std::sync::Arc<pingan_core::RegionTree>,
+    pub data: DataSet,
+    pub year: i32,
+    pub from_month: u8,
+    pub elements: Vec<usize>,
+    pub history: Vec<i32>,
+    pub draws: usize,
+    /// The ledger head before the values were read.
+    pub data_seq: i64,
+}
+
+/// Read a run's inputs; the caller holds a heavy permit.
+pub(crate) async fn load(ctx: &Ctx, period: Option<Period>, draws: usize) -> Result<Inputs> {
     let period = match period {
         Some(p @ Period::Month(..)) => p,
         Some(p) => {
@@ -177,7 +209,6 @@ pub async fn refresh(
     let fw = v.framework.clone();
     let tree = ctx.tree().await?;
     let (data_seq, _) = ctx.store.audit_head().await?;
-    let _permit = ctx.heavy_permit().await?;
     let mut data = DataSet::new(tree.len(), fw.elements.len());
     ctx.store
         .values_between(&fw, &tree, first_year, year, false, &mut data)
@@ -206,12 +237,96 @@ pub async fn refresh(
     }
     let past: Vec<i32> = years.iter().copied().filter(|y| *y < year).collect();
     let history = past[past.len().saturating_sub(3)..].to_vec();
+    Ok(Inputs {
+        fw,
+        tree,
+        data,
+        year,
+        from_month,
+        elements,
+        history,
+        draws,
+        data_seq,
+    })
+}
+
+/// The year before the assessed one, assessed from the months before it
+/// and compared with its scores: the map that makes the model's
+/// probabilities honest. None where that year has no values or its series
+/// are too short to forecast.
+pub(crate) fn recalibration(input: &Inputs) -> Result<Option<RiskCalibration>> {
+    use pingan_core::calibration::{Isotonic, pairs, summarize};
+    let year = input.year - 1;
+    let history: Vec<i32> = input
+        .history
+        .iter()
+        .copied()
+        .filter(|y| *y < year)
+        .collect();
+    let (_, _, risks) = compute::compute(
+        &input.fw,
+        &input.tree,
+        &input.data,
+        year,
+        1,
+        &input.elements,
+        &history,
+        input.draws,
+        None,
+    )?;
+    let found = pairs(&risks, &input.fw, &input.tree, &input.data, year)
+        .map_err(|e| ServiceError::invalid(e.to_string()))?;
+    let Some(map) = Isotonic::fit(&found) else {
+        return Ok(None);
+    };
+    let before = summarize(&found, year);
+    let mapped: Vec<_> = found
+        .iter()
+        .map(|p| (map.apply(p.0), p.1, p.2, p.3))
+        .collect();
+    let after = summarize(&mapped, year);
+    Ok(Some(RiskCalibration {
+        year,
+        n: before.n,
+        base_rate: before.base_rate,
+        brier_model: before.brier,
+        brier_base: before.brier_base,
+        brier_recalibrated: after.brier,
+        bins: before.bins,
+        map,
+    }))
+}
+
+/// Forecast every region's monthly event elements from the values up to
+/// the month before `period` (default: the year after the latest data),
+/// assess next year's risk, and keep both (one ledger entry).
+pub async fn refresh(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Notices>,
+    period: Option<Period>,
+    draws: usize,
+) -> Result<RiskView> {
+    let started = std::time::Instant::now();
+    let _permit = ctx.heavy_permit().await?;
+    let input = load(ctx, period, draws).await?;
+    let data_seq = input.data_seq;
     let made_by = who.actor().user.clone();
     let read = started.elapsed().as_secs_f64();
-    let (view, rows) = tokio::task::spawn_blocking(move || {
-        compute::compute(
-            &fw, &tree, &data, year, from_month, &elements, &history, draws,
-        )
+    let (view, rows, _) = tokio::task::spawn_blocking(move || {
+        let calibration = recalibration(&input)?;
+        let (mut view, rows, risks) = compute::compute(
+            &input.fw,
+            &input.tree,
+            &input.data,
+            input.year,
+            input.from_month,
+            &input.elements,
+            &input.history,
+            input.draws,
+            calibration.as_ref().map(|c| &c.map),
+        )?;
+        view.calibration = calibration;
+        Ok::<_, ServiceError>((view, rows, risks))
     })
     .await
     .map_err(|e| ServiceError::Internal(format!("risk task: {e}")))??;
