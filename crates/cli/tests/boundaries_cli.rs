@@ -24,19 +24,7 @@ fn collection(features: &[String]) -> String {
 fn boundaries_import_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "2",
-        "--counties",
-        "4",
-        "--townships",
-        "8",
-        "--years",
-        "2023-2024",
-    ]));
+    common::generated(d, [2, 4, 8], "2023-2024");
     let db = format!("sqlite://{d}/p.db");
     ok(pingan(&["init", "--db", &db]));
     ok(pingan(&[

@@ -17,19 +17,7 @@ fn pingan(args: &[&str]) -> std::process::Output {
 fn setup(dir: &Path, name: &str) -> (String, String, Vec<String>) {
     let d = dir.to_str().unwrap();
     if !dir.join("regions.csv").exists() {
-        ok(pingan(&[
-            "generate",
-            "--out",
-            d,
-            "--cities",
-            "1",
-            "--counties",
-            "2",
-            "--townships",
-            "6",
-            "--years",
-            "2024",
-        ]));
+        common::generated(d, [1, 2, 6], "2024");
     }
     let db = format!("sqlite://{d}/{name}.db");
     ok(pingan(&["init", "--db", &db]));

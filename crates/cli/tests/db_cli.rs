@@ -12,19 +12,7 @@ use std::process::{Command, Output, Stdio};
 /// A small generated province and a fresh database in a temp folder.
 fn setup(dir: &Path) -> String {
     let d = dir.to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "2",
-        "--counties",
-        "4",
-        "--townships",
-        "12",
-        "--years",
-        "2023-2024",
-    ]));
+    common::generated(d, [2, 4, 12], "2023-2024");
     let db = format!("sqlite://{d}/t.db");
     ok(pingan(&["init", "--db", &db]));
     for (kind, file) in [
@@ -254,19 +242,7 @@ fn unreachable_database() {
 fn killed_import_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "2",
-        "--counties",
-        "4",
-        "--townships",
-        "12",
-        "--years",
-        "2024",
-    ]));
+    common::generated(d, [2, 4, 12], "2024");
     let db = format!("sqlite://{d}/t.db");
     ok(pingan(&["init", "--db", &db]));
     ok(pingan(&[

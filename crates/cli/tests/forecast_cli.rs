@@ -12,19 +12,7 @@ use serde_json::Value;
 fn forecasts_backtests_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "2",
-        "--counties",
-        "4",
-        "--townships",
-        "8",
-        "--years",
-        "2021-2024",
-    ]));
+    common::generated(d, [2, 4, 8], "2021-2024");
     let regions = format!("{d}/regions.csv");
     let values = format!("{d}/values.csv");
     let run = |more: &[&str]| {

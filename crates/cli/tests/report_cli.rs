@@ -23,19 +23,7 @@ fn part(path: &Path, name: &str) -> String {
 fn reports_notices_batches_and_pdf() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "2",
-        "--counties",
-        "6",
-        "--townships",
-        "12",
-        "--years",
-        "2023-2024",
-    ]));
+    common::generated(d, [2, 6, 12], "2023-2024");
     let db = format!("sqlite://{d}/p.db");
     // `pingan report --db DB --year 2024` and `more`.
     let report = |more: &[&str]| {

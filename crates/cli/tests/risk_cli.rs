@@ -12,19 +12,7 @@ use serde_json::Value;
 fn risk_refresh_keeps_forecasts_and_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "2",
-        "--counties",
-        "4",
-        "--townships",
-        "16",
-        "--years",
-        "2021-2024",
-    ]));
+    common::generated(d, [2, 4, 16], "2021-2024");
     let db = format!("sqlite://{d}/p.db");
     ok(pingan(&["init", "--db", &db]));
     for (kind, file) in [

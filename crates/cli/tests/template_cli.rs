@@ -1,5 +1,7 @@
 //! `pingan template` and `pingan import excel` against a database.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn pingan(args: &[&str]) -> Output {
@@ -27,19 +29,7 @@ fn ok(out: Output) -> (String, String) {
 fn a_prefilled_template_imports_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    ok(pingan(&[
-        "generate",
-        "--out",
-        d,
-        "--cities",
-        "1",
-        "--counties",
-        "2",
-        "--townships",
-        "6",
-        "--years",
-        "2023-2024",
-    ]));
+    common::generated(d, [1, 2, 6], "2023-2024");
     let db = format!("sqlite://{d}/t.db");
     for (kind, file) in [("regions", "regions.csv"), ("values", "values.csv")] {
         ok(pingan(&[

@@ -7,6 +7,18 @@ use std::collections::HashMap;
 /// The label of a cell outside every region.
 pub(crate) const OUTSIDE: u32 = u32::MAX;
 
+/// The label of cell (x, y) of a `w` × `h` grid, OUTSIDE off the grid.
+fn labels_at(w: usize, h: usize, label: &[u32]) -> impl Fn(i64, i64) -> u32 + '_ {
+    let (w, h) = (w as i64, h as i64);
+    move |x, y| {
+        if x < 0 || y < 0 || x >= w || y >= h {
+            OUTSIDE
+        } else {
+            label[(y * w + x) as usize]
+        }
+    }
+}
+
 pub(crate) type Ring = Vec<(i64, i64)>;
 /// Directed edges by their start corner.
 type Edges = HashMap<(i64, i64), Vec<(i64, i64)>>;
@@ -15,14 +27,8 @@ type Edges = HashMap<(i64, i64), Vec<(i64, i64)>>;
 /// clockwise holes (y grows northwards). Cells that touch only at a corner
 /// make separate rings.
 pub(crate) fn trace(w: usize, h: usize, label: &[u32]) -> HashMap<u32, Vec<Ring>> {
+    let at = labels_at(w, h, label);
     let (w, h) = (w as i64, h as i64);
-    let at = |x: i64, y: i64| -> u32 {
-        if x < 0 || y < 0 || x >= w || y >= h {
-            OUTSIDE
-        } else {
-            label[(y * w + x) as usize]
-        }
-    };
     // Directed edges with the label on their left, by start corner.
     let mut edges: HashMap<u32, Edges> = HashMap::new();
     for y in 0..h {
@@ -87,14 +93,8 @@ pub(crate) fn trace(w: usize, h: usize, label: &[u32]) -> HashMap<u32, Vec<Ring>
 /// so neighbours still share their border and a parent is still the union
 /// of its children.
 pub(crate) fn junctions(w: usize, h: usize, towns: &[u32]) -> Vec<bool> {
+    let at = labels_at(w, h, towns);
     let (w, h) = (w as i64, h as i64);
-    let at = |x: i64, y: i64| -> u32 {
-        if x < 0 || y < 0 || x >= w || y >= h {
-            OUTSIDE
-        } else {
-            towns[(y * w + x) as usize]
-        }
-    };
     let mut fixed = vec![false; ((w + 1) * (h + 1)) as usize];
     for y in 0..=h {
         for x in 0..=w {

@@ -34,3 +34,22 @@ pub fn fails(out: Output) -> String {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     String::from_utf8(out.stderr).unwrap()
 }
+
+/// `pingan generate` of a small province into `dir`: [cities, counties,
+/// townships] and the years as `2023-2024`.
+pub fn generated(dir: &str, sizes: [usize; 3], years: &str) {
+    let [cities, counties, townships] = sizes.map(|n| n.to_string());
+    ok(pingan(&[
+        "generate",
+        "--out",
+        dir,
+        "--cities",
+        &cities,
+        "--counties",
+        &counties,
+        "--townships",
+        &townships,
+        "--years",
+        years,
+    ]));
+}

@@ -5,7 +5,7 @@
 //! through the map fitted on the year before, as a run shows them. This is
 //! the out-of-sample test of that map. Nothing is kept.
 
-use super::{compute, load, recalibration};
+use super::{load, recalibration};
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::{Authorized, cap};
@@ -41,17 +41,7 @@ pub async fn calibrate(
         )));
     }
     tokio::task::spawn_blocking(move || {
-        let (_, _, risks) = compute::compute(
-            &input.fw,
-            &input.tree,
-            &input.data,
-            input.year,
-            input.from_month,
-            &input.elements,
-            &input.history,
-            input.draws,
-            None,
-        )?;
+        let (_, _, risks) = input.assess(input.year, input.from_month, &input.history, None)?;
         let found = pairs(&risks, &input.fw, &input.tree, &input.data, input.year)
             .map_err(|e| ServiceError::invalid(e.to_string()))?;
         let map = recalibration(&input)?;

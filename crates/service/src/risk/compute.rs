@@ -11,18 +11,33 @@ use pingan_core::data::DataSet;
 use pingan_core::risk::{self, Series};
 use pingan_core::{Period, RegionTree};
 
-#[allow(clippy::too_many_arguments)]
+/// What one assessment covers.
+pub(crate) struct Span<'a> {
+    pub year: i32,
+    pub from_month: u8,
+    pub elements: &'a [usize],
+    pub history: &'a [i32],
+    pub draws: usize,
+}
+
+/// A run's view, its forecasts to keep, and every risk (the list keeps
+/// only the likelier ones).
+pub(crate) type Computed = (RiskView, Vec<pingan_store::ForecastRow>, Vec<risk::Risk>);
+
 pub(super) fn compute(
     fw: &pingan_core::Framework,
     tree: &RegionTree,
     data: &DataSet,
-    year: i32,
-    from_month: u8,
-    elements: &[usize],
-    history: &[i32],
-    draws: usize,
+    span: Span,
     recalibrate: Option<&Isotonic>,
-) -> Result<(RiskView, Vec<pingan_store::ForecastRow>, Vec<risk::Risk>)> {
+) -> Result<Computed> {
+    let Span {
+        year,
+        from_month,
+        elements,
+        history,
+        draws,
+    } = span;
     let period = Period::Month(year, from_month);
     let train_end = period.prev();
     let regions: Vec<usize> = (0..tree.len()).collect();

@@ -178,6 +178,31 @@ pub(crate) struct Inputs {
     pub data_seq: i64,
 }
 
+impl Inputs {
+    /// Forecast and assess `year` from `from_month` (see `compute`).
+    pub(crate) fn assess(
+        &self,
+        year: i32,
+        from_month: u8,
+        history: &[i32],
+        recalibrate: Option<&pingan_core::calibration::Isotonic>,
+    ) -> Result<compute::Computed> {
+        compute::compute(
+            &self.fw,
+            &self.tree,
+            &self.data,
+            compute::Span {
+                year,
+                from_month,
+                elements: &self.elements,
+                history,
+                draws: self.draws,
+            },
+            recalibrate,
+        )
+    }
+}
+
 /// Read a run's inputs; the caller holds a heavy permit.
 pub(crate) async fn load(ctx: &Ctx, period: Option<Period>, draws: usize) -> Result<Inputs> {
     let period = match period {
@@ -263,17 +288,7 @@ pub(crate) fn recalibration(input: &Inputs) -> Result<Option<RiskCalibration>> {
         .copied()
         .filter(|y| *y < year)
         .collect();
-    let (_, _, risks) = compute::compute(
-        &input.fw,
-        &input.tree,
-        &input.data,
-        year,
-        1,
-        &input.elements,
-        &history,
-        input.draws,
-        None,
-    )?;
+    let (_, _, risks) = input.assess(year, 1, &history, None)?;
     let found = pairs(&risks, &input.fw, &input.tree, &input.data, year)
         .map_err(|e| ServiceError::invalid(e.to_string()))?;
     let Some(map) = Isotonic::fit(&found) else {
@@ -314,15 +329,10 @@ pub async fn refresh(
     let read = started.elapsed().as_secs_f64();
     let (view, rows, _) = tokio::task::spawn_blocking(move || {
         let calibration = recalibration(&input)?;
-        let (mut view, rows, risks) = compute::compute(
-            &input.fw,
-            &input.tree,
-            &input.data,
+        let (mut view, rows, risks) = input.assess(
             input.year,
             input.from_month,
-            &input.elements,
             &input.history,
-            input.draws,
             calibration.as_ref().map(|c| &c.map),
         )?;
         view.calibration = calibration;
