@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 async fn results_year_on_sqlite() {
     let app = spawn_app(Kind::Sqlite).await.unwrap();
     year(&app).await;
+    kept_by_backup(&app, Kind::Sqlite).await;
     app.db.done().await;
 }
 
@@ -23,6 +24,7 @@ async fn results_year_on_sqlite() {
 async fn results_year_on_postgres() {
     if let Some(app) = spawn_app(Kind::Postgres).await {
         year(&app).await;
+        kept_by_backup(&app, Kind::Postgres).await;
         app.db.done().await;
     }
 }
@@ -721,4 +723,55 @@ async fn year(app: &App) {
     assert!(html.contains("2 / 3 项到期问题按期销号"), "{html}");
     assert!(html.contains("66.7%"), "{html}");
     assert!(html.contains("其中达到要求 <strong>1</strong>"), "{html}");
+}
+
+/// Everything the year wrote survives a backup and restore: notices,
+/// items with their steps and files, 约谈, deductions, the publication,
+/// objections and uses.
+async fn kept_by_backup(app: &App, kind: Kind) {
+    let (copy, store) = common::round_trip(app, kind).await;
+    let before = &app.store.ctx.store;
+    for y in [2023, 2024] {
+        assert_eq!(
+            store.notices(y).await.unwrap(),
+            before.notices(y).await.unwrap()
+        );
+        let items = before.rectify_items(y, None).await.unwrap();
+        assert_eq!(store.rectify_items(y, None).await.unwrap(), items);
+        for i in &items {
+            assert_eq!(
+                store.rectify_steps(i.id).await.unwrap(),
+                before.rectify_steps(i.id).await.unwrap()
+            );
+            assert_eq!(
+                store.rectify_files(i.id).await.unwrap(),
+                before.rectify_files(i.id).await.unwrap()
+            );
+        }
+        assert_eq!(
+            store.interviews(y).await.unwrap(),
+            before.interviews(y).await.unwrap()
+        );
+        assert_eq!(
+            store.deductions(y).await.unwrap(),
+            before.deductions(y).await.unwrap()
+        );
+        assert_eq!(
+            store.publication(y).await.unwrap(),
+            before.publication(y).await.unwrap()
+        );
+        assert_eq!(
+            store.objections(y).await.unwrap(),
+            before.objections(y).await.unwrap()
+        );
+        assert_eq!(
+            store.result_uses(y).await.unwrap(),
+            before.result_uses(y).await.unwrap()
+        );
+    }
+    assert!(
+        !before.rectify_items(2023, None).await.unwrap().is_empty()
+            || !before.rectify_items(2024, None).await.unwrap().is_empty()
+    );
+    copy.done().await;
 }

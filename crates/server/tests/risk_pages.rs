@@ -22,6 +22,7 @@ fn province() -> pingan_synth::Options {
 async fn risk_pages_on_sqlite() {
     let app = spawn_app_with(Kind::Sqlite, &province()).await.unwrap();
     risk_pages(&app).await;
+    kept_by_backup(&app, Kind::Sqlite).await;
     app.db.done().await;
 }
 
@@ -29,6 +30,7 @@ async fn risk_pages_on_sqlite() {
 async fn risk_pages_on_postgres() {
     if let Some(app) = spawn_app_with(Kind::Postgres, &province()).await {
         risk_pages(&app).await;
+        kept_by_backup(&app, Kind::Postgres).await;
         app.db.done().await;
     }
 }
@@ -233,4 +235,37 @@ async fn risk_pages(app: &App) {
     );
     let (_, html) = page(app, "/risk", &office).await;
     assert!(!html.contains("数据已有变动"), "{html}");
+}
+
+/// The outlines, the run, the forecasts and the warning sent survive a
+/// backup and restore.
+async fn kept_by_backup(app: &App, kind: Kind) {
+    let (copy, store) = common::round_trip(app, kind).await;
+    let before = &app.store.ctx.store;
+    assert_eq!(
+        store.boundaries().await.unwrap(),
+        before.boundaries().await.unwrap()
+    );
+    assert_eq!(
+        store.risk_run(None).await.unwrap(),
+        before.risk_run(None).await.unwrap()
+    );
+    let c0 = &app.counties[0];
+    let town = format!("{c0}001");
+    assert_eq!(
+        store.forecast_of(&town, "grid_events").await.unwrap(),
+        before.forecast_of(&town, "grid_events").await.unwrap()
+    );
+    let all: Vec<String> = before
+        .region_tree()
+        .await
+        .unwrap()
+        .regions()
+        .iter()
+        .map(|r| r.code.clone())
+        .collect();
+    let sent = before.risk_warnings(&all).await.unwrap();
+    assert!(!sent.is_empty());
+    assert_eq!(store.risk_warnings(&all).await.unwrap(), sent);
+    copy.done().await;
 }

@@ -350,3 +350,17 @@ pub async fn bytes(app: &App, path: &str, cookie: &str) -> (StatusCode, Vec<u8>)
     let s = r.status();
     (s, r.bytes().await.unwrap().to_vec())
 }
+
+/// Back the app's database up and restore it into a fresh one of the same
+/// kind: the restored store (drop the `Fresh` when done with it).
+pub async fn round_trip(app: &App, kind: Kind) -> (Fresh, Store) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    app.store.ctx.store.backup(file.path()).await.unwrap();
+    let copy = fresh(kind).await.expect("a second database");
+    copy.store
+        .restore(file.path(), &Actor::cli("restore"))
+        .await
+        .unwrap();
+    let store = copy.store.clone();
+    (copy, store)
+}

@@ -463,6 +463,217 @@ pub(super) const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("made_at", Text),
         ],
     ),
+    (
+        "notices",
+        &[
+            ("year", Int32),
+            ("region", Text),
+            ("number", Int),
+            ("issued_on", Text),
+            ("plan_due", Text),
+            ("deadline", Text),
+            ("issued_by", Text),
+            ("issued_at", Text),
+        ],
+    ),
+    (
+        "report_edits",
+        &[
+            ("year", Int32),
+            ("region", Text),
+            ("kind", Text),
+            ("section", Text),
+            ("version", Int),
+            ("text", Text),
+            ("edited_by", Text),
+            ("edited_at", Text),
+        ],
+    ),
+    (
+        "rectify_items",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("ord", Int),
+            ("source", Text),
+            ("indicator", Text),
+            ("problem", Text),
+            ("state", Text),
+            ("unit", Text),
+            ("person", Text),
+            ("measures", Text),
+            ("target", Text),
+            ("plan_due", Text),
+            ("deadline", Text),
+            ("created_by", Text),
+            ("created_at", Text),
+            ("merged_into", OptInt),
+            ("target_value", OptFloat),
+        ],
+    ),
+    (
+        "rectify_steps",
+        &[
+            ("id", Int),
+            ("item_id", Int),
+            ("action", Text),
+            ("state", Text),
+            ("note", Text),
+            ("recheck", Text),
+            ("done_by", Text),
+            ("done_at", Text),
+            ("field_task", OptInt),
+        ],
+    ),
+    (
+        "rectify_files",
+        &[
+            ("id", Int),
+            ("item_id", Int),
+            ("step_id", Int),
+            ("file_name", Text),
+            ("mime", Text),
+            ("size", Int),
+            ("sha256", Text),
+            ("data", Text),
+            ("uploaded_by", Text),
+            ("uploaded_at", Text),
+        ],
+    ),
+    (
+        "publications",
+        &[
+            ("year", Int32),
+            ("published_at", Text),
+            ("window_ends", Text),
+            ("published_by", Text),
+            ("ledger_seq", Int),
+            ("results", Text),
+            ("final_at", Text),
+        ],
+    ),
+    (
+        "objections",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("filed_by", Text),
+            ("account", Text),
+            ("contact", Text),
+            ("content", Text),
+            ("evidence", Text),
+            ("filed_at", Text),
+            ("state", Text),
+            ("answer", Text),
+            ("answered_by", Text),
+            ("answered_at", Text),
+            ("correction", Text),
+            ("address", Text),
+        ],
+    ),
+    (
+        "result_uses",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("kind", Text),
+            ("note", Text),
+            ("recorded_by", Text),
+            ("recorded_at", Text),
+            ("weight", OptFloat),
+            ("applied", Int),
+        ],
+    ),
+    (
+        "interviews",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("held_on", Text),
+            ("interviewer", Text),
+            ("interviewee", Text),
+            ("summary", Text),
+            ("file_name", Text),
+            ("mime", Text),
+            ("size", Int),
+            ("sha256", Text),
+            ("data", Text),
+            ("recorded_by", Text),
+            ("recorded_at", Text),
+        ],
+    ),
+    (
+        "deductions",
+        &[
+            ("id", Int),
+            ("year", Int32),
+            ("region", Text),
+            ("points", Float),
+            ("reason", Text),
+            ("from_year", Int32),
+            ("recorded_by", Text),
+            ("recorded_at", Text),
+        ],
+    ),
+    (
+        "boundaries",
+        &[
+            ("region", Text),
+            ("geometry", Text),
+            ("imported_by", Text),
+            ("imported_at", Text),
+        ],
+    ),
+    (
+        "forecasts",
+        &[
+            ("region", Text),
+            ("element", Text),
+            ("first", Text),
+            ("model", Text),
+            ("body", Text),
+            ("made_at", Text),
+        ],
+    ),
+    (
+        "risk_runs",
+        &[
+            ("period", Text),
+            ("train_end", Text),
+            ("data_seq", Int),
+            ("summary", Text),
+            ("body", Text),
+            ("made_by", Text),
+            ("made_at", Text),
+        ],
+    ),
+    (
+        "risk_warnings",
+        &[
+            ("period", Text),
+            ("region", Text),
+            ("indicator", Text),
+            ("message", Text),
+            ("field_task", OptInt),
+            ("sent_by", Text),
+            ("sent_at", Text),
+        ],
+    ),
+];
+
+/// Tables a backup leaves out, and why: sessions and the login guard are
+/// the running server's, value changes only tell the kept caches what to
+/// read again, and the event counts are rebuilt from the events.
+pub(super) const NOT_KEPT: &[&str] = &[
+    "sessions",
+    "login_guard",
+    "value_changes",
+    "event_counts",
+    "event_classes",
 ];
 
 /// Tables added after the backup format was first released.
@@ -487,6 +698,20 @@ pub(super) const OPTIONAL: &[&str] = &[
     "opinions",
     "problems",
     "events",
+    "notices",
+    "report_edits",
+    "rectify_items",
+    "rectify_steps",
+    "rectify_files",
+    "publications",
+    "objections",
+    "result_uses",
+    "interviews",
+    "deductions",
+    "boundaries",
+    "forecasts",
+    "risk_runs",
+    "risk_warnings",
 ];
 
 /// Columns added to a table after the backup format was first released,
@@ -542,6 +767,13 @@ pub(super) const SERIAL: &[&str] = &[
     "verify_photos",
     "callback_draws",
     "survey_forms",
+    "rectify_items",
+    "rectify_steps",
+    "rectify_files",
+    "objections",
+    "result_uses",
+    "interviews",
+    "deductions",
 ];
 
 #[derive(Clone, Debug, Serialize)]
@@ -554,4 +786,45 @@ pub struct BackupSummary {
 
 pub(super) fn bad(line: usize, what: &str) -> StoreError {
     StoreError::Invalid(format!("备份文件第 {line} 行有误：{what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NOT_KEPT, OPTIONAL, TABLES};
+
+    /// A table a migration adds must be in the backup or said not to be:
+    /// a restore that silently drops a table loses that data.
+    #[tokio::test]
+    async fn every_table_is_kept_or_said_not_to_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = crate::Store::open(&url).await.unwrap();
+        let crate::db::Pool::Sqlite(pool) = &store.pool else {
+            unreachable!("a SQLite URL")
+        };
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let kept: Vec<&str> = TABLES.iter().map(|t| t.0).collect();
+        let missing: Vec<&str> = names
+            .iter()
+            .map(|n| n.0.as_str())
+            .filter(|n| !kept.contains(n) && !NOT_KEPT.contains(n))
+            .collect();
+        assert!(missing.is_empty(), "tables not in the backup: {missing:?}");
+        for t in &kept {
+            assert!(
+                names.iter().any(|n| n.0 == *t),
+                "the backup lists {t}, which no migration makes"
+            );
+        }
+        for t in OPTIONAL {
+            assert!(kept.contains(t), "{t} is optional but not kept");
+        }
+        store.close().await;
+    }
 }
