@@ -52,7 +52,7 @@ impl Store {
             on_tx!(tx, c => sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?;
         }
-        for (table, cols) in TABLES {
+        for &(table, cols) in TABLES.iter() {
             let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
             writeln!(w, "{}", json!({"table": table, "columns": names})).map_err(io)?;
             let sql = format!("SELECT {} FROM {table}", names.join(", "));
