@@ -290,5 +290,34 @@ fn score_against(path: &Path, views: &[FlagView], tree: &RegionTree) -> Result<S
         flagged.len(),
         fmt_num(hits as f64 / flagged.len().max(1) as f64, 3)
     ));
+    // The statistical methods against the statistical anomalies (spikes,
+    // jumps, runs): the queue's noise is theirs.
+    let statistical = |k: &str| matches!(k, "zscore" | "mod_zscore" | "jump" | "run_above_mean");
+    let stat_flagged: HashSet<(String, String, String)> = views
+        .iter()
+        .filter(|v| statistical(v.kind.code()))
+        .map(|v| (v.region.clone(), v.element.clone(), v.period.to_string()))
+        .collect();
+    let injected = |k: &str| matches!(k, "spike" | "jump" | "run");
+    let stat_total = expected.values().filter(|k| injected(k)).count();
+    if stat_total > 0 {
+        let stat_found = expected
+            .iter()
+            .filter(|(key, kind)| injected(kind) && flagged.contains(*key))
+            .count();
+        let stat_hits = stat_flagged
+            .iter()
+            .filter(|k| expected.contains_key(*k))
+            .count();
+        s.push_str(&format!(
+            "  统计类（突变、连续高于均值、偏离）：召回 {}/{} = {}；精确率 {}/{} = {}\n",
+            stat_found,
+            stat_total,
+            fmt_num(stat_found as f64 / stat_total as f64, 3),
+            stat_hits,
+            stat_flagged.len(),
+            fmt_num(stat_hits as f64 / stat_flagged.len().max(1) as f64, 3)
+        ));
+    }
     Ok(s)
 }

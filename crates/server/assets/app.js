@@ -262,6 +262,34 @@
         ]
       };
     },
+    // 数据质量: a flag's series, its period marked, the model's expectation
+    // with ±2 SD beside it.
+    flag: function (d) {
+      var r2 = function (v) { return v === null || v === undefined ? null : Math.round(v * 100) / 100; };
+      var only = function (v) { return d.values.map(function (_, i) { return i === d.at ? r2(v) : null; }); };
+      var series = [
+        { name: '数值', type: 'line', data: d.values.map(r2), symbolSize: 4 },
+        { name: '本问题', type: 'scatter', data: only(d.values[d.at]), symbolSize: 12 }
+      ];
+      var legend = ['数值', '本问题'];
+      if (d.expected !== null && d.expected !== undefined) {
+        var sd = d.sd || 0;
+        series.push({ name: '预计（±2 标准差）', type: 'scatter', data: only(d.expected), symbol: 'diamond', symbolSize: 10,
+          markLine: sd > 0 ? { symbol: 'none', lineStyle: { type: 'dashed', color: '#e6a23c' }, label: { show: false },
+            data: [[{ xAxis: d.at, yAxis: r2(d.expected - 2 * sd) }, { xAxis: d.at, yAxis: r2(d.expected + 2 * sd) }]] } : undefined });
+        legend.push('预计（±2 标准差）');
+      }
+      return {
+        color: ['#409eff', '#f56c6c', '#e6a23c'],
+        tooltip: { trigger: 'axis' },
+        legend: { bottom: 0, data: legend },
+        grid: { left: 50, right: 20, top: 20, bottom: narrow() ? 90 : 60 },
+        xAxis: { type: 'category', data: d.periods, axisLabel: { rotate: narrow() ? 45 : 0 } },
+        yAxis: { type: 'value', scale: true },
+        animation: false,
+        series: series
+      };
+    },
     weights: function (d) {
       return {
         color: ['#409eff'],

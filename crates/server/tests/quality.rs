@@ -284,4 +284,50 @@ async fn queue(app: &App) {
         html.contains("已更正") && html.contains("核查更正"),
         "{html}"
     );
+    assert!(
+        html.contains("归并") || !html.contains("待核查问题（共"),
+        "{html}"
+    );
+
+    // A statistical flag (the seed's methods confirmed by the model of
+    // normal) names its expectation, and its page draws the series.
+    let (_, all) = app
+        .get("/api/v1/flags?page_size=1000", Some(&collector))
+        .await;
+    let stat = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            matches!(
+                f["kind"].as_str(),
+                Some("zscore" | "mod_zscore" | "jump" | "run_above_mean")
+            )
+        })
+        .unwrap_or_else(|| panic!("no statistical flag among the planted anomalies: {all}"));
+    assert!(stat["message"].as_str().unwrap().contains("预计"), "{stat}");
+    let r = app
+        .http
+        .get(format!("{}/quality/{}", app.base, stat["id"]))
+        .header("cookie", &collector)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    for part in [
+        "data-chart=\"flag\"",
+        "flag-series",
+        "季节基线预计值",
+        "异常强度",
+    ] {
+        assert!(html.contains(part), "{part}: {html}");
+    }
+    let r = app
+        .http
+        .get(format!("{}/quality?status=all", app.base))
+        .header("cookie", &collector)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("个地区数据项"));
 }

@@ -183,18 +183,51 @@ pub async fn one(ctx: &Ctx, who: &Authorized<'_, cap::Quality>, id: i64) -> Resu
 
 /// One flag with the stored values of its region, period and element,
 /// newest first (every source: what the reviewer compares).
-pub async fn detail(
-    ctx: &Ctx,
-    who: &Authorized<'_, cap::Quality>,
-    id: i64,
-) -> Result<(StoredFlag, Vec<pingan_store::StoredValue>)> {
+pub async fn detail(ctx: &Ctx, who: &Authorized<'_, cap::Quality>, id: i64) -> Result<FlagDetail> {
     let f = flag_in_scope(ctx, who, id).await?;
-    let mut values = ctx
+    let mut all = ctx
         .store
-        .values(Some(&f.region), Some(&f.period), Some(&f.element))
+        .values(Some(&f.region), None, Some(&f.element))
         .await?;
-    values.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at));
-    Ok((f, values))
+    all.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at));
+    let series = series_of(&f.period, &all);
+    let values = all.into_iter().filter(|v| v.period == f.period).collect();
+    Ok(FlagDetail {
+        flag: f,
+        values,
+        series,
+    })
+}
+
+/// A flag with every stored value of its key (newest first) and its
+/// series for the chart.
+pub struct FlagDetail {
+    pub flag: StoredFlag,
+    pub values: Vec<pingan_store::StoredValue>,
+    /// (period, value) at the flag's granularity, oldest first: per period
+    /// the value the check reads (the newest approved submission, else the
+    /// newest pending one).
+    pub series: Vec<(String, f64)>,
+}
+
+/// `newest_first` must be sorted by submission time, newest first.
+fn series_of(period: &str, newest_first: &[pingan_store::StoredValue]) -> Vec<(String, f64)> {
+    let kind = |p: &str| p.parse::<Period>().ok().map(|p| std::mem::discriminant(&p));
+    let want = kind(period);
+    let mut by: std::collections::BTreeMap<&str, (bool, f64)> = Default::default();
+    for v in newest_first.iter().filter(|v| kind(&v.period) == want) {
+        let approved = v.review == ValueState::Approved.code();
+        match by.get(v.period.as_str()) {
+            Some((true, _)) => {}
+            Some((false, _)) if !approved => {}
+            _ => {
+                by.insert(&v.period, (approved, v.value));
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(p, (_, v))| (p.to_string(), v))
+        .collect()
 }
 
 pub(crate) async fn flag_in_scope(ctx: &Ctx, who: &crate::Caller, id: i64) -> Result<StoredFlag> {

@@ -3,7 +3,9 @@
 //! values, before any score is official. Pure: the caller brings the values.
 
 pub mod anomaly;
+pub mod baseline;
 pub mod intake;
+pub mod judge;
 pub mod rules;
 pub mod stats;
 
@@ -106,6 +108,12 @@ pub struct Params {
     pub min_abs: f64,
     /// Two sources differing by more than this percent of the larger open a trace task.
     pub cross_source_pct: f64,
+    /// A statistical flag is kept only when the series' model of normal
+    /// (season, recent level, counts as counts) gives the value a
+    /// probability below 10^-surprise…
+    pub surprise: f64,
+    /// …and a run, judged as a whole, below 10^-run_surprise.
+    pub run_surprise: f64,
 }
 
 impl Default for Params {
@@ -124,6 +132,8 @@ impl Default for Params {
             min_rel: 0.25,
             min_abs: 3.0,
             cross_source_pct: 5.0,
+            surprise: 3.0,
+            run_surprise: 2.0,
         }
     }
 }
@@ -136,6 +146,8 @@ impl Params {
             ("jump_pct", self.jump_pct),
             ("peer_mod_z", self.peer_mod_z),
             ("cross_source_pct", self.cross_source_pct),
+            ("surprise", self.surprise),
+            ("run_surprise", self.run_surprise),
         ];
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
@@ -260,14 +272,6 @@ impl Ctx<'_> {
         )
     }
 
-    fn finding(&mut self, r: usize, e: usize, p: Period, o: Outcome) {
-        match o {
-            Outcome::Flag(f) => self.push(r, e, p, f),
-            Outcome::Short => {}
-            Outcome::Clear => {}
-        }
-    }
-
     fn push(&mut self, r: usize, e: usize, p: Period, f: Finding) {
         let message = format!("{}{}", self.head(r, e, p), f.detail);
         self.flags.push(Flag {
@@ -336,8 +340,13 @@ pub fn check(
     let mut peer_groups: FxHashMap<PeerKey, Vec<(usize, f64)>> = FxHashMap::default();
     let mut keys: Vec<_> = series.keys().copied().collect();
     keys.sort_unstable();
+    // Every series' model of normal first: the element's season over all
+    // regions, each series' model drawn towards it, the element's typical
+    // overdispersion, and how its points spread beyond the model's tails.
+    let mut fitted = Vec::with_capacity(keys.len());
+    let mut profiles: FxHashMap<(usize, u8), baseline::Profile> = FxHashMap::default();
     for key in keys {
-        let (r, e, g) = key;
+        let (_, e, g) = key;
         let mut pts = std::mem::take(series.get_mut(&key).expect("key"));
         pts.sort_unstable_by_key(|x| x.0);
         let first = pts[0].0;
@@ -346,6 +355,41 @@ pub fn check(
         for &(idx, v) in &pts {
             dense[(idx - first) as usize] = Some(v);
         }
+        profiles
+            .entry((e, g))
+            .or_default()
+            .add(&dense, first, season(g), scope.year());
+        fitted.push((key, pts, first, dense, None));
+    }
+    let profiles: FxHashMap<(usize, u8), Vec<f64>> = profiles
+        .into_iter()
+        .filter_map(|(k, p)| Some((k, p.index()?)))
+        .collect();
+    let mut alphas: FxHashMap<(usize, u8), Vec<f64>> = FxHashMap::default();
+    for ((_, e, g), _, first, dense, model) in &mut fitted {
+        let profile = profiles.get(&(*e, *g)).map(|p| p.as_slice());
+        *model = baseline::Model::fit(dense, *first, season(*g), scope.year(), profile);
+        if let Some(m) = model.as_ref().filter(|m| m.is_count()) {
+            alphas.entry((*e, *g)).or_default().push(m.alpha());
+        }
+    }
+    let mut tails = vec![baseline::Tail::default(); fw.elements.len()];
+    for ((_, e, g), pts, first, dense, model) in &mut fitted {
+        let Some(m) = model.as_mut() else { continue };
+        if let Some(a) = alphas.get(&(*e, *g)).and_then(|a| stats::median(a)) {
+            m.pool_alpha(a, dense.iter().flatten().count());
+        }
+        for &(idx, x) in pts.iter() {
+            let t = (idx - *first) as usize;
+            if within(period_of(*g, idx), scope)
+                && let Some(ex) = m.expect(dense, *first, t, t)
+            {
+                tails[*e].add(m.surprise(x, ex));
+            }
+        }
+    }
+    for (key, pts, first, dense, model) in fitted {
+        let (r, e, g) = key;
         let mut in_scope = false;
         let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
         let stepwise = g == 2 && stepwise(&pts, scope.year());
@@ -408,9 +452,27 @@ pub fn check(
                 anomaly::jump(&dense, t, s, p),
                 anomaly::run_above_mean(&dense, t, s, p),
             ];
+            let mut found = Vec::new();
             for (kind, o) in kinds.into_iter().zip(outcomes) {
                 cx.short(kind, &o);
-                cx.finding(r, e, period, o);
+                if let Outcome::Flag(f) = o {
+                    found.push(f);
+                }
+            }
+            let at = judge::At {
+                dense: &dense,
+                first,
+                t,
+                tail: &tails[e],
+            };
+            match judge::judge(found, model.as_ref(), at, p) {
+                judge::Verdict::Flag(f) => cx.push(r, e, period, f),
+                judge::Verdict::Clear => {}
+                judge::Verdict::Short(kinds) => {
+                    for kind in kinds {
+                        *cx.short.entry(kind).or_default() += 1;
+                    }
+                }
             }
             if repeated {
                 continue;

@@ -101,6 +101,15 @@ async fn page(
     let (tree, mut flags) = quality::list(&state.ctx, &who, &fq).await?;
     let fw = structure::known_codes(&state.ctx).await?;
     sort_by_severity(&mut flags);
+    // One cause is one item: a region's element keeps its flags together,
+    // at the place of its most severe one.
+    let mut rank: std::collections::HashMap<(String, String), usize> = Default::default();
+    for (i, f) in flags.iter().enumerate() {
+        rank.entry((f.region.clone(), f.element.clone()))
+            .or_insert(i);
+    }
+    let items = rank.len();
+    flags.sort_by_key(|f| rank[&(f.region.clone(), f.element.clone())]);
     let years = state
         .ctx
         .years()
@@ -231,7 +240,7 @@ async fn page(
                 }
             }
         }))
-        (card(&format!("待核查问题（共 {} 条，逻辑错误、多来源差异、时效问题在前，其余按超出阈值的程度排列）", flags.len()), Some(html! {
+        (card(&format!("待核查问题（共 {} 条，归并为 {} 个地区数据项；逻辑错误、多来源差异、时效问题在前，其余按超出阈值的程度排列）", flags.len(), items), Some(html! {
             a.btn.small.export href=(export) download { "导出 Excel" }
         }), html! {
             @if flags.is_empty() {
@@ -241,10 +250,15 @@ async fn page(
                     table.data id="flags" {
                         thead { tr { th { "地区" } th { "数据项" } th { "期间" } th { "类型" } th.num { "分值" } th { "说明" } th { "状态" } th { "操作" } } }
                         tbody {
-                            @for f in shown {
-                                tr data-kind=(f.kind.code()) {
-                                    td { (layout::region_name(&tree, &f.region)) br; span.muted { (f.region) } }
-                                    td { (element_name(&fw, &f.element)) }
+                            @for (i, f) in shown.iter().enumerate() {
+                                @let same = i > 0 && shown[i - 1].region == f.region && shown[i - 1].element == f.element;
+                                tr data-kind=(f.kind.code()) class=[same.then_some("same-item")] {
+                                    @if same {
+                                        td.muted colspan="2" title="与上一行为同一地区的同一数据项" { "〃 同上" }
+                                    } @else {
+                                        td { (layout::region_name(&tree, &f.region)) br; span.muted { (f.region) } }
+                                        td { (element_name(&fw, &f.element)) }
+                                    }
                                     td { (f.period) }
                                     td { a href=(format!("/help#{}", f.kind.code())) title="术语解释" { (f.kind.label()) } @if !f.rule.is_empty() { " " span.muted { (f.rule) } } }
                                     td.num { (fmt_num(f.score, 2)) }
@@ -299,8 +313,22 @@ fn detail_body(
     fw: &Framework,
     tree: &RegionTree,
     values: &[pingan_store::StoredValue],
+    series: &[(String, f64)],
 ) -> Markup {
     let reported = values.first().map(|v| v.value);
+    let number = |k: &str| f.numbers.0.iter().find(|(n, _)| n == k).map(|x| x.1);
+    let label = |p: &str| {
+        p.parse::<pingan_core::Period>()
+            .map_or(p.to_string(), |p| p.label())
+    };
+    let at = series.iter().position(|(p, _)| *p == f.period);
+    let chart = serde_json::json!({
+        "periods": series.iter().map(|(p, _)| label(p)).collect::<Vec<_>>(),
+        "values": series.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        "at": at,
+        "expected": number("expected"),
+        "sd": number("expected_sd"),
+    });
     html! {
         (card("问题", None, html! {
             dl.kv {
@@ -322,6 +350,13 @@ fn detail_body(
                 }
             }
         }))
+        @if series.len() > 1 && at.is_some() {
+            (card("该数据项的序列", None, html! {
+                (layout::data_script("flag-series", &chart))
+                div.chart data-chart="flag" data-source="flag-series" role="img"
+                    aria-label=(format!("{}历年各期数值，标出本问题所在期间", element_name(fw, &f.element))) {}
+            }))
+        }
         @if !f.numbers.0.is_empty() {
             (card("判断依据", None, html! {
                 table.data id="numbers" {
@@ -398,6 +433,9 @@ fn number_label(k: &str) -> &str {
         "previous" => "上期数值",
         "change_pct" => "环比变化（%）",
         "line" => "判断线（均值 + 标准差）",
+        "expected" => "季节基线预计值",
+        "expected_sd" => "预计值的标准差",
+        "surprise" => "异常强度（−log₁₀ 概率）",
         "run" => "连续期数",
         "peer_median" => "同级中位数",
         "peers" => "同级地区数",
@@ -418,7 +456,11 @@ async fn detail(
 ) -> PageResult {
     let c = &v.0;
     let who = c.authorize::<cap::Quality>()?;
-    let (f, values) = quality::detail(&state.ctx, &who, id).await?;
+    let quality::FlagDetail {
+        flag: f,
+        values,
+        series,
+    } = quality::detail(&state.ctx, &who, id).await?;
     let tree = state.ctx.tree().await?;
     let fw = structure::known_codes(&state.ctx).await?;
     let banner = flash.0;
@@ -435,7 +477,7 @@ async fn detail(
             pickers: None,
             banner,
         },
-        detail_body(c, &f, &fw, &tree, &values),
+        detail_body(c, &f, &fw, &tree, &values, &series),
     ))
 }
 
