@@ -888,6 +888,28 @@ async function collectorChecks(page) {
   check(await page.locator('form#explain').count() === 0, 'collector: the resolve forms are still shown after resolving');
   await page.screenshot({ path: join(SHOTS, 'quality-flag-1366x768.png'), fullPage: true });
   log(`  resolved ${path(page.url())}: ${done.trim()}`);
+
+  // A statistical flag's page draws its series with the model's
+  // expectation (issue 23), at both sizes, without sideways scrolling.
+  let opened = null;
+  for (const kind of ['jump', 'mod_zscore', 'zscore', 'run_above_mean']) {
+    await goto(page, `/quality?kind=${kind}`, `collector /quality?kind=${kind}`);
+    const link = page.locator('table#flags tbody tr a[href^="/quality/"]').first();
+    if (await link.count() === 0) continue;
+    await clickAndWait(page, link);
+    opened = path(page.url());
+    for (const [w, h] of [[1440, 900], [390, 844]]) {
+      await page.setViewportSize({ width: w, height: h });
+      check(await page.locator('div[data-chart="flag"]').count() === 1, `${opened}: no series chart`);
+      await checkCharts(page, `flag ${opened} at ${w}×${h}`);
+      const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(sw <= w + 20, `flag ${opened} at ${w}×${h} scrolls sideways: scrollWidth ${sw}`);
+      await page.screenshot({ path: join(SHOTS, `quality-series-${w}x${h}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1366, height: 768 });
+    break;
+  }
+  log(opened ? `  series chart on ${opened}` : '  no statistical flag in this province to open');
 }
 
 // The department's pending December (made by browser.rs) waits for 一级:
