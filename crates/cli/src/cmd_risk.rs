@@ -68,7 +68,9 @@ pub fn run(a: RiskArgs) -> Result<ExitCode> {
             .into());
         };
         if a.format == "json" {
-            println!("{}", serde_json::to_string_pretty(&*v)?);
+            let mut out = serde_json::to_value(&*v.run)?;
+            out["stale"] = serde_json::Value::Bool(v.stale);
+            println!("{}", serde_json::to_string_pretty(&out)?);
             return Ok(ExitCode::SUCCESS);
         }
         eprintln!(

@@ -253,6 +253,18 @@ pub fn forecast(y: &[f64], horizon: usize, level: f64) -> Option<Outcome> {
         forecast.lo[k] = p - widen * (p - forecast.lo[k]);
         forecast.hi[k] = p + widen * (forecast.hi[k] - p);
     }
+    // A series that was never negative (counts, minutes) is not forecast
+    // below 0: a trend extrapolated through zero is not a value it can take.
+    if y.iter().all(|v| *v >= 0.0) {
+        for v in forecast
+            .point
+            .iter_mut()
+            .chain(&mut forecast.lo)
+            .chain(&mut forecast.hi)
+        {
+            *v = v.max(0.0);
+        }
+    }
     Some(Outcome {
         model,
         forecast,
@@ -263,6 +275,28 @@ pub fn forecast(y: &[f64], horizon: usize, level: f64) -> Option<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_falling_to_zero_is_not_forecast_below_it() {
+        // Three years of a count falling steadily towards nothing.
+        let y: Vec<f64> = (0..36)
+            .map(|i| (40.0 - i as f64 * 1.1).max(0.0).round())
+            .collect();
+        let o = forecast(&y, 12, 0.8).unwrap();
+        for v in o
+            .forecast
+            .point
+            .iter()
+            .chain(&o.forecast.lo)
+            .chain(&o.forecast.hi)
+        {
+            assert!(*v >= 0.0, "{:?}", o.forecast);
+        }
+        // A series that takes negative values keeps its negative forecasts.
+        let d: Vec<f64> = y.iter().map(|v| v - 20.0).collect();
+        let o = forecast(&d, 12, 0.8).unwrap();
+        assert!(o.forecast.lo.iter().any(|v| *v < 0.0));
+    }
 
     /// Monthly counts with a yearly season, a slow trend and noise from a
     /// fixed generator.

@@ -390,7 +390,7 @@ impl Tx {
         if elements.is_empty() {
             return Ok(0);
         }
-        self.touch(&k.region, &k.period);
+        self.touch(&k.region, &k.period, true);
         let list = elements
             .iter()
             .map(|e| format!("'{}'", e.replace('\'', "''")))

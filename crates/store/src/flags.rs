@@ -303,7 +303,7 @@ impl Store {
             .bind(&flag.region).bind(&flag.period).bind(c.year).bind(&flag.element).bind(CORRECTION_SOURCE)
             .bind(c.value).bind(text).bind(&actor.user).bind(&at).bind(c.review.code())
             .execute(&mut **cn).await.map(|r| r.rows_affected()))?;
-            tx.touch(&flag.region, &flag.period);
+            tx.touch(&flag.region, &flag.period, c.review == ValueState::Approved);
             tx.invalidate_years(&[c.year]).await?;
             detail["before"] = json!(before.map(|b| json!({"value": b.0, "source": b.1})));
             detail["after"] = json!({"value": c.value, "source": CORRECTION_SOURCE});

@@ -119,10 +119,11 @@ impl Store {
         )
     }
 
-    /// Whether any value was written after ledger entry `seq`.
+    /// Whether any value that counts in official scores was written after
+    /// ledger entry `seq` (a department's submission in review is not).
     pub async fn values_changed_since(&self, seq: i64) -> Result<bool> {
         let row: Option<(i64,)> = on_pool!(self, x => sqlx::query_as(
-            "SELECT seq FROM value_changes WHERE seq > $1 LIMIT 1").bind(seq).fetch_optional(x).await)?;
+            "SELECT seq FROM value_changes WHERE seq > $1 AND official LIMIT 1").bind(seq).fetch_optional(x).await)?;
         Ok(row.is_some())
     }
 
@@ -151,13 +152,15 @@ impl Store {
         tx.commit().await
     }
 
-    /// The warnings sent to these regions, newest first.
-    pub async fn risk_warnings(&self, regions: &[String]) -> Result<Vec<RiskWarning>> {
-        let all: Vec<RiskWarning> = on_pool!(self, x => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {WARN_COLS} FROM risk_warnings ORDER BY sent_at DESC"))).fetch_all(x).await)?;
-        Ok(all
-            .into_iter()
-            .filter(|w| regions.contains(&w.region))
-            .collect())
+    /// The warnings sent to `region` (every region: `None`), newest first.
+    pub async fn risk_warnings(&self, region: Option<&str>) -> Result<Vec<RiskWarning>> {
+        // Two statements: `$1 IS NULL OR region = $1` keeps SQLite off the index.
+        Ok(match region {
+            Some(r) => on_pool!(self, x => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {WARN_COLS} FROM risk_warnings WHERE region = $1 ORDER BY sent_at DESC")))
+                .bind(r).fetch_all(x).await)?,
+            None => on_pool!(self, x => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {WARN_COLS} FROM risk_warnings ORDER BY sent_at DESC"))).fetch_all(x).await)?,
+        })
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct Tx {
     /// re-read just those (see `Store::value_changes`).
     touched: std::collections::BTreeSet<(String, String)>,
     last_touch: Option<(String, String)>,
+    /// Some value written counts in official scores (approved, not in review).
+    official: bool,
 }
 
 /// Run `$body` with `$c` bound to the transaction's connection
@@ -86,6 +88,7 @@ impl Store {
             seq: None,
             touched: Default::default(),
             last_touch: None,
+            official: false,
         })
     }
 }
@@ -161,8 +164,10 @@ impl Tx {
         Ok(hash)
     }
 
-    /// Values of `region` and `period` were written in this transaction.
-    pub(crate) fn touch(&mut self, region: &str, period: &str) {
+    /// Values of `region` and `period` were written in this transaction;
+    /// `official` when they count in official scores (approved).
+    pub(crate) fn touch(&mut self, region: &str, period: &str, official: bool) {
+        self.official |= official;
         // Rows come grouped by region and period: most calls name the pair
         // just recorded and allocate nothing.
         if self
@@ -199,16 +204,17 @@ impl Tx {
         let touched: Vec<(String, String)> =
             std::mem::take(&mut self.touched).into_iter().collect();
         let numbered = self.numbered();
+        let official = self.official;
         for chunk in touched.chunks(BATCH) {
             let sql = format!(
-                "INSERT INTO value_changes (seq, region, period, year) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders(chunk.len(), 4, numbered)
+                "INSERT INTO value_changes (seq, region, period, year, official) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders(chunk.len(), 5, numbered)
             );
             on_tx!(self, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (region, period) in chunk {
                     let year: i32 = period.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
-                    q = q.bind(seq).bind(region).bind(period).bind(year);
+                    q = q.bind(seq).bind(region).bind(period).bind(year).bind(official);
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;

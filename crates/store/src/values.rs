@@ -149,6 +149,7 @@ impl Store {
         let at = crate::now();
         let pause = pause_after();
         let review = w.review.code();
+        let official = w.review == ValueState::Approved;
         let mut tx = self.begin().await?;
         tx.lock_sets().await?;
         let [rows, imported, updated, ignored] = w.counts.map(|n| n as i64);
@@ -175,7 +176,7 @@ impl Store {
                 placeholders(chunk.len(), 11, numbered)
             );
             for r in chunk {
-                tx.touch(&r.region, &r.period);
+                tx.touch(&r.region, &r.period, official);
             }
             on_tx!(tx, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

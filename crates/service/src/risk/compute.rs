@@ -58,11 +58,7 @@ pub(super) fn compute(
     let mut trust: rustc_hash::FxHashMap<(usize, usize), ElementTrust> = Default::default();
     for ((r, e, y), o) in series.iter().zip(&outcomes) {
         let Some(o) = o else { continue };
-        // Counts and minutes are never negative: neither is their forecast.
-        let mut f = o.forecast.clone();
-        for v in f.point.iter_mut().chain(&mut f.lo).chain(&mut f.hi) {
-            *v = v.max(0.0);
-        }
+        let f = &o.forecast;
         drawn.push(Series {
             region: *r,
             element: *e,
@@ -239,7 +235,6 @@ pub(super) fn compute(
             warnings,
             made_at: String::new(),
             made_by: String::new(),
-            stale: false,
             calibration: None,
         },
         rows,

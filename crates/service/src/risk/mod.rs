@@ -129,9 +129,6 @@ pub struct RiskView {
     pub made_at: String,
     #[serde(default)]
     pub made_by: String,
-    /// Values changed since the run (set when read, not stored).
-    #[serde(default)]
-    pub stale: bool,
     /// How the model's probabilities did on the year before, and the map
     /// fitted on it.
     #[serde(default)]
@@ -396,13 +393,26 @@ pub async fn refresh_if_stale(ctx: &Ctx) -> Result<Option<RiskView>> {
         .map(Some)
 }
 
-/// The kept run of `period` (default: the newest), parsed once per run;
-/// `stale` when values changed since.
+/// A kept run as read: parsed once per run and shared, and whether values
+/// changed since it was made.
+pub struct Viewed {
+    pub run: Arc<RiskView>,
+    pub stale: bool,
+}
+
+impl std::ops::Deref for Viewed {
+    type Target = RiskView;
+    fn deref(&self) -> &RiskView {
+        &self.run
+    }
+}
+
+/// The kept run of `period` (default: the newest).
 pub async fn view(
     ctx: &Ctx,
     _who: &Authorized<'_, cap::Scores>,
     period: Option<&str>,
-) -> Result<Option<Arc<RiskView>>> {
+) -> Result<Option<Viewed>> {
     let Some(run) = ctx.store.risk_run(period).await? else {
         return Ok(None);
     };
@@ -414,12 +424,7 @@ pub async fn view(
         })
         .await?;
     let stale = ctx.store.values_changed_since(run.data_seq).await?;
-    if stale == parsed.stale {
-        return Ok(Some(parsed));
-    }
-    let mut v = (*parsed).clone();
-    v.stale = stale;
-    Ok(Some(Arc::new(v)))
+    Ok(Some(Viewed { run: parsed, stale }))
 }
 
 /// The kept forecast of one region's element, in the caller's scope.

@@ -86,5 +86,5 @@ pub async fn sent_to(
     _who: &Authorized<'_, cap::Scores>,
     region: &str,
 ) -> Result<Vec<pingan_store::RiskWarning>> {
-    Ok(ctx.store.risk_warnings(&[region.to_string()]).await?)
+    Ok(ctx.store.risk_warnings(Some(region)).await?)
 }
