@@ -96,6 +96,10 @@ pub enum ServiceError {
     /// Too much heavy work already running or waiting: come back later.
     #[error("服务器正忙：正在进行其他计算，请 {retry_after} 秒后重试")]
     Busy { retry_after: u32 },
+    /// The database cannot take writes now (disk full, read-only): nothing
+    /// was written; reads still work.
+    #[error("{0}")]
+    Unavailable(String),
     /// A failure of ours: logged where it is made, shown as this.
     #[error("服务器内部错误，请稍后重试")]
     Internal(String),
@@ -146,6 +150,10 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(m) => ServiceError::NotFound(m),
             StoreError::Forbidden(m) => ServiceError::Forbidden(m),
             StoreError::Conflict(m) => ServiceError::Conflict(m),
+            e @ StoreError::Unwritable(_) => {
+                tracing::error!(error = %e, "database refuses writes");
+                ServiceError::Unavailable(e.to_string())
+            }
             // Every connection busy for the pool's whole wait: a load
             // problem, not a fault; the client may retry.
             e if e.is_busy() => {

@@ -44,9 +44,18 @@ pub struct Store {
 }
 
 fn connect_error(url: &str, e: impl std::fmt::Display) -> StoreError {
+    let mut message = e.to_string().lines().next().unwrap_or_default().to_string();
+    // SQLite in WAL mode writes its index file even to read: on a full disk
+    // or a read-only file system opening fails with an I/O error.
+    if message.contains("disk I/O error")
+        || message.contains("readonly")
+        || message.contains("disk is full")
+    {
+        message.push_str("（数据库所在磁盘可能已满或为只读）");
+    }
     StoreError::Connect {
         url: redact(url),
-        message: e.to_string().lines().next().unwrap_or_default().to_string(),
+        message,
     }
 }
 

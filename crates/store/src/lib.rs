@@ -107,8 +107,15 @@ impl Actor {
 pub enum StoreError {
     #[error("无法连接数据库 {url}：{message} / cannot open database")]
     Connect { url: String, message: String },
+    /// The database refused a write for want of space or permission (a
+    /// full disk, a read-only file system or a read-only standby); the
+    /// transaction was rolled back.
+    #[error(
+        "数据库无法写入（磁盘已满或数据库为只读）：本次操作没有写入任何内容，已有数据不受影响。请释放磁盘空间或恢复写权限后重试。（{0}）"
+    )]
+    Unwritable(String),
     #[error("数据库错误：{0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("数据库迁移失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
@@ -124,6 +131,37 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if unwritable(&e) {
+            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            return StoreError::Unwritable(first);
+        }
+        StoreError::Db(e)
+    }
+}
+
+/// Whether the database refused for want of space or write permission.
+/// PostgreSQL names it by SQLSTATE (five characters): disk_full,
+/// insufficient_resources, read_only_sql_transaction. SQLite by its
+/// numeric code, whose low byte is the primary code: READONLY (8), IOERR
+/// (10, a write that failed), FULL (13).
+pub(crate) fn unwritable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            // SQLite's extended codes have at most four digits.
+            Some(c) if c.len() == 5 => matches!(c, "53100" | "53000" | "25006"),
+            Some(c) => c
+                .parse::<i32>()
+                .is_ok_and(|n| matches!(n & 0xff, 8 | 10 | 13)),
+            None => false,
+        },
+        // ENOSPC, EROFS from the file system under SQLite.
+        sqlx::Error::Io(io) => matches!(io.raw_os_error(), Some(28 | 30)),
+        _ => false,
+    }
+}
 
 impl StoreError {
     /// Every pooled connection stayed busy for the pool's whole wait.

@@ -82,6 +82,7 @@ impl From<ServiceError> for ApiError {
                 Refusal::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             },
             ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ServiceError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unwritable"),
             ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let retry_after = match &e {
