@@ -62,8 +62,10 @@ pub fn inputs(
     let fw = framework(framework_path)?;
     let tree = pingan_input::read_regions(&regions.display().to_string(), &read(regions)?)
         .map_err(|e| InputFailure(e.to_string()))?;
+    // Mapped: a province's 100 MB of values is read from the page cache in
+    // place instead of being copied into fresh memory first (~90 ms).
     let mut data =
-        pingan_input::read_values(&values.display().to_string(), &read(values)?, &fw, &tree)
+        pingan_input::read_values(&values.display().to_string(), &map(values)?, &fw, &tree)
             .map_err(|e| InputFailure(e.to_string()))?;
     if let Some(b) = benchmarks {
         pingan_input::read_benchmarks(&b.display().to_string(), &read(b)?, &fw, &mut data)

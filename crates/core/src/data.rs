@@ -63,6 +63,16 @@ impl DataSet {
         old
     }
 
+    /// Take every value of `other` (read from another part of the same
+    /// file); `Err` when a key is in both, and `self` should be dropped.
+    /// Benchmarks are not taken.
+    pub fn absorb(&mut self, other: DataSet) -> Result<(), Duplicate> {
+        self.len += other.len;
+        self.direct
+            .absorb(other.direct)
+            .map_err(|existing| Duplicate { existing })
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -119,9 +119,84 @@ impl Grid {
     }
 }
 
+impl Grid {
+    /// Take every cell of `other` (made with the same number of elements):
+    /// a series this grid lacks is moved in whole, not copied. `Err` when a
+    /// cell is set in both; the grid is then partly merged and should be
+    /// dropped.
+    pub fn absorb(&mut self, other: Grid) -> Result<(), f64> {
+        if other.elements != self.elements {
+            return Err(f64::NAN);
+        }
+        let Grid {
+            index,
+            series,
+            overflow,
+            ..
+        } = other;
+        let mut series: Vec<Option<Series>> = series.into_iter().map(Some).collect();
+        for (k, &i) in index.iter().enumerate() {
+            let Some(s) = series.get_mut(i as usize).and_then(Option::take) else {
+                continue;
+            };
+            if k >= self.index.len() {
+                self.index.resize(k + 1, u32::MAX);
+            }
+            if self.index[k] == u32::MAX {
+                self.index[k] = self.series.len() as u32;
+                self.series.push(s);
+                continue;
+            }
+            let (region, element) = (k / self.elements, k % self.elements);
+            for (j, v) in s.vals.iter().enumerate() {
+                if v.to_bits() == EMPTY {
+                    continue;
+                }
+                let year = s.first_year + (j / PER_YEAR) as i32;
+                let period = match j % PER_YEAR {
+                    0 => Period::Year(year),
+                    q @ 1..=4 => Period::Quarter(year, q as u8),
+                    m => Period::Month(year, (m - 4) as u8),
+                };
+                if let Some(existing) = self.set(region, period, element, *v) {
+                    return Err(existing);
+                }
+            }
+        }
+        for ((r, p, e), v) in overflow {
+            if v.to_bits() != EMPTY
+                && let Some(existing) = self.set(r, p, e, v)
+            {
+                return Err(existing);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absorbing_moves_series_and_finds_shared_cells() {
+        let mut a = Grid::new(3, 2);
+        let mut b = Grid::new(3, 2);
+        a.set(0, Period::Month(2024, 3), 1, 1.0);
+        a.set(1, Period::Year(2023), 0, 2.0);
+        b.set(2, Period::Quarter(2024, 2), 1, 3.0);
+        b.set(1, Period::Month(2024, 12), 0, 4.0);
+        b.set(1, Period::Year(1024), 0, 5.0);
+        a.absorb(b).unwrap();
+        assert_eq!(a.get(0, Period::Month(2024, 3), 1), Some(1.0));
+        assert_eq!(a.get(1, Period::Year(2023), 0), Some(2.0));
+        assert_eq!(a.get(2, Period::Quarter(2024, 2), 1), Some(3.0));
+        assert_eq!(a.get(1, Period::Month(2024, 12), 0), Some(4.0));
+        assert_eq!(a.get(1, Period::Year(1024), 0), Some(5.0));
+        let mut c = Grid::new(3, 2);
+        c.set(0, Period::Month(2024, 3), 1, 9.0);
+        assert!(a.absorb(c).is_err());
+    }
 
     #[test]
     fn cells_are_independent() {

@@ -270,17 +270,54 @@ pub fn evaluate_all<'f>(
     let placed = fw.indicators();
     let bench = benchmarks(fw, &placed, data, period)?;
     let cohort = Cohort::new(tree, period, level);
-    let mut resolver = Resolver::new(fw, tree, data);
-    let states = placed
-        .iter()
-        .map(|p| {
-            cohort
-                .regions
-                .iter()
-                .map(|&r| evaluate(&mut resolver, fw, p, r, period))
-                .collect()
+    let regions = &cohort.regions;
+    let threads = crate::par::threads().min(placed.len());
+    let states = if threads < 2 || regions.len() * placed.len() < 4096 {
+        let mut resolver = Resolver::new(fw, tree, data);
+        placed
+            .iter()
+            .map(|p| {
+                regions
+                    .iter()
+                    .map(|&r| evaluate(&mut resolver, fw, p, r, period))
+                    .collect()
+            })
+            .collect()
+    } else {
+        // The indicators dealt over the cores in turn, each thread with a
+        // resolver of its own (an element two threads both read is rolled
+        // up by each): the states are the same however many threads.
+        let placed = &placed;
+        std::thread::scope(|s| {
+            let parts: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let mut resolver = Resolver::new(fw, tree, data);
+                        placed
+                            .iter()
+                            .enumerate()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|(j, p)| {
+                                let row: Vec<State> = regions
+                                    .iter()
+                                    .map(|&r| evaluate(&mut resolver, fw, p, r, period))
+                                    .collect();
+                                (j, row)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut states: Vec<Vec<State>> = (0..placed.len()).map(|_| Vec::new()).collect();
+            for part in parts {
+                for (j, row) in part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+                    states[j] = row;
+                }
+            }
+            states
         })
-        .collect();
+    };
     Ok(Evaluation {
         fw,
         tree,
