@@ -53,6 +53,8 @@ impl std::error::Error for FormulaError {}
 
 /// Nesting beyond this is refused so hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
+/// Formulas longer than this many tokens are refused.
+const MAX_TOKENS: usize = 2000;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -269,6 +271,14 @@ impl<F: Fn(&str) -> Option<usize>> Parser<'_, F> {
 /// Parse `src`, resolving element names to indices with `lookup`.
 pub fn parse(src: &str, lookup: &impl Fn(&str) -> Option<usize>) -> Result<Expr, FormulaError> {
     let toks = tokenize(src)?;
+    // `a + a + …` builds a tree as deep as it is long, which evaluating or
+    // dropping it would walk on the stack.
+    if let Some(&(pos, _)) = toks.get(MAX_TOKENS) {
+        return Err(FormulaError::Syntax {
+            pos,
+            message: format!("公式过长：最多 {MAX_TOKENS} 个记号"),
+        });
+    }
     let mut p = Parser {
         toks,
         at: 0,
@@ -416,6 +426,18 @@ mod tests {
                 None
             }
         })
+    }
+
+    #[test]
+    fn a_formula_too_long_to_walk_is_refused() {
+        let none = |_: &str| None;
+        let long = vec!["1"; 50_000].join("+");
+        let e = parse(&long, &none).unwrap_err();
+        assert!(e.to_string().contains("公式过长"), "{e}");
+        assert_eq!(
+            eval(&vec!["1"; 900].join("+"), [None; 3]),
+            Eval::Value(900.0)
+        );
     }
 
     #[test]

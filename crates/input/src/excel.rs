@@ -226,6 +226,19 @@ pub fn read_template_partly(
     fw: &Framework,
     tree: &RegionTree,
 ) -> Result<(Filled, Vec<String>), Vec<String>> {
+    crate::sheet::guarded(file, || read_partly(file, bytes, fw, tree))
+}
+
+/// A template's sheets are bounded (regions × elements, with room).
+const MAX_ROWS: u32 = 100_000;
+const MAX_COLS: u32 = 2_000;
+
+fn read_partly(
+    file: &str,
+    bytes: &[u8],
+    fw: &Framework,
+    tree: &RegionTree,
+) -> Result<(Filled, Vec<String>), Vec<String>> {
     let mut errs: Vec<String> = Vec::new();
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         vec![format!(
@@ -236,8 +249,8 @@ pub fn read_template_partly(
         .sheets_metadata()
         .iter()
         .any(|s| s.name == CODES && s.visible != SheetVisible::Visible);
-    let codes = match wb.worksheet_range(CODES) {
-        Ok(r) if hidden_codes => r,
+    let codes = match crate::sheet::read(&mut wb, CODES, MAX_ROWS, MAX_COLS) {
+        Ok(b) if hidden_codes => b.range,
         _ => {
             return Err(vec![format!(
                 "{file}: 不是本系统生成的报送模板（缺少隐藏的 {CODES} 工作表）：请下载模板后填写"
@@ -306,24 +319,20 @@ pub fn read_template_partly(
                 cell_name(d.end.0, d.end.1)
             ));
         }
-        if let Ok(f) = wb.worksheet_formula(&name) {
-            for (r, c, formula) in f.used_cells() {
-                if !formula.is_empty() {
-                    let (r0, c0) = f.start().unwrap_or((0, 0));
-                    errs.push(format!(
-                        "{file}: {sheet} {}: 不能使用公式（={formula}），请复制后“粘贴为数值”",
-                        cell_name(r0 + r as u32, c0 + c as u32)
-                    ));
-                }
-            }
-        }
-        let range = match wb.worksheet_range(&name) {
-            Ok(r) => r,
+        let bounded = match crate::sheet::read(&mut wb, &name, MAX_ROWS, MAX_COLS) {
+            Ok(b) => b,
             Err(e) => {
-                errs.push(format!("{file}: {sheet}: 无法读取：{e}"));
+                errs.push(format!("{file}: {sheet}: {e}"));
                 continue;
             }
         };
+        for (r, c, formula) in &bounded.formulas {
+            errs.push(format!(
+                "{file}: {sheet} {}: 不能使用公式（={formula}），请复制后“粘贴为数值”",
+                cell_name(*r, *c)
+            ));
+        }
+        let range = bounded.range;
         let at = |r: u32, c: u32| range.get_value((r, c)).cloned().unwrap_or(Data::Empty);
         // The header must be the template's, column by column.
         for (expect, c) in [("地区代码", 0u32), ("地区名称", 1)] {

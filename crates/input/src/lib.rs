@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 pub mod excel;
 mod regions;
+mod sheet;
 pub mod survey;
 mod table;
 mod values;

@@ -72,8 +72,15 @@ enum Tok {
     Op(&'static str),
 }
 
+/// Expressions longer than this many tokens are refused: a tree that deep
+/// (`a + a + …`) would overflow the stack when evaluated or dropped.
+const MAX_TOKENS: usize = 2000;
+/// Parentheses, functions and signs nested deeper than this are refused.
+const MAX_DEPTH: usize = 64;
+
 fn lex(src: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
-    let chars: Vec<(usize, char)> = src.char_indices().collect();
+    // Offsets are in characters, as messages count them (not bytes).
+    let chars: Vec<(usize, char)> = src.chars().enumerate().collect();
     let mut out = Vec::new();
     let mut i = 0;
     let err = |at: usize, m: String| ExprError { at, message: m };
@@ -203,6 +210,7 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     len: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -259,11 +267,18 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
-        if self.peek() == Some(&Tok::Op("-")) {
-            self.pos += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err("表达式嵌套过深"));
         }
-        self.primary()
+        let e = if self.peek() == Some(&Tok::Op("-")) {
+            self.pos += 1;
+            self.unary().map(|e| Expr::Neg(Box::new(e)))
+        } else {
+            self.primary()
+        };
+        self.depth -= 1;
+        e
     }
 
     fn expect(&mut self, t: Tok, what: &str) -> Result<(), ExprError> {
@@ -325,10 +340,17 @@ impl Parser {
 /// Parse an expression.
 pub fn parse(src: &str) -> Result<Expr, ExprError> {
     let toks = lex(src)?;
+    if toks.len() > MAX_TOKENS {
+        return Err(ExprError {
+            at: toks[MAX_TOKENS].0,
+            message: format!("表达式过长：最多 {MAX_TOKENS} 个记号"),
+        });
+    }
     let mut p = Parser {
         toks,
         pos: 0,
         len: src.chars().count(),
+        depth: 0,
     };
     let e = p.level(0)?;
     if p.pos < p.toks.len() {
@@ -543,6 +565,19 @@ mod tests {
         assert!(holds("1 = 1 or 1 = 2 and 1 = 2", &[], ""));
         assert!(holds("2 + 3 * 4 = 14", &[], ""));
         assert!(holds("1 < 2 = 1", &[], ""), "(1 < 2) = 1: true = true");
+    }
+
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_overflowed() {
+        let deep = format!("{}1{}", "(".repeat(500), ")".repeat(500));
+        assert!(parse(&deep).unwrap_err().message.contains("嵌套过深"));
+        let long = vec!["1"; 50_000].join("+");
+        assert!(parse(&long).unwrap_err().message.contains("过长"));
+        assert!(parse(&vec!["1"; 500].join("+")).is_ok());
+        // Offsets count characters: the unclosed string starts at the 7th.
+        let e = parse("${问题}='是").unwrap_err();
+        assert_eq!(e.at, 6, "{e}");
+        assert_eq!(e.to_string(), "第 7 个字符处：字符串缺少结束引号");
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub fn form_of(
 
 /// The `survey`, `choices` and `settings` sheets of an `.xlsx` as text.
 pub fn read_form_sheets(file: &str, bytes: &[u8]) -> Result<[Option<Sheet>; 3], Vec<String>> {
+    crate::sheet::guarded(file, || form_sheets(file, bytes))
+}
+
+fn form_sheets(file: &str, bytes: &[u8]) -> Result<[Option<Sheet>; 3], Vec<String>> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         vec![format!(
             "{file}: 不是 Excel（.xlsx）文件，或文件已损坏：{e}"
@@ -64,9 +68,9 @@ pub fn read_form_sheets(file: &str, bytes: &[u8]) -> Result<[Option<Sheet>; 3], 
         let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(want)) else {
             return Ok(None);
         };
-        let range = wb
-            .worksheet_range(name)
-            .map_err(|e| vec![format!("{file}: 工作表 {want} 无法读取：{e}")])?;
+        let range = crate::sheet::read(&mut wb, name, 100_000, 200)
+            .map_err(|e| vec![format!("{file}: 工作表 {want}：{e}")])?
+            .range;
         // Rows from Excel row 1, whatever the used range's start.
         let (r0, c0) = range.start().unwrap_or((0, 0));
         if r0 as usize + range.height() > 100_000 || c0 as usize + range.width() > 200 {
