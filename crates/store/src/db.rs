@@ -149,11 +149,41 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<()> {
+        // A database already at this version is left alone: a read-only one
+        // (a standby, default_transaction_read_only, a read-only mount)
+        // refuses even the migrator's CREATE TABLE IF NOT EXISTS, and reads
+        // must go on there.
+        if self.up_to_date().await {
+            return Ok(());
+        }
         match &self.pool {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Pg(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
+    }
+
+    /// Every migration of this build is recorded as applied.
+    async fn up_to_date(&self) -> bool {
+        let versions: Vec<i64> = match &self.pool {
+            Pool::Sqlite(_) => sqlx::migrate!("./migrations/sqlite")
+                .migrations
+                .iter()
+                .map(|m| m.version)
+                .collect(),
+            Pool::Pg(_) => sqlx::migrate!("./migrations/postgres")
+                .migrations
+                .iter()
+                .map(|m| m.version)
+                .collect(),
+        };
+        let applied: std::result::Result<Vec<(i64,)>, sqlx::Error> = on_pool!(self, x => sqlx::query_as(
+            "SELECT version FROM _sqlx_migrations WHERE success").fetch_all(x).await);
+        let Ok(applied) = applied else {
+            return false;
+        };
+        let applied: std::collections::HashSet<i64> = applied.into_iter().map(|r| r.0).collect();
+        versions.iter().all(|v| applied.contains(v))
     }
 
     pub fn backend(&self) -> Backend {
