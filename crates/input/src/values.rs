@@ -100,6 +100,35 @@ pub fn parse_value(raw: &str) -> Result<f64, String> {
     }
 }
 
+/// `2024-06` read without hashing it: most rows of a values file are months.
+fn month_fast(p: &[u8]) -> Option<Period> {
+    let [y0, y1, y2, y3, b'-', m0, m1] = *p else {
+        return None;
+    };
+    let d = |b: u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    let year = d(y0)? * 1000 + d(y1)? * 100 + d(y2)? * 10 + d(y3)?;
+    let month = d(m0)? * 10 + d(m1)?;
+    // Other years go the general way, which knows the bounds.
+    ((1..=12).contains(&month) && (1900..=2199).contains(&year))
+        .then_some(Period::Month(year as i32, month as u8))
+}
+
+/// A whole number of up to 15 digits (exact in f64), read without the
+/// general float parser: most values are counts.
+fn integer_fast(v: &[u8]) -> Option<f64> {
+    if v.is_empty() || v.len() > 15 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in v {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Some(n as f64)
+}
+
 /// Turns one record into a row; remembers what repeats from row to row
 /// (the region, the element, the dozen distinct periods).
 struct RowParser<'a> {
@@ -151,8 +180,8 @@ impl<'a> RowParser<'a> {
                 }
             }
         };
-        let period = match self.periods.get(p) {
-            Some(&per) => Some(per),
+        let period = match month_fast(p).or_else(|| self.periods.get(p).copied()) {
+            Some(per) => Some(per),
             None => match text(p).parse::<Period>() {
                 Ok(per) => {
                     self.periods.insert(p.to_vec(), per);
@@ -178,7 +207,7 @@ impl<'a> RowParser<'a> {
                 None
             }
         };
-        let value = match parse_value(text(v)) {
+        let value = match integer_fast(v).map_or_else(|| parse_value(text(v)), Ok) {
             Ok(x) => Some(x),
             Err(msg) => {
                 errs.push(Some(line), msg);
@@ -658,6 +687,24 @@ mod tests {
         }
         assert!(s.len() > PARALLEL_MIN_BYTES);
         (s, n)
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_ones() {
+        for p in ["2024-06", "1900-01", "2024-12", "2199-09"] {
+            assert_eq!(month_fast(p.as_bytes()), p.parse().ok(), "{p}");
+        }
+        for p in [
+            "2024-13", "2024-00", "2024-6", "2024Q1", "2024", "20x4-01", "0000-01", "9999-01",
+        ] {
+            assert_eq!(month_fast(p.as_bytes()), None, "{p}");
+        }
+        for v in ["0", "7", "000123", "999999999999999"] {
+            assert_eq!(integer_fast(v.as_bytes()), parse_value(v).ok(), "{v}");
+        }
+        for v in ["", "-1", "1.5", "1e3", "+1", "1,000", "1234567890123456"] {
+            assert_eq!(integer_fast(v.as_bytes()), None, "{v}");
+        }
     }
 
     #[test]
