@@ -8,6 +8,11 @@
 use calamine::{Cell, Data, Range, Xlsx};
 use std::io::{Read, Seek};
 
+/// The dense range a sheet may span (rows × columns between its first and
+/// last used cell): about 130 MB of cells. Far larger than any template or
+/// questionnaire, far smaller than one far cell could ask for.
+const MAX_AREA: u64 = 4_000_000;
+
 /// A sheet's values and the formulas in it ((row, column, text), 0-based).
 pub(crate) struct Bounded {
     pub range: Range<Data>,
@@ -45,6 +50,20 @@ pub(crate) fn read<RS: Read + Seek>(
         if v != Data::Empty {
             cells.push(Cell::new((r, c), v));
         }
+    }
+    let span = |f: fn(&(u32, u32)) -> u32| {
+        let (lo, hi) = cells
+            .iter()
+            .map(|c| f(&c.get_position()))
+            .fold((u32::MAX, 0), |(a, b), x| (a.min(x), b.max(x)));
+        u64::from(hi.saturating_sub(lo)) + 1
+    };
+    if !cells.is_empty() && span(|p| p.0) * span(|p| p.1) > MAX_AREA {
+        return Err(format!(
+            "工作表过大：有内容的单元格跨 {} 行、{} 列（最多约 {MAX_AREA} 个单元格），请删除多余的单元格",
+            span(|p| p.0),
+            span(|p| p.1)
+        ));
     }
     Ok(Bounded {
         range: Range::from_sparse(cells),
@@ -91,6 +110,10 @@ mod tests {
             "{e}"
         );
         let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(book((9, 3)))).unwrap();
+        // Within the bounds, but a range of 100,000 × 200 cells.
+        let mut far: Xlsx<_> = Xlsx::new(Cursor::new(book((99_999, 199)))).unwrap();
+        let e = read(&mut far, "survey", 100_000, 200).err().unwrap();
+        assert!(e.contains("跨 100000 行、200 列"), "{e}");
         let s = read(&mut wb, "survey", 100_000, 200).unwrap();
         assert_eq!(
             s.range.get_value((0, 0)),
