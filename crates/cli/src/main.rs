@@ -4,6 +4,7 @@
 mod bench;
 mod bench_answer;
 mod bench_api;
+mod bench_load;
 mod bench_report;
 mod cmd_audit;
 mod cmd_boundaries;
