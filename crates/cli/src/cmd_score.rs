@@ -62,7 +62,7 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         Format::Json => {
-            serde_json::to_writer(&mut out, &report)?;
+            out.write_all(&report_json(&report)?)?;
             writeln!(out)?;
         }
         Format::Csv => write_csv(&mut out, &report, &inp.framework)?,
@@ -74,6 +74,38 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
     std::mem::forget(report);
     std::mem::forget(inp);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report exactly as `serde_json::to_vec` writes it, the regions
+/// serialized on every core (a whole province's JSON is tens of megabytes).
+pub fn report_json(report: &pingan_core::score::ScoreReport) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1 << 20);
+    out.extend_from_slice(b"{\"framework\":");
+    serde_json::to_writer(&mut out, &report.framework)?;
+    out.extend_from_slice(b",\"period\":");
+    serde_json::to_writer(&mut out, &report.period)?;
+    out.extend_from_slice(b",\"results\":[");
+    let threads = pingan_core::par::threads();
+    let size = report.results.len().div_ceil(threads).max(1);
+    let chunks: Vec<_> = report.results.chunks(size).collect();
+    let parts = pingan_core::par::in_turn(&chunks, threads, |chunk| {
+        let mut buf = Vec::new();
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            serde_json::to_writer(&mut buf, r)?;
+        }
+        Ok::<_, serde_json::Error>(buf)
+    });
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&part?);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 pub fn write_csv(
@@ -191,4 +223,45 @@ pub fn ranking_table(report: &ScoreReport, fw: &pingan_core::Framework) -> Strin
         report.results.len(),
         t.render()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The split serialization writes the very bytes serde does.
+    #[test]
+    fn report_json_is_serde_json_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = pingan_synth::Options {
+            cities: 2,
+            counties: 6,
+            townships: 40,
+            ..Default::default()
+        };
+        crate::cmd_generate::write(&opts, dir.path()).unwrap();
+        let inp = crate::files::inputs(
+            None,
+            &dir.path().join("regions.csv"),
+            &dir.path().join("values.csv"),
+            Some(&dir.path().join("benchmarks.csv")),
+        )
+        .unwrap();
+        let period: pingan_core::Period = opts.last_year.to_string().parse().unwrap();
+        for level in [None, Some(pingan_core::Level::City)] {
+            let report =
+                pingan_core::score::score(&inp.framework, &inp.tree, &inp.data, period, level)
+                    .unwrap();
+            assert!(report.results.len() >= 2);
+            assert_eq!(
+                super::report_json(&report).unwrap(),
+                serde_json::to_vec(&report).unwrap()
+            );
+        }
+        let mut empty =
+            pingan_core::score::score(&inp.framework, &inp.tree, &inp.data, period, None).unwrap();
+        empty.results.clear();
+        assert_eq!(
+            super::report_json(&empty).unwrap(),
+            serde_json::to_vec(&empty).unwrap()
+        );
+    }
 }

@@ -101,8 +101,8 @@ enum State {
 struct Cohort {
     regions: Vec<usize>,
     /// For each scored region: members (positions in `regions`) of its peer group.
-    peers: Vec<std::rc::Rc<Vec<usize>>>,
-    level_peers: Vec<std::rc::Rc<Vec<usize>>>,
+    peers: Vec<std::sync::Arc<Vec<usize>>>,
+    level_peers: Vec<std::sync::Arc<Vec<usize>>>,
 }
 
 impl Cohort {
@@ -122,11 +122,11 @@ impl Cohort {
         }
         let groups: FxHashMap<_, _> = groups
             .into_iter()
-            .map(|(k, v)| (k, std::rc::Rc::new(v)))
+            .map(|(k, v)| (k, std::sync::Arc::new(v)))
             .collect();
         let levels: FxHashMap<_, _> = levels
             .into_iter()
-            .map(|(k, v)| (k, std::rc::Rc::new(v)))
+            .map(|(k, v)| (k, std::sync::Arc::new(v)))
             .collect();
         let peers = regions
             .iter()
@@ -371,7 +371,7 @@ impl<'f> Evaluation<'f> {
             .iter()
             .map(|members| {
                 cache
-                    .entry(std::rc::Rc::as_ptr(members))
+                    .entry(std::sync::Arc::as_ptr(members))
                     .or_insert_with(|| {
                         std::rc::Rc::new(
                             members
@@ -454,17 +454,13 @@ impl<'f> Evaluation<'f> {
         out
     }
 
-    /// Points, reasons, totals, grades and ranks.
-    pub fn score(&self) -> ScoreReport {
-        let (fw, tree, placed) = (self.fw, self.tree, &self.placed);
-        let n = self.cohort.regions.len();
-        let exclude = fw.missing == MissingPolicy::Exclude;
-        let mut indicators: Vec<Vec<IndicatorResult>> =
-            (0..n).map(|_| Vec::with_capacity(placed.len())).collect();
-        for (j, p) in placed.iter().enumerate() {
-            let ind = p.indicator;
-            let peers = self.peer_values(j);
-            for k in 0..n {
+    /// Indicator j's result for every scored region.
+    fn column(&self, j: usize, exclude: bool) -> Vec<IndicatorResult> {
+        let p = &self.placed[j];
+        let ind = p.indicator;
+        let peers = self.peer_values(j);
+        (0..self.cohort.regions.len())
+            .map(|k| {
                 let mut res = IndicatorResult {
                     code: ind.code.clone(),
                     value: None,
@@ -501,9 +497,35 @@ impl<'f> Evaluation<'f> {
                         res.veto = out.veto;
                     }
                 }
-                indicators[k].push(res);
-            }
-        }
+                res
+            })
+            .collect()
+    }
+
+    /// Points, reasons, totals, grades and ranks.
+    pub fn score(&self) -> ScoreReport {
+        let (fw, tree, placed) = (self.fw, self.tree, &self.placed);
+        let n = self.cohort.regions.len();
+        let exclude = fw.missing == MissingPolicy::Exclude;
+        // One column per indicator, the columns dealt over the cores (each
+        // computed whole by one thread, so the numbers do not depend on
+        // how many there are), then turned into one row per region.
+        let js: Vec<usize> = (0..placed.len()).collect();
+        let threads = if n * placed.len() < 4096 {
+            1
+        } else {
+            crate::par::threads()
+        };
+        let columns = crate::par::in_turn(&js, threads, |&j| self.column(j, exclude));
+        let mut columns: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
+        let indicators: Vec<Vec<IndicatorResult>> = (0..n)
+            .map(|_| {
+                columns
+                    .iter_mut()
+                    .map(|c| c.next().expect("one result per region"))
+                    .collect()
+            })
+            .collect();
         let cohort = &self.cohort;
         let period = self.period;
         let mut results = Vec::with_capacity(n);
