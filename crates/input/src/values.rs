@@ -241,12 +241,7 @@ pub fn for_each_value(
     let text_all = decode(bytes);
     let body = text_all.as_bytes();
     let mut errs = Collector::new(file);
-    let elements: FxHashMap<&str, usize> = fw
-        .elements
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.code.as_str(), i))
-        .collect();
+    let elements = element_codes(fw);
     let mut rows = 0usize;
     let mut apply = |errs: &mut Collector, row: ValueRow| {
         if let Err(msg) = f(row) {
@@ -257,21 +252,16 @@ pub fn for_each_value(
 
     // Large quote-free files (the usual case) are parsed in two halves at
     // once; rows still reach `f` in file order.
-    let header_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
-    if body.len() >= PARALLEL_MIN_BYTES && memchr::memchr(b'"', body).is_none() {
-        let header: Vec<&[u8]> = body[..header_end]
-            .strip_suffix(b"\r")
-            .unwrap_or(&body[..header_end])
-            .split(|&b| b == b',')
-            .collect();
+    if let Some(Halves {
+        header,
+        first,
+        second,
+    }) = halves(body)
+    {
+        let second_line = 2 + memchr::memchr_iter(b'\n', first).count();
         let Some(cols) = Columns::read(&header, &VALUE_COLUMNS, &mut errs) else {
             return errs.finish(0);
         };
-        let rest = &body[(header_end + 1).min(body.len())..];
-        let mid = rest.len() / 2;
-        let cut = memchr::memchr(b'\n', &rest[mid..]).map_or(rest.len(), |i| mid + i + 1);
-        let (first, second) = rest.split_at(cut);
-        let second_line = 2 + memchr::memchr_iter(b'\n', first).count();
         let n = header.len();
         let (later_rows, later_errs) = std::thread::scope(|s| {
             let later = s.spawn(|| {
@@ -326,6 +316,45 @@ pub fn for_each_value(
     errs.finish(rows)
 }
 
+/// Element codes to their positions.
+fn element_codes(fw: &Framework) -> FxHashMap<&str, usize> {
+    fw.elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.code.as_str(), i))
+        .collect()
+}
+
+/// A large quote-free file cut for two cores: its header's fields and its
+/// rows in two halves at a line boundary. None for a small file, one with
+/// quotes (a quoted field may hold a line break) or one without a row.
+struct Halves<'a> {
+    header: Vec<&'a [u8]>,
+    first: &'a [u8],
+    second: &'a [u8],
+}
+
+fn halves(body: &[u8]) -> Option<Halves<'_>> {
+    if body.len() < PARALLEL_MIN_BYTES || memchr::memchr(b'"', body).is_some() {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', body)?;
+    let header = body[..header_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&body[..header_end])
+        .split(|&b| b == b',')
+        .collect();
+    let rest = &body[header_end + 1..];
+    let mid = rest.len() / 2;
+    let cut = memchr::memchr(b'\n', &rest[mid..]).map_or(rest.len(), |i| mid + i + 1);
+    let (first, second) = rest.split_at(cut);
+    Some(Halves {
+        header,
+        first,
+        second,
+    })
+}
+
 /// The fast path of `read_values` for a large quote-free file: each half
 /// read into a data set of its own on its own core, then joined (series
 /// moved, not copied; nothing buffered between the threads). Any problem —
@@ -333,27 +362,13 @@ pub fn for_each_value(
 /// path, which names every line.
 fn read_values_halves(bytes: &[u8], fw: &Framework, tree: &RegionTree) -> Option<DataSet> {
     let text_all = decode(bytes);
-    let body = text_all.as_bytes();
-    if body.len() < PARALLEL_MIN_BYTES || memchr::memchr(b'"', body).is_some() {
-        return None;
-    }
-    let elements: FxHashMap<&str, usize> = fw
-        .elements
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.code.as_str(), i))
-        .collect();
-    let header_end = memchr::memchr(b'\n', body)?;
-    let header: Vec<&[u8]> = body[..header_end]
-        .strip_suffix(b"\r")
-        .unwrap_or(&body[..header_end])
-        .split(|&b| b == b',')
-        .collect();
+    let Halves {
+        header,
+        first,
+        second,
+    } = halves(text_all.as_bytes())?;
+    let elements = element_codes(fw);
     let cols = Columns::read(&header, &VALUE_COLUMNS, &mut Collector::new(""))?;
-    let rest = &body[header_end + 1..];
-    let mid = rest.len() / 2;
-    let cut = memchr::memchr(b'\n', &rest[mid..]).map_or(rest.len(), |i| mid + i + 1);
-    let (first, second) = rest.split_at(cut);
     let n = header.len();
     let half = |part: &[u8]| -> Option<DataSet> {
         let mut errs = Collector::new("");
