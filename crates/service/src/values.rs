@@ -158,7 +158,28 @@ pub async fn import(
         .map(|(i, s)| (s.as_str(), i as u32))
         .collect();
     let mut existing: FxHashMap<(usize, Period, usize, u32), (f64, String)> = FxHashMap::default();
-    for row in ctx.store.value_records(&years).await? {
+    // A small submission is compared with its own keys' rows, a file with
+    // its years' (cheaper than a million lookups).
+    let stored = if batch.rows.len() <= pingan_store::KEYED_MAX {
+        let mut keys: Vec<(&str, String, &str)> = batch
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    tree.get(r.region).code.as_str(),
+                    r.period.to_string(),
+                    fw.elements[r.element].code.as_str(),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let keys: Vec<(&str, &str, &str)> = keys.iter().map(|k| (k.0, k.1.as_str(), k.2)).collect();
+        ctx.store.value_records_at(&keys).await?
+    } else {
+        ctx.store.value_records(&years).await?
+    };
+    for row in stored {
         let pending = row.review == ValueState::Pending.code();
         if pending && direct {
             continue;
@@ -202,7 +223,7 @@ pub async fn import(
         .collect();
     sets.sort();
     sets.dedup();
-    let states = ctx.store.set_states(&years).await?;
+    let states = ctx.store.set_states_of(&years, &sets).await?;
     refuse_locked(&sets, &states, tree, direct).map_err(ServiceError::Conflict)?;
     s.review = intake;
     s.data_sets = sets.len();

@@ -753,3 +753,57 @@ both!(a_backup_from_before_the_review_restores, |store: &Db| {
         }
     }
 });
+
+both!(small_and_large_submissions_count_alike, |store: &Db| {
+    let store = store.clone();
+    async move {
+        let p = province();
+        load(&store, &p).await;
+        let a = actor();
+        // July 2024's stored rows, as submitted: more than are looked up by
+        // key, so the whole year is read for them.
+        let july: Vec<&str> = p
+            .values
+            .lines()
+            .filter(|l| l.split(',').nth(1) == Some("2024-07"))
+            .collect();
+        assert!(july.len() > pingan_store::KEYED_MAX, "{}", july.len());
+        let csv = |rows: &[String]| format!("region,period,element,value\n{}\n", rows.join("\n"));
+        let mut rows: Vec<String> = july.iter().map(|l| l.to_string()).collect();
+        // One changed, the rest as stored.
+        let (head, last) = rows[0].rsplit_once(',').unwrap();
+        rows[0] = format!("{head},{}", last.parse::<f64>().unwrap() + 1.0);
+        for (n, review) in [(rows.len(), true), (5, true), (5, false)] {
+            let s = store
+                .import_values_as("s.csv", csv(&rows[..n]).as_bytes(), true, review, &a)
+                .await
+                .unwrap();
+            assert_eq!(
+                (s.imported, s.updated, s.ignored),
+                (0, 1, n - 1),
+                "{n} rows, review {review}"
+            );
+        }
+        // Stored as pending, a submission is compared with its pending row
+        // first, by key or by year alike.
+        store
+            .import_values_as("s.csv", csv(&rows[..5]).as_bytes(), false, true, &a)
+            .await
+            .unwrap();
+        for n in [5, rows.len()] {
+            let s = store
+                .import_values_as("s.csv", csv(&rows[..n]).as_bytes(), true, true, &a)
+                .await
+                .unwrap();
+            assert_eq!((s.imported, s.updated, s.ignored), (0, 0, n), "{n} rows");
+        }
+        // A key never stored is new either way.
+        let (town, _) = rows[0].split_once(',').unwrap();
+        let new = vec![format!("{town},2025-01,disputes,3")];
+        let s = store
+            .import_values_as("s.csv", csv(&new).as_bytes(), true, true, &a)
+            .await
+            .unwrap();
+        assert_eq!((s.imported, s.updated, s.ignored), (1, 0, 0));
+    }
+});

@@ -122,6 +122,15 @@ struct StateRow {
 const STATES_OF_YEAR: &str =
     "SELECT department, region, period, state FROM data_sets WHERE year = $1";
 
+/// The states of these sets (their primary keys).
+fn states_of_sets(n: usize, numbered: bool) -> String {
+    format!(
+        "SELECT department, region, period, state FROM data_sets \
+         WHERE (department, region, period) IN (VALUES {})",
+        crate::tx::placeholders(n, 3, numbered)
+    )
+}
+
 fn states_of(rows: Vec<StateRow>, out: &mut FxHashMap<SetKey, State>) {
     for r in rows {
         if let Ok(state) = r.state.parse() {
@@ -144,6 +153,31 @@ impl Store {
         for &y in years {
             let rows: Vec<StateRow> = on_pool!(self, p => sqlx::query_as(STATES_OF_YEAR)
                 .bind(y).fetch_all(p).await)?;
+            states_of(rows, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// The states of `sets` (of `years`): by key when they are few, else
+    /// every set of the years.
+    pub async fn set_states_of(
+        &self,
+        years: &[i32],
+        sets: &[SetKey],
+    ) -> Result<FxHashMap<SetKey, State>> {
+        if sets.len() > crate::values::KEYED_MAX {
+            return self.set_states(years).await;
+        }
+        let mut out = FxHashMap::default();
+        for chunk in sets.chunks(crate::values::KEYS_PER_QUERY) {
+            let sql = states_of_sets(chunk.len(), self.backend() == crate::Backend::Postgres);
+            let rows: Vec<StateRow> = on_pool!(self, p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for k in chunk {
+                    q = q.bind(&k.department).bind(&k.region).bind(&k.period);
+                }
+                q.fetch_all(p).await
+            })?;
             states_of(rows, &mut out);
         }
         Ok(out)
@@ -324,6 +358,30 @@ impl Tx {
                 .bind(y)
                 .fetch_all(&mut **c)
                 .await)?;
+            states_of(rows, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// `Store::set_states_of`, inside this transaction.
+    pub(crate) async fn set_states_of(
+        &mut self,
+        years: &[i32],
+        sets: &[SetKey],
+    ) -> Result<FxHashMap<SetKey, State>> {
+        if sets.len() > crate::values::KEYED_MAX {
+            return self.set_states(years).await;
+        }
+        let mut out = FxHashMap::default();
+        for chunk in sets.chunks(crate::values::KEYS_PER_QUERY) {
+            let sql = states_of_sets(chunk.len(), self.numbered());
+            let rows: Vec<StateRow> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for k in chunk {
+                    q = q.bind(&k.department).bind(&k.region).bind(&k.period);
+                }
+                q.fetch_all(&mut **c).await
+            })?;
             states_of(rows, &mut out);
         }
         Ok(out)

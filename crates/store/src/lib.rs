@@ -83,8 +83,8 @@ pub use surveys::{
 };
 pub use uses::{NewUse, ResultUse};
 pub use values::{
-    NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT, ValueRecord,
-    ValuesWrite,
+    KEYED_MAX, NewValue, Recheck as ValuesRecheck, StoredValue, Submission, VALUES_LIMIT,
+    ValueRecord, ValuesWrite,
 };
 
 /// Who did something and from where, for provenance and the ledger.

@@ -26,6 +26,12 @@ pub struct StoredValue {
     pub review: String,
 }
 
+/// Up to this many keys (values, or data sets) are looked up by key; a
+/// larger submission reads its years whole, which is then cheaper.
+pub const KEYED_MAX: usize = 1000;
+/// Keys per query of a keyed lookup (three parameters each).
+pub(crate) const KEYS_PER_QUERY: usize = 300;
+
 /// At most this many values in one answer.
 pub const VALUES_LIMIT: i64 = 100_000;
 
@@ -123,6 +129,29 @@ impl Store {
         })?)
     }
 
+    /// The stored rows of these (region, period, element) keys, every
+    /// source and review state: what a small submission is compared with,
+    /// instead of its whole year (a year is 1.6 million rows).
+    pub async fn value_records_at(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<ValueRecord>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(KEYS_PER_QUERY) {
+            let sql = format!(
+                "SELECT region, period, element, source, value, note, review FROM data_values \
+                 WHERE (region, period, element) IN (VALUES {})",
+                crate::tx::placeholders(chunk.len(), 3, self.backend() == crate::Backend::Postgres)
+            );
+            let rows: Vec<ValueRecord> = on_pool!(self, p => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for k in chunk {
+                    q = q.bind(k.0).bind(k.1).bind(k.2);
+                }
+                q.fetch_all(p).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Every stored value of these years, as its row holds it.
     pub async fn value_records(&self, years: &[i32]) -> Result<Vec<ValueRecord>> {
         let mut out = Vec::new();
@@ -160,7 +189,7 @@ impl Store {
         .bind("values").bind(w.file).bind(w.sha256).bind(rows).bind(imported)
         .bind(updated).bind(ignored).bind(&actor.user).bind(&actor.client).bind(&at)
         .fetch_one(&mut **c).await)?;
-        let states = tx.set_states(w.years).await?;
+        let states = tx.set_states_of(w.years, w.sets).await?;
         recheck(&states).map_err(StoreError::Conflict)?;
         let numbered = tx.numbered();
         for (n, chunk) in w.values.chunks(BATCH).enumerate() {
