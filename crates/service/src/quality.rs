@@ -377,7 +377,6 @@ pub fn sort_by_severity(flags: &mut [StoredFlag]) {
             FlagKind::Peer => (3, -over(p.peer_mod_z)),
             FlagKind::Jump => (3, -over(p.jump_pct * 2.0)),
             FlagKind::RunAboveMean => (3, -over(p.run_sd * 2.0)),
-            FlagKind::Baseline => (3, -over(p.model_surprise.max(1.0))),
         }
     };
     flags.sort_by(|a, b| {
