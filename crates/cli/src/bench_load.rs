@@ -39,6 +39,8 @@ type Key = (String, String);
 #[derive(Default)]
 struct Seen {
     reads: Vec<Duration>,
+    /// Each read's latency by its kind (`read_kind`).
+    by_kind: HashMap<String, Vec<Duration>>,
     writes: Vec<Duration>,
     retries: usize,
     /// Non-200 answers, connection failures and ERROR summaries, with a message.
@@ -66,6 +68,27 @@ fn read_paths(year: i32, cities: &[String], towns: &[String]) -> Vec<String> {
         p.push(format!("/api/v1/values?region={t}&period={year}-06"));
     }
     p
+}
+
+/// A read path without its codes: `/api/v1/scores?level=county&parent=…`
+/// and `/api/v1/scores?level=city` are different reads, two townships'
+/// values the same.
+fn read_kind(path: &str) -> String {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let names: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some(("level", _)) => p,
+            Some((k, _)) => k,
+            None => p,
+        })
+        .collect();
+    if names.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", names.join("&"))
+    }
 }
 
 /// Townships and cities of regions.csv (code,name,parent,level).
@@ -188,7 +211,11 @@ async fn client(sh: Arc<Shared>, index: usize, keys: Vec<Key>) -> Seen {
             let path = &sh.reads[k % sh.reads.len()];
             let t = Instant::now();
             match conn.call("GET", path, &sh.reader, "").await {
-                Ok((200, _)) => seen.reads.push(t.elapsed()),
+                Ok((200, _)) => {
+                    let d = t.elapsed();
+                    seen.reads.push(d);
+                    seen.by_kind.entry(read_kind(path)).or_default().push(d);
+                }
                 Ok((s, b)) => seen
                     .failed
                     .push(format!("GET {path}：{s} {}", String::from_utf8_lossy(&b))),
@@ -344,6 +371,9 @@ pub fn run(opts: LoadOptions) -> Result<()> {
         for t in tasks {
             let s = t.await?;
             all.reads.extend(s.reads);
+            for (k, v) in s.by_kind {
+                all.by_kind.entry(k).or_default().extend(v);
+            }
             all.writes.extend(s.writes);
             all.retries += s.retries;
             all.retry_changed += s.retry_changed;
@@ -369,6 +399,12 @@ pub fn run(opts: LoadOptions) -> Result<()> {
             if !lat.is_empty() {
                 println!("{what}{}", latencies(lat));
             }
+        }
+        let mut kinds: Vec<_> = all.by_kind.iter_mut().collect();
+        kinds.sort_by(|a, b| a.0.cmp(b.0));
+        for (kind, lat) in kinds {
+            lat.sort();
+            println!("  {kind}（{} 次）：{}", lat.len(), latencies(lat));
         }
         let mut every: Vec<Duration> = all.reads.iter().chain(&all.writes).copied().collect();
         every.sort();

@@ -41,7 +41,15 @@ pub struct Store {
     pub(crate) parsed: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<pingan_core::Framework>>>,
     >,
+    /// Submissions of values wait here, not on the database's lock with a
+    /// pooled connection each: writers queue on one lock anyway, and 200
+    /// clients' submissions would otherwise hold every connection while
+    /// reads wait for one.
+    pub(crate) writers: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// Value submissions of one instance that may wait on the database at once.
+const WRITERS: usize = 2;
 
 fn connect_error(url: &str, e: impl std::fmt::Display) -> StoreError {
     let mut message = e.to_string().lines().next().unwrap_or_default().to_string();
@@ -127,6 +135,7 @@ impl Store {
             pool,
             url: url.to_string(),
             parsed: Default::default(),
+            writers: std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS)),
         };
         store.migrate().await?;
         Ok(store)
@@ -145,6 +154,7 @@ impl Store {
             pool: Pool::Pg(pool),
             url: url.to_string(),
             parsed: Default::default(),
+            writers: std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS)),
         })
     }
 

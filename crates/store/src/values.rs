@@ -179,6 +179,8 @@ impl Store {
         let pause = pause_after();
         let review = w.review.code();
         let official = w.review == ValueState::Approved;
+        // Never closed, so acquiring cannot fail.
+        let _turn = self.writers.acquire().await.ok();
         let mut tx = self.begin().await?;
         tx.lock_sets().await?;
         let [rows, imported, updated, ignored] = w.counts.map(|n| n as i64);
