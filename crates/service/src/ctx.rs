@@ -46,7 +46,20 @@ pub struct Ctx {
     /// Shared state of this instance's named queues (`lane`), as `Any` so
     /// that the context does not depend on the modules that queue.
     lanes: Arc<std::sync::Mutex<HashMap<&'static str, Shared>>>,
+    /// (score run, level) → its stored results, parsed once. A run's rows
+    /// are written with it and never changed (a rescore is a new run), so
+    /// keeping them cannot go stale, whichever instance wrote them.
+    runs: Arc<std::sync::Mutex<KeptRuns>>,
 }
+
+/// (run id, level code) → its results.
+type KeptRuns = HashMap<(i64, Option<&'static str>), RunResults>;
+
+/// A score run's results at one level (or all).
+pub(crate) type RunResults = Arc<Vec<pingan_core::score::RegionResult>>;
+
+/// Runs × levels kept; past this the keeping starts over.
+const RUNS_KEPT: usize = 64;
 
 /// Data of any type kept in the context.
 type Shared = Arc<dyn std::any::Any + Send + Sync>;
@@ -132,7 +145,29 @@ impl Ctx {
             kept_surveys: Arc::default(),
             versioned: Arc::default(),
             lanes: Arc::default(),
+            runs: Arc::default(),
         }
+    }
+
+    /// A stored run's results at `level` (all levels when None), read from
+    /// the database the first time only.
+    pub(crate) async fn run_results(
+        &self,
+        run: i64,
+        level: Option<pingan_core::Level>,
+    ) -> Result<RunResults> {
+        let key = (run, level.map(|l| l.code()));
+        if let Some(r) = self.runs.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(r);
+        }
+        let results = Arc::new(self.store.score_results(run, level, None).await?);
+        if let Ok(mut m) = self.runs.lock() {
+            if m.len() >= RUNS_KEPT {
+                m.clear();
+            }
+            m.insert(key, results.clone());
+        }
+        Ok(results)
     }
 
     /// Leave to run one heavy computation (scoring a period, the quality

@@ -38,9 +38,10 @@ pub async fn official(
     if let Some(p) = &q.parent {
         who.region_in_scope(&tree, p)?;
     }
-    let mut report = stored(ctx, q.period, q.level, None, &who.actor()).await?;
-    report.results.retain(|r| keep(who, &tree, q, r));
-    Ok(report)
+    stored_where(ctx, q.period, q.level, None, &who.actor(), |r| {
+        keep(who, &tree, q, r)
+    })
+    .await
 }
 
 /// A preview: every value scored, the ones in review included, nothing
@@ -326,6 +327,19 @@ pub(crate) async fn stored(
     regions: Option<&[String]>,
     actor: &Actor,
 ) -> Result<ScoreReport> {
+    stored_where(ctx, period, level, regions, actor, |_| true).await
+}
+
+/// `stored`, keeping only the results `wanted` accepts (cloned from the
+/// instance's parsed copy of the run, not parsed again).
+async fn stored_where(
+    ctx: &Ctx,
+    period: Period,
+    level: Option<Level>,
+    regions: Option<&[String]>,
+    actor: &Actor,
+    wanted: impl Fn(&RegionResult) -> bool,
+) -> Result<ScoreReport> {
     let v = version(ctx, period.year()).await?;
     let mut run = ctx.store.score_run(v.id, period).await?;
     let mut computed = None;
@@ -337,16 +351,29 @@ pub(crate) async fn stored(
             computed = Some(compute(ctx, period, actor).await?.results);
         }
     }
+    let fits = |r: &RegionResult| {
+        level.is_none_or(|l| r.level == l.code())
+            && regions.is_none_or(|codes| codes.contains(&r.region))
+            && wanted(r)
+    };
     let results = match (computed, run) {
-        (Some(results), _) => results,
-        (None, Some(run)) => ctx.store.score_results(run, level, regions).await?,
+        (Some(results), _) => results.into_iter().filter(|r| fits(r)).collect(),
+        (None, Some(run)) if regions.is_none() => ctx
+            .run_results(run, level)
+            .await?
+            .iter()
+            .filter(|r| fits(r))
+            .cloned()
+            .collect(),
+        (None, Some(run)) => ctx
+            .store
+            .score_results(run, level, regions)
+            .await?
+            .into_iter()
+            .filter(|r| fits(r))
+            .collect(),
         (None, None) => Vec::new(),
     };
-    let results = results
-        .into_iter()
-        .filter(|r| level.is_none_or(|l| r.level == l.code()))
-        .filter(|r| regions.is_none_or(|codes| codes.contains(&r.region)))
-        .collect();
     Ok(ScoreReport {
         framework: v.framework.code.clone(),
         period,
