@@ -42,8 +42,11 @@ echo "== the demo database into PostgreSQL"
 "$BIN" backup --db "sqlite://$DEMO/pingan.db" --out "$W/demo.jsonl.gz" >/dev/null
 "$BIN" restore --db "$PG" --from "$W/demo.jsonl.gz" >/dev/null
 PASS=drill-Passw0rd-$$!
-PINGAN_DB=$PG PINGAN_PASSWORD=$PASS "$BIN" user add drill-office --role office_admin --no-force-change >/dev/null
-PINGAN_DB=$PG PINGAN_PASSWORD=$PASS "$BIN" user add drill-gongan --role department --department 公安 --no-force-change >/dev/null
+# Names of this run, so a demo that already has drill accounts still works.
+OFFICE=drill-office-$$
+DEPT=drill-gongan-$$
+PINGAN_DB=$PG PINGAN_PASSWORD=$PASS "$BIN" user add "$OFFICE" --role office_admin --no-force-change >/dev/null
+PINGAN_DB=$PG PINGAN_PASSWORD=$PASS "$BIN" user add "$DEPT" --role department --department 公安 --no-force-change >/dev/null
 
 for port in "$P1" "$P2"; do
   PINGAN_DB=$PG "$BIN" serve --bind "127.0.0.1:$port" --risk-refresh-minutes 0 >"$W/serve-$port.log" 2>&1 &
@@ -55,13 +58,13 @@ done
 echo "== $CLIENTS clients for $RUN_SECONDS s on two instances (127.0.0.1:$P1, 127.0.0.1:$P2)"
 fails=0
 "$BIN" bench load --addr "127.0.0.1:$P1" --addr "127.0.0.1:$P2" \
-  --reader "drill-office:$PASS" --submitter "drill-gongan:$PASS" \
+  --reader "$OFFICE:$PASS" --submitter "$DEPT:$PASS" \
   --dir "$DEMO" --clients "$CLIENTS" --seconds "$RUN_SECONDS" | tee "$W/bench.txt" || fails=1
 
 # The database's own count: one row per key sent, none twice.
 keys=$(grep -o '核对 [0-9]* 个数据项' "$W/bench.txt" | grep -o '[0-9]*' || echo 0)
-rows=$(pg "SELECT count(*) FROM data_values WHERE submitted_by = 'drill-gongan'" "$PGNAME")
-dups=$(pg "SELECT count(*) FROM (SELECT 1 FROM data_values WHERE submitted_by = 'drill-gongan' GROUP BY region, period, element HAVING count(*) > 1) d" "$PGNAME")
+rows=$(pg "SELECT count(*) FROM data_values WHERE submitted_by = '$DEPT'" "$PGNAME")
+dups=$(pg "SELECT count(*) FROM (SELECT 1 FROM data_values WHERE submitted_by = '$DEPT' GROUP BY region, period, element HAVING count(*) > 1) d" "$PGNAME")
 if [ "$rows" = "$keys" ] && [ "$dups" = 0 ]; then
   echo "  ok: the database holds $rows values of the drill, one per key"
 else
