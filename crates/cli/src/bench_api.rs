@@ -79,6 +79,31 @@ pub(crate) async fn request(
     Ok((status, buf[head_end..head_end + len].to_vec(), set_cookie))
 }
 
+/// Signs in over a connection of its own; returns the session cookie.
+pub(crate) async fn sign_in(addr: &str, user: &str, password: &str) -> Result<String> {
+    let mut sock = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("无法连接 {addr}"))?;
+    let login = serde_json::json!({"username": user, "password": password}).to_string();
+    let (status, body, cookie) = request(
+        &mut sock,
+        addr,
+        "POST",
+        "/api/v1/session",
+        "",
+        &login,
+        false,
+    )
+    .await?;
+    if status != 200 {
+        bail!(
+            "{user} 登录失败（{status}）：{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(cookie)
+}
+
 pub fn run(
     addr: &str,
     user: &str,
@@ -92,23 +117,7 @@ pub fn run(
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let mut sock = TcpStream::connect(addr)
-            .await
-            .with_context(|| format!("无法连接 {addr}"))?;
-        let login = serde_json::json!({"username": user, "password": password}).to_string();
-        let (status, body, cookie) = request(
-            &mut sock,
-            addr,
-            "POST",
-            "/api/v1/session",
-            "",
-            &login,
-            false,
-        )
-        .await?;
-        if status != 200 {
-            bail!("登录失败（{status}）：{}", String::from_utf8_lossy(&body));
-        }
+        let cookie = sign_in(addr, user, password).await?;
         let per = requests.div_ceil(connections.max(1));
         let started = Instant::now();
         let mut tasks = Vec::new();

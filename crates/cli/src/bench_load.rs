@@ -8,7 +8,7 @@
 //! nothing. One session cookie per account, signed in on the first
 //! instance, serves all of them: the instances keep no state of their own.
 
-use crate::bench_api::{latencies, request};
+use crate::bench_api::{latencies, request, sign_in};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -109,30 +109,6 @@ fn regions(dir: &std::path::Path) -> Result<(Vec<String>, Vec<String>)> {
         bail!("{} 中没有乡镇（level = township）", path.display());
     }
     Ok((cities, towns))
-}
-
-async fn sign_in(addr: &str, (user, password): &(String, String)) -> Result<String> {
-    let mut sock = TcpStream::connect(addr)
-        .await
-        .with_context(|| format!("无法连接 {addr}"))?;
-    let login = json!({"username": user, "password": password}).to_string();
-    let (status, body, cookie) = request(
-        &mut sock,
-        addr,
-        "POST",
-        "/api/v1/session",
-        "",
-        &login,
-        false,
-    )
-    .await?;
-    if status != 200 {
-        bail!(
-            "{user} 登录失败（{status}）：{}",
-            String::from_utf8_lossy(&body)
-        );
-    }
-    Ok(cookie)
 }
 
 /// The department's elements, from the framework the server holds.
@@ -340,8 +316,8 @@ pub fn run(opts: LoadOptions) -> Result<()> {
         .build()?;
     rt.block_on(async move {
         let first = opts.addrs[0].clone();
-        let reader = sign_in(&first, &opts.reader).await?;
-        let submitter = sign_in(&first, &opts.submitter).await?;
+        let reader = sign_in(&first, &opts.reader.0, &opts.reader.1).await?;
+        let submitter = sign_in(&first, &opts.submitter.0, &opts.submitter.1).await?;
         let elements = elements(&first, &submitter, opts.year, &opts.department).await?;
         // Keys dealt to clients in turn: each owns its own, so its count is
         // the truth about what the server must hold.
