@@ -34,43 +34,7 @@ pub enum BenchCommand {
         gzip: bool,
     },
     /// 负载演练：多个客户端在一个或多个服务实例上混合读取与部门报送，核对不丢不重 / the load drill: reads and department submissions at once
-    Load {
-        /// 服务地址，可重复（多个实例共用一个数据库时各给一次）
-        #[arg(long = "addr", default_value = "127.0.0.1:8080")]
-        addrs: Vec<String>,
-        /// 读取用的账户（测评办），形如 用户名:密码
-        #[arg(long, value_parser = account)]
-        reader: (String, String),
-        /// 报送用的账户（部门报送员），形如 用户名:密码
-        #[arg(long, value_parser = account)]
-        submitter: (String, String),
-        /// 报送员所属部门（取该部门报送的数据项）
-        #[arg(long, default_value = "公安")]
-        department: String,
-        /// `pingan generate` 或演示生成的数据目录（取其中的 regions.csv）
-        #[arg(long)]
-        dir: PathBuf,
-        /// 读取的测评年度
-        #[arg(long, default_value_t = 2024)]
-        year: i32,
-        /// 报送的期别（应是库中还没有该部门数据的期别；默认为测评年度的次年 1 月）
-        #[arg(long)]
-        period: Option<String>,
-        #[arg(long, default_value_t = 200)]
-        clients: usize,
-        /// 持续秒数
-        #[arg(long, default_value_t = 300)]
-        seconds: u64,
-        /// 每个客户端每隔多少个请求报送一批
-        #[arg(long, default_value_t = 10)]
-        submit_every: usize,
-        /// 每隔多少批重发一次（0 不重发）
-        #[arg(long, default_value_t = 5)]
-        retry_every: usize,
-        /// 每批的值个数
-        #[arg(long, default_value_t = 5)]
-        batch: usize,
-    },
+    Load(crate::bench_load::LoadOptions),
     /// 公开答题页面并发提交压测（每隔若干份重试一次，核对不丢不重） / many people answering at once
     Answer {
         /// 服务地址（服务端需以 --answer-limit 调高每地址限额）
@@ -122,13 +86,6 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
-}
-
-/// `NAME:PASSWORD` of an account.
-fn account(s: &str) -> Result<(String, String), String> {
-    s.split_once(':')
-        .map(|(u, p)| (u.to_string(), p.to_string()))
-        .ok_or_else(|| "应形如 用户名:密码".to_string())
 }
 
 /// `pingan survey estimate` on the files of `dir`, phase by phase.
@@ -242,34 +199,8 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
             crate::bench_answer::run(&addr, &dir, year, connections, requests, retry_every)?;
             return Ok(ExitCode::SUCCESS);
         }
-        BenchCommand::Load {
-            addrs,
-            reader,
-            submitter,
-            department,
-            dir,
-            year,
-            period,
-            clients,
-            seconds,
-            submit_every,
-            retry_every,
-            batch,
-        } => {
-            crate::bench_load::run(crate::bench_load::LoadOptions {
-                addrs,
-                reader,
-                submitter,
-                department,
-                dir,
-                year,
-                period: period.unwrap_or_else(|| format!("{}-01", year + 1)),
-                clients,
-                seconds,
-                submit_every,
-                retry_every,
-                batch,
-            })?;
+        BenchCommand::Load(opts) => {
+            crate::bench_load::run(opts)?;
             return Ok(ExitCode::SUCCESS);
         }
         BenchCommand::Api {

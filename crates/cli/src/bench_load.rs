@@ -17,19 +17,50 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
+#[derive(clap::Args)]
 pub struct LoadOptions {
+    /// 服务地址，可重复（多个实例共用一个数据库时各给一次）
+    #[arg(long = "addr", default_value = "127.0.0.1:8080")]
     pub addrs: Vec<String>,
+    /// 读取用的账户（测评办），形如 用户名:密码
+    #[arg(long, value_parser = account)]
     pub reader: (String, String),
+    /// 报送用的账户（部门报送员），形如 用户名:密码
+    #[arg(long, value_parser = account)]
     pub submitter: (String, String),
+    /// 报送员所属部门（取该部门报送的数据项）
+    #[arg(long, default_value = "公安")]
     pub department: String,
+    /// `pingan generate` 或演示生成的数据目录（取其中的 regions.csv）
+    #[arg(long)]
     pub dir: PathBuf,
+    /// 读取的测评年度
+    #[arg(long, default_value_t = 2024)]
     pub year: i32,
-    pub period: String,
+    /// 报送的期别（应是库中还没有该部门数据的期别；默认为测评年度的次年 1 月）
+    #[arg(long)]
+    pub period: Option<String>,
+    #[arg(long, default_value_t = 200)]
     pub clients: usize,
+    /// 持续秒数
+    #[arg(long, default_value_t = 300)]
     pub seconds: u64,
+    /// 每个客户端每隔多少个请求报送一批
+    #[arg(long, default_value_t = 10)]
     pub submit_every: usize,
+    /// 每隔多少批重发一次（0 不重发）
+    #[arg(long, default_value_t = 5)]
     pub retry_every: usize,
+    /// 每批的值个数
+    #[arg(long, default_value_t = 5)]
     pub batch: usize,
+}
+
+/// `NAME:PASSWORD` of an account.
+fn account(s: &str) -> Result<(String, String), String> {
+    s.split_once(':')
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .ok_or_else(|| "应形如 用户名:密码".to_string())
 }
 
 /// One value a client owns: (region, element).
@@ -135,6 +166,8 @@ async fn elements(addr: &str, cookie: &str, year: i32, department: &str) -> Resu
 
 struct Shared {
     opts: LoadOptions,
+    /// `--period`, else January of the year after the one read.
+    period: String,
     reader: String,
     submitter: String,
     reads: Vec<String>,
@@ -206,7 +239,8 @@ async fn client(sh: Arc<Shared>, index: usize, keys: Vec<Key>) -> Seen {
             let key = keys[next_key % keys.len()].clone();
             next_key += 1;
             let v = seen.last.get(&key).copied().unwrap_or(0) + 1;
-            values.push(json!({"region": key.0, "period": o.period, "element": key.1, "value": v}));
+            values
+                .push(json!({"region": key.0, "period": sh.period, "element": key.1, "value": v}));
             batch.push((key, v));
         }
         let body = json!({ "dataValues": values }).to_string();
@@ -282,7 +316,7 @@ async fn verify(sh: &Shared, last: &HashMap<Key, u64>) -> Result<(usize, usize)>
     for ((region, element), v) in last {
         let path = format!(
             "/api/v1/values?region={region}&period={}&element={element}",
-            o.period
+            sh.period
         );
         let (s, b) = conn.call("GET", &path, &sh.submitter, "").await?;
         if s != 200 {
@@ -335,6 +369,10 @@ pub fn run(opts: LoadOptions) -> Result<()> {
             deadline: Instant::now() + Duration::from_secs(opts.seconds),
             reader,
             submitter,
+            period: opts
+                .period
+                .clone()
+                .unwrap_or_else(|| format!("{}-01", opts.year + 1)),
             opts,
         });
         let started = Instant::now();

@@ -41,14 +41,11 @@ pub struct Store {
     pub(crate) parsed: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<pingan_core::Framework>>>,
     >,
-    /// Submissions of values wait here, not on the database's lock with a
-    /// pooled connection each: writers queue on one lock anyway, and 200
-    /// clients' submissions would otherwise hold every connection while
-    /// reads wait for one.
+    /// Turns to hold the review lock (`begin_locked`).
     pub(crate) writers: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
-/// Value submissions of one instance that may wait on the database at once.
+/// Writers of one instance that may wait on the review lock at once.
 const WRITERS: usize = 2;
 
 fn connect_error(url: &str, e: impl std::fmt::Display) -> StoreError {

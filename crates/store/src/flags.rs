@@ -266,10 +266,11 @@ impl Store {
         let value = correction.map(|c| c.value);
         let id = flag.id;
         let at = crate::now();
-        let mut tx = self.begin().await?;
-        if correction.is_some() {
-            tx.lock_sets().await?;
-        }
+        let mut tx = if correction.is_some() {
+            self.begin_locked().await?
+        } else {
+            self.begin().await?
+        };
         let n = on_tx!(tx, c => sqlx::query(
             "UPDATE quality_flags SET status = $1, resolved_at = $2, resolved_by = $3, resolution = $4, corrected_value = $5 \
              WHERE id = $6 AND status = 'open'"

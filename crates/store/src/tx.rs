@@ -24,6 +24,8 @@ pub(crate) struct Tx {
     last_touch: Option<(String, String)>,
     /// Some value written counts in official scores (approved, not in review).
     official: bool,
+    /// This instance's turn to hold the review lock (`Store::begin_locked`).
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// Run `$body` with `$c` bound to the transaction's connection
@@ -89,7 +91,21 @@ impl Store {
             touched: Default::default(),
             last_touch: None,
             official: false,
+            _turn: None,
         })
+    }
+
+    /// A transaction holding the review lock (`Tx::lock_sets`). Its
+    /// writers wait their turn in the instance first, two at a time, not on
+    /// the database's lock with a pooled connection each: with many
+    /// writers those would hold every connection while reads wait for one.
+    pub(crate) async fn begin_locked(&self) -> Result<Tx> {
+        // Never closed, so acquiring cannot fail.
+        let turn = self.writers.clone().acquire_owned().await.ok();
+        let mut tx = self.begin().await?;
+        tx._turn = turn;
+        tx.lock_sets().await?;
+        Ok(tx)
     }
 }
 

@@ -179,10 +179,7 @@ impl Store {
         let pause = pause_after();
         let review = w.review.code();
         let official = w.review == ValueState::Approved;
-        // Never closed, so acquiring cannot fail.
-        let _turn = self.writers.acquire().await.ok();
-        let mut tx = self.begin().await?;
-        tx.lock_sets().await?;
+        let mut tx = self.begin_locked().await?;
         let [rows, imported, updated, ignored] = w.counts.map(|n| n as i64);
         let (import_id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
             "INSERT INTO imports (kind, file, sha256, rows, imported, updated, ignored, user_name, client, at) \
