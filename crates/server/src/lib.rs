@@ -171,6 +171,9 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     opts: &Options,
 ) -> std::io::Result<()> {
+    if store.watch_ledger() {
+        tracing::info!("ledger head kept current by LISTEN/NOTIFY");
+    }
     let ctx = Ctx::new(store);
     if opts.warm_up {
         let kept = ctx.clone();

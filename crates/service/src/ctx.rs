@@ -218,7 +218,7 @@ impl Ctx {
     /// (the region tree stays unless regions were imported: answers to the
     /// public survey write all day and each would read the tree again).
     async fn fresh(&self) -> Result<tokio::sync::MutexGuard<'_, Cache>> {
-        let (seq, _) = self.store.audit_head().await?;
+        let seq = self.store.ledger_seq().await?;
         let mut c = self.cache.lock().await;
         if c.seq != seq {
             let mut tree = c.tree.take();

@@ -50,7 +50,7 @@ impl Ctx {
         let first = last - fw.prev_depth() as i32;
         // Read the head before anything else: every change up to it has
         // committed, so what is read next includes it.
-        let (head, _) = self.store.audit_head().await?;
+        let head = self.store.ledger_seq().await?;
         let mut kept = self.kept_values.lock().await;
         let key = (last, preview);
         if let Some(k) = kept.get_mut(&key).filter(|k| {
@@ -111,7 +111,7 @@ impl Ctx {
         let Some(version) = self.store.framework_version(year).await?.map(|v| v.id) else {
             return Ok(Arc::default());
         };
-        let (head, _) = self.store.audit_head().await?;
+        let head = self.store.ledger_seq().await?;
         let mut kept = self.kept_boards.lock().await;
         if let Some(k) = kept.get_mut(&year).filter(|k| k.version == version) {
             if k.seq == head {

@@ -43,6 +43,10 @@ pub struct Store {
     >,
     /// Turns to hold the review lock (`begin_locked`).
     pub(crate) writers: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The ledger head while `watch_ledger` keeps it current.
+    pub(crate) head: std::sync::Arc<crate::watch::HeadHint>,
+    /// The database takes NOTIFY (PostgreSQL; not every compatible one).
+    pub(crate) notify: bool,
 }
 
 /// Writers of one instance that may wait on the review lock at once.
@@ -128,11 +132,20 @@ impl Store {
                 message: "数据库地址应以 sqlite:// 或 postgres:// 开头".into(),
             });
         };
+        let notify = match &pool {
+            Pool::Pg(p) => sqlx::query("SELECT pg_notify('pingan_probe', '')")
+                .execute(p)
+                .await
+                .is_ok(),
+            Pool::Sqlite(_) => false,
+        };
         let store = Store {
             pool,
             url: url.to_string(),
             parsed: Default::default(),
             writers: std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS)),
+            head: Default::default(),
+            notify,
         };
         store.migrate().await?;
         Ok(store)
@@ -152,6 +165,8 @@ impl Store {
             url: url.to_string(),
             parsed: Default::default(),
             writers: std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS)),
+            head: Default::default(),
+            notify: false,
         })
     }
 
@@ -205,7 +220,30 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.head.stop();
         on_pool!(self, p => p.close().await)
+    }
+
+    /// Keep the ledger head current on this instance (PostgreSQL with
+    /// LISTEN/NOTIFY; see `watch`), so `ledger_seq` mostly needs no round
+    /// trip. For long-running processes (`serve`); returns whether it runs.
+    pub fn watch_ledger(&self) -> bool {
+        match &self.pool {
+            Pool::Pg(p) if self.notify && !self.head.watching() => {
+                crate::watch::spawn(self.url.clone(), p.clone(), &self.head);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The ledger head's sequence number: what the watch last read while it
+    /// is still current, else asked of the database.
+    pub async fn ledger_seq(&self) -> Result<i64> {
+        if let Some(seq) = self.head.get() {
+            return Ok(seq);
+        }
+        Ok(self.audit_head().await?.0)
     }
 
     /// Run one statement as is. For tests that tamper with the ledger and

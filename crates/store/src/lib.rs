@@ -46,6 +46,7 @@ pub mod testing;
 mod tx;
 pub mod uses;
 pub mod values;
+mod watch;
 
 pub use accounts::{Credentials, NewAccount, User};
 pub use audit::Filter as AuditFilter;

@@ -26,6 +26,11 @@ pub(crate) struct Tx {
     official: bool,
     /// This instance's turn to hold the review lock (`Store::begin_locked`).
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// The ledger moved (an append, a restore): other instances are told at
+    /// commit, and this one's head hint is read again.
+    ledger_moved: bool,
+    notify: bool,
+    head: Option<(std::sync::Arc<crate::watch::HeadHint>, sqlx::PgPool)>,
 }
 
 /// Run `$body` with `$c` bound to the transaction's connection
@@ -80,9 +85,12 @@ impl Store {
     /// A new transaction, with the ledger's algorithm read first.
     pub(crate) async fn begin(&self) -> Result<Tx> {
         let algo = self.hash_algo().await?;
-        let conn = match &self.pool {
-            Pool::Sqlite(p) => Conn::Sqlite(p.begin().await?),
-            Pool::Pg(p) => Conn::Pg(p.begin().await?),
+        let (conn, head) = match &self.pool {
+            Pool::Sqlite(p) => (Conn::Sqlite(p.begin().await?), None),
+            Pool::Pg(p) => (
+                Conn::Pg(p.begin().await?),
+                Some((self.head.clone(), p.clone())),
+            ),
         };
         Ok(Tx {
             conn,
@@ -92,6 +100,9 @@ impl Store {
             last_touch: None,
             official: false,
             _turn: None,
+            ledger_moved: false,
+            notify: self.notify,
+            head,
         })
     }
 
@@ -112,11 +123,36 @@ impl Store {
 impl Tx {
     pub(crate) async fn commit(mut self) -> Result<()> {
         self.record_changes().await?;
+        let moved = self.ledger_moved;
+        if moved
+            && self.notify
+            && let Conn::Pg(c) = &mut self.conn
+        {
+            // Delivered at commit, and not at all on a rollback.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(crate::watch::CHANNEL)
+                .execute(&mut **c)
+                .await?;
+        }
+        let head = self.head.take();
         match self.conn {
             Conn::Sqlite(t) => t.commit().await?,
             Conn::Pg(t) => t.commit().await?,
         }
+        // This instance's own notification may be read before or after the
+        // caller answers: read the head now, so its next request sees the write.
+        if moved
+            && let Some((hint, pool)) = head
+            && hint.watching()
+        {
+            crate::watch::refresh(&pool, &std::sync::Arc::downgrade(&hint)).await;
+        }
         Ok(())
+    }
+
+    /// The ledger was rewritten other than by `append` (a restore).
+    pub(crate) fn ledger_moved(&mut self) {
+        self.ledger_moved = true;
     }
 
     /// PostgreSQL numbers its placeholders (`$1`); see `placeholders`.
@@ -177,6 +213,7 @@ impl Tx {
         on_tx!(self, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
             .bind(&hash).execute(&mut **c).await.map(|r| r.rows_affected()))?;
         self.seq = Some(seq);
+        self.ledger_moved = true;
         Ok(hash)
     }
 

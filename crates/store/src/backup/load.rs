@@ -51,6 +51,7 @@ impl Store {
             None => self.hash_algo().await?,
         };
         let mut tx = self.begin().await?;
+        tx.ledger_moved();
         // The migration seeded the head row; the backup brings its own.
         on_tx!(tx, c => sqlx::query("DELETE FROM audit_head").execute(&mut **c).await.map(|r| r.rows_affected()))?;
         on_tx!(tx, c => sqlx::query("DELETE FROM meta").execute(&mut **c).await.map(|r| r.rows_affected()))?;
