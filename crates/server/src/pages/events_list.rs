@@ -16,7 +16,7 @@ use pingan_core::events::Kind;
 use pingan_service::events_list::{self, ListParams, STATES};
 use pingan_service::{Caller, cap};
 use pingan_store::{EventCursor, EventFilter, EventRecord};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, XlsxError};
 use tokio::sync::mpsc;
 
 pub fn routes() -> Router<AppState> {
@@ -295,7 +295,7 @@ fn write(
     now: f64,
 ) -> Result<(), String> {
     let e = |e: XlsxError| e.to_string();
-    let mut book = Workbook::new();
+    let mut book = xlsx::streamed_book();
     let mut ws = book.new_worksheet_with_constant_memory().map_err(e)?;
     ws.set_name("事件清单").map_err(e)?;
     let bold = Format::new().set_bold();

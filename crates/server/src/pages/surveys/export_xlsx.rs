@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use pingan_service::surveys::{self, YearForm};
 use pingan_service::{Caller, cap};
 use pingan_store::StoredResponse;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, XlsxError};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -28,7 +28,7 @@ fn write(
     out: xlsx::ByteSink,
 ) -> Result<(), String> {
     let e = |e: XlsxError| e.to_string();
-    let mut book = Workbook::new();
+    let mut book = xlsx::streamed_book();
     let mut ws = book.new_worksheet_with_constant_memory().map_err(e)?;
     ws.set_name("答卷").map_err(e)?;
     let bold = Format::new().set_bold();
