@@ -124,19 +124,23 @@ impl Model {
     /// with every period present), the seasonal index drawn towards the
     /// element's `profile` as far as the series is too small to show its
     /// own. `None` without one such year, or for a yearly series (no
-    /// season, too few points).
+    /// season, too few points). `whole`: every value of the element, in
+    /// every region, is a whole number; only then can a series be counts
+    /// (hours of rare outbreaks, 0 for years in one township, are not).
     pub fn fit(
         dense: &[Option<f64>],
         first: i64,
         season: usize,
         before: i32,
         profile: Option<&[f64]>,
+        whole: bool,
     ) -> Option<Model> {
         let (end, years) = complete_years(dense, first, season, before)?;
-        let count = dense[..end]
-            .iter()
-            .flatten()
-            .all(|v| *v >= 0.0 && v.fract() == 0.0 && *v < 1e12);
+        let count = whole
+            && dense[..end]
+                .iter()
+                .flatten()
+                .all(|v| *v >= 0.0 && v.fract() == 0.0 && *v < 1e12);
         // A measured quantity that is mostly zero (hours spent on rare
         // outbreaks) has no normal size to deviate from.
         let zeros = dense[..end].iter().flatten().filter(|v| **v == 0.0).count();
@@ -416,7 +420,7 @@ mod tests {
     #[test]
     fn the_season_is_expected_and_a_spike_is_not() {
         let mut v = summer(40.0);
-        let m = Model::fit(&v, 2022 * 12, 12, 2024, None).unwrap();
+        let m = Model::fit(&v, 2022 * 12, 12, 2024, None, true).unwrap();
         assert!(m.is_count());
         // July of the third year: the peak, expected from the spring before it.
         let e = m.expect(&v, 2022 * 12, 30, 30).unwrap();
@@ -432,7 +436,7 @@ mod tests {
     fn small_counts_are_judged_as_counts() {
         // About one case a month; 4 in a month is unremarkable.
         let v: Vec<Option<f64>> = (0..36).map(|i| Some([0.0, 1.0, 2.0, 1.0][i % 4])).collect();
-        let m = Model::fit(&v, 2022 * 12, 12, 2024, None).unwrap();
+        let m = Model::fit(&v, 2022 * 12, 12, 2024, None, true).unwrap();
         let e = m.expect(&v, 2022 * 12, 30, 30).unwrap();
         assert!(m.surprise(4.0, e) < 2.5, "{}", m.surprise(4.0, e));
         assert!(m.surprise(30.0, e) > 8.0);
@@ -441,7 +445,7 @@ mod tests {
     #[test]
     fn three_moderate_months_add_up() {
         let v = summer(40.0);
-        let m = Model::fit(&v, 2022 * 12, 12, 2024, None).unwrap();
+        let m = Model::fit(&v, 2022 * 12, 12, 2024, None, true).unwrap();
         let es: Vec<Expect> = (27..30)
             .map(|t| m.expect(&v, 2022 * 12, t, 27).unwrap())
             .collect();
@@ -482,23 +486,32 @@ mod tests {
         let v: Vec<Option<f64>> = (0..36)
             .map(|i| Some(if i == 4 { 3.5 } else { 0.0 }))
             .collect();
-        assert!(Model::fit(&v, 2022 * 12, 12, 2024, None).is_none());
+        assert!(Model::fit(&v, 2022 * 12, 12, 2024, None, true).is_none());
+    }
+
+    #[test]
+    fn a_series_of_a_measured_element_is_not_counts() {
+        // Zero in every earlier month here, while other townships report
+        // fractions: not a count of 0 a month, so 3.5 is not "impossible".
+        let v: Vec<Option<f64>> = (0..36).map(|_| Some(0.0)).collect();
+        assert!(Model::fit(&v, 2022 * 12, 12, 2024, None, true).is_some_and(|m| m.is_count()));
+        assert!(Model::fit(&v, 2022 * 12, 12, 2024, None, false).is_none());
     }
 
     #[test]
     fn no_model_without_a_complete_year() {
         let v: Vec<Option<f64>> = (0..18).map(|_| Some(5.0)).collect();
-        assert!(Model::fit(&v, 2023 * 12 + 1, 12, 2024, None).is_none());
-        assert!(Model::fit(&v, 2023 * 12, 12, 2024, None).is_some());
-        assert!(Model::fit(&v, 2022 * 12, 12, 2024, None).is_some());
-        assert!(Model::fit(&v, 2022, 1, 2024, None).is_none());
+        assert!(Model::fit(&v, 2023 * 12 + 1, 12, 2024, None, true).is_none());
+        assert!(Model::fit(&v, 2023 * 12, 12, 2024, None, true).is_some());
+        assert!(Model::fit(&v, 2022 * 12, 12, 2024, None, true).is_some());
+        assert!(Model::fit(&v, 2022, 1, 2024, None, true).is_none());
     }
 
     proptest! {
         #[test]
         fn surprises_are_finite(v in prop::collection::vec(prop::option::of(0f64..1e6), 24..40), x in -10f64..1e7, t in 0usize..40) {
             let v: Vec<Option<f64>> = v.into_iter().map(|o| o.map(|x| x.round())).collect();
-            if let Some(m) = Model::fit(&v, 2022 * 12, 12, 2024, None) {
+            if let Some(m) = Model::fit(&v, 2022 * 12, 12, 2024, None, true) {
                 let t = t.min(v.len());
                 if let Some(e) = m.expect(&v, 2022 * 12, t, t) {
                     let s = m.surprise(x.round(), e);

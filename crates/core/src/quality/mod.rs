@@ -4,6 +4,7 @@
 
 pub mod anomaly;
 pub mod baseline;
+mod fold;
 pub mod intake;
 pub mod judge;
 pub mod rules;
@@ -345,6 +346,8 @@ pub fn check(
     // overdispersion, and how its points spread beyond the model's tails.
     let mut fitted = Vec::with_capacity(keys.len());
     let mut profiles: FxHashMap<(usize, u8), baseline::Profile> = FxHashMap::default();
+    // Elements with a fraction anywhere: measured quantities, never counts.
+    let mut measured = vec![false; fw.elements.len()];
     for key in keys {
         let (_, e, g) = key;
         let mut pts = std::mem::take(series.get_mut(&key).expect("key"));
@@ -354,6 +357,7 @@ pub fn check(
         let mut dense = vec![None; len];
         for &(idx, v) in &pts {
             dense[(idx - first) as usize] = Some(v);
+            measured[e] |= v.fract() != 0.0;
         }
         profiles
             .entry((e, g))
@@ -368,7 +372,14 @@ pub fn check(
     let mut alphas: FxHashMap<(usize, u8), Vec<f64>> = FxHashMap::default();
     for ((_, e, g), _, first, dense, model) in &mut fitted {
         let profile = profiles.get(&(*e, *g)).map(|p| p.as_slice());
-        *model = baseline::Model::fit(dense, *first, season(*g), scope.year(), profile);
+        *model = baseline::Model::fit(
+            dense,
+            *first,
+            season(*g),
+            scope.year(),
+            profile,
+            !measured[*e],
+        );
         if let Some(m) = model.as_ref().filter(|m| m.is_count()) {
             alphas.entry((*e, *g)).or_default().push(m.alpha());
         }
@@ -412,8 +423,13 @@ pub fn check(
             ];
             // A stock reported monthly but set once a year (a target, a
             // backlog count): its January is a yearly figure with only a
-            // few years behind it, too few to judge.
-            if stepwise && matches!(period, Period::Month(_, 1)) {
+            // few years behind it, too few to judge; the months that repeat
+            // it say nothing more (three of them are not a run).
+            let restated = || {
+                let jan = t.checked_sub(idx.rem_euclid(12) as usize)?;
+                dense[jan]
+            };
+            if stepwise && (matches!(period, Period::Month(_, 1)) || restated() == Some(x)) {
                 for kind in kinds {
                     *cx.short.entry(kind).or_default() += 1;
                 }
@@ -509,6 +525,7 @@ pub fn check(
     validate(&mut cx, rules, &data, obs, scope);
     cross_source(&mut cx, rules, obs, &by_key);
     timeliness(&mut cx, rules, obs, scope);
+    fold::fold(&mut cx.flags, rules, fw);
 
     cx.flags.sort_by(|a, b| {
         (a.region, a.element, a.period, a.kind).cmp(&(b.region, b.element, b.period, b.kind))

@@ -117,7 +117,17 @@ fn a_spike_a_rule_breach_and_two_sources() {
         .iter()
         .filter(|f| f.region == t2 && f.period == "2024-06".parse().unwrap())
         .collect();
-    assert_eq!(spike.len(), 2, "disputes and disputes_resolved: {spike:#?}");
+    // The resolved disputes followed the disputes: one item, two lines.
+    assert_eq!(
+        spike.len(),
+        1,
+        "disputes, with disputes_resolved: {spike:#?}"
+    );
+    assert!(
+        spike[0]
+            .message
+            .contains("另 矛盾纠纷化解数（disputes_resolved）同期随之上升")
+    );
     for f in spike {
         assert_eq!(f.kind, FlagKind::Jump);
         for part in [
@@ -315,4 +325,95 @@ fn days_count_like_the_calendar() {
     assert_eq!(d(1970, 1, 1), 0);
     assert_eq!(d(2024, 3, 1) - d(2024, 2, 28), 2);
     assert_eq!(d(2025, 1, 1) - d(2024, 1, 1), 366);
+}
+
+/// A backlog set each January and reported unchanged all year.
+fn with_backlog<'a>(fw: &'a Framework, tree: &'a RegionTree, this_year: f64) -> Obs<'a> {
+    let mut o = steady(fw, tree);
+    for t in 0..6 {
+        for (y, v) in [(2022, 1.0), (2023, 1.0), (2024, this_year)] {
+            for m in 1..=12 {
+                let v = if t == 1 { v } else { 1.0 };
+                o.add(
+                    &format!("T{t}"),
+                    &format!("{y}-{m:02}"),
+                    "backlog_cases",
+                    v,
+                    "",
+                );
+            }
+        }
+    }
+    o
+}
+
+#[test]
+fn a_yearly_figure_restated_monthly_is_not_a_run() {
+    let fw = default_framework();
+    let tree = tree();
+    let b = fw.element_index("backlog_cases").unwrap();
+    // T1's backlog goes from 1 to 6 in January and stays: one yearly
+    // figure, not a run of three improbable months.
+    let o = with_backlog(&fw, &tree, 6.0);
+    let r = run(&o, "2024");
+    assert!(r.flags.iter().all(|f| f.element != b), "{:#?}", r.flags);
+    // A change within the year is still judged.
+    let mut o = with_backlog(&fw, &tree, 1.0);
+    let t1 = tree.find("T1").unwrap();
+    for x in o.out.iter_mut() {
+        if x.region == t1
+            && x.element == b
+            && let Period::Month(2024, 8..=12) = x.period
+        {
+            x.value = 30.0;
+        }
+    }
+    let r = run(&o, "2024");
+    assert!(
+        r.flags
+            .iter()
+            .any(|f| f.element == b && f.region == t1 && f.period == "2024-08".parse().unwrap()),
+        "{:#?}",
+        r.flags
+    );
+}
+
+#[test]
+fn a_part_that_follows_its_whole_is_one_item() {
+    let fw = default_framework();
+    let tree = tree();
+    let d = fw.element_index("disputes").unwrap();
+    let dr = fw.element_index("disputes_resolved").unwrap();
+    let t2 = tree.find("T2").unwrap();
+    let july: Period = "2024-07".parse().unwrap();
+    let spiked = |whole: f64, part: f64| {
+        let mut o = steady(&fw, &tree);
+        for x in o.out.iter_mut() {
+            if x.region == t2 && x.period == july {
+                x.value += if x.element == d { whole } else { part };
+            }
+        }
+        run(&o, "2024")
+    };
+    let stat = |r: &Report, e: usize| {
+        r.flags
+            .iter()
+            .filter(|f| {
+                f.element == e
+                    && f.period == july
+                    && !matches!(f.kind, FlagKind::Rule | FlagKind::Peer)
+            })
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+    };
+    // Both doubled: the resolved disputes follow the disputes.
+    let r = spiked(60.0, 60.0);
+    assert_eq!(stat(&r, dr), Vec::<String>::new(), "{:#?}", r.flags);
+    let whole = stat(&r, d);
+    assert_eq!(whole.len(), 1, "{:#?}", r.flags);
+    assert!(whole[0].contains("另 矛盾纠纷化解数"), "{}", whole[0]);
+    // The part moved far more than its whole: a share changed, its own item.
+    let r = spiked(60.0, 250.0);
+    assert_eq!(stat(&r, dr).len(), 1, "{:#?}", r.flags);
+    assert_eq!(stat(&r, d).len(), 1, "{:#?}", r.flags);
 }
