@@ -363,11 +363,29 @@ pub async fn resolve(
 
 /// Broken rules, disagreeing sources and late data first (each is a
 /// definite problem), then the statistical flags by how far past their
-/// threshold they are, so reviewers meet the strongest evidence first.
+/// threshold they are, so reviewers meet the strongest evidence first. A
+/// flag the model of normal judged is ranked by that evidence (how
+/// improbable the value is), not by the seed method's own score: a jump
+/// from 0 to 88 is 2933 % but hardly improbable in a small series.
 pub fn sort_by_severity(flags: &mut [StoredFlag]) {
     let p = pingan_core::quality::Params::default();
     let weight = |f: &StoredFlag| -> (u8, f64) {
         let over = |t: f64| f.score.abs() / t;
+        let evidence = f
+            .numbers
+            .0
+            .iter()
+            .find(|(k, _)| k == "surprise")
+            .map(|(_, s)| *s);
+        if let (
+            Some(s),
+            FlagKind::Zscore | FlagKind::ModZscore | FlagKind::Jump | FlagKind::RunAboveMean,
+        ) = (evidence, f.kind)
+        {
+            // Beside the seed's scores (which are 1 or more at their
+            // threshold) the evidence reads as −log10 p over 3.
+            return (3, -(s / 3.0));
+        }
         match f.kind {
             FlagKind::Rule => (0, 0.0),
             FlagKind::CrossSource => (1, -f.score.abs()),
@@ -385,4 +403,52 @@ pub fn sort_by_severity(flags: &mut [StoredFlag]) {
             .then(x.1.total_cmp(&y.1))
             .then(a.id.cmp(&b.id))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingan_core::quality::Numbers;
+
+    fn flag(id: i64, kind: FlagKind, score: f64, surprise: Option<f64>) -> StoredFlag {
+        StoredFlag {
+            id,
+            region: "r".into(),
+            element: "e".into(),
+            period: "2024-06".into(),
+            kind,
+            rule: String::new(),
+            score,
+            message: String::new(),
+            numbers: Numbers(
+                surprise
+                    .map(|s| ("surprise".into(), s))
+                    .into_iter()
+                    .collect(),
+            ),
+            sources: Vec::new(),
+            status: FlagStatus::Open,
+            found_at: String::new(),
+            found_by: String::new(),
+            resolved_at: None,
+            resolved_by: None,
+            resolution: String::new(),
+            corrected_value: None,
+        }
+    }
+
+    #[test]
+    fn the_strongest_evidence_comes_first() {
+        let mut flags = vec![
+            // 0 → 88 in a small series: a huge percentage, p ≈ 10^-3.2.
+            flag(1, FlagKind::Jump, 2933.0, Some(3.2)),
+            flag(2, FlagKind::RunAboveMean, 1.5, Some(2.4)),
+            // 264 → 498: a modest percentage, p ≈ 10^-6.4.
+            flag(3, FlagKind::Jump, 88.6, Some(6.4)),
+            flag(4, FlagKind::Rule, 0.0, None),
+        ];
+        sort_by_severity(&mut flags);
+        let ids: Vec<i64> = flags.iter().map(|f| f.id).collect();
+        assert_eq!(ids, [4, 3, 1, 2]);
+    }
 }
