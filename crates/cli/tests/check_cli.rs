@@ -386,6 +386,10 @@ fn a_held_out_generator() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{line}"));
     assert!(recall >= 0.5, "{err}");
+    assert!(
+        err.contains("按证据排序的前 30 条") && err.contains("R-精确率"),
+        "{err}"
+    );
     let values = v["summary"]["values"].as_u64().unwrap() as usize;
     assert!(statistical(&v) * 500 <= values, "{}", v["summary"]);
 }
