@@ -41,10 +41,23 @@ fn number(f: &Flag, name: &str) -> Option<f64> {
     f.numbers.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
 }
 
-/// The value against the model's expectation (1 = as expected).
+/// The value and what it is measured against: for a run, the history's
+/// mean its three months stood above (the model's expectation is of the
+/// last month alone, which may sit either side of it); else the model's
+/// expectation for the month.
+fn reference(f: &Flag) -> Option<(f64, f64, &'static str)> {
+    let x = number(f, "value")?;
+    let (e, label) = if f.kind == FlagKind::RunAboveMean {
+        (number(f, "mean")?, "历史均值")
+    } else {
+        (number(f, "expected")?, "预计")
+    };
+    (e > 0.0 && x.is_finite()).then_some((x, e, label))
+}
+
+/// The value against its reference (1 = as expected).
 fn moved(f: &Flag) -> Option<f64> {
-    let (x, e) = (number(f, "value")?, number(f, "expected")?);
-    (e > 0.0 && x.is_finite()).then(|| x / e)
+    reference(f).map(|(x, e, _)| x / e)
 }
 
 /// The part's flag is its whole's change passed on.
@@ -82,23 +95,24 @@ pub(super) fn fold(flags: &mut Vec<Flag>, rules: &RuleSet, fw: &Framework) {
         .collect();
     let mut lines: Vec<Vec<String>> = vec![Vec::new(); flags.len()];
     let mut gone = vec![false; flags.len()];
-    for (i, h) in holder.iter().enumerate() {
+    'flags: for (i, h) in holder.iter().enumerate() {
         let Some(mut root) = *h else { continue };
-        // Rules could name a cycle; a chain is never longer than the flags.
+        // Rules could name a cycle (a <= b and b <= a): flags on it stay.
         for _ in 0..flags.len() {
             match holder[root] {
-                Some(next) if next != i => root = next,
-                _ => break,
+                Some(next) if next == i => continue 'flags,
+                Some(next) => root = next,
+                None => break,
             }
         }
         let f = &flags[i];
         let el = &fw.elements[f.element];
-        let (x, e) = (
-            number(f, "value").unwrap_or(f64::NAN),
-            number(f, "expected").unwrap_or(f64::NAN),
-        );
+        // `passed_on` found both.
+        let Some((x, e, label)) = reference(f) else {
+            continue;
+        };
         lines[root].push(format!(
-            "另 {}（{}）同期随之{}：{}，预计 {}，同一原因，一并核查",
+            "另 {}（{}）同期随之{}：{}，{label} {}，同一原因，一并核查",
             el.name,
             el.code,
             if x > e { "上升" } else { "下降" },
@@ -118,4 +132,80 @@ pub(super) fn fold(flags: &mut Vec<Flag>, rules: &RuleSet, fw: &Framework) {
         k += 1;
         !gone[k - 1]
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::default_framework;
+    use crate::period::Period;
+
+    fn flag(fw: &Framework, element: &str, kind: FlagKind, numbers: &[(&str, f64)]) -> Flag {
+        Flag {
+            region: 0,
+            element: fw.element_index(element).unwrap(),
+            period: Period::Month(2024, 3),
+            kind,
+            score: 1.0,
+            message: format!("{element}："),
+            numbers: numbers.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            rule: None,
+            sources: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn runs_are_measured_against_the_mean_they_stood_above() {
+        let fw = default_framework();
+        let rules = RuleSet::default_for(&fw);
+        // Both ran above their means; in the last month both are a little
+        // under the model's expectation, which says nothing of the run.
+        let run = |e: &str, x: f64, mean: f64, expected: f64| {
+            let n = [("value", x), ("mean", mean), ("expected", expected)];
+            flag(&fw, e, FlagKind::RunAboveMean, &n)
+        };
+        let mut flags = vec![
+            run("disputes", 218.0, 193.0, 230.0),
+            run("disputes_resolved", 178.0, 150.0, 181.0),
+        ];
+        fold(&mut flags, &rules, &fw);
+        assert_eq!(flags.len(), 1, "{flags:#?}");
+        assert!(
+            flags[0].message.contains("同期随之上升：178，历史均值 150"),
+            "{}",
+            flags[0].message
+        );
+    }
+
+    #[test]
+    fn a_cycle_of_rules_folds_nothing_away() {
+        let fw = default_framework();
+        let src = r#"
+[[rule]]
+code = "A"
+name = "a"
+left = "disputes"
+operator = "<="
+right = "disputes_resolved"
+
+[[rule]]
+code = "B"
+name = "b"
+left = "disputes_resolved"
+operator = "<="
+right = "disputes"
+"#;
+        let rules = RuleSet::parse("r.toml", src, &fw).unwrap();
+        let jump = |e: &str| {
+            flag(
+                &fw,
+                e,
+                FlagKind::Jump,
+                &[("value", 90.0), ("expected", 45.0)],
+            )
+        };
+        let mut flags = vec![jump("disputes"), jump("disputes_resolved")];
+        fold(&mut flags, &rules, &fw);
+        assert_eq!(flags.len(), 2);
+    }
 }
