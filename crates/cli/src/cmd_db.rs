@@ -550,12 +550,12 @@ pub fn check_store(
         if save {
             let views: Vec<_> = report.flags.iter().map(|f| f.view(&fw, &tree)).collect();
             let s = store
-                .save_flags(period, &views, &db.actor())
+                .save_flags(period, &views, |_| true, &db.actor())
                 .await
                 .map_err(user_error)?;
             eprintln!(
-                "已写入待核查队列：新增 {} 条，更新 {} 条，已处理过的 {} 条保持不变",
-                s.new, s.updated, s.resolved_before
+                "已写入待核查队列：新增 {} 条，更新 {} 条，已处理过的 {} 条保持不变，不再出现的 {} 条移出队列",
+                s.new, s.updated, s.resolved_before, s.cleared
             );
         }
         store.close().await;

@@ -43,7 +43,12 @@ pub async fn check(
         .map(|f| f.view(&fw, &tree))
         .collect();
     let saved = if save {
-        Some(ctx.store.save_flags(period, &flags, &who.actor()).await?)
+        let in_scope = |code: &str| tree.find(code).is_some_and(|i| who.sees(&tree, i));
+        Some(
+            ctx.store
+                .save_flags(period, &flags, in_scope, &who.actor())
+                .await?,
+        )
     } else {
         None
     };

@@ -807,3 +807,94 @@ both!(small_and_large_submissions_count_alike, |store: &Db| {
         assert_eq!((s.imported, s.updated, s.ignored), (1, 0, 0));
     }
 });
+
+both!(
+    a_check_that_no_longer_finds_a_flag_takes_it_out,
+    |store: &Db| {
+        let store = store.clone();
+        async move {
+            use pingan_core::quality::{FlagKind, FlagView, Numbers};
+            use pingan_store::{FlagFilter, Resolution};
+            let flag = |region: &str, period: &str| FlagView {
+                region: region.into(),
+                region_name: String::new(),
+                element: "disputes".into(),
+                element_name: String::new(),
+                period: period.parse().unwrap(),
+                kind: FlagKind::Jump,
+                score: 80.0,
+                message: format!("{region} {period}"),
+                rule: None,
+                sources: Vec::new(),
+                numbers: Numbers(Vec::new()),
+            };
+            let year = Period::Year(2024);
+            let all = |_: &str| true;
+            let open = |store: Db| async move {
+                let f = FlagFilter {
+                    status: Some(pingan_core::labels::FlagStatus::Open),
+                    ..Default::default()
+                };
+                let mut keys: Vec<String> = store
+                    .flags(&f)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|f| format!("{} {}", f.region, f.period))
+                    .collect();
+                keys.sort();
+                keys
+            };
+            let first = [
+                flag("A", "2024-03"),
+                flag("B", "2024-05"),
+                flag("C", "2024-06"),
+                flag("D", "2023-06"),
+            ];
+            let s = store.save_flags(year, &first, all, &actor()).await.unwrap();
+            assert_eq!((s.new, s.cleared), (4, 0));
+            // C was looked at and explained: a decision, kept whatever comes.
+            let c = store
+                .flags(&FlagFilter::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|f| f.region == "C")
+                .unwrap();
+            let note = Resolution::Explained {
+                note: "季节性".into(),
+            };
+            store.resolve_flag(&c, &note, None, &actor()).await.unwrap();
+            // Checked again, in a scope without A: B is gone, A is outside the
+            // scope, D is another year; C stays explained.
+            let s = store
+                .save_flags(year, &[], |r: &str| r != "A", &actor())
+                .await
+                .unwrap();
+            assert_eq!(s.cleared, 1);
+            assert_eq!(open(store.clone()).await, ["A 2024-03", "D 2023-06"]);
+            // A check of one month clears that month only.
+            let s = store
+                .save_flags("2024-04".parse().unwrap(), &[], all, &actor())
+                .await
+                .unwrap();
+            assert_eq!(s.cleared, 0);
+            let s = store
+                .save_flags("2024-03".parse().unwrap(), &[], all, &actor())
+                .await
+                .unwrap();
+            assert_eq!(s.cleared, 1);
+            assert_eq!(open(store.clone()).await, ["D 2023-06"]);
+            let explained = store.flag(c.id).await.unwrap().unwrap();
+            assert_eq!(explained.status, pingan_core::labels::FlagStatus::Explained);
+            // The ledger says how many went.
+            let entries = store
+                .audit_entries(&AuditFilter::default(), None)
+                .await
+                .unwrap();
+            let detail: serde_json::Value =
+                serde_json::from_str(&entries.last().unwrap().detail).unwrap();
+            assert_eq!(detail["cleared"], 1, "{detail}");
+        }
+    }
+);

@@ -114,6 +114,10 @@ pub struct SaveSummary {
     pub updated: usize,
     /// Already resolved: kept as resolved.
     pub resolved_before: usize,
+    /// Open before, within the check's period and scope, and not found
+    /// again (the data was corrected, or the methods no longer see a
+    /// problem): taken out of the queue.
+    pub cleared: usize,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -140,11 +144,15 @@ pub struct Correction<'a> {
 
 impl Store {
     /// Keep flags in the follow-up queue: new ones open, open ones refreshed,
-    /// resolved ones left resolved. One ledger entry for the run.
+    /// resolved ones left resolved, and open ones of the checked period in
+    /// regions `in_scope` accepts that this check did not find again taken
+    /// out (nobody had decided on them; the ledger entry counts them). One
+    /// ledger entry for the run.
     pub async fn save_flags(
         &self,
         period: Period,
         flags: &[FlagView],
+        in_scope: impl Fn(&str) -> bool + Send,
         actor: &Actor,
     ) -> Result<SaveSummary> {
         let at = crate::now();
@@ -186,10 +194,58 @@ impl Store {
                 }
             }
         }
+        let found: std::collections::HashSet<(&str, &str, String, &str, &str)> = flags
+            .iter()
+            .map(|f| {
+                (
+                    f.region.as_str(),
+                    f.element.as_str(),
+                    f.period.to_string(),
+                    f.kind.code(),
+                    f.rule.as_deref().unwrap_or_default(),
+                )
+            })
+            .collect();
+        type OpenRow = (i64, String, String, String, String, String);
+        let open: Vec<OpenRow> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT id, region, element, period, kind, rule FROM quality_flags WHERE status = 'open' AND year = $1"
+        )
+        .bind(period.year())
+        .fetch_all(&mut **c).await)?;
+        let stale: Vec<i64> = open
+            .into_iter()
+            .filter(|(_, region, element, p, kind, rule)| {
+                p.parse::<Period>()
+                    .is_ok_and(|p| pingan_core::quality::within(p, period))
+                    && in_scope(region)
+                    && !found.contains(&(
+                        region.as_str(),
+                        element.as_str(),
+                        p.clone(),
+                        kind.as_str(),
+                        rule.as_str(),
+                    ))
+            })
+            .map(|r| r.0)
+            .collect();
+        for chunk in stale.chunks(crate::tx::BATCH) {
+            let sql = format!(
+                "DELETE FROM quality_flags WHERE id IN ({})",
+                crate::tx::numbered_list(chunk.len())
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        s.cleared = stale.len();
         let entry = NewEntry::new(
             LedgerAction::QualityCheck,
             &format!("period:{period}"),
-            json!({"found": s.found, "new": s.new, "updated": s.updated, "resolved_before": s.resolved_before}),
+            json!({"found": s.found, "new": s.new, "updated": s.updated, "resolved_before": s.resolved_before, "cleared": s.cleared}),
         );
         tx.append(actor, &entry).await?;
         tx.commit().await?;

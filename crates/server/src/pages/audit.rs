@@ -235,6 +235,7 @@ fn field_name(key: &str) -> &str {
         "element" => "数据项",
         "previous_sha256" => "原校验值",
         "resolved_before" => "此前已处理",
+        "cleared" => "不再出现、移出队列",
         "approved_values" => "生效数据",
         "cases" => "案件数",
         "drawn" => "抽取数",

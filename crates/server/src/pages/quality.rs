@@ -299,8 +299,8 @@ async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageR
         .map(|out| {
             let s = out.saved.unwrap_or_default();
             format!(
-                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变）",
-                out.summary.values, s.found, s.new, s.updated, s.resolved_before
+                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变；此前待核查、本次不再出现的 {} 条移出队列）",
+                out.summary.values, s.found, s.new, s.updated, s.resolved_before, s.cleared
             )
         })
         .map_err(|e| e.to_string());
