@@ -65,7 +65,11 @@ fn passed_on(part: &Flag, whole: &Flag) -> bool {
     let (Some(p), Some(w)) = (moved(part), moved(whole)) else {
         return false;
     };
-    (p - 1.0) * (w - 1.0) > 0.0 && w > 0.0 && (p / w) <= ALIKE && (w / p) <= ALIKE
+    if w == 0.0 || p == 0.0 {
+        // Both fell to nothing (no mediations, so none succeeded).
+        return w == p;
+    }
+    (p - 1.0) * (w - 1.0) > 0.0 && (p / w) <= ALIKE && (w / p) <= ALIKE
 }
 
 /// Fold every part's flag that its whole's flag explains into the whole's
@@ -175,6 +179,33 @@ mod tests {
             "{}",
             flags[0].message
         );
+    }
+
+    #[test]
+    fn a_whole_and_its_part_both_at_nothing_are_one_item() {
+        let fw = default_framework();
+        let rules = RuleSet::default_for(&fw);
+        let jump = |e: &str, x: f64, expected: f64| {
+            flag(
+                &fw,
+                e,
+                FlagKind::Jump,
+                &[("value", x), ("expected", expected)],
+            )
+        };
+        let mut flags = vec![
+            jump("civil_mediations", 0.0, 16.85),
+            jump("civil_mediation_success", 0.0, 16.21),
+        ];
+        fold(&mut flags, &rules, &fw);
+        assert_eq!(flags.len(), 1, "{flags:#?}");
+        // Only the part at nothing: a share that changed.
+        let mut flags = vec![
+            jump("civil_mediations", 15.0, 16.85),
+            jump("civil_mediation_success", 0.0, 16.21),
+        ];
+        fold(&mut flags, &rules, &fw);
+        assert_eq!(flags.len(), 2);
     }
 
     #[test]

@@ -240,7 +240,7 @@ async fn page(
                 }
             }
         }))
-        (card(&format!("待核查问题（共 {} 条，归并为 {} 个地区数据项；逻辑错误、多来源差异、时效问题在前，其余按超出阈值的程度排列）", flags.len(), items), Some(html! {
+        (card(&format!("待核查问题（共 {} 条，归并为 {} 个地区数据项；逻辑错误、多来源差异、时效问题在前，其余按统计证据排列，出现概率越小越靠前）", flags.len(), items), Some(html! {
             a.btn.small.export href=(export) download { "导出 Excel" }
         }), html! {
             @if flags.is_empty() {

@@ -1,16 +1,20 @@
-// Screenshots of a few pages as the office, at desktop and phone sizes:
+// Screenshots of a few pages as a signed-in user, at desktop and phone sizes:
 //   node shot.mjs BASE USER PASSWORD OUTDIR PATH...
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 const [base, user, pass, out, ...paths] = process.argv.slice(2);
-const dir = fs.mkdtempSync('/tmp/pingan-shot-');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${dir}`],
-});
 for (const [w, h] of [[1440, 900], [390, 844]]) {
-  const page = await browser.newPage({ viewport: { width: w, height: h } });
+  const profile = fs.mkdtempSync('/tmp/pingan-shot-');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: w, height: h },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  const page = await context.newPage();
   await page.goto(`${base}/login`);
   await page.fill('input[name=username]', user);
   await page.fill('input[name=password]', pass);
@@ -22,6 +26,6 @@ for (const [w, h] of [[1440, 900], [390, 844]]) {
     await page.screenshot({ path: name, fullPage: false });
     console.log(`${w} ${p} ${Date.now() - t0} ms ${name}`);
   }
-  await page.close();
+  await context.close();
+  fs.rmSync(profile, { recursive: true, force: true });
 }
-await browser.close();
