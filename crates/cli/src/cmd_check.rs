@@ -292,10 +292,9 @@ fn score_against(path: &Path, views: &[FlagView], tree: &RegionTree) -> Result<S
     ));
     // The statistical methods against the statistical anomalies (spikes,
     // jumps, runs): the queue's noise is theirs.
-    let statistical = |k: &str| matches!(k, "zscore" | "mod_zscore" | "jump" | "run_above_mean");
     let stat_flagged: HashSet<(String, String, String)> = views
         .iter()
-        .filter(|v| statistical(v.kind.code()))
+        .filter(|v| v.kind.statistical())
         .map(|v| (v.region.clone(), v.element.clone(), v.period.to_string()))
         .collect();
     let injected = |k: &str| matches!(k, "spike" | "jump" | "run");
@@ -322,13 +321,8 @@ fn score_against(path: &Path, views: &[FlagView], tree: &RegionTree) -> Result<S
         // evidence): of its first N items, N the anomalies injected, how
         // many are injected (R-precision).
         let mut by_evidence: FxHashMap<(String, String, String), f64> = FxHashMap::default();
-        for v in views.iter().filter(|v| statistical(v.kind.code())) {
-            let s = v
-                .numbers
-                .0
-                .iter()
-                .find(|(k, _)| k == "surprise")
-                .map_or(0.0, |(_, s)| *s);
+        for v in views.iter().filter(|v| v.kind.statistical()) {
+            let s = v.numbers.get("surprise").unwrap_or(0.0);
             let e = by_evidence
                 .entry((v.region.clone(), v.element.clone(), v.period.to_string()))
                 .or_insert(s);

@@ -376,17 +376,7 @@ pub fn sort_by_severity(flags: &mut [StoredFlag]) {
     let p = pingan_core::quality::Params::default();
     let weight = |f: &StoredFlag| -> (u8, f64) {
         let over = |t: f64| f.score.abs() / t;
-        let evidence = f
-            .numbers
-            .0
-            .iter()
-            .find(|(k, _)| k == "surprise")
-            .map(|(_, s)| *s);
-        if let (
-            Some(s),
-            FlagKind::Zscore | FlagKind::ModZscore | FlagKind::Jump | FlagKind::RunAboveMean,
-        ) = (evidence, f.kind)
-        {
+        if let Some(s) = f.numbers.get("surprise").filter(|_| f.kind.statistical()) {
             // Beside the seed's scores (which are 1 or more at their
             // threshold) the evidence reads as −log10 p over 3.
             return (3, -(s / 3.0));

@@ -29,7 +29,8 @@ pub(crate) struct Tx {
     /// The ledger moved (an append, a restore): other instances are told at
     /// commit, and this one's head hint is read again.
     ledger_moved: bool,
-    notify: bool,
+    /// On a PostgreSQL that takes NOTIFY: the instance's head hint, and the
+    /// pool to read the head again with.
     head: Option<(std::sync::Arc<crate::watch::HeadHint>, sqlx::PgPool)>,
 }
 
@@ -89,7 +90,7 @@ impl Store {
             Pool::Sqlite(p) => (Conn::Sqlite(p.begin().await?), None),
             Pool::Pg(p) => (
                 Conn::Pg(p.begin().await?),
-                Some((self.head.clone(), p.clone())),
+                self.notify.then(|| (self.head.clone(), p.clone())),
             ),
         };
         Ok(Tx {
@@ -101,7 +102,6 @@ impl Store {
             official: false,
             _turn: None,
             ledger_moved: false,
-            notify: self.notify,
             head,
         })
     }
@@ -125,7 +125,7 @@ impl Tx {
         self.record_changes().await?;
         let moved = self.ledger_moved;
         if moved
-            && self.notify
+            && self.head.is_some()
             && let Conn::Pg(c) = &mut self.conn
         {
             // Delivered at commit, and not at all on a rollback.
@@ -145,7 +145,7 @@ impl Tx {
             && let Some((hint, pool)) = head
             && hint.watching()
         {
-            crate::watch::refresh(&pool, &std::sync::Arc::downgrade(&hint)).await;
+            crate::watch::refresh(&pool, &hint).await;
         }
         Ok(())
     }

@@ -102,10 +102,12 @@ pub(crate) fn spawn(url: String, pool: sqlx::PgPool, hint: &Arc<HeadHint>) {
             return;
         }
         match weak.upgrade() {
-            Some(h) => h.set_watching(true),
+            Some(h) => {
+                h.set_watching(true);
+                refresh(&pool, &h).await;
+            }
             None => return,
         }
-        refresh(&pool, &weak).await;
         loop {
             let event = tokio::select! {
                 _ = stop.changed() => return,
@@ -129,23 +131,20 @@ pub(crate) fn spawn(url: String, pool: sqlx::PgPool, hint: &Arc<HeadHint>) {
                     continue;
                 }
             }
-            drop(hint);
-            refresh(&pool, &weak).await;
+            refresh(&pool, &hint).await;
         }
     });
 }
 
 /// Read the head and keep it in `hint` (if no later read began meanwhile).
-pub(crate) async fn refresh(pool: &sqlx::PgPool, hint: &Weak<HeadHint>) {
-    let Some(generation) = hint.upgrade().map(|h| h.begin_read()) else {
-        return;
-    };
+pub(crate) async fn refresh(pool: &sqlx::PgPool, hint: &HeadHint) {
+    let generation = hint.begin_read();
     let read: Result<(i64,), sqlx::Error> =
         sqlx::query_as("SELECT seq FROM audit_head WHERE id = 1")
             .fetch_one(pool)
             .await;
-    if let (Ok((seq,)), Some(h)) = (read, hint.upgrade()) {
-        h.finish_read(generation, seq);
+    if let Ok((seq,)) = read {
+        hint.finish_read(generation, seq);
     }
 }
 

@@ -17,13 +17,6 @@ use rustc_hash::FxHashMap;
 /// model expected are within this factor of each other.
 const ALIKE: f64 = 1.5;
 
-fn statistical(k: FlagKind) -> bool {
-    matches!(
-        k,
-        FlagKind::Zscore | FlagKind::ModZscore | FlagKind::Jump | FlagKind::RunAboveMean
-    )
-}
-
 /// part → whole, from the rules `a <= b` between two single elements.
 fn wholes(rules: &RuleSet) -> FxHashMap<usize, usize> {
     rules
@@ -38,7 +31,7 @@ fn wholes(rules: &RuleSet) -> FxHashMap<usize, usize> {
 }
 
 fn number(f: &Flag, name: &str) -> Option<f64> {
-    f.numbers.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+    super::number(&f.numbers, name)
 }
 
 /// The value and what it is measured against: for a run, the history's
@@ -82,14 +75,14 @@ pub(super) fn fold(flags: &mut Vec<Flag>, rules: &RuleSet, fw: &Framework) {
     let at: FxHashMap<_, usize> = flags
         .iter()
         .enumerate()
-        .filter(|(_, f)| statistical(f.kind))
+        .filter(|(_, f)| f.kind.statistical())
         .map(|(i, f)| ((f.region, f.element, f.period), i))
         .collect();
     // Each flag's direct holder, if its whole explains it.
     let holder: Vec<Option<usize>> = flags
         .iter()
         .map(|f| {
-            if !statistical(f.kind) {
+            if !f.kind.statistical() {
                 return None;
             }
             let w = *wholes.get(&f.element)?;

@@ -47,6 +47,15 @@ impl FlagKind {
         FlagKind::Timeliness,
     ];
 
+    /// The seed's statistical methods: their flags are the ones the model
+    /// of normal judges, with its evidence among their numbers.
+    pub fn statistical(self) -> bool {
+        matches!(
+            self,
+            FlagKind::Zscore | FlagKind::ModZscore | FlagKind::Jump | FlagKind::RunAboveMean
+        )
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             FlagKind::Zscore => "zscore",
@@ -891,6 +900,17 @@ pub struct Numbers(pub Vec<(String, f64)>);
 impl From<std::collections::BTreeMap<String, f64>> for Numbers {
     fn from(m: std::collections::BTreeMap<String, f64>) -> Self {
         Numbers(m.into_iter().collect())
+    }
+}
+
+/// The number called `name` among a flag's numbers.
+pub fn number(numbers: &[(String, f64)], name: &str) -> Option<f64> {
+    numbers.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+}
+
+impl Numbers {
+    pub fn get(&self, name: &str) -> Option<f64> {
+        number(&self.0, name)
     }
 }
 
