@@ -1,7 +1,9 @@
 //! `pingan audit …`, `pingan backup` and `pingan restore`: the ledger and
 //! the database as a whole.
 
-use crate::cmd_db::{DbArgs, open_ctx, open_store, runtime, service_error, user_error};
+use crate::cmd_db::{
+    DbArgs, create_store, open_ctx, open_store, runtime, service_error, user_error,
+};
 use crate::table::Table;
 use crate::{Format, InputFailure};
 use anyhow::{Context, Result};
@@ -261,7 +263,7 @@ pub fn backup(a: BackupArgs) -> Result<ExitCode> {
 
 pub fn restore(a: RestoreArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open_store(&a.db).await?;
+        let store = create_store(&a.db).await?;
         let s = store
             .restore(&a.from, &a.db.actor())
             .await

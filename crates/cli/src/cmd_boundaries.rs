@@ -1,6 +1,6 @@
 //! `pingan import boundaries FILE.geojson`: region outlines for the map.
 
-use crate::cmd_db::{DbArgs, open_existing_ctx, runtime, service_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use crate::files;
 use anyhow::Result;
 use clap::Args;
@@ -26,7 +26,7 @@ pub fn run(a: BoundaryArgs) -> Result<ExitCode> {
     let bytes = files::read(&a.file)?;
     let name = a.file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = open_existing_ctx(&a.db).await?;
+        let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
         let r = async {
             let who = caller.authorize::<cap::DirectImport>()?;

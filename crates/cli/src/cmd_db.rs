@@ -197,21 +197,27 @@ pub fn user_error(e: StoreError) -> anyhow::Error {
     }
 }
 
+/// The database `db` names, which must exist already: a mistyped SQLite
+/// path is an error naming it, not a new empty database answering with
+/// empty reports. Only the commands that put data in (`init`, the imports,
+/// `restore`) create one, through [`create_store`].
 pub async fn open_store(db: &DbArgs) -> Result<Store> {
-    Store::open(&db.db).await.map_err(user_error)
+    Store::open_existing(&db.db).await.map_err(user_error)
 }
 
-/// The service over the database `db` names.
+/// The service over the existing database `db` names.
 pub async fn open_ctx(db: &DbArgs) -> Result<Ctx> {
     Ok(Ctx::new(open_store(db).await?))
 }
 
-/// The service over a database that must exist already (commands that
-/// only read or act on what is there).
-pub async fn open_existing_ctx(db: &DbArgs) -> Result<Ctx> {
-    Ok(Ctx::new(
-        Store::open_existing(&db.db).await.map_err(user_error)?,
-    ))
+/// The database `db` names, created (SQLite) when it is not there yet.
+pub async fn create_store(db: &DbArgs) -> Result<Store> {
+    Store::open(&db.db).await.map_err(user_error)
+}
+
+/// The service over the database `db` names, created when missing.
+pub async fn create_ctx(db: &DbArgs) -> Result<Ctx> {
+    Ok(Ctx::new(create_store(db).await?))
 }
 
 /// A service refusal exits 1 with its message; an import's problems come
@@ -232,7 +238,7 @@ pub fn service_error(e: ServiceError) -> anyhow::Error {
 
 pub fn init(a: InitArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = open_store(&a.db).await?;
+        let store = create_store(&a.db).await?;
         let algo = match a.hash {
             Some(HashArg::Sm3) => HashAlgo::Sm3,
             Some(HashArg::Sha256) => HashAlgo::Sha256,
@@ -363,7 +369,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = open_ctx(&common.db).await?;
+        let ctx = create_ctx(&common.db).await?;
         let caller = common.db.caller();
         let dry = common.dry_run;
         let options = ImportOptions {
@@ -411,7 +417,7 @@ fn import_events(file: PathBuf, common: ImportArgs) -> Result<ExitCode> {
     let bytes = files::map(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = open_ctx(&common.db).await?;
+        let ctx = create_ctx(&common.db).await?;
         let caller = common.db.caller();
         let result = async {
             let who = caller.authorize::<cap::Submit>()?;

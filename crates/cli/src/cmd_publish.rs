@@ -1,7 +1,7 @@
 //! `pingan publish`: a year's approved results made public (api.md
 //! `/api/v1/public/{year}/scores`), opening the 公示 window.
 
-use crate::cmd_db::{DbArgs, open_existing_ctx, runtime, service_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use anyhow::Result;
 use clap::Args;
 use pingan_service::{cap, publish};
@@ -24,7 +24,7 @@ pub struct PublishArgs {
 
 pub fn run(a: PublishArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
-        let ctx = open_existing_ctx(&a.db).await?;
+        let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
         if a.final_ {
             let r = async {

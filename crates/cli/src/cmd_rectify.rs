@@ -3,7 +3,7 @@
 //! items whose indicator reached the plan's target value in a later year
 //! (`--recheck`).
 
-use crate::cmd_db::{DbArgs, open_existing_ctx, runtime, service_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use anyhow::Result;
 use clap::Args;
 use pingan_service::{cap, rectify_checks};
@@ -29,7 +29,7 @@ pub fn run(a: RectifyArgs) -> Result<ExitCode> {
         anyhow::bail!("请指定 --late（逾期清单）或 --recheck（按指标自动复查）");
     }
     runtime()?.block_on(async {
-        let ctx = open_existing_ctx(&a.db).await?;
+        let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
         let r = async {
             let mut lines = Vec::new();

@@ -3,7 +3,7 @@
 //! or with `--level` every city's or county's into a folder.
 
 use crate::InputFailure;
-use crate::cmd_db::{DbArgs, open_existing_ctx, runtime, service_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use pingan_core::Level;
@@ -90,7 +90,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         return Err(InputFailure("--level 只能是 city 或 county".into()).into());
     }
     runtime()?.block_on(async {
-        let ctx = open_existing_ctx(&a.db).await?;
+        let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
         let started = Instant::now();
         let result = async {

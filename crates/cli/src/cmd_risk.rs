@@ -3,7 +3,7 @@
 //! database, assesses next year's risk and keeps both (the daily cron job,
 //! one ledger entry); without it the kept run is printed.
 
-use crate::cmd_db::{DbArgs, open_existing_ctx, runtime, service_error};
+use crate::cmd_db::{DbArgs, open_ctx, runtime, service_error};
 use anyhow::Result;
 use clap::Args;
 use pingan_core::Period;
@@ -48,7 +48,7 @@ pub fn run(a: RiskArgs) -> Result<ExitCode> {
         return calibrate(&a);
     }
     runtime()?.block_on(async {
-        let ctx = open_existing_ctx(&a.db).await?;
+        let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
         let r = async {
             let period = a.period.map(|p| p.to_string());
@@ -139,7 +139,7 @@ fn calibrate(a: &RiskArgs) -> Result<ExitCode> {
         anyhow::bail!("--calibrate 需要 --period（如 2024-01）");
     };
     runtime()?.block_on(async {
-        let ctx = open_existing_ctx(&a.db).await?;
+        let ctx = open_ctx(&a.db).await?;
         let caller = a.db.caller();
         let r = async {
             let who = caller.authorize::<cap::Scores>()?;

@@ -342,12 +342,12 @@ pub fn import(
     dry_run: bool,
     format: Format,
 ) -> Result<ExitCode> {
-    use crate::cmd_db::{open_ctx, runtime, service_error};
+    use crate::cmd_db::{create_ctx, runtime, service_error};
     use pingan_service::{cap, surveys};
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = open_ctx(db).await?;
+        let ctx = create_ctx(db).await?;
         let caller = db.caller();
         let result: pingan_service::Result<serde_json::Value> = async {
             let who = caller.authorize::<cap::SurveyManage>()?;

@@ -238,6 +238,38 @@ fn unreachable_database() {
 }
 
 /// An import killed with SIGKILL mid-transaction leaves the database as it was.
+
+/// A mistyped SQLite path is an error naming it for every command that only
+/// reads or acts on what is there; only init, the imports and restore create
+/// the file.
+#[test]
+fn a_missing_database_file_is_named_not_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    let path = format!("{d}/typo.db");
+    let db = format!("sqlite://{path}");
+    for args in [
+        vec!["scores", "--db", &db, "--period", "2024"],
+        vec!["check", "--db", &db, "--period", "2024"],
+        vec!["audit", "verify", "--db", &db],
+        vec!["audit", "head", "--db", &db],
+        vec!["backup", "--db", &db, "--out", &format!("{d}/b.bak")],
+        vec!["user", "list", "--db", &db],
+        vec!["serve", "--db", &db, "--bind", "127.0.0.1:0"],
+    ] {
+        let out = pingan(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("数据库文件 {path} 不存在")),
+            "{args:?}: {err}"
+        );
+        assert!(!Path::new(&path).exists(), "{args:?} created {path}");
+    }
+    ok(pingan(&["init", "--db", &db]));
+    assert!(Path::new(&path).exists());
+    ok(pingan(&["audit", "verify", "--db", &db]));
+}
 #[test]
 fn killed_import_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
