@@ -5,7 +5,7 @@ use crate::{Format, files};
 use anyhow::Result;
 use clap::Args;
 use pingan_core::num::fmt_num;
-use pingan_core::score::{ScoreReport, score};
+use pingan_core::score::{ScoreReport, Words, evaluate_all};
 use pingan_core::{Level, Period};
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,13 +50,20 @@ pub fn run(args: ScoreArgs) -> Result<ExitCode> {
         &args.values,
         args.benchmarks.as_deref(),
     )?;
-    let report = score(
+    // The table and the CSV show numbers only; composing every indicator's
+    // reasons is most of the scoring's time.
+    let words = match args.format {
+        Format::Json => Words::Reasons,
+        Format::Csv | Format::Table => Words::None,
+    };
+    let report = evaluate_all(
         &inp.framework,
         &inp.tree,
         &inp.data,
         args.period,
         args.level,
     )
+    .map(|e| e.score_with(words))
     .map_err(|e| files::score_failure(e, args.benchmarks.as_deref()))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -6,7 +6,7 @@ use pingan_core::data::DataSet;
 use pingan_core::framework::{DEFAULT_TOML, check};
 use pingan_core::period::Period;
 use pingan_core::region::{Level, RegionRow, RegionTree};
-use pingan_core::score::score;
+use pingan_core::score::{Words, evaluate_all, score};
 use proptest::prelude::*;
 
 fn framework(missing: &str, rule_b: &str, na: &str) -> Framework {
@@ -257,5 +257,47 @@ proptest! {
         let edited = format!("{}{}{}", &src[..at], junk, &src[end..]);
         let r = check(&edited);
         prop_assert!(r.framework.is_some() == r.errors.is_empty());
+    }
+
+    /// Numbers only (`Words::None`, the ranking table and CSV) gives every
+    /// number, flag and rank of the full report, for each rule kind, missing
+    /// values, zero divisors and both missing policies; only the words are
+    /// left out.
+    #[test]
+    fn numbers_only_equals_the_full_report(
+        rule in 0usize..8,
+        exclude in any::<bool>(),
+        values in proptest::collection::vec((proptest::option::of(-20.0f64..200.0), proptest::option::of(0.0f64..150.0)), 1..12),
+    ) {
+        let rule_b = [
+            r#"{ kind = "deduct", target = 0.9, direction = "below", step = 0.05, deduct = 1, basis = "points", zero_below = 0.5 }"#,
+            r#"{ kind = "deduct", target = 1, direction = "above", step = 0.1, deduct = 10, basis = "percent" }"#,
+            r#"{ kind = "tiers", direction = "higher", tiers = [[0.95, 100], [0.9, 80], [0.85, 60]] }"#,
+            r#"{ kind = "linear", zero_at = 0.3, full_at = 0.8 }"#,
+            r#"{ kind = "proportional", direction = "higher" }"#,
+            r#"{ kind = "proportional", direction = "lower" }"#,
+            r#"{ kind = "rank", direction = "higher", step = 20 }"#,
+            r#"{ kind = "veto", max_allowed = 1 }"#,
+        ][rule];
+        let fw = framework(if exclude { "exclude" } else { "zero" }, rule_b, "missing");
+        let t = tree(values.len());
+        let mut d = DataSet::new(values.len() + 1, 2);
+        for (i, (a, b)) in values.iter().enumerate() {
+            if let Some(a) = a { d.insert(i + 1, Y, 0, *a).unwrap(); }
+            if let Some(b) = b { d.insert(i + 1, Y, 1, *b).unwrap(); }
+        }
+        let Ok(ev) = evaluate_all(&fw, &t, &d, Y, None) else { return Ok(()); };
+        let mut full = ev.score();
+        let bare = ev.score_with(Words::None);
+        for r in &bare.results {
+            prop_assert!(r.indicators.iter().all(|i| i.reasons.is_empty()));
+        }
+        for r in &mut full.results {
+            for i in &mut r.indicators { i.reasons.clear(); }
+        }
+        prop_assert_eq!(
+            serde_json::to_string(&full).unwrap(),
+            serde_json::to_string(&bare).unwrap()
+        );
     }
 }

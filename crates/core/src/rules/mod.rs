@@ -179,6 +179,13 @@ impl Rule {
         }
     }
 
+    /// The points and veto `score` gives, without composing its reasons
+    /// (a ranking table needs only totals; the words are most of the cost).
+    pub fn points(&self, v: f64, ctx: &Ctx) -> (f64, bool) {
+        let a = self.assess(v, ctx);
+        (a.share.points(ctx.max).clamp(0.0, ctx.max), a.veto)
+    }
+
     /// The rule in words, for the framework page and `framework show`.
     pub fn describe(&self, unit: &str) -> String {
         match self {

@@ -379,8 +379,9 @@ impl<'f> Evaluation<'f> {
         out
     }
 
-    /// Indicator j's result for every scored region.
-    fn column(&self, j: usize, exclude: bool) -> Vec<IndicatorResult> {
+    /// Indicator j's result for every scored region, with its reasons in
+    /// words when `words` says so.
+    fn column(&self, j: usize, exclude: bool, words: Words) -> Vec<IndicatorResult> {
         let p = &self.placed[j];
         let ind = p.indicator;
         let peers = self.peer_values(j);
@@ -407,12 +408,19 @@ impl<'f> Evaluation<'f> {
                     State::Missing(why, not_applicable) => {
                         res.missing = true;
                         res.not_applicable = *not_applicable;
+                        if words == Words::None {
+                            return res;
+                        }
                         let effect = if exclude {
                             "不计入总分"
                         } else {
                             "不得分"
                         };
                         res.reasons.push(format!("未报送，{effect}：{why}"));
+                    }
+                    State::Value(v) if words == Words::None => {
+                        res.value = Some(*v);
+                        (res.points, res.veto) = ind.rule.points(*v, &self.ctx(j, &peers[k]));
                     }
                     State::Value(v) => {
                         let out = ind.rule.score(*v, &self.ctx(j, &peers[k]));
@@ -429,6 +437,12 @@ impl<'f> Evaluation<'f> {
 
     /// Points, reasons, totals, grades and ranks.
     pub fn score(&self) -> ScoreReport {
+        self.score_with(Words::Reasons)
+    }
+
+    /// Points, totals, grades and ranks; the indicators' reasons only when
+    /// `words` asks for them (every number is the same either way).
+    pub fn score_with(&self, words: Words) -> ScoreReport {
         let (fw, tree, placed) = (self.fw, self.tree, &self.placed);
         let n = self.cohort.regions.len();
         let exclude = fw.missing == MissingPolicy::Exclude;
@@ -441,7 +455,7 @@ impl<'f> Evaluation<'f> {
         } else {
             crate::par::threads()
         };
-        let columns = crate::par::in_turn(&js, threads, |&j| self.column(j, exclude));
+        let columns = crate::par::in_turn(&js, threads, |&j| self.column(j, exclude, words));
         let mut columns: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
         let indicators: Vec<Vec<IndicatorResult>> = (0..n)
             .map(|_| {
@@ -527,6 +541,14 @@ impl<'f> Evaluation<'f> {
             results,
         }
     }
+}
+
+/// Whether a score report carries each indicator's reasons in words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Words {
+    Reasons,
+    /// Numbers only: the reasons are left empty.
+    None,
 }
 
 /// Score every region valid in `period` (only those of `level`, when given;
