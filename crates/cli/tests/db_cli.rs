@@ -237,8 +237,6 @@ fn unreachable_database() {
     assert!(err.starts_with("无法连接数据库"), "{err}");
 }
 
-/// An import killed with SIGKILL mid-transaction leaves the database as it was.
-
 /// A mistyped SQLite path is an error naming it for every command that only
 /// reads or acts on what is there; only init, the imports and restore create
 /// the file.
@@ -270,6 +268,7 @@ fn a_missing_database_file_is_named_not_created() {
     assert!(Path::new(&path).exists());
     ok(pingan(&["audit", "verify", "--db", &db]));
 }
+/// An import killed with SIGKILL mid-transaction leaves the database as it was.
 #[test]
 fn killed_import_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();

@@ -191,6 +191,7 @@ labelled! {
         TokenCreate = ("token_create", "创建接口令牌"),
         TokenRevoke = ("token_revoke", "吊销接口令牌"),
         Restore = ("restore", "从备份恢复"),
+        Export = ("export", "导出数据（下载中心）"),
     }
 }
 

@@ -405,8 +405,53 @@ async fn list_checks(app: &common::App, office: &str, grid: usize, open: usize) 
     let sheet = book.worksheet_range("事件清单").unwrap();
     assert_eq!(sheet.height(), open + 1);
     assert_eq!(sheet.get((1, 10)).unwrap().to_string(), "超时未处置");
-    // A county official: its county's list, not another's.
+    // The same list made in the background (下载中心): the post answers at
+    // once, the file is listed, then fetched whole by its owner only.
+    let r = common::no_redirect()
+        .post(format!(
+            "{}/events/list.xlsx?year=2024&state=overdue",
+            app.base
+        ))
+        .header("cookie", office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let (s, html) = common::follow(app, r, office).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    assert!(html.contains("正在后台生成"), "{html}");
+    assert!(html.contains(r#"id="downloads""#));
+    let mut id = None;
+    for _ in 0..200 {
+        let (_, html) = get("/downloads".into(), office).await;
+        let html = String::from_utf8(html).unwrap();
+        if let Some(at) = html.find(r#"href="/downloads/"#) {
+            let rest = &html[at + r#"href="/downloads/"#.len()..];
+            id = Some(rest[..rest.find('"').unwrap()].to_string());
+            assert!(html.contains("已完成"));
+            break;
+        }
+        assert!(!html.contains("失败"), "{html}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let id = id.expect("the file is made");
+    let (s, prepared) = get(format!("/downloads/{id}"), office).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let mut prepared = calamine::Xlsx::new(std::io::Cursor::new(prepared)).unwrap();
+    let direct = book.worksheet_range("事件清单").unwrap();
+    assert_eq!(prepared.worksheet_range("事件清单").unwrap(), direct);
     let county = app.cookie("county").await;
+    let (s, _) = get(format!("/downloads/{id}"), &county).await;
+    assert_eq!(s, reqwest::StatusCode::NOT_FOUND, "another's file");
+    let (_, html) = get("/downloads".into(), &county).await;
+    assert!(
+        String::from_utf8(html)
+            .unwrap()
+            .contains(r#"id="no-downloads""#)
+    );
+    let (s, _) = get("/downloads/notanumber".into(), office).await;
+    assert_eq!(s, reqwest::StatusCode::BAD_REQUEST);
+    // A county official: its county's list, not another's.
     let (s, html) = get(
         format!("/events/list?year=2024&region={}", app.counties[0]),
         &county,

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod events_board;
 pub mod events_list;
+pub mod exports;
 pub mod field;
 mod held;
 pub mod imports;

@@ -24,6 +24,7 @@ pub mod consequences;
 pub mod data_sets;
 mod db;
 pub mod events;
+pub mod exports;
 pub mod field;
 pub mod flags;
 pub mod frameworks;
@@ -61,6 +62,7 @@ pub use events::{
     EventBreakdown, EventCell, EventCursor, EventFilter, EventRecord, EventState, EventSumsBy,
     NewEvent, OpenEvent,
 };
+pub use exports::{ExportFile, ExportStatus};
 pub use field::{NewRecord, NewTask, Photo, Recheck, Record, Task, TaskFilter};
 pub use flags::{
     CORRECTION_SOURCE, Correction, FlagFilter, FlagTally, Resolution, SaveSummary, StoredFlag,
@@ -173,7 +175,15 @@ impl StoreError {
 
 /// RFC 3339 UTC with milliseconds: sorts as text, reads as time.
 pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    stamp(time::OffsetDateTime::now_utc())
+}
+
+/// The time `seconds` from now (negative: ago), as `now` writes it.
+pub fn time_from_now(seconds: i64) -> String {
+    stamp(time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+}
+
+fn stamp(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );

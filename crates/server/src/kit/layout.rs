@@ -37,6 +37,7 @@ pub fn nav(c: &Caller) -> Vec<(&'static str, &'static str)> {
         v.push(("/risk", "风险预警"));
         v.push(("/events", "网格事件"));
         v.push(("/search", "搜索"));
+        v.push(("/downloads", "下载中心"));
     }
     // Interviewers and the office typing paper questionnaires in.
     if c.can(Cap::SurveyAnswers) {

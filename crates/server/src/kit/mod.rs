@@ -7,6 +7,7 @@ pub mod error;
 pub mod fmt;
 pub mod forms;
 pub mod layout;
+pub mod prepared;
 pub mod upload;
 pub mod viewer;
 pub mod xlsx;

@@ -181,6 +181,12 @@ pub fn download_as(name: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
 /// The bytes of a workbook, handed to the response as they are written.
 pub struct ByteSink(tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>);
 
+impl ByteSink {
+    pub fn new(tx: tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>) -> ByteSink {
+        ByteSink(tx)
+    }
+}
+
 impl std::io::Write for ByteSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0

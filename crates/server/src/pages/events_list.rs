@@ -4,9 +4,10 @@
 //! workbook (up to a million rows, written as it is read).
 
 use crate::AppState;
-use crate::kit::forms::{some, urlencode};
+use crate::kit::forms::{back, some, urlencode};
 use crate::kit::{
-    Frame, PageResult, Viewer, card, fmt, layout, now_seconds, pick_region, pick_year, xlsx,
+    Frame, PageError, PageResult, Viewer, card, fmt, layout, now_seconds, pick_region, pick_year,
+    prepared, xlsx,
 };
 use axum::Router;
 use axum::extract::{Query, State};
@@ -14,20 +15,26 @@ use axum::routing::get;
 use maud::{Markup, html};
 use pingan_core::events::Kind;
 use pingan_service::events_list::{self, ListParams, STATES};
-use pingan_service::{Caller, cap};
+use pingan_service::{Caller, cap, exports};
 use pingan_store::{EventCursor, EventFilter, EventRecord};
 use rust_xlsxwriter::{Format, XlsxError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/events/list", get(page))
-        .route("/events/list.xlsx", get(export))
+        .route("/events/list.xlsx", get(export).post(prepare))
 }
 
 const PAGE: i64 = 50;
 /// Rows an export holds at most (a sheet holds 1,048,576).
 const EXPORT_MAX: usize = 1_000_000;
+/// Lists longer than this are exported through the download centre: a
+/// workbook is written at about 100,000 rows a second, so the page offers a
+/// direct download only where it takes under a second.
+const DIRECT_MAX: i64 = 50_000;
 
 #[derive(serde::Deserialize, Default)]
 pub struct ListQuery {
@@ -224,7 +231,15 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
                 (select("urgency", "紧急程度", &urgencies, &chosen(&p.urgency)))
                 (select("state", "状态", &states, &p.state))
                 button.btn.primary type="submit" { "筛选" }
-                a.btn.small.export href=(format!("/events/list.xlsx?{query}")) id="export-events" download { "导出 Excel" }
+                @if total <= DIRECT_MAX {
+                    a.btn.small.export href=(format!("/events/list.xlsx?{query}")) id="export-events" download { "导出 Excel" }
+                }
+            }
+            @if total > DIRECT_MAX {
+                form.inline method="post" action=(format!("/events/list.xlsx?{query}")) id="prepare-events" {
+                    button.btn.small.export type="submit" { "导出 Excel（后台生成）" }
+                    span.hint { "共 " (total) " 条，超过 " (DIRECT_MAX) " 条：在后台生成，完成后到“下载中心”下载" }
+                }
             }
             p { "共 " strong id="list-total" { (total) } " 条" @if total > PAGE { "，每页 " (PAGE) " 条，最新的在前" } "。" }
             @if rows.is_empty() {
@@ -293,6 +308,7 @@ fn write(
     mut pages: mpsc::Receiver<Result<Vec<EventRecord>, String>>,
     out: xlsx::ByteSink,
     now: f64,
+    written: &AtomicU64,
 ) -> Result<(), String> {
     let e = |e: XlsxError| e.to_string();
     let mut book = xlsx::streamed_book();
@@ -334,30 +350,57 @@ fn write(
             ws.write_string(row, 11, fmt::china_time(r.updated_at))
                 .map_err(e)?;
         }
+        written.store(u64::from(row), Ordering::Relaxed);
     }
     book.push_worksheet(ws);
     xlsx::describe(&mut book, caller, "事件清单", row as usize).map_err(e)?;
     book.save_to_writer(out).map_err(e)
 }
 
-async fn export(
-    State(state): State<AppState>,
-    v: Viewer,
-    Query(q): Query<ListQuery>,
-) -> PageResult {
-    let c: Caller = v.0;
+/// What an export of `q` reads: the list's filter, its file name, whether
+/// it is empty and how long it is.
+struct Selection {
+    tree: std::sync::Arc<pingan_core::RegionTree>,
+    filter: EventFilter,
+    name: String,
+    query: String,
+    total: i64,
+    now: f64,
+}
+
+async fn select_rows(state: &AppState, c: &Caller, q: &ListQuery) -> Result<Selection, PageError> {
     let who = c.authorize::<cap::Scores>()?;
     let tree = state.ctx.tree().await?;
-    let root = pick_region(&c, &tree, &q.region)?;
+    let root = pick_region(c, &tree, &q.region)?;
     let year = pick_year(&state.ctx, q.year).await;
     let now = now_seconds();
-    let f: EventFilter = events_list::filter(&tree, root, &q.params(year), now);
+    let p = q.params(year);
+    let filter = events_list::filter(&tree, root, &p, now);
+    let total = events_list::count(&state.ctx, &who, &filter).await?;
+    let name = format!("events-{}-{year}.xlsx", tree.get(root).code);
+    let query = query_of(year, &tree.get(root).code, &p);
+    Ok(Selection {
+        tree,
+        filter,
+        name,
+        query,
+        total,
+        now,
+    })
+}
+
+/// The selection's rows, a page at a time, read by another task while the
+/// workbook is written.
+fn read_rows(
+    ctx: &pingan_service::Ctx,
+    c: &Caller,
+    sel: &Selection,
+) -> mpsc::Receiver<Result<Vec<EventRecord>, String>> {
+    let (page_tx, page_rx) = mpsc::channel(2);
+    let (ctx, reader_c, f) = (ctx.clone(), c.clone(), sel.filter.clone());
     // Nothing to read: the sheet has its header only (and no walk
     // through the year's index looking for rows that are not there).
-    let empty = events_list::count(&state.ctx, &who, &f).await? == 0;
-    let name = format!("events-{}-{year}.xlsx", tree.get(root).code);
-    let (page_tx, page_rx) = mpsc::channel(2);
-    let (ctx, reader_c) = (state.ctx.clone(), c.clone());
+    let empty = sel.total == 0;
     tokio::spawn(async move {
         let Ok(who) = reader_c.authorize::<cap::Scores>() else {
             return;
@@ -386,7 +429,45 @@ async fn export(
             }
         }
     });
-    Ok(xlsx::streamed(&name, move |out| {
-        write(&tree, &c, page_rx, out, now)
+    page_rx
+}
+
+/// The list as a workbook, written as it is read.
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let c: Caller = v.0;
+    let sel = select_rows(&state, &c, &q).await?;
+    let pages = read_rows(&state.ctx, &c, &sel);
+    let (tree, now) = (sel.tree.clone(), sel.now);
+    Ok(xlsx::streamed(&sel.name, move |out| {
+        write(&tree, &c, pages, out, now, &AtomicU64::new(0))
     }))
+}
+
+/// The list as a workbook made in the background (download centre).
+async fn prepare(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let c: Caller = v.0;
+    let sel = select_rows(&state, &c, &q).await?;
+    let who = c.authorize::<cap::Scores>()?;
+    let id = exports::start(&state.ctx, &who, "events", &sel.name, &sel.query).await?;
+    let pages = read_rows(&state.ctx, &c, &sel);
+    let rows = Arc::new(AtomicU64::new(0));
+    let (tree, now, counter) = (sel.tree.clone(), sel.now, rows.clone());
+    prepared::prepare(state.ctx.clone(), id, rows, move |out| {
+        write(&tree, &c, pages, out, now, &counter)
+    });
+    Ok(back(
+        "/downloads",
+        Ok(format!(
+            "已提交：{}（{} 条）正在后台生成，完成后在此下载",
+            sel.name, sel.total
+        )),
+    ))
 }

@@ -8,6 +8,7 @@ mod audit;
 mod callbacks;
 mod consequences;
 mod dashboard;
+mod downloads;
 mod effect;
 mod entry;
 mod events;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         surveys::routes,
         events::routes,
         events_list::routes,
+        downloads::routes,
         audit::routes,
         users::routes,
         help::routes,

@@ -449,6 +449,8 @@ pub(super) const NOT_KEPT: &[&str] = &[
     "value_changes",
     "event_counts",
     "event_classes",
+    "exports",
+    "export_parts",
 ];
 
 /// Tables added after the backup format was first released.
