@@ -55,7 +55,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         retry_every: usize,
     },
-    /// 计分全过程计时（读文件、解析、计分、输出 JSON） / time each phase of `pingan score --format json`
+    /// 计分全过程计时（读文件、解析、计分、输出 JSON；另计仅数字的计分） / time each phase of `pingan score --format json` (and the numbers-only scoring of table/CSV)
     Score {
         /// 已生成的数据目录；省略时生成默认模拟省份 / folder from `pingan generate` (default: generate one)
         #[arg(long)]
@@ -98,7 +98,7 @@ fn survey(dir: &std::path::Path, runs: usize) -> Result<ExitCode> {
         "有效性与加权估计",
         "JSON输出",
         "合计",
-        "计分（仅数字，表格/CSV）",
+        "计分仅数字",
     ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); phases.len()];
     let mut rows = 0;
@@ -238,7 +238,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode> {
         "计分",
         "JSON输出",
         "合计",
-        "计分（仅数字，表格/CSV）",
+        "计分仅数字",
     ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); phases.len()];
     let mut rows = 0;
