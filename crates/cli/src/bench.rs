@@ -98,7 +98,6 @@ fn survey(dir: &std::path::Path, runs: usize) -> Result<ExitCode> {
         "有效性与加权估计",
         "JSON输出",
         "合计",
-        "计分仅数字",
     ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); phases.len()];
     let mut rows = 0;
