@@ -960,7 +960,14 @@ async function verifierChecks(page) {
   check(banner.includes('照片 1 张'), `verifier: recording the visit gave "${banner.trim()}"`);
   const shown = await page.locator('.photos img').count();
   check(shown === 1, `verifier: ${shown} photos shown after the record`);
-  const width = await page.locator('.photos img').first().evaluate((img) => img.complete ? img.naturalWidth : -1).catch(() => -1);
+  // The photo loads lazily, and under load it may still be on its way:
+  // bring it into view and wait for it (10 s at most).
+  await page.locator('.photos img').first().scrollIntoViewIfNeeded().catch(() => {});
+  const width = await page.locator('.photos img').first().evaluate((img) => (img.complete && img.naturalWidth) ? img.naturalWidth : new Promise((done) => {
+    img.addEventListener('load', () => done(img.naturalWidth));
+    img.addEventListener('error', () => done(0));
+    setTimeout(() => done(img.complete ? img.naturalWidth : -1), 10000);
+  })).catch(() => -1);
   check(width === 8, `verifier: the stored photo did not load back as the 8×8 PNG (naturalWidth ${width})`);
   await page.screenshot({ path: join(SHOTS, 'verify-1366x768.png'), fullPage: true });
   log(`  field: ${banner.trim()}`);
