@@ -74,6 +74,8 @@ pub fn serve_url(url: &str, bind: &str, opts: &pingan_server::Options) -> Result
             user: None,
         };
         let store = open_store(&db).await?;
+        // The first PDF report asked for need not wait for LibreOffice.
+        pingan_report::pdf::warm();
         let listener = pingan_server::bind(bind)
             .await
             .with_context(|| format!("无法监听 {bind}"))?;

@@ -61,15 +61,21 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
                 div.table-wrap {
                     table.data id="downloads" {
                         thead { tr {
-                            th { "文件" } th { "内容" } th { "状态" } th.num { "行数" } th.num { "大小" }
+                            th { "文件" } th { "状态" } th { "内容" } th.num { "行数" } th.num { "大小" }
                             th { "提交时间（北京时间）" } th { "操作" }
                         } }
                         tbody {
                             @for f in &files {
                                 tr data-status=(format!("{:?}", f.status).to_lowercase()) {
-                                    td { (f.title) }
-                                    td { (kind_label(&f.kind)) }
+                                    td {
+                                        // The name is the link: on a phone the
+                                        // last column is off screen.
+                                        @if f.status == ExportStatus::Done {
+                                            a href=(format!("/downloads/{}", f.id)) download { (f.title) }
+                                        } @else { (f.title) }
+                                    }
                                     td { (state_text(f)) }
+                                    td { (kind_label(&f.kind)) }
                                     td.num { (f.rows) }
                                     td.num { (size(f.size)) }
                                     td { (fmt::local_time(&f.created_at)) }

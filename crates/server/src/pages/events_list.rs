@@ -238,7 +238,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(q): Query<ListQuer
             @if total > DIRECT_MAX {
                 form.inline method="post" action=(format!("/events/list.xlsx?{query}")) id="prepare-events" {
                     button.btn.small.export type="submit" { "导出 Excel（后台生成）" }
-                    span.hint { "共 " (total) " 条，超过 " (DIRECT_MAX) " 条：在后台生成，完成后到“下载中心”下载" }
+                    span.hint { "超过 " (DIRECT_MAX) " 条，在后台生成，完成后到“下载中心”下载" }
                 }
             }
             p { "共 " strong id="list-total" { (total) } " 条" @if total > PAGE { "，每页 " (PAGE) " 条，最新的在前" } "。" }

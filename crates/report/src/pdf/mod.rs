@@ -1,9 +1,13 @@
-//! PDF through LibreOffice (`soffice --headless --convert-to pdf`) where it
-//! is installed: the Word file is the document, and a second typesetting
-//! engine would only disagree with it. Conversions at once each hold a
-//! profile directory of their own, so none waits on another's lock; a
-//! profile is kept for the next conversion, as building a fresh one is about
-//! a third of LibreOffice's start.
+//! PDF through LibreOffice where it is installed: the Word file is the
+//! document, and a second typesetting engine would only disagree with it.
+//!
+//! LibreOffice takes about 1.2 s to start, more than a page may take. Where
+//! the system Python has LibreOffice's UNO bridge (Debian: python3-uno,
+//! installed with LibreOffice), one LibreOffice is kept running and driven
+//! by `office.py` (the worker): a report then converts in a fraction of a
+//! second. Elsewhere, or when the worker fails, each conversion runs
+//! `soffice --headless --convert-to pdf` once; conversions at once each hold
+//! a profile directory of their own, kept for the next one.
 
 use crate::ReportError;
 use std::path::{Path, PathBuf};
@@ -11,8 +15,10 @@ use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod worker;
+
 /// `soffice`, or `PINGAN_SOFFICE` where it is elsewhere.
-fn program() -> String {
+pub(crate) fn program() -> String {
     std::env::var("PINGAN_SOFFICE").unwrap_or_else(|_| "soffice".into())
 }
 
@@ -24,7 +30,25 @@ pub fn available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
+
+/// A new scratch folder of this process.
+pub(crate) fn scratch() -> Result<Scratch, ReportError> {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pingan-pdf-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| ReportError::Pdf(format!("临时文件：{e}")))?;
+    Ok(Scratch(dir))
+}
+
+/// Start the worker now, on a thread of its own, so that the first report
+/// asked for does not wait for LibreOffice to start (`pingan serve`).
+pub fn warm() {
+    std::thread::spawn(worker::start_if_possible);
+}
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -39,7 +63,7 @@ static PROFILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Where this process keeps its profiles: one folder per process, so two
 /// servers on one machine never share a profile. Folders of processes that
 /// are gone are removed the first time.
-fn profiles_root() -> PathBuf {
+pub(crate) fn profiles_root() -> PathBuf {
     static CLEANED: std::sync::Once = std::sync::Once::new();
     let tmp = std::env::temp_dir();
     CLEANED.call_once(|| {
@@ -100,18 +124,20 @@ fn run(profile: &Path, input: &Path, outdir: &Path) -> Result<Output, ReportErro
         })
 }
 
-/// The DOCX `docx` as PDF. Blocks for about a second: call it off the
-/// async runtime.
+/// The DOCX `docx` as PDF: through the worker where it runs, else with a
+/// LibreOffice of its own. Blocks (a fraction of a second, or about one
+/// second without the worker): call it off the async runtime.
 pub fn from_docx(docx: &[u8]) -> Result<Vec<u8>, ReportError> {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pingan-pdf-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let scratch = Scratch(dir);
+    if let Some(pdf) = worker::convert(docx) {
+        return Ok(pdf);
+    }
+    convert_once(docx)
+}
+
+/// The DOCX `docx` as PDF with `soffice --convert-to`, started for it.
+fn convert_once(docx: &[u8]) -> Result<Vec<u8>, ReportError> {
+    let scratch = scratch()?;
     let io = |e: std::io::Error| ReportError::Pdf(format!("临时文件：{e}"));
-    std::fs::create_dir_all(&scratch.0).map_err(io)?;
     let input = scratch.0.join("document.docx");
     std::fs::write(&input, docx).map_err(io)?;
     let pdf = scratch.0.join("document.pdf");
@@ -160,8 +186,9 @@ mod tests {
         .unwrap()
     }
 
-    /// A profile is kept for the next conversion; a kept one that fails is
-    /// replaced by a new one and the conversion still succeeds.
+    /// Without the worker, a profile is kept for the next conversion; a
+    /// kept one that fails is replaced by a new one and the conversion still
+    /// succeeds.
     #[test]
     fn profiles_are_kept_and_a_broken_one_is_replaced() {
         if !available() {
@@ -169,7 +196,7 @@ mod tests {
             return;
         }
         let doc = docx();
-        assert!(from_docx(&doc).unwrap().starts_with(b"%PDF"));
+        assert!(convert_once(&doc).unwrap().starts_with(b"%PDF"));
         let kept = PROFILES.lock().unwrap().clone();
         assert_eq!(kept.len(), 1, "{kept:?}");
         assert!(
@@ -179,11 +206,43 @@ mod tests {
         // Break it: its folder becomes a file LibreOffice cannot use.
         std::fs::remove_dir_all(&kept[0]).unwrap();
         std::fs::write(&kept[0], b"not a profile").unwrap();
-        assert!(from_docx(&doc).unwrap().starts_with(b"%PDF"));
+        assert!(convert_once(&doc).unwrap().starts_with(b"%PDF"));
         let now = PROFILES.lock().unwrap().clone();
         assert_eq!(now.len(), 1);
         assert_ne!(now[0], kept[0], "the broken one is not kept");
         assert!(!kept[0].exists(), "and is removed");
         assert!(now[0].join("user").is_dir());
+    }
+
+    /// With python3-uno, one LibreOffice is kept and converts each report;
+    /// when it dies, conversions go on (on their own, then through a new one).
+    #[test]
+    fn the_kept_office_converts_and_is_replaced_when_it_dies() {
+        let uno = Command::new("/usr/bin/python3")
+            .args(["-c", "import uno"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !available() || !uno {
+            eprintln!("跳过：本机没有 LibreOffice 或 python3-uno");
+            return;
+        }
+        let doc = docx();
+        assert!(from_docx(&doc).unwrap().starts_with(b"%PDF"));
+        let pid = worker::office_pid().expect("the worker runs");
+        let t = std::time::Instant::now();
+        assert!(from_docx(&doc).unwrap().starts_with(b"%PDF"));
+        eprintln!(
+            "a conversion through the kept LibreOffice: {:?}",
+            t.elapsed()
+        );
+        assert_eq!(worker::office_pid(), Some(pid), "the same LibreOffice");
+        worker::kill(pid);
+        for _ in 0..3 {
+            assert!(from_docx(&doc).unwrap().starts_with(b"%PDF"));
+        }
+        let now = worker::office_pid().expect("a new worker");
+        assert_ne!(now, pid);
+        worker::stop();
+        assert_eq!(worker::office_pid(), None);
     }
 }
