@@ -48,6 +48,13 @@ def main():
                     return
                 time.sleep(0.05)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        # Load Writer and the PDF filter now: the first real report would
+        # otherwise wait about a second for them.
+        warm = os.path.join(profile, "warm.pdf")
+        doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0,
+                                           (prop("Hidden", True),))
+        doc.storeToURL(uno.systemPathToFileUrl(warm), (prop("FilterName", "writer_pdf_Export"),))
+        doc.close(True)
         print("ready %d" % office.pid, flush=True)
         for line in sys.stdin:
             src, _, dst = line.rstrip("\n").partition("\t")

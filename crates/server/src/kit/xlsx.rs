@@ -63,7 +63,10 @@ pub fn workbook(
             format!("无法生成 Excel：{e}"),
         )
     };
+    // Level 3, as `streamed_book`: most of a large workbook's time is its
+    // zip, and the file is only a little larger.
     let mut book = Workbook::new();
+    book.set_zip_compression_level(3);
     let ws = book.add_worksheet();
     ws.set_name(sheet).map_err(e)?;
     let bold = Format::new().set_bold();

@@ -6,9 +6,11 @@ use super::year_form;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::{Authorized, cap};
+use pingan_core::labels::LedgerAction;
 use pingan_core::survey::fieldwork::china_day;
 use pingan_core::survey::response::parse_time;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// A year's fieldwork so far.
 pub struct Fieldwork {
@@ -55,11 +57,23 @@ impl Fieldwork {
     }
 }
 
+/// A year's fieldwork, kept until the next survey write or regions import
+/// (one pass over every stored answer: about a second for 100,000).
 pub async fn fieldwork(
     ctx: &Ctx,
     _who: &Authorized<'_, cap::Surveys>,
     year: i32,
-) -> Result<Fieldwork> {
+) -> Result<Arc<Fieldwork>> {
+    let version = ctx.store.survey_version(year).await?.max(
+        ctx.store
+            .last_entry_of(&[LedgerAction::ImportRegions])
+            .await?,
+    );
+    ctx.versioned_at(&format!("fieldwork:{year}"), version, read(ctx, year))
+        .await
+}
+
+async fn read(ctx: &Ctx, year: i32) -> Result<Fieldwork> {
     let tree = ctx.tree().await?;
     let f = year_form(ctx, year).await?;
     let mut margins: BTreeMap<usize, Vec<(String, String, f64)>> = BTreeMap::new();
