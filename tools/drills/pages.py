@@ -84,9 +84,10 @@ def main():
         if "html" not in ctype:
             continue
         text = body.decode("utf-8", "replace")
-        for action in re.findall(r'<form[^>]*method="post" action="(/events/list\.xlsx[^"]*)"', text):
+        for action in re.findall(r'<form[^>]*method="post" action="(/[^"]*\.xlsx[^"]*)" id="prepare-', text):
             action = action.replace("&amp;", "&")
-            if action not in prepares and len(prepares) < 2:
+            kind = action.split("?")[0]
+            if action not in prepares and sum(p.split("?")[0] == kind for p in prepares) < 1:
                 prepares.append(action)
         for href in re.findall(r'href="(/[^"#]*)"', text):
             href = href.replace("&amp;", "&")

@@ -284,6 +284,32 @@ async fn pages(app: &App) {
             "every answer, one row each"
         );
         assert!(book.worksheet_range("导出说明").is_ok());
+        // The same made in the background (下载中心) is the same sheet.
+        let r = common::no_redirect()
+            .post(format!("{}/surveys/responses.xlsx?year=2024", app.base))
+            .header("cookie", &office)
+            .send()
+            .await
+            .unwrap();
+        let (s, html) = common::follow(&app, r, &office).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("正在后台生成"), "{html}");
+        let mut link = None;
+        for _ in 0..200 {
+            let (_, html) = common::page(&app, "/downloads", &office).await;
+            if let Some(at) = html.find(r#"href="/downloads/"#) {
+                let rest = &html[at + r#"href="/downloads/"#.len()..];
+                link = Some(format!("/downloads/{}", &rest[..rest.find('"').unwrap()]));
+                assert!(html.contains("调查答卷"), "{html}");
+                break;
+            }
+            assert!(!html.contains("失败"), "{html}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let (s, made) = common::bytes(&app, &link.expect("the file is made"), &office).await;
+        assert_eq!(s, StatusCode::OK);
+        let mut made = Xlsx::new(std::io::Cursor::new(made)).expect("an xlsx");
+        assert_eq!(made.worksheet_range("答卷").unwrap(), sheet);
     }
     let op = pingan_service::Caller::operator("t");
     let again = pingan_service::surveys::import_responses(

@@ -31,7 +31,17 @@ fn size(bytes: i64) -> String {
 fn kind_label(kind: &str) -> &str {
     match kind {
         "events" => "事件清单",
+        "responses" => "调查答卷",
         other => other,
+    }
+}
+
+/// Where a failed file can be asked for again.
+fn again(f: &ExportFile) -> Option<String> {
+    match (f.status, f.kind.as_str()) {
+        (ExportStatus::Failed, "events") => Some(format!("/events/list?{}", f.params)),
+        (ExportStatus::Failed, "responses") => Some(format!("/surveys?{}", f.params)),
+        _ => None,
     }
 }
 
@@ -51,7 +61,7 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
     let body = html! {
         (card("下载中心", None, html! {
             p.hint {
-                "数据量大的导出（如超过五万条的事件清单）在后台生成，完成后在此下载；文件保留 "
+                "数据量大的导出（超过五万条的事件清单、超过五万份的调查答卷）在后台生成，完成后在此下载；文件保留 "
                 (pingan_store::exports::KEPT_DAYS) " 天，只有提交导出的本人可以下载。"
                 @if running { "本页每 3 秒自动刷新。" }
             }
@@ -82,8 +92,8 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
                                     td {
                                         @if f.status == ExportStatus::Done {
                                             a.btn.small href=(format!("/downloads/{}", f.id)) download { "下载" }
-                                        } @else if f.status == ExportStatus::Failed && f.kind == "events" {
-                                            a.btn.small href=(format!("/events/list?{}", f.params)) { "返回重新导出" }
+                                        } @else if let Some(back) = again(f) {
+                                            a.btn.small href=(back) { "返回重新导出" }
                                         }
                                     }
                                 }

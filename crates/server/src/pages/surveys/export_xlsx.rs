@@ -6,19 +6,28 @@
 
 use super::export::{ExportQuery, PAGE, answered, fields, header_row};
 use crate::AppState;
-use crate::kit::{PageError, PageResult, Viewer, xlsx};
+use crate::kit::forms::back;
+use crate::kit::{PageError, PageResult, Viewer, prepared, xlsx};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use pingan_service::surveys::{self, YearForm};
-use pingan_service::{Caller, cap};
+use pingan_service::{Caller, cap, exports};
 use pingan_store::StoredResponse;
 use rust_xlsxwriter::{Format, XlsxError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/surveys/responses.xlsx", axum::routing::get(export))
+    axum::Router::new().route(
+        "/surveys/responses.xlsx",
+        axum::routing::get(export).post(prepare),
+    )
 }
+
+/// Years with more answers than this are exported through the download
+/// centre (about 75,000 answers a second are written here).
+pub const DIRECT_MAX: u64 = 50_000;
 
 /// Write the workbook from `pages` to `out`.
 fn write(
@@ -26,6 +35,7 @@ fn write(
     caller: &Caller,
     mut pages: mpsc::Receiver<Result<Vec<StoredResponse>, String>>,
     out: xlsx::ByteSink,
+    written: &AtomicU64,
 ) -> Result<(), String> {
     let e = |e: XlsxError| e.to_string();
     let mut book = xlsx::streamed_book();
@@ -58,30 +68,34 @@ fn write(
                 }
             }
         }
+        written.store(u64::from(row), Ordering::Relaxed);
     }
     book.push_worksheet(ws);
     xlsx::describe(&mut book, caller, "答卷", row as usize).map_err(e)?;
     book.save_to_writer(out).map_err(e)
 }
 
-async fn export(
-    State(state): State<AppState>,
-    v: Viewer,
-    Query(q): Query<ExportQuery>,
-) -> PageResult {
-    let c: Caller = v.0;
+/// The year's form, when the caller may export its answers as Excel.
+async fn form(state: &AppState, c: &Caller, year: i32) -> Result<Arc<YearForm>, PageError> {
     c.authorize::<cap::Surveys>()?;
-    let f = surveys::year_form(&state.ctx, q.year).await?;
+    let f = surveys::year_form(&state.ctx, year).await?;
     if f.form.questions.len() > 16_000 {
         return Err(PageError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "问卷题目过多，无法导出为 Excel，请导出 CSV",
         ));
     }
-    let name = format!("responses-{}-{}.xlsx", f.form.id, q.year);
+    Ok(f)
+}
+
+/// The answers in the caller's scope, page by page, read by another task.
+fn read_pages(
+    ctx: &pingan_service::Ctx,
+    c: &Caller,
+    f: &Arc<YearForm>,
+) -> mpsc::Receiver<Result<Vec<StoredResponse>, String>> {
     let (page_tx, page_rx) = mpsc::channel(2);
-    // Reader: the store, page by page, in the caller's scope.
-    let (ctx, reader_c, reader_f) = (state.ctx.clone(), c.clone(), f.clone());
+    let (ctx, reader_c, reader_f) = (ctx.clone(), c.clone(), f.clone());
     tokio::spawn(async move {
         let Ok(who) = reader_c.authorize::<cap::Surveys>() else {
             return;
@@ -102,8 +116,49 @@ async fn export(
             }
         }
     });
-    let writer_f: Arc<YearForm> = f.clone();
+    page_rx
+}
+
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    let c: Caller = v.0;
+    let f = form(&state, &c, q.year).await?;
+    let name = format!("responses-{}-{}.xlsx", f.form.id, q.year);
+    let pages = read_pages(&state.ctx, &c, &f);
     Ok(xlsx::streamed(&name, move |out| {
-        write(&writer_f, &c, page_rx, out)
+        write(&f, &c, pages, out, &AtomicU64::new(0))
     }))
+}
+
+/// The answers as a workbook made in the background (download centre).
+async fn prepare(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    let c: Caller = v.0;
+    let f = form(&state, &c, q.year).await?;
+    let who = c.authorize::<cap::Surveys>()?;
+    let name = format!("responses-{}-{}.xlsx", f.form.id, q.year);
+    let id = exports::start(
+        &state.ctx,
+        &who,
+        "responses",
+        &name,
+        &format!("year={}", q.year),
+    )
+    .await?;
+    let pages = read_pages(&state.ctx, &c, &f);
+    let rows = Arc::new(AtomicU64::new(0));
+    let counter = rows.clone();
+    prepared::prepare(state.ctx.clone(), id, rows, move |out| {
+        write(&f, &c, pages, out, &counter)
+    });
+    Ok(back(
+        "/downloads",
+        Ok(format!("已提交：{name} 正在后台生成，完成后在此下载")),
+    ))
 }

@@ -357,6 +357,12 @@ async fn page(
     };
     let link = |r: &str| format!("/surveys?year={year}&region={}", urlencode(r));
     let here = tree.get(root);
+    // The answers an export holds: the caller's whole scope, whichever
+    // region the page shows.
+    let scope_answers = pick_region(c, &tree, &None)
+        .ok()
+        .and_then(|s| b.tallies.get(s))
+        .map_or(0, |t| t.received);
     let (table, chart) = indices(&b, &code);
     let export = format!(
         "/surveys/export.xlsx?year={year}&region={}&min_n={min_n}",
@@ -372,7 +378,15 @@ async fn page(
                 "　"
                 a href=(format!("/surveys/responses.csv?year={year}")) id="responses-export" download { "导出答卷（CSV）" }
                 "　"
-                a href=(format!("/surveys/responses.xlsx?year={year}")) id="responses-xlsx" download { "导出答卷（Excel）" }
+                @if scope_answers <= export_xlsx::DIRECT_MAX {
+                    a href=(format!("/surveys/responses.xlsx?year={year}")) id="responses-xlsx" download { "导出答卷（Excel）" }
+                }
+            }
+            @if scope_answers > export_xlsx::DIRECT_MAX {
+                form.inline method="post" action=(format!("/surveys/responses.xlsx?year={year}")) id="prepare-responses" {
+                    button.btn.small.export type="submit" { "导出答卷（Excel，后台生成）" }
+                    span.hint { "超过 " (export_xlsx::DIRECT_MAX) " 份，在后台生成，完成后到“下载中心”下载" }
+                }
             }
             (stats(&b.tallies[root], b.plan.is_some()))
         }))
