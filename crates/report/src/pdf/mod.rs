@@ -44,10 +44,76 @@ pub(crate) fn scratch() -> Result<Scratch, ReportError> {
     Ok(Scratch(dir))
 }
 
-/// Start the worker now, on a thread of its own, so that the first report
-/// asked for does not wait for LibreOffice to start (`pingan serve`).
+/// Start the worker now, on a thread of its own, and have it convert a
+/// document shaped like a report (the fonts of each heading level, a table,
+/// a chart), so that the first report asked for waits neither for
+/// LibreOffice nor for what it loads on its first such document
+/// (`pingan serve`).
 pub fn warm() {
-    std::thread::spawn(worker::start_if_possible);
+    std::thread::spawn(|| {
+        worker::start_if_possible();
+        if let Ok(docx) = crate::docx(&sample()) {
+            let _ = worker::convert(&docx);
+        }
+    });
+}
+
+/// A small document with every kind of block a report has.
+fn sample() -> pingan_core::report::doc::Doc {
+    use pingan_core::report::doc::{Block, Cell, Chart, ChartKind, Doc, Row, Series, Table};
+    let text = "平安建设测评总分八十五分，等级为良好。".to_string();
+    Doc {
+        title: "预热".into(),
+        blocks: vec![
+            Block::Masthead {
+                organ: "平安建设领导小组办公室".into(),
+                number: "平安办〔2024〕1号".into(),
+            },
+            Block::Title("平安建设测评报告".into()),
+            Block::Addressee("各市平安办：".into()),
+            Block::Heading {
+                key: "overview".into(),
+                text: "一、总体情况".into(),
+            },
+            Block::Subheading("（一）得分".into()),
+            Block::Para {
+                id: String::new(),
+                text: text.clone(),
+            },
+            Block::RunIn {
+                lead: "（二）排名。".into(),
+                text,
+            },
+            Block::Table(Table {
+                id: String::new(),
+                head: vec!["维度".into(), "得分".into()],
+                rows: vec![Row {
+                    key: String::new(),
+                    cells: vec![Cell::text("社会治安"), Cell::points(18.5)],
+                }],
+            }),
+            Block::Chart(Chart {
+                id: "warm".into(),
+                caption: "各维度得分率".into(),
+                kind: ChartKind::Bar,
+                categories: vec!["社会治安".into(), "公共安全".into()],
+                series: vec![Series {
+                    name: "得分率".into(),
+                    values: vec![80.0, 90.0],
+                }],
+            }),
+            Block::Signature {
+                organ: "平安办".into(),
+                date: "2024年12月1日".into(),
+            },
+            Block::Ledger {
+                seq: 1,
+                hash: "0".repeat(64),
+                text: "预热".into(),
+            },
+        ],
+        properties: Vec::new(),
+    }
 }
 
 impl Drop for Scratch {
