@@ -243,6 +243,10 @@ mod tests {
     use super::*;
     use pingan_core::report::doc::{Block, Doc};
 
+    /// Both tests use the process's kept profiles (the worker's test falls
+    /// back to them while it replaces the worker): one at a time.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
     fn docx() -> Vec<u8> {
         crate::docx(&Doc {
             title: "测试报告".into(),
@@ -261,6 +265,8 @@ mod tests {
             eprintln!("跳过：本机没有 LibreOffice（soffice）");
             return;
         }
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        PROFILES.lock().unwrap().clear();
         let doc = docx();
         assert!(convert_once(&doc).unwrap().starts_with(b"%PDF"));
         let kept = PROFILES.lock().unwrap().clone();
@@ -292,6 +298,7 @@ mod tests {
             eprintln!("跳过：本机没有 LibreOffice 或 python3-uno");
             return;
         }
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let doc = docx();
         assert!(from_docx(&doc).unwrap().starts_with(b"%PDF"));
         let pid = worker::office_pid().expect("the worker runs");
