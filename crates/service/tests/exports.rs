@@ -84,6 +84,22 @@ both!(
                 0,
                 "the parts went with their files"
             );
+            // A person keeps their newest five files.
+            let mut ids = vec![new];
+            for k in 0..6 {
+                ids.push(
+                    exports::start(ctx, &who, "events", &format!("e{k}.xlsx"), "")
+                        .await
+                        .unwrap(),
+                );
+            }
+            let left: Vec<i64> = exports::list(ctx, &office)
+                .await
+                .unwrap()
+                .iter()
+                .map(|f| f.id)
+                .collect();
+            assert_eq!(left, ids.iter().rev().take(5).copied().collect::<Vec<_>>());
             // Each request is in the ledger, which verifies.
             let v = store.audit_verify(None).await.unwrap();
             assert!(v.ok);
@@ -97,7 +113,7 @@ both!(
                 )
                 .await
                 .unwrap();
-            assert_eq!(entries.len(), 4);
+            assert_eq!(entries.len(), 10);
         }
     }
 );

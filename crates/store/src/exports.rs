@@ -12,6 +12,9 @@ use serde_json::json;
 
 /// How long a finished or failed file is kept.
 pub const KEPT_DAYS: i64 = 7;
+/// Files kept per person: a year's events are about 70 MB, and the database
+/// should not grow by a person asking again and again.
+pub const KEPT_PER_OWNER: i64 = 5;
 /// A file still being made whose last sign of life is older than this was
 /// cut short (its instance stopped): it is shown as failed.
 pub const STALL_SECONDS: i64 = 600;
@@ -94,7 +97,8 @@ impl ExportRow {
 
 impl Store {
     /// Record a new export of `kind` for `actor` (running, no parts yet)
-    /// and take out the files older than a week.
+    /// and take out the files older than a week and the actor's beyond the
+    /// newest `KEPT_PER_OWNER`.
     pub async fn create_export(
         &self,
         kind: &str,
@@ -107,6 +111,10 @@ impl Store {
         let mut tx = self.begin().await?;
         on_tx!(tx, c => sqlx::query("DELETE FROM exports WHERE created_at < $1")
             .bind(&expired).execute(&mut **c).await.map(|_| ()))?;
+        on_tx!(tx, c => sqlx::query(
+            "DELETE FROM exports WHERE owner = $1 AND id NOT IN \
+             (SELECT id FROM exports WHERE owner = $1 ORDER BY id DESC LIMIT $2)")
+            .bind(&actor.user).bind(KEPT_PER_OWNER - 1).execute(&mut **c).await.map(|_| ()))?;
         let (id,): (i64,) = on_tx!(tx, c => sqlx::query_as(
             "INSERT INTO exports (owner, kind, title, params, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'running', $5, $5) RETURNING id")

@@ -62,7 +62,8 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
         (card("下载中心", None, html! {
             p.hint {
                 "数据量大的导出（超过五万条的事件清单、超过五万份的调查答卷）在后台生成，完成后在此下载；文件保留 "
-                (pingan_store::exports::KEPT_DAYS) " 天，只有提交导出的本人可以下载。"
+                (pingan_store::exports::KEPT_DAYS) " 天、每人最近 " (pingan_store::exports::KEPT_PER_OWNER)
+                " 个，只有提交导出的本人可以下载。"
                 @if running { "本页每 3 秒自动刷新。" }
             }
             @if files.is_empty() {
