@@ -291,12 +291,12 @@ async fn pages(app: &App) {
             .send()
             .await
             .unwrap();
-        let (s, html) = common::follow(&app, r, &office).await;
+        let (s, html) = common::follow(app, r, &office).await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("正在后台生成"), "{html}");
         let mut link = None;
         for _ in 0..200 {
-            let (_, html) = common::page(&app, "/downloads", &office).await;
+            let (_, html) = common::page(app, "/downloads", &office).await;
             if let Some(at) = html.find(r#"href="/downloads/"#) {
                 let rest = &html[at + r#"href="/downloads/"#.len()..];
                 link = Some(format!("/downloads/{}", &rest[..rest.find('"').unwrap()]));
@@ -306,7 +306,7 @@ async fn pages(app: &App) {
             assert!(!html.contains("失败"), "{html}");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let (s, made) = common::bytes(&app, &link.expect("the file is made"), &office).await;
+        let (s, made) = common::bytes(app, &link.expect("the file is made"), &office).await;
         assert_eq!(s, StatusCode::OK);
         let mut made = Xlsx::new(std::io::Cursor::new(made)).expect("an xlsx");
         assert_eq!(made.worksheet_range("答卷").unwrap(), sheet);
