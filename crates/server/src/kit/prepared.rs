@@ -3,7 +3,9 @@
 //! zip is made, so a request for a million rows answers at once and the
 //! file is fetched when it is ready, from any instance.
 
+use super::forms::back;
 use super::xlsx::ByteSink;
+use axum::response::Response;
 use pingan_service::{Ctx, exports};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +15,27 @@ use std::time::Duration;
 /// part to keep (the rows are written before the zip is).
 const HEARTBEAT: Duration = Duration::from_secs(20);
 
+/// Make export `id` (recorded with `exports::start`) with `write`, which is
+/// given the sink and the count of rows it has written (the download
+/// centre shows it), and answer with the download centre saying that
+/// `what` is being made.
+pub fn start<F>(ctx: Ctx, id: i64, what: &str, write: F) -> Response
+where
+    F: FnOnce(ByteSink, &AtomicU64) -> Result<(), String> + Send + 'static,
+{
+    let rows = Arc::new(AtomicU64::new(0));
+    let counter = rows.clone();
+    prepare(ctx, id, rows, move |out| write(out, &counter));
+    back(
+        "/downloads",
+        Ok(format!("已提交：{what}正在后台生成，完成后在此下载")),
+    )
+}
+
 /// Make export `id` with `write` on a blocking thread; `rows` is its count
-/// of rows written so far, for the download centre's progress. Returns at
-/// once; the outcome is in the export's row.
-pub fn prepare<F>(ctx: Ctx, id: i64, rows: Arc<AtomicU64>, write: F)
+/// of rows written so far. Returns at once; the outcome is in the export's
+/// row.
+fn prepare<F>(ctx: Ctx, id: i64, rows: Arc<AtomicU64>, write: F)
 where
     F: FnOnce(ByteSink) -> Result<(), String> + Send + 'static,
 {

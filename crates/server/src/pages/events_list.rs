@@ -4,7 +4,7 @@
 //! workbook (up to a million rows, written as it is read).
 
 use crate::AppState;
-use crate::kit::forms::{back, some, urlencode};
+use crate::kit::forms::{some, urlencode};
 use crate::kit::{
     Frame, PageError, PageResult, Viewer, card, fmt, layout, now_seconds, pick_region, pick_year,
     prepared, xlsx,
@@ -18,7 +18,6 @@ use pingan_service::events_list::{self, ListParams, STATES};
 use pingan_service::{Caller, cap, exports};
 use pingan_store::{EventCursor, EventFilter, EventRecord};
 use rust_xlsxwriter::{Format, XlsxError};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
@@ -458,16 +457,12 @@ async fn prepare(
     let who = c.authorize::<cap::Scores>()?;
     let id = exports::start(&state.ctx, &who, "events", &sel.name, &sel.query).await?;
     let pages = read_rows(&state.ctx, &c, &sel);
-    let rows = Arc::new(AtomicU64::new(0));
-    let (tree, now, counter) = (sel.tree.clone(), sel.now, rows.clone());
-    prepared::prepare(state.ctx.clone(), id, rows, move |out| {
-        write(&tree, &c, pages, out, now, &counter)
-    });
-    Ok(back(
-        "/downloads",
-        Ok(format!(
-            "已提交：{}（{} 条）正在后台生成，完成后在此下载",
-            sel.name, sel.total
-        )),
+    let (tree, now) = (sel.tree.clone(), sel.now);
+    let what = format!("{}（{} 条）", sel.name, sel.total);
+    Ok(prepared::start(
+        state.ctx.clone(),
+        id,
+        &what,
+        move |out, rows| write(&tree, &c, pages, out, now, rows),
     ))
 }

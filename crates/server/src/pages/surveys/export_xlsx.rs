@@ -6,7 +6,6 @@
 
 use super::export::{ExportQuery, PAGE, answered, fields, header_row};
 use crate::AppState;
-use crate::kit::forms::back;
 use crate::kit::{PageError, PageResult, Viewer, prepared, xlsx};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -152,13 +151,10 @@ async fn prepare(
     )
     .await?;
     let pages = read_pages(&state.ctx, &c, &f);
-    let rows = Arc::new(AtomicU64::new(0));
-    let counter = rows.clone();
-    prepared::prepare(state.ctx.clone(), id, rows, move |out| {
-        write(&f, &c, pages, out, &counter)
-    });
-    Ok(back(
-        "/downloads",
-        Ok(format!("已提交：{name} 正在后台生成，完成后在此下载")),
+    Ok(prepared::start(
+        state.ctx.clone(),
+        id,
+        &format!("{name} "),
+        move |out, rows| write(&f, &c, pages, out, rows),
     ))
 }
