@@ -102,12 +102,17 @@ fn start() -> Option<Worker> {
     }
 }
 
-/// Start the worker unless it runs or cannot.
+/// Start the worker unless it runs or cannot. Asking whether LibreOffice
+/// is installed runs it (about half a second), so only when starting.
 pub(super) fn start_if_possible() {
-    if UNAVAILABLE.load(Ordering::Relaxed) || !super::available() {
+    if UNAVAILABLE.load(Ordering::Relaxed) {
         return;
     }
     let mut w = WORKER.lock().unwrap_or_else(|p| p.into_inner());
+    if w.is_none() && !super::available() {
+        UNAVAILABLE.store(true, Ordering::Relaxed);
+        return;
+    }
     if w.is_none() {
         *w = start();
         if w.is_none() {
