@@ -38,7 +38,7 @@ pub struct CheckArgs {
     /// 检查的期间：2024（含其各季度、各月）、2024Q1 或 2024-06
     #[arg(long, value_parser = crate::cmd_score::parse_period)]
     pub period: Period,
-    /// 只输出这些类型：zscore、mod_zscore、jump、run_above_mean、peer、rule、cross_source、timeliness
+    /// 只输出这些类型：zscore、mod_zscore、jump、run_above_mean、share、peer、rule、cross_source、timeliness
     #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
     pub kind: Vec<FlagKind>,
     /// 把结果写入数据库的待核查队列（仅数据库模式） / keep the flags in the follow-up queue

@@ -73,6 +73,7 @@ fn files_json_recall_and_formats() {
         "mod_zscore",
         "jump",
         "run_above_mean",
+        "share",
         "peer",
         "rule",
         "cross_source",
@@ -285,7 +286,7 @@ fn stored_values_and_the_queue() {
 
 /// Statistical flags (the seed's methods confirmed by the model of normal).
 fn statistical(v: &Value) -> usize {
-    ["zscore", "mod_zscore", "jump", "run_above_mean"]
+    ["zscore", "mod_zscore", "jump", "run_above_mean", "share"]
         .iter()
         .map(|k| v["summary"]["flags"][k].as_u64().unwrap() as usize)
         .sum()

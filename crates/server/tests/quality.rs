@@ -301,7 +301,7 @@ async fn queue(app: &App) {
         .find(|f| {
             matches!(
                 f["kind"].as_str(),
-                Some("zscore" | "mod_zscore" | "jump" | "run_above_mean")
+                Some("zscore" | "mod_zscore" | "jump" | "run_above_mean" | "share")
             )
         })
         .unwrap_or_else(|| panic!("no statistical flag among the planted anomalies: {all}"));

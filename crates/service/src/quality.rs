@@ -390,6 +390,8 @@ pub fn sort_by_severity(flags: &mut [StoredFlag]) {
             FlagKind::Peer => (3, -over(p.peer_mod_z)),
             FlagKind::Jump => (3, -over(p.jump_pct * 2.0)),
             FlagKind::RunAboveMean => (3, -over(p.run_sd * 2.0)),
+            // Percentage points the share moved; 20 is a clear departure.
+            FlagKind::Share => (3, -over(20.0)),
         }
     };
     flags.sort_by(|a, b| {

@@ -37,7 +37,7 @@ fn rank(k: FlagKind) -> u8 {
 }
 
 /// "3.2×10^-9", or a plain number for probabilities that are not small.
-fn prob(surprise: f64) -> String {
+pub(super) fn prob(surprise: f64) -> String {
     if surprise >= 300.0 {
         return "小于 10^-300".into();
     }

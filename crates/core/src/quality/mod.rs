@@ -8,6 +8,7 @@ mod fold;
 pub mod intake;
 pub mod judge;
 pub mod rules;
+mod share;
 pub mod stats;
 
 use crate::data::DataSet;
@@ -29,6 +30,7 @@ pub enum FlagKind {
     ModZscore,
     Jump,
     RunAboveMean,
+    Share,
     Peer,
     Rule,
     CrossSource,
@@ -36,11 +38,12 @@ pub enum FlagKind {
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 8] = [
+    pub const ALL: [FlagKind; 9] = [
         FlagKind::Zscore,
         FlagKind::ModZscore,
         FlagKind::Jump,
         FlagKind::RunAboveMean,
+        FlagKind::Share,
         FlagKind::Peer,
         FlagKind::Rule,
         FlagKind::CrossSource,
@@ -52,7 +55,11 @@ impl FlagKind {
     pub fn statistical(self) -> bool {
         matches!(
             self,
-            FlagKind::Zscore | FlagKind::ModZscore | FlagKind::Jump | FlagKind::RunAboveMean
+            FlagKind::Zscore
+                | FlagKind::ModZscore
+                | FlagKind::Jump
+                | FlagKind::RunAboveMean
+                | FlagKind::Share
         )
     }
 
@@ -62,6 +69,7 @@ impl FlagKind {
             FlagKind::ModZscore => "mod_zscore",
             FlagKind::Jump => "jump",
             FlagKind::RunAboveMean => "run_above_mean",
+            FlagKind::Share => "share",
             FlagKind::Peer => "peer",
             FlagKind::Rule => "rule",
             FlagKind::CrossSource => "cross_source",
@@ -75,6 +83,7 @@ impl FlagKind {
             FlagKind::ModZscore => "偏离历史中位数（修正 z 值）",
             FlagKind::Jump => "环比突变",
             FlagKind::RunAboveMean => "连续高于均值",
+            FlagKind::Share => "占比突变",
             FlagKind::Peer => "同级地区离群",
             FlagKind::Rule => "逻辑校验不通过",
             FlagKind::CrossSource => "多来源差异（数据溯源）",
@@ -124,6 +133,9 @@ pub struct Params {
     pub surprise: f64,
     /// …and a run, judged as a whole, below 10^-run_surprise.
     pub run_surprise: f64,
+    /// A part's share of its whole (占比突变) is flagged when a month's
+    /// share is this improbable (−log10 p) given the share before it.
+    pub share_surprise: f64,
 }
 
 impl Default for Params {
@@ -144,6 +156,7 @@ impl Default for Params {
             cross_source_pct: 5.0,
             surprise: 3.0,
             run_surprise: 2.0,
+            share_surprise: 6.0,
         }
     }
 }
@@ -158,6 +171,7 @@ impl Params {
             ("cross_source_pct", self.cross_source_pct),
             ("surprise", self.surprise),
             ("run_surprise", self.run_surprise),
+            ("share_surprise", self.share_surprise),
         ];
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
@@ -297,6 +311,72 @@ impl Ctx<'_> {
         });
     }
 
+    /// A share's departure and the series' own statistical flags within
+    /// it are one cause, one item. A shift (an episode still away from its
+    /// share at its end) is the item of its first month, with the flags its
+    /// later months raised as further lines; otherwise the share joins the
+    /// flag nearest its month. The stronger evidence ranks the item.
+    fn add_share(&mut self, r: usize, s: share::Found) {
+        let month = |p: Period| match p {
+            Period::Month(y, m) => Some(i64::from(y) * 12 + i64::from(m) - 1),
+            _ => None,
+        };
+        let at = month(s.period).unwrap_or(s.span.0);
+        let mut within: Vec<(usize, i64)> = self
+            .flags
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.region == r && f.element == s.element && f.kind.statistical())
+            .filter_map(|(i, f)| Some((i, month(f.period)?)))
+            .filter(|(_, m)| (s.span.0..=s.span.1).contains(m))
+            .collect();
+        within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
+        // A run of the series' own that completes with the episode (at the
+        // end of the checked months, a run and a shift look alike) keeps
+        // its month.
+        let run_at_end = within
+            .iter()
+            .find(|&&(i, m)| m == s.span.1 && self.flags[i].kind == FlagKind::RunAboveMean);
+        let target = match run_at_end.or(within.first()) {
+            Some(&(i, m)) if m == at || !s.shift || run_at_end.is_some() => Some(i),
+            _ => None,
+        };
+        // The series' other flags within the episode, as further lines.
+        let mut others: Vec<usize> = within
+            .iter()
+            .map(|w| w.0)
+            .filter(|&i| Some(i) != target)
+            .collect();
+        others.sort_unstable();
+        let mut lines = String::new();
+        let mut best = number(&s.finding.numbers, "surprise").unwrap_or(0.0);
+        for &i in &others {
+            let f = &self.flags[i];
+            let head = self.head(r, f.element, f.period);
+            let detail = f.message.strip_prefix(&head).unwrap_or(&f.message);
+            lines.push_str(&format!("；另 {}：{detail}", f.period.label()));
+            best = best.max(number(&f.numbers, "surprise").unwrap_or(0.0));
+        }
+        match target {
+            Some(i) => {
+                let f = &mut self.flags[i];
+                f.message.push_str("；另 ");
+                f.message.push_str(&s.finding.detail);
+                f.message.push_str(&lines);
+                raise(&mut f.numbers, best);
+            }
+            None => {
+                let mut finding = s.finding;
+                raise(&mut finding.numbers, best);
+                finding.detail.push_str(&lines);
+                self.push(r, s.element, s.period, finding);
+            }
+        }
+        for &i in others.iter().rev() {
+            self.flags.remove(i);
+        }
+    }
+
     fn short(&mut self, kind: FlagKind, o: &Outcome) {
         if matches!(o, Outcome::Short) {
             *self.short.entry(kind).or_default() += 1;
@@ -408,6 +488,7 @@ pub fn check(
             }
         }
     }
+    let shares = shares(fw, rules, &fitted, scope);
     for (key, pts, first, dense, model) in fitted {
         let (r, e, g) = key;
         let mut in_scope = false;
@@ -517,6 +598,10 @@ pub fn check(
         }
     }
 
+    for (r, found) in shares {
+        cx.add_share(r, found);
+    }
+
     let mut groups: Vec<_> = peer_groups.into_iter().collect();
     groups.sort_unstable_by_key(|g| (g.0.0, g.0.1, g.0.2));
     for ((_, e, period), members) in groups {
@@ -555,6 +640,66 @@ pub fn check(
         flags: cx.flags,
         summary,
     }
+}
+
+/// Every part's share of its whole (`share`) over the checked months, by
+/// region, from the series the check fitted.
+type Fitted = (
+    (usize, usize, u8),
+    Vec<(i64, f64)>,
+    i64,
+    Vec<Option<f64>>,
+    Option<baseline::Model>,
+);
+
+fn shares(
+    fw: &Framework,
+    rules: &RuleSet,
+    fitted: &[Fitted],
+    scope: Period,
+) -> Vec<(usize, share::Found)> {
+    let pairs = share::pairs(rules, fw);
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let (start, end) = match scope {
+        Period::Year(y) => (i64::from(y) * 12, i64::from(y) * 12 + 12),
+        Period::Quarter(y, q) => {
+            let a = i64::from(y) * 12 + 3 * (i64::from(q) - 1);
+            (a, a + 3)
+        }
+        Period::Month(y, m) => {
+            let a = i64::from(y) * 12 + i64::from(m) - 1;
+            (a, a + 1)
+        }
+    };
+    let monthly: FxHashMap<(usize, usize), share::Series> = fitted
+        .iter()
+        .filter(|(k, ..)| k.2 == 2)
+        .map(|((r, e, _), _, first, dense, model)| {
+            let s = share::Series {
+                first: *first,
+                dense,
+                model: model.as_ref(),
+            };
+            ((*r, *e), s)
+        })
+        .collect();
+    let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut out = Vec::new();
+    for r in regions {
+        for &(pe, we) in &pairs {
+            let (Some(part), Some(whole)) = (monthly.get(&(r, pe)), monthly.get(&(r, we))) else {
+                continue;
+            };
+            for f in share::find(fw, (pe, we), *part, *whole, start..end, &rules.params) {
+                out.push((r, f));
+            }
+        }
+    }
+    out
 }
 
 /// Monthly points (index, value) that were constant within every earlier
@@ -904,6 +1049,13 @@ impl From<std::collections::BTreeMap<String, f64>> for Numbers {
 }
 
 /// The number called `name` among a flag's numbers.
+/// Raise a flag's `surprise` to `evidence` where that is stronger.
+fn raise(numbers: &mut [(String, f64)], evidence: f64) {
+    if let Some(n) = numbers.iter_mut().find(|n| n.0 == "surprise") {
+        n.1 = n.1.max(evidence);
+    }
+}
+
 pub fn number(numbers: &[(String, f64)], name: &str) -> Option<f64> {
     numbers.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
 }

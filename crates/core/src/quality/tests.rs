@@ -417,3 +417,64 @@ fn a_part_that_follows_its_whole_is_one_item() {
     assert_eq!(stat(&r, dr).len(), 1, "{:#?}", r.flags);
     assert_eq!(stat(&r, d).len(), 1, "{:#?}", r.flags);
 }
+
+#[test]
+fn a_share_that_falls_is_one_item_on_the_figure_that_moved() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    let (t0, t1) = (tree.find("T0").unwrap(), tree.find("T1").unwrap());
+    let resolved = fw.element_index("disputes_resolved").unwrap();
+    let disputes = fw.element_index("disputes").unwrap();
+    // T0 stops entering most resolved disputes from July on (35 of 40
+    // become 10): each month alone is a modest drop in a modest count.
+    // T1 types September's disputes three times over; its resolved
+    // disputes stay as they were.
+    for x in o.out.iter_mut() {
+        let Period::Month(2024, m) = x.period else {
+            continue;
+        };
+        if x.region == t0 && x.element == resolved && m >= 7 {
+            x.value = (x.value * 0.3).round();
+        }
+        if x.region == t1 && x.element == disputes && m == 9 {
+            x.value *= 3.0;
+        }
+    }
+    let r = run(&o, "2024");
+    let on = |region, e| -> Vec<&Flag> {
+        r.flags
+            .iter()
+            .filter(|f| f.region == region && f.element == e)
+            .collect()
+    };
+    let t0_flags = on(t0, resolved);
+    assert_eq!(
+        t0_flags.len(),
+        1,
+        "one shift, one item: {:?}",
+        t0_flags
+            .iter()
+            .map(|f| (f.period, f.kind, &f.message))
+            .collect::<Vec<_>>()
+    );
+    let f = t0_flags[0];
+    assert_eq!(f.period, "2024-07".parse().unwrap(), "{}", f.message);
+    for part in ["矛盾纠纷化解数占矛盾纠纷受理数的比例", "降至", "连续 6 期"]
+    {
+        assert!(f.message.contains(part), "{part}: {}", f.message);
+    }
+    assert!(number(&f.numbers, "surprise").unwrap() >= 6.0);
+    assert!(on(t0, disputes).is_empty(), "T0's disputes did not move");
+    // T1: the disputes are the figure that moved; the share's evidence joins
+    // their flag rather than opening a second item on the resolved count.
+    let t1_flags = on(t1, disputes);
+    assert_eq!(t1_flags.len(), 1, "{t1_flags:#?}");
+    assert_eq!(t1_flags[0].period, "2024-09".parse().unwrap());
+    assert!(
+        t1_flags[0].message.contains("的比例由此前 6 期"),
+        "{}",
+        t1_flags[0].message
+    );
+    assert!(on(t1, resolved).is_empty(), "{:#?}", on(t1, resolved));
+}

@@ -69,7 +69,7 @@ async fn run_check(
 pub struct FlagParams {
     /// open, corrected or explained.
     pub status: Option<String>,
-    /// zscore, mod_zscore, jump, run_above_mean, peer, rule, cross_source, timeliness.
+    /// zscore, mod_zscore, jump, run_above_mean, share, peer, rule, cross_source, timeliness.
     pub kind: Option<String>,
     pub period: Option<String>,
     pub year: Option<i32>,

@@ -1,0 +1,455 @@
+//! 占比突变: a part against its whole. Where a rule says one flow is part
+//! of another (`disputes_resolved <= disputes`, `grid_events_timely <=
+//! grid_events`), the part's share of its whole is far steadier than either
+//! count: a month of many disputes has many resolved. A share that leaves
+//! its recent level is a sign that one of the two figures is wrong (a
+//! resolved count not entered, a case count typed twice), even where each
+//! count alone is too noisy for its own model to notice. Each departure
+//! ("episode": the months that stay away from the share before it) is one
+//! finding, placed on whichever of the two left its own model of normal the
+//! more, so the reviewer is sent to the figure most likely wrong.
+
+use super::anomaly::Finding;
+use super::baseline::{Expect, Model};
+use super::rules::{Operator, RuleSet};
+use super::{FlagKind, Params};
+use crate::formula::Expr;
+use crate::framework::{Framework, TimeAgg};
+use crate::num::fmt;
+use crate::period::Period;
+
+/// Months the share before a point is pooled over (the recent level, as
+/// the model of normal's level window).
+const WINDOW: usize = 6;
+/// …found within this many months before it.
+const WINDOW_SPAN: i64 = 12;
+/// Months back the share's month-to-month spread is measured over, and
+/// how many of them must be present.
+const SPREAD_SPAN: i64 = 30;
+const SPREAD_MIN: usize = 12;
+/// An episode's wholes must add up to this many: fewer say too little
+/// about a share; a month's whole, to `MONTH_WHOLE`.
+const MIN_WHOLE: f64 = 8.0;
+const MONTH_WHOLE: f64 = 3.0;
+/// The part must differ from what the share predicts by at least this
+/// fraction of the prediction, and over the episode by `MIN_DEV` units.
+const MIN_DEV: f64 = 4.0;
+const MIN_REL: f64 = 0.25;
+/// A month opens an episode at this evidence (p ≤ 10⁻³) and a following
+/// month continues it at `CONTINUE` (p ≤ 0.05); the episode as a whole
+/// must reach `share_surprise`.
+const OPEN: f64 = 3.0;
+const CONTINUE: f64 = 1.3;
+
+/// A region's monthly series of one element, as the check holds it.
+#[derive(Clone, Copy)]
+pub(super) struct Series<'a> {
+    /// Absolute month (year × 12 + month − 1) of `dense[0]`.
+    pub first: i64,
+    pub dense: &'a [Option<f64>],
+    pub model: Option<&'a Model>,
+}
+
+impl Series<'_> {
+    fn at(&self, idx: i64) -> Option<f64> {
+        let i = usize::try_from(idx - self.first).ok()?;
+        self.dense.get(i).copied().flatten()
+    }
+
+    fn local(&self, idx: i64) -> Option<usize> {
+        usize::try_from(idx - self.first)
+            .ok()
+            .filter(|&i| i < self.dense.len())
+    }
+}
+
+/// One departure of a part's share, placed on the element it points to.
+pub(super) struct Found {
+    pub element: usize,
+    pub period: Period,
+    /// The months of the episode, first and last (absolute months).
+    pub span: (i64, i64),
+    /// Still away from its share when the episode ended (a shift, not a
+    /// spike or run that came back).
+    pub shift: bool,
+    pub finding: Finding,
+}
+
+/// part → whole pairs: the rules `a <= b` between two flows (elements
+/// summed over time). Stocks and year-to-date figures (villages screened of
+/// all villages) have shares that climb through the year by design.
+pub(super) fn pairs(rules: &RuleSet, fw: &Framework) -> Vec<(usize, usize)> {
+    let flow = |e: usize| fw.elements[e].time_agg == TimeAgg::Sum;
+    let mut out: Vec<(usize, usize)> = rules
+        .rules
+        .iter()
+        .filter(|r| r.operator == Operator::Le)
+        .filter_map(|r| match (&r.left, &r.right) {
+            (Expr::Elem(a), Expr::Elem(b)) if a != b && flow(*a) && flow(*b) => Some((*a, *b)),
+            _ => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+struct Pair<'a> {
+    part: Series<'a>,
+    whole: Series<'a>,
+}
+
+/// The month's verdict against a share.
+struct Judged {
+    surprise: f64,
+    /// Part minus what the share predicts.
+    dev: f64,
+}
+
+impl Pair<'_> {
+    /// Both present, the whole positive and the part within it.
+    fn ok(&self, idx: i64) -> Option<(f64, f64)> {
+        let (x, n) = (self.part.at(idx)?, self.whole.at(idx)?);
+        (n > 0.0 && (0.0..=n).contains(&x)).then_some((x, n))
+    }
+
+    /// The pooled share of the `WINDOW` months before `idx`.
+    fn share_before(&self, idx: i64) -> Option<f64> {
+        let (mut x, mut n, mut k) = (0.0, 0.0, 0);
+        for j in (idx - WINDOW_SPAN..idx).rev() {
+            if let Some((a, b)) = self.ok(j) {
+                x += a;
+                n += b;
+                k += 1;
+                if k == WINDOW {
+                    // Kept off 0 and 1: a share always at 100 % still allows a miss.
+                    return Some((x + 0.5) / (n + 1.0));
+                }
+            }
+        }
+        None
+    }
+
+    /// How much more the share moves month to month than binomial
+    /// sampling would (Pearson's dispersion; at least 1).
+    fn spread(&self, idx: i64) -> Option<f64> {
+        let months: Vec<(f64, f64)> = (idx - SPREAD_SPAN..idx)
+            .filter_map(|j| self.ok(j))
+            .collect();
+        if months.len() < SPREAD_MIN {
+            return None;
+        }
+        let (x, n) = months
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, n)| (a + x, b + n));
+        let p = (x + 0.5) / (n + 1.0);
+        let chi: f64 = months
+            .iter()
+            .map(|(x, n)| (x - n * p).powi(2) / (n * p * (1.0 - p)))
+            .sum();
+        Some((chi / (months.len() - 1) as f64).max(1.0))
+    }
+
+    /// A month's departure from `share`, when its whole is at least
+    /// `MONTH_WHOLE` and the part is `MIN_REL` away from the prediction.
+    fn judge(&self, idx: i64, share: f64, phi: f64) -> Option<Judged> {
+        let (x, n) = self.ok(idx)?;
+        verdict(x, n, share, phi, MONTH_WHOLE, 1.0)
+    }
+
+    /// The months `a..=b` together: their parts against their wholes.
+    fn pooled(&self, a: i64, b: i64, share: f64, phi: f64) -> Option<Judged> {
+        let (mut x, mut n) = (0.0, 0.0);
+        for idx in a..=b {
+            let (u, v) = self.ok(idx)?;
+            x += u;
+            n += v;
+        }
+        verdict(x, n, share, phi, MIN_WHOLE, MIN_DEV)
+    }
+
+    /// The same month a year earlier departed the same way: the season (a
+    /// year-end rush of cases the offices close in January), not an error.
+    fn seasonal(&self, idx: i64, dev: f64, phi: f64) -> bool {
+        let k = idx - 12;
+        self.share_before(k)
+            .and_then(|s| self.judge(k, s, phi))
+            .is_some_and(|j| j.dev * dev > 0.0 && j.surprise >= OPEN)
+    }
+}
+
+fn verdict(x: f64, n: f64, share: f64, phi: f64, min_whole: f64, min_dev: f64) -> Option<Judged> {
+    if n < min_whole {
+        return None;
+    }
+    let expected = n * share;
+    let dev = x - expected;
+    if dev.abs() < min_dev || dev.abs() < MIN_REL * expected {
+        return None;
+    }
+    let z = dev.abs() / (phi * n * share * (1.0 - share)).sqrt();
+    let p = 0.5 * statrs::function::erf::erfc(z / std::f64::consts::SQRT_2);
+    let surprise = (-p.max(1e-300).log10()).clamp(0.0, 300.0);
+    Some(Judged { surprise, dev })
+}
+
+/// How far `s` left its own model over the months `a..=b`, in the
+/// direction `up` (0 when it moved the other way or has no model).
+fn own_evidence(s: &Series, a: i64, b: i64, up: bool) -> f64 {
+    let (Some(m), Some(start)) = (s.model, s.local(a)) else {
+        return 0.0;
+    };
+    let mut xs = Vec::new();
+    let mut es: Vec<Expect> = Vec::new();
+    for idx in a..=b {
+        let (Some(t), Some(x)) = (s.local(idx), s.at(idx)) else {
+            return 0.0;
+        };
+        let Some(e) = m.expect(s.dense, s.first, t, start) else {
+            return 0.0;
+        };
+        xs.push(x);
+        es.push(e);
+    }
+    let (x, e): (f64, f64) = (xs.iter().sum(), es.iter().map(|e| e.mean).sum());
+    if (x > e) != up {
+        return 0.0;
+    }
+    m.surprise_sum(&xs, &es)
+}
+
+fn month(idx: i64) -> Period {
+    Period::Month(idx.div_euclid(12) as i32, (idx.rem_euclid(12) + 1) as u8)
+}
+
+fn pct(share: f64) -> String {
+    format!("{}%", fmt((share * 1000.0).round() / 10.0))
+}
+
+/// Every episode of `part`'s share of `whole` within the absolute months
+/// `months` (the checked period's).
+pub(super) fn find(
+    fw: &Framework,
+    (pe, we): (usize, usize),
+    part: Series,
+    whole: Series,
+    months: std::ops::Range<i64>,
+    p: &Params,
+) -> Vec<Found> {
+    let pair = Pair { part, whole };
+    let mut out = Vec::new();
+    let last = months.end - 1;
+    let mut idx = months.start;
+    while idx < months.end {
+        let here = idx;
+        idx += 1;
+        let (Some(share), Some(phi)) = (pair.share_before(here), pair.spread(here)) else {
+            continue;
+        };
+        let Some(j) = pair.judge(here, share, phi) else {
+            continue;
+        };
+        if j.surprise < OPEN || pair.seasonal(here, j.dev, phi) {
+            continue;
+        }
+        // The months after it that stay away from the same share.
+        let same_way = |idx: i64, least: f64| {
+            pair.judge(idx, share, phi)
+                .is_some_and(|k| k.dev * j.dev > 0.0 && k.surprise >= least)
+        };
+        let mut end = here;
+        while end < last && same_way(end + 1, CONTINUE) {
+            end += 1;
+        }
+        let Some(all) = pair.pooled(here, end, share, phi) else {
+            continue;
+        };
+        if all.surprise < p.share_surprise {
+            continue;
+        }
+        idx = end + 1;
+        let len = end - here + 1;
+        // Three months that then return are a run, flagged where it
+        // completes (as 连续高于均值); a share still away from its level
+        // when the episode ends is a shift, flagged from its first month.
+        let returned = end < last && !same_way(end + 1, 0.0);
+        let at = if len == p.run_len as i64 && returned {
+            end
+        } else {
+            here
+        };
+        let strongest = all.surprise;
+        let down = j.dev < 0.0;
+        // A share falls when the part fell or the whole rose.
+        let by_whole = own_evidence(&pair.whole, here, end, down);
+        let by_part = own_evidence(&pair.part, here, end, !down);
+        let on_whole = by_whole > by_part;
+        let (x, n) = pair.ok(at).unwrap_or((0.0, 0.0));
+        let (pn, wn) = (&fw.elements[pe].name, &fw.elements[we].name);
+        let mut detail = format!(
+            "{pn}占{wn}的比例由此前 {WINDOW} 期的 {} {}至 {}（{}/{}），按此前比例应约 {}",
+            pct(share),
+            if down { "降" } else { "升" },
+            pct(x / n.max(1.0)),
+            fmt(x),
+            fmt(n),
+            fmt((n * share * 10.0).round() / 10.0)
+        );
+        if len > 1 {
+            let (px, pn_) = (here..=end)
+                .filter_map(|i| pair.ok(i))
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            detail.push_str(&format!(
+                "；自 {} 起连续 {len} 期偏离，合计 {}/{}（{}）",
+                month(here).label(),
+                fmt(px),
+                fmt(pn_),
+                pct(px / pn_.max(1.0))
+            ));
+        }
+        let moved = if on_whole { (wn, !down) } else { (pn, down) };
+        if by_whole.max(by_part) >= OPEN {
+            detail.push_str(&format!(
+                "；{}{}于其季节规律与近期水平，应先核查{}",
+                moved.0,
+                if moved.1 { "明显低" } else { "明显高" },
+                moved.0
+            ));
+        }
+        detail.push_str(&format!(
+            "。按此前比例出现这样偏离的概率{}",
+            prob(strongest)
+        ));
+        let (element, value, expected) = if on_whole {
+            (we, n, if share > 0.0 { x / share } else { n })
+        } else {
+            (pe, x, n * share)
+        };
+        out.push(Found {
+            element,
+            period: month(at),
+            span: (here, end),
+            shift: len > 1 && !returned,
+            finding: Finding {
+                kind: FlagKind::Share,
+                score: ((x / n.max(1.0) - share) * 1000.0).round() / 10.0,
+                numbers: vec![
+                    ("value".into(), value),
+                    ("part".into(), x),
+                    ("whole".into(), n),
+                    ("share".into(), x / n.max(1.0)),
+                    ("share_before".into(), share),
+                    ("expected".into(), expected),
+                    ("months".into(), len as f64),
+                    ("surprise".into(), strongest),
+                ],
+                detail,
+            },
+        });
+    }
+    out
+}
+
+fn prob(surprise: f64) -> String {
+    super::judge::prob(surprise)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> Params {
+        Params::default()
+    }
+
+    /// Three years of a whole near 40 a month and a part at 90 % of it.
+    fn steady() -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+        let whole: Vec<Option<f64>> = (0..36).map(|t| Some(40.0 + (t % 5) as f64)).collect();
+        let part = whole
+            .iter()
+            .enumerate()
+            .map(|(t, n)| n.map(|n| (n * 0.9).round() - (t % 2) as f64))
+            .collect();
+        (part, whole)
+    }
+
+    fn fw() -> Framework {
+        crate::default_framework()
+    }
+
+    fn run(part: &[Option<f64>], whole: &[Option<f64>]) -> Vec<Found> {
+        let fw = fw();
+        let s = |d| Series {
+            first: 2022 * 12,
+            dense: d,
+            model: None,
+        };
+        find(&fw, (0, 1), s(part), s(whole), 2024 * 12..2025 * 12, &p())
+    }
+
+    #[test]
+    fn a_steady_share_is_quiet() {
+        let (part, whole) = steady();
+        assert!(run(&part, &whole).is_empty());
+    }
+
+    #[test]
+    fn a_part_that_falls_for_good_is_one_item_from_its_first_month() {
+        let (mut part, whole) = steady();
+        for x in &mut part[24 + 6..] {
+            *x = x.map(|v| (v * 0.3).round());
+        }
+        let found = run(&part, &whole);
+        assert_eq!(found.len(), 1, "one departure, one item");
+        let f = &found[0];
+        assert_eq!(f.period, Period::Month(2024, 7));
+        assert_eq!(f.span, (2024 * 12 + 6, 2024 * 12 + 11));
+        assert!(f.finding.detail.contains("降至"), "{}", f.finding.detail);
+        assert!(
+            f.finding.detail.contains("连续 6 期"),
+            "{}",
+            f.finding.detail
+        );
+    }
+
+    #[test]
+    fn three_months_that_return_are_flagged_where_they_end() {
+        let (part, mut whole) = steady();
+        for x in &mut whole[24 + 3..24 + 6] {
+            *x = x.map(|v| v * 2.5);
+        }
+        let found = run(&part, &whole);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].period, Period::Month(2024, 6));
+    }
+
+    #[test]
+    fn a_small_whole_or_a_small_change_is_not_judged() {
+        let (mut part, whole) = steady();
+        // 36 of 40 becoming 33: 3 units, under the 4 a share flag needs.
+        part[24 + 4] = part[24 + 4].map(|v| v - 3.0);
+        assert!(run(&part, &whole).is_empty());
+        let small: Vec<Option<f64>> = (0..36).map(|_| Some(6.0)).collect();
+        let mut sp: Vec<Option<f64>> = (0..36).map(|_| Some(6.0)).collect();
+        sp[30] = Some(0.0);
+        assert!(run(&sp, &small).is_empty(), "a whole of 6 says too little");
+    }
+
+    #[test]
+    fn only_flows_pair_up() {
+        let fw = fw();
+        let rules = RuleSet::parse("r.toml", super::super::rules::DEFAULT_RULES_TOML, &fw)
+            .expect("built-in rules");
+        let pairs = pairs(&rules, &fw);
+        let code = |e: usize| fw.elements[e].code.as_str();
+        assert!(
+            pairs
+                .iter()
+                .any(|&(a, b)| code(a) == "disputes_resolved" && code(b) == "disputes")
+        );
+        assert!(
+            !pairs.iter().any(|&(a, _)| code(a) == "villages_screened"),
+            "a year-to-date count of a stock climbs by design"
+        );
+    }
+}
