@@ -274,10 +274,11 @@
       var legend = ['数值', '本问题'];
       if (d.expected !== null && d.expected !== undefined) {
         var sd = d.sd || 0;
-        series.push({ name: '预计（±2 标准差）', type: 'scatter', data: only(d.expected), symbol: 'diamond', symbolSize: 10,
+        var named = d.expected_label || '预计（±2 标准差）';
+        series.push({ name: named, type: 'scatter', data: only(d.expected), symbol: 'diamond', symbolSize: 10,
           markLine: sd > 0 ? { symbol: 'none', lineStyle: { type: 'dashed', color: '#e6a23c' }, label: { show: false },
             data: [[{ xAxis: d.at, yAxis: r2(d.expected - 2 * sd) }, { xAxis: d.at, yAxis: r2(d.expected + 2 * sd) }]] } : undefined });
-        legend.push('预计（±2 标准差）');
+        legend.push(named);
       }
       return {
         color: ['#409eff', '#f56c6c', '#e6a23c'],

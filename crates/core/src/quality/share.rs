@@ -357,6 +357,7 @@ fn prob(surprise: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn p() -> Params {
         Params::default()
@@ -451,5 +452,36 @@ mod tests {
             !pairs.iter().any(|&(a, _)| code(a) == "villages_screened"),
             "a year-to-date count of a stock climbs by design"
         );
+    }
+
+    proptest! {
+        /// Any finite series (parts above their wholes, negatives, gaps,
+        /// series of different starts): no panic, every number finite, and
+        /// every episode within the checked months and on one of the pair.
+        #[test]
+        fn episodes_are_total(
+            part in prop::collection::vec(prop::option::of(-50f64..400.0), 0..40),
+            whole in prop::collection::vec(prop::option::of(-50f64..400.0), 0..40),
+            shift in 0i64..6,
+        ) {
+            let fw = fw();
+            let round = |v: &Vec<Option<f64>>| -> Vec<Option<f64>> { v.iter().map(|x| x.map(f64::round)).collect() };
+            let (part, whole) = (round(&part), round(&whole));
+            let months = 2024 * 12..2025 * 12;
+            let found = find(
+                &fw,
+                (3, 4),
+                Series { first: 2022 * 12, dense: &part, model: None },
+                Series { first: 2022 * 12 + shift, dense: &whole, model: None },
+                months.clone(),
+                &p(),
+            );
+            for f in found {
+                prop_assert!(months.contains(&f.span.0) && months.contains(&f.span.1) && f.span.0 <= f.span.1);
+                prop_assert!(f.element == 3 || f.element == 4);
+                prop_assert!(f.finding.score.is_finite());
+                prop_assert!(f.finding.numbers.iter().all(|(_, x)| x.is_finite()), "{:?}", f.finding.numbers);
+            }
+        }
     }
 }

@@ -328,6 +328,7 @@ fn detail_body(
         "at": at,
         "expected": number("expected"),
         "sd": number("expected_sd"),
+        "expected_label": if f.kind == FlagKind::Share { "按此前比例预计" } else { "预计（±2 标准差）" },
     });
     html! {
         (card("问题", None, html! {
@@ -362,7 +363,7 @@ fn detail_body(
                 table.data id="numbers" {
                     tbody {
                         @for (k, v) in &f.numbers.0 {
-                            tr { th { (number_label(k)) } td.num { (fmt_num(*v, 4)) } }
+                            tr { th { (number_label(f.kind, k)) } td.num { (fmt_num(*v, 4)) } }
                         }
                     }
                 }
@@ -423,8 +424,14 @@ fn detail_body(
     }
 }
 
-fn number_label(k: &str) -> &str {
+fn number_label(kind: FlagKind, k: &str) -> &str {
     match k {
+        "expected" if kind == FlagKind::Share => "按此前比例的预计值",
+        "part" => "组成部分数值",
+        "whole" => "总数",
+        "share" => "本期占比",
+        "share_before" => "此前 6 期占比",
+        "months" => "连续偏离期数",
         "value" => "本期数值",
         "mean" => "历史均值",
         "sd" => "历史标准差",
