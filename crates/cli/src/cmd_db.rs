@@ -215,9 +215,36 @@ pub async fn create_store(db: &DbArgs) -> Result<Store> {
     Store::open(&db.db).await.map_err(user_error)
 }
 
-/// The service over the database `db` names, created when missing.
-pub async fn create_ctx(db: &DbArgs) -> Result<Ctx> {
-    Ok(Ctx::new(create_store(db).await?))
+/// The service over the database `db` names, created when missing, with
+/// the file it created: an import that fails takes it away again.
+pub async fn create_ctx(db: &DbArgs) -> Result<(Ctx, Created)> {
+    let file = pingan_store::sqlite_file(&db.db)
+        .map(std::path::PathBuf::from)
+        .filter(|p| !p.exists());
+    Ok((Ctx::new(create_store(db).await?), Created(file)))
+}
+
+/// A SQLite file this command created. Unless the command `keep`s it (its
+/// import went in), it is removed when the command ends, so a refused file
+/// leaves no empty database behind to be mistaken for a real one.
+pub struct Created(Option<std::path::PathBuf>);
+
+impl Created {
+    pub fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            for end in ["", "-wal", "-shm", "-journal"] {
+                let mut f = p.clone().into_os_string();
+                f.push(end);
+                let _ = std::fs::remove_file(f);
+            }
+        }
+    }
 }
 
 /// A service refusal exits 1 with its message; an import's problems come
@@ -369,7 +396,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = create_ctx(&common.db).await?;
+        let (ctx, created) = create_ctx(&common.db).await?;
         let caller = common.db.caller();
         let dry = common.dry_run;
         let options = ImportOptions {
@@ -403,6 +430,9 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         .await;
         ctx.store.close().await;
         let s = result.map_err(service_error)?;
+        if !dry {
+            created.keep();
+        }
         print_summary(&s, common.format)?;
         Ok(ExitCode::SUCCESS)
     })
@@ -417,7 +447,7 @@ fn import_events(file: PathBuf, common: ImportArgs) -> Result<ExitCode> {
     let bytes = files::map(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = create_ctx(&common.db).await?;
+        let (ctx, created) = create_ctx(&common.db).await?;
         let caller = common.db.caller();
         let result = async {
             let who = caller.authorize::<cap::Submit>()?;
@@ -426,6 +456,9 @@ fn import_events(file: PathBuf, common: ImportArgs) -> Result<ExitCode> {
         .await;
         ctx.store.close().await;
         let s = result.map_err(service_error)?;
+        if !common.dry_run {
+            created.keep();
+        }
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         match common.format {

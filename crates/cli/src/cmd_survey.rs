@@ -347,7 +347,7 @@ pub fn import(
     let bytes = files::read(&file)?;
     let name = file.display().to_string();
     runtime()?.block_on(async {
-        let ctx = create_ctx(db).await?;
+        let (ctx, created) = create_ctx(db).await?;
         let caller = db.caller();
         let result: pingan_service::Result<serde_json::Value> = async {
             let who = caller.authorize::<cap::SurveyManage>()?;
@@ -387,6 +387,9 @@ pub fn import(
         .await;
         ctx.store.close().await;
         let v = result.map_err(service_error)?;
+        if !dry_run {
+            created.keep();
+        }
         if format == Format::Json {
             println!("{v}");
         } else {

@@ -264,6 +264,19 @@ fn a_missing_database_file_is_named_not_created() {
         );
         assert!(!Path::new(&path).exists(), "{args:?} created {path}");
     }
+    // An import may create the database, but one that is refused takes it
+    // away again: no empty database is left to be mistaken for a real one.
+    std::fs::write(
+        format!("{d}/bad.csv"),
+        "region,period,element,value\nX,2024-13,a,b\n",
+    )
+    .unwrap();
+    for kind in ["values", "events"] {
+        let out = pingan(&["import", kind, &format!("{d}/bad.csv"), "--db", &db]);
+        assert_eq!(out.status.code(), Some(1), "import {kind}");
+        assert!(!Path::new(&path).exists(), "import {kind} left {path}");
+        assert!(!Path::new(&format!("{path}-wal")).exists());
+    }
     ok(pingan(&["init", "--db", &db]));
     assert!(Path::new(&path).exists());
     ok(pingan(&["audit", "verify", "--db", &db]));

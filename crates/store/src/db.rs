@@ -82,22 +82,27 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// The file a `sqlite:` URL names (None for PostgreSQL and in-memory
+/// databases).
+pub fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
 impl Store {
     /// Open a database that must already exist: a SQLite file that is not
     /// there is an error naming it, not a new empty database (a mistyped
     /// path would otherwise give empty reports).
     pub async fn open_existing(url: &str) -> Result<Store> {
-        if let Some(rest) = url.strip_prefix("sqlite:") {
-            let path = rest.trim_start_matches("//");
-            let path = path.split('?').next().unwrap_or(path);
-            if !path.is_empty() && path != ":memory:" && !std::path::Path::new(path).exists() {
-                return Err(StoreError::Connect {
-                    url: redact(url),
-                    message: format!(
-                        "数据库文件 {path} 不存在：请检查 --db，或先用 pingan init 创建"
-                    ),
-                });
-            }
+        if let Some(path) = sqlite_file(url)
+            && !std::path::Path::new(path).exists()
+        {
+            return Err(StoreError::Connect {
+                url: redact(url),
+                message: format!("数据库文件 {path} 不存在：请检查 --db，或先用 pingan init 创建"),
+            });
         }
         Store::open(url).await
     }

@@ -57,7 +57,7 @@ pub use callbacks::{CallbackRow, Draw, DrawnCase, NewDraw};
 pub use cases::{Case, CaseRecord, CasesWrite};
 pub use consequences::{Deduction, Interview, NewInterview};
 pub use data_sets::{DataSet, ReviewStep, SetEvent, SetFilter, StepsDone};
-pub use db::{Backend, Store};
+pub use db::{Backend, Store, sqlite_file};
 pub use events::{
     EventBreakdown, EventCell, EventCursor, EventFilter, EventRecord, EventState, EventSumsBy,
     NewEvent, OpenEvent,
