@@ -273,6 +273,13 @@ pub(super) fn find(
         // completes (as 连续高于均值); a share still away from its level
         // when the episode ends is a shift, flagged from its first month.
         let returned = end < last && !same_way(end + 1, 0.0);
+        // A share that is different from January on and stays so is the new
+        // year's level (a township that handles its events more slowly this
+        // year), which the scores measure; the queue is for figures that
+        // may be wrong.
+        if here.rem_euclid(12) == 0 && len > 1 && !returned {
+            continue;
+        }
         let at = if len == p.run_len as i64 && returned {
             end
         } else {
@@ -411,6 +418,21 @@ mod tests {
             "{}",
             f.finding.detail
         );
+    }
+
+    #[test]
+    fn a_new_level_from_january_is_the_year_not_an_error() {
+        let (mut part, whole) = steady();
+        for x in &mut part[24..] {
+            *x = x.map(|v| (v * 0.6).round());
+        }
+        assert!(run(&part, &whole).is_empty());
+        // The same fall from February on is flagged.
+        let (mut part, whole) = steady();
+        for x in &mut part[25..] {
+            *x = x.map(|v| (v * 0.6).round());
+        }
+        assert_eq!(run(&part, &whole).len(), 1);
     }
 
     #[test]
