@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 #[derive(Args, Clone)]
 pub struct DbArgs {
-    /// 数据库地址：sqlite://文件路径（默认，首次使用时创建）或 postgres://用户@主机/库
+    /// 数据库地址：sqlite://文件路径（默认；由 init、导入或 restore 创建）或 postgres://用户@主机/库
     #[arg(long, env = "PINGAN_DB", default_value = "sqlite://pingan.db")]
     pub db: String,
     /// 操作人（记入数据来源和审计日志）
