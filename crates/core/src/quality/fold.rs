@@ -4,13 +4,15 @@
 //! about as much, is the whole's change passed on: more disputes, so more
 //! disputes resolved. It is folded into the whole's flag as a further line
 //! rather than queued as a second item. A part that moved much more or less
-//! than its whole (a share that changed) keeps its own flag.
+//! than its whole (a share that changed) keeps its own flag, and a share's
+//! departure (`share`) joins the series' own flags within it as one item.
 
 use super::rules::{Operator, RuleSet};
-use super::{Flag, FlagKind};
+use super::{Flag, FlagKind, share};
 use crate::formula::Expr;
 use crate::framework::Framework;
 use crate::num::fmt;
+use crate::period::Period;
 use rustc_hash::FxHashMap;
 
 /// A part's change counts as its whole's when their ratios to what the
@@ -129,6 +131,81 @@ pub(super) fn fold(flags: &mut Vec<Flag>, rules: &RuleSet, fw: &Framework) {
         k += 1;
         !gone[k - 1]
     });
+}
+
+impl super::Ctx<'_> {
+    /// A share's departure and the series' own statistical flags within
+    /// it are one cause, one item. A shift (an episode still away from its
+    /// share at its end) is the item of its first month, with the flags its
+    /// later months raised as further lines; otherwise the share joins the
+    /// flag nearest its month. The stronger evidence ranks the item.
+    pub(super) fn add_share(&mut self, r: usize, s: share::Found) {
+        let month = |p: Period| match p {
+            Period::Month(y, m) => Some(i64::from(y) * 12 + i64::from(m) - 1),
+            _ => None,
+        };
+        let at = month(s.period).unwrap_or(s.span.0);
+        let mut within: Vec<(usize, i64)> = self
+            .flags
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.region == r && f.element == s.element && f.kind.statistical())
+            .filter_map(|(i, f)| Some((i, month(f.period)?)))
+            .filter(|(_, m)| (s.span.0..=s.span.1).contains(m))
+            .collect();
+        within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
+        // A run of the series' own that completes with the episode (at the
+        // end of the checked months, a run and a shift look alike) keeps
+        // its month.
+        let run_at_end = within
+            .iter()
+            .find(|&&(i, m)| m == s.span.1 && self.flags[i].kind == FlagKind::RunAboveMean);
+        let target = match run_at_end.or(within.first()) {
+            Some(&(i, m)) if m == at || !s.shift || run_at_end.is_some() => Some(i),
+            _ => None,
+        };
+        // The series' other flags within the episode, as further lines.
+        let mut others: Vec<usize> = within
+            .iter()
+            .map(|w| w.0)
+            .filter(|&i| Some(i) != target)
+            .collect();
+        others.sort_unstable();
+        let mut lines = String::new();
+        let mut best = super::number(&s.finding.numbers, "surprise").unwrap_or(0.0);
+        for &i in &others {
+            let f = &self.flags[i];
+            let head = self.head(r, f.element, f.period);
+            let detail = f.message.strip_prefix(&head).unwrap_or(&f.message);
+            lines.push_str(&format!("；另 {}：{detail}", f.period.label()));
+            best = best.max(super::number(&f.numbers, "surprise").unwrap_or(0.0));
+        }
+        match target {
+            Some(i) => {
+                let f = &mut self.flags[i];
+                f.message.push_str("；另 ");
+                f.message.push_str(&s.finding.detail);
+                f.message.push_str(&lines);
+                raise(&mut f.numbers, best);
+            }
+            None => {
+                let mut finding = s.finding;
+                raise(&mut finding.numbers, best);
+                finding.detail.push_str(&lines);
+                self.push(r, s.element, s.period, finding);
+            }
+        }
+        for &i in others.iter().rev() {
+            self.flags.remove(i);
+        }
+    }
+}
+
+/// Raise a flag's `surprise` to `evidence` where that is stronger.
+fn raise(numbers: &mut [(String, f64)], evidence: f64) {
+    if let Some(n) = numbers.iter_mut().find(|n| n.0 == "surprise") {
+        n.1 = n.1.max(evidence);
+    }
 }
 
 #[cfg(test)]

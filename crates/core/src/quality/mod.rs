@@ -311,72 +311,6 @@ impl Ctx<'_> {
         });
     }
 
-    /// A share's departure and the series' own statistical flags within
-    /// it are one cause, one item. A shift (an episode still away from its
-    /// share at its end) is the item of its first month, with the flags its
-    /// later months raised as further lines; otherwise the share joins the
-    /// flag nearest its month. The stronger evidence ranks the item.
-    fn add_share(&mut self, r: usize, s: share::Found) {
-        let month = |p: Period| match p {
-            Period::Month(y, m) => Some(i64::from(y) * 12 + i64::from(m) - 1),
-            _ => None,
-        };
-        let at = month(s.period).unwrap_or(s.span.0);
-        let mut within: Vec<(usize, i64)> = self
-            .flags
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.region == r && f.element == s.element && f.kind.statistical())
-            .filter_map(|(i, f)| Some((i, month(f.period)?)))
-            .filter(|(_, m)| (s.span.0..=s.span.1).contains(m))
-            .collect();
-        within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
-        // A run of the series' own that completes with the episode (at the
-        // end of the checked months, a run and a shift look alike) keeps
-        // its month.
-        let run_at_end = within
-            .iter()
-            .find(|&&(i, m)| m == s.span.1 && self.flags[i].kind == FlagKind::RunAboveMean);
-        let target = match run_at_end.or(within.first()) {
-            Some(&(i, m)) if m == at || !s.shift || run_at_end.is_some() => Some(i),
-            _ => None,
-        };
-        // The series' other flags within the episode, as further lines.
-        let mut others: Vec<usize> = within
-            .iter()
-            .map(|w| w.0)
-            .filter(|&i| Some(i) != target)
-            .collect();
-        others.sort_unstable();
-        let mut lines = String::new();
-        let mut best = number(&s.finding.numbers, "surprise").unwrap_or(0.0);
-        for &i in &others {
-            let f = &self.flags[i];
-            let head = self.head(r, f.element, f.period);
-            let detail = f.message.strip_prefix(&head).unwrap_or(&f.message);
-            lines.push_str(&format!("；另 {}：{detail}", f.period.label()));
-            best = best.max(number(&f.numbers, "surprise").unwrap_or(0.0));
-        }
-        match target {
-            Some(i) => {
-                let f = &mut self.flags[i];
-                f.message.push_str("；另 ");
-                f.message.push_str(&s.finding.detail);
-                f.message.push_str(&lines);
-                raise(&mut f.numbers, best);
-            }
-            None => {
-                let mut finding = s.finding;
-                raise(&mut finding.numbers, best);
-                finding.detail.push_str(&lines);
-                self.push(r, s.element, s.period, finding);
-            }
-        }
-        for &i in others.iter().rev() {
-            self.flags.remove(i);
-        }
-    }
-
     fn short(&mut self, kind: FlagKind, o: &Outcome) {
         if matches!(o, Outcome::Short) {
             *self.short.entry(kind).or_default() += 1;
@@ -488,7 +422,7 @@ pub fn check(
             }
         }
     }
-    let shares = shares(fw, rules, &fitted, scope);
+    let shares = share::all(fw, rules, &fitted, scope);
     for (key, pts, first, dense, model) in fitted {
         let (r, e, g) = key;
         let mut in_scope = false;
@@ -640,66 +574,6 @@ pub fn check(
         flags: cx.flags,
         summary,
     }
-}
-
-/// Every part's share of its whole (`share`) over the checked months, by
-/// region, from the series the check fitted.
-type Fitted = (
-    (usize, usize, u8),
-    Vec<(i64, f64)>,
-    i64,
-    Vec<Option<f64>>,
-    Option<baseline::Model>,
-);
-
-fn shares(
-    fw: &Framework,
-    rules: &RuleSet,
-    fitted: &[Fitted],
-    scope: Period,
-) -> Vec<(usize, share::Found)> {
-    let pairs = share::pairs(rules, fw);
-    if pairs.is_empty() {
-        return Vec::new();
-    }
-    let (start, end) = match scope {
-        Period::Year(y) => (i64::from(y) * 12, i64::from(y) * 12 + 12),
-        Period::Quarter(y, q) => {
-            let a = i64::from(y) * 12 + 3 * (i64::from(q) - 1);
-            (a, a + 3)
-        }
-        Period::Month(y, m) => {
-            let a = i64::from(y) * 12 + i64::from(m) - 1;
-            (a, a + 1)
-        }
-    };
-    let monthly: FxHashMap<(usize, usize), share::Series> = fitted
-        .iter()
-        .filter(|(k, ..)| k.2 == 2)
-        .map(|((r, e, _), _, first, dense, model)| {
-            let s = share::Series {
-                first: *first,
-                dense,
-                model: model.as_ref(),
-            };
-            ((*r, *e), s)
-        })
-        .collect();
-    let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
-    regions.sort_unstable();
-    regions.dedup();
-    let mut out = Vec::new();
-    for r in regions {
-        for &(pe, we) in &pairs {
-            let (Some(part), Some(whole)) = (monthly.get(&(r, pe)), monthly.get(&(r, we))) else {
-                continue;
-            };
-            for f in share::find(fw, (pe, we), *part, *whole, start..end, &rules.params) {
-                out.push((r, f));
-            }
-        }
-    }
-    out
 }
 
 /// Monthly points (index, value) that were constant within every earlier
@@ -1049,13 +923,6 @@ impl From<std::collections::BTreeMap<String, f64>> for Numbers {
 }
 
 /// The number called `name` among a flag's numbers.
-/// Raise a flag's `surprise` to `evidence` where that is stronger.
-fn raise(numbers: &mut [(String, f64)], evidence: f64) {
-    if let Some(n) = numbers.iter_mut().find(|n| n.0 == "surprise") {
-        n.1 = n.1.max(evidence);
-    }
-}
-
 pub fn number(numbers: &[(String, f64)], name: &str) -> Option<f64> {
     numbers.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
 }

@@ -17,6 +17,7 @@ use crate::formula::Expr;
 use crate::framework::{Framework, TimeAgg};
 use crate::num::fmt;
 use crate::period::Period;
+use rustc_hash::FxHashMap;
 
 /// Months the share before a point is pooled over (the recent level, as
 /// the model of normal's level window).
@@ -359,6 +360,66 @@ pub(super) fn find(
 
 fn prob(surprise: f64) -> String {
     super::judge::prob(surprise)
+}
+
+/// Every part's share of its whole (`share`) over the checked months, by
+/// region, from the series the check fitted.
+pub(super) type Fitted = (
+    (usize, usize, u8),
+    Vec<(i64, f64)>,
+    i64,
+    Vec<Option<f64>>,
+    Option<Model>,
+);
+
+pub(super) fn all(
+    fw: &Framework,
+    rules: &RuleSet,
+    fitted: &[Fitted],
+    scope: Period,
+) -> Vec<(usize, Found)> {
+    let pairs = pairs(rules, fw);
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let (start, end) = match scope {
+        Period::Year(y) => (i64::from(y) * 12, i64::from(y) * 12 + 12),
+        Period::Quarter(y, q) => {
+            let a = i64::from(y) * 12 + 3 * (i64::from(q) - 1);
+            (a, a + 3)
+        }
+        Period::Month(y, m) => {
+            let a = i64::from(y) * 12 + i64::from(m) - 1;
+            (a, a + 1)
+        }
+    };
+    let monthly: FxHashMap<(usize, usize), Series> = fitted
+        .iter()
+        .filter(|(k, ..)| k.2 == 2)
+        .map(|((r, e, _), _, first, dense, model)| {
+            let s = Series {
+                first: *first,
+                dense,
+                model: model.as_ref(),
+            };
+            ((*r, *e), s)
+        })
+        .collect();
+    let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut out = Vec::new();
+    for r in regions {
+        for &(pe, we) in &pairs {
+            let (Some(part), Some(whole)) = (monthly.get(&(r, pe)), monthly.get(&(r, we))) else {
+                continue;
+            };
+            for f in find(fw, (pe, we), *part, *whole, start..end, &rules.params) {
+                out.push((r, f));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
