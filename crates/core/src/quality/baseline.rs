@@ -290,7 +290,7 @@ impl Model {
         } else {
             normal_tail(x, e)
         };
-        (-p.max(1e-300).log10()).clamp(0.0, MAX_SURPRISE)
+        surprise_of(p)
     }
 
     /// The same for the sum of several points judged against the sum of
@@ -313,7 +313,7 @@ impl Model {
         } else {
             normal_tail(x, e)
         };
-        (-p.max(1e-300).log10()).clamp(0.0, MAX_SURPRISE)
+        surprise_of(p)
     }
 }
 
@@ -360,8 +360,13 @@ impl Tail {
     }
 }
 
+/// Evidence from a tail probability: −log10 p, at most `MAX_SURPRISE`.
+pub(super) fn surprise_of(p: f64) -> f64 {
+    (-p.max(1e-300).log10()).clamp(0.0, MAX_SURPRISE)
+}
+
 /// One-sided tail of a normal: P(X ≥ x) above the mean, P(X ≤ x) below.
-fn normal_tail(x: f64, e: Expect) -> f64 {
+pub(super) fn normal_tail(x: f64, e: Expect) -> f64 {
     if e.var <= 0.0 {
         return if x == e.mean { 1.0 } else { 0.0 };
     }

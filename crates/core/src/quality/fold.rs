@@ -7,9 +7,8 @@
 //! than its whole (a share that changed) keeps its own flag, and a share's
 //! departure (`share`) joins the series' own flags within it as one item.
 
-use super::rules::{Operator, RuleSet};
+use super::rules::RuleSet;
 use super::{Flag, FlagKind, share};
-use crate::formula::Expr;
 use crate::framework::Framework;
 use crate::num::fmt;
 use crate::period::Period;
@@ -21,15 +20,7 @@ const ALIKE: f64 = 1.5;
 
 /// part → whole, from the rules `a <= b` between two single elements.
 fn wholes(rules: &RuleSet) -> FxHashMap<usize, usize> {
-    rules
-        .rules
-        .iter()
-        .filter(|r| r.operator == Operator::Le)
-        .filter_map(|r| match (&r.left, &r.right) {
-            (Expr::Elem(a), Expr::Elem(b)) if a != b => Some((*a, *b)),
-            _ => None,
-        })
-        .collect()
+    rules.parts().collect()
 }
 
 fn number(f: &Flag, name: &str) -> Option<f64> {
@@ -140,8 +131,8 @@ impl super::Ctx<'_> {
     /// later months raised as further lines; otherwise the share joins the
     /// flag nearest its month. The stronger evidence ranks the item.
     pub(super) fn add_share(&mut self, r: usize, s: share::Found) {
-        let month = |p: Period| match p {
-            Period::Month(y, m) => Some(i64::from(y) * 12 + i64::from(m) - 1),
+        let month = |p: Period| match super::series_key(p) {
+            (2, idx) => Some(idx),
             _ => None,
         };
         let at = month(s.period).unwrap_or(s.span.0);

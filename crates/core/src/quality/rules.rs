@@ -231,6 +231,18 @@ fn importance(s: Option<&str>) -> Result<Importance, String> {
 }
 
 impl RuleSet {
+    /// (part, whole): the rules `a <= b` between two single elements (resolved
+    /// disputes of disputes), which the folding and the share test read.
+    pub fn parts(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.rules
+            .iter()
+            .filter(|r| r.operator == Operator::Le)
+            .filter_map(|r| match (&r.left, &r.right) {
+                (Expr::Elem(a), Expr::Elem(b)) if a != b => Some((*a, *b)),
+                _ => None,
+            })
+    }
+
     /// Parse a rules file against `fw`'s elements. All errors are returned,
     /// each as `file:line: message`.
     pub fn parse(file: &str, src: &str, fw: &Framework) -> Result<RuleSet, Vec<RuleError>> {

@@ -10,10 +10,9 @@
 //! more, so the reviewer is sent to the figure most likely wrong.
 
 use super::anomaly::Finding;
-use super::baseline::{Expect, Model};
-use super::rules::{Operator, RuleSet};
+use super::baseline::{self, Expect, Model};
+use super::rules::RuleSet;
 use super::{FlagKind, Params};
-use crate::formula::Expr;
 use crate::framework::{Framework, TimeAgg};
 use crate::num::fmt;
 use crate::period::Period;
@@ -81,15 +80,7 @@ pub(super) struct Found {
 /// all villages) have shares that climb through the year by design.
 pub(super) fn pairs(rules: &RuleSet, fw: &Framework) -> Vec<(usize, usize)> {
     let flow = |e: usize| fw.elements[e].time_agg == TimeAgg::Sum;
-    let mut out: Vec<(usize, usize)> = rules
-        .rules
-        .iter()
-        .filter(|r| r.operator == Operator::Le)
-        .filter_map(|r| match (&r.left, &r.right) {
-            (Expr::Elem(a), Expr::Elem(b)) if a != b && flow(*a) && flow(*b) => Some((*a, *b)),
-            _ => None,
-        })
-        .collect();
+    let mut out: Vec<(usize, usize)> = rules.parts().filter(|&(a, b)| flow(a) && flow(b)).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -188,9 +179,11 @@ fn verdict(x: f64, n: f64, share: f64, phi: f64, min_whole: f64, min_dev: f64) -
     if dev.abs() < min_dev || dev.abs() < MIN_REL * expected {
         return None;
     }
-    let z = dev.abs() / (phi * n * share * (1.0 - share)).sqrt();
-    let p = 0.5 * statrs::function::erf::erfc(z / std::f64::consts::SQRT_2);
-    let surprise = (-p.max(1e-300).log10()).clamp(0.0, 300.0);
+    let spread = Expect {
+        mean: expected,
+        var: phi * n * share * (1.0 - share),
+    };
+    let surprise = baseline::surprise_of(baseline::normal_tail(x, spread));
     Some(Judged { surprise, dev })
 }
 
@@ -217,10 +210,6 @@ fn own_evidence(s: &Series, a: i64, b: i64, up: bool) -> f64 {
         return 0.0;
     }
     m.surprise_sum(&xs, &es)
-}
-
-fn month(idx: i64) -> Period {
-    Period::Month(idx.div_euclid(12) as i32, (idx.rem_euclid(12) + 1) as u8)
 }
 
 fn pct(share: f64) -> String {
@@ -309,7 +298,7 @@ pub(super) fn find(
                 .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
             detail.push_str(&format!(
                 "；自 {} 起连续 {len} 期偏离，合计 {}/{}（{}）",
-                month(here).label(),
+                super::period_of(2, here).label(),
                 fmt(px),
                 fmt(pn_),
                 pct(px / pn_.max(1.0))
@@ -326,7 +315,7 @@ pub(super) fn find(
         }
         detail.push_str(&format!(
             "。按此前比例出现这样偏离的概率{}",
-            prob(strongest)
+            super::judge::prob(strongest)
         ));
         let (element, value, expected) = if on_whole {
             (we, n, if share > 0.0 { x / share } else { n })
@@ -335,7 +324,7 @@ pub(super) fn find(
         };
         out.push(Found {
             element,
-            period: month(at),
+            period: super::period_of(2, at),
             span: (here, end),
             shift: len > 1 && !returned,
             finding: Finding {
@@ -356,10 +345,6 @@ pub(super) fn find(
         });
     }
     out
-}
-
-fn prob(surprise: f64) -> String {
-    super::judge::prob(surprise)
 }
 
 /// Every part's share of its whole (`share`) over the checked months, by
