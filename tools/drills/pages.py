@@ -84,7 +84,7 @@ def main():
         if "html" not in ctype:
             continue
         text = body.decode("utf-8", "replace")
-        for action in re.findall(r'<form[^>]*method="post" action="(/[^"]*\.xlsx[^"]*)" id="prepare-', text):
+        for action in re.findall(r'<form[^>]*method="post" action="(/[^"]*\.(?:xlsx|csv|zip)[^"]*)" id="prepare-', text):
             action = action.replace("&amp;", "&")
             kind = action.split("?")[0]
             if action not in prepares and sum(p.split("?")[0] == kind for p in prepares) < 1:

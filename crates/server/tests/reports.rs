@@ -254,6 +254,45 @@ async fn reports_and_notices(app: &App) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = file(app, "/export/reports.zip?year=2024&level=township", &office).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // The same zip made in the background (下载中心), as the report page
+    // offers it for a province of many counties.
+    let prepare = |cookie: &str| {
+        common::no_redirect()
+            .post(format!(
+                "{}/export/reports.zip?year=2024&level=county",
+                app.base
+            ))
+            .header("cookie", cookie)
+            .send()
+    };
+    let (s, html) = common::follow(app, prepare(&office).await.unwrap(), &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("正在后台生成") && html.contains("份）"),
+        "{html}"
+    );
+    let mut link = None;
+    for _ in 0..400 {
+        let (_, html) = page(app, "/downloads", &office).await;
+        if let Some(end) = html.find(".zip</a>") {
+            let at = html[..end].rfind(r#"href="/downloads/"#).unwrap();
+            let rest = &html[at + r#"href=""#.len()..];
+            link = Some(rest[..rest.find('"').unwrap()].to_string());
+            assert!(html.contains("测评报告"), "{html}");
+            break;
+        }
+        assert!(!html.contains("失败"), "{html}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (s, t, made) = file(app, &link.expect("the zip is made"), &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(t, "application/zip");
+    let z = zip::ZipArchive::new(std::io::Cursor::new(&made)).unwrap();
+    let made_names: Vec<&str> = z.file_names().collect();
+    assert_eq!(made_names.len(), names.len(), "{made_names:?}");
+    let r = prepare(&county).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 /// Save a section's words from the edit page.

@@ -311,6 +311,31 @@ async fn pages(app: &App) {
         let mut made = Xlsx::new(std::io::Cursor::new(made)).expect("an xlsx");
         assert_eq!(made.worksheet_range("答卷").unwrap(), sheet);
     }
+    // responses.csv made in the background is byte for byte the streamed one.
+    let r = common::no_redirect()
+        .post(format!("{}/surveys/responses.csv?year=2024", app.base))
+        .header("cookie", &office)
+        .send()
+        .await
+        .unwrap();
+    let (s, html) = common::follow(app, r, &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("正在后台生成"), "{html}");
+    let mut link = None;
+    for _ in 0..200 {
+        let (_, html) = common::page(app, "/downloads", &office).await;
+        if let Some(end) = html.find(".csv</a>") {
+            let at = html[..end].rfind(r#"href="/downloads/"#).unwrap();
+            let rest = &html[at + r#"href=""#.len()..];
+            link = Some(rest[..rest.find('"').unwrap()].to_string());
+            break;
+        }
+        assert!(!html.contains("失败"), "{html}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (s, made) = common::bytes(app, &link.expect("the CSV is made"), &office).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(made, csv, "the same file as the streamed download");
     let op = pingan_service::Caller::operator("t");
     let again = pingan_service::surveys::import_responses(
         &app.store.ctx,

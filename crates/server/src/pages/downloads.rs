@@ -32,6 +32,7 @@ fn kind_label(kind: &str) -> &str {
     match kind {
         "events" => "事件清单",
         "responses" => "调查答卷",
+        "reports" => "测评报告",
         other => other,
     }
 }
@@ -41,7 +42,26 @@ fn again(f: &ExportFile) -> Option<String> {
     match (f.status, f.kind.as_str()) {
         (ExportStatus::Failed, "events") => Some(format!("/events/list?{}", f.params)),
         (ExportStatus::Failed, "responses") => Some(format!("/surveys?{}", f.params)),
+        // `region=…&year=…&level=…`: back to the report it was asked from.
+        (ExportStatus::Failed, "reports") => {
+            let get = |k: &str| {
+                f.params
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+                    .unwrap_or("")
+            };
+            Some(format!("/report/{}?year={}", get("region"), get("year")))
+        }
         _ => None,
+    }
+}
+
+/// The type of a made file, by its name.
+fn mime_of(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("zip") => "application/zip",
+        Some("csv") => "text/csv; charset=utf-8",
+        _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
 }
 
@@ -61,7 +81,7 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
     let body = html! {
         (card("下载中心", None, html! {
             p.hint {
-                "数据量大的导出（超过五万条的事件清单、超过五万份的调查答卷）在后台生成，完成后在此下载；文件保留 "
+                "数据量大的导出（超过五万条的事件清单、超过五万份的调查答卷、全部县级测评报告）在后台生成，完成后在此下载；文件保留 "
                 (pingan_store::exports::KEPT_DAYS) " 天、每人最近 " (pingan_store::exports::KEPT_PER_OWNER)
                 " 个，只有提交导出的本人可以下载。"
                 @if running { "本页每 3 秒自动刷新。" }
@@ -141,7 +161,7 @@ async fn download(State(state): State<AppState>, v: Viewer, Path(id): Path<i64>)
         }
     });
     let first = futures_util::stream::once(async move { Ok(axum::body::Bytes::from(first)) });
-    let mut resp = xlsx::download(&f.title, Vec::new());
+    let mut resp = xlsx::download_as(&f.title, mime_of(&f.title), Vec::new());
     *resp.body_mut() = axum::body::Body::from_stream(futures_util::StreamExt::chain(first, rest));
     // The browser shows how far the download is.
     resp.headers_mut()

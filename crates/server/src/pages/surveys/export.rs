@@ -7,19 +7,22 @@
 //! once. In the caller's scope; UTF-8 with a BOM, for Excel.
 
 use crate::AppState;
-use crate::kit::{PageResult, Viewer};
+use crate::kit::{PageResult, Viewer, prepared};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use pingan_service::exports;
 use pingan_service::surveys::{self, YearForm};
 use pingan_service::{Caller, cap};
 use serde::Deserialize;
+use std::io::Write;
+use std::sync::atomic::Ordering;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/surveys/responses.csv", get(export))
+    Router::new().route("/surveys/responses.csv", get(export).post(prepare))
 }
 
 #[derive(Deserialize)]
@@ -158,4 +161,47 @@ async fn export(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// The answers as `responses.csv` made in the background (download
+/// centre), for years with more than `export_xlsx::DIRECT_MAX` answers.
+async fn prepare(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    let c: Caller = v.0;
+    let who = c.authorize::<cap::Surveys>()?;
+    let f = surveys::year_form(&state.ctx, q.year).await?;
+    let name = format!("responses-{}-{}.csv", f.form.id, q.year);
+    let id = exports::start(
+        &state.ctx,
+        &who,
+        "responses",
+        &name,
+        &format!("year={}", q.year),
+    )
+    .await?;
+    let mut pages = super::export_xlsx::read_pages(&state.ctx, &c, &f);
+    Ok(prepared::start(
+        state.ctx.clone(),
+        id,
+        &format!("{name} "),
+        move |mut out, rows| {
+            let mut first = true;
+            while let Some(page) = pages.blocking_recv() {
+                let page = page?;
+                let chunk = page_csv(&f, &page, first)?;
+                first = false;
+                out.write_all(&chunk).map_err(|e| e.to_string())?;
+                rows.fetch_add(page.len() as u64, Ordering::Relaxed);
+            }
+            if first {
+                // No answers at all: the header alone.
+                out.write_all(&page_csv(&f, &[], true)?)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        },
+    ))
 }

@@ -88,7 +88,7 @@ async fn form(state: &AppState, c: &Caller, year: i32) -> Result<Arc<YearForm>, 
 }
 
 /// The answers in the caller's scope, page by page, read by another task.
-fn read_pages(
+pub(super) fn read_pages(
     ctx: &pingan_service::Ctx,
     c: &Caller,
     f: &Arc<YearForm>,

@@ -376,13 +376,16 @@ async fn page(
                 "　"
                 a href=(format!("/surveys/comments?year={year}&region={}", urlencode(&code))) id="comments-link" { "群众意见（关键词）" }
                 "　"
-                a href=(format!("/surveys/responses.csv?year={year}")) id="responses-export" download { "导出答卷（CSV）" }
-                "　"
                 @if scope_answers <= export_xlsx::DIRECT_MAX {
+                    a href=(format!("/surveys/responses.csv?year={year}")) id="responses-export" download { "导出答卷（CSV）" }
+                    "　"
                     a href=(format!("/surveys/responses.xlsx?year={year}")) id="responses-xlsx" download { "导出答卷（Excel）" }
                 }
             }
             @if scope_answers > export_xlsx::DIRECT_MAX {
+                form.inline method="post" action=(format!("/surveys/responses.csv?year={year}")) id="prepare-responses-csv" {
+                    button.btn.small.export type="submit" { "导出答卷（CSV，后台生成）" }
+                }
                 form.inline method="post" action=(format!("/surveys/responses.xlsx?year={year}")) id="prepare-responses" {
                     button.btn.small.export type="submit" { "导出答卷（Excel，后台生成）" }
                     span.hint { "超过 " (export_xlsx::DIRECT_MAX) " 份，在后台生成，完成后到“下载中心”下载" }
