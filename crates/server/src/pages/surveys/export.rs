@@ -17,9 +17,12 @@ use axum::routing::get;
 use pingan_service::exports;
 use pingan_service::surveys::{self, YearForm};
 use pingan_service::{Caller, cap};
+use pingan_store::StoredResponse;
 use serde::Deserialize;
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use tokio::sync::mpsc;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/surveys/responses.csv", get(export).post(prepare))
@@ -182,7 +185,7 @@ async fn prepare(
         &format!("year={}", q.year),
     )
     .await?;
-    let mut pages = super::export_xlsx::read_pages(&state.ctx, &c, &f);
+    let mut pages = read_pages(&state.ctx, &c, &f);
     Ok(prepared::start(
         state.ctx.clone(),
         id,
@@ -204,4 +207,35 @@ async fn prepare(
             Ok(())
         },
     ))
+}
+
+/// The answers in the caller's scope, page by page, read by another task.
+pub(super) fn read_pages(
+    ctx: &pingan_service::Ctx,
+    c: &Caller,
+    f: &Arc<YearForm>,
+) -> mpsc::Receiver<Result<Vec<StoredResponse>, String>> {
+    let (page_tx, page_rx) = mpsc::channel(2);
+    let (ctx, reader_c, reader_f) = (ctx.clone(), c.clone(), f.clone());
+    tokio::spawn(async move {
+        let Ok(who) = reader_c.authorize::<cap::Surveys>() else {
+            return;
+        };
+        let mut after = Some(-1i64);
+        while let Some(a) = after {
+            match surveys::answers_after(&ctx, &who, &reader_f, a, PAGE).await {
+                Ok((next, rows)) => {
+                    if page_tx.send(Ok(rows)).await.is_err() {
+                        return;
+                    }
+                    after = next;
+                }
+                Err(err) => {
+                    let _ = page_tx.send(Err(err.to_string())).await;
+                    return;
+                }
+            }
+        }
+    });
+    page_rx
 }

@@ -4,7 +4,7 @@
 //! and sent as the zip is made. The store is read page by page on the async
 //! side while the workbook is written on a blocking thread.
 
-use super::export::{ExportQuery, PAGE, answered, fields, header_row};
+use super::export::{ExportQuery, answered, fields, header_row, read_pages};
 use crate::AppState;
 use crate::kit::{PageError, PageResult, Viewer, prepared, xlsx};
 use axum::extract::{Query, State};
@@ -85,37 +85,6 @@ async fn form(state: &AppState, c: &Caller, year: i32) -> Result<Arc<YearForm>, 
         ));
     }
     Ok(f)
-}
-
-/// The answers in the caller's scope, page by page, read by another task.
-pub(super) fn read_pages(
-    ctx: &pingan_service::Ctx,
-    c: &Caller,
-    f: &Arc<YearForm>,
-) -> mpsc::Receiver<Result<Vec<StoredResponse>, String>> {
-    let (page_tx, page_rx) = mpsc::channel(2);
-    let (ctx, reader_c, reader_f) = (ctx.clone(), c.clone(), f.clone());
-    tokio::spawn(async move {
-        let Ok(who) = reader_c.authorize::<cap::Surveys>() else {
-            return;
-        };
-        let mut after = Some(-1i64);
-        while let Some(a) = after {
-            match surveys::answers_after(&ctx, &who, &reader_f, a, PAGE).await {
-                Ok((next, rows)) => {
-                    if page_tx.send(Ok(rows)).await.is_err() {
-                        return;
-                    }
-                    after = next;
-                }
-                Err(err) => {
-                    let _ = page_tx.send(Err(err.to_string())).await;
-                    return;
-                }
-            }
-        }
-    });
-    page_rx
 }
 
 async fn export(
