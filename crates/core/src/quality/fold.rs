@@ -136,21 +136,35 @@ impl super::Ctx<'_> {
             _ => None,
         };
         let at = month(s.period).unwrap_or(s.span.0);
+        // The months a flag speaks of: a run's are the periods it ran.
+        let window = |f: &Flag, m: i64| match f.kind {
+            FlagKind::RunAboveMean => {
+                let n = super::number(&f.numbers, "run").unwrap_or(1.0).max(1.0) as i64;
+                (m - n + 1, m)
+            }
+            _ => (m, m),
+        };
         let mut within: Vec<(usize, i64)> = self
             .flags
             .iter()
             .enumerate()
             .filter(|(_, f)| f.region == r && f.element == s.element && f.kind.statistical())
             .filter_map(|(i, f)| Some((i, month(f.period)?)))
-            .filter(|(_, m)| (s.span.0..=s.span.1).contains(m))
+            .filter(|&(i, m)| {
+                let (a, b) = window(&self.flags[i], m);
+                a <= s.span.1 && s.span.0 <= b
+            })
             .collect();
         within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
-        // A run of the series' own that completes with the episode (at the
-        // end of the checked months, a run and a shift look alike) keeps
-        // its month.
-        let run_at_end = within
-            .iter()
-            .find(|&&(i, m)| m == s.span.1 && self.flags[i].kind == FlagKind::RunAboveMean);
+        // A run of the series' own that completes with the episode keeps
+        // its month (at the end of the checked months, a run and a shift
+        // look alike); so does one that completes after an episode of
+        // several months (the run's last month was just under the share's
+        // materiality). A one-month episode stays with its own month.
+        let run_at_end = within.iter().find(|&&(i, m)| {
+            self.flags[i].kind == FlagKind::RunAboveMean
+                && (m == s.span.1 || (m > s.span.1 && s.span.1 > s.span.0))
+        });
         let target = match run_at_end.or(within.first()) {
             Some(&(i, m)) if m == at || !s.shift || run_at_end.is_some() => Some(i),
             _ => None,
@@ -267,6 +281,75 @@ mod tests {
         ];
         fold(&mut flags, &rules, &fw);
         assert_eq!(flags.len(), 2);
+    }
+
+    /// A share episode of two months inside a run of three (its last
+    /// month just under the share's materiality) is the run's item, at the
+    /// run's month; a one-month share departure stays with the flag of its
+    /// own month, and a run over that month joins it.
+    #[test]
+    fn a_share_episode_within_a_run_is_the_run() {
+        use crate::quality::Ctx;
+        use crate::quality::anomaly::Finding;
+        use crate::region::{Level, RegionRow, RegionTree};
+        let fw = default_framework();
+        let tree = RegionTree::new(vec![RegionRow {
+            code: "T".into(),
+            name: "乡".into(),
+            parent: None,
+            level: Level::Township,
+            valid_from: None,
+            valid_to: None,
+        }])
+        .unwrap();
+        let e = fw.element_index("public_order_cases").unwrap();
+        let at = |m: u8, kind: FlagKind, numbers: &[(&str, f64)]| Flag {
+            period: Period::Month(2024, m),
+            ..flag(&fw, "public_order_cases", kind, numbers)
+        };
+        let share = |from: i64, to: i64, surprise: f64| share::Found {
+            element: e,
+            period: Period::Month(2024, (from - 2024 * 12 + 1) as u8),
+            span: (from, to),
+            shift: false,
+            finding: Finding {
+                kind: FlagKind::Share,
+                score: 1.0,
+                numbers: vec![("surprise".into(), surprise)],
+                detail: "比例下降".into(),
+            },
+        };
+        let run = || {
+            at(
+                9,
+                FlagKind::RunAboveMean,
+                &[("run", 3.0), ("surprise", 3.5)],
+            )
+        };
+        let july = 2024 * 12 + 6;
+        let mut cx = Ctx {
+            fw: &fw,
+            tree: &tree,
+            flags: vec![run()],
+            short: FxHashMap::default(),
+        };
+        cx.add_share(0, share(july, july + 1, 13.9));
+        assert_eq!(cx.flags.len(), 1, "{:#?}", cx.flags);
+        assert_eq!(cx.flags[0].period, Period::Month(2024, 9));
+        assert!(cx.flags[0].message.contains("比例下降"));
+        assert_eq!(number(&cx.flags[0], "surprise"), Some(13.9));
+        // A spike in July inside the run: the share's one month is July's
+        // item, the run over July a further line of it.
+        cx.flags = vec![at(7, FlagKind::ModZscore, &[("surprise", 4.0)]), run()];
+        cx.add_share(0, share(july, july, 9.0));
+        assert_eq!(cx.flags.len(), 1, "{:#?}", cx.flags);
+        assert_eq!(cx.flags[0].period, Period::Month(2024, 7));
+        assert_eq!(number(&cx.flags[0], "surprise"), Some(9.0));
+        assert!(
+            cx.flags[0].message.contains("另 2024年9月"),
+            "{}",
+            cx.flags[0].message
+        );
     }
 
     #[test]
