@@ -107,7 +107,7 @@ async fn page(State(state): State<AppState>, v: Viewer, flash: Flash) -> PageRes
                                     }
                                     td { (state_text(f)) }
                                     td { (kind_label(&f.kind)) }
-                                    td.num { (f.rows) }
+                                    td.num { (f.rows) @if f.kind == "reports" { " 份" } }
                                     td.num { (size(f.size)) }
                                     td { (fmt::local_time(&f.created_at)) }
                                     td {

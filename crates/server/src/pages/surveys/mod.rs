@@ -383,11 +383,13 @@ async fn page(
                 }
             }
             @if scope_answers > export_xlsx::DIRECT_MAX {
-                form.inline method="post" action=(format!("/surveys/responses.csv?year={year}")) id="prepare-responses-csv" {
-                    button.btn.small.export type="submit" { "导出答卷（CSV，后台生成）" }
-                }
-                form.inline method="post" action=(format!("/surveys/responses.xlsx?year={year}")) id="prepare-responses" {
-                    button.btn.small.export type="submit" { "导出答卷（Excel，后台生成）" }
+                div.inline-form {
+                    form.inline method="post" action=(format!("/surveys/responses.csv?year={year}")) id="prepare-responses-csv" {
+                        button.btn.small.export type="submit" { "导出答卷（CSV，后台生成）" }
+                    }
+                    form.inline method="post" action=(format!("/surveys/responses.xlsx?year={year}")) id="prepare-responses" {
+                        button.btn.small.export type="submit" { "导出答卷（Excel，后台生成）" }
+                    }
                     span.hint { "超过 " (export_xlsx::DIRECT_MAX) " 份，在后台生成，完成后到“下载中心”下载" }
                 }
             }
