@@ -230,6 +230,13 @@ fn write_table(out: &mut impl Write, views: &[FlagView], report: &Report) -> Res
             short.join("，")
         )?;
     }
+    if s.explained > 0 {
+        writeln!(
+            out,
+            "总量变化但与其构成数据一致（如受理数与化解数同比例变化）、不列入待核查的统计类提示：{} 条",
+            s.explained
+        )?;
+    }
     Ok(())
 }
 

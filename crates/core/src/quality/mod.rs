@@ -5,6 +5,7 @@
 pub mod anomaly;
 pub mod baseline;
 mod definite;
+mod explained;
 mod fold;
 pub mod intake;
 pub mod judge;
@@ -237,6 +238,9 @@ pub struct Summary {
     /// Points each method could not judge: fewer than `min_history`
     /// earlier periods (or `min_peers` siblings).
     pub skipped_short: Vec<(FlagKind, usize)>,
+    /// Statistical flags left out because their figures agree with each
+    /// other: a whole whose parts moved with it, a part whose whole did.
+    pub explained: usize,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -425,12 +429,12 @@ pub fn check(
         }
     }
     let shares = share::all(fw, rules, &fitted, scope);
-    for (key, pts, first, dense, model) in fitted {
-        let (r, e, g) = key;
+    for (key, pts, first, dense, model) in &fitted {
+        let ((r, e, g), first) = (*key, *first);
         let mut in_scope = false;
         let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
-        let stepwise = g == 2 && stepwise(&pts, scope.year());
-        for &(idx, x) in &pts {
+        let stepwise = g == 2 && stepwise(pts, scope.year());
+        for &(idx, x) in pts {
             let t = (idx - first) as usize;
             let period = period_of(g, idx);
             if !within(period, scope) {
@@ -438,7 +442,7 @@ pub fn check(
             }
             in_scope = true;
             summary.values += 1;
-            let hist = anomaly::history(&dense, t);
+            let hist = anomaly::history(dense, t);
             let s = season(g);
             let prev = t.checked_sub(1).and_then(|i| dense[i]);
             let kinds = [
@@ -473,7 +477,7 @@ pub fn check(
                 if s > 1
                     && let Some(k) = t.checked_sub(s)
                     && let Some(xk) = dense[k]
-                    && let Outcome::Flag(g) = method(&anomaly::history(&dense, k), xk, p)
+                    && let Outcome::Flag(g) = method(&anomaly::history(dense, k), xk, p)
                     && (g.score > 0.0) == (f.score > 0.0)
                 {
                     return Outcome::Clear;
@@ -491,8 +495,8 @@ pub fn check(
                 } else {
                     seasonal(anomaly::mod_zscore, anomaly::mod_zscore(&hist, x, p))
                 },
-                anomaly::jump(&dense, t, s, p),
-                anomaly::run_above_mean(&dense, t, s, p),
+                anomaly::jump(dense, t, s, p),
+                anomaly::run_above_mean(dense, t, s, p),
             ];
             let mut found = Vec::new();
             for (kind, o) in kinds.into_iter().zip(outcomes) {
@@ -502,7 +506,7 @@ pub fn check(
                 }
             }
             let at = judge::At {
-                dense: &dense,
+                dense,
                 first,
                 t,
                 tail: &tails[e],
@@ -534,6 +538,7 @@ pub fn check(
         }
     }
 
+    summary.explained = explained::explained(fw, rules, &fitted, &mut cx.flags);
     for (r, found) in shares {
         cx.add_share(r, found);
     }

@@ -29,7 +29,7 @@ const SPREAD_SPAN: i64 = 30;
 const SPREAD_MIN: usize = 12;
 /// An episode's wholes must add up to this many: fewer say too little
 /// about a share; a month's whole, to `MONTH_WHOLE`.
-const MIN_WHOLE: f64 = 8.0;
+pub(super) const MIN_WHOLE: f64 = 8.0;
 const MONTH_WHOLE: f64 = 3.0;
 /// The part must differ from what the share predicts by at least this
 /// fraction of the prediction, and over the episode by `MIN_DEV` units.
@@ -51,12 +51,12 @@ pub(super) struct Series<'a> {
 }
 
 impl Series<'_> {
-    fn at(&self, idx: i64) -> Option<f64> {
+    pub(super) fn at(&self, idx: i64) -> Option<f64> {
         let i = usize::try_from(idx - self.first).ok()?;
         self.dense.get(i).copied().flatten()
     }
 
-    fn local(&self, idx: i64) -> Option<usize> {
+    pub(super) fn local(&self, idx: i64) -> Option<usize> {
         usize::try_from(idx - self.first)
             .ok()
             .filter(|&i| i < self.dense.len())
@@ -86,9 +86,9 @@ pub(super) fn pairs(rules: &RuleSet, fw: &Framework) -> Vec<(usize, usize)> {
     out
 }
 
-struct Pair<'a> {
-    part: Series<'a>,
-    whole: Series<'a>,
+pub(super) struct Pair<'a> {
+    pub part: Series<'a>,
+    pub whole: Series<'a>,
 }
 
 /// The month's verdict against a share.
@@ -100,13 +100,13 @@ struct Judged {
 
 impl Pair<'_> {
     /// Both present, the whole positive and the part within it.
-    fn ok(&self, idx: i64) -> Option<(f64, f64)> {
+    pub(super) fn ok(&self, idx: i64) -> Option<(f64, f64)> {
         let (x, n) = (self.part.at(idx)?, self.whole.at(idx)?);
         (n > 0.0 && (0.0..=n).contains(&x)).then_some((x, n))
     }
 
     /// The pooled share of the `WINDOW` months before `idx`.
-    fn share_before(&self, idx: i64) -> Option<f64> {
+    pub(super) fn share_before(&self, idx: i64) -> Option<f64> {
         let (mut x, mut n, mut k) = (0.0, 0.0, 0);
         for j in (idx - WINDOW_SPAN..idx).rev() {
             if let Some((a, b)) = self.ok(j) {
@@ -124,7 +124,7 @@ impl Pair<'_> {
 
     /// How much more the share moves month to month than binomial
     /// sampling would (Pearson's dispersion; at least 1).
-    fn spread(&self, idx: i64) -> Option<f64> {
+    pub(super) fn spread(&self, idx: i64) -> Option<f64> {
         let months: Vec<(f64, f64)> = (idx - SPREAD_SPAN..idx)
             .filter_map(|j| self.ok(j))
             .collect();
@@ -378,18 +378,7 @@ pub(super) fn all(
             (a, a + 1)
         }
     };
-    let monthly: FxHashMap<(usize, usize), Series> = fitted
-        .iter()
-        .filter(|(k, ..)| k.2 == 2)
-        .map(|((r, e, _), _, first, dense, model)| {
-            let s = Series {
-                first: *first,
-                dense,
-                model: model.as_ref(),
-            };
-            ((*r, *e), s)
-        })
-        .collect();
+    let monthly = monthly(fitted);
     let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
     regions.sort_unstable();
     regions.dedup();
@@ -405,6 +394,22 @@ pub(super) fn all(
         }
     }
     out
+}
+
+/// Every region's monthly series, by (region, element).
+pub(super) fn monthly(fitted: &[Fitted]) -> FxHashMap<(usize, usize), Series<'_>> {
+    fitted
+        .iter()
+        .filter(|(k, ..)| k.2 == 2)
+        .map(|((r, e, _), _, first, dense, model)| {
+            let s = Series {
+                first: *first,
+                dense,
+                model: model.as_ref(),
+            };
+            ((*r, *e), s)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -478,3 +478,43 @@ fn a_share_that_falls_is_one_item_on_the_figure_that_moved() {
     );
     assert!(on(t1, resolved).is_empty(), "{:#?}", on(t1, resolved));
 }
+
+/// Three busy months of many more disputes in which, as always, nearly
+/// all were resolved are a volume that changed, not a figure to check:
+/// both figures agree. The same rise with the resolved count left where it
+/// was is a figure to check.
+#[test]
+fn a_whole_whose_parts_moved_along_is_explained() {
+    let fw = default_framework();
+    let tree = tree();
+    let t3 = tree.find("T3").unwrap();
+    let disputes = fw.element_index("disputes").unwrap();
+    let _resolved = fw.element_index("disputes_resolved").unwrap();
+    let busy = |p: Period| matches!(p, Period::Month(2024, 8..=10));
+    let rise = |parts_too: bool| {
+        let mut o = steady(&fw, &tree);
+        for x in o.out.iter_mut() {
+            if x.region == t3 && busy(x.period) && (x.element == disputes || parts_too) {
+                x.value = (x.value * 1.4).round();
+            }
+        }
+        run(&o, "2024")
+    };
+    let together = rise(true);
+    let on_t3: Vec<_> = together
+        .flags
+        .iter()
+        .filter(|f| f.region == t3 && f.kind.statistical())
+        .collect();
+    assert!(on_t3.is_empty(), "{on_t3:#?}");
+    assert!(together.summary.explained >= 1, "{:?}", together.summary);
+    let alone = rise(false);
+    assert!(
+        alone
+            .flags
+            .iter()
+            .any(|f| f.region == t3 && f.element == disputes && busy(f.period)),
+        "{:#?}",
+        alone.flags
+    );
+}

@@ -80,7 +80,7 @@ impl Flag {
 }
 
 impl Summary {
-    /// `{"values":…,"series":…,"flags":{kind:n},"skipped_short":{kind:n}}`.
+    /// `{"values":…,"series":…,"flags":{kind:n},"skipped_short":{kind:n},"explained":n}`.
     pub fn view(&self) -> SummaryView {
         let map = |v: &[(FlagKind, usize)]| {
             v.iter()
@@ -92,6 +92,7 @@ impl Summary {
             series: self.series,
             flags: map(&self.flags),
             skipped_short: map(&self.skipped_short),
+            explained: self.explained,
         }
     }
 }
@@ -102,4 +103,6 @@ pub struct SummaryView {
     pub series: usize,
     pub flags: std::collections::BTreeMap<String, usize>,
     pub skipped_short: std::collections::BTreeMap<String, usize>,
+    /// Statistical flags left out because the figures of their family agree.
+    pub explained: usize,
 }

@@ -298,8 +298,12 @@ async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageR
         .await
         .map(|out| {
             let s = out.saved.unwrap_or_default();
+            let explained = match out.summary.explained {
+                0 => String::new(),
+                n => format!("；另有 {n} 条统计类提示的总量变化与其构成数据一致，不列入"),
+            };
             format!(
-                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变；此前待核查、本次不再出现的 {} 条移出队列）",
+                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变；此前待核查、本次不再出现的 {} 条移出队列{explained}）",
                 out.summary.values, s.found, s.new, s.updated, s.resolved_before, s.cleared
             )
         })
