@@ -185,3 +185,39 @@ fn whole_took_it_along(p: &Pair, a: i64, b: i64) -> bool {
     let carried = s * n - e.mean;
     held && own * carried > 0.0 && carried.abs() >= 0.5 * own.abs()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quality::baseline::Model;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any pair of series, with models fitted on them where they allow
+        /// one (gaps, negatives, a part above its whole, huge counts): no
+        /// panic over any window of the checked year.
+        #[test]
+        fn judging_a_family_is_total(
+            part in prop::collection::vec(prop::option::of(0f64..1e7), 24..40),
+            whole in prop::collection::vec(prop::option::of(0f64..1e7), 24..40),
+            a in 0i64..12,
+            n in 1i64..4,
+        ) {
+            let round = |v: &Vec<Option<f64>>| -> Vec<Option<f64>> { v.iter().map(|x| x.map(f64::round)).collect() };
+            let (part, whole) = (round(&part), round(&whole));
+            let first = 2022 * 12;
+            let fit = |d: &[Option<f64>]| Model::fit(d, first, 12, 2024, None, true);
+            let (mp, mw) = (fit(&part), fit(&whole));
+            let pair = Pair {
+                part: Series { first, dense: &part, model: mp.as_ref() },
+                whole: Series { first, dense: &whole, model: mw.as_ref() },
+            };
+            let b = 2024 * 12 + a;
+            let _ = parts_moved_along(&pair, b - n + 1, b);
+            let _ = whole_took_it_along(&pair, b - n + 1, b);
+            let flat = Expect { mean: 1.0, var: 0.0 };
+            let r = log10_ratio(1.0, flat, flat);
+            prop_assert!(r == 0.0, "a degenerate spread says nothing: {}", r);
+        }
+    }
+}
