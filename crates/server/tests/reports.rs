@@ -272,20 +272,10 @@ async fn reports_and_notices(app: &App) {
         html.contains("正在后台生成") && html.contains("份）"),
         "{html}"
     );
-    let mut link = None;
-    for _ in 0..400 {
-        let (_, html) = page(app, "/downloads", &office).await;
-        if let Some(end) = html.find(".zip</a>") {
-            let at = html[..end].rfind(r#"href="/downloads/"#).unwrap();
-            let rest = &html[at + r#"href=""#.len()..];
-            link = Some(rest[..rest.find('"').unwrap()].to_string());
-            assert!(html.contains("测评报告"), "{html}");
-            break;
-        }
-        assert!(!html.contains("失败"), "{html}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let (s, t, made) = file(app, &link.expect("the zip is made"), &office).await;
+    let link = common::made_file(app, &office, ".zip").await;
+    let (_, html) = page(app, "/downloads", &office).await;
+    assert!(html.contains("测评报告"), "{html}");
+    let (s, t, made) = file(app, &link, &office).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(t, "application/zip");
     let z = zip::ZipArchive::new(std::io::Cursor::new(&made)).unwrap();

@@ -294,19 +294,10 @@ async fn pages(app: &App) {
         let (s, html) = common::follow(app, r, &office).await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("正在后台生成"), "{html}");
-        let mut link = None;
-        for _ in 0..200 {
-            let (_, html) = common::page(app, "/downloads", &office).await;
-            if let Some(at) = html.find(r#"href="/downloads/"#) {
-                let rest = &html[at + r#"href="/downloads/"#.len()..];
-                link = Some(format!("/downloads/{}", &rest[..rest.find('"').unwrap()]));
-                assert!(html.contains("调查答卷"), "{html}");
-                break;
-            }
-            assert!(!html.contains("失败"), "{html}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        let (s, made) = common::bytes(app, &link.expect("the file is made"), &office).await;
+        let link = common::made_file(app, &office, ".xlsx").await;
+        let (_, html) = common::page(app, "/downloads", &office).await;
+        assert!(html.contains("调查答卷"), "{html}");
+        let (s, made) = common::bytes(app, &link, &office).await;
         assert_eq!(s, StatusCode::OK);
         let mut made = Xlsx::new(std::io::Cursor::new(made)).expect("an xlsx");
         assert_eq!(made.worksheet_range("答卷").unwrap(), sheet);
@@ -321,19 +312,8 @@ async fn pages(app: &App) {
     let (s, html) = common::follow(app, r, &office).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("正在后台生成"), "{html}");
-    let mut link = None;
-    for _ in 0..200 {
-        let (_, html) = common::page(app, "/downloads", &office).await;
-        if let Some(end) = html.find(".csv</a>") {
-            let at = html[..end].rfind(r#"href="/downloads/"#).unwrap();
-            let rest = &html[at + r#"href=""#.len()..];
-            link = Some(rest[..rest.find('"').unwrap()].to_string());
-            break;
-        }
-        assert!(!html.contains("失败"), "{html}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let (s, made) = common::bytes(app, &link.expect("the CSV is made"), &office).await;
+    let link = common::made_file(app, &office, ".csv").await;
+    let (s, made) = common::bytes(app, &link, &office).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(made, csv, "the same file as the streamed download");
     let op = pingan_service::Caller::operator("t");

@@ -364,3 +364,21 @@ pub async fn round_trip(app: &App, kind: Kind) -> (Fresh, Store) {
     let store = copy.store.clone();
     (copy, store)
 }
+
+/// Wait for the download centre to finish the caller's file whose name
+/// ends with `ending` (".zip</a>" style: the name then the link's end) and
+/// give its path; fails on a file marked 失败.
+pub async fn made_file(app: &App, cookie: &str, ending: &str) -> String {
+    let anchor = format!("{ending}</a>");
+    for _ in 0..400 {
+        let (_, html) = page(app, "/downloads", cookie).await;
+        if let Some(end) = html.find(&anchor) {
+            let at = html[..end].rfind(r#"href="/downloads/"#).unwrap();
+            let rest = &html[at + r#"href=""#.len()..];
+            return rest[..rest.find('"').unwrap()].to_string();
+        }
+        assert!(!html.contains("失败"), "{html}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no {ending} file was made");
+}

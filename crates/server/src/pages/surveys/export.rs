@@ -174,18 +174,8 @@ async fn prepare(
     Query(q): Query<ExportQuery>,
 ) -> PageResult {
     let c: Caller = v.0;
-    let who = c.authorize::<cap::Surveys>()?;
     let f = surveys::year_form(&state.ctx, q.year).await?;
-    let name = format!("responses-{}-{}.csv", f.form.id, q.year);
-    let id = exports::start(
-        &state.ctx,
-        &who,
-        "responses",
-        &name,
-        &format!("year={}", q.year),
-    )
-    .await?;
-    let mut pages = read_pages(&state.ctx, &c, &f);
+    let (id, name, mut pages) = start_answers(&state, &c, &f, q.year, "csv").await?;
     Ok(prepared::start(
         state.ctx.clone(),
         id,
@@ -209,12 +199,33 @@ async fn prepare(
     ))
 }
 
-/// The answers in the caller's scope, page by page, read by another task.
-pub(super) fn read_pages(
-    ctx: &pingan_service::Ctx,
+/// Record an export of the year's answers as `ext` for the download centre
+/// and start reading them: its id, file name and pages.
+pub(super) async fn start_answers(
+    state: &AppState,
     c: &Caller,
     f: &Arc<YearForm>,
-) -> mpsc::Receiver<Result<Vec<StoredResponse>, String>> {
+    year: i32,
+    ext: &str,
+) -> Result<(i64, String, Pages), crate::kit::PageError> {
+    let who = c.authorize::<cap::Surveys>()?;
+    let name = format!("responses-{}-{year}.{ext}", f.form.id);
+    let id = exports::start(
+        &state.ctx,
+        &who,
+        "responses",
+        &name,
+        &format!("year={year}"),
+    )
+    .await?;
+    Ok((id, name, read_pages(&state.ctx, c, f)))
+}
+
+/// Pages of answers as another task reads them.
+pub(super) type Pages = mpsc::Receiver<Result<Vec<StoredResponse>, String>>;
+
+/// The answers in the caller's scope, page by page, read by another task.
+pub(super) fn read_pages(ctx: &pingan_service::Ctx, c: &Caller, f: &Arc<YearForm>) -> Pages {
     let (page_tx, page_rx) = mpsc::channel(2);
     let (ctx, reader_c, reader_f) = (ctx.clone(), c.clone(), f.clone());
     tokio::spawn(async move {

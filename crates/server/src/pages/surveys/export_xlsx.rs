@@ -4,13 +4,13 @@
 //! and sent as the zip is made. The store is read page by page on the async
 //! side while the workbook is written on a blocking thread.
 
-use super::export::{ExportQuery, answered, fields, header_row, read_pages};
+use super::export::{ExportQuery, answered, fields, header_row, read_pages, start_answers};
 use crate::AppState;
 use crate::kit::{PageError, PageResult, Viewer, prepared, xlsx};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use pingan_service::surveys::{self, YearForm};
-use pingan_service::{Caller, cap, exports};
+use pingan_service::{Caller, cap};
 use pingan_store::StoredResponse;
 use rust_xlsxwriter::{Format, XlsxError};
 use std::sync::Arc;
@@ -109,17 +109,7 @@ async fn prepare(
 ) -> PageResult {
     let c: Caller = v.0;
     let f = form(&state, &c, q.year).await?;
-    let who = c.authorize::<cap::Surveys>()?;
-    let name = format!("responses-{}-{}.xlsx", f.form.id, q.year);
-    let id = exports::start(
-        &state.ctx,
-        &who,
-        "responses",
-        &name,
-        &format!("year={}", q.year),
-    )
-    .await?;
-    let pages = read_pages(&state.ctx, &c, &f);
+    let (id, name, pages) = start_answers(&state, &c, &f, q.year, "xlsx").await?;
     Ok(prepared::start(
         state.ctx.clone(),
         id,
