@@ -263,6 +263,18 @@ async fn queue(app: &App) {
         html.contains("按地区和类型汇总") && html.contains("多来源差异"),
         "{html}"
     );
+    // Every kind has its column in every row (a kind added once widened
+    // the header and not the rows).
+    let table = &html[html.find(r#"id="flag-summary""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let head = &table[..table.find("</thead>").unwrap()];
+    let first_row = &table[table.find("<tbody>").unwrap()..];
+    let first_row = &first_row[..first_row.find("</tr>").unwrap()];
+    assert_eq!(
+        head.matches("<th>").count() + head.matches("<th ").count(),
+        first_row.matches("<td>").count() + first_row.matches("<td ").count(),
+        "{table}"
+    );
     let r = app
         .http
         .get(format!("{}/export/flags.xlsx?status=all", app.base))

@@ -124,7 +124,8 @@ async fn page(
         .and_then(|r| tree.find(&r))
         .or_else(|| (0..tree.len()).find(|&i| tree.get(i).parent.is_none()));
     let kinds = FlagKind::ALL;
-    let mut rows: Vec<(Option<usize>, [usize; 8], usize)> = Vec::new();
+    // One count per kind: a new kind widens the table by itself.
+    let mut rows: Vec<(Option<usize>, [usize; FlagKind::ALL.len()], usize)> = Vec::new();
     if let Some(root) = root {
         for f in &flags {
             let Some(i) = tree.find(&f.region) else {
@@ -138,7 +139,7 @@ async fn page(
                     r.2 += 1;
                 }
                 None => {
-                    let mut counts = [0; 8];
+                    let mut counts = [0; FlagKind::ALL.len()];
                     counts[k] = 1;
                     rows.push((b, counts, 1));
                 }
