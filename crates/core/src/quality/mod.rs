@@ -5,6 +5,7 @@
 pub mod anomaly;
 pub mod baseline;
 mod definite;
+mod exempt;
 mod explained;
 mod fold;
 pub mod intake;
@@ -433,7 +434,7 @@ pub fn check(
         let ((r, e, g), first) = (*key, *first);
         let mut in_scope = false;
         let intensive = fw.elements[e].region_agg != RegionAgg::Sum;
-        let stepwise = g == 2 && stepwise(pts, scope.year());
+        let stepwise = g == 2 && exempt::stepwise(pts, scope.year());
         for &(idx, x) in pts {
             let t = (idx - first) as usize;
             let period = period_of(g, idx);
@@ -496,7 +497,7 @@ pub fn check(
                     seasonal(anomaly::mod_zscore, anomaly::mod_zscore(&hist, x, p))
                 },
                 anomaly::jump(dense, t, s, p),
-                anomaly::run_above_mean(dense, t, s, p),
+                exempt::year_level(dense, t, idx, s, p, anomaly::run_above_mean(dense, t, s, p)),
             ];
             let mut found = Vec::new();
             for (kind, o) in kinds.into_iter().zip(outcomes) {
@@ -581,31 +582,6 @@ pub fn check(
         flags: cx.flags,
         summary,
     }
-}
-
-/// Monthly points (index, value) that were constant within every earlier
-/// year (at least two years with two or more months each).
-fn stepwise(pts: &[(i64, f64)], year: i32) -> bool {
-    let mut years = 0;
-    let mut i = 0;
-    while i < pts.len() {
-        let y = pts[i].0.div_euclid(12);
-        if y >= year as i64 {
-            break;
-        }
-        let mut j = i;
-        while j < pts.len() && pts[j].0.div_euclid(12) == y {
-            j += 1;
-        }
-        if j - i >= 2 {
-            if pts[i..j].iter().any(|q| q.1 != pts[i].1) {
-                return false;
-            }
-            years += 1;
-        }
-        i = j;
-    }
-    years >= 2
 }
 
 fn period_of(g: u8, idx: i64) -> Period {

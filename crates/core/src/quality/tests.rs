@@ -518,3 +518,48 @@ fn a_whole_whose_parts_moved_along_is_explained() {
         alone.flags
     );
 }
+
+/// Fire incidents at twice their level from January on, all year, are the
+/// year's new level, not a run to check; the same three months that come
+/// back in April are a run.
+#[test]
+fn a_new_level_from_january_is_not_a_run() {
+    let fw = default_framework();
+    let tree = tree();
+    let mut o = steady(&fw, &tree);
+    for t in 0..6 {
+        for y in [2023, 2024] {
+            for m in 1..=12 {
+                let wobble = [0.0, 2.0, -1.0, 1.0, -2.0, 1.0][(m + t) % 6];
+                let v = match (t, y, m) {
+                    (4, 2024, _) | (5, 2024, 1..=3) => 44.0 + wobble,
+                    _ => 22.0 + wobble,
+                };
+                o.add(
+                    &format!("T{t}"),
+                    &format!("{y}-{m:02}"),
+                    "fire_incidents",
+                    v,
+                    "",
+                );
+            }
+        }
+    }
+    let r = run(&o, "2024");
+    let fire = fw.element_index("fire_incidents").unwrap();
+    let runs = |t: &str| -> Vec<Period> {
+        let region = tree.find(t).unwrap();
+        r.flags
+            .iter()
+            .filter(|f| f.region == region && f.element == fire && f.kind == FlagKind::RunAboveMean)
+            .map(|f| f.period)
+            .collect()
+    };
+    assert!(runs("T4").is_empty(), "{:#?}", r.flags);
+    assert_eq!(
+        runs("T5"),
+        vec!["2024-03".parse::<Period>().unwrap()],
+        "{:#?}",
+        r.flags
+    );
+}
