@@ -27,13 +27,16 @@ fn ok(out: Output) -> (String, String) {
     )
 }
 
+/// A small province whose check shows every kind of flag. (Seed 3 did
+/// until the family rule: its only z flag was a part that fell with its
+/// whole, which is now explained, not queued.)
 fn generate(dir: &Path) {
     ok(pingan(&[
         "generate",
         "--out",
         dir.to_str().unwrap(),
         "--seed",
-        "3",
+        "7",
         "--cities",
         "1",
         "--counties",
