@@ -2,7 +2,7 @@
 //! warning on the way (the lint is this pass).
 
 use super::doc::{Doc, IndicatorDoc};
-use super::lint::{Issue, LintReport, Warning, line_of};
+use super::issues::{Issue, LintReport, Warning, line_of};
 use super::*;
 use crate::formula::{self, FormulaError};
 use crate::num::fmt;

@@ -4,10 +4,12 @@
 mod compile;
 mod doc;
 pub mod edit;
+mod issues;
 mod lint;
 pub mod view;
 
-pub use lint::{Issue, LintReport, Warning, check};
+pub use issues::{Issue, LintReport, Warning};
+pub use lint::check;
 
 use crate::formula::Expr;
 use crate::rules::{Better, Rule};
