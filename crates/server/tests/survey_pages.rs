@@ -285,13 +285,7 @@ async fn pages(app: &App) {
         );
         assert!(book.worksheet_range("导出说明").is_ok());
         // The same made in the background (下载中心) is the same sheet.
-        let r = common::no_redirect()
-            .post(format!("{}/surveys/responses.xlsx?year=2024", app.base))
-            .header("cookie", &office)
-            .send()
-            .await
-            .unwrap();
-        let (s, html) = common::follow(app, r, &office).await;
+        let (s, html) = common::prepare(app, "/surveys/responses.xlsx?year=2024", &office).await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("正在后台生成"), "{html}");
         let link = common::made_file(app, &office, ".xlsx").await;
@@ -303,13 +297,7 @@ async fn pages(app: &App) {
         assert_eq!(made.worksheet_range("答卷").unwrap(), sheet);
     }
     // responses.csv made in the background is byte for byte the streamed one.
-    let r = common::no_redirect()
-        .post(format!("{}/surveys/responses.csv?year=2024", app.base))
-        .header("cookie", &office)
-        .send()
-        .await
-        .unwrap();
-    let (s, html) = common::follow(app, r, &office).await;
+    let (s, html) = common::prepare(app, "/surveys/responses.csv?year=2024", &office).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("正在后台生成"), "{html}");
     let link = common::made_file(app, &office, ".csv").await;

@@ -382,3 +382,15 @@ pub async fn made_file(app: &App, cookie: &str, ending: &str) -> String {
     }
     panic!("no {ending} file was made");
 }
+
+/// Ask the download centre for a file (a POST to `path`, no body) and
+/// follow to the page it answers with.
+pub async fn prepare(app: &App, path: &str, cookie: &str) -> (StatusCode, String) {
+    let r = no_redirect()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    follow(app, r, cookie).await
+}
