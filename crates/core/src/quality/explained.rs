@@ -7,7 +7,7 @@
 
 use super::baseline::Expect;
 use super::rules::RuleSet;
-use super::share::{Fitted, MIN_WHOLE, Pair, Series, monthly, pairs};
+use super::share::{MIN_WHOLE, Monthly, Pair, Series, pairs};
 use super::{Flag, FlagKind};
 use crate::framework::Framework;
 use crate::period::Period;
@@ -45,34 +45,21 @@ const MOVED: f64 = 3.0;
 pub(super) fn explained(
     fw: &Framework,
     rules: &RuleSet,
-    fitted: &[Fitted],
+    monthly: &Monthly,
     flags: &mut Vec<Flag>,
 ) -> usize {
     let pairs = pairs(rules, fw);
     if pairs.is_empty() {
         return 0;
     }
-    let monthly = monthly(fitted);
-    // (whole or part?, months) of each flag the family may explain.
+    // The months of each flag the family may explain.
     let judged: Vec<Option<(i64, i64)>> = flags
         .iter()
         .map(|f| {
-            let (true, Period::Month(y, m)) =
-                (f.kind.statistical() && f.kind != FlagKind::Share, f.period)
-            else {
-                return None;
-            };
-            if super::number(&f.numbers, "surprise").unwrap_or(0.0) >= EXPLAINED_MAX {
-                return None;
-            }
-            let idx = i64::from(y) * 12 + i64::from(m) - 1;
-            let n = match f.kind {
-                FlagKind::RunAboveMean => {
-                    super::number(&f.numbers, "run").unwrap_or(1.0).max(1.0) as i64
-                }
-                _ => 1,
-            };
-            Some((idx - n + 1, idx))
+            let weak = super::number(&f.numbers, "surprise").unwrap_or(0.0) < EXPLAINED_MAX;
+            (f.kind.statistical() && f.kind != FlagKind::Share && weak)
+                .then(|| f.months())
+                .flatten()
         })
         .collect();
     let pair = |r: usize, pe: usize, we: usize| {
@@ -114,28 +101,17 @@ pub(super) fn explained(
 /// the wholes it is a share of: (part, whole, share, spread).
 fn window(p: &Pair, a: i64, b: i64) -> Option<(f64, f64, f64, f64)> {
     let (share, phi) = (p.share_before(a)?, p.spread(a)?);
-    let (mut x, mut n) = (0.0, 0.0);
-    for idx in a..=b {
-        let (u, v) = p.ok(idx)?;
-        x += u;
-        n += v;
-    }
+    let (x, n) = p.sums(a, b)?;
     (n >= MIN_WHOLE).then_some((x, n, share, phi))
 }
 
 /// `s`'s own expectation summed over `a..=b`, its level from before `a`.
 fn expected(s: &Series, a: i64, b: i64) -> Option<Expect> {
-    let (m, start) = (s.model?, s.local(a)?);
-    let mut sum = Expect {
-        mean: 0.0,
-        var: 0.0,
-    };
-    for idx in a..=b {
-        let e = m.expect(s.dense, s.first, s.local(idx)?, start)?;
-        sum.mean += e.mean;
-        sum.var += e.var;
-    }
-    Some(sum)
+    let (_, es) = s.expectations(a, b)?;
+    Some(Expect {
+        mean: es.iter().map(|e| e.mean).sum(),
+        var: es.iter().map(|e| e.var).sum(),
+    })
 }
 
 /// The whole left its level over `a..=b` and the part went with it.

@@ -11,7 +11,6 @@ use super::rules::RuleSet;
 use super::{Flag, FlagKind, share};
 use crate::framework::Framework;
 use crate::num::fmt;
-use crate::period::Period;
 use rustc_hash::FxHashMap;
 
 /// A part's change counts as its whole's when their ratios to what the
@@ -131,29 +130,19 @@ impl super::Ctx<'_> {
     /// later months raised as further lines; otherwise the share joins the
     /// flag nearest its month. The stronger evidence ranks the item.
     pub(super) fn add_share(&mut self, r: usize, s: share::Found) {
-        let month = |p: Period| match super::series_key(p) {
-            (2, idx) => Some(idx),
-            _ => None,
+        let at = match super::series_key(s.period) {
+            (2, idx) => idx,
+            _ => s.span.0,
         };
-        let at = month(s.period).unwrap_or(s.span.0);
-        // The months a flag speaks of: a run's are the periods it ran.
-        let window = |f: &Flag, m: i64| match f.kind {
-            FlagKind::RunAboveMean => {
-                let n = super::number(&f.numbers, "run").unwrap_or(1.0).max(1.0) as i64;
-                (m - n + 1, m)
-            }
-            _ => (m, m),
-        };
+        // The series' flags whose months meet the episode's, by their month.
         let mut within: Vec<(usize, i64)> = self
             .flags
             .iter()
             .enumerate()
             .filter(|(_, f)| f.region == r && f.element == s.element && f.kind.statistical())
-            .filter_map(|(i, f)| Some((i, month(f.period)?)))
-            .filter(|&(i, m)| {
-                let (a, b) = window(&self.flags[i], m);
-                a <= s.span.1 && s.span.0 <= b
-            })
+            .filter_map(|(i, f)| Some((i, f.months()?)))
+            .filter(|&(_, (a, b))| a <= s.span.1 && s.span.0 <= b)
+            .map(|(i, (_, m))| (i, m))
             .collect();
         within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
         // A run of the series' own that completes with the episode keeps

@@ -228,6 +228,21 @@ pub struct Flag {
     pub sources: Vec<String>,
 }
 
+impl Flag {
+    /// The absolute months (year × 12 + month − 1) a monthly flag speaks
+    /// of, first and last: a run's are the periods it ran.
+    pub(super) fn months(&self) -> Option<(i64, i64)> {
+        let (2, m) = series_key(self.period) else {
+            return None;
+        };
+        let n = match self.kind {
+            FlagKind::RunAboveMean => number(&self.numbers, "run").unwrap_or(1.0).max(1.0) as i64,
+            _ => 1,
+        };
+        Some((m - n + 1, m))
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// Reported values in the checked periods.
@@ -429,7 +444,8 @@ pub fn check(
             }
         }
     }
-    let shares = share::all(fw, rules, &fitted, scope);
+    let monthly = share::monthly(&fitted);
+    let shares = share::all(fw, rules, &monthly, scope);
     for (key, pts, first, dense, model) in &fitted {
         let ((r, e, g), first) = (*key, *first);
         let mut in_scope = false;
@@ -539,7 +555,7 @@ pub fn check(
         }
     }
 
-    summary.explained = explained::explained(fw, rules, &fitted, &mut cx.flags);
+    summary.explained = explained::explained(fw, rules, &monthly, &mut cx.flags);
     for (r, found) in shares {
         cx.add_share(r, found);
     }

@@ -61,6 +61,20 @@ impl Series<'_> {
             .ok()
             .filter(|&i| i < self.dense.len())
     }
+
+    /// The values of the months `a..=b` and the model's expectation of
+    /// each, its level from before `a` (as a run is judged); `None` when a
+    /// month is missing or there is no model.
+    pub(super) fn expectations(&self, a: i64, b: i64) -> Option<(Vec<f64>, Vec<Expect>)> {
+        let (m, start) = (self.model?, self.local(a)?);
+        (a..=b)
+            .map(|idx| {
+                let e = m.expect(self.dense, self.first, self.local(idx)?, start)?;
+                Some((self.at(idx)?, e))
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.into_iter().unzip())
+    }
 }
 
 /// One departure of a part's share, placed on the element it points to.
@@ -151,13 +165,16 @@ impl Pair<'_> {
 
     /// The months `a..=b` together: their parts against their wholes.
     fn pooled(&self, a: i64, b: i64, share: f64, phi: f64) -> Option<Judged> {
-        let (mut x, mut n) = (0.0, 0.0);
-        for idx in a..=b {
-            let (u, v) = self.ok(idx)?;
-            x += u;
-            n += v;
-        }
+        let (x, n) = self.sums(a, b)?;
         verdict(x, n, share, phi, MIN_WHOLE, MIN_DEV)
+    }
+
+    /// The parts and the wholes of the months `a..=b`, all present.
+    pub(super) fn sums(&self, a: i64, b: i64) -> Option<(f64, f64)> {
+        (a..=b).try_fold((0.0, 0.0), |(x, n), idx| {
+            let (u, v) = self.ok(idx)?;
+            Some((x + u, n + v))
+        })
     }
 
     /// The same month a year earlier departed the same way: the season (a
@@ -190,21 +207,9 @@ fn verdict(x: f64, n: f64, share: f64, phi: f64, min_whole: f64, min_dev: f64) -
 /// How far `s` left its own model over the months `a..=b`, in the
 /// direction `up` (0 when it moved the other way or has no model).
 fn own_evidence(s: &Series, a: i64, b: i64, up: bool) -> f64 {
-    let (Some(m), Some(start)) = (s.model, s.local(a)) else {
+    let (Some(m), Some((xs, es))) = (s.model, s.expectations(a, b)) else {
         return 0.0;
     };
-    let mut xs = Vec::new();
-    let mut es: Vec<Expect> = Vec::new();
-    for idx in a..=b {
-        let (Some(t), Some(x)) = (s.local(idx), s.at(idx)) else {
-            return 0.0;
-        };
-        let Some(e) = m.expect(s.dense, s.first, t, start) else {
-            return 0.0;
-        };
-        xs.push(x);
-        es.push(e);
-    }
     let (x, e): (f64, f64) = (xs.iter().sum(), es.iter().map(|e| e.mean).sum());
     if (x > e) != up {
         return 0.0;
@@ -360,7 +365,7 @@ pub(super) type Fitted = (
 pub(super) fn all(
     fw: &Framework,
     rules: &RuleSet,
-    fitted: &[Fitted],
+    monthly: &Monthly,
     scope: Period,
 ) -> Vec<(usize, Found)> {
     let pairs = pairs(rules, fw);
@@ -378,7 +383,6 @@ pub(super) fn all(
             (a, a + 1)
         }
     };
-    let monthly = monthly(fitted);
     let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
     regions.sort_unstable();
     regions.dedup();
@@ -397,7 +401,11 @@ pub(super) fn all(
 }
 
 /// Every region's monthly series, by (region, element).
-pub(super) fn monthly(fitted: &[Fitted]) -> FxHashMap<(usize, usize), Series<'_>> {
+pub(super) type Monthly<'a> = FxHashMap<(usize, usize), Series<'a>>;
+
+/// The monthly series of the fitted ones, read by the share test and the
+/// family rule.
+pub(super) fn monthly(fitted: &[Fitted]) -> Monthly<'_> {
     fitted
         .iter()
         .filter(|(k, ..)| k.2 == 2)
