@@ -142,7 +142,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         .map(|f| f.view(&fw, &tree))
         .collect();
     if let Some(p) = &args.expected {
-        eprint!("{}", score_against(p, &views, &tree)?);
+        eprint!("{}", score_against(p, &views, &fw, &tree)?);
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -242,30 +242,42 @@ fn write_table(out: &mut impl Write, views: &[FlagView], report: &Report) -> Res
 
 /// Recall per injected kind and overall precision, matching on (region,
 /// element, period); several flags on one key count once.
-fn score_against(path: &Path, views: &[FlagView], tree: &RegionTree) -> Result<String> {
+fn score_against(
+    path: &Path,
+    views: &[FlagView],
+    fw: &Framework,
+    tree: &RegionTree,
+) -> Result<String> {
     let bytes = files::read(path)?;
     let text = pingan_input::decode(&bytes);
     let mut expected: FxHashMap<(String, String, String), String> = FxHashMap::default();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
+    let mut errors = Vec::new();
+    let at = |i: usize| format!("{}:{}", path.display(), i + 1);
+    const HEADER: &str = "region,element,period,kind";
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim_start_matches('\u{feff}').trim() == HEADER => {}
+        _ => errors.push(format!("{}: 表头应为 {HEADER}", at(0))),
+    }
+    for (i, line) in lines {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() != 4 {
-            return Err(InputFailure(format!(
-                "{}:{}: 应为 region,element,period,kind 四列",
-                path.display(),
-                i + 1
-            ))
-            .into());
+            errors.push(format!("{}: 应为 {HEADER} 四列", at(i)));
+            continue;
         }
         if tree.find(f[0]).is_none() {
-            return Err(InputFailure(format!(
-                "{}:{}: 未知的地区代码“{}”",
-                path.display(),
-                i + 1,
-                f[0]
-            ))
-            .into());
+            errors.push(format!("{}: 未知的地区代码“{}”", at(i), f[0]));
+        }
+        if fw.element_index(f[1]).is_none() {
+            errors.push(format!("{}: 未知的数据项“{}”", at(i), f[1]));
+        }
+        if f[2].parse::<Period>().is_err() {
+            errors.push(format!("{}: 期间“{}”无法识别", at(i), f[2]));
         }
         expected.insert((f[0].into(), f[1].into(), f[2].into()), f[3].into());
+    }
+    if !errors.is_empty() {
+        return Err(InputFailure(errors.join("\n")).into());
     }
     let flagged: HashSet<(String, String, String)> = views
         .iter()

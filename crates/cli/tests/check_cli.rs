@@ -227,6 +227,27 @@ fn bad_rules_and_bad_values_name_the_line() {
         err.contains("dup.csv:3:") && err.contains("第 2 行"),
         "{err}"
     );
+    // A values file given as the list of known anomalies: its header and
+    // every row are named, not read as columns they are not.
+    let out = pingan(&[
+        "check",
+        "--regions",
+        &p("regions.csv"),
+        "--values",
+        &p("values.csv"),
+        "--period",
+        "2024-06",
+        "--expected",
+        &p("dup.csv"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "dup.csv:1: 表头应为 region,element,period,kind",
+        "dup.csv:2: 应为",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! is still being made.
 
 use crate::AppState;
-use crate::kit::forms::Flash;
+use crate::kit::forms::{Fields, Flash, urlencode};
 use crate::kit::{Frame, PageError, PageResult, Viewer, card, fmt, layout, xlsx};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -44,13 +44,12 @@ fn again(f: &ExportFile) -> Option<String> {
         (ExportStatus::Failed, "responses") => Some(format!("/surveys?{}", f.params)),
         // `region=…&year=…&level=…`: back to the report it was asked from.
         (ExportStatus::Failed, "reports") => {
-            let get = |k: &str| {
-                f.params
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
-                    .unwrap_or("")
-            };
-            Some(format!("/report/{}?year={}", get("region"), get("year")))
+            let q = Fields::parse(&f.params);
+            Some(format!(
+                "/report/{}?year={}",
+                urlencode(&q.get("region")),
+                q.get("year")
+            ))
         }
         _ => None,
     }
