@@ -23,6 +23,9 @@ const PROFILE_WEIGHT: f64 = 400.0;
 /// Overdispersion no series goes below: within-year drift the profile does
 /// not capture.
 const ALPHA_FLOOR: f64 = 0.01;
+/// How far a count series' level may have moved from its earlier years'
+/// (relative SD of the level's prior).
+const LEVEL_PRIOR_CV: f64 = 0.3;
 /// Relative spread no non-count series goes below.
 const CV_FLOOR: f64 = 0.02;
 /// −log10 of the smallest probability reported (tails beyond it are all
@@ -42,6 +45,10 @@ pub struct Model {
     /// Non-counts: the residual SD relative to the baseline, and absolute.
     rel_sd: f64,
     abs_sd: f64,
+    /// Counts: the level of the complete earlier years (per period, season
+    /// taken out), what the recent months' level is drawn towards as far
+    /// as they are too few counts to say.
+    long: f64,
 }
 
 /// What the model expects at one point.
@@ -180,6 +187,9 @@ impl Model {
             alpha: ALPHA_FLOOR,
             rel_sd: CV_FLOOR,
             abs_sd: 0.0,
+            // Half a count over the years where they saw none: a series
+            // of zeros has a small rate, not none.
+            long: (den / years.len() as f64).max(0.5 / (years.len() * season) as f64),
         };
         // The spread of the earlier years around their own level × season,
         // inflated for the two parameters per point the fit spent.
@@ -269,16 +279,28 @@ impl Model {
         } else {
             &d[..]
         };
-        let level = kept.iter().sum::<f64>() / kept.len() as f64;
-        let mean = level * self.index[pos(first, t, self.season)];
-        let point = if self.count {
-            mean.max(0.0) + self.alpha * mean * mean
+        let n = kept.len() as f64;
+        let recent = kept.iter().sum::<f64>() / n;
+        let index = self.index[pos(first, t, self.season)];
+        let (mean, var) = if self.count && self.long > 0.0 {
+            // The level as a gamma posterior: the earlier years' level
+            // (known to within LEVEL_PRIOR_CV) updated by the recent
+            // points, each worth fewer counts as the series is
+            // overdispersed. Six zeros in a township of half a case a
+            // month leave its level near half a case, and how sure the
+            // level is enters the spread.
+            let a0 = 1.0 / (LEVEL_PRIOR_CV * LEVEL_PRIOR_CV);
+            let n_eff = n / (1.0 + self.alpha * self.long);
+            let a = a0 + n_eff * recent.max(0.0);
+            let b = a0 / self.long + n_eff;
+            let mean = a / b * index;
+            (mean, mean + mean * mean * (self.alpha + 1.0 / a))
         } else {
+            let mean = recent * index;
             let sd = (self.rel_sd * mean.abs()).max(self.abs_sd);
-            sd * sd
+            // The level is itself an estimate from a few points.
+            (mean, sd * sd * (1.0 + 1.0 / n))
         };
-        // The level is itself an estimate from a few points.
-        let var = point * (1.0 + 1.0 / kept.len() as f64);
         (mean.is_finite() && var.is_finite()).then_some(Expect { mean, var })
     }
 
@@ -445,6 +467,35 @@ mod tests {
         let e = m.expect(&v, 2022 * 12, 30, 30).unwrap();
         assert!(m.surprise(4.0, e) < 2.5, "{}", m.surprise(4.0, e));
         assert!(m.surprise(30.0, e) > 8.0);
+    }
+
+    #[test]
+    fn a_quiet_half_year_does_not_make_a_rate_of_nothing() {
+        // Half a case a month over two years, then six months without one:
+        // 3 in a month is unusual for such a township, not "p ≈ 10⁻⁵".
+        let mut v: Vec<Option<f64>> = (0..24).map(|i| Some([0.0, 1.0][i % 2])).collect();
+        v.extend((0..6).map(|_| Some(0.0)));
+        let m = Model::fit(&v, 2022 * 12, 12, 2024, None, true).unwrap();
+        let e = m.expect(&v, 2022 * 12, 30, 30).unwrap();
+        assert!(e.mean > 0.2 && e.mean < 0.6, "{e:?}");
+        assert!(m.surprise(3.0, e) < 2.5, "{}", m.surprise(3.0, e));
+        assert!(m.surprise(30.0, e) > 8.0);
+        // Two years of none at all: a 3 is remarkable.
+        let zeros: Vec<Option<f64>> = (0..30).map(|_| Some(0.0)).collect();
+        let m = Model::fit(&zeros, 2022 * 12, 12, 2024, None, true).unwrap();
+        let e = m.expect(&zeros, 2022 * 12, 30, 30).unwrap();
+        assert!(m.surprise(3.0, e) > 3.0, "{}", m.surprise(3.0, e));
+    }
+
+    #[test]
+    fn a_large_series_keeps_its_recent_level() {
+        // 100 a month for two years, 140 for the last six: the level is the
+        // recent one, not drawn back towards the earlier years.
+        let mut v: Vec<Option<f64>> = (0..24).map(|_| Some(100.0)).collect();
+        v.extend((0..6).map(|_| Some(140.0)));
+        let m = Model::fit(&v, 2022 * 12, 12, 2024, None, true).unwrap();
+        let e = m.expect(&v, 2022 * 12, 30, 30).unwrap();
+        assert!((e.mean - 140.0).abs() < 3.0, "{e:?}");
     }
 
     #[test]
