@@ -40,6 +40,9 @@ const MIN_REL: f64 = 0.25;
 /// must reach `share_surprise`.
 const OPEN: f64 = 3.0;
 const CONTINUE: f64 = 1.3;
+/// A month this many binomial SDs off the others' share does not set the
+/// share before it.
+const OUTLIER_Z: f64 = 6.0;
 
 /// A region's monthly series of one element, as the check holds it.
 #[derive(Clone, Copy)]
@@ -74,6 +77,32 @@ impl Series<'_> {
             })
             .collect::<Option<Vec<_>>>()
             .map(|v| v.into_iter().unzip())
+    }
+}
+
+/// The parts and wholes of `months` added up.
+fn sum(months: &[(f64, f64)]) -> (f64, f64) {
+    months
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, n)| (a + x, b + n))
+}
+
+/// `months` without those `far` finds off the share of the others (each
+/// judged against the rest), as long as two thirds of them stay.
+fn trimmed(months: &[(f64, f64)], far: impl Fn((f64, f64), f64) -> bool) -> Vec<(f64, f64)> {
+    let (x, n) = sum(months);
+    let kept: Vec<(f64, f64)> = months
+        .iter()
+        .copied()
+        .filter(|&(a, b)| {
+            let p = (x - a + 0.5) / (n - b + 1.0);
+            !far((a, b), p)
+        })
+        .collect();
+    if kept.len() * 3 >= months.len() * 2 {
+        kept
+    } else {
+        months.to_vec()
     }
 }
 
@@ -119,25 +148,33 @@ impl Pair<'_> {
         (n > 0.0 && (0.0..=n).contains(&x)).then_some((x, n))
     }
 
-    /// The pooled share of the `WINDOW` months before `idx`.
+    /// The pooled share of the `WINDOW` months before `idx`, leaving out a
+    /// month far off the others' share: one mistyped whole (133 complaints
+    /// where 20 were received, 23 of them handled in time) would otherwise
+    /// set the share the next half-year is judged by.
     pub(super) fn share_before(&self, idx: i64) -> Option<f64> {
-        let (mut x, mut n, mut k) = (0.0, 0.0, 0);
-        for j in (idx - WINDOW_SPAN..idx).rev() {
-            if let Some((a, b)) = self.ok(j) {
-                x += a;
-                n += b;
-                k += 1;
-                if k == WINDOW {
-                    // Kept off 0 and 1: a share always at 100 % still allows a miss.
-                    return Some((x + 0.5) / (n + 1.0));
-                }
-            }
+        let months: Vec<(f64, f64)> = (idx - WINDOW_SPAN..idx)
+            .rev()
+            .filter_map(|j| self.ok(j))
+            .take(WINDOW)
+            .collect();
+        if months.len() < WINDOW {
+            return None;
         }
-        None
+        let kept = trimmed(&months, |(x, n), p| {
+            // Binomial z against the others', loose: the share's own
+            // spread is not known here.
+            (x - n * p).abs() / (n * p * (1.0 - p)).sqrt().max(0.5) > OUTLIER_Z
+        });
+        // Kept off 0 and 1: a share always at 100 % still allows a miss.
+        let (x, n) = sum(&kept);
+        Some((x + 0.5) / (n + 1.0))
     }
 
     /// How much more the share moves month to month than binomial
-    /// sampling would (Pearson's dispersion; at least 1).
+    /// sampling would (Pearson's dispersion; at least 1). Every month
+    /// counts: a spread measured without the months that depart most (tried)
+    /// made clean shares' own rare departures look like errors.
     pub(super) fn spread(&self, idx: i64) -> Option<f64> {
         let months: Vec<(f64, f64)> = (idx - SPREAD_SPAN..idx)
             .filter_map(|j| self.ok(j))
@@ -145,9 +182,7 @@ impl Pair<'_> {
         if months.len() < SPREAD_MIN {
             return None;
         }
-        let (x, n) = months
-            .iter()
-            .fold((0.0, 0.0), |(a, b), (x, n)| (a + x, b + n));
+        let (x, n) = sum(&months);
         let p = (x + 0.5) / (n + 1.0);
         let chi: f64 = months
             .iter()
@@ -503,6 +538,39 @@ mod tests {
         let found = run(&part, &whole);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].period, Period::Month(2024, 6));
+    }
+
+    #[test]
+    fn one_mistyped_whole_does_not_set_the_share_after_it() {
+        // February's whole typed as 133 with its part as usual, then the
+        // part falls to 40 % from April: February is its own item, and the
+        // fall is judged against the share of the months around it, not a
+        // share that February pulled down.
+        let (mut part, mut whole) = steady();
+        whole[24 + 1] = Some(133.0);
+        for x in &mut part[24 + 3..] {
+            *x = x.map(|v| (v * 0.4).round());
+        }
+        let found = run(&part, &whole);
+        assert!(
+            found.iter().any(|f| f.period == Period::Month(2024, 4)),
+            "{:?}",
+            found.iter().map(|f| f.period).collect::<Vec<_>>()
+        );
+        let pair = Pair {
+            part: Series {
+                first: 2022 * 12,
+                dense: &part,
+                model: None,
+            },
+            whole: Series {
+                first: 2022 * 12,
+                dense: &whole,
+                model: None,
+            },
+        };
+        let share = pair.share_before(2024 * 12 + 3).unwrap();
+        assert!(share > 0.85, "{share}");
     }
 
     #[test]
