@@ -3,7 +3,9 @@
 //! `pingan-input`), with pingan's `element` and `score` columns. Every
 //! problem is named by sheet and cell (`survey!C7: …`).
 
-use super::expr::{self, Expr};
+mod read;
+
+use super::expr::Expr;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -43,10 +45,6 @@ pub fn column_letter(col: usize) -> String {
     }
     s.reverse();
     String::from_utf8(s).unwrap_or_default()
-}
-
-fn cell(row: usize, col: usize) -> String {
-    format!("{}{}", column_letter(col), row + 1)
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,43 +118,6 @@ pub struct Form {
     index: HashMap<String, usize>,
 }
 
-/// Header name → column, for a sheet; `label::中文 (zh)` counts as `label`
-/// when there is no plain `label`.
-fn columns(sheet: &Sheet) -> HashMap<String, usize> {
-    let mut out = HashMap::new();
-    if let Some(h) = sheet.rows.first() {
-        for (i, name) in h.iter().enumerate() {
-            let n = name.trim().to_lowercase();
-            if n.is_empty() {
-                continue;
-            }
-            let key = if n.starts_with("label::") {
-                "label".to_string()
-            } else if n.starts_with("hint::") {
-                "hint".to_string()
-            } else if n.starts_with("constraint_message::") || n.starts_with("constraint message::")
-            {
-                "constraint_message".to_string()
-            } else {
-                n.replace(' ', "_")
-            };
-            out.entry(key).or_insert(i);
-        }
-    }
-    out
-}
-
-fn get(row: &[String], col: Option<usize>) -> &str {
-    col.and_then(|c| row.get(c)).map_or("", |s| s.trim())
-}
-
-/// An XML name, as XLSForm requires of question and choice names.
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
 impl Form {
     /// The form from its three sheets. `known_element` says which element
     /// codes exist (the framework's).
@@ -166,16 +127,6 @@ impl Form {
         settings: Option<&Sheet>,
         known_element: &dyn Fn(&str) -> bool,
     ) -> Result<Form, Vec<FormError>> {
-        let mut errs: Vec<FormError> = Vec::new();
-        let err = |errs: &mut Vec<FormError>, sheet: &str, cell: String, m: String| {
-            if errs.len() < 200 {
-                errs.push(FormError {
-                    sheet: sheet.into(),
-                    cell,
-                    message: m,
-                });
-            }
-        };
         let Some(survey) = survey else {
             return Err(vec![FormError {
                 sheet: "survey".into(),
@@ -183,368 +134,20 @@ impl Form {
                 message: "缺少 survey 工作表".into(),
             }]);
         };
-
-        // settings
-        let (mut id, mut version, mut title, mut min_seconds) =
-            (String::new(), String::new(), String::new(), 60.0);
-        match settings {
-            None => err(
-                &mut errs,
-                "settings",
-                String::new(),
-                "缺少 settings 工作表（须有 form_id 和 version）".into(),
-            ),
-            Some(s) => {
-                let c = columns(s);
-                let row = s.rows.get(1).cloned().unwrap_or_default();
-                id = get(&row, c.get("form_id").copied()).to_string();
-                version = get(&row, c.get("version").copied()).to_string();
-                title = get(&row, c.get("form_title").copied()).to_string();
-                for (key, val) in [("form_id", &id), ("version", &version)] {
-                    if val.is_empty() {
-                        let at = c.get(key).map_or(String::new(), |&col| cell(1, col));
-                        err(&mut errs, "settings", at, format!("缺少 {key}"));
-                    }
-                }
-                if let Some(&col) = c.get("min_seconds") {
-                    let t = get(&row, Some(col));
-                    if !t.is_empty() {
-                        match t.parse::<f64>() {
-                            Ok(v) if v.is_finite() && v >= 0.0 => min_seconds = v,
-                            _ => err(
-                                &mut errs,
-                                "settings",
-                                cell(1, col),
-                                format!("min_seconds 应为不小于 0 的数字，而不是“{t}”"),
-                            ),
-                        }
-                    }
-                }
-            }
-        }
-
-        // choices
-        let mut lists: Vec<ChoiceList> = Vec::new();
-        if let Some(ch) = choices {
-            let c = columns(ch);
-            let list_col = c.get("list_name").copied();
-            let (name_col, label_col, score_col) = (
-                c.get("name").copied(),
-                c.get("label").copied(),
-                c.get("score").copied(),
-            );
-            for (key, col) in [
-                ("list_name", list_col),
-                ("name", name_col),
-                ("label", label_col),
-            ] {
-                if col.is_none() {
-                    err(&mut errs, "choices", "A1".into(), format!("缺少 {key} 列"));
-                }
-            }
-            for (r, row) in ch.rows.iter().enumerate().skip(1) {
-                if row.iter().all(|x| x.trim().is_empty()) {
-                    continue;
-                }
-                let list = get(row, list_col);
-                let name = get(row, name_col);
-                if list.is_empty() || name.is_empty() {
-                    let col = if list.is_empty() { list_col } else { name_col };
-                    err(
-                        &mut errs,
-                        "choices",
-                        cell(r, col.unwrap_or(0)),
-                        "选项缺少列表名或名称".into(),
-                    );
-                    continue;
-                }
-                let score_text = get(row, score_col);
-                let score = if score_text.is_empty() {
-                    None
-                } else {
-                    match score_text.parse::<f64>() {
-                        Ok(v) if (0.0..=100.0).contains(&v) => Some(v),
-                        _ => {
-                            err(
-                                &mut errs,
-                                "choices",
-                                cell(r, score_col.unwrap_or(0)),
-                                format!("score 应为 0 到 100 之间的数字，而不是“{score_text}”"),
-                            );
-                            None
-                        }
-                    }
-                };
-                let i = match lists.iter().position(|l| l.name == list) {
-                    Some(i) => i,
-                    None => {
-                        lists.push(ChoiceList {
-                            name: list.to_string(),
-                            choices: Vec::new(),
-                        });
-                        lists.len() - 1
-                    }
-                };
-                if lists[i].get(name).is_some() {
-                    err(
-                        &mut errs,
-                        "choices",
-                        cell(r, name_col.unwrap_or(0)),
-                        format!("选项列表 “{list}” 中选项 “{name}” 重复"),
-                    );
-                    continue;
-                }
-                lists[i].choices.push(Choice {
-                    name: name.to_string(),
-                    label: get(row, label_col).to_string(),
-                    score,
-                });
-            }
-        }
-
-        // survey
-        let c = columns(survey);
-        let col = |k: &str| c.get(k).copied();
-        for key in ["type", "name", "label"] {
-            if col(key).is_none() {
-                err(&mut errs, "survey", "A1".into(), format!("缺少 {key} 列"));
-            }
-        }
-        if !errs.is_empty() && col("type").is_none() {
-            return Err(errs);
-        }
-        let mut questions: Vec<Question> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut open: Vec<usize> = Vec::new();
-        // Expressions are checked for names once every name is known.
-        let mut pending: Vec<(usize, usize, String, &'static str)> = Vec::new();
-        for (r, row) in survey.rows.iter().enumerate().skip(1) {
-            if row.iter().all(|x| x.trim().is_empty()) {
-                continue;
-            }
-            let type_cell = cell(r, col("type").unwrap_or(0));
-            let ty = get(row, col("type"));
-            let mut words = ty.split_whitespace();
-            let head = words.next().unwrap_or("").to_lowercase();
-            let arg = words.next().unwrap_or("");
-            let list_of = |errs: &mut Vec<FormError>| -> Option<usize> {
-                if arg.is_empty() {
-                    err(
-                        errs,
-                        "survey",
-                        type_cell.clone(),
-                        format!("“{ty}” 缺少选项列表名"),
-                    );
-                    return None;
-                }
-                let found = lists.iter().position(|l| l.name == arg);
-                if found.is_none() {
-                    err(
-                        errs,
-                        "survey",
-                        type_cell.clone(),
-                        format!("未知的选项列表 \"{arg}\""),
-                    );
-                }
-                found
-            };
-            let kind = match (head.as_str(), ty.to_lowercase().as_str()) {
-                ("select_one", _) => list_of(&mut errs).map(Kind::SelectOne),
-                ("select_multiple", _) => list_of(&mut errs).map(Kind::SelectMultiple),
-                ("integer", _) => Some(Kind::Integer),
-                ("decimal", _) => Some(Kind::Decimal),
-                ("text", _) => Some(Kind::Text),
-                ("note", _) => Some(Kind::Note),
-                ("date", _) => Some(Kind::Date),
-                ("begin_group", _) | (_, "begin group") => Some(Kind::BeginGroup),
-                ("end_group", _) | (_, "end group") => Some(Kind::EndGroup),
-                ("", _) => {
-                    err(&mut errs, "survey", type_cell.clone(), "缺少题型".into());
-                    None
-                }
-                _ => {
-                    err(
-                        &mut errs,
-                        "survey",
-                        type_cell.clone(),
-                        format!(
-                            "不支持的题型“{ty}”：可用 select_one、select_multiple、integer、decimal、text、note、date、begin_group、end_group"
-                        ),
-                    );
-                    None
-                }
-            };
-            let Some(kind) = kind else { continue };
-            if kind == Kind::EndGroup {
-                if open.pop().is_none() {
-                    err(
-                        &mut errs,
-                        "survey",
-                        type_cell,
-                        "end_group 没有对应的 begin_group".into(),
-                    );
-                }
-                questions.push(Question {
-                    name: String::new(),
-                    label: String::new(),
-                    hint: String::new(),
-                    kind,
-                    required: false,
-                    relevant: None,
-                    constraint: None,
-                    constraint_message: String::new(),
-                    element: None,
-                    groups: open.clone(),
-                    row: r + 1,
-                });
-                continue;
-            }
-            let name = get(row, col("name")).to_string();
-            let name_cell = cell(r, col("name").unwrap_or(0));
-            if name.is_empty() {
-                err(
-                    &mut errs,
-                    "survey",
-                    name_cell,
-                    "缺少题目名称（name）".into(),
-                );
-                continue;
-            }
-            if !is_name(&name) {
-                err(
-                    &mut errs,
-                    "survey",
-                    name_cell.clone(),
-                    format!("题目名称“{name}”须以字母或下划线开头，只含字母、数字、_ - ."),
-                );
-            }
-            if index.contains_key(&name) {
-                err(
-                    &mut errs,
-                    "survey",
-                    name_cell,
-                    format!("题目名称“{name}”重复"),
-                );
-                continue;
-            }
-            let label = get(row, col("label")).to_string();
-            if label.is_empty() && kind != Kind::BeginGroup {
-                err(
-                    &mut errs,
-                    "survey",
-                    cell(r, col("label").unwrap_or(0)),
-                    format!("题目“{name}”缺少题干（label）"),
-                );
-            }
-            let req = get(row, col("required")).to_lowercase();
-            let required = match req.as_str() {
-                "yes" | "true" | "true()" => true,
-                "" | "no" | "false" | "false()" => false,
-                _ => {
-                    err(
-                        &mut errs,
-                        "survey",
-                        cell(r, col("required").unwrap_or(0)),
-                        format!("required 应为 yes 或留空，而不是“{req}”"),
-                    );
-                    false
-                }
-            };
-            let element = get(row, col("element"));
-            let element = if element.is_empty() {
-                None
-            } else if !matches!(kind, Kind::SelectOne(_)) {
-                err(
-                    &mut errs,
-                    "survey",
-                    cell(r, col("element").unwrap_or(0)),
-                    format!("只有单选题（select_one）可以计入数据项，题目“{name}”是“{ty}”"),
-                );
-                None
-            } else if !known_element(element) {
-                err(
-                    &mut errs,
-                    "survey",
-                    cell(r, col("element").unwrap_or(0)),
-                    format!("未知的数据项代码“{element}”（指标体系中没有）"),
-                );
-                None
-            } else {
-                Some(element.to_string())
-            };
-            let i = questions.len();
-            let mut expr_of = |key: &'static str, errs: &mut Vec<FormError>| -> Option<Expr> {
-                let src = get(row, col(key));
-                if src.is_empty() {
-                    return None;
-                }
-                match expr::parse(src) {
-                    Ok(e) => {
-                        pending.push((i, col(key).unwrap_or(0), src.to_string(), key));
-                        Some(e)
-                    }
-                    Err(e) => {
-                        err(
-                            errs,
-                            "survey",
-                            cell(r, col(key).unwrap_or(0)),
-                            format!("{key} 无法解析：{e}"),
-                        );
-                        None
-                    }
-                }
-            };
-            let relevant = expr_of("relevant", &mut errs);
-            let constraint = expr_of("constraint", &mut errs);
-            index.insert(name.clone(), i);
-            questions.push(Question {
-                name,
-                label,
-                hint: get(row, col("hint")).to_string(),
-                kind: kind.clone(),
-                required,
-                relevant,
-                constraint,
-                constraint_message: get(row, col("constraint_message")).to_string(),
-                element,
-                groups: open.clone(),
-                row: r + 1,
-            });
-            if kind == Kind::BeginGroup {
-                open.push(i);
-            }
-        }
-        if let Some(&g) = open.last() {
-            err(
-                &mut errs,
-                "survey",
-                cell(questions[g].row - 1, col("type").unwrap_or(0)),
-                "begin_group 没有对应的 end_group".into(),
-            );
-        }
-        for (q, c, src, key) in pending {
-            let e = expr::parse(&src).ok();
-            for name in e.iter().flat_map(|e| e.refs()) {
-                if !index.contains_key(name) {
-                    err(
-                        &mut errs,
-                        "survey",
-                        cell(questions[q].row - 1, c),
-                        format!("{key} 引用了不存在的题目 ${{{name}}}"),
-                    );
-                }
-            }
-        }
-        if !questions.iter().any(|q| q.kind.answered()) {
-            err(
-                &mut errs,
-                "survey",
-                String::new(),
-                "问卷中没有任何题目".into(),
-            );
-        }
+        let mut errs = read::Errors::default();
+        let read::Settings {
+            id,
+            version,
+            title,
+            min_seconds,
+        } = read::settings(settings, &mut errs);
+        let lists = read::choices(choices, &mut errs);
+        let Some((questions, index)) = read::survey(survey, &lists, known_element, &mut errs)
+        else {
+            return Err(errs.into_vec());
+        };
         if !errs.is_empty() {
-            return Err(errs);
+            return Err(errs.into_vec());
         }
         Ok(Form {
             id,
