@@ -1,0 +1,218 @@
+//! The `[[element]]` and `[[benchmark]]` tables: what formulas and rules
+//! may name.
+
+use super::Compiler;
+use crate::framework::doc::{BenchmarkDoc, ElementDoc};
+use crate::framework::{Benchmark, Element, Frequency, RegionAgg, TimeAgg};
+use rustc_hash::FxHashMap;
+use std::ops::Range;
+use toml::Spanned;
+
+/// Element code → index in the file.
+pub(super) fn index(docs: &[Spanned<ElementDoc>]) -> FxHashMap<String, usize> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, e)| (e.get_ref().code.clone(), i))
+        .collect()
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(s, "min" | "max" | "abs" | "prev")
+}
+
+impl Compiler<'_> {
+    pub(super) fn elements(
+        &mut self,
+        docs: &[Spanned<ElementDoc>],
+        index: &FxHashMap<String, usize>,
+    ) -> Vec<Element> {
+        let elements: Vec<Element> = docs.iter().map(|e| self.element(e, index)).collect();
+        self.check_weight_by_cycles(docs, &elements);
+        elements
+    }
+
+    fn element(&mut self, doc: &Spanned<ElementDoc>, index: &FxHashMap<String, usize>) -> Element {
+        let span = doc.span();
+        let e = doc.get_ref();
+        self.claim(&e.code, &span);
+        if !is_identifier(&e.code) {
+            self.err(
+                "invalid_code",
+                &e.code,
+                &span,
+                format!("数据项代码“{}”无效：只能用英文字母、数字和下划线，且不以数字开头，不能是函数名", e.code),
+            );
+        }
+        let region_agg = self.region_agg(e, &span);
+        let time_agg = self.time_agg(e, &span);
+        let frequency = self.frequency(e, &span);
+        let weight_by = self.weight_by(e, region_agg, index, &span);
+        Element {
+            code: e.code.clone(),
+            name: e.name.clone(),
+            unit: e.unit.clone(),
+            department: e.department.clone(),
+            region_agg,
+            weight_by,
+            time_agg,
+            frequency,
+        }
+    }
+
+    fn region_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> RegionAgg {
+        match e.region_agg.as_deref() {
+            None | Some("sum") => RegionAgg::Sum,
+            Some("mean") => RegionAgg::Mean,
+            Some("weighted_mean") => RegionAgg::WeightedMean,
+            Some("none") => RegionAgg::None,
+            Some(other) => {
+                self.err(
+                    "value",
+                    &format!("{}.region_agg", e.code),
+                    span,
+                    format!(
+                        "数据项 {} 的 region_agg“{other}”无效：可用 sum、mean、weighted_mean、none",
+                        e.code
+                    ),
+                );
+                RegionAgg::Sum
+            }
+        }
+    }
+
+    fn time_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> TimeAgg {
+        match e.time_agg.as_deref() {
+            None | Some("sum") => TimeAgg::Sum,
+            Some("mean") => TimeAgg::Mean,
+            Some("last") => TimeAgg::Last,
+            Some("max") => TimeAgg::Max,
+            Some(other) => {
+                self.err(
+                    "value",
+                    &format!("{}.time_agg", e.code),
+                    span,
+                    format!(
+                        "数据项 {} 的 time_agg“{other}”无效：可用 sum、mean、last、max",
+                        e.code
+                    ),
+                );
+                TimeAgg::Sum
+            }
+        }
+    }
+
+    fn frequency(&mut self, e: &ElementDoc, span: &Range<usize>) -> Frequency {
+        match e.frequency.as_deref() {
+            None | Some("month") => Frequency::Month,
+            Some("quarter") => Frequency::Quarter,
+            Some("year") => Frequency::Year,
+            Some(other) => {
+                self.err(
+                    "value",
+                    &format!("{}.frequency", e.code),
+                    span,
+                    format!(
+                        "数据项 {} 的 frequency“{other}”无效：可用 month、quarter、year",
+                        e.code
+                    ),
+                );
+                Frequency::Month
+            }
+        }
+    }
+
+    /// The index of the element `e` is weighted by, when it is a
+    /// weighted mean of another element.
+    fn weight_by(
+        &mut self,
+        e: &ElementDoc,
+        region_agg: RegionAgg,
+        index: &FxHashMap<String, usize>,
+        span: &Range<usize>,
+    ) -> Option<usize> {
+        match (&e.weight_by, region_agg) {
+            (None, RegionAgg::WeightedMean) => {
+                self.err(
+                    "weight_by",
+                    &format!("{}.weight_by", e.code),
+                    span,
+                    format!("数据项 {} 使用 weighted_mean 时必须指定 weight_by", e.code),
+                );
+                None
+            }
+            (Some(_), agg) if agg != RegionAgg::WeightedMean => {
+                self.err(
+                    "weight_by",
+                    &format!("{}.weight_by", e.code),
+                    span,
+                    format!(
+                        "数据项 {} 只有 region_agg = \"weighted_mean\" 时才能指定 weight_by",
+                        e.code
+                    ),
+                );
+                None
+            }
+            (Some(w), _) => match index.get(w) {
+                Some(&i) if i == index[&e.code] => {
+                    self.err(
+                        "weight_by",
+                        &format!("{}.weight_by", e.code),
+                        span,
+                        format!("数据项 {} 不能以自身为权重", e.code),
+                    );
+                    None
+                }
+                Some(&i) => Some(i),
+                None => {
+                    self.err(
+                        "unknown_element",
+                        &format!("{}.weight_by", e.code),
+                        span,
+                        format!("数据项 {} 的 weight_by 引用了未定义的数据项 {w}", e.code),
+                    );
+                    None
+                }
+            },
+            (None, _) => None,
+        }
+    }
+
+    // A weight_by chain that loops would recurse forever when resolving.
+    fn check_weight_by_cycles(&mut self, docs: &[Spanned<ElementDoc>], elements: &[Element]) {
+        for (i, el) in elements.iter().enumerate() {
+            let mut at = el.weight_by;
+            let mut steps = 0;
+            while let Some(j) = at {
+                steps += 1;
+                if j == i || steps > elements.len() {
+                    let span = docs[i].span();
+                    self.err(
+                        "weight_by",
+                        &format!("{}.weight_by", el.code),
+                        &span,
+                        format!("数据项 {} 的 weight_by 构成循环", el.code),
+                    );
+                    break;
+                }
+                at = elements[j].weight_by;
+            }
+        }
+    }
+
+    pub(super) fn benchmarks(&mut self, docs: &[Spanned<BenchmarkDoc>]) -> Vec<Benchmark> {
+        let mut benchmarks = Vec::new();
+        for b in docs {
+            let span = b.span();
+            let b = b.get_ref();
+            self.claim(&b.code, &span);
+            benchmarks.push(Benchmark {
+                code: b.code.clone(),
+                name: b.name.clone(),
+            });
+        }
+        benchmarks
+    }
+}
