@@ -275,6 +275,40 @@ async fn queue(app: &App) {
         first_row.matches("<td>").count() + first_row.matches("<td ").count(),
         "{table}"
     );
+    // The last check, from the ledger: what a check left to run on in the
+    // background reports through.
+    assert!(html.contains("最近一次检查：2024，"), "{html}");
+    // The page's own check: a small province finishes within its wait.
+    let run_page = |body: &'static str| {
+        common::no_redirect()
+            .post(format!("{}/quality", app.base))
+            .header("cookie", &collector)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let (s, html) = common::follow(
+        app,
+        run_page("op=check&period=2024").await.unwrap(),
+        &collector,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("2024 检查完成：检查"), "{html}");
+    assert!(html.contains("最近一次检查：2024，collector 于"), "{html}");
+    let (_, html) = common::follow(
+        app,
+        run_page("op=check&period=20x4").await.unwrap(),
+        &collector,
+    )
+    .await;
+    assert!(html.contains("无法识别"), "{html}");
+    // Those who may not run checks neither see the form nor the last run.
+    let (_, html) = common::page(app, "/quality", &sup).await;
+    assert!(
+        !html.contains("run-check") && !html.contains("最近一次检查"),
+        "{html}"
+    );
     let r = app
         .http
         .get(format!("{}/export/flags.xlsx?status=all", app.base))

@@ -60,6 +60,44 @@ pub async fn check(
     })
 }
 
+/// The last check saved to the queue, from its ledger entry.
+pub struct LastCheck {
+    /// When it finished (the ledger's time, UTC).
+    pub at: String,
+    pub user: String,
+    /// The period checked, as given ("2024", "2024-06").
+    pub period: String,
+    pub found: i64,
+    pub new: i64,
+    pub cleared: i64,
+}
+
+/// The last saved check, by anyone: a check of a whole year takes seconds
+/// and the page does not wait for it, so this is how its result is seen.
+pub async fn last_check(ctx: &Ctx, _who: &Authorized<'_, cap::Check>) -> Result<Option<LastCheck>> {
+    let Some(e) = ctx
+        .store
+        .last_audit_entry(pingan_core::labels::LedgerAction::QualityCheck)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let d: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+    let n = |k: &str| d.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+    Ok(Some(LastCheck {
+        period: e
+            .object
+            .strip_prefix("period:")
+            .unwrap_or(&e.object)
+            .to_string(),
+        found: n("found"),
+        new: n("new"),
+        cleared: n("cleared"),
+        at: e.at,
+        user: e.user,
+    }))
+}
+
 /// Run the checks for `period` over every stored value (the whole
 /// province: peers and trends need it), with the given rules or the
 /// framework's default ones.

@@ -85,6 +85,16 @@ impl Store {
         )
     }
 
+    /// The latest entry of `action`, if there is one.
+    pub async fn last_audit_entry(&self, action: LedgerAction) -> Result<Option<Entry>> {
+        let sql = "SELECT id, at, user_name, action, object, detail, reason, client, prev_hash, hash FROM audit \
+                   WHERE action = $1 ORDER BY id DESC LIMIT 1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql)
+            .bind(action.code())
+            .fetch_optional(p)
+            .await)?)
+    }
+
     pub async fn audit_entries(&self, f: &Filter, limit: Option<i64>) -> Result<Vec<Entry>> {
         let sql = "SELECT id, at, user_name, action, object, detail, reason, client, prev_hash, hash FROM audit \
                    WHERE ($1 IS NULL OR at >= $1) AND ($2 IS NULL OR at <= $2) \

@@ -21,6 +21,7 @@ mod place;
 mod progress;
 mod public;
 mod quality;
+mod quality_run;
 mod rectify;
 mod rectify_board;
 mod region;

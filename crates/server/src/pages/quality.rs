@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/quality", get(page).post(action))
+        .route("/quality", get(page).post(super::quality_run::action))
         .route("/quality/{id}", get(detail).post(resolve))
         .route("/export/flags.xlsx", get(export))
 }
@@ -173,18 +173,10 @@ async fn page(
         1,
     );
     let banner = flash.0;
+    let last = super::quality_run::last(&state, c).await;
     let body = html! {
         @if may_review(c) {
-            (card("运行质量检查", None, html! {
-                form.inline method="post" action="/quality" id="run-check" {
-                    input type="hidden" name="op" value="check";
-                    label for="c-period" { "期间" }
-                    input type="text" id="c-period" name="period" size="8" required
-                        value=[latest.map(|y| y.to_string())] placeholder="2024 或 2024-06";
-                    button.btn.primary type="submit" { "检查并加入待核查队列" }
-                    span.muted { "逻辑校验、异常值（z 值、修正 z 值、突变、连续高于均值、同级离群）、多来源差异与时效性" }
-                }
-            }))
+            (super::quality_run::form(latest, last.as_ref()))
         }
         (card("筛选", None, html! {
             form.inline method="get" action="/quality" id="flag-filter" {
@@ -285,31 +277,6 @@ async fn page(
         Frame::simple(c, "数据质量", "/quality").banner(banner),
         body,
     ))
-}
-
-/// POST /quality: run the checks for a period and keep the flags.
-async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
-    let who = v.0.authorize::<cap::Check>()?;
-    let f = Fields::parse(&body);
-    let period = match f.get("period").parse::<pingan_core::Period>() {
-        Ok(p) => p,
-        Err(e) => return Ok(back("/quality", Err(e.to_string()))),
-    };
-    let result = quality::check(&state.ctx, &who, period, true)
-        .await
-        .map(|out| {
-            let s = out.saved.unwrap_or_default();
-            let explained = match out.summary.explained {
-                0 => String::new(),
-                n => format!("；另有 {n} 条统计类提示的总量变化与其构成数据一致，不列入"),
-            };
-            format!(
-                "{period} 检查完成：检查 {} 个数据值，发现 {} 条问题（新增 {}，更新 {}，已处理过的 {} 条保持不变；此前待核查、本次不再出现的 {} 条移出队列{explained}）",
-                out.summary.values, s.found, s.new, s.updated, s.resolved_before, s.cleared
-            )
-        })
-        .map_err(|e| e.to_string());
-    Ok(back("/quality", result))
 }
 
 fn detail_body(
