@@ -179,7 +179,8 @@ pub async fn serve_with(
         let kept = ctx.clone();
         tokio::spawn(async move {
             pingan_service::scores::warm_up(kept.clone()).await;
-            pingan_service::surveys::warm_up(kept).await;
+            pingan_service::surveys::warm_up(kept.clone()).await;
+            pingan_service::events_board::warm_up(kept).await;
         });
     }
     if let Some(every) = opts.risk_every {

@@ -105,6 +105,72 @@ fn slot(kind: &str) -> Option<usize> {
     }
 }
 
+/// A subtree's year, its events overdue at `now`.
+fn year_filter(tree: &RegionTree, root: usize, year: i32, now: f64) -> EventFilter {
+    EventFilter {
+        regions: base_regions(tree, root),
+        from: format!("{year:04}-01"),
+        to: format!("{year:04}-12"),
+        kind: None,
+        category: None,
+        urgency: None,
+        state: EventState::Overdue(now),
+    }
+}
+
+/// The events' sums of a subtree's year: by month, by region and by
+/// handling class.
+type Sums = (Vec<EventBreakdown>, Vec<EventBreakdown>, Vec<(i64, i64)>);
+
+/// The year's and subtree's sums, kept until the next events import.
+async fn kept_sums(
+    ctx: &Ctx,
+    tree: &RegionTree,
+    root: usize,
+    year: i32,
+    now: f64,
+) -> Result<std::sync::Arc<Sums>> {
+    let filter = year_filter(tree, root, year, now);
+    ctx.versioned(
+        &format!("events-board:{year}:{}", tree.get(root).code),
+        &[LedgerAction::ImportEvents, LedgerAction::ImportRegions],
+        // At once, each on its own connection: a province's year is a
+        // scan of its 236,287 groups for each (0.25–0.4 s on SQLite).
+        async {
+            Ok(tokio::try_join!(
+                ctx.store.event_sums(&filter, EventSumsBy::Month),
+                ctx.store.event_sums(&filter, EventSumsBy::Region),
+                ctx.store.event_handling(&filter),
+            )?)
+        },
+    )
+    .await
+}
+
+/// Read the newest year's sums for the whole province once, so that the
+/// first visit to 网格事件 after a start finds them kept (a server calls
+/// this in the background when it starts; failures are only logged).
+pub async fn warm_up(ctx: Ctx) {
+    let (Some(year), Ok(tree)) = (ctx.latest_year().await, ctx.tree().await) else {
+        return;
+    };
+    let Some(root) = (0..tree.len()).find(|&i| tree.get(i).parent.is_none()) else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let started = std::time::Instant::now();
+    match kept_sums(&ctx, &tree, root, year, now).await {
+        Ok(_) => tracing::info!(
+            year,
+            ms = started.elapsed().as_millis() as u64,
+            "events board ready"
+        ),
+        Err(e) => tracing::info!(year, "no events board kept at start: {e}"),
+    }
+}
+
 /// Overdue events shown.
 pub const OVERDUE_SHOWN: usize = 200;
 
@@ -116,7 +182,6 @@ pub async fn board(
     year: i32,
     now: f64,
 ) -> Result<EventsBoard> {
-    let (from, to) = (format!("{year:04}-01"), format!("{year:04}-12"));
     let within = |code: &str| tree.find(code).filter(|&r| tree.is_within(r, root));
     let child_of = |r: usize| -> Option<usize> {
         let mut at = r;
@@ -138,31 +203,8 @@ pub async fn board(
         children: Vec::new(),
     };
     let mut children: BTreeMap<usize, [Counts; 3]> = BTreeMap::new();
-    // The year's and subtree's sums, kept until the next events import.
-    let filter = EventFilter {
-        regions: base_regions(tree, root),
-        from,
-        to,
-        kind: None,
-        category: None,
-        urgency: None,
-        state: EventState::Overdue(now),
-    };
-    let kept = ctx
-        .versioned(
-            &format!("events-board:{year}:{}", tree.get(root).code),
-            &[LedgerAction::ImportEvents, LedgerAction::ImportRegions],
-            // At once, each on its own connection: a province's year is a
-            // scan of its 236,287 groups for each (0.25–0.4 s on SQLite).
-            async {
-                Ok(tokio::try_join!(
-                    ctx.store.event_sums(&filter, EventSumsBy::Month),
-                    ctx.store.event_sums(&filter, EventSumsBy::Region),
-                    ctx.store.event_handling(&filter),
-                )?)
-            },
-        )
-        .await?;
+    let filter = year_filter(tree, root, year, now);
+    let kept = kept_sums(ctx, tree, root, year, now).await?;
     let (by_month, by_region, handling) = kept.as_ref();
     for c in by_month {
         let (Some(k), Some(m)) = (
