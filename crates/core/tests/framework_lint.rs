@@ -93,6 +93,19 @@ fn each_error_is_named_with_its_line() {
     assert!(e[0].1.contains("dimension.weight"), "{e:?}");
     let e = broken("[framework]", "[framework\n");
     assert_eq!(e[0].0, "parse");
+    // A setting that is not one of its options names them all.
+    let e = broken("time_agg = \"sum\"", "time_agg = \"avg\"");
+    assert_eq!(e[0].0, "value");
+    assert!(
+        e[0].1
+            .contains("time_agg“avg”无效：可用 sum、mean、last、max"),
+        "{e:?}"
+    );
+    let e = broken("region_agg = \"sum\"", "region_agg = \"total\"");
+    assert!(
+        e[0].1.contains("可用 sum、mean、weighted_mean、none"),
+        "{e:?}"
+    );
 }
 
 fn check_line_of(needle: &str) -> usize {

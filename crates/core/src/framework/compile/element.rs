@@ -63,65 +63,55 @@ impl Compiler<'_> {
     }
 
     fn region_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> RegionAgg {
-        match e.region_agg.as_deref() {
-            None | Some("sum") => RegionAgg::Sum,
-            Some("mean") => RegionAgg::Mean,
-            Some("weighted_mean") => RegionAgg::WeightedMean,
-            Some("none") => RegionAgg::None,
-            Some(other) => {
-                self.err(
-                    "value",
-                    &format!("{}.region_agg", e.code),
-                    span,
-                    format!(
-                        "数据项 {} 的 region_agg“{other}”无效：可用 sum、mean、weighted_mean、none",
-                        e.code
-                    ),
-                );
-                RegionAgg::Sum
-            }
-        }
+        use RegionAgg::*;
+        let options = [
+            ("sum", Sum),
+            ("mean", Mean),
+            ("weighted_mean", WeightedMean),
+            ("none", None),
+        ];
+        self.choice(e, span, "region_agg", e.region_agg.as_deref(), &options)
     }
 
     fn time_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> TimeAgg {
-        match e.time_agg.as_deref() {
-            None | Some("sum") => TimeAgg::Sum,
-            Some("mean") => TimeAgg::Mean,
-            Some("last") => TimeAgg::Last,
-            Some("max") => TimeAgg::Max,
-            Some(other) => {
-                self.err(
-                    "value",
-                    &format!("{}.time_agg", e.code),
-                    span,
-                    format!(
-                        "数据项 {} 的 time_agg“{other}”无效：可用 sum、mean、last、max",
-                        e.code
-                    ),
-                );
-                TimeAgg::Sum
-            }
-        }
+        use TimeAgg::*;
+        let options = [("sum", Sum), ("mean", Mean), ("last", Last), ("max", Max)];
+        self.choice(e, span, "time_agg", e.time_agg.as_deref(), &options)
     }
 
     fn frequency(&mut self, e: &ElementDoc, span: &Range<usize>) -> Frequency {
-        match e.frequency.as_deref() {
-            None | Some("month") => Frequency::Month,
-            Some("quarter") => Frequency::Quarter,
-            Some("year") => Frequency::Year,
-            Some(other) => {
-                self.err(
-                    "value",
-                    &format!("{}.frequency", e.code),
-                    span,
-                    format!(
-                        "数据项 {} 的 frequency“{other}”无效：可用 month、quarter、year",
-                        e.code
-                    ),
-                );
-                Frequency::Month
-            }
+        use Frequency::*;
+        let options = [("month", Month), ("quarter", Quarter), ("year", Year)];
+        self.choice(e, span, "frequency", e.frequency.as_deref(), &options)
+    }
+
+    /// One of an element's named settings: the first option when it is not
+    /// given, and when it is not one of them (with an error naming them).
+    fn choice<T: Copy>(
+        &mut self,
+        e: &ElementDoc,
+        span: &Range<usize>,
+        field: &str,
+        given: Option<&str>,
+        options: &[(&str, T)],
+    ) -> T {
+        let first = options[0].1;
+        let Some(given) = given else { return first };
+        if let Some(&(_, v)) = options.iter().find(|o| o.0 == given) {
+            return v;
         }
+        let names: Vec<&str> = options.iter().map(|o| o.0).collect();
+        self.err(
+            "value",
+            &format!("{}.{field}", e.code),
+            span,
+            format!(
+                "数据项 {} 的 {field}“{given}”无效：可用 {}",
+                e.code,
+                names.join("、")
+            ),
+        );
+        first
     }
 
     /// The index of the element `e` is weighted by, when it is a
