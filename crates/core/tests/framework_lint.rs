@@ -106,6 +106,11 @@ fn each_error_is_named_with_its_line() {
         e[0].1.contains("可用 sum、mean、weighted_mean、none"),
         "{e:?}"
     );
+    let e = broken("polarity = \"lower\"", "polarity = \"down\"");
+    assert!(
+        e[0].1.contains("的 polarity“down”无效：可用 higher、lower") && e[0].1.starts_with("指标 "),
+        "{e:?}"
+    );
 }
 
 fn check_line_of(needle: &str) -> usize {

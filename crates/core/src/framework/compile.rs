@@ -40,6 +40,33 @@ impl<'s> Compiler<'s> {
         });
     }
 
+    /// One of a node's named settings (`whose`: "数据项 D1", "指标 D1.1.1"):
+    /// the first option when it is not given, and when it is not one of
+    /// them (with an error naming them).
+    fn choice<T: Copy>(
+        &mut self,
+        whose: &str,
+        code: &str,
+        span: &Range<usize>,
+        field: &str,
+        given: Option<&str>,
+        options: &[(&str, T)],
+    ) -> T {
+        let first = options[0].1;
+        let Some(given) = given else { return first };
+        if let Some(&(_, v)) = options.iter().find(|o| o.0 == given) {
+            return v;
+        }
+        let names: Vec<&str> = options.iter().map(|o| o.0).collect();
+        self.err(
+            "value",
+            &format!("{code}.{field}"),
+            span,
+            format!("{whose} 的 {field}“{given}”无效：可用 {}", names.join("、")),
+        );
+        first
+    }
+
     /// Codes are one namespace: an element, a benchmark and a tree node may
     /// not share one.
     fn claim(&mut self, code: &str, span: &Range<usize>) {

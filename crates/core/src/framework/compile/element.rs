@@ -70,48 +70,40 @@ impl Compiler<'_> {
             ("weighted_mean", WeightedMean),
             ("none", None),
         ];
-        self.choice(e, span, "region_agg", e.region_agg.as_deref(), &options)
+        self.choice(
+            &format!("数据项 {}", e.code),
+            &e.code,
+            span,
+            "region_agg",
+            e.region_agg.as_deref(),
+            &options,
+        )
     }
 
     fn time_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> TimeAgg {
         use TimeAgg::*;
         let options = [("sum", Sum), ("mean", Mean), ("last", Last), ("max", Max)];
-        self.choice(e, span, "time_agg", e.time_agg.as_deref(), &options)
+        self.choice(
+            &format!("数据项 {}", e.code),
+            &e.code,
+            span,
+            "time_agg",
+            e.time_agg.as_deref(),
+            &options,
+        )
     }
 
     fn frequency(&mut self, e: &ElementDoc, span: &Range<usize>) -> Frequency {
         use Frequency::*;
         let options = [("month", Month), ("quarter", Quarter), ("year", Year)];
-        self.choice(e, span, "frequency", e.frequency.as_deref(), &options)
-    }
-
-    /// One of an element's named settings: the first option when it is not
-    /// given, and when it is not one of them (with an error naming them).
-    fn choice<T: Copy>(
-        &mut self,
-        e: &ElementDoc,
-        span: &Range<usize>,
-        field: &str,
-        given: Option<&str>,
-        options: &[(&str, T)],
-    ) -> T {
-        let first = options[0].1;
-        let Some(given) = given else { return first };
-        if let Some(&(_, v)) = options.iter().find(|o| o.0 == given) {
-            return v;
-        }
-        let names: Vec<&str> = options.iter().map(|o| o.0).collect();
-        self.err(
-            "value",
-            &format!("{}.{field}", e.code),
+        self.choice(
+            &format!("数据项 {}", e.code),
+            &e.code,
             span,
-            format!(
-                "数据项 {} 的 {field}“{given}”无效：可用 {}",
-                e.code,
-                names.join("、")
-            ),
-        );
-        first
+            "frequency",
+            e.frequency.as_deref(),
+            &options,
+        )
     }
 
     /// The index of the element `e` is weighted by, when it is a

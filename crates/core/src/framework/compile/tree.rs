@@ -172,19 +172,15 @@ impl Compiler<'_> {
     }
 
     fn polarity(&mut self, code: &str, polarity: Option<&str>, span: &Range<usize>) -> Better {
-        match polarity {
-            None | Some("higher") => Better::Higher,
-            Some("lower") => Better::Lower,
-            Some(other) => {
-                self.err(
-                    "value",
-                    &format!("{code}.polarity"),
-                    span,
-                    format!("指标 {code} 的 polarity“{other}”无效：可用 higher、lower"),
-                );
-                Better::Higher
-            }
-        }
+        let options = [("higher", Better::Higher), ("lower", Better::Lower)];
+        self.choice(
+            &format!("指标 {code}"),
+            code,
+            span,
+            "polarity",
+            polarity,
+            &options,
+        )
     }
 
     fn not_applicable(
@@ -193,19 +189,18 @@ impl Compiler<'_> {
         not_applicable: Option<&str>,
         span: &Range<usize>,
     ) -> NotApplicable {
-        match not_applicable {
-            None | Some("full") => NotApplicable::Full,
-            Some("missing") => NotApplicable::Missing,
-            Some(other) => {
-                self.err(
-                    "value",
-                    &format!("{code}.not_applicable"),
-                    span,
-                    format!("指标 {code} 的 not_applicable“{other}”无效：可用 full、missing"),
-                );
-                NotApplicable::Full
-            }
-        }
+        let options = [
+            ("full", NotApplicable::Full),
+            ("missing", NotApplicable::Missing),
+        ];
+        self.choice(
+            &format!("指标 {code}"),
+            code,
+            span,
+            "not_applicable",
+            not_applicable,
+            &options,
+        )
     }
 
     fn rule(&mut self, code: &str, table: &toml::Table, span: &Range<usize>) -> Option<Rule> {
