@@ -8,6 +8,25 @@ use rustc_hash::FxHashMap;
 use std::ops::Range;
 use toml::Spanned;
 
+/// The settings an element may name, the default first.
+const REGION_AGGS: [(&str, RegionAgg); 4] = [
+    ("sum", RegionAgg::Sum),
+    ("mean", RegionAgg::Mean),
+    ("weighted_mean", RegionAgg::WeightedMean),
+    ("none", RegionAgg::None),
+];
+const TIME_AGGS: [(&str, TimeAgg); 4] = [
+    ("sum", TimeAgg::Sum),
+    ("mean", TimeAgg::Mean),
+    ("last", TimeAgg::Last),
+    ("max", TimeAgg::Max),
+];
+const FREQUENCIES: [(&str, Frequency); 3] = [
+    ("month", Frequency::Month),
+    ("quarter", Frequency::Quarter),
+    ("year", Frequency::Year),
+];
+
 /// Element code → index in the file.
 pub(super) fn index(docs: &[Spanned<ElementDoc>]) -> FxHashMap<String, usize> {
     docs.iter()
@@ -46,9 +65,15 @@ impl Compiler<'_> {
                 format!("数据项代码“{}”无效：只能用英文字母、数字和下划线，且不以数字开头，不能是函数名", e.code),
             );
         }
-        let region_agg = self.region_agg(e, &span);
-        let time_agg = self.time_agg(e, &span);
-        let frequency = self.frequency(e, &span);
+        let region_agg = self.setting(
+            e,
+            &span,
+            "region_agg",
+            e.region_agg.as_deref(),
+            &REGION_AGGS,
+        );
+        let time_agg = self.setting(e, &span, "time_agg", e.time_agg.as_deref(), &TIME_AGGS);
+        let frequency = self.setting(e, &span, "frequency", e.frequency.as_deref(), &FREQUENCIES);
         let weight_by = self.weight_by(e, region_agg, index, &span);
         Element {
             code: e.code.clone(),
@@ -62,47 +87,21 @@ impl Compiler<'_> {
         }
     }
 
-    fn region_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> RegionAgg {
-        use RegionAgg::*;
-        let options = [
-            ("sum", Sum),
-            ("mean", Mean),
-            ("weighted_mean", WeightedMean),
-            ("none", None),
-        ];
+    fn setting<T: Copy>(
+        &mut self,
+        e: &ElementDoc,
+        span: &Range<usize>,
+        field: &str,
+        given: Option<&str>,
+        options: &[(&str, T)],
+    ) -> T {
         self.choice(
             &format!("数据项 {}", e.code),
             &e.code,
             span,
-            "region_agg",
-            e.region_agg.as_deref(),
-            &options,
-        )
-    }
-
-    fn time_agg(&mut self, e: &ElementDoc, span: &Range<usize>) -> TimeAgg {
-        use TimeAgg::*;
-        let options = [("sum", Sum), ("mean", Mean), ("last", Last), ("max", Max)];
-        self.choice(
-            &format!("数据项 {}", e.code),
-            &e.code,
-            span,
-            "time_agg",
-            e.time_agg.as_deref(),
-            &options,
-        )
-    }
-
-    fn frequency(&mut self, e: &ElementDoc, span: &Range<usize>) -> Frequency {
-        use Frequency::*;
-        let options = [("month", Month), ("quarter", Quarter), ("year", Year)];
-        self.choice(
-            &format!("数据项 {}", e.code),
-            &e.code,
-            span,
-            "frequency",
-            e.frequency.as_deref(),
-            &options,
+            field,
+            given,
+            options,
         )
     }
 
