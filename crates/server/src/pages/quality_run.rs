@@ -17,7 +17,7 @@ use pingan_service::{Caller, cap};
 use std::time::Duration;
 
 /// How long the page waits for a check before leaving it to run on.
-const WAIT: Duration = Duration::from_millis(800);
+const WAIT: Duration = Duration::from_millis(500);
 
 /// POST /quality: run the checks for a period and keep the flags.
 pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
