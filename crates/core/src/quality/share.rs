@@ -87,16 +87,17 @@ fn sum(months: &[(f64, f64)]) -> (f64, f64) {
         .fold((0.0, 0.0), |(a, b), (x, n)| (a + x, b + n))
 }
 
-/// `months` without those `far` finds off the share of the others (each
-/// judged against the rest), as long as two thirds of them stay.
-fn trimmed(months: &[(f64, f64)], far: impl Fn((f64, f64), f64) -> bool) -> Vec<(f64, f64)> {
+/// `months` without those more than `OUTLIER_Z` binomial SDs off the share
+/// of the others (loose: the share's own spread is not known here), as long
+/// as two thirds of them stay.
+fn trimmed(months: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let (x, n) = sum(months);
     let kept: Vec<(f64, f64)> = months
         .iter()
         .copied()
         .filter(|&(a, b)| {
             let p = (x - a + 0.5) / (n - b + 1.0);
-            !far((a, b), p)
+            (a - b * p).abs() / (b * p * (1.0 - p)).sqrt().max(0.5) <= OUTLIER_Z
         })
         .collect();
     if kept.len() * 3 >= months.len() * 2 {
@@ -161,11 +162,7 @@ impl Pair<'_> {
         if months.len() < WINDOW {
             return None;
         }
-        let kept = trimmed(&months, |(x, n), p| {
-            // Binomial z against the others', loose: the share's own
-            // spread is not known here.
-            (x - n * p).abs() / (n * p * (1.0 - p)).sqrt().max(0.5) > OUTLIER_Z
-        });
+        let kept = trimmed(&months);
         // Kept off 0 and 1: a share always at 100 % still allows a miss.
         let (x, n) = sum(&kept);
         Some((x + 0.5) / (n + 1.0))
