@@ -232,7 +232,12 @@ impl RegionTree {
 
     /// The first region without a parent (the province), if any.
     pub fn root(&self) -> Option<&Region> {
-        self.regions.iter().find(|r| r.parent.is_none())
+        self.root_index().map(|i| &self.regions[i])
+    }
+
+    /// Its index.
+    pub fn root_index(&self) -> Option<usize> {
+        self.regions.iter().position(|r| r.parent.is_none())
     }
 
     pub fn children(&self, i: usize) -> &[usize] {

@@ -82,11 +82,7 @@ pub fn pick_region(
         .clone()
         .filter(|s| !s.trim().is_empty())
         .or(c.region.clone())
-        .or_else(|| {
-            (0..tree.len())
-                .find(|&i| tree.get(i).parent.is_none())
-                .map(|i| tree.get(i).code.clone())
-        })
+        .or_else(|| tree.root().map(|r| r.code.clone()))
         .ok_or_else(|| super::PageError::not_found("数据库中还没有地区"))?;
     Ok(c.region_in_scope(tree, &code)?)
 }

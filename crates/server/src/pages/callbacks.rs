@@ -159,11 +159,10 @@ async fn page(
         .map(|y| y.as_ref().clone())
         .unwrap_or_default();
     let year = q.year.or(years.last().copied()).unwrap_or(2024);
-    let Some(region) = some(&q.region).or(c.region.clone()).or_else(|| {
-        (0..tree.len())
-            .find(|&i| tree.get(i).parent.is_none())
-            .map(|i| tree.get(i).code.clone())
-    }) else {
+    let Some(region) = some(&q.region)
+        .or(c.region.clone())
+        .or_else(|| tree.root().map(|r| r.code.clone()))
+    else {
         return Err(PageError::not_found("数据库中还没有地区"));
     };
     let root = c.region_in_scope(&tree, &region)?;

@@ -122,7 +122,7 @@ async fn page(
     let root = some(&q.region)
         .or(c.region.clone())
         .and_then(|r| tree.find(&r))
-        .or_else(|| (0..tree.len()).find(|&i| tree.get(i).parent.is_none()));
+        .or_else(|| tree.root_index());
     let kinds = FlagKind::ALL;
     // One count per kind: a new kind widens the table by itself.
     let mut rows: Vec<(Option<usize>, [usize; FlagKind::ALL.len()], usize)> = Vec::new();

@@ -52,9 +52,7 @@ async fn page(
         Some(r) => c.region_in_scope(&tree, r)?,
         None => match &c.region {
             Some(r) => c.region_in_scope(&tree, r)?,
-            None => (0..tree.len())
-                .find(|&i| tree.get(i).parent.is_none())
-                .unwrap_or(0),
+            None => tree.root_index().unwrap_or(0),
         },
     };
     let office = c.can(Cap::Notices);
