@@ -122,25 +122,24 @@ fn year_filter(tree: &RegionTree, root: usize, year: i32, now: f64) -> EventFilt
 /// handling class.
 type Sums = (Vec<EventBreakdown>, Vec<EventBreakdown>, Vec<(i64, i64)>);
 
-/// The year's and subtree's sums, kept until the next events import.
-async fn kept_sums(
-    ctx: &Ctx,
-    tree: &RegionTree,
-    root: usize,
-    year: i32,
-    now: f64,
-) -> Result<std::sync::Arc<Sums>> {
-    let filter = year_filter(tree, root, year, now);
+/// What a subtree's year of sums is kept under.
+fn board_key(tree: &RegionTree, root: usize, year: i32) -> String {
+    format!("events-board:{year}:{}", tree.get(root).code)
+}
+
+/// The year's and subtree's sums (`filter`), kept under `key` until the
+/// next events import.
+async fn kept_sums(ctx: &Ctx, key: &str, filter: &EventFilter) -> Result<std::sync::Arc<Sums>> {
     ctx.versioned(
-        &format!("events-board:{year}:{}", tree.get(root).code),
+        key,
         &[LedgerAction::ImportEvents, LedgerAction::ImportRegions],
         // At once, each on its own connection: a province's year is a
         // scan of its 236,287 groups for each (0.25–0.4 s on SQLite).
         async {
             Ok(tokio::try_join!(
-                ctx.store.event_sums(&filter, EventSumsBy::Month),
-                ctx.store.event_sums(&filter, EventSumsBy::Region),
-                ctx.store.event_handling(&filter),
+                ctx.store.event_sums(filter, EventSumsBy::Month),
+                ctx.store.event_sums(filter, EventSumsBy::Region),
+                ctx.store.event_handling(filter),
             )?)
         },
     )
@@ -154,14 +153,15 @@ pub async fn warm_up(ctx: Ctx) {
     let (Some(year), Ok(tree)) = (ctx.latest_year().await, ctx.tree().await) else {
         return;
     };
-    let Some(root) = (0..tree.len()).find(|&i| tree.get(i).parent.is_none()) else {
+    let Some(root) = tree.root_index() else {
         return;
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let started = std::time::Instant::now();
-    match kept_sums(&ctx, &tree, root, year, now).await {
+    let filter = year_filter(&tree, root, year, now);
+    match kept_sums(&ctx, &board_key(&tree, root, year), &filter).await {
         Ok(_) => tracing::info!(
             year,
             ms = started.elapsed().as_millis() as u64,
@@ -204,7 +204,7 @@ pub async fn board(
     };
     let mut children: BTreeMap<usize, [Counts; 3]> = BTreeMap::new();
     let filter = year_filter(tree, root, year, now);
-    let kept = kept_sums(ctx, tree, root, year, now).await?;
+    let kept = kept_sums(ctx, &board_key(tree, root, year), &filter).await?;
     let (by_month, by_region, handling) = kept.as_ref();
     for c in by_month {
         let (Some(k), Some(m)) = (
