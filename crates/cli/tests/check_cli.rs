@@ -15,6 +15,22 @@ fn pingan(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `pingan check` on `dir`'s regions and the values file `values`, with
+/// `more` arguments.
+fn check_files(dir: impl AsRef<Path>, values: &str, more: &[&str]) -> Output {
+    let dir = dir.as_ref();
+    let (regions, values) = (dir.join("regions.csv"), dir.join(values));
+    let mut args = vec![
+        "check",
+        "--regions",
+        regions.to_str().unwrap(),
+        "--values",
+        values.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    pingan(&args)
+}
+
 fn ok(out: Output) -> (String, String) {
     assert!(
         out.status.success(),
@@ -56,19 +72,18 @@ fn files_json_recall_and_formats() {
     let d = dir.path();
     generate(d);
     let p = |f: &str| d.join(f).display().to_string();
-    let (out, err) = ok(pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024",
-        "--format",
-        "json",
-        "--expected",
-        &p("anomalies.csv"),
-    ]));
+    let (out, err) = ok(check_files(
+        d,
+        "values.csv",
+        &[
+            "--period",
+            "2024",
+            "--format",
+            "json",
+            "--expected",
+            &p("anomalies.csv"),
+        ],
+    ));
     let v: Value = serde_json::from_str(&out).unwrap();
     let flags = v["flags"].as_array().unwrap();
     let kinds = [
@@ -118,48 +133,33 @@ fn files_json_recall_and_formats() {
     assert!(v["summary"]["values"].as_u64().unwrap() > 0);
 
     // One month, one kind; the table and CSV forms.
-    let (out, _) = ok(pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024-06",
-        "--kind",
-        "rule,cross_source",
-        "--format",
-        "json",
-    ]));
+    let (out, _) = ok(check_files(
+        d,
+        "values.csv",
+        &[
+            "--period",
+            "2024-06",
+            "--kind",
+            "rule,cross_source",
+            "--format",
+            "json",
+        ],
+    ));
     let v: Value = serde_json::from_str(&out).unwrap();
     for f in v["flags"].as_array().unwrap() {
         assert_eq!(f["period"], "2024-06");
         assert!(f["kind"] == "rule" || f["kind"] == "cross_source");
     }
-    let (table, _) = ok(pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024",
-    ]));
+    let (table, _) = ok(check_files(d, "values.csv", &["--period", "2024"]));
     assert!(
         table.contains("共检查") && table.contains("待核查问题"),
         "{table}"
     );
-    let (csv, _) = ok(pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024",
-        "--format",
-        "csv",
-    ]));
+    let (csv, _) = ok(check_files(
+        d,
+        "values.csv",
+        &["--period", "2024", "--format", "csv"],
+    ));
     assert!(csv.starts_with("\u{feff}region,name,element,period,kind,score,rule,message"));
 }
 
@@ -212,15 +212,7 @@ fn bad_rules_and_bad_values_name_the_line() {
         "region,period,element,value,source\n990101001,2024-01,disputes,3,\n990101001,2024-01,disputes,4,\n",
     )
     .unwrap();
-    let out = pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("dup.csv"),
-        "--period",
-        "2024",
-    ]);
+    let out = check_files(d, "dup.csv", &["--period", "2024"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -229,17 +221,11 @@ fn bad_rules_and_bad_values_name_the_line() {
     );
     // A values file given as the list of known anomalies: its header and
     // every row are named, not read as columns they are not.
-    let out = pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024-06",
-        "--expected",
-        &p("dup.csv"),
-    ]);
+    let out = check_files(
+        d,
+        "values.csv",
+        &["--period", "2024-06", "--expected", &p("dup.csv")],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     for want in [
@@ -293,16 +279,7 @@ fn stored_values_and_the_queue() {
     let (ledger, _) = ok(pingan(&["audit", "list", "--db", &db, "--format", "json"]));
     assert!(ledger.matches("quality_check").count() >= 2, "{ledger}");
     // --save needs the database; --db and files do not mix.
-    let out = pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024",
-        "--save",
-    ]);
+    let out = check_files(d, "values.csv", &["--period", "2024", "--save"]);
     assert_eq!(out.status.code(), Some(2));
     let out = pingan(&["check", "--period", "2024"]);
     assert_eq!(out.status.code(), Some(2));
@@ -333,18 +310,11 @@ fn clean_data_keeps_the_queue_short() {
         "--townships",
         "24",
     ]));
-    let p = |f: &str| format!("{d}/{f}");
-    let (out, _) = ok(pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024",
-        "--format",
-        "json",
-    ]));
+    let (out, _) = ok(check_files(
+        &d,
+        "values.csv",
+        &["--period", "2024", "--format", "json"],
+    ));
     let v: Value = serde_json::from_str(&out).unwrap();
     let values = v["summary"]["values"].as_u64().unwrap() as usize;
     assert!(values > 15_000, "{values}");
@@ -384,19 +354,18 @@ fn a_held_out_generator() {
         String::from_utf8_lossy(&out.stderr)
     );
     let p = |f: &str| format!("{d}/{f}");
-    let (out, err) = ok(pingan(&[
-        "check",
-        "--regions",
-        &p("regions.csv"),
-        "--values",
-        &p("values.csv"),
-        "--period",
-        "2024",
-        "--format",
-        "json",
-        "--expected",
-        &p("anomalies.csv"),
-    ]));
+    let (out, err) = ok(check_files(
+        &d,
+        "values.csv",
+        &[
+            "--period",
+            "2024",
+            "--format",
+            "json",
+            "--expected",
+            &p("anomalies.csv"),
+        ],
+    ));
     let v: Value = serde_json::from_str(&out).unwrap();
     let line = err
         .lines()
