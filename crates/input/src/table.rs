@@ -11,6 +11,10 @@ pub(crate) struct Columns {
 impl Columns {
     /// `names`: (column, required). Returns None after recording errors.
     pub fn read(header: &[&[u8]], names: &[(&str, bool)], errs: &mut Collector) -> Option<Columns> {
+        if let Some(m) = header.first().and_then(|h| not_text(h)) {
+            errs.push(Some(1), m.to_string());
+            return None;
+        }
         let mut idx = vec![None; names.len()];
         let mut ok = true;
         for (i, raw) in header.iter().enumerate() {
@@ -47,6 +51,20 @@ impl Columns {
             Some(i) => trim(rec.get(i).copied().unwrap_or(b"")),
             None => b"",
         }
+    }
+}
+
+/// A workbook or other binary file given where a CSV file belongs: said
+/// so, rather than its first bytes printed as a column name.
+fn not_text(first: &[u8]) -> Option<&'static str> {
+    if first.starts_with(b"PK\x03\x04") || first.starts_with(b"\xd0\xcf\x11\xe0") {
+        Some(
+            "这是 Excel 工作簿（或其他压缩文件），不是 CSV 文本：请在 Excel 中“另存为”CSV UTF-8（逗号分隔）后再使用",
+        )
+    } else if first.iter().any(|&c| c < 0x09 || (0x0e..0x20).contains(&c)) {
+        Some("这不是文本文件（含控制字符）：应为 CSV 文本，首行为表头")
+    } else {
+        None
     }
 }
 

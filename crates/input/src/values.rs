@@ -638,6 +638,14 @@ mod tests {
             "values.csv:3: 重复的数据：地区 99、期间 2024、数据项 population 已在第 2 行出现（计分时每个地区、期间、数据项只能有一个值）"
         );
         assert!(err("region,period,value\n").contains("缺少必需的列“element”"));
+        // A workbook given as the CSV: said so, its bytes not printed.
+        let e = err("PK\u{3}\u{4}\u{14}\0\u{8}\0[Content_Types].xml,\u{1}\n");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(
+            e.starts_with("values.csv:1: 这是 Excel 工作簿") && !e.contains("Content_Types"),
+            "{e}"
+        );
+        assert!(err("\u{1}\u{2}binary\n").contains("这不是文本文件"));
         // Two errors on two lines are both reported.
         let two = err(&format!("{h}x,2024,population,1\n99,2024,population,y\n"));
         assert_eq!(two.lines().count(), 2, "{two}");
