@@ -26,6 +26,24 @@ pub struct At<'a> {
     pub tail: &'a Tail,
 }
 
+/// The model proposes a flag this far (log₁₀) under the queue's threshold:
+/// a whole whose parts stayed where they were may add the odds that only
+/// it is wrong (`explained.rs`), and the flags still under the threshold
+/// then leave (`weak`).
+pub(super) const PROPOSE_BELOW: f64 = 1.0;
+
+/// A statistical flag whose evidence, the family's odds included, is
+/// under its threshold. 占比突变 has its own (`share_surprise`).
+pub(super) fn weak(f: &super::Flag, p: &Params) -> bool {
+    let least = match f.kind {
+        FlagKind::RunAboveMean => p.run_surprise,
+        FlagKind::Share => return false,
+        k if !k.statistical() => return false,
+        _ => p.surprise,
+    };
+    super::number(&f.numbers, "surprise").is_some_and(|s| s < least)
+}
+
 /// The order a key's methods are named in, the most telling first.
 fn rank(k: FlagKind) -> u8 {
     match k {
@@ -91,9 +109,11 @@ pub fn judge(found: Vec<Finding>, model: Option<&Model>, at: At, p: &Params) -> 
         .into_iter()
         .filter_map(|f| {
             let s = if f.kind == FlagKind::RunAboveMean {
-                run.as_ref().filter(|r| r.0 >= p.run_surprise)?.0
+                run.as_ref()
+                    .filter(|r| r.0 >= p.run_surprise - PROPOSE_BELOW)?
+                    .0
             } else {
-                Some(point).filter(|s| *s >= p.surprise)?
+                Some(point).filter(|s| *s >= p.surprise - PROPOSE_BELOW)?
             };
             Some((f, s))
         })
@@ -101,8 +121,18 @@ pub fn judge(found: Vec<Finding>, model: Option<&Model>, at: At, p: &Params) -> 
     if kept.is_empty() {
         return Verdict::Clear;
     }
+    // The head is the method furthest over its own threshold (a run's is
+    // lower than a point's), so that `weak` judges the flag by it.
+    let over = |(f, s): &(Finding, f64)| {
+        s - if f.kind == FlagKind::RunAboveMean {
+            p.run_surprise
+        } else {
+            p.surprise
+        }
+    };
     kept.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
+        over(b)
+            .total_cmp(&over(a))
             .then(rank(a.0.kind).cmp(&rank(b.0.kind)))
     });
     let (mut head, strongest) = kept.remove(0);

@@ -461,6 +461,7 @@ pub fn check(
     for (r, found) in shares {
         cx.add_share(r, found);
     }
+    cx.flags.retain(|f| !judge::weak(f, p));
 
     let mut groups: Vec<_> = peer_groups.into_iter().collect();
     groups.sort_unstable_by_key(|g| (g.0.0, g.0.1, g.0.2));

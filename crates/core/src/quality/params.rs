@@ -34,11 +34,12 @@ pub struct Params {
     pub min_abs: f64,
     /// Two sources differing by more than this percent of the larger open a trace task.
     pub cross_source_pct: f64,
-    /// A statistical flag is kept only when the series' model of normal
-    /// (season, recent level, counts as counts) gives the value a
-    /// probability below 10^-surprise…
+    /// A statistical flag is kept only when its evidence reaches this:
+    /// −log₁₀ of the probability the series' model of normal (season,
+    /// recent level, counts as counts) gives the value, plus the log₁₀
+    /// odds its family gives that the figure alone is wrong…
     pub surprise: f64,
-    /// …and a run, judged as a whole, below 10^-run_surprise.
+    /// …and a run's, judged as a whole, this.
     pub run_surprise: f64,
     /// A part's share of its whole (占比突变) is flagged when a month's
     /// share is this improbable (−log10 p) given the share before it.
@@ -61,8 +62,8 @@ impl Default for Params {
             min_rel: 0.25,
             min_abs: 3.0,
             cross_source_pct: 5.0,
-            surprise: 3.0,
-            run_surprise: 2.0,
+            surprise: 4.0,
+            run_surprise: 3.0,
             share_surprise: 6.0,
         }
     }

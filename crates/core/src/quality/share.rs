@@ -10,7 +10,7 @@
 //! more, so the reviewer is sent to the figure most likely wrong.
 
 use super::anomaly::Finding;
-use super::baseline::{self, Expect, Model};
+use super::baseline::{self, Expect, Model, Tail};
 use super::rules::RuleSet;
 use super::{FlagKind, Params};
 use crate::framework::{Framework, TimeAgg};
@@ -262,6 +262,7 @@ pub(super) fn find(
     whole: Series,
     months: std::ops::Range<i64>,
     p: &Params,
+    tail: &Tail,
 ) -> Vec<Found> {
     let pair = Pair { part, whole };
     let mut out = Vec::new();
@@ -288,9 +289,10 @@ pub(super) fn find(
         while end < last && same_way(end + 1, CONTINUE) {
             end += 1;
         }
-        let Some(all) = pair.pooled(here, end, share, phi) else {
+        let Some(mut all) = pair.pooled(here, end, share, phi) else {
             continue;
         };
+        all.surprise = tail.adjust(all.surprise);
         if all.surprise < p.share_surprise {
             continue;
         }
@@ -418,18 +420,48 @@ pub(super) fn all(
     let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
     regions.sort_unstable();
     regions.dedup();
+    let pair_of = |r: usize, (pe, we): (usize, usize)| {
+        Some(Pair {
+            part: *monthly.get(&(r, pe))?,
+            whole: *monthly.get(&(r, we))?,
+        })
+    };
+    let tails: Vec<Tail> = pairs
+        .iter()
+        .map(|&pw| tail(regions.iter().filter_map(|&r| pair_of(r, pw)), start..end))
+        .collect();
     let mut out = Vec::new();
     for r in regions {
-        for &(pe, we) in &pairs {
-            let (Some(part), Some(whole)) = (monthly.get(&(r, pe)), monthly.get(&(r, we))) else {
+        for (&(pe, we), tail) in pairs.iter().zip(&tails) {
+            let Some(pair) = pair_of(r, (pe, we)) else {
                 continue;
             };
-            for f in find(fw, (pe, we), *part, *whole, start..end, &rules.params) {
-                out.push((r, f));
-            }
+            let found = find(fw, (pe, we), pair.part, pair.whole, start..end, &rules.params, tail);
+            out.extend(found.into_iter().map(|f| (r, f)));
         }
     }
     out
+}
+
+/// How often a pair's months depart from their share across all regions,
+/// each month judged alone: where the shares wobble more than a binomial
+/// with the pair's own spread says (a handling rate that changes with the
+/// staff on duty), the excess is taken off the pair's episodes, as an
+/// element's heavier tails are off its counts' surprises.
+fn tail<'a>(pairs: impl Iterator<Item = Pair<'a>>, months: std::ops::Range<i64>) -> Tail {
+    let mut t = Tail::default();
+    for pair in pairs {
+        for idx in months.clone() {
+            let (Some(share), Some(phi)) = (pair.share_before(idx), pair.spread(idx)) else {
+                continue;
+            };
+            if pair.ok(idx).is_none() {
+                continue;
+            }
+            t.add(pair.judge(idx, share, phi).map_or(0.0, |j| j.surprise));
+        }
+    }
+    t
 }
 
 /// Every region's monthly series, by (region, element).
@@ -476,6 +508,36 @@ mod tests {
         crate::default_framework()
     }
 
+    /// Pairs whose share drops to half in one month of nine, in every
+    /// region, have heavier tails than a binomial: their episodes count
+    /// for less. Steady pairs keep their evidence.
+    #[test]
+    fn a_pair_that_wobbles_everywhere_counts_for_less() {
+        let (part, whole) = steady();
+        let wobbly: Vec<Option<f64>> = part
+            .iter()
+            .enumerate()
+            .map(|(t, x)| x.map(|x| if t % 9 == 4 { (x / 2.0).round() } else { x }))
+            .collect();
+        let s = |d| Series {
+            first: 2022 * 12,
+            dense: d,
+            model: None,
+        };
+        let months = 2024 * 12..2025 * 12;
+        let of = |part| {
+            tail(
+                (0..600).map(|_| Pair {
+                    part: s(part),
+                    whole: s(&whole),
+                }),
+                months.clone(),
+            )
+        };
+        assert_eq!(of(&part).adjust(8.0), 8.0);
+        assert!(of(&wobbly).adjust(8.0) < 7.0, "{}", of(&wobbly).adjust(8.0));
+    }
+
     fn run(part: &[Option<f64>], whole: &[Option<f64>]) -> Vec<Found> {
         let fw = fw();
         let s = |d| Series {
@@ -483,7 +545,7 @@ mod tests {
             dense: d,
             model: None,
         };
-        find(&fw, (0, 1), s(part), s(whole), 2024 * 12..2025 * 12, &p())
+        find(&fw, (0, 1), s(part), s(whole), 2024 * 12..2025 * 12, &p(), &Tail::default())
     }
 
     #[test]
@@ -621,6 +683,7 @@ mod tests {
                 Series { first: 2022 * 12 + shift, dense: &whole, model: None },
                 months.clone(),
                 &p(),
+                &Tail::default(),
             );
             for f in found {
                 prop_assert!(months.contains(&f.span.0) && months.contains(&f.span.1) && f.span.0 <= f.span.1);

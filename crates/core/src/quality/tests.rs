@@ -509,14 +509,31 @@ fn a_whole_whose_parts_moved_along_is_explained() {
     assert!(on_t3.is_empty(), "{on_t3:#?}");
     assert!(together.summary.explained >= 1, "{:?}", together.summary);
     let alone = rise(false);
+    let flagged = alone
+        .flags
+        .iter()
+        .find(|f| f.region == t3 && f.element == disputes && busy(f.period))
+        .unwrap_or_else(|| panic!("{:#?}", alone.flags));
+    // …and the resolved count that stayed says which figure to check: its
+    // odds join the flag's evidence.
     assert!(
-        alone
-            .flags
-            .iter()
-            .any(|f| f.region == t3 && f.element == disputes && busy(f.period)),
-        "{:#?}",
-        alone.flags
+        flagged
+            .message
+            .contains("其构成数据 矛盾纠纷化解数 未随之变化"),
+        "{}",
+        flagged.message
     );
+    let odds = number(&flagged.numbers, "family_odds").unwrap();
+    assert!(odds >= 1.0, "{odds}");
+}
+
+/// The family's odds as the message gives them.
+#[test]
+fn family_odds_read_as_numbers() {
+    let odds = super::explained::odds_text;
+    assert_eq!(odds(1.5), "约为总量确有变化的 32 倍");
+    assert_eq!(odds(5.38), "约为总量确有变化的 2.4×10^5 倍");
+    assert_eq!(odds(300.0), "超过总量确有变化的 10^300 倍");
 }
 
 /// Fire incidents at twice their level from January on, all year, are the
@@ -562,4 +579,31 @@ fn a_new_level_from_january_is_not_a_run() {
         "{:#?}",
         r.flags
     );
+}
+
+/// A statistical flag stays on its evidence against its own kind's
+/// threshold (a run's is lower); 占比突变 and the definite kinds are not
+/// judged by it.
+#[test]
+fn weak_flags_are_judged_by_their_own_threshold() {
+    let p = Params::default();
+    let with = |kind, surprise: Option<f64>| Flag {
+        region: 0,
+        element: 0,
+        period: Period::Month(2024, 5),
+        kind,
+        score: 1.0,
+        message: String::new(),
+        numbers: surprise.map(|s| ("surprise".to_string(), s)).into_iter().collect(),
+        rule: None,
+        sources: Vec::new(),
+    };
+    let weak = |kind, s| super::judge::weak(&with(kind, s), &p);
+    assert!(weak(FlagKind::RunAboveMean, Some(p.run_surprise - 0.1)));
+    assert!(!weak(FlagKind::RunAboveMean, Some(p.run_surprise)));
+    assert!(weak(FlagKind::Jump, Some(p.run_surprise)), "a point needs more");
+    assert!(!weak(FlagKind::ModZscore, Some(p.surprise)));
+    assert!(!weak(FlagKind::Share, Some(0.5)));
+    assert!(!weak(FlagKind::Rule, Some(0.5)));
+    assert!(!weak(FlagKind::Peer, None));
 }
