@@ -436,7 +436,15 @@ pub(super) fn all(
             let Some(pair) = pair_of(r, (pe, we)) else {
                 continue;
             };
-            let found = find(fw, (pe, we), pair.part, pair.whole, start..end, &rules.params, tail);
+            let found = find(
+                fw,
+                (pe, we),
+                pair.part,
+                pair.whole,
+                start..end,
+                &rules.params,
+                tail,
+            );
             out.extend(found.into_iter().map(|f| (r, f)));
         }
     }
@@ -545,7 +553,15 @@ mod tests {
             dense: d,
             model: None,
         };
-        find(&fw, (0, 1), s(part), s(whole), 2024 * 12..2025 * 12, &p(), &Tail::default())
+        find(
+            &fw,
+            (0, 1),
+            s(part),
+            s(whole),
+            2024 * 12..2025 * 12,
+            &p(),
+            &Tail::default(),
+        )
     }
 
     #[test]

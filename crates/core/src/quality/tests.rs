@@ -594,14 +594,20 @@ fn weak_flags_are_judged_by_their_own_threshold() {
         kind,
         score: 1.0,
         message: String::new(),
-        numbers: surprise.map(|s| ("surprise".to_string(), s)).into_iter().collect(),
+        numbers: surprise
+            .map(|s| ("surprise".to_string(), s))
+            .into_iter()
+            .collect(),
         rule: None,
         sources: Vec::new(),
     };
     let weak = |kind, s| super::judge::weak(&with(kind, s), &p);
     assert!(weak(FlagKind::RunAboveMean, Some(p.run_surprise - 0.1)));
     assert!(!weak(FlagKind::RunAboveMean, Some(p.run_surprise)));
-    assert!(weak(FlagKind::Jump, Some(p.run_surprise)), "a point needs more");
+    assert!(
+        weak(FlagKind::Jump, Some(p.run_surprise)),
+        "a point needs more"
+    );
     assert!(!weak(FlagKind::ModZscore, Some(p.surprise)));
     assert!(!weak(FlagKind::Share, Some(0.5)));
     assert!(!weak(FlagKind::Rule, Some(0.5)));
