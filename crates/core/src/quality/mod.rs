@@ -512,4 +512,6 @@ fn period_of(g: u8, idx: i64) -> Period {
 }
 
 #[cfg(test)]
+mod evidence_tests;
+#[cfg(test)]
 mod tests;
