@@ -130,26 +130,46 @@ struct Stayed {
     odds: f64,
 }
 
-/// The part over `a..=b` stayed near its share of the whole's own
-/// expectation instead of following the whole as reported.
-fn parts_stayed(p: &Pair, a: i64, b: i64) -> Option<Stayed> {
+/// Where a part over `a..=b` would stand had the whole as reported taken
+/// it along (`took`), and where had only the whole been wrong (`stayed`:
+/// near its share of the whole's own expectation).
+struct Places {
+    part: f64,
+    whole: f64,
+    expected: Expect,
+    took: Expect,
+    stayed: Expect,
+}
+
+fn places(p: &Pair, a: i64, b: i64) -> Option<Places> {
     let (x, n, s, phi) = window(p, a, b)?;
     let e = expected(&p.whole, a, b).filter(|e| e.mean > 0.0)?;
     let binom = |n: f64| phi * n * s * (1.0 - s);
-    let took = Expect {
-        mean: s * n,
-        var: binom(n),
-    };
-    let stayed = Expect {
-        mean: s * e.mean,
-        var: binom(e.mean) + s * s * e.var,
-    };
-    Some(Stayed {
+    Some(Places {
         part: x,
-        stayed: stayed.mean,
-        took: took.mean,
+        whole: n,
+        expected: e,
+        took: Expect {
+            mean: s * n,
+            var: binom(n),
+        },
+        stayed: Expect {
+            mean: s * e.mean,
+            var: binom(e.mean) + s * s * e.var,
+        },
+    })
+}
+
+/// The part over `a..=b` stayed near its share of the whole's own
+/// expectation instead of following the whole as reported.
+fn parts_stayed(p: &Pair, a: i64, b: i64) -> Option<Stayed> {
+    let pl = places(p, a, b)?;
+    Some(Stayed {
+        part: pl.part,
+        stayed: pl.stayed.mean,
+        took: pl.took.mean,
         // As the probabilities the messages print, odds stop at 10^300.
-        odds: log10_ratio(x, stayed, took).min(ODDS_MAX),
+        odds: log10_ratio(pl.part, pl.stayed, pl.took).min(ODDS_MAX),
     })
 }
 
@@ -205,34 +225,21 @@ fn expected(s: &Series, a: i64, b: i64) -> Option<Expect> {
 
 /// The whole left its level over `a..=b` and the part went with it.
 fn parts_moved_along(p: &Pair, a: i64, b: i64) -> bool {
-    let Some((x, n, s, phi)) = window(p, a, b) else {
-        return false;
-    };
-    let Some(e) = expected(&p.whole, a, b).filter(|e| e.mean > 0.0) else {
+    let Some(pl) = places(p, a, b) else {
         return false;
     };
     // A family doubled together is what a month entered twice looks
     // like: in a series large enough for a ratio to mean something,
     // only a move a busy or a quiet month makes is explained.
     let months = (b - a + 1) as f64;
-    if e.mean >= RATIO_FROM * months
-        && !(1.0 / EXPLAINED_RATIO..=EXPLAINED_RATIO).contains(&(n / e.mean))
+    let e = pl.expected.mean;
+    if e >= RATIO_FROM * months
+        && !(1.0 / EXPLAINED_RATIO..=EXPLAINED_RATIO).contains(&(pl.whole / e))
     {
         return false;
     }
-    let binom = |n: f64| phi * n * s * (1.0 - s);
-    let took = Expect {
-        mean: s * n,
-        var: binom(n),
-    };
-    // Had only the whole been wrong, the part would be near its share of
-    // the whole's expectation.
-    let stayed = Expect {
-        mean: s * e.mean,
-        var: binom(e.mean) + s * s * e.var,
-    };
-    let held = (x - took.mean).abs() <= HELD * took.var.sqrt();
-    held && log10_ratio(x, took, stayed) >= MOVED
+    let held = (pl.part - pl.took.mean).abs() <= HELD * pl.took.var.sqrt();
+    held && log10_ratio(pl.part, pl.took, pl.stayed) >= MOVED
 }
 
 /// The part left its level over `a..=b` because its whole did: it is
