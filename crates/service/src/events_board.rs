@@ -105,6 +105,13 @@ fn slot(kind: &str) -> Option<usize> {
     }
 }
 
+/// Now, in seconds since 1970 (what is overdue is judged against it).
+pub fn now_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// A subtree's year, its events overdue at `now`.
 fn year_filter(tree: &RegionTree, root: usize, year: i32, now: f64) -> EventFilter {
     EventFilter {
@@ -156,9 +163,7 @@ pub async fn warm_up(ctx: Ctx) {
     let Some(root) = tree.root_index() else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+    let now = now_seconds();
     let started = std::time::Instant::now();
     let filter = year_filter(&tree, root, year, now);
     match kept_sums(&ctx, &board_key(&tree, root, year), &filter).await {

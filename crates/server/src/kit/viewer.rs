@@ -64,12 +64,7 @@ pub async fn pick_year(ctx: &pingan_service::Ctx, asked: Option<i32>) -> i32 {
     }
 }
 
-/// Now, in seconds since 1970 (what is overdue is judged against it).
-pub fn now_seconds() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+pub use pingan_service::events_board::now_seconds;
 
 /// The region a page was asked for (within the caller's scope), else the
 /// scope's root, else the tree's root.
