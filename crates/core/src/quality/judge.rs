@@ -35,13 +35,20 @@ pub(super) const PROPOSE_BELOW: f64 = 1.0;
 /// A statistical flag whose evidence, the family's odds included, is
 /// under its threshold. 占比突变 has its own (`share_surprise`).
 pub(super) fn weak(f: &super::Flag, p: &Params) -> bool {
-    let least = match f.kind {
-        FlagKind::RunAboveMean => p.run_surprise,
-        FlagKind::Share => return false,
-        k if !k.statistical() => return false,
-        _ => p.surprise,
-    };
-    super::number(&f.numbers, "surprise").is_some_and(|s| s < least)
+    if f.kind == FlagKind::Share || !f.kind.statistical() {
+        return false;
+    }
+    super::number(&f.numbers, "surprise").is_some_and(|s| s < least(f.kind, p))
+}
+
+/// The evidence a flag of `kind` needs to stay: a run's, judged on its
+/// sum, is lower than a point's.
+fn least(kind: FlagKind, p: &Params) -> f64 {
+    if kind == FlagKind::RunAboveMean {
+        p.run_surprise
+    } else {
+        p.surprise
+    }
 }
 
 /// The order a key's methods are named in, the most telling first.
@@ -109,13 +116,11 @@ pub fn judge(found: Vec<Finding>, model: Option<&Model>, at: At, p: &Params) -> 
         .into_iter()
         .filter_map(|f| {
             let s = if f.kind == FlagKind::RunAboveMean {
-                run.as_ref()
-                    .filter(|r| r.0 >= p.run_surprise - PROPOSE_BELOW)?
-                    .0
+                run.as_ref()?.0
             } else {
-                Some(point).filter(|s| *s >= p.surprise - PROPOSE_BELOW)?
+                point
             };
-            Some((f, s))
+            (s >= least(f.kind, p) - PROPOSE_BELOW).then_some((f, s))
         })
         .collect();
     if kept.is_empty() {
@@ -123,13 +128,7 @@ pub fn judge(found: Vec<Finding>, model: Option<&Model>, at: At, p: &Params) -> 
     }
     // The head is the method furthest over its own threshold (a run's is
     // lower than a point's), so that `weak` judges the flag by it.
-    let over = |(f, s): &(Finding, f64)| {
-        s - if f.kind == FlagKind::RunAboveMean {
-            p.run_surprise
-        } else {
-            p.surprise
-        }
-    };
+    let over = |(f, s): &(Finding, f64)| s - least(f.kind, p);
     kept.sort_by(|a, b| {
         over(b)
             .total_cmp(&over(a))
