@@ -59,15 +59,21 @@ pub(super) fn explained(
     if pairs.is_empty() {
         return 0;
     }
-    // The months of each flag the family may explain.
-    let judged: Vec<Option<(i64, i64)>> = flags
+    // The months of each statistical flag, and whether the family may
+    // explain it.
+    let months: Vec<Option<(i64, i64)>> = flags
         .iter()
         .map(|f| {
-            let weak = super::number(&f.numbers, "surprise").unwrap_or(0.0) < EXPLAINED_MAX;
-            (f.kind.statistical() && f.kind != FlagKind::Share && weak)
+            (f.kind.statistical() && f.kind != FlagKind::Share)
                 .then(|| f.months())
                 .flatten()
         })
+        .collect();
+    let weak = |f: &Flag| super::number(&f.numbers, "surprise").unwrap_or(0.0) < EXPLAINED_MAX;
+    let judged: Vec<Option<(i64, i64)>> = flags
+        .iter()
+        .zip(&months)
+        .map(|(f, m)| m.filter(|_| weak(f)))
         .collect();
     let pair = |r: usize, pe: usize, we: usize| {
         Some(Pair {
@@ -76,13 +82,29 @@ pub(super) fn explained(
         })
     };
     // Wholes first: a part whose whole keeps its flag is folded into it as
-    // a line (fold.rs), not explained away.
+    // a line (fold.rs), not explained away. Where its parts stand says
+    // both whether they followed it and, if not, how strongly they say
+    // that it alone is wrong.
     let mut out = vec![false; flags.len()];
+    let mut stayed: Vec<Option<(usize, Stayed)>> = Vec::with_capacity(flags.len());
     for (i, f) in flags.iter().enumerate() {
-        let Some((a, b)) = judged[i] else { continue };
-        out[i] = pairs.iter().any(|&(pe, we)| {
-            we == f.element && pair(f.region, pe, we).is_some_and(|p| parts_moved_along(&p, a, b))
-        });
+        let Some((a, b)) = months[i] else {
+            stayed.push(None);
+            continue;
+        };
+        let places: Vec<(usize, Places)> = pairs
+            .iter()
+            .filter(|&&(_, we)| we == f.element)
+            .filter_map(|&(pe, we)| Some((pe, places(&pair(f.region, pe, we)?, a, b)?)))
+            .collect();
+        let span = (b - a + 1) as f64;
+        out[i] = judged[i].is_some() && places.iter().any(|(_, pl)| pl.moved_along(span));
+        stayed.push(
+            places
+                .iter()
+                .map(|(pe, pl)| (*pe, pl.stayed()))
+                .max_by(|x, y| x.1.odds.total_cmp(&y.1.odds)),
+        );
     }
     let flagged: std::collections::HashSet<(usize, usize, Period)> = flags
         .iter()
@@ -99,19 +121,8 @@ pub(super) fn explained(
                     && pair(f.region, pe, we).is_some_and(|p| whole_took_it_along(&p, a, b))
             });
     }
-    for (i, f) in flags.iter_mut().enumerate() {
-        let Some((a, b)) = f.months().filter(|_| !out[i] && f.kind.statistical()) else {
-            continue;
-        };
-        if f.kind == FlagKind::Share {
-            continue;
-        }
-        let best = pairs
-            .iter()
-            .filter(|&&(_, we)| we == f.element)
-            .filter_map(|&(pe, we)| Some((pe, parts_stayed(&pair(f.region, pe, we)?, a, b)?)))
-            .max_by(|x, y| x.1.odds.total_cmp(&y.1.odds));
-        if let Some((pe, st)) = best.filter(|b| b.1.odds >= STAYED) {
+    for ((f, gone), best) in flags.iter_mut().zip(&out).zip(stayed) {
+        if let Some((pe, st)) = best.filter(|b| !gone && b.1.odds >= STAYED) {
             confirm(f, &fw.elements[pe].name, &st);
         }
     }
@@ -160,17 +171,34 @@ fn places(p: &Pair, a: i64, b: i64) -> Option<Places> {
     })
 }
 
-/// The part over `a..=b` stayed near its share of the whole's own
-/// expectation instead of following the whole as reported.
-fn parts_stayed(p: &Pair, a: i64, b: i64) -> Option<Stayed> {
-    let pl = places(p, a, b)?;
-    Some(Stayed {
-        part: pl.part,
-        stayed: pl.stayed.mean,
-        took: pl.took.mean,
-        // As the probabilities the messages print, odds stop at 10^300.
-        odds: log10_ratio(pl.part, pl.stayed, pl.took).min(ODDS_MAX),
-    })
+impl Places {
+    /// The part stayed near its share of the whole's own expectation
+    /// instead of following the whole as reported: by how much.
+    fn stayed(&self) -> Stayed {
+        Stayed {
+            part: self.part,
+            stayed: self.stayed.mean,
+            took: self.took.mean,
+            // As the probabilities the messages print, odds stop at 10^300.
+            odds: log10_ratio(self.part, self.stayed, self.took).min(ODDS_MAX),
+        }
+    }
+
+    /// The whole left its level over `months` months and the part went
+    /// with it.
+    fn moved_along(&self, months: f64) -> bool {
+        // A family doubled together is what a month entered twice looks
+        // like: in a series large enough for a ratio to mean something,
+        // only a move a busy or a quiet month makes is explained.
+        let e = self.expected.mean;
+        if e >= RATIO_FROM * months
+            && !(1.0 / EXPLAINED_RATIO..=EXPLAINED_RATIO).contains(&(self.whole / e))
+        {
+            return false;
+        }
+        let held = (self.part - self.took.mean).abs() <= HELD * self.took.var.sqrt();
+        held && log10_ratio(self.part, self.took, self.stayed) >= MOVED
+    }
 }
 
 /// A whole its part did not follow: the family's odds join the model's
@@ -223,25 +251,6 @@ fn expected(s: &Series, a: i64, b: i64) -> Option<Expect> {
     })
 }
 
-/// The whole left its level over `a..=b` and the part went with it.
-fn parts_moved_along(p: &Pair, a: i64, b: i64) -> bool {
-    let Some(pl) = places(p, a, b) else {
-        return false;
-    };
-    // A family doubled together is what a month entered twice looks
-    // like: in a series large enough for a ratio to mean something,
-    // only a move a busy or a quiet month makes is explained.
-    let months = (b - a + 1) as f64;
-    let e = pl.expected.mean;
-    if e >= RATIO_FROM * months
-        && !(1.0 / EXPLAINED_RATIO..=EXPLAINED_RATIO).contains(&(pl.whole / e))
-    {
-        return false;
-    }
-    let held = (pl.part - pl.took.mean).abs() <= HELD * pl.took.var.sqrt();
-    held && log10_ratio(pl.part, pl.took, pl.stayed) >= MOVED
-}
-
 /// The part left its level over `a..=b` because its whole did: it is
 /// what the share predicts of the whole, and the whole's move accounts
 /// for most of the part's.
@@ -285,9 +294,10 @@ mod tests {
                 whole: Series { first, dense: &whole, model: mw.as_ref() },
             };
             let b = 2024 * 12 + a;
-            let _ = parts_moved_along(&pair, b - n + 1, b);
             let _ = whole_took_it_along(&pair, b - n + 1, b);
-            if let Some(st) = parts_stayed(&pair, b - n + 1, b) {
+            if let Some(pl) = places(&pair, b - n + 1, b) {
+                let _ = pl.moved_along(n as f64);
+                let st = pl.stayed();
                 prop_assert!(st.odds <= ODDS_MAX && !odds_text(st.odds).is_empty());
             }
             let flat = Expect { mean: 1.0, var: 0.0 };
