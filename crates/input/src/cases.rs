@@ -96,6 +96,10 @@ const KIND: Field = Field {
 };
 
 fn header(rec: &[&[u8]], errs: &mut Collector) -> Option<[Option<usize>; 8]> {
+    if let Some(m) = rec.first().and_then(|h| crate::table::not_text(h)) {
+        errs.push(Some(1), m.to_string());
+        return None;
+    }
     let mut idx = [None; 8];
     let mut ok = true;
     for (i, raw) in rec.iter().enumerate() {
@@ -331,6 +335,14 @@ mod tests {
     }
 
     const HEAD: &str = "case_id,region,date,type,outcome,agreement,fulfilled\n";
+
+    /// A workbook given as the ledger: said so, its bytes not printed.
+    #[test]
+    fn a_workbook_is_said_to_be_one() {
+        let e = err("PK\u{3}\u{4}\u{14}\0[Content_Types].xml,x\n");
+        assert!(e.starts_with("cases.csv:1: 这是 Excel 工作簿"), "{e}");
+        assert!(!e.contains("Content_Types"), "{e}");
+    }
 
     #[test]
     fn reads_english_and_chinese_headers() {

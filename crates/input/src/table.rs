@@ -56,7 +56,7 @@ impl Columns {
 
 /// A workbook or other binary file given where a CSV file belongs: said
 /// so, rather than its first bytes printed as a column name.
-fn not_text(first: &[u8]) -> Option<&'static str> {
+pub(crate) fn not_text(first: &[u8]) -> Option<&'static str> {
     if first.starts_with(b"PK\x03\x04") || first.starts_with(b"\xd0\xcf\x11\xe0") {
         Some(
             "这是 Excel 工作簿（或其他压缩文件），不是 CSV 文本：请在 Excel 中“另存为”CSV UTF-8（逗号分隔）后再使用",

@@ -317,6 +317,13 @@ impl<'a> Keeper<'a> {
 
 /// Where each column is in the header, or what is wrong with it.
 fn columns(head: &[&str], errs: &mut Collector) -> Option<[usize; 11]> {
+    if let Some(m) = head
+        .first()
+        .and_then(|h| crate::table::not_text(h.as_bytes()))
+    {
+        errs.push(Some(1), m.to_string());
+        return None;
+    }
     let mut at = [usize::MAX; 11];
     for (i, h) in head.iter().enumerate() {
         let h = h.trim().trim_start_matches('\u{feff}');
@@ -511,6 +518,20 @@ mod tests {
         ] {
             assert!(e.contains(want), "{want} in\n{e}");
         }
+    }
+
+    /// A workbook given as the events file: said so, its bytes not printed.
+    #[test]
+    fn a_workbook_is_said_to_be_one() {
+        let e = read_events(
+            "e.csv",
+            "PK\u{3}\u{4}\u{14}\0[Content_Types].xml,x\n",
+            &tree(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("e.csv:1: 这是 Excel 工作簿"), "{e}");
+        assert!(!e.contains("Content_Types"), "{e}");
     }
 
     #[test]
