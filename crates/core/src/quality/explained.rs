@@ -55,6 +55,9 @@ pub(super) fn explained(
     monthly: &Monthly,
     flags: &mut Vec<Flag>,
 ) -> usize {
+    // Counted are the flags the queue would have held: the model proposes
+    // far under the threshold, so that the family's odds may be added.
+    let counts = |f: &Flag| !super::judge::weak(f, &rules.params);
     let pairs = pairs(rules, fw);
     if pairs.is_empty() {
         return 0;
@@ -126,9 +129,14 @@ pub(super) fn explained(
             confirm(f, &fw.elements[pe].name, &st);
         }
     }
+    let n = flags
+        .iter()
+        .zip(&out)
+        .filter(|(f, g)| **g && counts(f))
+        .count();
     let mut gone = out.iter();
     flags.retain(|_| !gone.next().copied().unwrap_or(false));
-    out.iter().filter(|g| **g).count()
+    n
 }
 
 /// What a part says of its whole's flag: where it stands, where it would

@@ -127,8 +127,10 @@ impl super::Ctx<'_> {
     /// A share's departure and the series' own statistical flags within
     /// it are one cause, one item. A shift (an episode still away from its
     /// share at its end) is the item of its first month, with the flags its
-    /// later months raised as further lines; otherwise the share joins the
-    /// flag nearest its month. The stronger evidence ranks the item.
+    /// later months raised as further lines; three months that came back
+    /// are the item of their last month, as a run is; otherwise the share
+    /// joins the flag nearest its month. The stronger evidence ranks the
+    /// item.
     pub(super) fn add_share(&mut self, r: usize, s: share::Found) {
         let at = match super::series_key(s.period) {
             (2, idx) => idx,
@@ -154,8 +156,17 @@ impl super::Ctx<'_> {
             self.flags[i].kind == FlagKind::RunAboveMean
                 && (m == s.span.1 || (m > s.span.1 && s.span.1 > s.span.0))
         });
-        let target = match run_at_end.or(within.first()) {
-            Some(&(i, m)) if m == at || !s.shift || run_at_end.is_some() => Some(i),
+        // A shift whose first month the series' own methods flagged began
+        // there, with a step (a case count that doubled from October on is
+        // not a run that completed in December, though at the end of the
+        // year the two look alike).
+        let step = within.iter().find(|&&(_, m)| s.shift && m == at);
+        // Three months that came back are placed where they complete, as
+        // a run is: a run of the series' own placed a month earlier (a
+        // natural high month before the planted ones) does not move them.
+        let exact_run = !s.shift && at == s.span.1 && s.span.1 > s.span.0;
+        let target = match step.or(run_at_end).or(within.first()) {
+            Some(&(i, m)) if m == at || run_at_end.is_some() || (!s.shift && !exact_run) => Some(i),
             _ => None,
         };
         // The series' other flags within the episode, as further lines.

@@ -26,11 +26,15 @@ pub struct At<'a> {
     pub tail: &'a Tail,
 }
 
-/// The model proposes a flag this far (log₁₀) under the queue's threshold:
-/// a whole whose parts stayed where they were may add the odds that only
-/// it is wrong (`explained.rs`), and the flags still under the threshold
-/// then leave (`weak`).
-pub(super) const PROPOSE_BELOW: f64 = 1.0;
+/// The model proposes a point whose own evidence is at least this (p ≤ 0.1)
+/// and every run the run method found: a whole whose parts stayed where
+/// they were may add the odds that only it is wrong (`explained.rs`), and
+/// the flags still under the queue's threshold then leave (`weak`). The
+/// floor is absolute, not below the threshold: a run of a whole at p ≈ 0.13
+/// whose part stayed put at odds of 10⁶⁸ is a mistyped whole, whatever
+/// threshold the office chose.
+const PROPOSE_POINT: f64 = 1.0;
+const PROPOSE_RUN: f64 = 0.0;
 
 /// A statistical flag whose evidence, the family's odds included, is
 /// under its threshold. 占比突变 has its own (`share_surprise`).
@@ -39,6 +43,15 @@ pub(super) fn weak(f: &super::Flag, p: &Params) -> bool {
         return false;
     }
     super::number(&f.numbers, "surprise").is_some_and(|s| s < least(f.kind, p))
+}
+
+/// The model's own evidence a candidate of `kind` needs to be proposed.
+fn proposes(kind: FlagKind) -> f64 {
+    if kind == FlagKind::RunAboveMean {
+        PROPOSE_RUN
+    } else {
+        PROPOSE_POINT
+    }
 }
 
 /// The evidence a flag of `kind` needs to stay: a run's, judged on its
@@ -120,7 +133,7 @@ pub fn judge(found: Vec<Finding>, model: Option<&Model>, at: At, p: &Params) -> 
             } else {
                 point
             };
-            (s >= least(f.kind, p) - PROPOSE_BELOW).then_some((f, s))
+            (s >= proposes(f.kind)).then_some((f, s))
         })
         .collect();
     if kept.is_empty() {

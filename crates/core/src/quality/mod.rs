@@ -4,6 +4,7 @@
 
 pub mod anomaly;
 pub mod baseline;
+mod breach;
 mod definite;
 mod exempt;
 mod explained;
@@ -478,6 +479,7 @@ pub fn check(
     }
 
     definite::validate(&mut cx, rules, &data, obs, scope);
+    breach::place(&mut cx, fw, rules, &monthly);
     definite::cross_source(&mut cx, rules, obs, &by_key);
     definite::timeliness(&mut cx, rules, obs, scope);
     fold::fold(&mut cx.flags, rules, fw);
@@ -513,5 +515,7 @@ fn period_of(g: u8, idx: i64) -> Period {
 
 #[cfg(test)]
 mod evidence_tests;
+#[cfg(test)]
+mod placement_tests;
 #[cfg(test)]
 mod tests;

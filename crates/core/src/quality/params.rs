@@ -62,8 +62,8 @@ impl Default for Params {
             min_rel: 0.25,
             min_abs: 3.0,
             cross_source_pct: 5.0,
-            surprise: 4.0,
-            run_surprise: 3.0,
+            surprise: 5.0,
+            run_surprise: 4.0,
             share_surprise: 6.0,
         }
     }
