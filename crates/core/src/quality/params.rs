@@ -70,7 +70,8 @@ impl Default for Params {
 }
 
 impl Params {
-    pub fn validate(&self) -> Result<(), String> {
+    /// The first setting out of its range: its key, and what is wrong.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
         let positive = [
             ("z", self.z),
             ("mod_z", self.mod_z),
@@ -83,7 +84,7 @@ impl Params {
         ];
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return Err(format!("[anomaly] 的 {k} 应为正数，而不是 {v}"));
+                return Err((k, format!("[anomaly] 的 {k} 应为正数，而不是 {v}")));
             }
         }
         for (k, v) in [
@@ -94,11 +95,17 @@ impl Params {
             ("min_abs", self.min_abs),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("[anomaly] 的 {k} 应为非负数，而不是 {v}"));
+                return Err((k, format!("[anomaly] 的 {k} 应为非负数，而不是 {v}")));
             }
         }
-        if self.run_len < 2 || self.min_history < 2 || self.min_peers < 3 {
-            return Err("[anomaly] 的 run_len、min_history 至少为 2，min_peers 至少为 3".into());
+        for (k, v, least) in [
+            ("run_len", self.run_len, 2),
+            ("min_history", self.min_history, 2),
+            ("min_peers", self.min_peers, 3),
+        ] {
+            if v < least {
+                return Err((k, format!("[anomaly] 的 {k} 至少为 {least}，而不是 {v}")));
+            }
         }
         Ok(())
     }

@@ -213,6 +213,31 @@ struct RuleDoc {
     period: Option<String>,
 }
 
+/// The line of `key = …` in the table whose header is at `span` (its
+/// lines run to the next header), or the header's own line when the key is
+/// not written there (a default out of range cannot be).
+fn key_line(src: &str, span: std::ops::Range<usize>, key: &str) -> usize {
+    let mut at = span.start;
+    for (n, l) in src
+        .get(span.start..)
+        .unwrap_or("")
+        .split_inclusive('\n')
+        .enumerate()
+    {
+        if n > 0 && l.trim_start().starts_with('[') {
+            break;
+        }
+        let written = l
+            .split_once('=')
+            .is_some_and(|(k, _)| k.trim() == key && !k.trim_start().starts_with('#'));
+        if n > 0 && written {
+            return line_of(src, at);
+        }
+        at += l.len();
+    }
+    line_of(src, span.start)
+}
+
 fn line_of(src: &str, offset: usize) -> usize {
     src.as_bytes()[..offset.min(src.len())]
         .iter()
@@ -262,10 +287,10 @@ impl RuleSet {
         let lookup = |code: &str| fw.element_index(code);
         let mut params = Params::default();
         if let Some(a) = doc.anomaly {
-            let line = line_of(src, a.span().start);
+            let span = a.span();
             params = a.into_inner();
-            if let Err(m) = params.validate() {
-                errors.push(err(line, m));
+            if let Err((key, m)) = params.validate() {
+                errors.push(err(key_line(src, span, key), m));
             }
         }
         let deadline_days = doc
@@ -478,7 +503,14 @@ mod tests {
         let errs = RuleSet::parse("r.toml", "[[rule]\n", &fw).unwrap_err();
         assert_eq!(errs[0].line, 1);
         let errs = RuleSet::parse("r.toml", "\n\n[anomaly]\nz = -1\n", &fw).unwrap_err();
-        assert_eq!(errs[0].line, 3, "{errs:?}");
+        assert_eq!(errs[0].line, 4, "{errs:?}");
+        // The key's own line, past the others and a comment naming it.
+        let src = "[anomaly]\n# surprise = 5 is the default\nz = 3\n  surprise   = -1 # no\n\n[timeliness]\ndeadline_days = 15\n";
+        let errs = RuleSet::parse("r.toml", src, &fw).unwrap_err();
+        assert_eq!(errs[0].line, 4, "{errs:?}");
+        assert!(errs[0].message.contains("surprise"), "{errs:?}");
+        let errs = RuleSet::parse("r.toml", "[anomaly]\nrun_len = 1\n", &fw).unwrap_err();
+        assert_eq!(errs[0].line, 2, "{errs:?}");
     }
 
     #[test]
