@@ -389,31 +389,20 @@ pub fn check(
             // The same value as the period before was judged when it first
             // appeared; flagging it again each month adds nothing to review.
             let repeated = prev == Some(x);
-            // A deviation the same period of the year before also showed,
-            // in the same direction, is the season (安全生产月 in June, the
-            // pre-festival peak), not an anomaly of this year.
-            let seasonal = |method: fn(&[f64], f64, &Params) -> Outcome, o: Outcome| {
-                let Outcome::Flag(f) = &o else { return o };
-                if s > 1
-                    && let Some(k) = t.checked_sub(s)
-                    && let Some(xk) = dense[k]
-                    && let Outcome::Flag(g) = method(&anomaly::history(dense, k), xk, p)
-                    && (g.score > 0.0) == (f.score > 0.0)
-                {
-                    return Outcome::Clear;
-                }
-                o
-            };
+            // z and modified z are not exempted where the same month a year
+            // earlier also departed (the second round did): the model of
+            // normal knows the season, and the exemption hid a fraud count of
+            // 70 where 19 are usual because the August before was 34.
             let outcomes = [
                 if repeated {
                     Outcome::Clear
                 } else {
-                    seasonal(anomaly::zscore, anomaly::zscore(&hist, x, p))
+                    anomaly::zscore(&hist, x, p)
                 },
                 if repeated {
                     Outcome::Clear
                 } else {
-                    seasonal(anomaly::mod_zscore, anomaly::mod_zscore(&hist, x, p))
+                    anomaly::mod_zscore(&hist, x, p)
                 },
                 anomaly::jump(dense, t, s, p),
                 exempt::year_level(dense, t, idx, s, p, anomaly::run_above_mean(dense, t, s, p)),
