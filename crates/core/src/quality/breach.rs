@@ -5,69 +5,51 @@
 //! one that left its own model the more (as a share's departure is, in
 //! `share.rs`), so the reviewer opens the right series first.
 
-use super::rules::{Operator, RuleSet};
+use super::rules::{Operator, Rule};
+use super::series_key;
 use super::share::{self, Monthly};
-use super::{Ctx, FlagKind, series_key};
 use crate::formula::Expr;
 use crate::framework::Framework;
+use crate::period::Period;
 
-/// Place every broken part–whole rule of `cx` on the figure that moved.
-pub(super) fn place(cx: &mut Ctx, fw: &Framework, rules: &RuleSet, monthly: &Monthly) {
-    let pairs = share::pairs(rules, fw);
-    for i in 0..cx.flags.len() {
-        let f = &cx.flags[i];
-        if f.kind != FlagKind::Rule {
-            continue;
-        }
-        let Some(rule) = f
-            .rule
-            .as_deref()
-            .and_then(|c| rules.rules.iter().find(|r| r.code == c))
-        else {
-            continue;
-        };
+/// The part–whole pairs and every region's monthly series, as the share
+/// test holds them.
+pub(super) struct Figures<'a> {
+    pub fw: &'a Framework,
+    pub pairs: &'a [(usize, usize)],
+    pub monthly: &'a Monthly<'a>,
+}
+
+impl Figures<'_> {
+    /// The element a broken `rule` at (`r`, `period`) is filed under, and
+    /// the line that says why, when it is a part–whole rule between two
+    /// flows and one of them clearly left its own model.
+    pub(super) fn moved(&self, rule: &Rule, r: usize, period: Period) -> Option<(usize, String)> {
         let (Expr::Elem(pe), Expr::Elem(we)) = (&rule.left, &rule.right) else {
-            continue;
+            return None;
         };
-        if rule.operator != Operator::Le {
-            continue;
-        }
         let (pe, we) = (*pe, *we);
-        let (2, idx) = series_key(f.period) else {
-            continue;
-        };
-        if !pairs.contains(&(pe, we)) {
-            continue;
+        if rule.operator != Operator::Le || !self.pairs.contains(&(pe, we)) {
+            return None;
         }
-        let (Some(part), Some(whole)) =
-            (monthly.get(&(f.region, pe)), monthly.get(&(f.region, we)))
-        else {
-            continue;
+        let (2, idx) = series_key(period) else {
+            return None;
         };
+        let (part, whole) = (self.monthly.get(&(r, pe))?, self.monthly.get(&(r, we))?);
         // A part above its whole: the part rose or the whole fell.
         let by_part = share::own_evidence(part, idx, idx, true);
         let by_whole = share::own_evidence(whole, idx, idx, false);
-        let (moved, up) = if by_whole > by_part {
+        if by_part.max(by_whole) < share::CLEAR {
+            return None;
+        }
+        let (moved, high) = if by_whole > by_part {
             (we, false)
         } else {
             (pe, true)
         };
-        if by_part.max(by_whole) < share::CLEAR {
-            continue;
-        }
-        let name = &fw.elements[moved].name;
-        let line = format!(
-            "；{name}{}于其季节规律与近期水平，应先核查{name}",
-            if up { "明显高" } else { "明显低" }
-        );
-        let (r, period, from) = (f.region, f.period, f.element);
-        let old = cx.head(r, from, period);
-        let new = cx.head(r, moved, period);
-        let f = &mut cx.flags[i];
-        if let Some(rest) = f.message.strip_prefix(&old) {
-            f.message = format!("{new}{rest}");
-        }
-        f.message.push_str(&line);
-        f.element = moved;
+        Some((
+            moved,
+            share::check_first(&self.fw.elements[moved].name, high),
+        ))
     }
 }

@@ -4,6 +4,7 @@
 //! statistical methods, each of these is a fact about the data, not a
 //! probability, and is listed before them in the queue.
 
+use super::breach::Figures;
 use super::rules::{Applies, Missing, Operator, RuleSet};
 use super::{Ctx, Flag, FlagKind, Observation, days_late, within};
 use crate::data::DataSet;
@@ -19,6 +20,7 @@ pub(super) fn validate(
     data: &DataSet,
     obs: &[Observation],
     scope: Period,
+    figures: &Figures,
 ) {
     // Ranges, on every reported in-scope value (each source).
     let mut ranges_of: Vec<Vec<usize>> = vec![Vec::new(); cx.fw.elements.len()];
@@ -156,9 +158,13 @@ pub(super) fn validate(
             if rule.operator.holds(l, rv) {
                 continue;
             }
+            // A broken part–whole rule is filed under the figure that moved.
+            let (element, why) = figures
+                .moved(rule, r, period)
+                .unwrap_or((principal, String::new()));
             let message = format!(
-                "{}规则 {}「{}」不成立：{} = {}，{} {} = {}（重要程度：{}）",
-                cx.head(r, principal, period),
+                "{}规则 {}「{}」不成立：{} = {}，{} {} = {}（重要程度：{}）{why}",
+                cx.head(r, element, period),
                 rule.code,
                 rule.name,
                 rule.left_src,
@@ -170,7 +176,7 @@ pub(super) fn validate(
             );
             cx.flags.push(Flag {
                 region: r,
-                element: principal,
+                element,
                 period,
                 kind: FlagKind::Rule,
                 score: l - rv,

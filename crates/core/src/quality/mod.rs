@@ -467,8 +467,13 @@ pub fn check(
         }
     }
 
-    definite::validate(&mut cx, rules, &data, obs, scope);
-    breach::place(&mut cx, fw, rules, &monthly);
+    let pairs = share::pairs(rules, fw);
+    let figures = breach::Figures {
+        fw,
+        pairs: &pairs,
+        monthly: &monthly,
+    };
+    definite::validate(&mut cx, rules, &data, obs, scope, &figures);
     definite::cross_source(&mut cx, rules, obs, &by_key);
     definite::timeliness(&mut cx, rules, obs, scope);
     fold::fold(&mut cx.flags, rules, fw);

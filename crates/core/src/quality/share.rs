@@ -254,6 +254,13 @@ pub(super) fn own_evidence(s: &Series, a: i64, b: i64, up: bool) -> f64 {
     m.surprise_sum(&xs, &es)
 }
 
+/// "；X明显高于其季节规律与近期水平，应先核查X": which of two figures to
+/// check first, and why.
+pub(super) fn check_first(name: &str, high: bool) -> String {
+    let way = if high { "明显高" } else { "明显低" };
+    format!("；{name}{way}于其季节规律与近期水平，应先核查{name}")
+}
+
 fn pct(share: f64) -> String {
     format!("{}%", fmt((share * 1000.0).round() / 10.0))
 }
@@ -350,12 +357,7 @@ pub(super) fn find(
         }
         let moved = if on_whole { (wn, !down) } else { (pn, down) };
         if by_whole.max(by_part) >= CLEAR {
-            detail.push_str(&format!(
-                "；{}{}于其季节规律与近期水平，应先核查{}",
-                moved.0,
-                if moved.1 { "明显低" } else { "明显高" },
-                moved.0
-            ));
+            detail.push_str(&check_first(moved.0, !moved.1));
         }
         detail.push_str(&format!(
             "。按此前比例出现这样偏离的概率{}",
