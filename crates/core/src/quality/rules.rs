@@ -213,29 +213,17 @@ struct RuleDoc {
     period: Option<String>,
 }
 
-/// The line of `key = …` in the table whose header is at `span` (its
-/// lines run to the next header), or the header's own line when the key is
-/// not written there (a default out of range cannot be).
-fn key_line(src: &str, span: std::ops::Range<usize>, key: &str) -> usize {
-    let mut at = span.start;
-    for (n, l) in src
-        .get(span.start..)
-        .unwrap_or("")
-        .split_inclusive('\n')
-        .enumerate()
-    {
-        if n > 0 && l.trim_start().starts_with('[') {
-            break;
-        }
-        let written = l
-            .split_once('=')
-            .is_some_and(|(k, _)| k.trim() == key && !k.trim_start().starts_with('#'));
-        if n > 0 && written {
-            return line_of(src, at);
-        }
-        at += l.len();
-    }
-    line_of(src, span.start)
+/// The line `[anomaly]`'s `key` is written on (toml_edit keeps each key's
+/// span), or the table's own line when it is not written there (a default
+/// out of range cannot be).
+fn key_line(src: &str, table: std::ops::Range<usize>, key: &str) -> usize {
+    toml_edit::Document::parse(src)
+        .ok()
+        .and_then(|doc| {
+            let (k, _) = doc.get("anomaly")?.as_table_like()?.get_key_value(key)?;
+            k.span()
+        })
+        .map_or_else(|| line_of(src, table.start), |at| line_of(src, at.start))
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
