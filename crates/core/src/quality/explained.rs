@@ -6,9 +6,9 @@
 //! finds it. The statistical flags a family explains leave the queue.
 
 use super::baseline::Expect;
-use super::rules::RuleSet;
-use super::share::{MIN_WHOLE, Monthly, Pair, Series, pairs};
-use super::{Flag, FlagKind};
+
+use super::share::{MIN_WHOLE, Monthly, Pair, Series};
+use super::{Flag, FlagKind, Params};
 use crate::framework::Framework;
 use crate::period::Period;
 
@@ -51,14 +51,14 @@ const ODDS_MAX: f64 = 300.0;
 /// took it along. The strongest flags (`EXPLAINED_MAX`) stay.
 pub(super) fn explained(
     fw: &Framework,
-    rules: &RuleSet,
+    params: &Params,
+    pairs: &[(usize, usize)],
     monthly: &Monthly,
     flags: &mut Vec<Flag>,
 ) -> usize {
     // Counted are the flags the queue would have held: the model proposes
     // far under the threshold, so that the family's odds may be added.
-    let counts = |f: &Flag| !super::judge::weak(f, &rules.params);
-    let pairs = pairs(rules, fw);
+    let counts = |f: &Flag| !super::judge::weak(f, params);
     if pairs.is_empty() {
         return 0;
     }

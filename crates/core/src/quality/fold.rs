@@ -17,9 +17,10 @@ use rustc_hash::FxHashMap;
 /// model expected are within this factor of each other.
 const ALIKE: f64 = 1.5;
 
-/// part → whole, from the rules `a <= b` between two single elements.
-fn wholes(rules: &RuleSet) -> FxHashMap<usize, usize> {
-    rules.parts().collect()
+/// part → whole, from the rules `a <= b` between two single elements and
+/// the pairs the earlier years showed (`kin.rs`).
+fn wholes(rules: &RuleSet, learned: &[(usize, usize)]) -> FxHashMap<usize, usize> {
+    learned.iter().copied().chain(rules.parts()).collect()
 }
 
 fn number(f: &Flag, name: &str) -> Option<f64> {
@@ -59,8 +60,13 @@ fn passed_on(part: &Flag, whole: &Flag) -> bool {
 
 /// Fold every part's flag that its whole's flag explains into the whole's
 /// (following parts of parts to the outermost whole that is flagged).
-pub(super) fn fold(flags: &mut Vec<Flag>, rules: &RuleSet, fw: &Framework) {
-    let wholes = wholes(rules);
+pub(super) fn fold(
+    flags: &mut Vec<Flag>,
+    rules: &RuleSet,
+    learned: &[(usize, usize)],
+    fw: &Framework,
+) {
+    let wholes = wholes(rules, learned);
     if wholes.is_empty() {
         return;
     }
@@ -247,7 +253,7 @@ mod tests {
             run("disputes", 218.0, 193.0, 230.0),
             run("disputes_resolved", 178.0, 150.0, 181.0),
         ];
-        fold(&mut flags, &rules, &fw);
+        fold(&mut flags, &rules, &[], &fw);
         assert_eq!(flags.len(), 1, "{flags:#?}");
         assert!(
             flags[0].message.contains("同期随之上升：178，历史均值 150"),
@@ -272,14 +278,14 @@ mod tests {
             jump("civil_mediations", 0.0, 16.85),
             jump("civil_mediation_success", 0.0, 16.21),
         ];
-        fold(&mut flags, &rules, &fw);
+        fold(&mut flags, &rules, &[], &fw);
         assert_eq!(flags.len(), 1, "{flags:#?}");
         // Only the part at nothing: a share that changed.
         let mut flags = vec![
             jump("civil_mediations", 15.0, 16.85),
             jump("civil_mediation_success", 0.0, 16.21),
         ];
-        fold(&mut flags, &rules, &fw);
+        fold(&mut flags, &rules, &[], &fw);
         assert_eq!(flags.len(), 2);
     }
 
@@ -380,7 +386,7 @@ right = "disputes"
             )
         };
         let mut flags = vec![jump("disputes"), jump("disputes_resolved")];
-        fold(&mut flags, &rules, &fw);
+        fold(&mut flags, &rules, &[], &fw);
         assert_eq!(flags.len(), 2);
     }
 }

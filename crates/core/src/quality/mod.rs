@@ -11,6 +11,7 @@ mod explained;
 mod fold;
 pub mod intake;
 pub mod judge;
+mod kin;
 mod params;
 pub mod rules;
 mod share;
@@ -348,7 +349,12 @@ pub fn check(
         }
     }
     let monthly = share::monthly(&fitted);
-    let shares = share::all(fw, rules, &monthly, scope);
+    // The rules' part–whole pairs and those the earlier years show.
+    let mut pairs = share::pairs(rules, fw);
+    let learned = kin::learned(fw, &pairs, &monthly, scope.year());
+    pairs.extend(&learned);
+    pairs.sort_unstable();
+    let shares = share::all(fw, &pairs, &learned, &rules.params, &monthly, scope);
     for (key, pts, first, dense, model) in &fitted {
         let ((r, e, g), first) = (*key, *first);
         let mut in_scope = false;
@@ -447,7 +453,7 @@ pub fn check(
         }
     }
 
-    summary.explained = explained::explained(fw, rules, &monthly, &mut cx.flags);
+    summary.explained = explained::explained(fw, &rules.params, &pairs, &monthly, &mut cx.flags);
     for (r, found) in shares {
         cx.add_share(r, found);
     }
@@ -467,7 +473,6 @@ pub fn check(
         }
     }
 
-    let pairs = share::pairs(rules, fw);
     let figures = breach::Figures {
         fw,
         pairs: &pairs,
@@ -476,7 +481,7 @@ pub fn check(
     definite::validate(&mut cx, rules, &data, obs, scope, &figures);
     definite::cross_source(&mut cx, rules, obs, &by_key);
     definite::timeliness(&mut cx, rules, obs, scope);
-    fold::fold(&mut cx.flags, rules, fw);
+    fold::fold(&mut cx.flags, rules, &learned, fw);
 
     cx.flags.sort_by(|a, b| {
         (a.region, a.element, a.period, a.kind).cmp(&(b.region, b.element, b.period, b.kind))

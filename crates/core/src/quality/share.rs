@@ -269,7 +269,7 @@ fn pct(share: f64) -> String {
 /// `months` (the checked period's).
 pub(super) fn find(
     fw: &Framework,
-    (pe, we): (usize, usize),
+    (pe, we, learned): (usize, usize, bool),
     part: Series,
     whole: Series,
     months: std::ops::Range<i64>,
@@ -343,6 +343,11 @@ pub(super) fn find(
             fmt(n),
             fmt((n * share * 10.0).round() / 10.0)
         );
+        if learned {
+            detail.push_str(&format!(
+                "（此前各年各地区{pn}均未超过{wn}且比例平稳，按其组成部分看待）"
+            ));
+        }
         if len > 1 {
             let (px, pn_) = (here..=end)
                 .filter_map(|i| pair.ok(i))
@@ -393,8 +398,8 @@ pub(super) fn find(
     out
 }
 
-/// Every part's share of its whole (`share`) over the checked months, by
-/// region, from the series the check fitted.
+/// A fitted series: (region, element, granularity), its points, where its
+/// dense values start, the dense values, and its model of normal.
 pub(super) type Fitted = (
     (usize, usize, u8),
     Vec<(i64, f64)>,
@@ -403,13 +408,17 @@ pub(super) type Fitted = (
     Option<Model>,
 );
 
+/// Every part's share of its whole (`share`) over the checked months, by
+/// region, for `pairs` (the rules' and `learned`, whose items say that the
+/// earlier years made them a pair).
 pub(super) fn all(
     fw: &Framework,
-    rules: &RuleSet,
+    pairs: &[(usize, usize)],
+    learned: &[(usize, usize)],
+    params: &Params,
     monthly: &Monthly,
     scope: Period,
 ) -> Vec<(usize, Found)> {
-    let pairs = pairs(rules, fw);
     if pairs.is_empty() {
         return Vec::new();
     }
@@ -445,11 +454,11 @@ pub(super) fn all(
             };
             let found = find(
                 fw,
-                (pe, we),
+                (pe, we, learned.contains(&(pe, we))),
                 pair.part,
                 pair.whole,
                 start..end,
-                &rules.params,
+                params,
                 tail,
             );
             out.extend(found.into_iter().map(|f| (r, f)));
@@ -562,7 +571,7 @@ mod tests {
         };
         find(
             &fw,
-            (0, 1),
+            (0, 1, false),
             s(part),
             s(whole),
             2024 * 12..2025 * 12,
@@ -701,7 +710,7 @@ mod tests {
             let months = 2024 * 12..2025 * 12;
             let found = find(
                 &fw,
-                (3, 4),
+                (3, 4, false),
                 Series { first: 2022 * 12, dense: &part, model: None },
                 Series { first: 2022 * 12 + shift, dense: &whole, model: None },
                 months.clone(),
