@@ -26,6 +26,10 @@ const ALPHA_FLOOR: f64 = 0.01;
 /// How far a count series' level may have moved from its earlier years'
 /// (relative SD of the level's prior).
 const LEVEL_PRIOR_CV: f64 = 0.3;
+/// A stock steps and stays (a backlog resolved from October on, 4, 5, 6 of
+/// a year that had none): its earlier years' level is worth at most this
+/// many of its own recent months.
+const STOCK_PRIOR_MONTHS: f64 = 2.0;
 /// Relative spread no non-count series goes below.
 const CV_FLOOR: f64 = 0.02;
 /// −log10 of the smallest probability reported (tails beyond it are all
@@ -49,6 +53,9 @@ pub struct Model {
     /// taken out), what the recent months' level is drawn towards as far
     /// as they are too few counts to say.
     long: f64,
+    /// The most months of the series' own the earlier years' level is
+    /// worth (unbounded for flows).
+    prior_months: f64,
 }
 
 /// What the model expects at one point.
@@ -190,6 +197,7 @@ impl Model {
             // Half a count over the years where they saw none: a series
             // of zeros has a small rate, not none.
             long: (den / years.len() as f64).max(0.5 / (years.len() * season) as f64),
+            prior_months: f64::INFINITY,
         };
         // The spread of the earlier years around their own level × season,
         // inflated for the two parameters per point the fit spent.
@@ -241,6 +249,13 @@ impl Model {
         }
     }
 
+    /// A stock (a backlog, a year-to-date count): it keeps whatever level
+    /// it stepped to, so its recent months, not its earlier years, say
+    /// where it stands.
+    pub fn as_stock(&mut self) {
+        self.prior_months = STOCK_PRIOR_MONTHS;
+    }
+
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
@@ -290,9 +305,12 @@ impl Model {
             // month leave its level near half a case, and how sure the
             // level is enters the spread.
             let a0 = 1.0 / (LEVEL_PRIOR_CV * LEVEL_PRIOR_CV);
+            // As a gamma prior, a0 counts over a0 / long periods: of a
+            // stock, at most `prior_months`.
+            let b0 = (a0 / self.long).min(self.prior_months);
             let n_eff = n / (1.0 + self.alpha * self.long);
-            let a = a0 + n_eff * recent.max(0.0);
-            let b = a0 / self.long + n_eff;
+            let a = b0 * self.long + n_eff * recent.max(0.0);
+            let b = b0 + n_eff;
             let mean = a / b * index;
             (mean, mean + mean * mean * (self.alpha + 1.0 / a))
         } else {
@@ -510,6 +528,27 @@ mod tests {
         let m = Model::fit(&zeros, 2022 * 12, 12, 2024, None, true).unwrap();
         let e = m.expect(&zeros, 2022 * 12, 30, 30).unwrap();
         assert!(m.surprise(3.0, e) > 3.0, "{}", m.surprise(3.0, e));
+    }
+
+    #[test]
+    fn a_stock_keeps_the_level_it_stepped_to() {
+        // A backlog of none for two years, then 4 to 6 from February on: by
+        // July, 6 is where the stock stands, not a surprise. A flow with the
+        // same figures is still drawn towards its earlier years.
+        let mut v: Vec<Option<f64>> = (0..25).map(|_| Some(0.0)).collect();
+        v.extend([4.0, 4.0, 5.0, 5.0, 5.0].map(Some));
+        let flow = Model::fit(&v, 2022 * 12, 12, 2024, None, true).unwrap();
+        let mut stock = flow.clone();
+        stock.as_stock();
+        let (ef, es) = (
+            flow.expect(&v, 2022 * 12, 30, 30).unwrap(),
+            stock.expect(&v, 2022 * 12, 30, 30).unwrap(),
+        );
+        assert!(flow.surprise(6.0, ef) > 5.0, "{}", flow.surprise(6.0, ef));
+        assert!(stock.surprise(6.0, es) < 2.0, "{es:?}");
+        // Its first step is still news.
+        let e = stock.expect(&v, 2022 * 12, 25, 25).unwrap();
+        assert!(stock.surprise(4.0, e) > 5.0, "{}", stock.surprise(4.0, e));
     }
 
     #[test]

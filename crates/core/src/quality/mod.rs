@@ -22,7 +22,7 @@ pub use params::Params;
 pub use view::{FlagView, Numbers, SummaryView, number};
 
 use crate::data::DataSet;
-use crate::framework::{Framework, RegionAgg};
+use crate::framework::{Framework, RegionAgg, TimeAgg};
 use crate::period::{Date, Period};
 use crate::region::RegionTree;
 use anomaly::{Finding, Outcome};
@@ -329,6 +329,11 @@ pub fn check(
             profile,
             !measured[*e],
         );
+        if let Some(m) = model.as_mut()
+            && fw.elements[*e].time_agg != TimeAgg::Sum
+        {
+            m.as_stock();
+        }
         if let Some(m) = model.as_ref().filter(|m| m.is_count()) {
             alphas.entry((*e, *g)).or_default().push(m.alpha());
         }
