@@ -137,7 +137,7 @@ impl super::Ctx<'_> {
     /// are the item of their last month, as a run is; otherwise the share
     /// joins the flag nearest its month. The stronger evidence ranks the
     /// item.
-    pub(super) fn add_share(&mut self, r: usize, s: share::Found) {
+    pub(super) fn add_share(&mut self, r: usize, s: share::Found, monthly: &share::Monthly) {
         let at = match super::series_key(s.period) {
             (2, idx) => idx,
             _ => s.span.0,
@@ -157,10 +157,18 @@ impl super::Ctx<'_> {
         // its month (at the end of the checked months, a run and a shift
         // look alike); so does one that completes after an episode of
         // several months (the run's last month was just under the share's
-        // materiality). A one-month episode stays with its own month.
+        // materiality), or after a one-month episode at the run's first
+        // month when the run's months stand alike (91, 94, 91 where 67 is
+        // usual: the share's later months were under its materiality). A
+        // one-month episode otherwise stays with its own month (a spike of
+        // 211 and two months of 65 after it).
         let run_at_end = within.iter().find(|&&(i, m)| {
             self.flags[i].kind == FlagKind::RunAboveMean
-                && (m == s.span.1 || (m > s.span.1 && s.span.1 > s.span.0))
+                && (m == s.span.1
+                    || (m > s.span.1
+                        && (s.span.1 > s.span.0
+                            || (self.flags[i].months().is_some_and(|(a, _)| a == s.span.0)
+                                && alike(&self.flags[i], monthly.get(&(r, s.element)))))))
         });
         // A shift whose first month the series' own methods flagged began
         // there, with a step (a case count that doubled from October on is
@@ -210,6 +218,27 @@ impl super::Ctx<'_> {
             self.flags.remove(i);
         }
     }
+}
+
+/// A run's months stand alike above the mean it stood above (the least
+/// excess at least half the largest): three busy months, not one month far
+/// off with two a little above it.
+fn alike(run: &Flag, series: Option<&share::Series>) -> bool {
+    let (Some((a, b)), Some(mean), Some(s)) = (run.months(), number(run, "mean"), series) else {
+        return false;
+    };
+    let Some(excess) = (a..=b)
+        .map(|idx| s.at(idx).map(|x| x - mean))
+        .collect::<Option<Vec<f64>>>()
+    else {
+        return false;
+    };
+    let (lo, hi) = excess
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &e| {
+            (l.min(e), h.max(e))
+        });
+    lo > 0.0 && lo >= 0.5 * hi
 }
 
 /// Raise a flag's `surprise` to `evidence` where that is stronger.
@@ -339,7 +368,7 @@ mod tests {
             flags: vec![run()],
             short: FxHashMap::default(),
         };
-        cx.add_share(0, share(july, july + 1, 13.9));
+        cx.add_share(0, share(july, july + 1, 13.9), &Default::default());
         assert_eq!(cx.flags.len(), 1, "{:#?}", cx.flags);
         assert_eq!(cx.flags[0].period, Period::Month(2024, 9));
         assert!(cx.flags[0].message.contains("比例下降"));
@@ -347,7 +376,7 @@ mod tests {
         // A spike in July inside the run: the share's one month is July's
         // item, the run over July a further line of it.
         cx.flags = vec![at(7, FlagKind::ModZscore, &[("surprise", 4.0)]), run()];
-        cx.add_share(0, share(july, july, 9.0));
+        cx.add_share(0, share(july, july, 9.0), &Default::default());
         assert_eq!(cx.flags.len(), 1, "{:#?}", cx.flags);
         assert_eq!(cx.flags[0].period, Period::Month(2024, 7));
         assert_eq!(number(&cx.flags[0], "surprise"), Some(9.0));

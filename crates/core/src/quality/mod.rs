@@ -460,7 +460,7 @@ pub fn check(
 
     summary.explained = explained::explained(fw, &rules.params, &pairs, &monthly, &mut cx.flags);
     for (r, found) in shares {
-        cx.add_share(r, found);
+        cx.add_share(r, found, &monthly);
     }
     cx.flags.retain(|f| !judge::weak(f, p));
 

@@ -92,19 +92,29 @@ fn an_episode_is_filed_where_its_own_months_say() {
             detail: "占比".into(),
         },
     };
-    let placed = |flags: Vec<Flag>, found| {
+    // Disputes of 1 January 2024 on: 50 a month, then April to June.
+    let mut values = vec![Some(50.0); 12];
+    let mut placed_with = |flags: Vec<Flag>, found, spring: [f64; 3]| {
+        values[3..6].copy_from_slice(&spring.map(Some));
+        let series = share::Series {
+            first: abs(1),
+            dense: &values,
+            model: None,
+        };
+        let monthly: share::Monthly = [((t2, whole), series)].into_iter().collect();
         let mut cx = Ctx {
             fw: &fw,
             tree: &tree,
             flags,
             short: Default::default(),
         };
-        cx.add_share(t2, found);
+        cx.add_share(t2, found, &monthly);
         cx.flags
             .iter()
             .map(|f| (f.kind, f.period))
             .collect::<Vec<_>>()
     };
+    let mut placed = |flags, found| placed_with(flags, found, [50.0; 3]);
     // June to August came back in September; the series' run completed in July.
     assert_eq!(
         placed(
@@ -129,5 +139,20 @@ fn an_episode_is_filed_where_its_own_months_say() {
             episode(10, (10, 12), true)
         ),
         vec![(FlagKind::RunAboveMean, month(12))]
+    );
+    // April alone left the share (May and June were under its
+    // materiality), April jumped, and the run of April to June completed
+    // in June: three months alike are the run's item; a first month far
+    // above the two after it is the jump's.
+    let mut run = flag(FlagKind::RunAboveMean, 6);
+    run.numbers.push(("mean".into(), 50.0));
+    let flags = || vec![flag(FlagKind::Jump, 4), run.clone()];
+    assert_eq!(
+        placed_with(flags(), episode(4, (4, 4), false), [91.0, 94.0, 91.0]),
+        vec![(FlagKind::RunAboveMean, month(6))]
+    );
+    assert_eq!(
+        placed_with(flags(), episode(4, (4, 4), false), [211.0, 65.0, 60.0]),
+        vec![(FlagKind::Jump, month(4))]
     );
 }
