@@ -115,15 +115,7 @@ fn steady(monthly: &Monthly, regions: &[usize], (pe, we): (usize, usize), end: i
             if months.len() < SPREAD_MONTHS {
                 return None;
             }
-            let (x, w) = months
-                .iter()
-                .fold((0.0, 0.0), |s, m| (s.0 + m.0, s.1 + m.1));
-            let p = (x + 0.5) / (w + 1.0);
-            let chi: f64 = months
-                .iter()
-                .map(|(x, w)| (x - w * p).powi(2) / (w * p * (1.0 - p)))
-                .sum();
-            Some(chi / (months.len() - 1) as f64)
+            Some(super::share::dispersion(&months))
         })
         .collect();
     super::stats::median(&spreads).is_some_and(|m| m <= MAX_SPREAD)

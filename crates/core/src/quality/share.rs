@@ -114,6 +114,18 @@ fn trimmed(months: &[(f64, f64)]) -> Vec<(f64, f64)> {
     }
 }
 
+/// Pearson's dispersion of parts against their wholes around their pooled
+/// share: 1 for binomial sampling (at least two months).
+pub(super) fn dispersion(months: &[(f64, f64)]) -> f64 {
+    let (x, n) = sum(months);
+    let p = (x + 0.5) / (n + 1.0);
+    let chi: f64 = months
+        .iter()
+        .map(|(x, n)| (x - n * p).powi(2) / (n * p * (1.0 - p)))
+        .sum();
+    chi / (months.len().max(2) - 1) as f64
+}
+
 /// One departure of a part's share, placed on the element it points to.
 pub(super) struct Found {
     pub element: usize,
@@ -186,13 +198,7 @@ impl Pair<'_> {
         if months.len() < SPREAD_MIN {
             return None;
         }
-        let (x, n) = sum(&months);
-        let p = (x + 0.5) / (n + 1.0);
-        let chi: f64 = months
-            .iter()
-            .map(|(x, n)| (x - n * p).powi(2) / (n * p * (1.0 - p)))
-            .sum();
-        Some((chi / (months.len() - 1) as f64).max(1.0))
+        Some(dispersion(&months).max(1.0))
     }
 
     /// A month's departure from `share`, when its whole is at least
