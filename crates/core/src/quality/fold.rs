@@ -162,13 +162,13 @@ impl super::Ctx<'_> {
         // usual: the share's later months were under its materiality). A
         // one-month episode otherwise stays with its own month (a spike of
         // 211 and two months of 65 after it).
+        let begun_alike = |i: usize| {
+            self.flags[i].months().is_some_and(|(a, _)| a == s.span.0)
+                && alike(&self.flags[i], monthly.get(&(r, s.element)))
+        };
         let run_at_end = within.iter().find(|&&(i, m)| {
             self.flags[i].kind == FlagKind::RunAboveMean
-                && (m == s.span.1
-                    || (m > s.span.1
-                        && (s.span.1 > s.span.0
-                            || (self.flags[i].months().is_some_and(|(a, _)| a == s.span.0)
-                                && alike(&self.flags[i], monthly.get(&(r, s.element)))))))
+                && (m == s.span.1 || (m > s.span.1 && (s.span.1 > s.span.0 || begun_alike(i))))
         });
         // A shift whose first month the series' own methods flagged began
         // there, with a step (a case count that doubled from October on is
