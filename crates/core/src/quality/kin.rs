@@ -39,9 +39,7 @@ pub(super) fn learned(
     if n < 2 {
         return Vec::new();
     }
-    let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
-    regions.sort_unstable();
-    regions.dedup();
+    let regions = super::share::regions(monthly);
     let end = i64::from(year) * 12;
     // (months both present with a positive whole, part total, whole total),
     // or None once the part exceeded the whole anywhere.

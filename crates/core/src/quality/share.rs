@@ -439,28 +439,30 @@ pub(super) fn all(
             (a, a + 1)
         }
     };
-    let mut regions: Vec<usize> = monthly.keys().map(|k| k.0).collect();
-    regions.sort_unstable();
-    regions.dedup();
+    let regions = regions(monthly);
     let pair_of = |r: usize, (pe, we): (usize, usize)| {
         Some(Pair {
             part: *monthly.get(&(r, pe))?,
             whole: *monthly.get(&(r, we))?,
         })
     };
-    let tails: Vec<Tail> = pairs
+    // Per pair: its tail across regions, and whether the data made it one.
+    let each: Vec<(Tail, bool)> = pairs
         .iter()
-        .map(|&pw| tail(regions.iter().filter_map(|&r| pair_of(r, pw)), start..end))
+        .map(|&pw| {
+            let t = tail(regions.iter().filter_map(|&r| pair_of(r, pw)), start..end);
+            (t, learned.contains(&pw))
+        })
         .collect();
     let mut out = Vec::new();
     for r in regions {
-        for (&(pe, we), tail) in pairs.iter().zip(&tails) {
+        for (&(pe, we), (tail, learned)) in pairs.iter().zip(&each) {
             let Some(pair) = pair_of(r, (pe, we)) else {
                 continue;
             };
             let found = find(
                 fw,
-                (pe, we, learned.contains(&(pe, we))),
+                (pe, we, *learned),
                 pair.part,
                 pair.whole,
                 start..end,
@@ -492,6 +494,14 @@ fn tail<'a>(pairs: impl Iterator<Item = Pair<'a>>, months: std::ops::Range<i64>)
         }
     }
     t
+}
+
+/// The regions with a monthly series, in order.
+pub(super) fn regions(monthly: &Monthly) -> Vec<usize> {
+    let mut out: Vec<usize> = monthly.keys().map(|k| k.0).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Every region's monthly series, by (region, element).
