@@ -6,7 +6,6 @@
 //! finds it. The statistical flags a family explains leave the queue.
 
 use super::baseline::Expect;
-
 use super::share::{MIN_WHOLE, Monthly, Pair, Series};
 use super::{Flag, FlagKind, Params};
 use crate::framework::Framework;
