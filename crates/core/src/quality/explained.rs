@@ -78,10 +78,7 @@ pub(super) fn explained(
         .map(|(f, m)| m.filter(|_| weak(f)))
         .collect();
     let pair = |r: usize, pe: usize, we: usize| {
-        Some(Pair {
-            part: *monthly.get(&(r, pe))?,
-            whole: *monthly.get(&(r, we))?,
-        })
+        Some(Pair::new(*monthly.get(&(r, pe))?, *monthly.get(&(r, we))?))
     };
     // Wholes first: a part whose whole keeps its flag is folded into it as
     // a line (fold.rs), not explained away. Where its parts stand says
@@ -296,10 +293,10 @@ mod tests {
             let first = 2022 * 12;
             let fit = |d: &[Option<f64>]| Model::fit(d, first, 12, 2024, None, true);
             let (mp, mw) = (fit(&part), fit(&whole));
-            let pair = Pair {
-                part: Series { first, dense: &part, model: mp.as_ref() },
-                whole: Series { first, dense: &whole, model: mw.as_ref() },
-            };
+            let pair = Pair::new(
+                Series { first, dense: &part, model: mp.as_ref() },
+                Series { first, dense: &whole, model: mw.as_ref() },
+            );
             let b = 2024 * 12 + a;
             let _ = whole_took_it_along(&pair, b - n + 1, b);
             if let Some(pl) = places(&pair, b - n + 1, b) {

@@ -153,11 +153,12 @@ impl super::Ctx<'_> {
             .map(|(i, (_, m))| (i, m))
             .collect();
         within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
-        // A run of the series' own that completes with the episode keeps
-        // its month (at the end of the checked months, a run and a shift
-        // look alike); so does one that completes after an episode of
-        // several months (the run's last month was just under the share's
-        // materiality), or after a one-month episode at the run's first
+        // A run of the series' own that completes with the episode and began
+        // with it (or a month after it) keeps its month: at the end of the
+        // checked months, a run and a shift look alike, but a shift of nine
+        // months is not a run of its last three. So does a run that
+        // completes after an episode of several months (the run's last
+        // month was just under the share's materiality), or after a one-month episode at the run's first
         // month when the run's months stand alike (91, 94, 91 where 67 is
         // usual: the share's later months were under its materiality). A
         // one-month episode otherwise stays with its own month (a spike of
@@ -166,9 +167,15 @@ impl super::Ctx<'_> {
             self.flags[i].months().is_some_and(|(a, _)| a == s.span.0)
                 && alike(&self.flags[i], monthly.get(&(r, s.element)))
         };
+        let begun_with = |i: usize| {
+            self.flags[i]
+                .months()
+                .is_some_and(|(a, _)| s.span.0 >= a - 1)
+        };
         let run_at_end = within.iter().find(|&&(i, m)| {
             self.flags[i].kind == FlagKind::RunAboveMean
-                && (m == s.span.1 || (m > s.span.1 && (s.span.1 > s.span.0 || begun_alike(i))))
+                && ((m == s.span.1 && begun_with(i))
+                    || (m > s.span.1 && (s.span.1 > s.span.0 || begun_alike(i))))
         });
         // A shift whose first month the series' own methods flagged began
         // there, with a step (a case count that doubled from October on is

@@ -140,6 +140,16 @@ fn an_episode_is_filed_where_its_own_months_say() {
         ),
         vec![(FlagKind::RunAboveMean, month(12))]
     );
+    // From April to the end of the year, with the series' own flags in
+    // May and a run completing in December: a shift of nine months, not a
+    // run of its last three; the item is April's.
+    assert_eq!(
+        placed(
+            vec![flag(FlagKind::Zscore, 5), flag(FlagKind::RunAboveMean, 12)],
+            episode(4, (4, 12), true)
+        ),
+        vec![(FlagKind::Share, month(4))]
+    );
     // April alone left the share (May and June were under its
     // materiality), April jumped, and the run of April to June completed
     // in June: three months alike are the run's item; a first month far

@@ -152,6 +152,11 @@ pub(super) fn pairs(rules: &RuleSet, fw: &Framework) -> Vec<(usize, usize)> {
 pub(super) struct Pair<'a> {
     pub part: Series<'a>,
     pub whole: Series<'a>,
+    /// The months of episodes already found, first and last: they set
+    /// neither the share nor its spread for the months after (a whole typed
+    /// at 133 where 20 came in spread the share so wide that the half-year
+    /// of a part at 40 % after it, 98 % usual, went unseen).
+    pub found: Vec<(i64, i64)>,
 }
 
 /// The month's verdict against a share.
@@ -161,11 +166,27 @@ struct Judged {
     dev: f64,
 }
 
-impl Pair<'_> {
+impl<'a> Pair<'a> {
+    pub(super) fn new(part: Series<'a>, whole: Series<'a>) -> Self {
+        Pair {
+            part,
+            whole,
+            found: Vec::new(),
+        }
+    }
+
     /// Both present, the whole positive and the part within it.
     pub(super) fn ok(&self, idx: i64) -> Option<(f64, f64)> {
         let (x, n) = (self.part.at(idx)?, self.whole.at(idx)?);
         (n > 0.0 && (0.0..=n).contains(&x)).then_some((x, n))
+    }
+
+    /// `ok`, outside the episodes found.
+    fn usual(&self, idx: i64) -> Option<(f64, f64)> {
+        if self.found.iter().any(|&(a, b)| (a..=b).contains(&idx)) {
+            return None;
+        }
+        self.ok(idx)
     }
 
     /// The pooled share of the `WINDOW` months before `idx`, leaving out a
@@ -175,7 +196,7 @@ impl Pair<'_> {
     pub(super) fn share_before(&self, idx: i64) -> Option<f64> {
         let months: Vec<(f64, f64)> = (idx - WINDOW_SPAN..idx)
             .rev()
-            .filter_map(|j| self.ok(j))
+            .filter_map(|j| self.usual(j))
             .take(WINDOW)
             .collect();
         if months.len() < WINDOW {
@@ -193,7 +214,7 @@ impl Pair<'_> {
     /// made clean shares' own rare departures look like errors.
     pub(super) fn spread(&self, idx: i64) -> Option<f64> {
         let months: Vec<(f64, f64)> = (idx - SPREAD_SPAN..idx)
-            .filter_map(|j| self.ok(j))
+            .filter_map(|j| self.usual(j))
             .collect();
         if months.len() < SPREAD_MIN {
             return None;
@@ -282,7 +303,7 @@ pub(super) fn find(
     p: &Params,
     tail: &Tail,
 ) -> Vec<Found> {
-    let pair = Pair { part, whole };
+    let mut pair = Pair::new(part, whole);
     let mut out = Vec::new();
     let last = months.end - 1;
     let mut idx = months.start;
@@ -320,6 +341,7 @@ pub(super) fn find(
         // completes (as 连续高于均值); a share still away from its level
         // when the episode ends is a shift, flagged from its first month.
         let returned = end < last && !same_way(end + 1, 0.0);
+        pair.found.push((here, end));
         // A share that is different from January on and stays so is the new
         // year's level (a township that handles its events more slowly this
         // year), which the scores measure; the queue is for figures that
@@ -441,10 +463,7 @@ pub(super) fn all(
     };
     let regions = regions(monthly);
     let pair_of = |r: usize, (pe, we): (usize, usize)| {
-        Some(Pair {
-            part: *monthly.get(&(r, pe))?,
-            whole: *monthly.get(&(r, we))?,
-        })
+        Some(Pair::new(*monthly.get(&(r, pe))?, *monthly.get(&(r, we))?))
     };
     // Per pair: its tail across regions, and whether the data made it one.
     let each: Vec<(Tail, bool)> = pairs
@@ -567,10 +586,7 @@ mod tests {
         let months = 2024 * 12..2025 * 12;
         let of = |part| {
             tail(
-                (0..600).map(|_| Pair {
-                    part: s(part),
-                    whole: s(&whole),
-                }),
+                (0..600).map(|_| Pair::new(s(part), s(&whole))),
                 months.clone(),
             )
         };
@@ -664,20 +680,36 @@ mod tests {
             "{:?}",
             found.iter().map(|f| f.period).collect::<Vec<_>>()
         );
-        let pair = Pair {
-            part: Series {
+        let pair = Pair::new(
+            Series {
                 first: 2022 * 12,
                 dense: &part,
                 model: None,
             },
-            whole: Series {
+            Series {
                 first: 2022 * 12,
                 dense: &whole,
                 model: None,
             },
-        };
+        );
         let share = pair.share_before(2024 * 12 + 3).unwrap();
         assert!(share > 0.85, "{share}");
+    }
+
+    #[test]
+    fn a_month_found_off_does_not_widen_the_spread_after_it() {
+        // February's whole typed as 300 (36 handled), then the part at half
+        // its share from April: February's own item, and the fall judged by
+        // the spread of the months before February, not one it blew up.
+        let (mut part, mut whole) = steady();
+        whole[24 + 1] = Some(300.0);
+        for x in &mut part[24 + 3..] {
+            *x = x.map(|v| (v * 0.5).round());
+        }
+        let found = run(&part, &whole);
+        let periods: Vec<Period> = found.iter().map(|f| f.period).collect();
+        assert!(periods.contains(&Period::Month(2024, 2)), "{periods:?}");
+        assert!(periods.contains(&Period::Month(2024, 4)), "{periods:?}");
     }
 
     #[test]
