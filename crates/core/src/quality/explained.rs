@@ -11,13 +11,22 @@ use super::{Flag, FlagKind, Params};
 use crate::framework::Framework;
 use crate::period::Period;
 
-/// log₁₀ of how much likelier `x` is under `a` than under `b` (normal).
-fn log10_ratio(x: f64, a: Expect, b: Expect) -> f64 {
-    if a.var <= 0.0 || b.var <= 0.0 {
-        return 0.0;
-    }
-    let ll = |e: Expect| -(x - e.mean).powi(2) / (2.0 * e.var) - 0.5 * e.var.ln();
-    (ll(a) - ll(b)) / std::f64::consts::LN_10
+/// ln of the normal density at `x`.
+fn normal_ln(x: f64, e: Expect) -> f64 {
+    -(x - e.mean).powi(2) / (2.0 * e.var) - 0.5 * e.var.ln() - 0.5 * std::f64::consts::TAU.ln()
+}
+
+/// ln of the quasi-binomial probability of `x` of `n` at `share` with
+/// spread `phi` (`x/phi` of `n/phi`, per unit of `x`).
+fn binomial_ln(x: f64, n: f64, share: f64, phi: f64) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    let phi = phi.max(1.0);
+    let (k, m) = (x / phi, n / phi);
+    let q = share.clamp(1e-9, 1.0 - 1e-9);
+    ln_gamma(m + 1.0) - ln_gamma(k + 1.0) - ln_gamma(m - k + 1.0)
+        + k * q.ln()
+        + (m - k) * (1.0 - q).ln()
+        - phi.ln()
 }
 
 /// A flag this strong stays in the queue whatever its family says.
@@ -154,6 +163,10 @@ struct Places {
     expected: Expect,
     took: Expect,
     stayed: Expect,
+    /// The share before and its spread, for the part's own likelihood
+    /// where the whole took it along.
+    share: f64,
+    phi: f64,
 }
 
 fn places(p: &Pair, a: i64, b: i64) -> Option<Places> {
@@ -172,6 +185,8 @@ fn places(p: &Pair, a: i64, b: i64) -> Option<Places> {
             mean: s * e.mean,
             var: binom(e.mean) + s * s * e.var,
         },
+        share: s,
+        phi,
     })
 }
 
@@ -184,7 +199,7 @@ impl Places {
             stayed: self.stayed.mean,
             took: self.took.mean,
             // As the probabilities the messages print, odds stop at 10^300.
-            odds: log10_ratio(self.part, self.stayed, self.took).min(ODDS_MAX),
+            odds: self.stayed_over_took().min(ODDS_MAX),
         }
     }
 
@@ -201,7 +216,22 @@ impl Places {
             return false;
         }
         let held = (self.part - self.took.mean).abs() <= HELD * self.took.var.sqrt();
-        held && log10_ratio(self.part, self.took, self.stayed) >= MOVED
+        held && -self.stayed_over_took() >= MOVED
+    }
+
+    /// log₁₀ of how much likelier the part is where it would have stayed
+    /// than where the whole took it along. Where it was taken along it is a
+    /// binomial share of the whole as reported, not a normal: 64 of 72
+    /// handled where 97.8 % are is 10⁻³·⁸ so, 10⁻⁶·² by a normal with the
+    /// same variance, whose odds kept clean wholes in the queue as
+    /// mistyped (12 of the 19 statistical items of the clean demo year).
+    fn stayed_over_took(&self) -> f64 {
+        if self.stayed.var <= 0.0 || self.took.var <= 0.0 {
+            return 0.0;
+        }
+        let stayed = normal_ln(self.part, self.stayed);
+        let took = binomial_ln(self.part, self.whole, self.share, self.phi);
+        (stayed - took) / std::f64::consts::LN_10
     }
 }
 
@@ -304,9 +334,53 @@ mod tests {
                 let st = pl.stayed();
                 prop_assert!(st.odds <= ODDS_MAX && !odds_text(st.odds).is_empty());
             }
-            let flat = Expect { mean: 1.0, var: 0.0 };
-            let r = log10_ratio(1.0, flat, flat);
-            prop_assert!(r == 0.0, "a degenerate spread says nothing: {}", r);
         }
+    }
+
+    /// Three months of a whole of 72 where 62 were expected, 64 of them
+    /// handled where 97.8 % are: the part went partly along. Against a
+    /// binomial share that is odds of about 10^2.5 for a mistyped whole; a
+    /// normal with the same variance said 10^5 and queued the whole.
+    #[test]
+    fn a_part_that_went_partly_along_is_judged_as_a_binomial() {
+        let s = 0.978;
+        let pl = Places {
+            part: 64.0,
+            whole: 72.0,
+            expected: Expect {
+                mean: 63.4,
+                var: 94.0,
+            },
+            took: Expect {
+                mean: s * 72.0,
+                var: 72.0 * s * (1.0 - s),
+            },
+            stayed: Expect {
+                mean: s * 63.4,
+                var: 63.4 * s * (1.0 - s) + s * s * 94.0,
+            },
+            share: s,
+            phi: 1.0,
+        };
+        let odds = pl.stayed_over_took();
+        assert!((2.0..3.0).contains(&odds), "{odds}");
+    }
+
+    #[test]
+    fn a_degenerate_spread_says_nothing() {
+        let flat = Expect {
+            mean: 1.0,
+            var: 0.0,
+        };
+        let pl = Places {
+            part: 1.0,
+            whole: 1.0,
+            expected: flat,
+            took: flat,
+            stayed: flat,
+            share: 1.0,
+            phi: 1.0,
+        };
+        assert_eq!(pl.stayed_over_took(), 0.0);
     }
 }
