@@ -398,16 +398,6 @@ impl Tail {
         };
         (s - shift).max(0.0)
     }
-
-    /// `adjust` for the evidence of a sum over `months` months: the
-    /// excess, measured on single months, is taken off in proportion to
-    /// 1/√months, as a sum's tail is nearer the model's than its months'
-    /// are (a heavy-tailed month is diluted by the others). Taking off the
-    /// whole excess hid four months of a part at 27 % of its 60 % share.
-    pub fn adjust_pooled(&self, s: f64, months: usize) -> f64 {
-        let k = (months.max(1) as f64).sqrt();
-        s - (s - self.adjust(s)) / k
-    }
 }
 
 /// Evidence from a tail probability: −log10 p, at most `MAX_SURPRISE`.

@@ -335,7 +335,7 @@ pub(super) fn find(
         let Some(mut all) = pair.pooled(here, end, share, phi) else {
             continue;
         };
-        all.surprise = tail.adjust_pooled(all.surprise, (end - here + 1) as usize);
+        all.surprise = tail.adjust(all.surprise);
         if all.surprise < p.share_surprise {
             continue;
         }
@@ -596,52 +596,6 @@ mod tests {
         };
         assert_eq!(of(&part).adjust(8.0), 8.0);
         assert!(of(&wobbly).adjust(8.0) < 7.0, "{}", of(&wobbly).adjust(8.0));
-    }
-
-    /// Four months of a part at 25 % of a 60 % share, in a pair whose
-    /// months wobble everywhere: the wobble measured on single months is
-    /// taken off the four months' evidence by half (1/√4), not whole.
-    #[test]
-    fn a_pooled_episode_keeps_more_of_its_evidence() {
-        let (part, whole) = steady();
-        let wobbly: Vec<Option<f64>> = part
-            .iter()
-            .enumerate()
-            .map(|(t, x)| x.map(|x| if t % 30 == 4 { (x / 2.0).round() } else { x }))
-            .collect();
-        let s = |d| Series {
-            first: 2022 * 12,
-            dense: d,
-            model: None,
-        };
-        let months = 2024 * 12..2025 * 12;
-        let tail = tail(
-            (0..600).map(|_| Pair::new(s(&wobbly), s(&whole))),
-            months.clone(),
-        );
-        let whole: Vec<Option<f64>> = (0..36).map(|_| Some(20.0)).collect();
-        let part: Vec<Option<f64>> = (0..36)
-            .map(|t| {
-                Some(if t >= 24 + 8 {
-                    5.0
-                } else {
-                    12.0 + (t % 3) as f64 - 1.0
-                })
-            })
-            .collect();
-        let found = find(
-            &fw(),
-            (0, 1, false),
-            s(&part),
-            s(&whole),
-            months,
-            &p(),
-            &tail,
-        );
-        assert_eq!(
-            found.iter().map(|f| f.period).collect::<Vec<_>>(),
-            vec![Period::Month(2024, 9)]
-        );
     }
 
     fn run(part: &[Option<f64>], whole: &[Option<f64>]) -> Vec<Found> {
