@@ -222,9 +222,10 @@ impl Places {
     /// log₁₀ of how much likelier the part is where it would have stayed
     /// than where the whole took it along. Where it was taken along it is a
     /// binomial share of the whole as reported, not a normal: 64 of 72
-    /// handled where 97.8 % are is 10⁻³·⁸ so, 10⁻⁶·² by a normal with the
-    /// same variance, whose odds kept clean wholes in the queue as
-    /// mistyped (12 of the 19 statistical items of the clean demo year).
+    /// handled where 97.8 % are is 10⁻³·⁸ as a binomial and 10⁻⁶·² by a
+    /// normal with the same variance, whose odds kept clean wholes in the
+    /// queue as mistyped (12 of the 19 statistical items of the clean demo
+    /// year).
     fn stayed_over_took(&self) -> f64 {
         if self.stayed.var <= 0.0 || self.took.var <= 0.0 {
             return 0.0;

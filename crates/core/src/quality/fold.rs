@@ -158,11 +158,12 @@ impl super::Ctx<'_> {
         // checked months, a run and a shift look alike, but a shift of nine
         // months is not a run of its last three. So does a run that
         // completes after an episode of several months (the run's last
-        // month was just under the share's materiality), or after a one-month episode at the run's first
-        // month when the run's months stand alike (91, 94, 91 where 67 is
-        // usual: the share's later months were under its materiality). A
-        // one-month episode otherwise stays with its own month (a spike of
-        // 211 and two months of 65 after it).
+        // month was just under the share's materiality), or after a
+        // one-month episode at the run's first month when the run's months
+        // stand alike (91, 94, 91 where 67 is usual: the share's later
+        // months were under its materiality). A one-month episode otherwise
+        // stays with its own month (a spike of 211 and two months of 65
+        // after it).
         let begun_alike = |i: usize| {
             self.flags[i].months().is_some_and(|(a, _)| a == s.span.0)
                 && alike(&self.flags[i], monthly.get(&(r, s.element)))
