@@ -142,17 +142,18 @@ impl super::Ctx<'_> {
             (2, idx) => idx,
             _ => s.span.0,
         };
-        // The series' flags whose months meet the episode's, by their month.
-        let mut within: Vec<(usize, i64)> = self
+        // The series' flags whose months meet the episode's, by their
+        // (last) month: (flag, first month, last month).
+        let mut within: Vec<(usize, i64, i64)> = self
             .flags
             .iter()
             .enumerate()
             .filter(|(_, f)| f.region == r && f.element == s.element && f.kind.statistical())
             .filter_map(|(i, f)| Some((i, f.months()?)))
             .filter(|&(_, (a, b))| a <= s.span.1 && s.span.0 <= b)
-            .map(|(i, (_, m))| (i, m))
+            .map(|(i, (a, m))| (i, a, m))
             .collect();
-        within.sort_by_key(|&(i, m)| ((m - at).abs(), i));
+        within.sort_by_key(|&(i, _, m)| ((m - at).abs(), i));
         // A run of the series' own that completes with the episode and began
         // with it (or a month after it) keeps its month: at the end of the
         // checked months, a run and a shift look alike, but a shift of nine
@@ -164,31 +165,26 @@ impl super::Ctx<'_> {
         // months were under its materiality). A one-month episode otherwise
         // stays with its own month (a spike of 211 and two months of 65
         // after it).
-        let begun_alike = |i: usize| {
-            self.flags[i].months().is_some_and(|(a, _)| a == s.span.0)
-                && alike(&self.flags[i], monthly.get(&(r, s.element)))
-        };
-        let begun_with = |i: usize| {
-            self.flags[i]
-                .months()
-                .is_some_and(|(a, _)| s.span.0 >= a - 1)
-        };
-        let run_at_end = within.iter().find(|&&(i, m)| {
+        let run_at_end = within.iter().find(|&&(i, a, m)| {
+            let begun_alike =
+                || a == s.span.0 && alike(&self.flags[i], monthly.get(&(r, s.element)));
             self.flags[i].kind == FlagKind::RunAboveMean
-                && ((m == s.span.1 && begun_with(i))
-                    || (m > s.span.1 && (s.span.1 > s.span.0 || begun_alike(i))))
+                && ((m == s.span.1 && s.span.0 >= a - 1)
+                    || (m > s.span.1 && (s.span.1 > s.span.0 || begun_alike())))
         });
         // A shift whose first month the series' own methods flagged began
         // there, with a step (a case count that doubled from October on is
         // not a run that completed in December, though at the end of the
         // year the two look alike).
-        let step = within.iter().find(|&&(_, m)| s.shift && m == at);
+        let step = within.iter().find(|&&(_, _, m)| s.shift && m == at);
         // Three months that came back are placed where they complete, as
         // a run is: a run of the series' own placed a month earlier (a
         // natural high month before the planted ones) does not move them.
         let exact_run = !s.shift && at == s.span.1 && s.span.1 > s.span.0;
         let target = match step.or(run_at_end).or(within.first()) {
-            Some(&(i, m)) if m == at || run_at_end.is_some() || (!s.shift && !exact_run) => Some(i),
+            Some(&(i, _, m)) if m == at || run_at_end.is_some() || (!s.shift && !exact_run) => {
+                Some(i)
+            }
             _ => None,
         };
         // The series' other flags within the episode, as further lines.
