@@ -14,6 +14,7 @@ pub mod judge;
 mod kin;
 mod params;
 pub mod rules;
+mod runs;
 mod share;
 pub mod stats;
 mod view;
@@ -463,6 +464,7 @@ pub fn check(
         cx.add_share(r, found, &monthly);
     }
     cx.flags.retain(|f| !judge::weak(f, p));
+    cx.runs_one_item(&monthly);
 
     let mut groups: Vec<_> = peer_groups.into_iter().collect();
     groups.sort_unstable_by_key(|g| (g.0.0, g.0.1, g.0.2));
