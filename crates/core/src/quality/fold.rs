@@ -176,7 +176,24 @@ impl super::Ctx<'_> {
         // there, with a step (a case count that doubled from October on is
         // not a run that completed in December, though at the end of the
         // year the two look alike).
-        let step = within.iter().find(|&&(_, _, m)| s.shift && m == at);
+        // A run of the series' own that began with a shift and came back
+        // under its line before the shift ended is the run's item: the
+        // series' own months say where its error ended, and the share
+        // stayed away after them for a cause of its own (a rumour count
+        // run up from September to November, the count handled in time
+        // falling from November on).
+        let came_back = within.iter().find(|&&(i, a, m)| {
+            s.shift
+                && (s.span.0..=s.span.0 + 1).contains(&a)
+                && m < s.span.1
+                && self.flags[i].kind == FlagKind::RunAboveMean
+                && back_under(&self.flags[i], m + 1, monthly.get(&(r, s.element)))
+        });
+        let run_at_end = came_back.or(run_at_end);
+        let step = within
+            .iter()
+            .find(|&&(_, _, m)| s.shift && m == at)
+            .filter(|_| came_back.is_none());
         // Three months that came back are placed where they complete, as
         // a run is: a run of the series' own placed a month earlier (a
         // natural high month before the planted ones) does not move them.
@@ -243,6 +260,13 @@ fn alike(run: &Flag, series: Option<&share::Series>) -> bool {
             (l.min(e), h.max(e))
         });
     lo > 0.0 && lo >= 0.5 * hi
+}
+
+/// The series at month `idx` is back at or under the run's line.
+fn back_under(run: &Flag, idx: i64, series: Option<&share::Series>) -> bool {
+    number(run, "line")
+        .zip(series.and_then(|s| s.at(idx)))
+        .is_some_and(|(line, v)| v <= line)
 }
 
 /// Raise a flag's `surprise` to `evidence` where that is stronger.
@@ -389,6 +413,73 @@ mod tests {
             "{}",
             cx.flags[0].message
         );
+    }
+
+    /// A shift of a whole's share from September to December, and the
+    /// whole's own run from September to November: where the whole came
+    /// back under the run's line in December, the run is the item (at
+    /// November); where it stayed above, the shift is September's.
+    #[test]
+    fn a_run_that_came_back_inside_a_shift_is_the_item() {
+        use crate::quality::Ctx;
+        use crate::quality::anomaly::Finding;
+        use crate::region::{Level, RegionRow, RegionTree};
+        let fw = default_framework();
+        let tree = RegionTree::new(vec![RegionRow {
+            code: "T".into(),
+            name: "乡".into(),
+            parent: None,
+            level: Level::Township,
+            valid_from: None,
+            valid_to: None,
+        }])
+        .unwrap();
+        let e = fw.element_index("rumours").unwrap();
+        let at = |m: u8, kind: FlagKind, numbers: &[(&str, f64)]| Flag {
+            period: Period::Month(2024, m),
+            ..flag(&fw, "rumours", kind, numbers)
+        };
+        let sep = 2024 * 12 + 8;
+        let shift = || share::Found {
+            element: e,
+            period: Period::Month(2024, 9),
+            span: (sep, sep + 3),
+            shift: true,
+            finding: Finding {
+                kind: FlagKind::Share,
+                score: 1.0,
+                numbers: vec![("surprise".into(), 14.5)],
+                detail: "比例下降".into(),
+            },
+        };
+        let placed = |december: f64| {
+            let mut dense = vec![Some(8.0); 12];
+            dense.extend([21.0, 30.0, 27.0, december].map(Some));
+            let series = share::Series {
+                first: sep - 12,
+                dense: &dense,
+                model: None,
+            };
+            let monthly: share::Monthly = [((0, e), series)].into_iter().collect();
+            let mut cx = Ctx {
+                fw: &fw,
+                tree: &tree,
+                flags: vec![
+                    at(9, FlagKind::Zscore, &[("value", 21.0), ("surprise", 6.0)]),
+                    at(
+                        11,
+                        FlagKind::RunAboveMean,
+                        &[("run", 3.0), ("line", 12.1), ("surprise", 3.9)],
+                    ),
+                ],
+                short: FxHashMap::default(),
+            };
+            cx.add_share(0, shift(), &monthly);
+            assert_eq!(cx.flags.len(), 1, "{:#?}", cx.flags);
+            (cx.flags[0].period, number(&cx.flags[0], "surprise"))
+        };
+        assert_eq!(placed(10.0), (Period::Month(2024, 11), Some(14.5)));
+        assert_eq!(placed(20.0), (Period::Month(2024, 9), Some(14.5)));
     }
 
     #[test]
