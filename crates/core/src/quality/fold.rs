@@ -281,6 +281,7 @@ mod tests {
     use super::*;
     use crate::default_framework;
     use crate::period::Period;
+    use crate::quality::Ctx;
 
     fn flag(fw: &Framework, element: &str, kind: FlagKind, numbers: &[(&str, f64)]) -> Flag {
         Flag {
@@ -293,6 +294,36 @@ mod tests {
             numbers: numbers.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             rule: None,
             sources: Vec::new(),
+        }
+    }
+
+    /// One township, for placing flags with a `Ctx`.
+    fn township() -> crate::region::RegionTree {
+        use crate::region::{Level, RegionRow, RegionTree};
+        RegionTree::new(vec![RegionRow {
+            code: "T".into(),
+            name: "乡".into(),
+            parent: None,
+            level: Level::Township,
+            valid_from: None,
+            valid_to: None,
+        }])
+        .unwrap()
+    }
+
+    /// A fall of `e`'s share over the absolute months `span`.
+    fn episode(e: usize, span: (i64, i64), shift: bool, surprise: f64) -> share::Found {
+        share::Found {
+            element: e,
+            period: Period::Month(2024, (span.0 - 2024 * 12 + 1) as u8),
+            span,
+            shift,
+            finding: crate::quality::anomaly::Finding {
+                kind: FlagKind::Share,
+                score: 1.0,
+                numbers: vec![("surprise".into(), surprise)],
+                detail: "比例下降".into(),
+            },
         }
     }
 
@@ -352,36 +383,14 @@ mod tests {
     /// own month, and a run over that month joins it.
     #[test]
     fn a_share_episode_within_a_run_is_the_run() {
-        use crate::quality::Ctx;
-        use crate::quality::anomaly::Finding;
-        use crate::region::{Level, RegionRow, RegionTree};
         let fw = default_framework();
-        let tree = RegionTree::new(vec![RegionRow {
-            code: "T".into(),
-            name: "乡".into(),
-            parent: None,
-            level: Level::Township,
-            valid_from: None,
-            valid_to: None,
-        }])
-        .unwrap();
+        let tree = township();
         let e = fw.element_index("public_order_cases").unwrap();
         let at = |m: u8, kind: FlagKind, numbers: &[(&str, f64)]| Flag {
             period: Period::Month(2024, m),
             ..flag(&fw, "public_order_cases", kind, numbers)
         };
-        let share = |from: i64, to: i64, surprise: f64| share::Found {
-            element: e,
-            period: Period::Month(2024, (from - 2024 * 12 + 1) as u8),
-            span: (from, to),
-            shift: false,
-            finding: Finding {
-                kind: FlagKind::Share,
-                score: 1.0,
-                numbers: vec![("surprise".into(), surprise)],
-                detail: "比例下降".into(),
-            },
-        };
+        let share = |from: i64, to: i64, surprise: f64| episode(e, (from, to), false, surprise);
         let run = || {
             at(
                 9,
@@ -421,37 +430,15 @@ mod tests {
     /// November); where it stayed above, the shift is September's.
     #[test]
     fn a_run_that_came_back_inside_a_shift_is_the_item() {
-        use crate::quality::Ctx;
-        use crate::quality::anomaly::Finding;
-        use crate::region::{Level, RegionRow, RegionTree};
         let fw = default_framework();
-        let tree = RegionTree::new(vec![RegionRow {
-            code: "T".into(),
-            name: "乡".into(),
-            parent: None,
-            level: Level::Township,
-            valid_from: None,
-            valid_to: None,
-        }])
-        .unwrap();
+        let tree = township();
         let e = fw.element_index("rumours").unwrap();
         let at = |m: u8, kind: FlagKind, numbers: &[(&str, f64)]| Flag {
             period: Period::Month(2024, m),
             ..flag(&fw, "rumours", kind, numbers)
         };
         let sep = 2024 * 12 + 8;
-        let shift = || share::Found {
-            element: e,
-            period: Period::Month(2024, 9),
-            span: (sep, sep + 3),
-            shift: true,
-            finding: Finding {
-                kind: FlagKind::Share,
-                score: 1.0,
-                numbers: vec![("surprise".into(), 14.5)],
-                detail: "比例下降".into(),
-            },
-        };
+        let shift = || episode(e, (sep, sep + 3), true, 14.5);
         let placed = |december: f64| {
             let mut dense = vec![Some(8.0); 12];
             dense.extend([21.0, 30.0, 27.0, december].map(Some));
