@@ -189,17 +189,14 @@ impl super::Ctx<'_> {
                 && self.flags[i].kind == FlagKind::RunAboveMean
                 && back_under(&self.flags[i], m + 1, monthly.get(&(r, s.element)))
         });
-        let run_at_end = came_back.or(run_at_end);
-        let step = within
-            .iter()
-            .find(|&&(_, _, m)| s.shift && m == at)
-            .filter(|_| came_back.is_none());
+        let step = within.iter().find(|&&(_, _, m)| s.shift && m == at);
         // Three months that came back are placed where they complete, as
         // a run is: a run of the series' own placed a month earlier (a
         // natural high month before the planted ones) does not move them.
         let exact_run = !s.shift && at == s.span.1 && s.span.1 > s.span.0;
-        let target = match step.or(run_at_end).or(within.first()) {
-            Some(&(i, _, m)) if m == at || run_at_end.is_some() || (!s.shift && !exact_run) => {
+        let run_item = came_back.or(run_at_end);
+        let target = match came_back.or(step).or(run_item).or(within.first()) {
+            Some(&(i, _, m)) if m == at || run_item.is_some() || (!s.shift && !exact_run) => {
                 Some(i)
             }
             _ => None,
@@ -211,15 +208,7 @@ impl super::Ctx<'_> {
             .filter(|&i| Some(i) != target)
             .collect();
         others.sort_unstable();
-        let mut lines = String::new();
-        let mut best = super::number(&s.finding.numbers, "surprise").unwrap_or(0.0);
-        for &i in &others {
-            let f = &self.flags[i];
-            let head = self.head(r, f.element, f.period);
-            let detail = f.message.strip_prefix(&head).unwrap_or(&f.message);
-            lines.push_str(&format!("；另 {}：{detail}", f.period.label()));
-            best = best.max(super::number(&f.numbers, "surprise").unwrap_or(0.0));
-        }
+        let (lines, best) = self.further_lines(&others, &s.finding.numbers);
         match target {
             Some(i) => {
                 let f = &mut self.flags[i];
@@ -238,6 +227,22 @@ impl super::Ctx<'_> {
         for &i in others.iter().rev() {
             self.flags.remove(i);
         }
+    }
+
+    /// The details of the flags `idx`, in that order, as further lines of
+    /// another item ("；另 2024年9月：…"), and the strongest evidence among
+    /// them and the item's own `numbers`.
+    pub(super) fn further_lines(&self, idx: &[usize], numbers: &[(String, f64)]) -> (String, f64) {
+        let mut lines = String::new();
+        let mut best = super::number(numbers, "surprise").unwrap_or(0.0);
+        for &i in idx {
+            let f = &self.flags[i];
+            let head = self.head(f.region, f.element, f.period);
+            let detail = f.message.strip_prefix(&head).unwrap_or(&f.message);
+            lines.push_str(&format!("；另 {}：{detail}", f.period.label()));
+            best = best.max(super::number(&f.numbers, "surprise").unwrap_or(0.0));
+        }
+        (lines, best)
     }
 }
 
@@ -262,7 +267,9 @@ fn alike(run: &Flag, series: Option<&share::Series>) -> bool {
     lo > 0.0 && lo >= 0.5 * hi
 }
 
-/// The series at month `idx` is back at or under the run's line.
+/// The series at month `idx` is back at or under the run's line: the run
+/// ended there (not `runs::lasting`'s question, whether the series stayed
+/// above to December — one month under the line mid-shift is not a return).
 fn back_under(run: &Flag, idx: i64, series: Option<&share::Series>) -> bool {
     number(run, "line")
         .zip(series.and_then(|s| s.at(idx)))
@@ -270,7 +277,7 @@ fn back_under(run: &Flag, idx: i64, series: Option<&share::Series>) -> bool {
 }
 
 /// Raise a flag's `surprise` to `evidence` where that is stronger.
-fn raise(numbers: &mut [(String, f64)], evidence: f64) {
+pub(super) fn raise(numbers: &mut [(String, f64)], evidence: f64) {
     if let Some(n) = numbers.iter_mut().find(|n| n.0 == "surprise") {
         n.1 = n.1.max(evidence);
     }
@@ -294,6 +301,14 @@ mod tests {
             numbers: numbers.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             rule: None,
             sources: Vec::new(),
+        }
+    }
+
+    /// `flag` in month `m` of 2024.
+    fn at(fw: &Framework, e: &str, m: u8, kind: FlagKind, numbers: &[(&str, f64)]) -> Flag {
+        Flag {
+            period: Period::Month(2024, m),
+            ..flag(fw, e, kind, numbers)
         }
     }
 
@@ -386,10 +401,7 @@ mod tests {
         let fw = default_framework();
         let tree = township();
         let e = fw.element_index("public_order_cases").unwrap();
-        let at = |m: u8, kind: FlagKind, numbers: &[(&str, f64)]| Flag {
-            period: Period::Month(2024, m),
-            ..flag(&fw, "public_order_cases", kind, numbers)
-        };
+        let at = |m, kind, numbers: &[(&str, f64)]| at(&fw, "public_order_cases", m, kind, numbers);
         let share = |from: i64, to: i64, surprise: f64| episode(e, (from, to), false, surprise);
         let run = || {
             at(
@@ -433,10 +445,7 @@ mod tests {
         let fw = default_framework();
         let tree = township();
         let e = fw.element_index("rumours").unwrap();
-        let at = |m: u8, kind: FlagKind, numbers: &[(&str, f64)]| Flag {
-            period: Period::Month(2024, m),
-            ..flag(&fw, "rumours", kind, numbers)
-        };
+        let at = |m, kind, numbers: &[(&str, f64)]| at(&fw, "rumours", m, kind, numbers);
         let sep = 2024 * 12 + 8;
         let shift = || episode(e, (sep, sep + 3), true, 14.5);
         let placed = |december: f64| {

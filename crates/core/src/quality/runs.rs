@@ -6,7 +6,8 @@
 //! began at its first month: the item is that month's, as a jump's is.
 //! Otherwise the item is the run's, at the month it completed.
 
-use super::{Ctx, Flag, FlagKind, number, share};
+use super::{Ctx, Flag, FlagKind, fold, number, share};
+use rustc_hash::FxHashMap;
 
 /// The last absolute month (year × 12 + 11) of the year of `idx`.
 fn year_end(idx: i64) -> i64 {
@@ -23,9 +24,11 @@ fn point_up(f: &Flag) -> bool {
 }
 
 /// Whether every month after the run, to the end of its year, stayed above
-/// the run's line (and there is at least one such month).
-fn lasting(run: &Flag, last: i64, monthly: &share::Monthly) -> bool {
-    let (Some(line), Some(s)) = (
+/// the run's line (and there is at least one such month): a shift, not a
+/// run that came back.
+pub(super) fn lasting(run: &Flag, monthly: &share::Monthly) -> bool {
+    let (Some((_, last)), Some(line), Some(s)) = (
+        run.months(),
         number(&run.numbers, "line"),
         monthly.get(&(run.region, run.element)),
     ) else {
@@ -39,40 +42,50 @@ impl Ctx<'_> {
     /// Fold each series' point flags within one of its runs into one item
     /// (see the module's note).
     pub(super) fn runs_one_item(&mut self, monthly: &share::Monthly) {
+        // Each series' points moving up, by their month.
+        let mut points: FxHashMap<(usize, usize), Vec<(usize, i64)>> = FxHashMap::default();
+        for (j, f) in self.flags.iter().enumerate() {
+            if let Some((m, _)) = f.months().filter(|_| point_up(f)) {
+                points
+                    .entry((f.region, f.element))
+                    .or_default()
+                    .push((j, m));
+            }
+        }
         let mut gone = vec![false; self.flags.len()];
         for i in 0..self.flags.len() {
             let run = &self.flags[i];
             if gone[i] || run.kind != FlagKind::RunAboveMean {
                 continue;
             }
-            let Some((a, b)) = run.months() else { continue };
-            let inside: Vec<usize> = (0..self.flags.len())
-                .filter(|&j| !gone[j] && j != i)
-                .filter(|&j| {
-                    let f = &self.flags[j];
-                    f.region == run.region
-                        && f.element == run.element
-                        && point_up(f)
-                        && f.months().is_some_and(|(m, _)| a <= m && m <= b)
-                })
-                .collect();
-            if inside.is_empty() {
+            let (Some((a, b)), Some(series)) =
+                (run.months(), points.get(&(run.region, run.element)))
+            else {
                 continue;
-            }
-            let first = inside
+            };
+            let inside: Vec<(usize, i64)> = series
                 .iter()
                 .copied()
-                .find(|&j| self.flags[j].months().is_some_and(|(m, _)| m == a));
-            let (keep, folded): (usize, Vec<usize>) = match first {
-                Some(j) if lasting(run, b, monthly) => (
-                    j,
-                    std::iter::once(i)
-                        .chain(inside.into_iter().filter(|&k| k != j))
-                        .collect(),
-                ),
-                _ => (i, inside),
+                .filter(|&(j, m)| !gone[j] && a <= m && m <= b)
+                .collect();
+            let first = inside.iter().find(|x| x.1 == a).map(|x| x.0);
+            let mut folded: Vec<usize> = inside.into_iter().map(|x| x.0).collect();
+            if folded.is_empty() {
+                continue;
+            }
+            let keep = match first {
+                Some(j) if lasting(run, monthly) => {
+                    folded.retain(|&k| k != j);
+                    folded.push(i);
+                    j
+                }
+                _ => i,
             };
-            self.fold_into(keep, &folded);
+            folded.sort_by_key(|&j| (self.flags[j].period, j));
+            let (lines, best) = self.further_lines(&folded, &self.flags[keep].numbers);
+            let f = &mut self.flags[keep];
+            f.message.push_str(&lines);
+            fold::raise(&mut f.numbers, best);
             for j in folded {
                 gone[j] = true;
             }
@@ -82,27 +95,6 @@ impl Ctx<'_> {
             k += 1;
             !gone[k - 1]
         });
-    }
-
-    /// Add each of `folded`'s details to `keep`'s message as a further line,
-    /// in month order; the strongest evidence ranks the item.
-    fn fold_into(&mut self, keep: usize, folded: &[usize]) {
-        let mut order = folded.to_vec();
-        order.sort_by_key(|&j| (self.flags[j].period, j));
-        let mut lines = String::new();
-        let mut best = number(&self.flags[keep].numbers, "surprise").unwrap_or(0.0);
-        for j in order {
-            let f = &self.flags[j];
-            let head = self.head(f.region, f.element, f.period);
-            let detail = f.message.strip_prefix(&head).unwrap_or(&f.message);
-            lines.push_str(&format!("；另 {}：{detail}", f.period.label()));
-            best = best.max(number(&f.numbers, "surprise").unwrap_or(0.0));
-        }
-        let f = &mut self.flags[keep];
-        f.message.push_str(&lines);
-        if let Some(n) = f.numbers.iter_mut().find(|n| n.0 == "surprise") {
-            n.1 = n.1.max(best);
-        }
     }
 }
 
