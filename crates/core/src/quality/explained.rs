@@ -40,7 +40,7 @@ const RATIO_FROM: f64 = 20.0;
 const HELD: f64 = 2.0;
 /// …and, for a whole, the part this many times (log₁₀) likelier where the
 /// whole took it than where it would have stayed had only the whole been
-/// wrong. Ten to one: on both generators' clean years the flags of wholes
+/// wrong, and its parts' odds added up as likely at least. Ten to one: on both generators' clean years the flags of wholes
 /// whose parts lean that way at all are nearly all false (125 of 126 on
 /// ours), and 1000 to one left most of them in the queue.
 const MOVED: f64 = 1.0;
@@ -106,7 +106,15 @@ pub(super) fn explained(
             .filter_map(|&(pe, we)| Some((pe, places(&pair(f.region, pe, we)?, a, b)?)))
             .collect();
         let span = (b - a + 1) as f64;
-        out[i] = judged[i].is_some() && places.iter().any(|(_, pl)| pl.moved_along(span));
+        // Each part is drawn from the same whole, so their odds add up: a
+        // small part that rose with a whole by chance does not explain it
+        // where a larger one says it alone is wrong (a petitions count run
+        // up for three months, its repeat petitions up by one and its
+        // petitions due where they were).
+        let family: f64 = places.iter().map(|(_, pl)| pl.stayed_over_took()).sum();
+        out[i] = judged[i].is_some()
+            && family <= -MOVED
+            && places.iter().any(|(_, pl)| pl.moved_along(span));
         stayed.push(
             places
                 .iter()

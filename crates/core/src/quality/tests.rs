@@ -25,7 +25,11 @@ pub(super) struct Obs<'a> {
     pub(super) out: Vec<Observation>,
 }
 
-impl Obs<'_> {
+impl<'a> Obs<'a> {
+    pub(super) fn new(fw: &'a Framework, tree: &'a RegionTree, out: Vec<Observation>) -> Self {
+        Obs { fw, tree, out }
+    }
+
     fn add(&mut self, r: &str, p: &str, e: &str, v: f64, src: &str) {
         self.out.push(Observation {
             region: self.tree.find(r).unwrap(),
