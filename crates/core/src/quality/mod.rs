@@ -6,6 +6,7 @@ pub mod anomaly;
 pub mod baseline;
 mod breach;
 mod definite;
+mod episode;
 mod exempt;
 mod explained;
 mod fold;
@@ -360,7 +361,7 @@ pub fn check(
     let learned = kin::learned(fw, &pairs, &monthly, scope.year());
     pairs.extend(&learned);
     pairs.sort_unstable();
-    let shares = share::all(fw, &pairs, &learned, &rules.params, &monthly, scope);
+    let shares = episode::all(fw, &pairs, &learned, &rules.params, &monthly, scope);
     for (key, pts, first, dense, model) in &fitted {
         let ((r, e, g), first) = (*key, *first);
         let mut in_scope = false;
