@@ -151,6 +151,8 @@ labelled! {
         ProblemAdd = ("problem_add", "列入问题清单"),
         ScoreRun = ("score_run", "计分"),
         QualityCheck = ("quality_check", "质量检查"),
+        QualityCheckStart = ("quality_check_start", "开始质量检查"),
+        QualityCheckFail = ("quality_check_fail", "质量检查未完成"),
         QualityResolve = ("quality_resolve", "处理质量问题"),
         ReviewPass = ("review_pass", "审核通过"),
         ReviewReturn = ("review_return", "审核退回"),

@@ -98,6 +98,80 @@ pub async fn last_check(ctx: &Ctx, _who: &Authorized<'_, cap::Check>) -> Result<
     }))
 }
 
+/// A check left to run on in the background whose end is not yet in the
+/// ledger.
+pub struct RunningCheck {
+    /// When it started (the ledger's time, UTC).
+    pub at: String,
+    pub user: String,
+    pub period: String,
+}
+
+/// How long a started check counts as running without its end in the
+/// ledger: a province's year takes seconds, and a check whose instance
+/// stopped never writes its end.
+const RUNNING_FOR_SECONDS: i64 = 600;
+
+/// Note in the ledger that a check of `period` goes on in the background,
+/// so that every instance's page can say so until it ends.
+pub async fn check_started(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Check>,
+    period: Period,
+) -> Result<()> {
+    let entry = pingan_store::NewEntry::new(
+        pingan_core::labels::LedgerAction::QualityCheckStart,
+        &format!("period:{period}"),
+        serde_json::json!({}),
+    );
+    ctx.store.audit(&who.actor(), &entry).await?;
+    Ok(())
+}
+
+/// Note in the ledger that a started check stopped without its result.
+pub async fn check_failed(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Check>,
+    period: Period,
+    error: &str,
+) -> Result<()> {
+    let entry = pingan_store::NewEntry::new(
+        pingan_core::labels::LedgerAction::QualityCheckFail,
+        &format!("period:{period}"),
+        serde_json::json!({ "error": error }),
+    );
+    ctx.store.audit(&who.actor(), &entry).await?;
+    Ok(())
+}
+
+/// The check started last, while neither its result nor its failure is in
+/// the ledger and it started less than ten minutes ago.
+pub async fn running_check(
+    ctx: &Ctx,
+    _who: &Authorized<'_, cap::Check>,
+) -> Result<Option<RunningCheck>> {
+    use pingan_core::labels::LedgerAction as A;
+    let Some(start) = ctx.store.last_audit_entry(A::QualityCheckStart).await? else {
+        return Ok(None);
+    };
+    let mut ended = 0;
+    for action in [A::QualityCheck, A::QualityCheckFail] {
+        if let Some(e) = ctx.store.last_audit_entry(action).await? {
+            ended = ended.max(e.id);
+        }
+    }
+    let recent = start.at >= pingan_store::time_from_now(-RUNNING_FOR_SECONDS);
+    Ok((start.id > ended && recent).then(|| RunningCheck {
+        period: start
+            .object
+            .strip_prefix("period:")
+            .unwrap_or(&start.object)
+            .to_string(),
+        at: start.at,
+        user: start.user,
+    }))
+}
+
 /// Run the checks for `period` over every stored value (the whole
 /// province: peers and trends need it), with the given rules or the
 /// framework's default ones.

@@ -176,7 +176,7 @@ async fn page(
     let last = super::quality_run::last(&state, c).await;
     let body = html! {
         @if may_review(c) {
-            (super::quality_run::form(latest, last.as_ref()))
+            (super::quality_run::form(latest, &last))
         }
         (card("筛选", None, html! {
             form.inline method="get" action="/quality" id="flag-filter" {

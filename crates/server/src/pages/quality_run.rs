@@ -3,7 +3,8 @@
 //! has not finished by then, answers that it goes on in the background
 //! (its result goes into the queue and the ledger either way) rather than
 //! holding the browser. The page shows the last check from the ledger, so
-//! a result finished in the background, or on another instance, is seen.
+//! a result finished in the background, or on another instance, is seen,
+//! and a check still running (its start in the ledger, not yet its end).
 
 use crate::AppState;
 use crate::kit::Viewer;
@@ -12,7 +13,7 @@ use crate::kit::forms::{Fields, back};
 use crate::kit::{PageResult, card};
 use axum::extract::State;
 use maud::{Markup, html};
-use pingan_service::quality::{self, LastCheck};
+use pingan_service::quality::{self, LastCheck, RunningCheck};
 use pingan_service::{Caller, cap};
 use std::time::Duration;
 
@@ -27,8 +28,33 @@ pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: Strin
         Ok(p) => p,
         Err(e) => return Ok(back("/quality", Err(e.to_string()))),
     };
-    let (ctx, caller) = (state.ctx.clone(), v.0);
-    let task = tokio::spawn(async move { run(&ctx, &caller, period).await });
+    let who = v.0.authorize::<cap::Check>()?;
+    // One check of a period at a time: a second would do the same work
+    // beside it (a province's year is seconds of both cores).
+    if let Some(r) = quality::running_check(&state.ctx, &who).await?
+        && r.period == period.to_string()
+    {
+        return Ok(back(
+            "/quality",
+            Err(format!(
+                "{period} 的检查正在进行（{} 于 {} 开始）：完成后刷新本页，结果列入待核查队列",
+                r.user,
+                local_time(&r.at)
+            )),
+        ));
+    }
+    // In the ledger before it runs, so its end always comes after it.
+    quality::check_started(&state.ctx, &who, period).await?;
+    let (ctx, caller) = (state.ctx.clone(), v.0.clone());
+    let task = tokio::spawn(async move {
+        let result = run(&ctx, &caller, period).await;
+        if let (Err(e), Ok(who)) = (&result, caller.authorize::<cap::Check>())
+            && let Err(le) = quality::check_failed(&ctx, &who, period, e).await
+        {
+            tracing::error!(error = %le, "could not note the failed check in the ledger");
+        }
+        result
+    });
     let result = match tokio::time::timeout(WAIT, task).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => {
@@ -68,17 +94,38 @@ async fn run(
     ))
 }
 
-/// The last saved check, for those who may run one.
-pub(super) async fn last(state: &AppState, c: &Caller) -> Option<LastCheck> {
-    let who = c.authorize::<cap::Check>().ok()?;
-    quality::last_check(&state.ctx, &who).await.ok().flatten()
+/// The last saved check and one still running, for those who may run
+/// one.
+#[derive(Default)]
+pub(super) struct Checks {
+    last: Option<LastCheck>,
+    running: Option<RunningCheck>,
 }
 
-/// "最近一次检查：…" under the run form.
-pub(super) fn last_line(l: Option<&LastCheck>) -> Markup {
+pub(super) async fn last(state: &AppState, c: &Caller) -> Checks {
+    let Ok(who) = c.authorize::<cap::Check>() else {
+        return Checks::default();
+    };
+    Checks {
+        last: quality::last_check(&state.ctx, &who).await.ok().flatten(),
+        running: quality::running_check(&state.ctx, &who)
+            .await
+            .ok()
+            .flatten(),
+    }
+}
+
+/// "正在进行的检查：…" and "最近一次检查：…" under the run form.
+fn last_line(c: &Checks) -> Markup {
     html! {
+        @if let Some(r) = &c.running {
+            p.muted #running-check {
+                "正在进行的检查：" (r.period) "，" (r.user) " 于 " (local_time(&r.at))
+                " 开始，完成后刷新本页查看结果"
+            }
+        }
         p.muted #last-check {
-            @match l {
+            @match &c.last {
                 Some(l) => {
                     "最近一次检查：" (l.period) "，" (l.user) " 于 " (local_time(&l.at)) " 完成，发现 "
                     (l.found) " 条问题（新增 " (l.new) "，移出 " (l.cleared) "）"
@@ -90,7 +137,7 @@ pub(super) fn last_line(l: Option<&LastCheck>) -> Markup {
 }
 
 /// The card with the run form.
-pub(super) fn form(latest: Option<i32>, last: Option<&LastCheck>) -> Markup {
+pub(super) fn form(latest: Option<i32>, checks: &Checks) -> Markup {
     card(
         "运行质量检查",
         None,
@@ -103,7 +150,7 @@ pub(super) fn form(latest: Option<i32>, last: Option<&LastCheck>) -> Markup {
                 button.btn.primary type="submit" { "检查并加入待核查队列" }
                 span.muted { "逻辑校验、异常值（z 值、修正 z 值、突变、连续高于均值、占比突变、同级离群）、多来源差异与时效性" }
             }
-            (last_line(last))
+            (last_line(checks))
         },
     )
 }
