@@ -316,21 +316,34 @@ async fn queue(app: &App) {
     }
     assert_eq!(checks().await, checks_before + 1);
     assert!(html.contains("最近一次检查：2024，collector 于"), "{html}");
-    assert!(!html.contains("正在进行的检查"), "{html}");
-    // A check another instance left running (its start in the ledger, its
-    // end not yet): the page says so, and a second check of the same
-    // period waits for it rather than doing the same work beside it.
-    let start = pingan_store::NewEntry::new(
-        pingan_core::labels::LedgerAction::QualityCheckStart,
-        "period:2024",
-        json!({}),
-    );
-    app.store
-        .audit(&pingan_store::Actor::cli("office"), &start)
-        .await
-        .unwrap();
+    // The page noted its start, and its end ended it.
+    let (_, audit) = app
+        .get("/api/v1/audit?action=quality_check_start", Some(&sup))
+        .await;
+    assert_eq!(audit["total"].as_u64(), Some(1), "{audit}");
     let (_, html) = common::page(app, "/quality", &collector).await;
-    assert!(html.contains("正在进行的检查：2024，office 于"), "{html}");
+    assert!(!html.contains("正在进行的检查"), "{html}");
+    // A check of the user's left running on another instance (its start in
+    // the ledger, its end not yet): the page says so, and a second check of
+    // the same period waits for it rather than doing the same work beside
+    // it. Another user's does not hold theirs up.
+    use pingan_core::labels::LedgerAction;
+    let note = |user: &'static str, action, detail| async move {
+        let entry = pingan_store::NewEntry::new(action, "period:2024", detail);
+        app.store
+            .audit(&pingan_store::Actor::cli(user), &entry)
+            .await
+            .unwrap();
+    };
+    note("office", LedgerAction::QualityCheckStart, json!({})).await;
+    let (_, html) = common::page(app, "/quality", &collector).await;
+    assert!(!html.contains("正在进行的检查"), "{html}");
+    note("collector", LedgerAction::QualityCheckStart, json!({})).await;
+    let (_, html) = common::page(app, "/quality", &collector).await;
+    assert!(
+        html.contains("正在进行的检查：2024，collector 于"),
+        "{html}"
+    );
     let before = checks().await;
     let (_, html) = common::follow(
         app,
@@ -338,18 +351,11 @@ async fn queue(app: &App) {
         &collector,
     )
     .await;
-    assert!(html.contains("2024 的检查正在进行（office 于"), "{html}");
+    assert!(html.contains("2024 的检查正在进行（collector 于"), "{html}");
     assert_eq!(checks().await, before, "no second check ran");
     // Its failure ends it as its result would.
-    let fail = pingan_store::NewEntry::new(
-        pingan_core::labels::LedgerAction::QualityCheckFail,
-        "period:2024",
-        json!({"error": "stopped"}),
-    );
-    app.store
-        .audit(&pingan_store::Actor::cli("office"), &fail)
-        .await
-        .unwrap();
+    let stopped = json!({"error": "stopped"});
+    note("collector", LedgerAction::QualityCheckFail, stopped).await;
     let (_, html) = common::page(app, "/quality", &collector).await;
     assert!(!html.contains("正在进行的检查"), "{html}");
     let (_, html) = common::follow(

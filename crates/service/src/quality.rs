@@ -5,7 +5,7 @@
 use crate::ctx::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::{Authorized, cap};
-use pingan_core::labels::{FlagStatus, ValueState};
+use pingan_core::labels::{FlagStatus, LedgerAction, ValueState};
 use pingan_core::quality::rules::RuleSet;
 use pingan_core::quality::{FlagKind, FlagView, Report, Summary};
 use pingan_core::review::{SetKey, State as SetState};
@@ -77,7 +77,7 @@ pub struct LastCheck {
 pub async fn last_check(ctx: &Ctx, _who: &Authorized<'_, cap::Check>) -> Result<Option<LastCheck>> {
     let Some(e) = ctx
         .store
-        .last_audit_entry(pingan_core::labels::LedgerAction::QualityCheck)
+        .last_audit_entry(LedgerAction::QualityCheck)
         .await?
     else {
         return Ok(None);
@@ -112,64 +112,92 @@ pub struct RunningCheck {
 /// stopped never writes its end.
 const RUNNING_FOR_SECONDS: i64 = 600;
 
-/// Note in the ledger that a check of `period` goes on in the background,
-/// so that every instance's page can say so until it ends.
+/// Note in the ledger that the caller's check of `period` starts, so that
+/// every instance's page can say so until it ends.
 pub async fn check_started(
     ctx: &Ctx,
     who: &Authorized<'_, cap::Check>,
     period: Period,
 ) -> Result<()> {
-    let entry = pingan_store::NewEntry::new(
-        pingan_core::labels::LedgerAction::QualityCheckStart,
-        &format!("period:{period}"),
+    note(
+        ctx,
+        who,
+        LedgerAction::QualityCheckStart,
+        period,
         serde_json::json!({}),
-    );
-    ctx.store.audit(&who.actor(), &entry).await?;
-    Ok(())
+    )
+    .await
 }
 
-/// Note in the ledger that a started check stopped without its result.
+/// Note in the ledger that the caller's started check stopped without its
+/// result.
 pub async fn check_failed(
     ctx: &Ctx,
     who: &Authorized<'_, cap::Check>,
     period: Period,
     error: &str,
 ) -> Result<()> {
-    let entry = pingan_store::NewEntry::new(
-        pingan_core::labels::LedgerAction::QualityCheckFail,
-        &format!("period:{period}"),
-        serde_json::json!({ "error": error }),
-    );
+    let detail = serde_json::json!({ "error": error });
+    note(ctx, who, LedgerAction::QualityCheckFail, period, detail).await
+}
+
+async fn note(
+    ctx: &Ctx,
+    who: &Authorized<'_, cap::Check>,
+    action: LedgerAction,
+    period: Period,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let entry = pingan_store::NewEntry::new(action, &format!("period:{period}"), detail);
     ctx.store.audit(&who.actor(), &entry).await?;
     Ok(())
 }
 
-/// The check started last, while neither its result nor its failure is in
-/// the ledger and it started less than ten minutes ago.
+/// The caller's newest check started in the last ten minutes whose result
+/// (`quality_check`, written as it saves) or failure is not yet in the
+/// ledger. Checks are the caller's own: another user's check of the same
+/// period saves the flags of other regions.
 pub async fn running_check(
     ctx: &Ctx,
-    _who: &Authorized<'_, cap::Check>,
+    who: &Authorized<'_, cap::Check>,
 ) -> Result<Option<RunningCheck>> {
-    use pingan_core::labels::LedgerAction as A;
-    let Some(start) = ctx.store.last_audit_entry(A::QualityCheckStart).await? else {
-        return Ok(None);
+    let since = pingan_store::time_from_now(-RUNNING_FOR_SECONDS);
+    let of = |action: LedgerAction| pingan_store::AuditFilter {
+        from: Some(since.clone()),
+        to: None,
+        user: Some(who.actor().user),
+        action: Some(action.code().to_string()),
     };
-    let mut ended = 0;
-    for action in [A::QualityCheck, A::QualityCheckFail] {
-        if let Some(e) = ctx.store.last_audit_entry(action).await? {
-            ended = ended.max(e.id);
-        }
+    let starts = ctx
+        .store
+        .audit_entries(&of(LedgerAction::QualityCheckStart), None)
+        .await?;
+    if starts.is_empty() {
+        return Ok(None);
     }
-    let recent = start.at >= pingan_store::time_from_now(-RUNNING_FOR_SECONDS);
-    Ok((start.id > ended && recent).then(|| RunningCheck {
-        period: start
-            .object
-            .strip_prefix("period:")
-            .unwrap_or(&start.object)
-            .to_string(),
-        at: start.at,
-        user: start.user,
-    }))
+    let mut ends = ctx
+        .store
+        .audit_entries(&of(LedgerAction::QualityCheck), None)
+        .await?;
+    ends.extend(
+        ctx.store
+            .audit_entries(&of(LedgerAction::QualityCheckFail), None)
+            .await?,
+    );
+    let ended = |s: &pingan_store::Entry| ends.iter().any(|e| e.object == s.object && e.id > s.id);
+    Ok(starts
+        .into_iter()
+        .rev()
+        .find(|s| !ended(s))
+        .map(|s| RunningCheck {
+            period: s
+                .object
+                .strip_prefix("period:")
+                .unwrap_or(&s.object)
+                .to_string(),
+            at: s.at,
+            user: s.user,
+        }))
 }
 
 /// Run the checks for `period` over every stored value (the whole

@@ -2,7 +2,8 @@
 //! part's share leaves its level and for how long (`find`, for every
 //! region and pair in `all`), where an episode that is two causes one
 //! after the other ends, which of the two figures it is placed on and at
-//! which month, and the sentence that says why. The share, its spread and
+//! which month, and the sentence that says why; and how often each pair's
+//! months depart across all regions (`tail`). The share, its spread and
 //! the binomial verdicts these read are `share.rs`'s.
 
 use super::anomaly::Finding;

@@ -2,7 +2,7 @@
 //! flow is part of another, a whole that left its level and took its parts
 //! along (more disputes, and as always nine in ten of them resolved) is a
 //! volume that changed, which the scores and the risk warnings judge; a
-//! mistyped whole leaves its parts behind, and its share test (share.rs)
+//! mistyped whole leaves its parts behind, and its share test (episode.rs)
 //! finds it. The statistical flags a family explains leave the queue.
 
 use super::baseline::Expect;
@@ -40,7 +40,7 @@ const RATIO_FROM: f64 = 20.0;
 const HELD: f64 = 2.0;
 /// …and, for a whole, the part this many times (log₁₀) likelier where the
 /// whole took it than where it would have stayed had only the whole been
-/// wrong, and its parts' odds added up as likely at least. Ten to one: on both generators' clean years the flags of wholes
+/// wrong; its parts' odds added up must say so too. Ten to one: on both generators' clean years the flags of wholes
 /// whose parts lean that way at all are nearly all false (125 of 126 on
 /// ours), and 1000 to one left most of them in the queue.
 const MOVED: f64 = 1.0;

@@ -8,8 +8,10 @@
 //! ("episode": the months that stay away from the share before it) is one
 //! finding, placed on whichever of the two left its own model of normal the
 //! more, so the reviewer is sent to the figure most likely wrong.
+//!
 //! Here: the pairs, the share before a month and its spread, a month's
-//! and an episode's verdict; the test over the months is `episode.rs`.
+//! and an episode's verdict. The test over the months, the episodes'
+//! placement and the pairs' tails are `episode.rs`.
 
 use super::anomaly::Finding;
 use super::baseline::{self, Expect, Model};

@@ -22,15 +22,14 @@ const WAIT: Duration = Duration::from_millis(500);
 
 /// POST /quality: run the checks for a period and keep the flags.
 pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
-    v.0.authorize::<cap::Check>()?;
+    let who = v.0.authorize::<cap::Check>()?;
     let f = Fields::parse(&body);
     let period = match f.get("period").parse::<pingan_core::Period>() {
         Ok(p) => p,
         Err(e) => return Ok(back("/quality", Err(e.to_string()))),
     };
-    let who = v.0.authorize::<cap::Check>()?;
-    // One check of a period at a time: a second would do the same work
-    // beside it (a province's year is seconds of both cores).
+    // One check of a period at a time for each user: a second would do the
+    // same work beside it (a province's year is seconds of both cores).
     if let Some(r) = quality::running_check(&state.ctx, &who).await?
         && r.period == period.to_string()
     {
@@ -47,7 +46,16 @@ pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: Strin
     quality::check_started(&state.ctx, &who, period).await?;
     let (ctx, caller) = (state.ctx.clone(), v.0.clone());
     let task = tokio::spawn(async move {
-        let result = run(&ctx, &caller, period).await;
+        // A check that stopped, with an error or a panic, ends in the
+        // ledger as one that finished does.
+        let inner = {
+            let (ctx, caller) = (ctx.clone(), caller.clone());
+            tokio::spawn(async move { run(&ctx, &caller, period).await })
+        };
+        let result = inner.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "quality check stopped");
+            Err("检查未能完成，请稍后重试；若仍失败请联系系统管理员".into())
+        });
         if let (Err(e), Ok(who)) = (&result, caller.authorize::<cap::Check>())
             && let Err(le) = quality::check_failed(&ctx, &who, period, e).await
         {
