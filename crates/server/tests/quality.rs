@@ -287,20 +287,22 @@ async fn queue(app: &App) {
         audit["total"].as_u64().unwrap()
     };
     let checks_before = checks().await;
+    // The run form submitted, and the page it leads back to.
     let run_page = |body: &'static str| {
-        common::no_redirect()
-            .post(format!("{}/quality", app.base))
-            .header("cookie", &collector)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
+        let collector = &collector;
+        async move {
+            let r = common::no_redirect()
+                .post(format!("{}/quality", app.base))
+                .header("cookie", collector)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            common::follow(app, r, collector).await
+        }
     };
-    let (s, html) = common::follow(
-        app,
-        run_page("op=check&period=2024").await.unwrap(),
-        &collector,
-    )
-    .await;
+    let (s, html) = run_page("op=check&period=2024").await;
     assert_eq!(s, StatusCode::OK);
     if !html.contains("2024 检查完成：检查") {
         assert!(html.contains("2024 检查已开始，正在后台进行"), "{html}");
@@ -345,12 +347,7 @@ async fn queue(app: &App) {
         "{html}"
     );
     let before = checks().await;
-    let (_, html) = common::follow(
-        app,
-        run_page("op=check&period=2024").await.unwrap(),
-        &collector,
-    )
-    .await;
+    let (_, html) = run_page("op=check&period=2024").await;
     assert!(html.contains("2024 的检查正在进行（collector 于"), "{html}");
     assert_eq!(checks().await, before, "no second check ran");
     // Its failure ends it as its result would.
@@ -358,12 +355,7 @@ async fn queue(app: &App) {
     note("collector", LedgerAction::QualityCheckFail, stopped).await;
     let (_, html) = common::page(app, "/quality", &collector).await;
     assert!(!html.contains("正在进行的检查"), "{html}");
-    let (_, html) = common::follow(
-        app,
-        run_page("op=check&period=20x4").await.unwrap(),
-        &collector,
-    )
-    .await;
+    let (_, html) = run_page("op=check&period=20x4").await;
     assert!(html.contains("无法识别"), "{html}");
     // Those who may not run checks neither see the form nor the last run.
     let (_, html) = common::page(app, "/quality", &sup).await;

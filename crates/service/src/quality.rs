@@ -85,17 +85,21 @@ pub async fn last_check(ctx: &Ctx, _who: &Authorized<'_, cap::Check>) -> Result<
     let d: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
     let n = |k: &str| d.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
     Ok(Some(LastCheck {
-        period: e
-            .object
-            .strip_prefix("period:")
-            .unwrap_or(&e.object)
-            .to_string(),
+        period: period_of(&e),
         found: n("found"),
         new: n("new"),
         cleared: n("cleared"),
         at: e.at,
         user: e.user,
     }))
+}
+
+/// The period a check's ledger entry names ("period:2024" → "2024").
+fn period_of(e: &pingan_store::Entry) -> String {
+    e.object
+        .strip_prefix("period:")
+        .unwrap_or(&e.object)
+        .to_string()
 }
 
 /// A check left to run on in the background whose end is not yet in the
@@ -119,14 +123,8 @@ pub async fn check_started(
     who: &Authorized<'_, cap::Check>,
     period: Period,
 ) -> Result<()> {
-    note(
-        ctx,
-        who,
-        LedgerAction::QualityCheckStart,
-        period,
-        serde_json::json!({}),
-    )
-    .await
+    let detail = serde_json::json!({});
+    note(ctx, who, LedgerAction::QualityCheckStart, period, detail).await
 }
 
 /// Note in the ledger that the caller's started check stopped without its
@@ -190,11 +188,7 @@ pub async fn running_check(
         .rev()
         .find(|s| !ended(s))
         .map(|s| RunningCheck {
-            period: s
-                .object
-                .strip_prefix("period:")
-                .unwrap_or(&s.object)
-                .to_string(),
+            period: period_of(&s),
             at: s.at,
             user: s.user,
         }))

@@ -40,9 +40,10 @@ const RATIO_FROM: f64 = 20.0;
 const HELD: f64 = 2.0;
 /// …and, for a whole, the part this many times (log₁₀) likelier where the
 /// whole took it than where it would have stayed had only the whole been
-/// wrong; its parts' odds added up must say so too. Ten to one: on both generators' clean years the flags of wholes
-/// whose parts lean that way at all are nearly all false (125 of 126 on
-/// ours), and 1000 to one left most of them in the queue.
+/// wrong; its parts' odds added up must say so too. Ten to one: on both
+/// generators' clean years the flags of wholes whose parts lean that way
+/// at all are nearly all false (125 of 126 on ours), and 1000 to one left
+/// most of them in the queue.
 const MOVED: f64 = 1.0;
 /// A whole whose part is this many times (log₁₀) likelier where it would
 /// have stayed had only the whole been wrong has its evidence raised by

@@ -20,6 +20,9 @@ use std::time::Duration;
 /// How long the page waits for a check before leaving it to run on.
 const WAIT: Duration = Duration::from_millis(500);
 
+/// What the page says of a check that stopped without its result.
+const STOPPED: &str = "检查未能完成，请稍后重试；若仍失败请联系系统管理员";
+
 /// POST /quality: run the checks for a period and keep the flags.
 pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: String) -> PageResult {
     let who = v.0.authorize::<cap::Check>()?;
@@ -54,7 +57,7 @@ pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: Strin
         };
         let result = inner.await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "quality check stopped");
-            Err("检查未能完成，请稍后重试；若仍失败请联系系统管理员".into())
+            Err(STOPPED.into())
         });
         if let (Err(e), Ok(who)) = (&result, caller.authorize::<cap::Check>())
             && let Err(le) = quality::check_failed(&ctx, &who, period, e).await
@@ -67,7 +70,7 @@ pub(super) async fn action(State(state): State<AppState>, v: Viewer, body: Strin
         Ok(Ok(result)) => result,
         Ok(Err(e)) => {
             tracing::error!(error = %e, "quality check stopped");
-            Err("检查未能完成，请稍后重试；若仍失败请联系系统管理员".into())
+            Err(STOPPED.into())
         }
         // The task runs on when its handle is dropped.
         Err(_) => Ok(format!(
